@@ -1,0 +1,86 @@
+//! Command-line definitions (clap derive). Kept apart from `main.rs` so the
+//! argument surface can be read in one place.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  complete: every input read, every line parsed or skipped
+  2  outputs written, but some inputs or lines failed (see _manifest.json)
+  1  nothing usable: bad arguments, no input, key refused, output not writable";
+
+/// Privacy-safe access-log analytics: logs in, keyed-pseudonymised
+/// aggregate Parquet tables out.
+#[derive(Debug, Parser)]
+#[command(name = "logveil", version, about, long_about = None, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read logs and write aggregate Parquet tables and _manifest.json.
+    #[command(after_help = EXIT_CODES)]
+    Run(RunArgs),
+    /// Write a new random 32-byte key file (mode 0600).
+    Keygen {
+        /// Where to write the key; an existing file is never overwritten.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Write a synthetic Combined log for benchmarks and tests.
+    Gen {
+        /// Number of lines.
+        #[arg(long, default_value_t = 1_000_000)]
+        lines: u64,
+        /// Random seed: the same seed gives the same file.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output file (`-` for standard output).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// List the built-in log formats.
+    Formats,
+    /// Print the schema of every output table as Markdown.
+    Schema,
+}
+
+/// Arguments of `logveil run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Log files or directories (read recursively; hidden entries skipped).
+    /// Plain, gzip and zstd files are recognised by content.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Output directory for the tables and _manifest.json (created if missing).
+    #[arg(long, short, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Force a format instead of detecting it per file (see `logveil formats`).
+    #[arg(long, value_name = "NAME")]
+    pub format: Option<String>,
+
+    /// Site label for logs that carry no virtual host.
+    #[arg(long, value_name = "NAME")]
+    pub site: Option<String>,
+
+    /// Worker threads [default: number of cores].
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
+
+    /// Secret key file (from `logveil keygen`); without one an ephemeral
+    /// key is used and pseudonyms cannot be linked across runs.
+    #[arg(long, env = "LOGVEIL_KEY_FILE", value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+
+    /// No progress display and no summary on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}

@@ -1,0 +1,53 @@
+//! The library's error type.
+//!
+//! Errors name the file they concern and say what the user can do about it.
+//! They never carry the text of a log line: a line may hold an IP address or
+//! a user name, and errors end up on terminals and in CI logs.
+
+use std::path::PathBuf;
+
+use crate::privacy::key::KeyError;
+
+/// Everything that can stop a run as a whole. Problems with single lines or
+/// single files are not errors: they are counted in the run's report.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The key could not be loaded or created.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// None of the given paths yielded a readable file.
+    #[error("no input files found in {0}; give log files or directories that contain them")]
+    NoInput(String),
+    /// `--format` named a format logveil does not know.
+    #[error("unknown format {name:?}; known formats: {known}")]
+    UnknownFormat {
+        /// The name as given.
+        name: String,
+        /// Comma-separated list of known names.
+        known: String,
+    },
+    /// The output directory could not be created or written.
+    #[error("cannot write to output {path}: {source}; check that the directory is writable")]
+    Output {
+        /// The file or directory concerned.
+        path: PathBuf,
+        /// The underlying I/O error.
+        source: std::io::Error,
+    },
+    /// Encoding a table as Parquet failed.
+    #[error("cannot encode table {table} as Parquet: {message}")]
+    Encode {
+        /// The table being written.
+        table: String,
+        /// What the encoder said.
+        message: String,
+    },
+    /// The thread pool could not be created.
+    #[error("cannot start {threads} worker threads: {message}")]
+    Threads {
+        /// The number requested.
+        threads: usize,
+        /// What rayon said.
+        message: String,
+    },
+}

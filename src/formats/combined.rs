@@ -1,0 +1,117 @@
+//! Combined Log Format, the Apache and nginx default:
+//! `%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i"`.
+//!
+//! Anything after the user agent is accepted and ignored, which covers
+//! nginx configurations that append `"$http_x_forwarded_for"`, a request
+//! id, a port or timings. (Reading those fields is the job of the custom
+//! format-string parser, not of this preset.)
+
+use super::{LogFormat, ParseContext, RawRecord, Reject, fields};
+
+/// Combined Log Format, with optional trailing fields.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Combined;
+
+impl LogFormat for Combined {
+    fn name(&self) -> &'static str {
+        "combined"
+    }
+
+    fn description(&self) -> &'static str {
+        r#"Apache/nginx combined: %h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i" [trailing fields ignored]"#
+    }
+
+    fn parse<'a>(&self, line: &'a [u8], cx: &mut ParseContext) -> Result<RawRecord<'a>, Reject> {
+        let (rest, mut rec) = fields::clf_core(line, cx)?;
+        let rest = fields::referer_agent(rest, &mut rec)?;
+        fields::end_or_trailing(rest)?;
+        Ok(rec)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::Request;
+
+    fn parse(line: &[u8]) -> Result<RawRecord<'_>, Reject> {
+        Combined.parse(line, &mut ParseContext::default())
+    }
+
+    #[test]
+    fn apache_doc_example() {
+        let r = parse(br#"127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326 "http://www.example.com/start.html" "Mozilla/4.08 [en] (Win98; I ;Nav)""#).unwrap();
+        assert_eq!(r.referer, Some(&b"http://www.example.com/start.html"[..]));
+        assert_eq!(
+            r.user_agent,
+            Some(&b"Mozilla/4.08 [en] (Win98; I ;Nav)"[..])
+        );
+    }
+
+    #[test]
+    fn ipv6_and_mapped_clients() {
+        for client in [
+            "2001:db8::1",
+            "::ffff:192.0.2.1",
+            "[2001:db8::2]",
+            "fe80::1%eth0",
+        ] {
+            let line = format!(
+                r#"{client} - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "-" "-""#
+            );
+            let r = parse(line.as_bytes()).unwrap();
+            assert_eq!(r.client, client.as_bytes());
+            assert_eq!(r.referer, None);
+            assert_eq!(r.user_agent, None);
+        }
+    }
+
+    #[test]
+    fn escaped_quotes_and_hex_escapes() {
+        let r = parse(br#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "GET /a\"b HTTP/1.1" 200 1 "-" "Mozilla/5.0 \"quoted\" \xe2\x80\x94 x""#).unwrap();
+        assert_eq!(
+            r.request,
+            Request::Http {
+                method: b"GET",
+                target: br#"/a\"b"#,
+                protocol: b"HTTP/1.1"
+            }
+        );
+        assert_eq!(
+            r.user_agent,
+            Some(&br#"Mozilla/5.0 \"quoted\" \xe2\x80\x94 x"#[..])
+        );
+    }
+
+    #[test]
+    fn garbage_empty_and_missing_requests_are_records() {
+        let probe = br#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" 400 - "-" "-""#;
+        assert_eq!(parse(probe).unwrap().request, Request::Invalid);
+        let empty = br#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "" 400 0 "-" "-""#;
+        assert_eq!(parse(empty).unwrap().request, Request::Empty);
+        let timeout = br#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "-" 408 - "-" "-""#;
+        let r = parse(timeout).unwrap();
+        assert_eq!(r.request, Request::Missing);
+        assert_eq!(r.status, 408);
+    }
+
+    #[test]
+    fn trailing_fields_are_ignored() {
+        let r = parse(br#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "-" "curl/8.5.0" "203.0.113.7, 10.0.0.1" 0.004 rid=abc"#).unwrap();
+        assert_eq!(r.user_agent, Some(&b"curl/8.5.0"[..]));
+        assert_eq!(
+            parse(
+                br#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "-" "a"junk"#
+            ),
+            Err(Reject::Malformed)
+        );
+    }
+
+    #[test]
+    fn common_lines_are_not_combined() {
+        assert_eq!(
+            parse(br#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1"#),
+            Err(Reject::Truncated)
+        );
+    }
+}

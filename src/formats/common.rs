@@ -1,0 +1,98 @@
+//! Common Log Format: `%h %l %u %t "%r" %>s %b`.
+//!
+//! The NCSA format Apache calls `common`. Fields after `%b` are ignored, so
+//! forcing `--format common` on richer logs still works (losing referrer and
+//! agent); detection prefers a richer format whenever one parses.
+
+use super::{LogFormat, ParseContext, RawRecord, Reject, fields};
+
+/// Common Log Format.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Common;
+
+impl LogFormat for Common {
+    fn name(&self) -> &'static str {
+        "common"
+    }
+
+    fn description(&self) -> &'static str {
+        r#"NCSA Common Log Format: %h %l %u %t "%r" %>s %b"#
+    }
+
+    fn parse<'a>(&self, line: &'a [u8], cx: &mut ParseContext) -> Result<RawRecord<'a>, Reject> {
+        let (rest, rec) = fields::clf_core(line, cx)?;
+        fields::end_or_trailing(rest)?;
+        Ok(rec)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::Request;
+
+    fn parse(line: &[u8]) -> Result<RawRecord<'_>, Reject> {
+        Common.parse(line, &mut ParseContext::default())
+    }
+
+    #[test]
+    fn apache_doc_example() {
+        let r = parse(br#"127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326"#)
+            .unwrap();
+        assert_eq!(r.client, b"127.0.0.1");
+        assert_eq!(r.user, Some(&b"frank"[..]));
+        assert_eq!(r.time, 971_211_336);
+        assert_eq!(r.status, 200);
+        assert_eq!(r.bytes, 2326);
+        assert_eq!(
+            r.request,
+            Request::Http {
+                method: b"GET",
+                target: b"/apache_pb.gif",
+                protocol: b"HTTP/1.0"
+            }
+        );
+        assert_eq!(r.referer, None);
+    }
+
+    #[test]
+    fn host_name_client_and_dash_bytes() {
+        let r = parse(br#"crawl-66-249-66-1.googlebot.com - - [10/Oct/2000:13:55:36 +0000] "HEAD / HTTP/1.1" 304 -"#)
+            .unwrap();
+        assert_eq!(r.client, b"crawl-66-249-66-1.googlebot.com");
+        assert_eq!(r.user, None);
+        assert_eq!(r.bytes, 0);
+    }
+
+    #[test]
+    fn rejects_name_the_field() {
+        let ok = br#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 5"#;
+        assert!(parse(ok).is_ok());
+        assert_eq!(
+            parse(br#"1.2.3.4 - - [31/Feb/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 5"#),
+            Err(Reject::BadTimestamp)
+        );
+        assert_eq!(
+            parse(br#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" OK 5"#),
+            Err(Reject::BadStatus)
+        );
+        assert_eq!(
+            parse(br#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 2000 5"#),
+            Err(Reject::BadStatus)
+        );
+        assert_eq!(
+            parse(br#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 5x"#),
+            Err(Reject::BadBytes)
+        );
+        assert_eq!(
+            parse(br#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "GET / HT"#),
+            Err(Reject::UnterminatedQuote)
+        );
+        assert_eq!(
+            parse(br#"1.2.3.4 - - [10/Oct/2000:13:5"#),
+            Err(Reject::Truncated)
+        );
+        assert_eq!(parse(b"1.2.3.4 - -"), Err(Reject::Truncated));
+        assert_eq!(parse(b"\xff\xfe\x00garbage here"), Err(Reject::BadClient));
+    }
+}

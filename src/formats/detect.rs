@@ -1,0 +1,145 @@
+//! Format auto-detection.
+//!
+//! Detection looks at content, never at file names: rotated and renamed
+//! logs keep their format but lose their extension. Every known format
+//! parses a sample of the first records; the best parse rate wins, and
+//! [`FORMATS`]' order breaks ties in favour of the more specific format
+//! (a Combined line also satisfies Common, which would lose the referrer
+//! and agent).
+
+use super::{FORMATS, LogFormat, ParseContext};
+
+/// How many non-skipped lines detection samples.
+pub const SAMPLE_LINES: usize = 200;
+
+/// Below this share of sampled lines parsed, no format is chosen.
+pub const MIN_PARSE_RATE: f64 = 0.5;
+
+/// What detection decided for one input.
+#[derive(Debug, Clone, Copy)]
+pub struct Detection {
+    /// The chosen format, `None` when nothing parsed well enough.
+    pub format: Option<&'static dyn LogFormat>,
+    /// The best candidate even when below the threshold (for messages).
+    pub best: Option<&'static dyn LogFormat>,
+    /// Lines sampled (blank and comment lines not counted).
+    pub sampled: usize,
+    /// Lines of the sample the best candidate parsed.
+    pub parsed: usize,
+}
+
+impl Detection {
+    /// Share of the sample the best candidate parsed (1.0 for an empty sample).
+    pub fn parse_rate(&self) -> f64 {
+        if self.sampled == 0 {
+            1.0
+        } else {
+            self.parsed as f64 / self.sampled as f64
+        }
+    }
+}
+
+/// The first [`SAMPLE_LINES`] record lines of `head` (skipping blanks and
+/// comments). A final line without terminator is included only when `head`
+/// is the whole input, since otherwise it may be cut.
+fn sample_lines(head: &[u8], complete: bool) -> Vec<&[u8]> {
+    let mut lines = Vec::new();
+    let mut rest = head;
+    while lines.len() < SAMPLE_LINES && !rest.is_empty() {
+        let (line, next) = match memchr::memchr(b'\n', rest) {
+            Some(p) => (&rest[..p], &rest[p + 1..]),
+            None if complete => (rest, &b""[..]),
+            None => break,
+        };
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if super::default_skip(line).is_none() {
+            lines.push(line);
+        }
+        rest = next;
+    }
+    lines
+}
+
+/// Detects the format of an input from its first bytes. `complete` says
+/// whether `head` is the entire input.
+pub fn detect(head: &[u8], complete: bool) -> Detection {
+    let lines = sample_lines(head, complete);
+    let mut best: Option<(&'static dyn LogFormat, usize)> = None;
+    for &format in FORMATS {
+        let mut cx = ParseContext::default();
+        let parsed = lines
+            .iter()
+            .filter(|l| format.parse(l, &mut cx).is_ok())
+            .count();
+        // Strictly greater: an earlier (more specific) format keeps a tie.
+        if best.is_none_or(|(_, n)| parsed > n) {
+            best = Some((format, parsed));
+        }
+    }
+    let (best_format, parsed) = match best {
+        Some((f, n)) => (Some(f), n),
+        None => (None, 0),
+    };
+    let mut detection = Detection {
+        format: None,
+        best: best_format,
+        sampled: lines.len(),
+        parsed,
+    };
+    if lines.is_empty() {
+        // Nothing to judge (empty, or only comments): the most common
+        // format is as good as any, and counts the skipped lines.
+        detection.format = Some(&super::combined::Combined);
+        detection.best = detection.format;
+    } else if parsed > 0 && detection.parse_rate() >= MIN_PARSE_RATE {
+        detection.format = best_format;
+    }
+    detection
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const COMMON: &str = r#"1.2.3.4 - bob [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 2326"#;
+    const COMBINED: &str =
+        r#"1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 2326 "-" "curl/8""#;
+    const VHOST: &str = r#"www.example.edu:443 1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 2326 "-" "curl/8""#;
+
+    fn name(text: &str) -> Option<&'static str> {
+        detect(text.as_bytes(), true).format.map(|f| f.name())
+    }
+
+    #[test]
+    fn picks_the_most_specific_format_that_parses() {
+        assert_eq!(name(&format!("{COMMON}\n{COMMON}\n")), Some("common"));
+        assert_eq!(name(&format!("{COMBINED}\n{COMBINED}\n")), Some("combined"));
+        assert_eq!(
+            name(&format!("{VHOST}\n{VHOST}\r\n")),
+            Some("vhost_combined")
+        );
+    }
+
+    #[test]
+    fn a_few_bad_lines_do_not_change_the_choice() {
+        let text = format!("# comment\n\n{COMBINED}\ngarbage\n{COMBINED}\n{COMBINED}\n");
+        let d = detect(text.as_bytes(), true);
+        assert_eq!(d.format.map(|f| f.name()), Some("combined"));
+        assert_eq!(d.sampled, 4);
+        assert_eq!(d.parsed, 3);
+    }
+
+    #[test]
+    fn unknown_content_is_not_forced_into_a_format() {
+        let d = detect(b"{\"json\": 1}\n{\"json\": 2}\n", true);
+        assert!(d.format.is_none());
+        assert_eq!(d.parse_rate(), 0.0);
+    }
+
+    #[test]
+    fn cut_last_line_is_not_sampled_unless_complete() {
+        let text = format!("{COMBINED}\n{}", &COMBINED[..20]);
+        assert_eq!(detect(text.as_bytes(), false).sampled, 1);
+        assert_eq!(detect(text.as_bytes(), true).sampled, 2);
+    }
+}

@@ -1,0 +1,210 @@
+//! Field parsers shared by the Apache/nginx family of formats, written with
+//! nom 8 over `&[u8]`.
+//!
+//! Each parser is a small nom function; [`clf_core`] sequences them for the
+//! `%h %l %u %t "%r" %>s %b` core that Common, Combined and vhost_combined
+//! share, mapping each failure to the [`Reject`] reason of the field that
+//! failed, so the manifest can say *why* lines were refused.
+
+use nom::{
+    IResult, Parser,
+    branch::alt,
+    bytes::complete::{take_till, take_till1, take_while_m_n, take_while1},
+    character::complete::{char, u64 as dec_u64},
+    combinator::value,
+    sequence::delimited,
+};
+
+use super::{ParseContext, RawRecord, Reject, Request};
+use crate::time;
+
+/// A run of non-space bytes.
+pub fn token(i: &[u8]) -> IResult<&[u8], &[u8]> {
+    take_till1(|c| c == b' ').parse(i)
+}
+
+/// One or more spaces (some rewriters double them).
+pub fn spaces(i: &[u8]) -> IResult<&[u8], ()> {
+    value((), take_while1(|c| c == b' ')).parse(i)
+}
+
+/// `[...]`, returning the inside.
+pub fn bracketed(i: &[u8]) -> IResult<&[u8], &[u8]> {
+    delimited(char('['), take_till(|c| c == b']'), char(']')).parse(i)
+}
+
+/// `"..."` with backslash escapes (`\"`, `\\`, `\xNN`), returning the
+/// inside with escapes intact. Apache escapes quotes and non-printable
+/// bytes this way; nginx writes `\x22` for a quote, which needs nothing
+/// special.
+pub fn quoted(i: &[u8]) -> IResult<&[u8], &[u8]> {
+    let fail = || nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Char));
+    let body = i.strip_prefix(b"\"").ok_or_else(fail)?;
+    let mut pos = 0;
+    while let Some(off) = memchr::memchr2(b'"', b'\\', &body[pos..]) {
+        let at = pos + off;
+        if body[at] == b'"' {
+            return Ok((&body[at + 1..], &body[..at]));
+        }
+        // Skip the escaped byte, whatever it is.
+        pos = at + 2;
+        if pos > body.len() {
+            break;
+        }
+    }
+    Err(fail())
+}
+
+/// A three-digit HTTP status.
+pub fn status(i: &[u8]) -> IResult<&[u8], u16> {
+    let (rest, d) = take_while_m_n(3, 3, |c: u8| c.is_ascii_digit()).parse(i)?;
+    let n = d
+        .iter()
+        .fold(0u16, |acc, &c| acc * 10 + u16::from(c - b'0'));
+    Ok((rest, n))
+}
+
+/// A byte count: digits, or `-` for none.
+pub fn size(i: &[u8]) -> IResult<&[u8], u64> {
+    alt((value(0, char('-')), dec_u64)).parse(i)
+}
+
+/// `Some(field)` unless the field is `-`.
+pub fn dash_none(field: &[u8]) -> Option<&[u8]> {
+    (field != b"-" && !field.is_empty()).then_some(field)
+}
+
+/// Runs one field parser, naming the reason if it fails. Running out of
+/// line counts as truncation whatever the field, because that is what a
+/// cut-off write looks like.
+pub fn field<'a, T>(
+    input: &'a [u8],
+    parser: impl Fn(&'a [u8]) -> IResult<&'a [u8], T>,
+    reason: Reject,
+) -> Result<(&'a [u8], T), Reject> {
+    if input.is_empty() {
+        return Err(Reject::Truncated);
+    }
+    parser(input).map_err(|_| reason)
+}
+
+/// Client addresses and host names use a small alphabet; anything else
+/// (binary garbage, a shifted field) is not a client.
+fn plausible_client(c: &[u8]) -> bool {
+    c.len() <= 255
+        && c.iter().all(|&b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'.' | b':' | b'-' | b'_' | b'[' | b']' | b'%')
+        })
+}
+
+/// After the last field: end of line, or more fields after a space (nginx
+/// `"$http_x_forwarded_for"` and the like are accepted and ignored).
+pub fn end_or_trailing(rest: &[u8]) -> Result<(), Reject> {
+    match rest.first() {
+        None | Some(b' ') | Some(b'\t') => Ok(()),
+        Some(_) => Err(Reject::Malformed),
+    }
+}
+
+/// Parses `%h %l %u %t "%r" %>s %b`, returning what follows.
+pub fn clf_core<'a>(
+    line: &'a [u8],
+    cx: &mut ParseContext,
+) -> Result<(&'a [u8], RawRecord<'a>), Reject> {
+    let (i, client) = field(line, token, Reject::BadClient)?;
+    if !plausible_client(client) {
+        return Err(Reject::BadClient);
+    }
+    let (i, ()) = field(i, spaces, Reject::Malformed)?;
+    let (i, _ident) = field(i, token, Reject::Malformed)?;
+    let (i, ()) = field(i, spaces, Reject::Malformed)?;
+    let (i, user) = field(i, token, Reject::Malformed)?;
+    let (i, ()) = field(i, spaces, Reject::Malformed)?;
+    let (i, ts) = match bracketed(i) {
+        Ok(ok) => ok,
+        Err(_) if !i.starts_with(b"[") => return Err(Reject::Malformed),
+        Err(_) => return Err(Reject::Truncated),
+    };
+    let when = cx
+        .time
+        .get(ts, time::parse_clf)
+        .ok_or(Reject::BadTimestamp)?;
+    let (i, ()) = field(i, spaces, Reject::Malformed)?;
+    let (i, request) = match quoted(i) {
+        Ok(ok) => ok,
+        Err(_) if i.starts_with(b"\"") => return Err(Reject::UnterminatedQuote),
+        Err(_) if i.is_empty() => return Err(Reject::Truncated),
+        Err(_) => return Err(Reject::Malformed),
+    };
+    let (i, ()) = field(i, spaces, Reject::Malformed)?;
+    let (i, code) = field(i, status, Reject::BadStatus)?;
+    if !(100..=999).contains(&code) || i.first().is_some_and(|c| *c != b' ') {
+        return Err(Reject::BadStatus);
+    }
+    let (i, ()) = field(i, spaces, Reject::Malformed)?;
+    let (i, bytes) = field(i, size, Reject::BadBytes)?;
+    if i.first().is_some_and(|c| *c != b' ' && *c != b'\t') {
+        return Err(Reject::BadBytes);
+    }
+    Ok((
+        i,
+        RawRecord {
+            client,
+            user: dash_none(user),
+            time: when,
+            request: Request::parse(request),
+            status: code,
+            bytes,
+            referer: None,
+            user_agent: None,
+            vhost: None,
+        },
+    ))
+}
+
+/// Parses ` "%{Referer}i" "%{User-Agent}i"` after the core, filling them in.
+pub fn referer_agent<'a>(rest: &'a [u8], rec: &mut RawRecord<'a>) -> Result<&'a [u8], Reject> {
+    let quoted_field = |i: &'a [u8]| -> Result<(&'a [u8], &'a [u8]), Reject> {
+        match quoted(i) {
+            Ok(ok) => Ok(ok),
+            Err(_) if i.starts_with(b"\"") => Err(Reject::UnterminatedQuote),
+            Err(_) if i.is_empty() => Err(Reject::Truncated),
+            Err(_) => Err(Reject::Malformed),
+        }
+    };
+    let (i, ()) = field(rest, spaces, Reject::Malformed)?;
+    let (i, referer) = quoted_field(i)?;
+    let (i, ()) = field(i, spaces, Reject::Malformed)?;
+    let (i, agent) = quoted_field(i)?;
+    rec.referer = dash_none(referer);
+    rec.user_agent = dash_none(agent);
+    Ok(i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_handles_escapes() {
+        assert_eq!(quoted(br#""a b" x"#), Ok((&b" x"[..], &b"a b"[..])));
+        assert_eq!(
+            quoted(br#""say \"hi\"" x"#),
+            Ok((&b" x"[..], &br#"say \"hi\""#[..]))
+        );
+        assert_eq!(quoted(br#""a\\" x"#), Ok((&b" x"[..], &br"a\\"[..])));
+        assert_eq!(quoted(br#""""#), Ok((&b""[..], &b""[..])));
+        assert!(quoted(br#""open"#).is_err());
+        assert!(quoted(br#""ends in escape\"#).is_err());
+        assert!(quoted(b"no quote").is_err());
+    }
+
+    #[test]
+    fn status_and_size() {
+        assert_eq!(status(b"404 x"), Ok((&b" x"[..], 404)));
+        assert!(status(b"40x").is_err());
+        assert_eq!(size(b"- x"), Ok((&b" x"[..], 0)));
+        assert_eq!(size(b"1234"), Ok((&b""[..], 1234)));
+        assert!(size(b"x").is_err());
+    }
+}

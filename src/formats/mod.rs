@@ -1,0 +1,309 @@
+//! Log formats: one file per format, all behind the [`LogFormat`] trait.
+//!
+//! A format turns one line (without its line terminator) into a
+//! [`RawRecord`] that borrows slices of the input: no allocation, no copy.
+//! `RawRecord` is the only type in the crate that holds raw identifiers; it
+//! never leaves the parse → veil step of one line (see `privacy`).
+//!
+//! To add a format: write `formats/<name>.rs` with a unit struct that
+//! implements [`LogFormat`], list it in [`FORMATS`] (order is the
+//! detection tie-break: more specific formats first), and add a sample file
+//! under `sample-logs/`.
+
+pub mod combined;
+pub mod common;
+pub mod detect;
+pub mod fields;
+pub mod vhost_combined;
+
+use crate::time::TimeCache;
+
+/// One parsed access-log line, borrowing from the input buffer.
+///
+/// Fields hold the bytes as logged, escapes included; the privacy stage
+/// decides what survives. Fields a format does not carry are `None`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawRecord<'a> {
+    /// The client as logged: an IP address (v4, v6, mapped, maybe with a
+    /// port or brackets) or a host name. Always an identifier.
+    pub client: &'a [u8],
+    /// The authenticated user (`%u`), `None` for `-`. An identifier.
+    pub user: Option<&'a [u8]>,
+    /// Event time, Unix seconds, UTC.
+    pub time: i64,
+    /// The request line, split.
+    pub request: Request<'a>,
+    /// Final HTTP status.
+    pub status: u16,
+    /// Response bytes; `-` is 0.
+    pub bytes: u64,
+    /// `Referer` header, `None` for `-`.
+    pub referer: Option<&'a [u8]>,
+    /// `User-Agent` header, `None` for `-`.
+    pub user_agent: Option<&'a [u8]>,
+    /// Virtual host, without port, as logged.
+    pub vhost: Option<&'a [u8]>,
+}
+
+/// The request line of a log entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Request<'a> {
+    /// `METHOD target [PROTOCOL]`.
+    Http {
+        /// Request method, e.g. `GET`.
+        method: &'a [u8],
+        /// Request target: path with query string, as logged.
+        target: &'a [u8],
+        /// Protocol, e.g. `HTTP/1.1`; empty for HTTP/0.9 requests.
+        protocol: &'a [u8],
+    },
+    /// `""`: the client sent nothing (connection opened and closed).
+    Empty,
+    /// `-`: no request was read, e.g. status 408.
+    Missing,
+    /// Anything else: TLS handshakes on a plain port, binary probes.
+    Invalid,
+}
+
+impl<'a> Request<'a> {
+    /// Splits a request line as logged (escapes intact).
+    pub fn parse(line: &'a [u8]) -> Self {
+        match line {
+            b"" => return Request::Empty,
+            b"-" => return Request::Missing,
+            _ => {}
+        }
+        let Some(sp) = memchr::memchr(b' ', line) else {
+            return Request::Invalid;
+        };
+        let method = &line[..sp];
+        if method.is_empty()
+            || method.len() > 24
+            || !method
+                .iter()
+                .all(|c| c.is_ascii_alphabetic() || *c == b'-' || *c == b'_')
+        {
+            return Request::Invalid;
+        }
+        let rest = &line[sp + 1..];
+        // The target may itself contain spaces (unencoded, from broken
+        // clients), so the protocol is whatever follows the last space,
+        // and only when it looks like one.
+        let (target, protocol) = match memchr::memrchr(b' ', rest) {
+            Some(p) if rest[p + 1..].starts_with(b"HTTP/") => (&rest[..p], &rest[p + 1..]),
+            _ => (rest, &b""[..]),
+        };
+        if target.is_empty() {
+            return Request::Invalid;
+        }
+        Request::Http {
+            method,
+            target,
+            protocol,
+        }
+    }
+}
+
+/// Why a line was rejected. The name is what the manifest counts under;
+/// the line's text is never kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Reject {
+    /// The line ended before all the format's fields were seen.
+    Truncated,
+    /// The client field is not an address or host name.
+    BadClient,
+    /// The virtual-host field is malformed.
+    BadVhost,
+    /// The timestamp is missing, malformed or an impossible date.
+    BadTimestamp,
+    /// A quoted field has no closing quote.
+    UnterminatedQuote,
+    /// The status is not a three-digit number.
+    BadStatus,
+    /// The byte count is not a number or `-`.
+    BadBytes,
+    /// A separator or field is not where the format puts it.
+    Malformed,
+}
+
+impl Reject {
+    /// Every reason, in manifest order.
+    pub const ALL: [Reject; 8] = [
+        Reject::Truncated,
+        Reject::BadClient,
+        Reject::BadVhost,
+        Reject::BadTimestamp,
+        Reject::UnterminatedQuote,
+        Reject::BadStatus,
+        Reject::BadBytes,
+        Reject::Malformed,
+    ];
+
+    /// Stable snake_case name used in the manifest and messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reject::Truncated => "truncated",
+            Reject::BadClient => "bad_client",
+            Reject::BadVhost => "bad_vhost",
+            Reject::BadTimestamp => "bad_timestamp",
+            Reject::UnterminatedQuote => "unterminated_quote",
+            Reject::BadStatus => "bad_status",
+            Reject::BadBytes => "bad_bytes",
+            Reject::Malformed => "malformed",
+        }
+    }
+
+    /// Position in [`Reject::ALL`], for counting in arrays.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Why a line was skipped without being an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Skip {
+    /// Empty or whitespace only.
+    Blank,
+    /// A `#` comment (and, for formats with headers, header lines).
+    Comment,
+}
+
+impl Skip {
+    /// Every reason, in manifest order.
+    pub const ALL: [Skip; 2] = [Skip::Blank, Skip::Comment];
+
+    /// Stable snake_case name used in the manifest.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Skip::Blank => "blank",
+            Skip::Comment => "comment",
+        }
+    }
+
+    /// Position in [`Skip::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Per-thread state a parser may use to avoid repeated work; one per chunk
+/// worker, never shared.
+#[derive(Debug, Default)]
+pub struct ParseContext {
+    /// Cache of the last parsed timestamp.
+    pub time: TimeCache,
+}
+
+/// A log format: a stateless line parser.
+pub trait LogFormat: Send + Sync {
+    /// Short name, as accepted by `--format` and written in the manifest.
+    fn name(&self) -> &'static str;
+
+    /// One-line description for `--help` and docs.
+    fn description(&self) -> &'static str;
+
+    /// Lines that are not records but not errors either. The default skips
+    /// blank lines and `#` comments.
+    fn skip(&self, line: &[u8]) -> Option<Skip> {
+        default_skip(line)
+    }
+
+    /// Parses one line, without its terminator.
+    fn parse<'a>(&self, line: &'a [u8], cx: &mut ParseContext) -> Result<RawRecord<'a>, Reject>;
+}
+
+impl std::fmt::Debug for dyn LogFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Blank lines and `#` comments.
+pub fn default_skip(line: &[u8]) -> Option<Skip> {
+    match line.iter().position(|c| !c.is_ascii_whitespace()) {
+        None => Some(Skip::Blank),
+        Some(p) if line[p] == b'#' => Some(Skip::Comment),
+        Some(_) => None,
+    }
+}
+
+/// Every built-in format, most specific first: detection prefers the
+/// earlier of two formats that parse a sample equally well.
+pub static FORMATS: &[&dyn LogFormat] = &[
+    &vhost_combined::VhostCombined,
+    &combined::Combined,
+    &common::Common,
+];
+
+/// Looks a format up by its name.
+pub fn by_name(name: &str) -> Option<&'static dyn LogFormat> {
+    FORMATS.iter().copied().find(|f| f.name() == name)
+}
+
+/// Comma-separated names of every format, for messages.
+pub fn known_names() -> String {
+    FORMATS
+        .iter()
+        .map(|f| f.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_lines() {
+        assert_eq!(
+            Request::parse(b"GET /a?b=c HTTP/1.1"),
+            Request::Http {
+                method: b"GET",
+                target: b"/a?b=c",
+                protocol: b"HTTP/1.1"
+            }
+        );
+        assert_eq!(
+            Request::parse(b"GET /a b HTTP/1.0"),
+            Request::Http {
+                method: b"GET",
+                target: b"/a b",
+                protocol: b"HTTP/1.0"
+            }
+        );
+        assert_eq!(
+            Request::parse(b"GET /old"),
+            Request::Http {
+                method: b"GET",
+                target: b"/old",
+                protocol: b""
+            }
+        );
+        assert_eq!(Request::parse(b""), Request::Empty);
+        assert_eq!(Request::parse(b"-"), Request::Missing);
+        assert_eq!(
+            Request::parse(br"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"),
+            Request::Invalid
+        );
+        assert_eq!(Request::parse(b"GET "), Request::Invalid);
+        assert_eq!(Request::parse(b"\xff\xfe /x HTTP/1.1"), Request::Invalid);
+    }
+
+    #[test]
+    fn skips() {
+        assert_eq!(default_skip(b""), Some(Skip::Blank));
+        assert_eq!(default_skip(b"  \t"), Some(Skip::Blank));
+        assert_eq!(default_skip(b"  # note"), Some(Skip::Comment));
+        assert_eq!(default_skip(b"1.2.3.4 - -"), None);
+    }
+
+    #[test]
+    fn reasons_index_matches_all() {
+        for (i, r) in Reject::ALL.iter().enumerate() {
+            assert_eq!(r.index(), i);
+        }
+        for (i, s) in Skip::ALL.iter().enumerate() {
+            assert_eq!(s.index(), i);
+        }
+    }
+}

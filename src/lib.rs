@@ -1,0 +1,29 @@
+//! logveil turns directories of access logs into aggregate statistics in
+//! Parquet without letting a raw identifier out of the process.
+//!
+//! The crate is a pipeline whose folders follow the data flow:
+//!
+//! ```text
+//! input ──▶ formats ──▶ privacy ──▶ aggregate ──▶ output
+//! (files,    (RawRecord,  (VeiledRecord:  (mergeable     (Parquet tables,
+//!  chunks)    borrowed)    pseudonyms)     accumulators)  manifest)
+//! ```
+//!
+//! [`pipeline::run`] wires the stages together and owns the threading. The
+//! privacy boundary is a type: aggregators accept only
+//! [`privacy::VeiledRecord`], which has no field able to hold a raw
+//! identifier. `ARCHITECTURE.md` in the repository describes the seams.
+
+pub mod aggregate;
+pub mod error;
+pub mod formats;
+pub mod input;
+pub mod output;
+pub mod pipeline;
+pub mod privacy;
+#[path = "gen.rs"]
+pub mod synth;
+pub mod time;
+
+pub use error::Error;
+pub use pipeline::{Completion, RunConfig, RunReport, run};

@@ -1,0 +1,186 @@
+//! The `logveil` binary: parses arguments, calls the library, prints a
+//! summary and maps the outcome to an exit code. All real work is in the
+//! library; this file only talks to the user.
+
+mod cli;
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+
+use cli::{Cli, Command, RunArgs};
+use logveil::pipeline::{KeySource, Progress};
+use logveil::privacy::key::{Key, KeyMode};
+use logveil::{Completion, RunConfig, RunReport};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("logveil: error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Run(args) => run(args),
+        Command::Keygen { out } => {
+            let key = Key::generate(KeyMode::File)?;
+            key.write_new(&out)?;
+            eprintln!(
+                "logveil: wrote a new key to {} (mode 0600, fingerprint {}). Keep it apart from the outputs; \
+                 anyone holding it can recompute pseudonyms.",
+                out.display(),
+                key.fingerprint()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Gen { lines, seed, out } => {
+            let cfg = logveil::synth::GenConfig::new(lines, seed);
+            let stats = if out.as_os_str() == "-" {
+                let stdout = std::io::stdout();
+                let mut w = std::io::BufWriter::new(stdout.lock());
+                let s = logveil::synth::generate(&cfg, &mut w)?;
+                w.flush()?;
+                s
+            } else {
+                let file = std::fs::File::create(&out)
+                    .with_context(|| format!("cannot create {}", out.display()))?;
+                let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+                let s = logveil::synth::generate(&cfg, &mut w)?;
+                w.flush()
+                    .with_context(|| format!("cannot write {}", out.display()))?;
+                s
+            };
+            eprintln!(
+                "logveil: wrote {} lines ({} malformed on purpose), {} bytes",
+                stats.lines, stats.malformed, stats.bytes
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Formats => {
+            for f in logveil::formats::FORMATS {
+                println!("{:<16} {}", f.name(), f.description());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Schema => {
+            print!("{}", logveil::output::schema::markdown());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let key = match &args.key_file {
+        Some(p) => KeySource::File(p.clone()),
+        None => KeySource::Ephemeral,
+    };
+    if key == KeySource::Ephemeral && !args.quiet {
+        eprintln!(
+            "logveil: no key file given (--key-file or LOGVEIL_KEY_FILE): using an ephemeral random key. \
+             Pseudonyms from this run cannot be linked to any other run; create a key with `logveil keygen --out FILE`."
+        );
+    }
+    let progress = Arc::new(Progress::default());
+    let cfg = RunConfig::new(args.paths, &args.out)
+        .format(args.format)
+        .site(args.site)
+        .threads(args.threads.map(usize::from))
+        .key(key)
+        .progress(progress.clone());
+
+    let show = !args.quiet && std::io::stderr().is_terminal();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let report = std::thread::scope(|scope| {
+        if show {
+            scope.spawn(|| show_progress(&progress, &done));
+        }
+        let r = logveil::run(&cfg);
+        done.store(true, Ordering::Relaxed);
+        r
+    })?;
+    if !args.quiet {
+        summarize(&report);
+    }
+    Ok(match report.completion {
+        Completion::Complete => ExitCode::SUCCESS,
+        Completion::Partial => ExitCode::from(2),
+    })
+}
+
+fn show_progress(p: &Progress, done: &std::sync::atomic::AtomicBool) {
+    let start = std::time::Instant::now();
+    while !done.load(Ordering::Relaxed) {
+        std::thread::sleep(Duration::from_millis(250));
+        let total = p.bytes_total.load(Ordering::Relaxed).max(1);
+        let read = p.bytes_done.load(Ordering::Relaxed);
+        let lines = p.lines.load(Ordering::Relaxed);
+        let secs = start.elapsed().as_secs_f64().max(1e-3);
+        eprint!(
+            "\r\x1b[2K{:>7.1} MiB read ({:.0}% of input on disk)  {:>11} lines  {:>6.2} M lines/s",
+            read as f64 / 1048576.0,
+            (read as f64 * 100.0 / total as f64).min(100.0),
+            lines,
+            lines as f64 / secs / 1e6
+        );
+    }
+    eprint!("\r\x1b[2K");
+}
+
+fn summarize(report: &RunReport) {
+    let m = &report.manifest;
+    let t = &m.totals;
+    eprintln!(
+        "logveil: {} inputs, {} lines: {} parsed, {} rejected, {} skipped in {:.2} s ({:.0} lines/s)",
+        t.inputs, t.lines, t.parsed, t.rejected, t.skipped, m.elapsed_seconds, m.lines_per_second
+    );
+    for p in &m.problems {
+        eprintln!("logveil: warning: {}: {}", p.path.display(), p.message);
+    }
+    for input in &m.inputs {
+        if let Some(err) = &input.error {
+            eprintln!("logveil: warning: {}: {}", input.path.display(), err);
+        }
+        if input.rejected > 0 {
+            let reasons: Vec<String> = input
+                .rejected_by_reason
+                .iter()
+                .map(|(r, n)| format!("{n} {r}"))
+                .collect();
+            let first: Vec<String> = input
+                .reject_locations
+                .iter()
+                .take(5)
+                .map(|l| format!("line {}", l.line))
+                .collect();
+            eprintln!(
+                "logveil: {}: {} lines rejected ({}); first at {}",
+                input.path.display(),
+                input.rejected,
+                reasons.join(", "),
+                first.join(", ")
+            );
+        }
+    }
+    let out_dir = report
+        .manifest_path
+        .parent()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let tables: Vec<String> = m
+        .tables
+        .iter()
+        .map(|t| format!("{} ({} rows)", t.name, t.rows))
+        .collect();
+    eprintln!("logveil: wrote {} to {}", tables.join(", "), out_dir);
+    eprintln!("logveil: key {} ({:?})", m.key.fingerprint, m.key.mode);
+}

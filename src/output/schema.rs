@@ -1,0 +1,211 @@
+//! The output contract: every table's name, columns, types and meaning.
+//!
+//! Declared once, statically, so that the Parquet schema, the field
+//! descriptions embedded in each file, `logveil schema` and the README's
+//! schema section all come from the same place (a test checks the README).
+
+use std::fmt::Write;
+
+/// A column's logical type and its Parquet/Arrow physical type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnType {
+    /// `TIMESTAMP(MICROS, UTC)`.
+    Timestamp,
+    /// `DATE` (days since 1970-01-01).
+    Date,
+    /// UTF-8 string.
+    Utf8,
+    /// 64-bit signed integer.
+    Int64,
+    /// 32-bit signed integer.
+    Int32,
+    /// Boolean.
+    Bool,
+}
+
+impl ColumnType {
+    /// Name as DuckDB and the README show it.
+    pub fn sql_name(self) -> &'static str {
+        match self {
+            ColumnType::Timestamp => "TIMESTAMP WITH TIME ZONE (UTC, µs)",
+            ColumnType::Date => "DATE",
+            ColumnType::Utf8 => "VARCHAR",
+            ColumnType::Int64 => "BIGINT",
+            ColumnType::Int32 => "INTEGER",
+            ColumnType::Bool => "BOOLEAN",
+        }
+    }
+}
+
+/// One column.
+#[derive(Debug, Clone, Copy)]
+pub struct ColumnSpec {
+    /// Column name.
+    pub name: &'static str,
+    /// Type.
+    pub ty: ColumnType,
+    /// What the column means.
+    pub doc: &'static str,
+}
+
+/// One table.
+#[derive(Debug, Clone, Copy)]
+pub struct TableSpec {
+    /// Table name, also the file stem (`<name>.parquet`).
+    pub name: &'static str,
+    /// What a row is.
+    pub doc: &'static str,
+    /// Columns in file order.
+    pub columns: &'static [ColumnSpec],
+    /// The row order, in words.
+    pub order: &'static str,
+}
+
+const fn col(name: &'static str, ty: ColumnType, doc: &'static str) -> ColumnSpec {
+    ColumnSpec { name, ty, doc }
+}
+
+use ColumnType::*;
+
+const DAY: ColumnSpec = col("day", Date, "UTC calendar day of the requests.");
+const SITE: ColumnSpec = col(
+    "site",
+    Utf8,
+    "Virtual host (lower-cased, no port), or the `--site` label, or `(default)`.",
+);
+const REQUESTS: ColumnSpec = col("requests", Int64, "Requests (parsed log lines) in the row.");
+const VISITORS: ColumnSpec = col(
+    "visitors",
+    Int64,
+    "Exact number of distinct client pseudonyms in the row. Pseudonyms rotate with the key epoch (a UTC day by default), so a visitor seen on two days of a longer window counts twice there.",
+);
+
+/// Requests per UTC hour and site.
+pub static WEB_TRAFFIC: TableSpec = TableSpec {
+    name: "web_traffic",
+    doc: "Traffic per UTC hour and site.",
+    columns: &[
+        col("hour", Timestamp, "Start of the UTC hour."),
+        SITE,
+        REQUESTS,
+        col(
+            "bytes",
+            Int64,
+            "Response bytes sent (`%b`/`%O`; `-` counts as 0).",
+        ),
+        VISITORS,
+        col("status_2xx", Int64, "Requests answered 200–299."),
+        col("status_3xx", Int64, "Requests answered 300–399."),
+        col("status_4xx", Int64, "Requests answered 400–499."),
+        col("status_5xx", Int64, "Requests answered 500–599."),
+    ],
+    order: "hour, site",
+};
+
+/// Requests per day, site and path.
+pub static WEB_PAGES: TableSpec = TableSpec {
+    name: "web_pages",
+    doc: "Requests per UTC day, site and path.",
+    columns: &[
+        DAY,
+        SITE,
+        col(
+            "path",
+            Utf8,
+            "Request path without query string, fragment or `;` parameters; id-like segments (5+ digit runs, UUIDs, long hex or token strings, e-mail-like or IP-like segments) replaced by `{id}`. Unparseable requests are `(invalid request)`, `\"\"` is `(empty request)`, `-` is `(no request)`.",
+        ),
+        REQUESTS,
+        VISITORS,
+        col("bytes", Int64, "Response bytes sent."),
+        col("errors", Int64, "Responses with status ≥ 400."),
+    ],
+    order: "day, site, path",
+};
+
+/// Requests per day, site and status.
+pub static WEB_STATUS: TableSpec = TableSpec {
+    name: "web_status",
+    doc: "Requests per UTC day, site and HTTP status.",
+    columns: &[
+        DAY,
+        SITE,
+        col("status", Int32, "HTTP status code."),
+        REQUESTS,
+    ],
+    order: "day, site, status",
+};
+
+/// Requests per day, site and referrer host.
+pub static WEB_REFERRERS: TableSpec = TableSpec {
+    name: "web_referrers",
+    doc: "Requests per UTC day, site and referring host.",
+    columns: &[
+        DAY,
+        SITE,
+        col(
+            "referrer_host",
+            Utf8,
+            "Host of the `Referer` (lower-cased, no port, no credentials); `(direct)` when absent, `(ip address)` for IP-literal hosts, `(invalid)` for values that are not URLs.",
+        ),
+        REQUESTS,
+        VISITORS,
+    ],
+    order: "day, site, referrer_host",
+};
+
+/// Requests per day, site and client class.
+pub static WEB_CLIENTS: TableSpec = TableSpec {
+    name: "web_clients",
+    doc: "Requests per UTC day, site and coarse client class derived from the User-Agent.",
+    columns: &[
+        DAY,
+        SITE,
+        col(
+            "browser",
+            Utf8,
+            "Browser, bot or library family (`(none)` without agent).",
+        ),
+        col("os", Utf8, "Operating-system family."),
+        col(
+            "device",
+            Utf8,
+            "`desktop`, `mobile`, `tablet`, `bot` or `other`.",
+        ),
+        col(
+            "is_bot",
+            Bool,
+            "Whether the agent is a crawler, monitor or HTTP library.",
+        ),
+        REQUESTS,
+        VISITORS,
+    ],
+    order: "day, site, browser, os, device, is_bot",
+};
+
+/// Every table, in the order they are written.
+pub static ALL_TABLES: &[&TableSpec] = &[
+    &WEB_TRAFFIC,
+    &WEB_PAGES,
+    &WEB_STATUS,
+    &WEB_REFERRERS,
+    &WEB_CLIENTS,
+];
+
+/// Markdown documentation of every table (for `logveil schema` and the
+/// README).
+pub fn markdown() -> String {
+    let mut out = String::new();
+    for t in ALL_TABLES {
+        let _ = writeln!(
+            out,
+            "#### `{}`\n\n{} Rows sorted by {}.\n",
+            t.name, t.doc, t.order
+        );
+        out.push_str("| column | type | meaning |\n|---|---|---|\n");
+        for c in t.columns {
+            let _ = writeln!(out, "| `{}` | {} | {} |", c.name, c.ty.sql_name(), c.doc);
+        }
+        out.push('\n');
+    }
+    out
+}

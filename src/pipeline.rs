@@ -1,0 +1,634 @@
+//! Wires the stages together and owns the threading.
+//!
+//! ```text
+//! discover ─▶ per source (in parallel): open ─▶ detect ─▶ chunks
+//!   per chunk (in parallel for mapped files): lines ─▶ parse ─▶ veil ─▶ fold
+//!   chunk aggregates ─▶ merge (rayon fold/reduce) ─▶ tables ─▶ Parquet ─▶ manifest
+//! ```
+//!
+//! Plain files are split into chunks that rayon spreads over the workers;
+//! compressed files are decompressed sequentially (deflate and zstd streams
+//! cannot be split), and several of them run in parallel. Each chunk's
+//! aggregate borrows from the chunk and is merged into the worker's total
+//! once, at the chunk's end.
+//!
+//! Line numbers of rejected lines are resolved after the fact: a chunk
+//! counts its own lines, and the prefix sum of the chunk counts places each
+//! rejection in its file.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::aggregate::web::WebAggregate;
+use crate::error::Error;
+use crate::formats::{self, LogFormat, ParseContext, Reject, Skip, detect};
+use crate::input::read::{self, Opened, StreamChunks};
+use crate::input::{Source, discover};
+use crate::output::manifest::{
+    DetectionReport, InputReport, KeyInfo, Location, Manifest, Problem, Settings, TableReport,
+    Totals,
+};
+use crate::output::parquet::write_table;
+use crate::privacy::key::{Key, KeyMode};
+use crate::privacy::{Veil, VeilConfig};
+use crate::time;
+
+/// Bytes of a plain file sampled for format detection.
+const DETECT_BYTES: usize = 256 << 10;
+
+/// Live counters a caller can poll to show progress.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Bytes of input (on disk) in the run.
+    pub bytes_total: AtomicU64,
+    /// Bytes of input read so far (decompressed bytes for compressed files).
+    pub bytes_done: AtomicU64,
+    /// Lines read so far.
+    pub lines: AtomicU64,
+}
+
+/// Where the run's key comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// A key file written by `logveil keygen`.
+    File(PathBuf),
+    /// A random key for this run only.
+    Ephemeral,
+}
+
+/// Everything a run needs. Build with [`RunConfig::new`] and the setters.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    inputs: Vec<PathBuf>,
+    out: PathBuf,
+    format: Option<String>,
+    veil: VeilConfig,
+    threads: Option<usize>,
+    key: KeySource,
+    chunk_bytes: usize,
+    max_reject_locations: usize,
+    progress: Option<Arc<Progress>>,
+}
+
+impl RunConfig {
+    /// A run over `inputs` (files or directories) writing into `out`, with
+    /// defaults: auto-detected formats, all cores, an ephemeral key.
+    pub fn new(inputs: Vec<PathBuf>, out: impl Into<PathBuf>) -> Self {
+        RunConfig {
+            inputs,
+            out: out.into(),
+            format: None,
+            veil: VeilConfig::default(),
+            threads: None,
+            key: KeySource::Ephemeral,
+            chunk_bytes: read::DEFAULT_CHUNK_BYTES,
+            max_reject_locations: 100,
+            progress: None,
+        }
+    }
+
+    /// Forces a format by name instead of detecting it per file.
+    pub fn format(mut self, name: Option<String>) -> Self {
+        self.format = name;
+        self
+    }
+
+    /// Labels inputs that carry no virtual host.
+    pub fn site(mut self, site: Option<String>) -> Self {
+        if let Some(s) = site {
+            self.veil.default_site = s;
+        }
+        self
+    }
+
+    /// Settings of the privacy stage.
+    pub fn veil(mut self, veil: VeilConfig) -> Self {
+        self.veil = veil;
+        self
+    }
+
+    /// Worker threads (`None`: one per core).
+    pub fn threads(mut self, threads: Option<usize>) -> Self {
+        self.threads = threads;
+        self
+    }
+
+    /// The key to pseudonymise with.
+    pub fn key(mut self, key: KeySource) -> Self {
+        self.key = key;
+        self
+    }
+
+    /// Target chunk size (mostly for tests and benchmarks).
+    pub fn chunk_bytes(mut self, bytes: usize) -> Self {
+        self.chunk_bytes = bytes.max(1);
+        self
+    }
+
+    /// How many rejected-line locations the manifest keeps per input.
+    pub fn max_reject_locations(mut self, n: usize) -> Self {
+        self.max_reject_locations = n;
+        self
+    }
+
+    /// Counters to update while running.
+    pub fn progress(mut self, progress: Arc<Progress>) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+}
+
+/// Whether everything was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Completion {
+    /// Every input was read and every line parsed or skipped.
+    Complete,
+    /// Outputs were written, but some inputs or lines failed (exit code 2).
+    Partial,
+}
+
+/// What a finished run produced.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    /// The manifest as written.
+    pub manifest: Manifest,
+    /// Whether the run was complete.
+    pub completion: Completion,
+    /// Where the manifest was written.
+    pub manifest_path: PathBuf,
+}
+
+/// Line counts of a chunk, source or run.
+#[derive(Debug, Clone, Copy)]
+struct LineStats {
+    lines: u64,
+    parsed: u64,
+    skipped: [u64; Skip::ALL.len()],
+    rejected: [u64; Reject::ALL.len()],
+    min_time: i64,
+    max_time: i64,
+}
+
+impl Default for LineStats {
+    fn default() -> Self {
+        LineStats {
+            lines: 0,
+            parsed: 0,
+            skipped: [0; Skip::ALL.len()],
+            rejected: [0; Reject::ALL.len()],
+            min_time: i64::MAX,
+            max_time: i64::MIN,
+        }
+    }
+}
+
+impl LineStats {
+    fn merge(&mut self, o: &LineStats) {
+        self.lines += o.lines;
+        self.parsed += o.parsed;
+        for (a, b) in self.skipped.iter_mut().zip(o.skipped) {
+            *a += b;
+        }
+        for (a, b) in self.rejected.iter_mut().zip(o.rejected) {
+            *a += b;
+        }
+        self.min_time = self.min_time.min(o.min_time);
+        self.max_time = self.max_time.max(o.max_time);
+    }
+}
+
+/// A rejected line, located within its chunk.
+#[derive(Debug, Clone, Copy)]
+struct ChunkReject {
+    chunk: usize,
+    line_in_chunk: u64,
+    offset: u64,
+    reason: Reject,
+}
+
+/// Accumulated results of the chunks of one source.
+#[derive(Debug, Default)]
+struct SourceAcc {
+    agg: WebAggregate<'static>,
+    stats: LineStats,
+    chunk_lines: Vec<(usize, u64)>,
+    rejects: Vec<ChunkReject>,
+}
+
+impl SourceAcc {
+    fn merge(mut self, other: SourceAcc) -> SourceAcc {
+        self.agg.merge(other.agg);
+        self.stats.merge(&other.stats);
+        self.chunk_lines.extend(other.chunk_lines);
+        self.rejects.extend(other.rejects);
+        self
+    }
+}
+
+/// Everything one worker needs to process chunks.
+struct Worker<'r> {
+    format: &'static dyn LogFormat,
+    veil: &'r Veil,
+    max_rejects: usize,
+    progress: Option<&'r Progress>,
+}
+
+impl Worker<'_> {
+    /// Parses, veils and aggregates one chunk, folding it into `acc`.
+    fn chunk(&self, mut acc: SourceAcc, index: usize, data: &[u8], offset: u64) -> SourceAcc {
+        let mut agg = WebAggregate::default();
+        let mut stats = LineStats::default();
+        let mut cx = ParseContext::default();
+        let mut veil = self.veil.worker();
+        let mut kept_rejects = 0;
+        let mut start = 0usize;
+        while start < data.len() {
+            let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |p| start + p);
+            let raw_line = &data[start..end];
+            let line = raw_line.strip_suffix(b"\r").unwrap_or(raw_line);
+            stats.lines += 1;
+            if let Some(skip) = self.format.skip(line) {
+                stats.skipped[skip.index()] += 1;
+            } else {
+                match self.format.parse(line, &mut cx) {
+                    Ok(raw) => {
+                        stats.parsed += 1;
+                        stats.min_time = stats.min_time.min(raw.time);
+                        stats.max_time = stats.max_time.max(raw.time);
+                        agg.add(veil.apply(&raw));
+                    }
+                    Err(reason) => {
+                        stats.rejected[reason.index()] += 1;
+                        if kept_rejects < self.max_rejects {
+                            kept_rejects += 1;
+                            acc.rejects.push(ChunkReject {
+                                chunk: index,
+                                line_in_chunk: stats.lines,
+                                offset: offset + start as u64,
+                                reason,
+                            });
+                        }
+                    }
+                }
+            }
+            start = end + 1;
+        }
+        if let Some(p) = self.progress {
+            p.bytes_done.fetch_add(data.len() as u64, Ordering::Relaxed);
+            p.lines.fetch_add(stats.lines, Ordering::Relaxed);
+        }
+        acc.agg.merge(agg);
+        acc.stats.merge(&stats);
+        acc.chunk_lines.push((index, stats.lines));
+        acc
+    }
+}
+
+/// Chooses the format of one source, from `--format` or its first bytes.
+fn choose_format(
+    forced: Option<&'static dyn LogFormat>,
+    head: &[u8],
+    complete: bool,
+) -> (Option<&'static dyn LogFormat>, DetectionReport) {
+    if let Some(f) = forced {
+        let report = DetectionReport {
+            forced: true,
+            sampled: 0,
+            parsed: 0,
+            parse_rate: 1.0,
+            best_candidate: Some(f.name()),
+        };
+        return (Some(f), report);
+    }
+    let d = detect::detect(head, complete);
+    let report = DetectionReport {
+        forced: false,
+        sampled: d.sampled,
+        parsed: d.parsed,
+        parse_rate: d.parse_rate(),
+        best_candidate: d.best.map(|f| f.name()),
+    };
+    (d.format, report)
+}
+
+/// Reads one source completely.
+fn process_source(
+    source: &Source,
+    forced: Option<&'static dyn LogFormat>,
+    cfg: &RunConfig,
+    veil: &Veil,
+) -> (InputReport, WebAggregate<'static>) {
+    let mut report = InputReport {
+        path: source.path.clone(),
+        bytes: source.size,
+        compression: source.compression.as_str(),
+        ..InputReport::default()
+    };
+    let worker = |format| Worker {
+        format,
+        veil,
+        max_rejects: cfg.max_reject_locations,
+        progress: cfg.progress.as_deref(),
+    };
+    let opened = match read::open(source) {
+        Ok(o) => o,
+        Err(e) => {
+            report.error = Some(format!("cannot open: {e}"));
+            return (report, WebAggregate::default());
+        }
+    };
+    let mut acc = SourceAcc::default();
+    match opened {
+        Opened::Empty => {
+            report.detection = Some(choose_format(forced, b"", true).1);
+        }
+        Opened::Mapped(map) => {
+            let data: &[u8] = &map;
+            report.decompressed_bytes = data.len() as u64;
+            let head = &data[..data.len().min(DETECT_BYTES)];
+            let (format, detection) = choose_format(forced, head, head.len() == data.len());
+            report.detection = Some(detection);
+            let Some(format) = format else {
+                return (no_format(report), WebAggregate::default());
+            };
+            report.format = Some(format.name());
+            let w = worker(format);
+            acc = read::chunk_ranges(data, cfg.chunk_bytes)
+                .into_par_iter()
+                .enumerate()
+                .fold(SourceAcc::default, |acc, (i, r)| {
+                    w.chunk(acc, i, &data[r.clone()], r.start as u64)
+                })
+                .reduce(SourceAcc::default, SourceAcc::merge);
+        }
+        Opened::Stream(reader) => {
+            let mut chunks = StreamChunks::new(reader, cfg.chunk_bytes)
+                .enumerate()
+                .peekable();
+            let mut format = None;
+            while let Some((i, item)) = chunks.next() {
+                let chunk = match item {
+                    Ok(c) => c,
+                    Err(e) => {
+                        report.error = Some(format!(
+                            "read failed after {} decompressed bytes ({e}); the lines before it were kept",
+                            report.decompressed_bytes
+                        ));
+                        break;
+                    }
+                };
+                if format.is_none() {
+                    let complete = chunks.peek().is_none_or(|(_, next)| next.is_err());
+                    let (f, detection) = choose_format(forced, &chunk.data, complete);
+                    report.detection = Some(detection);
+                    match f {
+                        Some(f) => format = Some(f),
+                        None => return (no_format(report), WebAggregate::default()),
+                    }
+                    report.format = format.map(|f| f.name());
+                }
+                report.decompressed_bytes += chunk.data.len() as u64;
+                if let Some(f) = format {
+                    acc = worker(f).chunk(acc, i, &chunk.data, chunk.offset);
+                }
+            }
+        }
+    }
+    finish_report(&mut report, &acc, cfg.max_reject_locations);
+    (report, acc.agg)
+}
+
+fn no_format(mut report: InputReport) -> InputReport {
+    let d = report.detection.as_ref();
+    report.error = Some(format!(
+        "no known format fits: the best candidate ({}) parsed {} of {} sampled lines; \
+         name the format with --format ({})",
+        d.and_then(|d| d.best_candidate).unwrap_or("none"),
+        d.map_or(0, |d| d.parsed),
+        d.map_or(0, |d| d.sampled),
+        formats::known_names()
+    ));
+    report
+}
+
+/// Fills the counts and reject locations of a report from its accumulator.
+fn finish_report(report: &mut InputReport, acc: &SourceAcc, max_locations: usize) {
+    let s = &acc.stats;
+    report.lines = s.lines;
+    report.parsed = s.parsed;
+    report.rejected = s.rejected.iter().sum();
+    report.skipped = s.skipped.iter().sum();
+    for r in Reject::ALL {
+        if s.rejected[r.index()] > 0 {
+            report
+                .rejected_by_reason
+                .insert(r.as_str(), s.rejected[r.index()]);
+        }
+    }
+    for k in Skip::ALL {
+        if s.skipped[k.index()] > 0 {
+            report
+                .skipped_by_reason
+                .insert(k.as_str(), s.skipped[k.index()]);
+        }
+    }
+    if s.parsed > 0 {
+        report.first_event = Some(time::rfc3339(s.min_time));
+        report.last_event = Some(time::rfc3339(s.max_time));
+    }
+    // Lines before each chunk, by chunk index.
+    let mut chunk_lines = acc.chunk_lines.clone();
+    chunk_lines.sort_unstable();
+    let mut before = vec![0u64; chunk_lines.last().map_or(0, |c| c.0 + 1)];
+    let mut running = 0;
+    for (i, n) in chunk_lines {
+        if let Some(b) = before.get_mut(i) {
+            *b = running;
+        }
+        running += n;
+    }
+    let mut locations: Vec<Location> = acc
+        .rejects
+        .iter()
+        .map(|r| Location {
+            line: before.get(r.chunk).copied().unwrap_or(0) + r.line_in_chunk,
+            byte_offset: r.offset,
+            reason: r.reason.as_str(),
+        })
+        .collect();
+    locations.sort();
+    locations.truncate(max_locations);
+    report.reject_locations_omitted = report.rejected - locations.len() as u64;
+    report.reject_locations = locations;
+}
+
+fn load_key(source: &KeySource) -> Result<Key, Error> {
+    Ok(match source {
+        KeySource::File(path) => Key::from_file(path)?,
+        KeySource::Ephemeral => Key::generate(KeyMode::Ephemeral)?,
+    })
+}
+
+/// Files under the output directory are outputs, not inputs: reading them
+/// back would count a previous run's tables as log lines.
+fn outside_output(sources: Vec<Source>, out: &Path) -> Vec<Source> {
+    let Ok(out) = out.canonicalize() else {
+        return sources;
+    };
+    sources
+        .into_iter()
+        .filter(|s| s.path.canonicalize().map_or(true, |p| !p.starts_with(&out)))
+        .collect()
+}
+
+/// Runs the whole pipeline: reads, veils and aggregates every input, writes
+/// the tables and the manifest.
+pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
+    let started = Instant::now();
+    let forced = match &cfg.format {
+        None => None,
+        Some(name) => Some(formats::by_name(name).ok_or_else(|| Error::UnknownFormat {
+            name: name.clone(),
+            known: formats::known_names(),
+        })?),
+    };
+    let key = Arc::new(load_key(&cfg.key)?);
+    std::fs::create_dir_all(&cfg.out).map_err(|source| Error::Output {
+        path: cfg.out.clone(),
+        source,
+    })?;
+    let discovery = discover(&cfg.inputs);
+    let sources = outside_output(discovery.sources, &cfg.out);
+    if sources.is_empty() {
+        let listed: Vec<String> = cfg.inputs.iter().map(|p| p.display().to_string()).collect();
+        return Err(Error::NoInput(listed.join(", ")));
+    }
+    if let Some(p) = &cfg.progress {
+        let total = sources.iter().map(|s| s.size).sum();
+        p.bytes_total.store(total, Ordering::Relaxed);
+    }
+
+    let threads = cfg
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("logveil-{i}"))
+        .build()
+        .map_err(|e| Error::Threads {
+            threads,
+            message: e.to_string(),
+        })?;
+    let veil = Veil::new(key.clone(), cfg.veil.clone());
+
+    let (agg, mut reports) = pool.install(|| {
+        sources
+            .par_iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let (report, agg) = process_source(s, forced, cfg, &veil);
+                (i, report, agg)
+            })
+            .fold(
+                || (WebAggregate::default(), Vec::new()),
+                |(mut agg, mut reports), (i, report, a)| {
+                    agg.merge(a);
+                    reports.push((i, report));
+                    (agg, reports)
+                },
+            )
+            .reduce(
+                || (WebAggregate::default(), Vec::new()),
+                |(mut a, mut ra), (b, rb)| {
+                    a.merge(b);
+                    ra.extend(rb);
+                    (a, ra)
+                },
+            )
+    });
+    reports.sort_by_key(|(i, _)| *i);
+    let inputs: Vec<InputReport> = reports.into_iter().map(|(_, r)| r).collect();
+
+    let tables = agg.into_tables().map_err(|message| Error::Encode {
+        table: "(aggregate)".to_string(),
+        message,
+    })?;
+    let mut table_reports = Vec::with_capacity(tables.len());
+    for t in &tables {
+        let path = write_table(&cfg.out, t)?;
+        table_reports.push(TableReport {
+            name: t.spec.name,
+            file: path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            rows: t.rows(),
+        });
+    }
+
+    let mut totals = Totals::default();
+    for r in &inputs {
+        totals.inputs += 1;
+        totals.inputs_failed += usize::from(r.error.is_some());
+        totals.bytes += r.bytes;
+        totals.lines += r.lines;
+        totals.parsed += r.parsed;
+        totals.rejected += r.rejected;
+        totals.skipped += r.skipped;
+    }
+    let problems: Vec<Problem> = discovery.problems;
+    let complete = problems.is_empty() && totals.inputs_failed == 0 && totals.rejected == 0;
+    let elapsed = started.elapsed().as_secs_f64();
+    let lines_per_second = if elapsed > 0.0 {
+        totals.lines as f64 / elapsed
+    } else {
+        0.0
+    };
+    let manifest = Manifest {
+        tool: "logveil",
+        version: env!("CARGO_PKG_VERSION"),
+        complete,
+        key: KeyInfo {
+            mode: key.mode(),
+            fingerprint: key.fingerprint(),
+            note: match key.mode() {
+                KeyMode::File => {
+                    "pseudonyms are stable for this key and can be linked across runs that use it"
+                }
+                KeyMode::Ephemeral => {
+                    "ephemeral key: random for this run and discarded; pseudonyms cannot be linked to any other run"
+                }
+            },
+        },
+        settings: Settings {
+            format: cfg.format.clone().unwrap_or_else(|| "auto".to_string()),
+            default_site: cfg.veil.default_site.clone(),
+            threads,
+            key_epoch: cfg.veil.epoch.as_str(),
+            ipv4_prefix: cfg.veil.generalize.v4_prefix,
+            ipv6_prefix: cfg.veil.generalize.v6_prefix,
+            chunk_bytes: cfg.chunk_bytes,
+        },
+        inputs,
+        problems,
+        totals,
+        elapsed_seconds: elapsed,
+        lines_per_second,
+        tables: table_reports,
+    };
+    let manifest_path = manifest.write(&cfg.out)?;
+    Ok(RunReport {
+        completion: if complete {
+            Completion::Complete
+        } else {
+            Completion::Partial
+        },
+        manifest,
+        manifest_path,
+    })
+}

@@ -1,0 +1,182 @@
+//! Canonical forms of client identifiers, computed before hashing.
+//!
+//! One client must give one pseudonym however it was written: `192.0.2.1`,
+//! `::ffff:192.0.2.1`, `[2001:db8::1]:443`, `2001:DB8:0::1`, `fe80::1%eth0`
+//! and `Host.Example.EDU.` are each reduced to one byte string. Each form
+//! carries a tag byte so an IPv4 address can never collide with a 4-byte
+//! host name.
+//!
+//! Optional generalisation (a prefix length per family) zeroes host bits
+//! *before* hashing, as GoAccess's `--anonymize-ip` and Google Analytics do;
+//! visitors are then counted per network, not per address.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// Longest canonical form: tag + 253-byte host name (+ slack).
+const MAX_LEN: usize = 258;
+
+/// A canonical client identifier, ready to hash. Stack-allocated so the hot
+/// path does not allocate.
+#[derive(Clone)]
+pub struct Canonical {
+    buf: [u8; MAX_LEN],
+    len: usize,
+}
+
+impl Canonical {
+    /// The bytes to hash.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    fn from_parts(tag: u8, body: &[u8]) -> Canonical {
+        let mut buf = [0u8; MAX_LEN];
+        let len = body.len().min(MAX_LEN - 1);
+        buf[0] = tag;
+        buf[1..=len].copy_from_slice(&body[..len]);
+        Canonical { buf, len: len + 1 }
+    }
+}
+
+/// Prefix lengths applied before hashing (32 and 128 keep full addresses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Generalize {
+    /// IPv4 prefix length, 0–32.
+    pub v4_prefix: u8,
+    /// IPv6 prefix length, 0–128.
+    pub v6_prefix: u8,
+}
+
+impl Default for Generalize {
+    fn default() -> Self {
+        Generalize {
+            v4_prefix: 32,
+            v6_prefix: 128,
+        }
+    }
+}
+
+/// Parses a client field as an IP address, tolerating brackets, a port and
+/// a zone id. `None` for anything that is not an address (host names).
+pub fn parse_ip(raw: &[u8]) -> Option<IpAddr> {
+    let mut s = std::str::from_utf8(raw).ok()?;
+    if let Some(inner) = s.strip_prefix('[') {
+        // `[v6]` or `[v6]:port`
+        let end = inner.find(']')?;
+        s = &inner[..end];
+    } else if s.bytes().filter(|&c| c == b':').count() == 1 {
+        // `a.b.c.d:port`: a single colon cannot be IPv6.
+        s = &s[..s.find(':')?];
+    }
+    if let Some(p) = s.find('%') {
+        s = &s[..p];
+    }
+    match s.parse::<IpAddr>().ok()? {
+        IpAddr::V6(v6) => Some(match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(v6),
+        }),
+        v4 => Some(v4),
+    }
+}
+
+fn mask_v4(ip: Ipv4Addr, prefix: u8) -> [u8; 4] {
+    let bits = u32::from(ip);
+    let mask = if prefix >= 32 {
+        u32::MAX
+    } else {
+        !(u32::MAX >> prefix)
+    };
+    (bits & mask).to_be_bytes()
+}
+
+fn mask_v6(ip: Ipv6Addr, prefix: u8) -> [u8; 16] {
+    let bits = u128::from(ip);
+    let mask = if prefix >= 128 {
+        u128::MAX
+    } else {
+        !(u128::MAX >> prefix)
+    };
+    (bits & mask).to_be_bytes()
+}
+
+/// Canonicalises a client field: an address (generalised as configured) or
+/// a lower-cased host name without trailing dot.
+pub fn canonical_client(raw: &[u8], generalize: Generalize) -> Canonical {
+    match parse_ip(raw) {
+        Some(IpAddr::V4(v4)) => Canonical::from_parts(4, &mask_v4(v4, generalize.v4_prefix)),
+        Some(IpAddr::V6(v6)) => Canonical::from_parts(6, &mask_v6(v6, generalize.v6_prefix)),
+        None => {
+            let host = raw.strip_suffix(b".").unwrap_or(raw);
+            let mut c = Canonical::from_parts(b'h', host);
+            c.buf[1..c.len].make_ascii_lowercase();
+            c
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn same(a: &str, b: &str) -> bool {
+        let g = Generalize::default();
+        canonical_client(a.as_bytes(), g).as_bytes() == canonical_client(b.as_bytes(), g).as_bytes()
+    }
+
+    #[test]
+    fn one_client_many_spellings() {
+        assert!(same("192.0.2.1", "::ffff:192.0.2.1"));
+        assert!(same("192.0.2.1", "::FFFF:192.0.2.1"));
+        assert!(same("192.0.2.1", "192.0.2.1:51234"));
+        assert!(same("192.0.2.1", "[::ffff:192.0.2.1]:443"));
+        assert!(same("2001:db8::1", "2001:DB8:0:0:0:0:0:1"));
+        assert!(same("2001:db8::1", "[2001:db8::1]:8443"));
+        assert!(same("fe80::1", "fe80::1%eth0"));
+        assert!(same("Host.Example.EDU.", "host.example.edu"));
+        assert!(!same("192.0.2.1", "192.0.2.2"));
+        assert!(!same("192.0.2.1", "2001:db8::1"));
+    }
+
+    #[test]
+    fn tags_keep_families_apart() {
+        // 'abcd' as a host name must not equal 97.98.99.100.
+        assert!(!same("abcd", "97.98.99.100"));
+    }
+
+    #[test]
+    fn generalisation_zeroes_host_bits() {
+        let g = Generalize {
+            v4_prefix: 24,
+            v6_prefix: 48,
+        };
+        let c = |s: &str| canonical_client(s.as_bytes(), g).as_bytes().to_vec();
+        assert_eq!(c("192.0.2.1"), c("192.0.2.254"));
+        assert_ne!(c("192.0.2.1"), c("192.0.3.1"));
+        assert_eq!(c("2001:db8:1:2::1"), c("2001:db8:1:ffff::9"));
+        assert_ne!(c("2001:db8:1::1"), c("2001:db8:2::1"));
+        let zero = Generalize {
+            v4_prefix: 0,
+            v6_prefix: 0,
+        };
+        assert_eq!(
+            canonical_client(b"1.2.3.4", zero).as_bytes(),
+            canonical_client(b"5.6.7.8", zero).as_bytes()
+        );
+    }
+
+    #[test]
+    fn not_addresses() {
+        assert_eq!(parse_ip(b"crawl.googlebot.com"), None);
+        assert_eq!(parse_ip(b"120.000.000"), None);
+        assert_eq!(parse_ip(b"\xff"), None);
+        assert_eq!(parse_ip(b"[::1"), None);
+        let long = vec![b'a'; 1000];
+        assert_eq!(
+            canonical_client(&long, Generalize::default())
+                .as_bytes()
+                .len(),
+            MAX_LEN
+        );
+    }
+}
