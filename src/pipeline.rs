@@ -616,6 +616,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
         },
         inputs,
         problems,
+        ignored: discovery.ignored,
         totals,
         elapsed_seconds: elapsed,
         lines_per_second,

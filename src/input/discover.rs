@@ -5,7 +5,11 @@
 //! with `.`) are skipped inside directories, but a hidden path named
 //! explicitly is read. Symbolic links are followed; a directory reached
 //! twice (a link loop, or two links to one place) is read once, and a file
-//! reached twice is read once. Compression is recognised by magic bytes,
+//! reached twice is read once. Inside directories, files that are plainly
+//! not logs (documentation, scripts, Parquet outputs: see
+//! [`NOT_LOG_EXTENSIONS`]) are passed over and listed as ignored, so a log
+//! directory with a README in it still reads cleanly; a file named
+//! explicitly is always read. Compression is recognised by magic bytes,
 //! not by extension, because rotation schemes name files freely
 //! (`access.log.2.gz`, `access.log-20260301`).
 
@@ -50,6 +54,17 @@ impl Compression {
     }
 }
 
+/// Extensions of files that are never logs, ignored inside directories.
+pub const NOT_LOG_EXTENSIONS: &[&str] = &[
+    "md", "markdown", "rst", "py", "sh", "parquet", "toml", "pdf",
+];
+
+fn plainly_not_a_log(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| NOT_LOG_EXTENSIONS.iter().any(|n| n.eq_ignore_ascii_case(e)))
+}
+
 /// One input file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Source {
@@ -68,6 +83,8 @@ pub struct Discovery {
     pub sources: Vec<Source>,
     /// Paths that could not be read or listed.
     pub problems: Vec<Problem>,
+    /// Files inside directories passed over as plainly not logs.
+    pub ignored: Vec<PathBuf>,
 }
 
 struct Walker {
@@ -84,7 +101,7 @@ impl Walker {
         });
     }
 
-    fn visit(&mut self, path: &Path) {
+    fn visit(&mut self, path: &Path, named: bool) {
         // `metadata` follows links: a link to a file is that file.
         let meta = match fs::metadata(path) {
             Ok(m) => m,
@@ -106,9 +123,13 @@ impl Walker {
                 .collect();
             children.sort();
             for child in children {
-                self.visit(&child);
+                self.visit(&child, false);
             }
         } else if meta.is_file() {
+            if !named && plainly_not_a_log(path) {
+                self.out.ignored.push(path.to_path_buf());
+                return;
+            }
             if !self.seen_files.insert(id) {
                 return;
             }
@@ -146,7 +167,7 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
         out: Discovery::default(),
     };
     for p in paths {
-        walker.visit(p);
+        walker.visit(p, true);
     }
     walker.out
 }
@@ -164,6 +185,7 @@ mod tests {
         fs::write(root.join("b/a.log"), "x\n").unwrap();
         fs::write(root.join("a.log.2.gz"), [0x1f, 0x8b, 8, 0]).unwrap();
         fs::write(root.join(".hidden.log"), "x\n").unwrap();
+        fs::write(root.join("README.md"), "x\n").unwrap();
         fs::create_dir(root.join(".git")).unwrap();
         fs::write(root.join(".git/config"), "x\n").unwrap();
         std::os::unix::fs::symlink(root, root.join("b/sub/loop")).unwrap();
@@ -185,10 +207,15 @@ mod tests {
         assert_eq!(d.sources[0].compression, Compression::Gzip);
         assert_eq!(d.sources[1].compression, Compression::None);
         assert!(d.problems.is_empty());
+        assert_eq!(d.ignored, vec![root.join("README.md")]);
 
         // An explicitly named hidden file is read; a missing path is a problem.
-        let d = discover(&[root.join(".hidden.log"), root.join("missing")]);
-        assert_eq!(d.sources.len(), 1);
+        let d = discover(&[
+            root.join(".hidden.log"),
+            root.join("README.md"),
+            root.join("missing"),
+        ]);
+        assert_eq!(d.sources.len(), 2);
         assert_eq!(d.problems.len(), 1);
     }
 }

@@ -33,6 +33,9 @@ pub struct Manifest {
     pub inputs: Vec<InputReport>,
     /// Paths that could not be listed or opened at all.
     pub problems: Vec<Problem>,
+    /// Files inside input directories passed over as plainly not logs
+    /// (documentation, scripts, Parquet).
+    pub ignored: Vec<PathBuf>,
     /// Sums over inputs.
     pub totals: Totals,
     /// Wall-clock seconds of the run.

@@ -1,0 +1,210 @@
+//! Helpers shared by the integration tests: running the binary and reading
+//! Parquet back the way a BI tool does.
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Date32Type, Int32Type, Int64Type, TimestampMicrosecondType};
+use arrow_array::{Array, RecordBatch};
+use arrow_schema::DataType;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+/// The repository's root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The bundled sample logs.
+pub fn sample_logs() -> PathBuf {
+    root().join("sample-logs")
+}
+
+/// A `logveil` command with a clean environment (no key file from the
+/// developer's shell).
+pub fn logveil() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_logveil"));
+    c.env_remove("LOGVEIL_KEY_FILE");
+    c
+}
+
+/// Runs `logveil run <inputs> --out <out> [extra]`.
+pub fn run(inputs: &[&Path], out: &Path, extra: &[&str]) -> Output {
+    let mut c = logveil();
+    c.arg("run").args(inputs).arg("--out").arg(out).args(extra);
+    c.output().expect("run logveil")
+}
+
+/// A cell value, typed as a BI tool would see it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Cell {
+    Str(String),
+    Int(i64),
+    Bool(bool),
+}
+
+impl Cell {
+    pub fn int(&self) -> i64 {
+        match self {
+            Cell::Int(i) => *i,
+            other => panic!("not an integer: {other:?}"),
+        }
+    }
+    pub fn str(&self) -> &str {
+        match self {
+            Cell::Str(s) => s,
+            other => panic!("not a string: {other:?}"),
+        }
+    }
+}
+
+/// A whole table, column name → values.
+pub type Columns = BTreeMap<String, Vec<Cell>>;
+
+fn batches(path: &Path) -> Vec<RecordBatch> {
+    let file = File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap();
+    reader.map(Result::unwrap).collect()
+}
+
+/// Reads a Parquet table into columns. Dates and timestamps become their
+/// integer values (days / microseconds since the epoch).
+pub fn read_table(path: &Path) -> Columns {
+    let mut cols = Columns::new();
+    for batch in batches(path) {
+        for (field, array) in batch.schema().fields().iter().zip(batch.columns()) {
+            let out = cols.entry(field.name().clone()).or_default();
+            for i in 0..array.len() {
+                assert!(!array.is_null(i), "{} has a null", field.name());
+                out.push(match array.data_type() {
+                    DataType::Utf8 => Cell::Str(array.as_string::<i32>().value(i).to_string()),
+                    DataType::Int64 => Cell::Int(array.as_primitive::<Int64Type>().value(i)),
+                    DataType::Int32 => {
+                        Cell::Int(i64::from(array.as_primitive::<Int32Type>().value(i)))
+                    }
+                    DataType::Date32 => {
+                        Cell::Int(i64::from(array.as_primitive::<Date32Type>().value(i)))
+                    }
+                    DataType::Timestamp(_, _) => {
+                        Cell::Int(array.as_primitive::<TimestampMicrosecondType>().value(i))
+                    }
+                    DataType::Boolean => Cell::Bool(array.as_boolean().value(i)),
+                    other => panic!("unexpected type {other}"),
+                });
+            }
+        }
+    }
+    cols
+}
+
+/// Every piece of text a Parquet file exposes to a reader: decoded values,
+/// column statistics (min/max), key-value metadata (including the embedded
+/// Arrow schema), field names and field metadata. Labelled by where it was
+/// found.
+pub fn exposed_text(path: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let file = File::open(path).unwrap();
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
+    let meta = builder.metadata().clone();
+    let schema = builder.schema().clone();
+    for (k, v) in schema.metadata() {
+        out.push(("schema metadata".into(), format!("{k}={v}")));
+    }
+    for f in schema.fields() {
+        out.push(("field name".into(), f.name().clone()));
+        for (k, v) in f.metadata() {
+            out.push((format!("field {} metadata", f.name()), format!("{k}={v}")));
+        }
+    }
+    if let Some(kv) = meta.file_metadata().key_value_metadata() {
+        for e in kv {
+            out.push((
+                "kv metadata".into(),
+                format!("{}={}", e.key, e.value.clone().unwrap_or_default()),
+            ));
+        }
+    }
+    if let Some(c) = meta.file_metadata().created_by() {
+        out.push(("created_by".into(), c.to_string()));
+    }
+    for rg in meta.row_groups() {
+        for c in rg.columns() {
+            if let Some(s) = c.statistics() {
+                for b in [s.min_bytes_opt(), s.max_bytes_opt()].into_iter().flatten() {
+                    out.push((
+                        format!("statistics of {}", c.column_path()),
+                        String::from_utf8_lossy(b).into_owned(),
+                    ));
+                }
+            }
+        }
+    }
+    for batch in batches(path) {
+        for (field, array) in batch.schema().fields().iter().zip(batch.columns()) {
+            if let DataType::Utf8 = array.data_type() {
+                let strings = array.as_string::<i32>();
+                for i in 0..strings.len() {
+                    out.push((
+                        format!("value of {}", field.name()),
+                        strings.value(i).to_string(),
+                    ));
+                }
+            }
+        }
+    }
+    // Raw bytes too: pages are zstd-compressed, but dictionary or
+    // uncompressed fragments must not carry identifiers either.
+    let mut raw = Vec::new();
+    File::open(path).unwrap().read_to_end(&mut raw).unwrap();
+    out.push((
+        "raw file bytes".into(),
+        String::from_utf8_lossy(&raw).into_owned(),
+    ));
+    out
+}
+
+/// Reads a whole input file, decompressing gzip or zstd by magic bytes
+/// (independently of logveil's own reader).
+pub fn read_input(path: &Path) -> Vec<u8> {
+    let raw = std::fs::read(path).unwrap();
+    if raw.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        flate2::read::MultiGzDecoder::new(&raw[..])
+            .read_to_end(&mut out)
+            .unwrap();
+        out
+    } else if raw.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        zstd::stream::decode_all(&raw[..]).unwrap()
+    } else {
+        raw
+    }
+}
+
+/// Every log file under `sample-logs/` (not the README or generator).
+pub fn sample_files() -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![sample_logs()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            if name.starts_with('.') {
+                continue;
+            }
+            if p.is_dir() {
+                stack.push(p);
+            } else if !name.ends_with(".md") && !name.ends_with(".py") {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    files
+}

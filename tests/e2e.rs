@@ -1,0 +1,411 @@
+//! End to end: the binary on `sample-logs/`, checked against counts that a
+//! deliberately different reference (a regex, chrono's timestamp parser and
+//! std's address parser) computes from the same files.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::IpAddr;
+use std::path::Path;
+
+use common::{Cell, read_input, read_table, run, sample_files, sample_logs};
+use regex::bytes::Regex;
+
+/// What the reference makes of one parsed line.
+struct RefLine {
+    site: String,
+    time: i64,
+    client: String,
+    status: i64,
+    bytes: i64,
+    referer: Option<String>,
+    agent: Option<String>,
+}
+
+const Q: &str = r#""((?:[^"\\]|\\.)*)""#;
+
+fn reference_regex(path: &Path) -> Regex {
+    let core = format!(r#"([^ ]+) [^ ]+ ([^ ]+) \[([^\]]+)\] {Q} ([1-9][0-9][0-9]) ([0-9]+|-)"#);
+    let dir = path
+        .parent()
+        .unwrap()
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap();
+    let pattern = match dir {
+        "common" => format!("^{core}()()$"),
+        "vhost" => format!(r#"^([^ ]+):[0-9]+ {core} {Q} {Q}$"#),
+        _ => format!(r#"^{core} {Q} {Q}(?: .*)?$"#),
+    };
+    Regex::new(&pattern).unwrap()
+}
+
+fn canonical_client(c: &str) -> String {
+    match c.parse::<IpAddr>() {
+        Ok(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => v6.to_string(),
+        },
+        Ok(v4) => v4.to_string(),
+        Err(_) => c.to_ascii_lowercase(),
+    }
+}
+
+/// Reference parse of every sample file: (parsed lines, lines, skipped).
+fn reference() -> (Vec<RefLine>, u64, u64) {
+    let mut out = Vec::new();
+    let (mut lines, mut skipped) = (0, 0);
+    for path in sample_files() {
+        let re = reference_regex(&path);
+        let vhost = path.parent().unwrap().ends_with("vhost");
+        let data = read_input(&path);
+        // A final newline ends the last line; it does not start another.
+        let body = data.strip_suffix(b"\n").unwrap_or(&data);
+        for line in body.split(|b| *b == b'\n') {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            lines += 1;
+            if line.iter().all(u8::is_ascii_whitespace) || line.trim_ascii_start().starts_with(b"#")
+            {
+                skipped += 1;
+                continue;
+            }
+            let Some(c) = re.captures(line) else { continue };
+            let g = |i: usize| String::from_utf8_lossy(&c[i]).into_owned();
+            let off = usize::from(vhost);
+            let Ok(t) = chrono::DateTime::parse_from_str(&g(3 + off), "%d/%b/%Y:%H:%M:%S %z")
+            else {
+                continue;
+            };
+            let dash = |s: String| (s != "-" && !s.is_empty()).then_some(s);
+            out.push(RefLine {
+                site: if vhost {
+                    g(1).to_ascii_lowercase()
+                } else {
+                    "(default)".into()
+                },
+                time: t.timestamp(),
+                client: canonical_client(&g(1 + off)),
+                status: g(5 + off).parse().unwrap(),
+                bytes: g(6 + off).parse().unwrap_or(0),
+                referer: c
+                    .get(7 + off)
+                    .map(|m| String::from_utf8_lossy(m.as_bytes()).into_owned())
+                    .and_then(dash),
+                agent: c
+                    .get(8 + off)
+                    .map(|m| String::from_utf8_lossy(m.as_bytes()).into_owned())
+                    .and_then(dash),
+            });
+        }
+    }
+    (out, lines, skipped)
+}
+
+fn rows(cols: &BTreeMap<String, Vec<Cell>>) -> usize {
+    cols.values().next().map_or(0, Vec::len)
+}
+
+#[test]
+fn sample_logs_tables_match_an_independent_count() {
+    let out = tempfile::tempdir().unwrap();
+    let result = run(&[&sample_logs()], out.path(), &[]);
+    // The samples hold deliberately malformed lines: exit code 2.
+    assert_eq!(
+        result.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let (reference, ref_lines, ref_skipped) = reference();
+    assert!(
+        reference.len() > 1500,
+        "reference parsed only {}",
+        reference.len()
+    );
+
+    // Manifest totals.
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("_manifest.json")).unwrap()).unwrap();
+    let totals = &manifest["totals"];
+    assert_eq!(totals["lines"], ref_lines);
+    assert_eq!(totals["parsed"], reference.len() as u64);
+    assert_eq!(totals["skipped"], ref_skipped);
+    assert_eq!(
+        totals["rejected"],
+        ref_lines - ref_skipped - reference.len() as u64
+    );
+    assert_eq!(totals["inputs"], sample_files().len());
+    for input in manifest["inputs"].as_array().unwrap() {
+        let n = |k: &str| input[k].as_u64().unwrap();
+        assert_eq!(
+            n("lines"),
+            n("parsed") + n("rejected") + n("skipped"),
+            "{input}"
+        );
+        assert!(input["format"].is_string(), "{input}");
+    }
+
+    // web_traffic: requests, bytes and distinct clients per hour and site.
+    let traffic = read_table(&out.path().join("web_traffic.parquet"));
+    let mut expected: BTreeMap<(i64, String), (i64, i64, BTreeSet<String>, [i64; 4])> =
+        BTreeMap::new();
+    for r in &reference {
+        let e = expected
+            .entry((r.time.div_euclid(3600) * 3600 * 1_000_000, r.site.clone()))
+            .or_default();
+        e.0 += 1;
+        e.1 += r.bytes;
+        e.2.insert(r.client.clone());
+        if (200..600).contains(&r.status) {
+            e.3[(r.status / 100 - 2) as usize] += 1;
+        }
+    }
+    let mut got = BTreeMap::new();
+    for i in 0..rows(&traffic) {
+        let c = |k: &str| traffic[k][i].clone();
+        got.insert(
+            (c("hour").int(), c("site").str().to_string()),
+            (
+                c("requests").int(),
+                c("bytes").int(),
+                c("visitors").int(),
+                [
+                    c("status_2xx").int(),
+                    c("status_3xx").int(),
+                    c("status_4xx").int(),
+                    c("status_5xx").int(),
+                ],
+            ),
+        );
+    }
+    let expected: BTreeMap<_, _> = expected
+        .into_iter()
+        .map(|(k, (req, bytes, clients, classes))| (k, (req, bytes, clients.len() as i64, classes)))
+        .collect();
+    assert_eq!(got, expected);
+
+    // web_status: requests per day, site and status.
+    let status = read_table(&out.path().join("web_status.parquet"));
+    let mut expected: BTreeMap<(i64, String, i64), i64> = BTreeMap::new();
+    for r in &reference {
+        *expected
+            .entry((r.time.div_euclid(86_400), r.site.clone(), r.status))
+            .or_default() += 1;
+    }
+    let got: BTreeMap<_, _> = (0..rows(&status))
+        .map(|i| {
+            (
+                (
+                    status["day"][i].int(),
+                    status["site"][i].str().to_string(),
+                    status["status"][i].int(),
+                ),
+                status["requests"][i].int(),
+            )
+        })
+        .collect();
+    assert_eq!(got, expected);
+
+    // web_pages: per day and site, requests and bytes add up; errors are
+    // the responses >= 400.
+    let pages = read_table(&out.path().join("web_pages.parquet"));
+    let mut expected: BTreeMap<(i64, String), (i64, i64, i64)> = BTreeMap::new();
+    for r in &reference {
+        let e = expected
+            .entry((r.time.div_euclid(86_400), r.site.clone()))
+            .or_default();
+        e.0 += 1;
+        e.1 += r.bytes;
+        e.2 += i64::from(r.status >= 400);
+    }
+    let mut got: BTreeMap<(i64, String), (i64, i64, i64)> = BTreeMap::new();
+    for i in 0..rows(&pages) {
+        let e = got
+            .entry((pages["day"][i].int(), pages["site"][i].str().to_string()))
+            .or_default();
+        e.0 += pages["requests"][i].int();
+        e.1 += pages["bytes"][i].int();
+        e.2 += pages["errors"][i].int();
+        assert!(!pages["path"][i].str().contains('?'), "query string kept");
+    }
+    assert_eq!(got, expected);
+
+    // web_referrers: direct requests and distinct direct visitors per day.
+    let referrers = read_table(&out.path().join("web_referrers.parquet"));
+    let mut expected: BTreeMap<i64, (i64, BTreeSet<String>)> = BTreeMap::new();
+    for r in reference
+        .iter()
+        .filter(|r| r.referer.is_none() && r.site == "(default)")
+    {
+        let e = expected.entry(r.time.div_euclid(86_400)).or_default();
+        e.0 += 1;
+        e.1.insert(r.client.clone());
+    }
+    let got: BTreeMap<i64, (i64, i64)> = (0..rows(&referrers))
+        .filter(|&i| {
+            referrers["referrer_host"][i].str() == "(direct)"
+                && referrers["site"][i].str() == "(default)"
+        })
+        .map(|i| {
+            (
+                referrers["day"][i].int(),
+                (
+                    referrers["requests"][i].int(),
+                    referrers["visitors"][i].int(),
+                ),
+            )
+        })
+        .collect();
+    let expected: BTreeMap<i64, (i64, i64)> = expected
+        .into_iter()
+        .map(|(d, (n, v))| (d, (n, v.len() as i64)))
+        .collect();
+    assert_eq!(got, expected);
+
+    // web_clients: Googlebot requests per day, and totals.
+    let clients = read_table(&out.path().join("web_clients.parquet"));
+    let mut expected: HashMap<i64, i64> = HashMap::new();
+    for r in &reference {
+        if r.agent.as_deref().is_some_and(|a| a.contains("Googlebot")) {
+            *expected.entry(r.time.div_euclid(86_400)).or_default() += 1;
+        }
+    }
+    let mut got: HashMap<i64, i64> = HashMap::new();
+    let mut total = 0;
+    for i in 0..rows(&clients) {
+        total += clients["requests"][i].int();
+        if clients["browser"][i].str() == "Googlebot" {
+            assert_eq!(clients["is_bot"][i], Cell::Bool(true));
+            *got.entry(clients["day"][i].int()).or_default() += clients["requests"][i].int();
+        }
+    }
+    assert!(!expected.is_empty(), "samples should contain Googlebot");
+    assert_eq!(got, expected);
+    assert_eq!(total, reference.len() as i64);
+}
+
+#[test]
+fn same_input_and_key_give_identical_bytes_across_threads_and_chunks() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("key");
+    assert!(
+        common::logveil()
+            .args(["keygen", "--out"])
+            .arg(&key)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let key_arg = key.to_str().unwrap();
+    let a = dir.path().join("a");
+    let b = dir.path().join("b");
+    run(
+        &[&sample_logs()],
+        &a,
+        &["--key-file", key_arg, "--threads", "1", "-q"],
+    );
+    run(
+        &[&sample_logs()],
+        &b,
+        &["--key-file", key_arg, "--threads", "2", "-q"],
+    );
+    // Tiny chunks through the library: many merges must not change a byte.
+    let c = dir.path().join("c");
+    let cfg = logveil::RunConfig::new(vec![sample_logs()], &c)
+        .key(logveil::pipeline::KeySource::File(key.clone()))
+        .chunk_bytes(700)
+        .threads(Some(2));
+    logveil::run(&cfg).unwrap();
+    for table in [
+        "web_traffic",
+        "web_pages",
+        "web_status",
+        "web_referrers",
+        "web_clients",
+    ] {
+        let file = format!("{table}.parquet");
+        let fa = std::fs::read(a.join(&file)).unwrap();
+        assert_eq!(
+            fa,
+            std::fs::read(b.join(&file)).unwrap(),
+            "{table}: threads changed the bytes"
+        );
+        assert_eq!(
+            fa,
+            std::fs::read(c.join(&file)).unwrap(),
+            "{table}: chunking changed the bytes"
+        );
+    }
+}
+
+#[test]
+fn rejected_lines_are_located_by_line_number_and_reason() {
+    // Positions written down by the fixture's author (sample-logs/README.md).
+    let out = tempfile::tempdir().unwrap();
+    run(&[&sample_logs()], out.path(), &["-q"]);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("_manifest.json")).unwrap()).unwrap();
+    let locations = |suffix: &str| -> Vec<(u64, String)> {
+        let input = manifest["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["path"].as_str().unwrap().ends_with(suffix))
+            .unwrap();
+        input["reject_locations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                (
+                    l["line"].as_u64().unwrap(),
+                    l["reason"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let want = |v: &[(u64, &str)]| {
+        v.iter()
+            .map(|(l, r)| (*l, r.to_string()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        locations("apache/access.log"),
+        want(&[
+            (16, "unterminated_quote"),
+            (55, "bad_client"),
+            (119, "bad_timestamp"),
+            (226, "bad_status")
+        ])
+    );
+    // CRLF endings and a last line without newline.
+    assert_eq!(
+        locations("common/access_log"),
+        want(&[
+            (33, "unterminated_quote"),
+            (106, "bad_status"),
+            (115, "bad_timestamp"),
+            (279, "bad_client")
+        ])
+    );
+    // Decompressed line numbers inside a .gz and a .zst.
+    assert_eq!(
+        locations("access.log.2.gz"),
+        want(&[(76, "unterminated_quote"), (134, "bad_timestamp")])
+    );
+    assert_eq!(
+        locations("access.log.1.zst"),
+        want(&[(115, "unterminated_quote"), (124, "bad_timestamp")])
+    );
+    let ignored: Vec<&str> = manifest["ignored"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(
+        ignored.iter().any(|p| p.ends_with("README.md")),
+        "{ignored:?}"
+    );
+}
