@@ -19,7 +19,15 @@ use logveil::privacy::key::{Key, KeyMode};
 use logveil::{Completion, RunConfig, RunReport};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // clap exits with 2 on usage errors, which here means "partial run":
+    // map them to 1 (nothing usable) and keep 0 for --help and --version.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 1 } else { 0 });
+        }
+    };
     match dispatch(cli) {
         Ok(code) => code,
         Err(e) => {

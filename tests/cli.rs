@@ -1,0 +1,246 @@
+//! The command line as a user meets it: keys, exit codes, damaged inputs.
+
+mod common;
+
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use common::{logveil, read_table, run, sample_logs};
+
+const LINE: &str = r#"198.51.100.23 - - [28/Mar/2026:10:00:00 +0000] "GET /index.html HTTP/1.1" 200 512 "https://www.google.com/" "Mozilla/5.0 (X11; Linux x86_64; rv:124.0) Gecko/20100101 Firefox/124.0""#;
+
+fn manifest(out: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(out.join("_manifest.json")).unwrap()).unwrap()
+}
+
+fn clean_log(dir: &Path, lines: usize) -> std::path::PathBuf {
+    let p = dir.join("clean.log");
+    let mut f = std::fs::File::create(&p).unwrap();
+    for _ in 0..lines {
+        writeln!(f, "{LINE}").unwrap();
+    }
+    p
+}
+
+#[test]
+fn keygen_writes_a_private_key_and_refuses_to_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("veil.key");
+    let out = logveil()
+        .args(["keygen", "--out"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let text = std::fs::read_to_string(&key).unwrap();
+    assert_eq!(text.trim().len(), 64);
+    // The key itself is never printed.
+    assert!(!String::from_utf8_lossy(&out.stderr).contains(text.trim()));
+    let again = logveil()
+        .args(["keygen", "--out"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+}
+
+#[test]
+fn a_readable_key_file_is_refused_with_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("k");
+    assert!(
+        logveil()
+            .args(["keygen", "--out"])
+            .arg(&key)
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let log = clean_log(dir.path(), 3);
+    let out_dir = dir.path().join("out");
+    let r = run(&[&log], &out_dir, &["--key-file", key.to_str().unwrap()]);
+    assert_eq!(r.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("chmod 600"), "{err}");
+    assert!(!out_dir.join("_manifest.json").exists());
+    // Through the environment variable too.
+    let r = logveil()
+        .env("LOGVEIL_KEY_FILE", &key)
+        .arg("run")
+        .arg(&log)
+        .arg("--out")
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert_eq!(r.status.code(), Some(1));
+    // A malformed key is refused as well.
+    std::fs::write(&key, "not a key\n").unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let r = run(&[&log], &out_dir, &["--key-file", key.to_str().unwrap()]);
+    assert_eq!(r.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("logveil keygen"));
+}
+
+#[test]
+fn without_a_key_the_run_says_it_is_ephemeral() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = clean_log(dir.path(), 3);
+    let out_dir = dir.path().join("out");
+    let r = run(&[&log], &out_dir, &[]);
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("ephemeral"), "{err}");
+    let m = manifest(&out_dir);
+    assert_eq!(m["key"]["mode"], "ephemeral");
+    assert_eq!(m["key"]["fingerprint"].as_str().unwrap().len(), 16);
+    assert_eq!(m["complete"], true);
+
+    // With a key file: mode `file`, same fingerprint on every run.
+    let key = dir.path().join("k");
+    assert!(
+        logveil()
+            .args(["keygen", "--out"])
+            .arg(&key)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let r = logveil()
+        .env("LOGVEIL_KEY_FILE", &key)
+        .arg("run")
+        .arg(&log)
+        .arg("--out")
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert_eq!(r.status.code(), Some(0));
+    assert!(!String::from_utf8_lossy(&r.stderr).contains("ephemeral"));
+    let m = manifest(&out_dir);
+    assert_eq!(m["key"]["mode"], "file");
+    let key_hex = std::fs::read_to_string(&key).unwrap();
+    assert!(
+        !std::fs::read_to_string(out_dir.join("_manifest.json"))
+            .unwrap()
+            .contains(key_hex.trim())
+    );
+}
+
+#[test]
+fn exit_codes_say_what_happened() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("out");
+    // 0: everything parsed.
+    let log = clean_log(dir.path(), 5);
+    assert_eq!(run(&[&log], &out_dir, &["-q"]).status.code(), Some(0));
+    // 2: outputs written but lines rejected.
+    assert_eq!(
+        run(&[&sample_logs()], &out_dir, &["-q"]).status.code(),
+        Some(2)
+    );
+    // 1: nothing to read, an unknown format, bad arguments.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let r = run(&[&empty], &out_dir, &["-q"]);
+    assert_eq!(r.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("no input files"));
+    let r = run(&[&log], &out_dir, &["--format", "klingon"]);
+    assert_eq!(r.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("known formats: "));
+    assert_eq!(
+        run(&[&log], &out_dir, &["--threads", "0"]).status.code(),
+        Some(1)
+    );
+    assert_eq!(
+        logveil().arg("frobnicate").output().unwrap().status.code(),
+        Some(1)
+    );
+    assert_eq!(
+        logveil().arg("--help").output().unwrap().status.code(),
+        Some(0)
+    );
+    let help = logveil().args(["run", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.contains("Exit codes") && help.contains("2  outputs written"),
+        "{help}"
+    );
+}
+
+#[test]
+fn a_cut_off_gzip_keeps_what_was_read_and_the_other_files_go_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = dir.path().join("logs");
+    std::fs::create_dir(&inputs).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    for i in 0..2000 {
+        writeln!(gz, "{}", LINE.replace("index.html", &format!("p{}", i % 7))).unwrap();
+    }
+    let full = gz.finish().unwrap();
+    std::fs::write(inputs.join("access.log.2.gz"), &full[..full.len() / 2]).unwrap();
+    std::fs::write(inputs.join("garbage.gz"), [0x1f, 0x8b, 0xff, 0xff, 0xff]).unwrap();
+    let mut plain = std::fs::File::create(inputs.join("access.log")).unwrap();
+    for _ in 0..10 {
+        writeln!(plain, "{LINE}").unwrap();
+    }
+    drop(plain);
+    let out_dir = dir.path().join("out");
+    let r = run(&[&inputs], &out_dir, &[]);
+    assert_eq!(r.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(
+        err.contains("access.log.2.gz") && err.contains("read failed"),
+        "{err}"
+    );
+    let m = manifest(&out_dir);
+    let inputs = m["inputs"].as_array().unwrap();
+    let cut = inputs
+        .iter()
+        .find(|i| i["path"].as_str().unwrap().ends_with("access.log.2.gz"))
+        .unwrap();
+    assert!(cut["error"].is_string());
+    let kept = cut["parsed"].as_u64().unwrap();
+    assert!(
+        kept > 100 && kept < 2000,
+        "kept {kept} lines of the cut file"
+    );
+    assert_eq!(m["totals"]["inputs_failed"], 2);
+    let traffic = read_table(&out_dir.join("web_traffic.parquet"));
+    let requests: i64 = traffic["requests"].iter().map(|c| c.int()).sum();
+    assert_eq!(requests as u64, kept + 10);
+}
+
+#[test]
+fn site_label_and_forced_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = clean_log(dir.path(), 4);
+    let out_dir = dir.path().join("out");
+    let r = run(
+        &[&log],
+        &out_dir,
+        &["--site", "www.example.edu", "--format", "common", "-q"],
+    );
+    assert_eq!(r.status.code(), Some(0));
+    let m = manifest(&out_dir);
+    assert_eq!(m["inputs"][0]["format"], "common");
+    assert_eq!(m["inputs"][0]["detection"]["forced"], true);
+    let status = read_table(&out_dir.join("web_status.parquet"));
+    assert_eq!(status["site"][0].str(), "www.example.edu");
+    // Forced `common` drops referrer and agent: the referrer is "(direct)".
+    let refs = read_table(&out_dir.join("web_referrers.parquet"));
+    assert_eq!(refs["referrer_host"][0].str(), "(direct)");
+    let r = run(&[&log], &out_dir, &["-q"]);
+    assert_eq!(manifest(&out_dir)["inputs"][0]["format"], "combined");
+    assert_eq!(r.status.code(), Some(0));
+}

@@ -1,0 +1,182 @@
+//! Privacy: no identifier from the inputs may appear anywhere a user of the
+//! outputs can look — decoded Parquet values, column statistics, key-value
+//! and field metadata, raw file bytes, file names, the manifest, or what
+//! the tool prints. The identifiers are collected from the inputs here,
+//! independently of logveil's parsers.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+use std::path::Path;
+
+use common::{exposed_text, read_input, run, sample_files, sample_logs};
+use regex::bytes::Regex;
+
+/// Every textual form an address may take in an output.
+fn ip_forms(ip: IpAddr) -> Vec<String> {
+    match ip {
+        IpAddr::V4(v4) => vec![
+            v4.to_string(),
+            format!("::ffff:{v4}"),
+            v4.to_ipv6_mapped().to_string(),
+        ],
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            let expanded = s
+                .iter()
+                .map(|x| format!("{x:04x}"))
+                .collect::<Vec<_>>()
+                .join(":");
+            let mut forms = vec![v6.to_string(), expanded];
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                forms.push(v4.to_string());
+            }
+            forms
+        }
+    }
+}
+
+/// Identifiers found in the sample inputs, in all their textual forms.
+fn identifiers() -> BTreeSet<String> {
+    let mut ids = BTreeSet::new();
+    let ipv4 = Regex::new(r"(?:[0-9]{1,3}\.){3}[0-9]{1,3}").unwrap();
+    let ipv6 = Regex::new(r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:[0-9.]{7,15})?").unwrap();
+    let query_value = Regex::new(r"[?&][A-Za-z_]+=([^&\s\x22]+)").unwrap();
+    for path in sample_files() {
+        let vhost = path.parent().unwrap().ends_with("vhost");
+        for line in read_input(&path).split(|b| *b == b'\n') {
+            let fields: Vec<&[u8]> = line.split(|b| *b == b' ').collect();
+            let (client, user) = if vhost { (1, 3) } else { (0, 2) };
+            // Client and authuser as written, whatever they are.
+            for i in [client, user] {
+                if let Some(f) = fields.get(i) {
+                    let f = String::from_utf8_lossy(f).trim().to_string();
+                    if f.len() > 1 && f.is_ascii() && !f.starts_with('[') {
+                        ids.insert(f.to_ascii_lowercase());
+                        ids.insert(f);
+                    }
+                }
+            }
+            for m in ipv4.find_iter(line).chain(ipv6.find_iter(line)) {
+                if let Ok(ip) = String::from_utf8_lossy(m.as_bytes()).parse::<IpAddr>() {
+                    ids.extend(ip_forms(ip));
+                }
+            }
+            for c in query_value.captures_iter(line) {
+                let v = String::from_utf8_lossy(&c[1]).into_owned();
+                // Digits and dashes alone (dates, page numbers) collide with
+                // counts and event times in any output; everything else
+                // (names, tokens, e-mails, search terms) must not appear.
+                let numeric = v.bytes().all(|b| b.is_ascii_digit() || b == b'-');
+                if v.len() >= 5 && !numeric {
+                    ids.insert(v);
+                }
+            }
+        }
+    }
+    ids
+}
+
+/// Findings: (where, identifier) for every identifier found in `text`.
+fn scan(ids: &BTreeSet<String>, place: &str, text: &str) -> Vec<(String, String)> {
+    ids.iter()
+        .filter(|id| text.contains(id.as_str()))
+        .map(|id| (place.to_string(), id.clone()))
+        .collect()
+}
+
+fn scan_output_dir(ids: &BTreeSet<String>, dir: &Path) -> Vec<(String, String)> {
+    let mut findings = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        findings.extend(scan(ids, "file name", &name));
+        if name.ends_with(".parquet") {
+            for (place, text) in exposed_text(&path) {
+                findings.extend(scan(ids, &format!("{name}: {place}"), &text));
+            }
+        } else {
+            let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+            findings.extend(scan(ids, &name, &text));
+        }
+    }
+    findings
+}
+
+#[test]
+fn no_input_identifier_appears_in_any_output() {
+    let ids = identifiers();
+    // The collection itself must work, or this test proves nothing.
+    for expected in [
+        "::ffff:203.0.113.9",
+        "203.0.113.9",
+        "crawl-66-249-66-1.googlebot.com",
+        "jsmith",
+        "lchen@EXAMPLE.EDU",
+    ] {
+        assert!(
+            ids.contains(expected),
+            "identifier collection missed {expected}"
+        );
+    }
+    assert!(
+        ids.iter().any(|i| i.contains("%40example.edu")),
+        "query values not collected"
+    );
+    assert!(ids.len() > 300, "only {} identifiers collected", ids.len());
+
+    let out = tempfile::tempdir().unwrap();
+    let result = run(&[&sample_logs()], out.path(), &[]);
+    assert!(result.status.code().is_some());
+    let mut findings = scan_output_dir(&ids, out.path());
+    findings.extend(scan(
+        &ids,
+        "stdout",
+        &String::from_utf8_lossy(&result.stdout),
+    ));
+    findings.extend(scan(
+        &ids,
+        "stderr",
+        &String::from_utf8_lossy(&result.stderr),
+    ));
+    // Report where, not what: the findings list is itself output.
+    let places: Vec<&String> = findings.iter().map(|(p, _)| p).collect();
+    if std::env::var_os("LEAK_DEBUG").is_some() {
+        eprintln!("{findings:?}");
+    }
+    assert!(
+        findings.is_empty(),
+        "{} identifiers leaked, in: {places:?}",
+        findings.len()
+    );
+}
+
+#[test]
+fn the_scan_finds_a_planted_leak() {
+    let ids = identifiers();
+    let out = tempfile::tempdir().unwrap();
+    run(&[&sample_logs()], out.path(), &["-q"]);
+    assert!(scan_output_dir(&ids, out.path()).is_empty());
+    // Plant an address in a Parquet value, as a buggy aggregator would.
+    use arrow_array::{RecordBatch, StringArray};
+    use std::sync::Arc;
+    let batch = RecordBatch::try_from_iter([(
+        "path",
+        Arc::new(StringArray::from(vec!["/ok", "/x/203.0.113.9"])) as _,
+    )])
+    .unwrap();
+    let file = std::fs::File::create(out.path().join("planted.parquet")).unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    let findings = scan_output_dir(&ids, out.path());
+    assert!(
+        findings.iter().any(|(p, _)| p.contains("value of path")),
+        "{findings:?}"
+    );
+    assert!(
+        findings.iter().any(|(p, _)| p.contains("statistics")),
+        "{findings:?}"
+    );
+}
