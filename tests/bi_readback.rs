@@ -1,0 +1,40 @@
+//! Reads the outputs back with DuckDB and pyarrow, as BI users do
+//! (`tests/python/read_back.py`). `.ci/run` installs both; on a developer
+//! machine without them the test says so and passes, but under CI
+//! (`CI=true`) their absence is a failure.
+
+mod common;
+
+use std::process::Command;
+
+#[test]
+fn duckdb_and_pyarrow_read_the_outputs() {
+    let probe = Command::new("python3")
+        .args(["-c", "import duckdb, pyarrow, pytz"])
+        .output();
+    let available = probe.as_ref().is_ok_and(|o| o.status.success());
+    if !available {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have python3 with duckdb, pyarrow and pytz (see .ci/run)"
+        );
+        eprintln!(
+            "SKIPPED: python3 with duckdb, pyarrow and pytz not found; `pip install duckdb pyarrow pytz`"
+        );
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let r = common::run(&[&common::sample_logs()], out.path(), &["-q"]);
+    assert_eq!(r.status.code(), Some(2));
+    let check = Command::new("python3")
+        .arg(common::root().join("tests/python/read_back.py"))
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
+}

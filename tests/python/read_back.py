@@ -1,0 +1,64 @@
+"""Reads logveil's outputs the way BI users do (DuckDB and pyarrow) and
+checks them against the manifest. Usage: read_back.py OUT_DIR
+
+Exits non-zero with a message on the first mismatch."""
+
+import json
+import pathlib
+import sys
+
+import duckdb
+import pyarrow.parquet as pq
+
+out = pathlib.Path(sys.argv[1])
+manifest = json.loads((out / "_manifest.json").read_text())
+con = duckdb.connect()
+
+
+def check(cond, msg):
+    if not cond:
+        print(f"read_back: FAILED: {msg}", file=sys.stderr)
+        sys.exit(1)
+
+
+# Every table the manifest lists is there, with the row count it says.
+for t in manifest["tables"]:
+    path = out / t["file"]
+    (rows,) = con.execute(f"SELECT count(*) FROM read_parquet('{path}')").fetchone()
+    check(rows == t["rows"], f"{t['name']}: {rows} rows, manifest says {t['rows']}")
+    table = pq.read_table(path)
+    check(table.num_rows == t["rows"], f"pyarrow row count of {t['name']}")
+    for field in table.schema:
+        check(field.nullable is False, f"{t['name']}.{field.name} is nullable")
+        check(field.metadata and b"description" in field.metadata, f"{t['name']}.{field.name} has no description")
+
+# Types as documented.
+def column_types(table):
+    path = str(out / f"{table}.parquet")
+    return {r[0]: r[1] for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [path]).fetchall()}
+
+
+traffic = column_types("web_traffic")
+check(traffic["hour"] == "TIMESTAMP WITH TIME ZONE", f"hour is {traffic['hour']}")
+check(traffic["requests"] == "BIGINT", f"requests is {traffic['requests']}")
+check(column_types("web_pages")["day"] == "DATE", "day is not DATE")
+check(column_types("web_clients")["is_bot"] == "BOOLEAN", "is_bot is not BOOLEAN")
+
+# Totals agree with the manifest, from every table that counts requests.
+parsed = manifest["totals"]["parsed"]
+for table in ["web_traffic", "web_pages", "web_status", "web_referrers", "web_clients"]:
+    (total,) = con.execute(f"SELECT sum(requests) FROM read_parquet('{out / (table + '.parquet')}')").fetchone()
+    check(total == parsed, f"{table}: sum(requests) = {total}, manifest parsed = {parsed}")
+
+# The README's example query runs and gives a timezone-aware UTC hour.
+rows = con.execute(f"""
+    SELECT hour, site, requests, visitors
+    FROM read_parquet('{out / "web_traffic.parquet"}')
+    ORDER BY requests DESC LIMIT 5
+""").fetchall()
+check(len(rows) > 0 and rows[0][0].tzinfo is not None, "busiest hours query")
+
+# pandas-style access through pyarrow: dates come back as dates.
+day = pq.read_table(out / "web_status.parquet").column("day")[0].as_py()
+check(hasattr(day, "isoformat") and not hasattr(day, "hour"), f"day decoded as {type(day)}")
+print(f"read_back: ok ({len(manifest['tables'])} tables, {parsed} requests)")
