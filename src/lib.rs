@@ -21,7 +21,6 @@ pub mod input;
 pub mod output;
 pub mod pipeline;
 pub mod privacy;
-#[path = "gen.rs"]
 pub mod synth;
 pub mod time;
 

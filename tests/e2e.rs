@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 use std::path::Path;
 
-use common::{Cell, read_input, read_table, run, sample_files, sample_logs};
+use common::{Cell, read_input, read_rows, run, sample_files, sample_logs};
 use regex::bytes::Regex;
 
 /// What the reference makes of one parsed line.
@@ -102,9 +102,8 @@ fn reference() -> (Vec<RefLine>, u64, u64) {
     (out, lines, skipped)
 }
 
-fn rows(cols: &BTreeMap<String, Vec<Cell>>) -> usize {
-    cols.values().next().map_or(0, Vec::len)
-}
+/// Per hour and site: requests, bytes, clients, status classes 2xx..5xx.
+type TrafficTotals = (i64, i64, BTreeSet<String>, [i64; 4]);
 
 #[test]
 fn sample_logs_tables_match_an_independent_count() {
@@ -147,13 +146,11 @@ fn sample_logs_tables_match_an_independent_count() {
     }
 
     // web_traffic: requests, bytes and distinct clients per hour and site.
-    let traffic = read_table(&out.path().join("web_traffic.parquet"));
-    let mut expected: BTreeMap<(i64, String), (i64, i64, BTreeSet<String>, [i64; 4])> =
-        BTreeMap::new();
+    let traffic = read_rows(&out.path().join("web_traffic.parquet"));
+    let mut expected: BTreeMap<(i64, String), TrafficTotals> = BTreeMap::new();
     for r in &reference {
-        let e = expected
-            .entry((r.time.div_euclid(3600) * 3600 * 1_000_000, r.site.clone()))
-            .or_default();
+        let hour = r.time.div_euclid(3600) * 3600 * 1_000_000;
+        let e = expected.entry((hour, r.site.clone())).or_default();
         e.0 += 1;
         e.1 += r.bytes;
         e.2.insert(r.client.clone());
@@ -161,47 +158,47 @@ fn sample_logs_tables_match_an_independent_count() {
             e.3[(r.status / 100 - 2) as usize] += 1;
         }
     }
-    let mut got = BTreeMap::new();
-    for i in 0..rows(&traffic) {
-        let c = |k: &str| traffic[k][i].clone();
-        got.insert(
-            (c("hour").int(), c("site").str().to_string()),
-            (
-                c("requests").int(),
-                c("bytes").int(),
-                c("visitors").int(),
-                [
-                    c("status_2xx").int(),
-                    c("status_3xx").int(),
-                    c("status_4xx").int(),
-                    c("status_5xx").int(),
-                ],
-            ),
-        );
-    }
     let expected: BTreeMap<_, _> = expected
         .into_iter()
         .map(|(k, (req, bytes, clients, classes))| (k, (req, bytes, clients.len() as i64, classes)))
         .collect();
+    let got: BTreeMap<_, _> = traffic
+        .iter()
+        .map(|r| {
+            let classes =
+                ["status_2xx", "status_3xx", "status_4xx", "status_5xx"].map(|c| r[c].int());
+            let key = (r["hour"].int(), r["site"].str().to_string());
+            (
+                key,
+                (
+                    r["requests"].int(),
+                    r["bytes"].int(),
+                    r["visitors"].int(),
+                    classes,
+                ),
+            )
+        })
+        .collect();
     assert_eq!(got, expected);
 
     // web_status: requests per day, site and status.
-    let status = read_table(&out.path().join("web_status.parquet"));
+    let status = read_rows(&out.path().join("web_status.parquet"));
     let mut expected: BTreeMap<(i64, String, i64), i64> = BTreeMap::new();
     for r in &reference {
         *expected
             .entry((r.time.div_euclid(86_400), r.site.clone(), r.status))
             .or_default() += 1;
     }
-    let got: BTreeMap<_, _> = (0..rows(&status))
-        .map(|i| {
+    let got: BTreeMap<_, _> = status
+        .iter()
+        .map(|r| {
             (
                 (
-                    status["day"][i].int(),
-                    status["site"][i].str().to_string(),
-                    status["status"][i].int(),
+                    r["day"].int(),
+                    r["site"].str().to_string(),
+                    r["status"].int(),
                 ),
-                status["requests"][i].int(),
+                r["requests"].int(),
             )
         })
         .collect();
@@ -209,7 +206,7 @@ fn sample_logs_tables_match_an_independent_count() {
 
     // web_pages: per day and site, requests and bytes add up; errors are
     // the responses >= 400.
-    let pages = read_table(&out.path().join("web_pages.parquet"));
+    let pages = read_rows(&out.path().join("web_pages.parquet"));
     let mut expected: BTreeMap<(i64, String), (i64, i64, i64)> = BTreeMap::new();
     for r in &reference {
         let e = expected
@@ -220,19 +217,19 @@ fn sample_logs_tables_match_an_independent_count() {
         e.2 += i64::from(r.status >= 400);
     }
     let mut got: BTreeMap<(i64, String), (i64, i64, i64)> = BTreeMap::new();
-    for i in 0..rows(&pages) {
+    for r in &pages {
         let e = got
-            .entry((pages["day"][i].int(), pages["site"][i].str().to_string()))
+            .entry((r["day"].int(), r["site"].str().to_string()))
             .or_default();
-        e.0 += pages["requests"][i].int();
-        e.1 += pages["bytes"][i].int();
-        e.2 += pages["errors"][i].int();
-        assert!(!pages["path"][i].str().contains('?'), "query string kept");
+        e.0 += r["requests"].int();
+        e.1 += r["bytes"].int();
+        e.2 += r["errors"].int();
+        assert!(!r["path"].str().contains('?'), "query string kept");
     }
     assert_eq!(got, expected);
 
     // web_referrers: direct requests and distinct direct visitors per day.
-    let referrers = read_table(&out.path().join("web_referrers.parquet"));
+    let referrers = read_rows(&out.path().join("web_referrers.parquet"));
     let mut expected: BTreeMap<i64, (i64, BTreeSet<String>)> = BTreeMap::new();
     for r in reference
         .iter()
@@ -242,29 +239,19 @@ fn sample_logs_tables_match_an_independent_count() {
         e.0 += 1;
         e.1.insert(r.client.clone());
     }
-    let got: BTreeMap<i64, (i64, i64)> = (0..rows(&referrers))
-        .filter(|&i| {
-            referrers["referrer_host"][i].str() == "(direct)"
-                && referrers["site"][i].str() == "(default)"
-        })
-        .map(|i| {
-            (
-                referrers["day"][i].int(),
-                (
-                    referrers["requests"][i].int(),
-                    referrers["visitors"][i].int(),
-                ),
-            )
-        })
-        .collect();
     let expected: BTreeMap<i64, (i64, i64)> = expected
         .into_iter()
         .map(|(d, (n, v))| (d, (n, v.len() as i64)))
         .collect();
+    let got: BTreeMap<i64, (i64, i64)> = referrers
+        .iter()
+        .filter(|r| r["referrer_host"].str() == "(direct)" && r["site"].str() == "(default)")
+        .map(|r| (r["day"].int(), (r["requests"].int(), r["visitors"].int())))
+        .collect();
     assert_eq!(got, expected);
 
     // web_clients: Googlebot requests per day, and totals.
-    let clients = read_table(&out.path().join("web_clients.parquet"));
+    let clients = read_rows(&out.path().join("web_clients.parquet"));
     let mut expected: HashMap<i64, i64> = HashMap::new();
     for r in &reference {
         if r.agent.as_deref().is_some_and(|a| a.contains("Googlebot")) {
@@ -273,11 +260,11 @@ fn sample_logs_tables_match_an_independent_count() {
     }
     let mut got: HashMap<i64, i64> = HashMap::new();
     let mut total = 0;
-    for i in 0..rows(&clients) {
-        total += clients["requests"][i].int();
-        if clients["browser"][i].str() == "Googlebot" {
-            assert_eq!(clients["is_bot"][i], Cell::Bool(true));
-            *got.entry(clients["day"][i].int()).or_default() += clients["requests"][i].int();
+    for r in &clients {
+        total += r["requests"].int();
+        if r["browser"].str() == "Googlebot" {
+            assert_eq!(r["is_bot"], Cell::Bool(true));
+            *got.entry(r["day"].int()).or_default() += r["requests"].int();
         }
     }
     assert!(!expected.is_empty(), "samples should contain Googlebot");

@@ -104,6 +104,22 @@ pub fn read_table(path: &Path) -> Columns {
     cols
 }
 
+/// One row: column name → value.
+pub type Row = BTreeMap<String, Cell>;
+
+/// Reads a Parquet table row by row.
+pub fn read_rows(path: &Path) -> Vec<Row> {
+    let cols = read_table(path);
+    let n = cols.values().next().map_or(0, Vec::len);
+    (0..n)
+        .map(|i| {
+            cols.iter()
+                .map(|(k, v)| (k.clone(), v[i].clone()))
+                .collect()
+        })
+        .collect()
+}
+
 /// Every piece of text a Parquet file exposes to a reader: decoded values,
 /// column statistics (min/max), key-value metadata (including the embedded
 /// Arrow schema), field names and field metadata. Labelled by where it was
