@@ -70,8 +70,8 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
     pub fn visit(&mut self, row: u32, visitor: Pseudonym) {
         // Runs of lines from one visitor to one row are common; skipping
         // the repeat keeps the pair vector small without a hash set.
-        if self.pairs.last() != Some(&(row, visitor.0)) {
-            self.pairs.push((row, visitor.0));
+        if self.pairs.last() != Some(&(row, visitor.value())) {
+            self.pairs.push((row, visitor.value()));
         }
     }
 
@@ -153,7 +153,7 @@ mod tests {
     fn add(g: &mut Group<u8, Count>, key: u8, visitor: u64) {
         let (row, c) = g.row(key);
         c.0 += 1;
-        g.visit(row, Pseudonym(visitor));
+        g.visit(row, Pseudonym::for_tests(visitor));
     }
 
     fn sorted(g: Group<u8, Count>) -> Vec<(u8, u64, u64)> {

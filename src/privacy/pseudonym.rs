@@ -21,8 +21,24 @@ use super::key::Key;
 use crate::time;
 
 /// A pseudonym: an opaque 64-bit value, only meaningful within one subkey.
+///
+/// Only the privacy module creates them (the field is private), so a value
+/// of this type is always a keyed hash, never an address in disguise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Pseudonym(pub u64);
+pub struct Pseudonym(u64);
+
+impl Pseudonym {
+    /// The value, for counting distinct pseudonyms.
+    pub fn value(self) -> u64 {
+        self.0
+    }
+
+    /// An arbitrary pseudonym, for tests of code that counts them.
+    #[cfg(test)]
+    pub(crate) fn for_tests(value: u64) -> Pseudonym {
+        Pseudonym(value)
+    }
+}
 
 /// Which system an identifier comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

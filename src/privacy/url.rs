@@ -29,10 +29,15 @@ pub fn is_id_like(seg: &[u8]) -> bool {
     if seg.is_empty() {
         return false;
     }
-    if seg.contains(&b'@')
-        || seg.windows(3).any(|w| w.eq_ignore_ascii_case(b"%40"))
-        || super::ip::parse_ip(seg).is_some()
-    {
+    if seg.contains(&b'@') || seg.windows(3).any(|w| w.eq_ignore_ascii_case(b"%40")) {
+        return true;
+    }
+    // Only hex digits, dots and colons can spell an address; checking that
+    // first keeps the full parse off the common path.
+    let address_alphabet = seg
+        .iter()
+        .all(|c| c.is_ascii_hexdigit() || *c == b'.' || *c == b':');
+    if address_alphabet && super::ip::parse_ip(seg).is_some() {
         return true;
     }
     let digits = seg.iter().filter(|c| c.is_ascii_digit()).count();
@@ -168,6 +173,8 @@ mod tests {
         assert_eq!(clean_path(b"/u/jane.doe@example.edu"), "/u/{id}");
         assert_eq!(clean_path(b"/u/jane.doe%40example.edu/x"), "/u/{id}/x");
         assert_eq!(clean_path(b"/ping/192.0.2.1"), "/ping/{id}");
+        assert_eq!(clean_path(b"/ping/::1/x"), "/ping/{id}/x");
+        assert_eq!(clean_path(b"/cafe/2026"), "/cafe/2026");
         assert_eq!(clean_path(b"http://proxy.example/x?y"), "/x");
         assert_eq!(clean_path(b"/static/app.3f9c2.js"), "/static/app.3f9c2.js");
         assert!(matches!(clean_path(b"/plain/page"), Cow::Borrowed(_)));
