@@ -14,6 +14,18 @@ fn manifest(out: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(out.join("_manifest.json")).unwrap()).unwrap()
 }
 
+/// `logveil run LOG --out OUT` with the key given through the environment.
+fn run_with_env_key(key: &Path, log: &Path, out: &Path) -> std::process::Output {
+    logveil()
+        .env("LOGVEIL_KEY_FILE", key)
+        .arg("run")
+        .arg(log)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
 fn clean_log(dir: &Path, lines: usize) -> std::path::PathBuf {
     let p = dir.join("clean.log");
     let mut f = std::fs::File::create(&p).unwrap();
@@ -71,14 +83,7 @@ fn a_readable_key_file_is_refused_with_the_fix() {
     assert!(err.contains("chmod 600"), "{err}");
     assert!(!out_dir.join("_manifest.json").exists());
     // Through the environment variable too.
-    let r = logveil()
-        .env("LOGVEIL_KEY_FILE", &key)
-        .arg("run")
-        .arg(&log)
-        .arg("--out")
-        .arg(&out_dir)
-        .output()
-        .unwrap();
+    let r = run_with_env_key(&key, &log, &out_dir);
     assert_eq!(r.status.code(), Some(1));
     // A malformed key is refused as well.
     std::fs::write(&key, "not a key\n").unwrap();
@@ -117,14 +122,7 @@ fn without_a_key_the_run_says_it_is_ephemeral() {
             .unwrap()
             .success()
     );
-    let r = logveil()
-        .env("LOGVEIL_KEY_FILE", &key)
-        .arg("run")
-        .arg(&log)
-        .arg("--out")
-        .arg(&out_dir)
-        .output()
-        .unwrap();
+    let r = run_with_env_key(&key, &log, &out_dir);
     assert_eq!(r.status.code(), Some(0));
     assert!(!String::from_utf8_lossy(&r.stderr).contains("ephemeral"));
     let m = manifest(&out_dir);

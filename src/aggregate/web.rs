@@ -145,104 +145,110 @@ impl WebAggregate<'static> {
 
     /// The finished tables, rows sorted by their text keys.
     pub fn into_tables(self) -> Result<Vec<Table>, String> {
-        let strings = self.strings;
-        let st = |id: Str| strings.get(id).to_string();
-        let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        let WebAggregate {
+            strings,
+            traffic,
+            pages,
+            status,
+            referrers,
+            clients,
+        } = self;
+        let text = |id: Str| strings.get(id);
 
-        let mut traffic = self.traffic.finish();
-        traffic.sort_by(|a, b| (a.0.0, strings.get(a.0.1)).cmp(&(b.0.0, strings.get(b.0.1))));
-        let traffic = Table::new(
-            &schema::WEB_TRAFFIC,
-            vec![
-                Values::Timestamp(
-                    traffic
-                        .iter()
-                        .map(|r| r.0.0.saturating_mul(1_000_000))
-                        .collect(),
-                ),
-                Values::Utf8(traffic.iter().map(|r| st(r.0.1)).collect()),
-                Values::Int64(traffic.iter().map(|r| count(r.1.requests)).collect()),
-                Values::Int64(traffic.iter().map(|r| count(r.1.bytes)).collect()),
-                Values::Int64(traffic.iter().map(|r| count(r.2)).collect()),
-                Values::Int64(traffic.iter().map(|r| count(r.1.classes[1])).collect()),
-                Values::Int64(traffic.iter().map(|r| count(r.1.classes[2])).collect()),
-                Values::Int64(traffic.iter().map(|r| count(r.1.classes[3])).collect()),
-                Values::Int64(traffic.iter().map(|r| count(r.1.classes[4])).collect()),
-            ],
-        )?;
+        let traffic = sorted(traffic.finish(), |k| (k.0, text(k.1)));
+        let pages = sorted(pages.finish(), |k| (k.0, text(k.1), text(k.2)));
+        let status = sorted(status.finish(), |k| (k.0, text(k.1), k.2));
+        let referrers = sorted(referrers.finish(), |k| (k.0, text(k.1), text(k.2)));
+        let clients = sorted(clients.finish(), |k| (k.0, text(k.1), k.2));
 
-        let mut pages = self.pages.finish();
-        pages.sort_by(|a, b| {
-            (a.0.0, strings.get(a.0.1), strings.get(a.0.2)).cmp(&(
-                b.0.0,
-                strings.get(b.0.1),
-                strings.get(b.0.2),
-            ))
-        });
-        let pages = Table::new(
-            &schema::WEB_PAGES,
-            vec![
-                Values::Date(pages.iter().map(|r| r.0.0).collect()),
-                Values::Utf8(pages.iter().map(|r| st(r.0.1)).collect()),
-                Values::Utf8(pages.iter().map(|r| st(r.0.2)).collect()),
-                Values::Int64(pages.iter().map(|r| count(r.1.requests)).collect()),
-                Values::Int64(pages.iter().map(|r| count(r.2)).collect()),
-                Values::Int64(pages.iter().map(|r| count(r.1.bytes)).collect()),
-                Values::Int64(pages.iter().map(|r| count(r.1.errors)).collect()),
-            ],
-        )?;
-
-        let mut status = self.status.finish();
-        status.sort_by(|a, b| {
-            (a.0.0, strings.get(a.0.1), a.0.2).cmp(&(b.0.0, strings.get(b.0.1), b.0.2))
-        });
-        let status = Table::new(
-            &schema::WEB_STATUS,
-            vec![
-                Values::Date(status.iter().map(|r| r.0.0).collect()),
-                Values::Utf8(status.iter().map(|r| st(r.0.1)).collect()),
-                Values::Int32(status.iter().map(|r| i32::from(r.0.2)).collect()),
-                Values::Int64(status.iter().map(|r| count(r.1.0)).collect()),
-            ],
-        )?;
-
-        let mut referrers = self.referrers.finish();
-        referrers.sort_by(|a, b| {
-            (a.0.0, strings.get(a.0.1), strings.get(a.0.2)).cmp(&(
-                b.0.0,
-                strings.get(b.0.1),
-                strings.get(b.0.2),
-            ))
-        });
-        let referrers = Table::new(
-            &schema::WEB_REFERRERS,
-            vec![
-                Values::Date(referrers.iter().map(|r| r.0.0).collect()),
-                Values::Utf8(referrers.iter().map(|r| st(r.0.1)).collect()),
-                Values::Utf8(referrers.iter().map(|r| st(r.0.2)).collect()),
-                Values::Int64(referrers.iter().map(|r| count(r.1.0)).collect()),
-                Values::Int64(referrers.iter().map(|r| count(r.2)).collect()),
-            ],
-        )?;
-
-        let mut clients: Vec<Row<(Day, Str, ClientClass), Count>> = self.clients.finish();
-        clients.sort_by(|a, b| {
-            (a.0.0, strings.get(a.0.1), a.0.2).cmp(&(b.0.0, strings.get(b.0.1), b.0.2))
-        });
-        let clients = Table::new(
-            &schema::WEB_CLIENTS,
-            vec![
-                Values::Date(clients.iter().map(|r| r.0.0).collect()),
-                Values::Utf8(clients.iter().map(|r| st(r.0.1)).collect()),
-                Values::Utf8(clients.iter().map(|r| r.0.2.browser.to_string()).collect()),
-                Values::Utf8(clients.iter().map(|r| r.0.2.os.to_string()).collect()),
-                Values::Utf8(clients.iter().map(|r| r.0.2.device.to_string()).collect()),
-                Values::Bool(clients.iter().map(|r| r.0.2.is_bot).collect()),
-                Values::Int64(clients.iter().map(|r| count(r.1.0)).collect()),
-                Values::Int64(clients.iter().map(|r| count(r.2)).collect()),
-            ],
-        )?;
-
-        Ok(vec![traffic, pages, status, referrers, clients])
+        let hours = Values::Timestamp(
+            traffic
+                .iter()
+                .map(|r| r.0.0.saturating_mul(1_000_000))
+                .collect(),
+        );
+        Ok(vec![
+            Table::new(
+                &schema::WEB_TRAFFIC,
+                vec![
+                    hours,
+                    utf8(&traffic, |r| text(r.0.1)),
+                    int64(&traffic, |r| r.1.requests),
+                    int64(&traffic, |r| r.1.bytes),
+                    int64(&traffic, |r| r.2),
+                    int64(&traffic, |r| r.1.classes[1]),
+                    int64(&traffic, |r| r.1.classes[2]),
+                    int64(&traffic, |r| r.1.classes[3]),
+                    int64(&traffic, |r| r.1.classes[4]),
+                ],
+            )?,
+            Table::new(
+                &schema::WEB_PAGES,
+                vec![
+                    days(&pages, |k| k.0),
+                    utf8(&pages, |r| text(r.0.1)),
+                    utf8(&pages, |r| text(r.0.2)),
+                    int64(&pages, |r| r.1.requests),
+                    int64(&pages, |r| r.2),
+                    int64(&pages, |r| r.1.bytes),
+                    int64(&pages, |r| r.1.errors),
+                ],
+            )?,
+            Table::new(
+                &schema::WEB_STATUS,
+                vec![
+                    days(&status, |k| k.0),
+                    utf8(&status, |r| text(r.0.1)),
+                    Values::Int32(status.iter().map(|r| i32::from(r.0.2)).collect()),
+                    int64(&status, |r| r.1.0),
+                ],
+            )?,
+            Table::new(
+                &schema::WEB_REFERRERS,
+                vec![
+                    days(&referrers, |k| k.0),
+                    utf8(&referrers, |r| text(r.0.1)),
+                    utf8(&referrers, |r| text(r.0.2)),
+                    int64(&referrers, |r| r.1.0),
+                    int64(&referrers, |r| r.2),
+                ],
+            )?,
+            Table::new(
+                &schema::WEB_CLIENTS,
+                vec![
+                    days(&clients, |k| k.0),
+                    utf8(&clients, |r| text(r.0.1)),
+                    utf8(&clients, |r| r.0.2.browser),
+                    utf8(&clients, |r| r.0.2.os),
+                    utf8(&clients, |r| r.0.2.device),
+                    Values::Bool(clients.iter().map(|r| r.0.2.is_bot).collect()),
+                    int64(&clients, |r| r.1.0),
+                    int64(&clients, |r| r.2),
+                ],
+            )?,
+        ])
     }
+}
+
+/// Rows ordered by a key derived from their group key: text keys sort by
+/// their text, so the order never depends on interning or thread timing.
+fn sorted<K, C, T: Ord>(mut rows: Vec<Row<K, C>>, key: impl Fn(&K) -> T) -> Vec<Row<K, C>> {
+    rows.sort_by_key(|r| key(&r.0));
+    rows
+}
+
+fn int64<R>(rows: &[R], f: impl Fn(&R) -> u64) -> Values {
+    Values::Int64(
+        rows.iter()
+            .map(|r| i64::try_from(f(r)).unwrap_or(i64::MAX))
+            .collect(),
+    )
+}
+
+fn utf8<'s, R>(rows: &[R], f: impl Fn(&R) -> &'s str) -> Values {
+    Values::Utf8(rows.iter().map(|r| f(r).to_string()).collect())
+}
+
+fn days<K, C>(rows: &[Row<K, C>], f: impl Fn(&K) -> Day) -> Values {
+    Values::Date(rows.iter().map(|r| f(&r.0)).collect())
 }
