@@ -190,5 +190,5 @@ fn summarize(report: &RunReport) {
         .map(|t| format!("{} ({} rows)", t.name, t.rows))
         .collect();
     eprintln!("logveil: wrote {} to {}", tables.join(", "), out_dir);
-    eprintln!("logveil: key {} ({:?})", m.key.fingerprint, m.key.mode);
+    eprintln!("logveil: key fingerprint {} ({} key)", m.key.fingerprint, m.key.mode.as_str());
 }

@@ -96,6 +96,16 @@ pub enum KeyMode {
     Ephemeral,
 }
 
+impl KeyMode {
+    /// Name as the manifest writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyMode::File => "file",
+            KeyMode::Ephemeral => "ephemeral",
+        }
+    }
+}
+
 /// A 32-byte secret key.
 pub struct Key {
     bytes: [u8; KEY_LEN],
