@@ -45,10 +45,31 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
+    /// Show or write the privacy policy.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
     /// List the built-in log formats.
     Formats,
     /// Print the schema of every output table as Markdown.
     Schema,
+}
+
+/// `logveil policy …`.
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Print the effective policy (the defaults, or FILE validated and
+    /// completed with defaults).
+    Show {
+        /// Policy file to check and show.
+        #[arg(long, env = "LOGVEIL_POLICY", value_name = "FILE")]
+        policy: Option<PathBuf>,
+    },
+    /// Write a commented policy file holding every default.
+    Init {
+        /// Where to write it (default: standard output); never overwrites.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 }
 
 /// Arguments of `logveil run`.
@@ -79,6 +100,11 @@ pub struct RunArgs {
     /// key is used and pseudonyms cannot be linked across runs.
     #[arg(long, env = "LOGVEIL_KEY_FILE", value_name = "FILE")]
     pub key_file: Option<PathBuf>,
+
+    /// Privacy policy file (TOML; see `logveil policy init`). Without one
+    /// the defaults apply: daily key rotation, whole addresses, k = 10.
+    #[arg(long, env = "LOGVEIL_POLICY", value_name = "FILE")]
+    pub policy: Option<PathBuf>,
 
     /// No progress display and no summary on stderr.
     #[arg(long, short)]

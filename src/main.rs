@@ -13,9 +13,10 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 
-use cli::{Cli, Command, RunArgs};
+use cli::{Cli, Command, PolicyCommand, RunArgs};
 use logveil::pipeline::{KeySource, Progress};
 use logveil::privacy::key::{Key, KeyMode};
+use logveil::privacy::policy::{DEFAULT_POLICY_TOML, Policy};
 use logveil::{Completion, RunConfig, RunReport};
 
 fn main() -> ExitCode {
@@ -74,6 +75,31 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Policy(PolicyCommand::Show { policy }) => {
+            let policy = load_policy(policy.as_deref())?;
+            print!("{}", policy.to_toml());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Policy(PolicyCommand::Init { out: None }) => {
+            print!("{DEFAULT_POLICY_TOML}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Policy(PolicyCommand::Init { out: Some(path) }) => {
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .with_context(|| {
+                    format!(
+                        "cannot create {} (an existing file is never overwritten)",
+                        path.display()
+                    )
+                })?;
+            file.write_all(DEFAULT_POLICY_TOML.as_bytes())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!("logveil: wrote the default policy to {}", path.display());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Formats => {
             for f in logveil::formats::FORMATS {
                 println!("{:<16} {}", f.name(), f.description());
@@ -87,7 +113,15 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+fn load_policy(path: Option<&std::path::Path>) -> anyhow::Result<Policy> {
+    Ok(match path {
+        Some(p) => Policy::from_file(p)?,
+        None => Policy::default(),
+    })
+}
+
 fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let policy = load_policy(args.policy.as_deref())?;
     let key = match &args.key_file {
         Some(p) => KeySource::File(p.clone()),
         None => KeySource::Ephemeral,
@@ -102,6 +136,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let cfg = RunConfig::new(args.paths, &args.out)
         .format(args.format)
         .site(args.site)
+        .policy(policy)
         .threads(args.threads.map(usize::from))
         .key(key)
         .progress(progress.clone());
@@ -190,5 +225,9 @@ fn summarize(report: &RunReport) {
         .map(|t| format!("{} ({} rows)", t.name, t.rows))
         .collect();
     eprintln!("logveil: wrote {} to {}", tables.join(", "), out_dir);
-    eprintln!("logveil: key fingerprint {} ({} key)", m.key.fingerprint, m.key.mode.as_str());
+    eprintln!(
+        "logveil: key fingerprint {} ({} key)",
+        m.key.fingerprint,
+        m.key.mode.as_str()
+    );
 }

@@ -34,6 +34,7 @@ use crate::output::manifest::{
 };
 use crate::output::parquet::write_table;
 use crate::privacy::key::{Key, KeyMode};
+use crate::privacy::policy::Policy;
 use crate::privacy::{Veil, VeilConfig};
 use crate::time;
 
@@ -99,9 +100,15 @@ impl RunConfig {
 
     /// Labels inputs that carry no virtual host.
     pub fn site(mut self, site: Option<String>) -> Self {
-        if let Some(s) = site {
-            self.veil.default_site = s;
+        if site.is_some() {
+            self.veil.default_site = site;
         }
+        self
+    }
+
+    /// The privacy policy (defaults: [`Policy::default`]).
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.veil.policy = policy;
         self
     }
 
@@ -607,12 +614,10 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
         },
         settings: Settings {
             format: cfg.format.clone().unwrap_or_else(|| "auto".to_string()),
-            default_site: cfg.veil.default_site.clone(),
+            default_site: veil.default_site().to_string(),
             threads,
-            key_epoch: cfg.veil.epoch.as_str(),
-            ipv4_prefix: cfg.veil.generalize.v4_prefix,
-            ipv6_prefix: cfg.veil.generalize.v6_prefix,
             chunk_bytes: cfg.chunk_bytes,
+            policy: cfg.veil.policy.clone(),
         },
         inputs,
         problems,

@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::error::Error;
 use crate::privacy::key::KeyMode;
+use crate::privacy::policy::Policy;
 
 /// File name of the manifest in the output directory.
 pub const MANIFEST_FILE: &str = "_manifest.json";
@@ -66,14 +67,10 @@ pub struct Settings {
     pub default_site: String,
     /// Worker threads.
     pub threads: usize,
-    /// Pseudonym subkey rotation.
-    pub key_epoch: &'static str,
-    /// IPv4 prefix kept before hashing (32 = full address).
-    pub ipv4_prefix: u8,
-    /// IPv6 prefix kept before hashing (128 = full address).
-    pub ipv6_prefix: u8,
     /// Target chunk size in bytes.
     pub chunk_bytes: usize,
+    /// The privacy policy in force, every setting spelled out.
+    pub policy: Policy,
 }
 
 /// Where a rejected line is; its text is never recorded.

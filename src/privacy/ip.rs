@@ -12,8 +12,10 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-/// Longest canonical form: tag + 253-byte host name (+ slack).
-const MAX_LEN: usize = 258;
+/// Longest canonical form: tag + 253-byte host name (+ slack), plus room
+/// for the client class when visitors are identified by address and agent.
+const MAX_LEN: usize = 320;
+const MAX_HOST: usize = 257;
 
 /// A canonical client identifier, ready to hash. Stack-allocated so the hot
 /// path does not allocate.
@@ -29,9 +31,17 @@ impl Canonical {
         &self.buf[..self.len]
     }
 
+    /// Appends `bytes` (truncated if the buffer is full).
+    pub fn append(&mut self, bytes: &[u8]) {
+        let n = bytes.len().min(MAX_LEN - self.len);
+        self.buf[self.len..self.len + n].copy_from_slice(&bytes[..n]);
+        self.len += n;
+    }
+
     fn from_parts(tag: u8, body: &[u8]) -> Canonical {
         let mut buf = [0u8; MAX_LEN];
-        let len = body.len().min(MAX_LEN - 1);
+        // Host names are at most 253 bytes; longer client fields are cut.
+        let len = body.len().min(MAX_HOST);
         buf[0] = tag;
         buf[1..=len].copy_from_slice(&body[..len]);
         Canonical { buf, len: len + 1 }
@@ -77,6 +87,72 @@ pub fn parse_ip(raw: &[u8]) -> Option<IpAddr> {
             None => IpAddr::V6(v6),
         }),
         v4 => Some(v4),
+    }
+}
+
+/// A network in CIDR notation (`10.0.0.0/8`, `2001:db8::/32`); a bare
+/// address is a /32 or /128.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    network: IpAddr,
+    prefix: u8,
+}
+
+impl Cidr {
+    /// Whether `ip` is inside the network (IPv4-mapped addresses count as IPv4).
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.network, ip) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => mask_v4(n, self.prefix) == mask_v4(a, self.prefix),
+            (IpAddr::V6(n), IpAddr::V6(a)) => mask_v6(n, self.prefix) == mask_v6(a, self.prefix),
+            (IpAddr::V4(_), IpAddr::V6(a)) => a
+                .to_ipv4_mapped()
+                .is_some_and(|v4| self.contains(IpAddr::V4(v4))),
+            (IpAddr::V6(_), IpAddr::V4(_)) => false,
+        }
+    }
+}
+
+impl std::str::FromStr for Cidr {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (addr, prefix) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let network: IpAddr = addr.trim().parse().map_err(|_| {
+            format!("{s:?} is not an address or network (expected e.g. 10.0.0.0/8)")
+        })?;
+        let max = if network.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => max,
+            Some(p) => p
+                .trim()
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= max)
+                .ok_or_else(|| format!("{s:?}: prefix length must be 0–{max}"))?,
+        };
+        Ok(Cidr { network, prefix })
+    }
+}
+
+impl std::fmt::Display for Cidr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.network, self.prefix)
+    }
+}
+
+impl serde::Serialize for Cidr {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Cidr {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -166,6 +242,21 @@ mod tests {
     }
 
     #[test]
+    fn cidrs() {
+        let net: Cidr = "10.0.0.0/8".parse().unwrap();
+        assert!(net.contains("10.200.1.1".parse().unwrap()));
+        assert!(net.contains("::ffff:10.1.1.1".parse().unwrap()));
+        assert!(!net.contains("11.0.0.1".parse().unwrap()));
+        let v6: Cidr = "2001:db8::/32".parse().unwrap();
+        assert!(v6.contains("2001:db8:ffff::1".parse().unwrap()));
+        assert!(!v6.contains("10.0.0.1".parse().unwrap()));
+        let host: Cidr = "192.0.2.7".parse().unwrap();
+        assert_eq!(host.to_string(), "192.0.2.7/32");
+        assert!("10.0.0.0/33".parse::<Cidr>().is_err());
+        assert!("campus".parse::<Cidr>().is_err());
+    }
+
+    #[test]
     fn not_addresses() {
         assert_eq!(parse_ip(b"crawl.googlebot.com"), None);
         assert_eq!(parse_ip(b"120.000.000"), None);
@@ -176,7 +267,7 @@ mod tests {
             canonical_client(&long, Generalize::default())
                 .as_bytes()
                 .len(),
-            MAX_LEN
+            MAX_HOST + 1
         );
     }
 }

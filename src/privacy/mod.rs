@@ -19,17 +19,21 @@
 pub mod agent;
 pub mod ip;
 pub mod key;
+pub mod policy;
 pub mod pseudonym;
 pub mod url;
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::formats::{RawRecord, Request};
 use agent::ClientClass;
 use ip::Generalize;
 use key::Key;
-use pseudonym::{Domain, Epoch, Pseudonym, Pseudonymizer};
+use policy::{Policy, VisitorIdentity};
+use pseudonym::{Domain, Pseudonym, Pseudonymizer};
+use url::PathRules;
 
 /// Site label of inputs that carry no virtual host and got no `--site`.
 pub const DEFAULT_SITE: &str = "(default)";
@@ -83,24 +87,12 @@ pub struct VeiledRecord<'a> {
 }
 
 /// Settings of the privacy stage.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, Default)]
 pub struct VeilConfig {
-    /// Subkey rotation period.
-    pub epoch: Epoch,
-    /// Address generalisation before hashing.
-    pub generalize: Generalize,
-    /// Site label for inputs without a virtual host.
-    pub default_site: String,
-}
-
-impl Default for VeilConfig {
-    fn default() -> Self {
-        VeilConfig {
-            epoch: Epoch::Day,
-            generalize: Generalize::default(),
-            default_site: DEFAULT_SITE.to_string(),
-        }
-    }
+    /// The privacy policy in force.
+    pub policy: Policy,
+    /// Site label for inputs without a virtual host (`None`: `(default)`).
+    pub default_site: Option<String>,
 }
 
 /// The privacy stage, shared by all workers.
@@ -108,12 +100,42 @@ impl Default for VeilConfig {
 pub struct Veil {
     key: Arc<Key>,
     config: VeilConfig,
+    default_site: String,
+    generalize: Generalize,
+    paths: PathRules,
+    // Lower-cased alias → canonical site name.
+    aliases: HashMap<String, String>,
 }
 
 impl Veil {
     /// A veil using `key` and `config`.
     pub fn new(key: Arc<Key>, config: VeilConfig) -> Self {
-        Veil { key, config }
+        let policy = &config.policy;
+        let aliases = policy
+            .network
+            .site_aliases
+            .iter()
+            .flat_map(|(site, names)| {
+                names
+                    .iter()
+                    .map(move |n| (n.to_ascii_lowercase(), site.clone()))
+            })
+            .collect();
+        Veil {
+            key,
+            default_site: config
+                .default_site
+                .clone()
+                .unwrap_or_else(|| DEFAULT_SITE.to_string()),
+            generalize: policy.ip.generalize(),
+            paths: PathRules {
+                mask_ids: policy.paths.mask_ids,
+                query_allow: policy.paths.query_allow.clone(),
+                routes: policy.paths.routes.clone(),
+            },
+            aliases,
+            config,
+        }
     }
 
     /// The settings in force.
@@ -121,11 +143,25 @@ impl Veil {
         &self.config
     }
 
+    /// The site label of inputs without a virtual host.
+    pub fn default_site(&self) -> &str {
+        &self.default_site
+    }
+
+    /// The address generalisation in force.
+    pub fn generalize(&self) -> Generalize {
+        self.generalize
+    }
+
     /// A per-worker handle with its own caches.
     pub fn worker(&self) -> VeilWorker<'_> {
         VeilWorker {
             veil: self,
-            clients: Pseudonymizer::new(self.key.clone(), Domain::WEB_CLIENT, self.config.epoch),
+            clients: Pseudonymizer::new(
+                self.key.clone(),
+                Domain::WEB_CLIENT,
+                self.config.policy.keys.epoch,
+            ),
             last_agent: Vec::new(),
             last_class: ClientClass::NONE,
         }
@@ -162,18 +198,33 @@ impl<'v> VeilWorker<'v> {
     where
         'v: 'a,
     {
-        let config: &'v VeilConfig = &self.veil.config;
-        let canonical = ip::canonical_client(raw.client, config.generalize);
+        let veil: &'v Veil = self.veil;
+        let client = self.classify(raw.user_agent);
+        let mut canonical = ip::canonical_client(raw.client, veil.generalize);
+        if veil.config.policy.visitors.identity == VisitorIdentity::IpAgent {
+            // Two people behind one address with different browsers count
+            // as two visitors; the class, not the raw agent, is hashed.
+            for part in [client.browser, client.os, client.device] {
+                canonical.append(&[0xff]);
+                canonical.append(part.as_bytes());
+            }
+        }
         let visitor = self.clients.pseudonym(raw.time, canonical.as_bytes());
         let path = match raw.request {
-            Request::Http { target, .. } => Label::new(url::clean_path(target)),
+            Request::Http { target, .. } => Label::new(url::clean_path(target, &veil.paths)),
             Request::Empty => Label::fixed("(empty request)"),
             Request::Missing => Label::fixed("(no request)"),
             Request::Invalid => Label::fixed("(invalid request)"),
         };
         let site = match raw.vhost {
-            Some(v) => Label::new(url::clean_host(v)),
-            None => Label::new(Cow::Borrowed(config.default_site.as_str())),
+            Some(v) => {
+                let host = url::clean_host(v);
+                match veil.aliases.get(host.as_ref()) {
+                    Some(canonical) => Label::new(Cow::Borrowed(canonical.as_str())),
+                    None => Label::new(host),
+                }
+            }
+            None => Label::new(Cow::Borrowed(veil.default_site.as_str())),
         };
         VeiledRecord {
             time: raw.time,
@@ -183,7 +234,116 @@ impl<'v> VeilWorker<'v> {
             status: raw.status,
             bytes: raw.bytes,
             referrer_host: Label::new(url::referrer_host(raw.referer)),
-            client: self.classify(raw.user_agent),
+            client,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::{
+        LogFormat, ParseContext, combined::Combined, vhost_combined::VhostCombined,
+    };
+    use key::KeyMode;
+
+    const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36";
+    const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0";
+
+    fn veil(policy: Policy) -> Veil {
+        let key = Arc::new(Key::generate(KeyMode::Ephemeral).unwrap());
+        Veil::new(
+            key,
+            VeilConfig {
+                policy,
+                default_site: None,
+            },
+        )
+    }
+
+    fn line(client: &str, agent: &str) -> String {
+        format!(
+            r#"{client} - - [28/Mar/2026:10:00:00 +0000] "GET /x HTTP/1.1" 200 1 "-" "{agent}""#
+        )
+    }
+
+    fn visitor(veil: &Veil, client: &str, agent: &str) -> Pseudonym {
+        let text = line(client, agent);
+        let raw = Combined
+            .parse(text.as_bytes(), &mut ParseContext::default())
+            .unwrap();
+        veil.worker().apply(&raw).visitor
+    }
+
+    #[test]
+    fn mapped_and_plain_ipv4_are_one_visitor() {
+        let v = veil(Policy::default());
+        assert_eq!(
+            visitor(&v, "192.0.2.1", CHROME),
+            visitor(&v, "::ffff:192.0.2.1", CHROME)
+        );
+        assert_ne!(
+            visitor(&v, "192.0.2.1", CHROME),
+            visitor(&v, "192.0.2.2", CHROME)
+        );
+    }
+
+    #[test]
+    fn ip_plus_agent_splits_browsers_behind_one_address() {
+        let by_ip = veil(Policy::default());
+        assert_eq!(
+            visitor(&by_ip, "192.0.2.1", CHROME),
+            visitor(&by_ip, "192.0.2.1", FIREFOX)
+        );
+        let mut policy = Policy::default();
+        policy.visitors.identity = VisitorIdentity::IpAgent;
+        let by_agent = veil(policy);
+        assert_ne!(
+            visitor(&by_agent, "192.0.2.1", CHROME),
+            visitor(&by_agent, "192.0.2.1", FIREFOX)
+        );
+        // Agent versions within one class are the same visitor.
+        let chrome_older = CHROME.replace("124.0.0.0", "123.0.0.0");
+        assert_eq!(
+            visitor(&by_agent, "192.0.2.1", CHROME),
+            visitor(&by_agent, "192.0.2.1", &chrome_older)
+        );
+    }
+
+    #[test]
+    fn generalisation_merges_a_network() {
+        let mut policy = Policy::default();
+        policy.ip.anonymize_level = Some(1);
+        let v = veil(policy);
+        assert_eq!(
+            visitor(&v, "192.0.2.1", CHROME),
+            visitor(&v, "192.0.2.200", CHROME)
+        );
+        assert_ne!(
+            visitor(&v, "192.0.2.1", CHROME),
+            visitor(&v, "192.0.3.1", CHROME)
+        );
+    }
+
+    #[test]
+    fn site_aliases_fold_into_the_canonical_name() {
+        let mut policy = Policy::default();
+        policy.network.site_aliases.insert(
+            "www.example.edu".into(),
+            vec!["Example.EDU".into(), "www2.example.edu".into()],
+        );
+        let v = veil(policy);
+        let mut worker = v.worker();
+        for (vhost, want) in [
+            ("example.edu", "www.example.edu"),
+            ("WWW2.example.edu", "www.example.edu"),
+            ("library.example.edu", "library.example.edu"),
+        ] {
+            let text = format!("{vhost}:443 {}", line("192.0.2.1", CHROME));
+            let raw = VhostCombined
+                .parse(text.as_bytes(), &mut ParseContext::default())
+                .unwrap();
+            assert_eq!(worker.apply(&raw).site.as_str(), want);
         }
     }
 }

@@ -57,9 +57,51 @@ pub fn is_id_like(seg: &[u8]) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'=' | b'+'))
 }
 
-/// The path of a request target without query, fragment or parameters,
-/// with id-like segments masked.
-pub fn clean_path(target: &[u8]) -> Cow<'_, str> {
+/// How request paths are reduced; from the policy's `[paths]` table.
+#[derive(Debug, Clone)]
+pub struct PathRules {
+    /// Replace id-like segments with `{id}`.
+    pub mask_ids: bool,
+    /// Query parameters whose values survive (masked if id-like).
+    pub query_allow: Vec<String>,
+    /// Route templates; `{}` matches any one segment.
+    pub routes: Vec<String>,
+}
+
+impl Default for PathRules {
+    fn default() -> Self {
+        PathRules {
+            mask_ids: true,
+            query_allow: Vec::new(),
+            routes: Vec::new(),
+        }
+    }
+}
+
+impl PathRules {
+    /// The first route template matching `path`, segment by segment.
+    fn route_for(&self, path: &[u8]) -> Option<&str> {
+        self.routes.iter().map(String::as_str).find(|route| {
+            let mut want = route.as_bytes().split(|c| *c == b'/');
+            let mut have = path.split(|c| *c == b'/');
+            loop {
+                match (want.next(), have.next()) {
+                    (None, None) => return true,
+                    (Some(w), Some(h)) if w == b"{}" || w == h => {}
+                    _ => return false,
+                }
+            }
+        })
+    }
+
+    fn masks(&self, seg: &[u8]) -> bool {
+        self.mask_ids && is_id_like(seg)
+    }
+}
+
+/// The path of a request target without fragment or `;` parameters, with
+/// id-like segments masked and only allowed query parameters kept.
+pub fn clean_path<'a>(target: &'a [u8], rules: &'a PathRules) -> Cow<'a, str> {
     // Absolute-form targets (proxies): drop scheme and host.
     let mut path = target;
     if let Some(p) = memchr::memmem::find(path, b"://") {
@@ -69,14 +111,25 @@ pub fn clean_path(target: &[u8]) -> Cow<'_, str> {
             None => b"/",
         };
     }
+    let query = memchr::memchr(b'?', path).map(|q| {
+        let rest = &path[q + 1..];
+        &rest[..memchr::memchr(b'#', rest).unwrap_or(rest.len())]
+    });
     let end = memchr::memchr3(b'?', b'#', b';', path).unwrap_or(path.len());
     let mut path = &path[..end];
+    if let Some(route) = rules.route_for(path) {
+        return Cow::Borrowed(route);
+    }
     let truncated = path.len() > MAX_PATH;
     if truncated {
         path = &path[..MAX_PATH];
     }
-    let masked = path.split(|c| *c == b'/').any(is_id_like);
-    if !masked && !truncated {
+    let kept_query = match query {
+        Some(q) if !rules.query_allow.is_empty() => allowed_params(q, rules),
+        _ => Vec::new(),
+    };
+    let masked = path.split(|c| *c == b'/').any(|s| rules.masks(s));
+    if !masked && !truncated && kept_query.is_empty() {
         return String::from_utf8_lossy(path);
     }
     let mut out = Vec::with_capacity(path.len() + 4);
@@ -84,7 +137,7 @@ pub fn clean_path(target: &[u8]) -> Cow<'_, str> {
         if i > 0 {
             out.push(b'/');
         }
-        if is_id_like(seg) {
+        if rules.masks(seg) {
             out.extend_from_slice(b"{id}");
         } else {
             out.extend_from_slice(seg);
@@ -93,7 +146,36 @@ pub fn clean_path(target: &[u8]) -> Cow<'_, str> {
     if truncated {
         out.extend_from_slice("…".as_bytes());
     }
+    out.extend_from_slice(&kept_query);
     Cow::Owned(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// `?name=value&…` of the allowed parameters of a query, in their order;
+/// values that look like identifiers are masked even when allowed.
+fn allowed_params(query: &[u8], rules: &PathRules) -> Vec<u8> {
+    let mut out = Vec::new();
+    for pair in query.split(|c| *c == b'&') {
+        let (name, value) = match memchr::memchr(b'=', pair) {
+            Some(e) => (&pair[..e], Some(&pair[e + 1..])),
+            None => (pair, None),
+        };
+        if !rules.query_allow.iter().any(|a| a.as_bytes() == name) {
+            continue;
+        }
+        out.push(if out.is_empty() { b'?' } else { b'&' });
+        out.extend_from_slice(name);
+        if let Some(v) = value {
+            out.push(b'=');
+            // Values are short; an id-like one (or one containing an
+            // address or e-mail) is masked whatever the allow-list says.
+            if is_id_like(v) || v.split(|c| matches!(c, b'+' | b' ' | b',')).any(is_id_like) {
+                out.extend_from_slice(b"{id}");
+            } else {
+                out.extend_from_slice(v);
+            }
+        }
+    }
+    out
 }
 
 /// A host name reduced to lower case without port or trailing dot, or a
@@ -158,6 +240,45 @@ pub fn referrer_host(referer: Option<&[u8]>) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn clean_path(target: &[u8]) -> Cow<'_, str> {
+        static RULES: std::sync::LazyLock<PathRules> = std::sync::LazyLock::new(PathRules::default);
+        super::clean_path(target, &RULES)
+    }
+
+    #[test]
+    fn allowed_query_parameters_routes_and_unmasked_mode() {
+        let rules = PathRules {
+            mask_ids: true,
+            query_allow: vec!["page".into(), "lang".into()],
+            routes: vec!["/courses/{}/syllabus".into()],
+        };
+        assert_eq!(
+            super::clean_path(b"/news?page=2&user=jdoe&lang=de", &rules),
+            "/news?page=2&lang=de"
+        );
+        assert_eq!(super::clean_path(b"/news?user=jdoe", &rules), "/news");
+        assert_eq!(
+            super::clean_path(b"/news?page=jane%40x.edu", &rules),
+            "/news?page={id}"
+        );
+        assert_eq!(
+            super::clean_path(b"/courses/cs-101/syllabus?x=1", &rules),
+            "/courses/{}/syllabus"
+        );
+        assert_eq!(
+            super::clean_path(b"/courses/cs-101/other", &rules),
+            "/courses/cs-101/other"
+        );
+        let raw = PathRules {
+            mask_ids: false,
+            ..PathRules::default()
+        };
+        assert_eq!(
+            super::clean_path(b"/api/v1/courses/48213?x", &raw),
+            "/api/v1/courses/48213"
+        );
+    }
 
     #[test]
     fn paths_lose_queries_and_ids() {

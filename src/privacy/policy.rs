@@ -1,0 +1,481 @@
+//! The privacy policy: a TOML file (`--policy FILE`) whose every setting has
+//! a default that keeps the institution's promises.
+//!
+//! Unknown keys are errors, not warnings: a misspelt `k = 3` under the wrong
+//! table must not silently leave the default in force, or worse, appear to
+//! have been applied. `logveil policy init` writes [`DEFAULT_POLICY_TOML`],
+//! a commented copy of the defaults (a test keeps it equal to
+//! [`Policy::default`]); `logveil policy show` prints the effective policy.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::ip::{Cidr, Generalize};
+use super::pseudonym::Epoch;
+
+/// Below this `k`, a policy must say `allow_small_k = true`.
+pub const MIN_SAFE_K: u64 = 5;
+
+/// Why a policy was refused. Messages name the file and the setting.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    /// The file could not be read.
+    #[error("cannot read policy file {path}: {source}")]
+    Read {
+        /// The policy file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The TOML is malformed or has unknown keys.
+    #[error("policy file {path} is not valid: {message}")]
+    Parse {
+        /// The policy file.
+        path: PathBuf,
+        /// What the TOML parser said (with line and column).
+        message: String,
+    },
+    /// A value is out of range or contradicts another.
+    #[error("policy setting {setting}: {message}")]
+    Invalid {
+        /// The setting, as `table.key`.
+        setting: String,
+        /// What is wrong and what to do.
+        message: String,
+    },
+}
+
+/// Key rotation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct KeysPolicy {
+    /// How often pseudonym subkeys rotate: `day`, `week`, `month` or `never`.
+    pub epoch: Epoch,
+}
+
+/// Address generalisation before hashing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IpPolicy {
+    /// IPv4 prefix length kept before hashing (32 = whole address).
+    pub ipv4_prefix: u8,
+    /// IPv6 prefix length kept before hashing (128 = whole address).
+    pub ipv6_prefix: u8,
+    /// GoAccess `--anonymize-level` preset 1–3; overrides the prefixes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub anonymize_level: Option<u8>,
+}
+
+impl Default for IpPolicy {
+    fn default() -> Self {
+        IpPolicy {
+            ipv4_prefix: 32,
+            ipv6_prefix: 128,
+            anonymize_level: None,
+        }
+    }
+}
+
+impl IpPolicy {
+    /// The prefixes in force, after applying a preset.
+    pub fn generalize(&self) -> Generalize {
+        // GoAccess masks 8/16/24 bits of IPv4 and 64/80/96 of IPv6.
+        match self.anonymize_level {
+            Some(1) => Generalize {
+                v4_prefix: 24,
+                v6_prefix: 64,
+            },
+            Some(2) => Generalize {
+                v4_prefix: 16,
+                v6_prefix: 48,
+            },
+            Some(3) => Generalize {
+                v4_prefix: 8,
+                v6_prefix: 32,
+            },
+            _ => Generalize {
+                v4_prefix: self.ipv4_prefix,
+                v6_prefix: self.ipv6_prefix,
+            },
+        }
+    }
+}
+
+/// What counts as one visitor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum VisitorIdentity {
+    /// The client address alone.
+    #[default]
+    #[serde(rename = "ip")]
+    Ip,
+    /// The address and the reduced agent (browser, OS, device), as GoAccess
+    /// and Plausible count visitors behind shared addresses.
+    #[serde(rename = "ip+agent")]
+    IpAgent,
+}
+
+/// Visitor identity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct VisitorPolicy {
+    /// `ip` or `ip+agent`.
+    pub identity: VisitorIdentity,
+}
+
+/// Path reduction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PathPolicy {
+    /// Query parameters whose values are kept (all others are dropped with
+    /// the query string). Empty: no query string survives.
+    pub query_allow: Vec<String>,
+    /// Replace id-like segments with `{id}`.
+    pub mask_ids: bool,
+    /// Route templates (`/courses/{}/syllabus`): a path matching one is
+    /// written as the template, `{}` matching any one segment.
+    pub routes: Vec<String>,
+}
+
+impl Default for PathPolicy {
+    fn default() -> Self {
+        PathPolicy {
+            query_allow: Vec::new(),
+            mask_ids: true,
+            routes: Vec::new(),
+        }
+    }
+}
+
+/// Networks and sites.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct NetworkPolicy {
+    /// Proxies whose forwarded-for entries are trusted (CIDRs).
+    pub trusted_proxies: Vec<Cidr>,
+    /// Networks whose clients count as on campus (CIDRs). The flag is
+    /// computed from the raw address in memory and never stored with it.
+    pub on_campus: Vec<Cidr>,
+    /// Canonical site name → other names it is logged under.
+    pub site_aliases: BTreeMap<String, Vec<String>>,
+}
+
+/// Small-group suppression.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SuppressionPolicy {
+    /// Minimum distinct pseudonyms for a row keyed by a people-derived
+    /// category to be published.
+    pub k: u64,
+    /// Per-table overrides of `k`.
+    pub tables: BTreeMap<String, u64>,
+    /// Must be true for any `k` below 5.
+    pub allow_small_k: bool,
+}
+
+impl Default for SuppressionPolicy {
+    fn default() -> Self {
+        SuppressionPolicy {
+            k: 10,
+            tables: BTreeMap::new(),
+            allow_small_k: false,
+        }
+    }
+}
+
+impl SuppressionPolicy {
+    /// The threshold for `table`.
+    pub fn k_for(&self, table: &str) -> u64 {
+        self.tables.get(table).copied().unwrap_or(self.k)
+    }
+}
+
+/// Site search.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SearchPolicy {
+    /// Paths of search endpoints.
+    pub endpoints: Vec<String>,
+    /// Query parameters holding the search terms.
+    pub params: Vec<String>,
+    /// Longest term kept, in characters.
+    pub max_length: usize,
+}
+
+impl Default for SearchPolicy {
+    fn default() -> Self {
+        SearchPolicy {
+            endpoints: vec!["/search".to_string()],
+            params: vec!["q".to_string(), "query".to_string()],
+            max_length: 64,
+        }
+    }
+}
+
+/// Sessions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionPolicy {
+    /// Inactivity that ends a session, in minutes.
+    pub gap_minutes: u32,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        SessionPolicy { gap_minutes: 30 }
+    }
+}
+
+/// The whole policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Policy {
+    /// Key rotation.
+    pub keys: KeysPolicy,
+    /// Address generalisation.
+    pub ip: IpPolicy,
+    /// Visitor identity.
+    pub visitors: VisitorPolicy,
+    /// Path reduction.
+    pub paths: PathPolicy,
+    /// Networks and sites.
+    pub network: NetworkPolicy,
+    /// Small-group suppression.
+    pub suppression: SuppressionPolicy,
+    /// Site search.
+    pub search: SearchPolicy,
+    /// Sessions.
+    pub sessions: SessionPolicy,
+}
+
+fn invalid(setting: &str, message: impl Into<String>) -> PolicyError {
+    PolicyError::Invalid {
+        setting: setting.to_string(),
+        message: message.into(),
+    }
+}
+
+impl Policy {
+    /// Parses and validates policy text; `path` is only used in messages.
+    pub fn from_toml(text: &str, path: &Path) -> Result<Policy, PolicyError> {
+        let policy: Policy = toml::from_str(text).map_err(|e| PolicyError::Parse {
+            path: path.to_path_buf(),
+            message: format!("\n  {}", e.to_string().trim_end().replace('\n', "\n  ")),
+        })?;
+        policy.validate()?;
+        Ok(policy)
+    }
+
+    /// Reads, parses and validates a policy file.
+    pub fn from_file(path: &Path) -> Result<Policy, PolicyError> {
+        let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Policy::from_toml(&text, path)
+    }
+
+    /// The policy as TOML, for `logveil policy show`.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render policy: {e}\n"))
+    }
+
+    /// Checks ranges and combinations serde cannot express.
+    pub fn validate(&self) -> Result<(), PolicyError> {
+        if self.ip.ipv4_prefix > 32 {
+            return Err(invalid("ip.ipv4_prefix", "must be 0–32"));
+        }
+        if self.ip.ipv6_prefix > 128 {
+            return Err(invalid("ip.ipv6_prefix", "must be 0–128"));
+        }
+        if let Some(level) = self.ip.anonymize_level {
+            if !(1..=3).contains(&level) {
+                return Err(invalid(
+                    "ip.anonymize_level",
+                    "must be 1, 2 or 3 (as GoAccess)",
+                ));
+            }
+            if self.ip.ipv4_prefix != 32 || self.ip.ipv6_prefix != 128 {
+                return Err(invalid(
+                    "ip.anonymize_level",
+                    "set either anonymize_level or ipv4_prefix/ipv6_prefix, not both",
+                ));
+            }
+        }
+        let s = &self.suppression;
+        let smallest = s.tables.values().copied().chain([s.k]).min().unwrap_or(s.k);
+        if smallest == 0 {
+            return Err(invalid("suppression.k", "must be at least 1"));
+        }
+        if smallest < MIN_SAFE_K && !s.allow_small_k {
+            return Err(invalid(
+                "suppression.k",
+                format!(
+                    "{smallest} is below {MIN_SAFE_K}: groups that small identify people; \
+                     set suppression.allow_small_k = true if that is really intended"
+                ),
+            ));
+        }
+        for name in s.tables.keys() {
+            if !crate::output::schema::ALL_TABLES
+                .iter()
+                .any(|t| t.name == name)
+            {
+                return Err(invalid(
+                    &format!("suppression.tables.{name}"),
+                    "no such table",
+                ));
+            }
+        }
+        if self.sessions.gap_minutes == 0 {
+            return Err(invalid("sessions.gap_minutes", "must be at least 1"));
+        }
+        if self.search.max_length == 0 {
+            return Err(invalid("search.max_length", "must be at least 1"));
+        }
+        for r in &self.paths.routes {
+            if !r.starts_with('/') {
+                return Err(invalid(
+                    "paths.routes",
+                    format!("route {r:?} must start with '/'"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What `logveil policy init` writes: the defaults, explained. Parsing it
+/// gives exactly [`Policy::default`] (tested).
+pub const DEFAULT_POLICY_TOML: &str = r#"# logveil privacy policy. Every value below is the default; delete what
+# you do not change. Unknown keys are refused. See PRIVACY.md.
+
+[keys]
+# How often pseudonym subkeys rotate: "day", "week", "month" or "never".
+# Distinct counts over windows longer than this count a returning visitor
+# once per epoch (the schema docs and manifest say so).
+epoch = "day"
+
+[ip]
+# Prefix kept before hashing; 32 and 128 keep whole addresses. Visitors
+# are then counted per network rather than per address.
+ipv4_prefix = 32
+ipv6_prefix = 128
+# Or a GoAccess --anonymize-level preset instead of the prefixes:
+# 1 = /24 and /64, 2 = /16 and /48, 3 = /8 and /32.
+# anonymize_level = 1
+
+[visitors]
+# "ip", or "ip+agent" (address plus browser/OS/device class, as GoAccess
+# and Plausible count visitors behind shared addresses).
+identity = "ip"
+
+[paths]
+# Query strings are dropped. List parameters whose values may be kept.
+query_allow = []
+# Replace id-like path segments (5+ digit runs, UUIDs, long hex or token
+# strings, e-mail- or IP-like segments) with {id}.
+mask_ids = true
+# Route templates: "{}" matches one segment, e.g. "/courses/{}/syllabus".
+routes = []
+
+[network]
+# Proxies (CIDRs) whose X-Forwarded-For entries are trusted.
+trusted_proxies = []
+# Networks (CIDRs) whose clients count as on campus. The flag is derived
+# in memory; addresses are never stored.
+on_campus = []
+
+[network.site_aliases]
+# "www.example.edu" = ["example.edu", "www2.example.edu"]
+
+[suppression]
+# A row keyed by a path, referrer, client family or search term is published
+# only with at least k distinct visitors; smaller rows fold into "(other)".
+k = 10
+# k below 5 is refused unless this is true.
+allow_small_k = false
+
+[suppression.tables]
+# Per-table k, e.g. web_pages = 20
+
+[search]
+# Search endpoints and the parameters that carry the terms.
+endpoints = ["/search"]
+params = ["q", "query"]
+# Longest term kept, in characters.
+max_length = 64
+
+[sessions]
+# Inactivity that ends a session, in minutes.
+gap_minutes = 30
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Policy, PolicyError> {
+        Policy::from_toml(text, Path::new("test.toml"))
+    }
+
+    #[test]
+    fn the_commented_default_is_the_default() {
+        assert_eq!(parse(DEFAULT_POLICY_TOML).unwrap(), Policy::default());
+        assert_eq!(parse("").unwrap(), Policy::default());
+    }
+
+    #[test]
+    fn show_round_trips() {
+        let mut p = Policy::default();
+        p.suppression.tables.insert("web_pages".into(), 20);
+        p.network.on_campus.push("10.0.0.0/8".parse().unwrap());
+        assert_eq!(parse(&p.to_toml()).unwrap(), p);
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_with_their_name() {
+        let err = parse("[suppresion]\nk = 3\n").unwrap_err().to_string();
+        assert!(err.contains("suppresion"), "{err}");
+        let err = parse("[suppression]\nkk = 3\n").unwrap_err().to_string();
+        assert!(err.contains("kk"), "{err}");
+    }
+
+    #[test]
+    fn small_k_needs_consent() {
+        assert!(
+            parse("[suppression]\nk = 3\n")
+                .unwrap_err()
+                .to_string()
+                .contains("allow_small_k")
+        );
+        assert!(parse("[suppression]\nk = 3\nallow_small_k = true\n").is_ok());
+        assert!(parse("[suppression.tables]\nweb_pages = 2\n").is_err());
+        assert!(parse("[suppression]\nk = 0\nallow_small_k = true\n").is_err());
+        assert!(parse("[suppression.tables]\nno_such = 20\n").is_err());
+    }
+
+    #[test]
+    fn presets_match_goaccess() {
+        let p = parse("[ip]\nanonymize_level = 2\n").unwrap();
+        assert_eq!(
+            p.ip.generalize(),
+            Generalize {
+                v4_prefix: 16,
+                v6_prefix: 48
+            }
+        );
+        assert!(parse("[ip]\nanonymize_level = 4\n").is_err());
+        assert!(parse("[ip]\nanonymize_level = 1\nipv4_prefix = 24\n").is_err());
+        assert!(parse("[ip]\nipv4_prefix = 33\n").is_err());
+    }
+
+    #[test]
+    fn epochs_and_identities_parse() {
+        let p = parse("[keys]\nepoch = \"week\"\n[visitors]\nidentity = \"ip+agent\"\n").unwrap();
+        assert_eq!(p.keys.epoch, Epoch::Week);
+        assert_eq!(p.visitors.identity, VisitorIdentity::IpAgent);
+        assert!(parse("[keys]\nepoch = \"fortnight\"\n").is_err());
+    }
+}
