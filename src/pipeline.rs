@@ -561,10 +561,12 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
     reports.sort_by_key(|(i, _)| *i);
     let inputs: Vec<InputReport> = reports.into_iter().map(|(_, r)| r).collect();
 
-    let tables = agg.into_tables().map_err(|message| Error::Encode {
-        table: "(aggregate)".to_string(),
-        message,
-    })?;
+    let tables = agg
+        .into_tables(&cfg.veil.policy.suppression)
+        .map_err(|message| Error::Encode {
+            table: "(aggregate)".to_string(),
+            message,
+        })?;
     let mut table_reports = Vec::with_capacity(tables.len());
     for t in &tables {
         let path = write_table(&cfg.out, t)?;
@@ -575,6 +577,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
             rows: t.rows(),
+            suppression: t.suppression,
         });
     }
 

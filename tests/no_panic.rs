@@ -38,7 +38,7 @@ fn everything(input: &[u8]) {
     let _ = detect::detect(input, true);
     let _ = detect::detect(input, false);
     agg.into_owned()
-        .into_tables()
+        .into_tables(&Default::default())
         .expect("tables are well-formed");
 }
 

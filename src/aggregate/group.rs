@@ -5,6 +5,7 @@ use std::hash::Hash;
 
 use foldhash::fast::RandomState;
 
+use crate::output::table::Suppressed;
 use crate::privacy::pseudonym::Pseudonym;
 
 /// Per-row counters that can be merged.
@@ -128,8 +129,7 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
         }
     }
 
-    /// Finished rows with exact distinct visitor counts, in no order.
-    pub fn finish(mut self) -> Vec<Row<K, C>> {
+    fn distinct_per_row(&mut self) -> Vec<u64> {
         self.compact();
         let mut distinct = vec![0u64; self.keys.len()];
         for &(row, _) in &self.pairs {
@@ -137,6 +137,105 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
                 *d += 1;
             }
         }
+        distinct
+    }
+
+    /// Small-group suppression: within each partition (rows with the same
+    /// `partition(key)`), rows with fewer than `k` distinct visitors are
+    /// folded into one row keyed `other(key)`, which is itself dropped when
+    /// it has fewer than `k` distinct visitors.
+    ///
+    /// A partition never hides exactly one of several rows: if only one is
+    /// small, the smallest publishable row is folded in with it, so no
+    /// hidden row equals "partition total minus published rows".
+    pub fn suppress<P: Hash + Eq>(
+        mut self,
+        k: u64,
+        partition: impl Fn(&K) -> P,
+        other: impl Fn(&K) -> K,
+    ) -> (Group<K, C>, Suppressed) {
+        let distinct = self.distinct_per_row();
+        let mut parts: HashMap<P, Vec<u32>, RandomState> = HashMap::default();
+        for (i, key) in self.keys.iter().enumerate() {
+            parts.entry(partition(key)).or_default().push(i as u32);
+        }
+        // Destination of every row: itself, or its partition's other row.
+        let mut folded = vec![false; self.keys.len()];
+        for rows in parts.values_mut() {
+            let mut small: Vec<u32> = rows
+                .iter()
+                .copied()
+                .filter(|&r| distinct[r as usize] < k)
+                .collect();
+            if small.len() == 1 && rows.len() > 1 {
+                // Complementary suppression: also fold the smallest other row.
+                if let Some(&next) = rows
+                    .iter()
+                    .filter(|&&r| distinct[r as usize] >= k)
+                    .min_by_key(|&&r| (distinct[r as usize], r))
+                {
+                    small.push(next);
+                }
+            }
+            for r in small {
+                folded[r as usize] = true;
+            }
+        }
+        let mut stats = Suppressed {
+            k,
+            rows_folded: folded.iter().filter(|f| **f).count(),
+            ..Suppressed::default()
+        };
+        let mut out = Group::<K, C>::default();
+        let mut remap = Vec::with_capacity(self.keys.len());
+        for (i, (key, counters)) in self.keys.iter().zip(&self.counters).enumerate() {
+            let target = if folded[i] { other(key) } else { *key };
+            let (id, c) = out.row(target);
+            c.merge(counters);
+            remap.push(id);
+        }
+        out.pairs = self
+            .pairs
+            .iter()
+            .map(|&(r, v)| (remap[r as usize], v))
+            .collect();
+        // Drop other-rows below k: rebuild without them.
+        let out_distinct = out.distinct_per_row();
+        let mut other_rows = vec![false; out.keys.len()];
+        for (&id, _) in remap.iter().zip(&folded).filter(|(_, f)| **f) {
+            other_rows[id as usize] = true;
+        }
+        let keep: Vec<bool> = (0..out.keys.len())
+            .map(|i| !other_rows[i] || out_distinct[i] >= k)
+            .collect();
+        stats.other_rows_published = (0..out.keys.len())
+            .filter(|&i| other_rows[i] && keep[i])
+            .count();
+        stats.other_rows_withheld = (0..out.keys.len())
+            .filter(|&i| other_rows[i] && !keep[i])
+            .count();
+        let mut kept = Group::<K, C>::default();
+        let mut remap_kept = vec![u32::MAX; out.keys.len()];
+        for (i, (key, counters)) in out.keys.iter().zip(&out.counters).enumerate() {
+            if keep[i] {
+                let (id, c) = kept.row(*key);
+                c.merge(counters);
+                remap_kept[i] = id;
+            }
+        }
+        kept.pairs = out
+            .pairs
+            .iter()
+            .filter(|(r, _)| keep[*r as usize])
+            .map(|&(r, v)| (remap_kept[r as usize], v))
+            .collect();
+        kept.compact();
+        (kept, stats)
+    }
+
+    /// Finished rows with exact distinct visitor counts, in no order.
+    pub fn finish(mut self) -> Vec<Row<K, C>> {
+        let distinct = self.distinct_per_row();
         self.keys
             .into_iter()
             .zip(self.counters)
@@ -181,5 +280,114 @@ mod tests {
         let b = b.map_keys(|k| k + 100).map_keys(|k| k - 100);
         a.merge(b);
         assert_eq!(sorted(a), vec![(1, 5, 3), (2, 1, 1), (3, 1, 1)]);
+    }
+
+    /// Builds a group of (partition, row) keys with the given visitor sets.
+    fn group_of(rows: &[(u8, u8, Vec<u64>)]) -> Group<(u8, u8), Count> {
+        let mut g: Group<(u8, u8), Count> = Group::default();
+        for (part, row, visitors) in rows {
+            for v in visitors {
+                let (id, c) = g.row((*part, *row));
+                c.0 += 1;
+                g.visit(id, Pseudonym::for_tests(*v));
+            }
+        }
+        g
+    }
+
+    const OTHER: u8 = 255;
+
+    #[test]
+    fn nine_visitors_fold_ten_publish() {
+        let nine: Vec<u64> = (0..9).collect();
+        let ten: Vec<u64> = (100..110).collect();
+        let many: Vec<u64> = (200..230).collect();
+        let g = group_of(&[(0, 1, nine), (0, 2, ten), (0, 3, many)]);
+        let (s, stats) = g.suppress(10, |k| k.0, |k| (k.0, OTHER));
+        let rows: Vec<_> = {
+            let mut r: Vec<_> = s
+                .finish()
+                .into_iter()
+                .map(|(k, c, d)| (k.1, c.0, d))
+                .collect();
+            r.sort();
+            r
+        };
+        // Row 1 (9 visitors) is small; alone it would be recoverable from
+        // the total, so row 2 (the smallest publishable) folds with it.
+        assert_eq!(rows, vec![(3, 30, 30), (OTHER, 19, 19)]);
+        assert_eq!(stats.rows_folded, 2);
+        assert_eq!(stats.other_rows_published, 1);
+    }
+
+    #[test]
+    fn one_visitor_with_a_thousand_hits_is_still_one_visitor() {
+        let heavy = vec![7u64; 1000];
+        let g = group_of(&[
+            (0, 1, heavy),
+            (0, 2, (100..112).collect()),
+            (0, 3, (20..40).collect()),
+        ]);
+        let (s, stats) = g.suppress(10, |k| k.0, |k| (k.0, OTHER));
+        let rows = s.finish();
+        assert!(
+            rows.iter().all(|(k, _, _)| k.1 != 1),
+            "the heavy row must not publish"
+        );
+        // Folded with row 2 (12 visitors): the other row has 13 >= 10.
+        assert!(
+            rows.iter()
+                .any(|(k, c, d)| k.1 == OTHER && c.0 == 1012 && *d == 13)
+        );
+        assert_eq!(stats.rows_folded, 2);
+    }
+
+    proptest::proptest! {
+        /// Whatever the rows, after suppression: every published row has at
+        /// least k visitors; each partition hides no row, or at least two,
+        /// or is a single row; and published plus hidden counts are the
+        /// whole, so the hidden part is never exactly one cell.
+        #[test]
+        fn no_published_total_reveals_a_suppressed_cell(
+            rows in proptest::collection::vec(
+                (0u8..3, 0u8..12, proptest::collection::vec(0u64..40, 1..25)),
+                1..30,
+            ),
+            k in 1u64..15,
+        ) {
+            let g = group_of(&rows);
+            let before = g.clone().finish();
+            let (after, stats) = g.suppress(k, |key| key.0, |key| (key.0, OTHER));
+            let after = after.finish();
+            for (key, _, d) in &after {
+                proptest::prop_assert!(*d >= k, "row {key:?} published with {d} < {k}");
+            }
+            for part in 0u8..3 {
+                let orig: Vec<_> = before.iter().filter(|r| r.0.0 == part).collect();
+                let published: Vec<_> = after.iter().filter(|r| r.0.0 == part && r.0.1 != OTHER).collect();
+                let hidden: Vec<_> = orig
+                    .iter()
+                    .filter(|o| !published.iter().any(|p| p.0 == o.0))
+                    .collect();
+                proptest::prop_assert!(
+                    hidden.is_empty() || hidden.len() >= 2 || orig.len() == 1,
+                    "partition {part}: exactly one of {} rows hidden",
+                    orig.len()
+                );
+                // Published rows are unchanged; the other row is exactly the hidden ones.
+                for p in &published {
+                    let o = orig.iter().find(|o| o.0 == p.0).unwrap();
+                    proptest::prop_assert_eq!((o.1.0, o.2), (p.1.0, p.2));
+                }
+                if let Some(other) = after.iter().find(|r| r.0 == (part, OTHER)) {
+                    let hidden_hits: u64 = hidden.iter().map(|h| h.1.0).sum();
+                    proptest::prop_assert_eq!(other.1.0, hidden_hits);
+                }
+            }
+            proptest::prop_assert_eq!(
+                stats.rows_folded,
+                before.len() - after.iter().filter(|r| r.0.1 != OTHER).count()
+            );
+        }
     }
 }

@@ -5,10 +5,13 @@
 //! folds detached aggregates together. [`WebAggregate::into_tables`] sorts
 //! rows by their text keys, so output order never depends on thread timing.
 
-use crate::output::schema;
+use std::borrow::Cow;
+
+use crate::output::schema::{self, TableSpec};
 use crate::output::table::{Table, Values};
 use crate::privacy::VeiledRecord;
 use crate::privacy::agent::ClientClass;
+use crate::privacy::policy::SuppressionPolicy;
 use crate::time;
 
 use super::group::{Count, Counters, Group, Row};
@@ -53,6 +56,9 @@ impl Counters for Page {
         self.errors += o.errors;
     }
 }
+
+/// Key text of the row that folds small groups.
+pub const OTHER: &str = "(other)";
 
 type Day = i32;
 type Str = u32;
@@ -143,8 +149,11 @@ impl WebAggregate<'static> {
             .merge(other.clients.map_keys(|(d, site, c)| (d, s(site), c)));
     }
 
-    /// The finished tables, rows sorted by their text keys.
-    pub fn into_tables(self) -> Result<Vec<Table>, String> {
+    /// The finished tables, rows sorted by their text keys, with
+    /// small-group suppression applied to the tables keyed by
+    /// people-derived categories (paths, referrers, client classes).
+    pub fn into_tables(mut self, suppression: &SuppressionPolicy) -> Result<Vec<Table>, String> {
+        let other = self.strings.intern(Cow::Borrowed(OTHER));
         let WebAggregate {
             strings,
             traffic,
@@ -154,6 +163,19 @@ impl WebAggregate<'static> {
             clients,
         } = self;
         let text = |id: Str| strings.get(id);
+        let day_site = |k: &(Day, Str, Str)| (k.0, k.1);
+        let k_of = |spec: &TableSpec| suppression.k_for(spec.name);
+        let (pages, pages_s) =
+            pages.suppress(k_of(&schema::WEB_PAGES), day_site, |k| (k.0, k.1, other));
+        let (referrers, referrers_s) =
+            referrers.suppress(k_of(&schema::WEB_REFERRERS), day_site, |k| {
+                (k.0, k.1, other)
+            });
+        let (clients, clients_s) = clients.suppress(
+            k_of(&schema::WEB_CLIENTS),
+            |k| (k.0, k.1),
+            |k| (k.0, k.1, ClientClass::OTHER),
+        );
 
         let traffic = sorted(traffic.finish(), |k| (k.0, text(k.1)));
         let pages = sorted(pages.finish(), |k| (k.0, text(k.1), text(k.2)));
@@ -193,7 +215,8 @@ impl WebAggregate<'static> {
                     int64(&pages, |r| r.1.bytes),
                     int64(&pages, |r| r.1.errors),
                 ],
-            )?,
+            )?
+            .with_suppression(pages_s),
             Table::new(
                 &schema::WEB_STATUS,
                 vec![
@@ -212,7 +235,8 @@ impl WebAggregate<'static> {
                     int64(&referrers, |r| r.1.0),
                     int64(&referrers, |r| r.2),
                 ],
-            )?,
+            )?
+            .with_suppression(referrers_s),
             Table::new(
                 &schema::WEB_CLIENTS,
                 vec![
@@ -225,7 +249,8 @@ impl WebAggregate<'static> {
                     int64(&clients, |r| r.1.0),
                     int64(&clients, |r| r.2),
                 ],
-            )?,
+            )?
+            .with_suppression(clients_s),
         ])
     }
 }

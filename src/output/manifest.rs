@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::error::Error;
+use crate::output::table::Suppressed;
 use crate::privacy::key::KeyMode;
 use crate::privacy::policy::Policy;
 
@@ -175,6 +176,10 @@ pub struct TableReport {
     pub file: String,
     /// Row count.
     pub rows: usize,
+    /// Small-group suppression applied, for tables keyed by people-derived
+    /// categories.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppression: Option<Suppressed>,
 }
 
 impl Manifest {

@@ -63,6 +63,19 @@ impl Values {
     }
 }
 
+/// What small-group suppression did to one table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Suppressed {
+    /// The threshold applied (distinct visitors).
+    pub k: u64,
+    /// Rows folded into `(other)` rows (small ones, plus complementary ones).
+    pub rows_folded: usize,
+    /// `(other)` rows published (with at least `k` visitors).
+    pub other_rows_published: usize,
+    /// `(other)` rows withheld (fewer than `k` visitors).
+    pub other_rows_withheld: usize,
+}
+
 /// A table in the shape of its [`TableSpec`].
 #[derive(Debug, Clone)]
 pub struct Table {
@@ -70,6 +83,8 @@ pub struct Table {
     pub spec: &'static TableSpec,
     /// One entry per column of the spec, in order.
     pub columns: Vec<Values>,
+    /// What small-group suppression did, for tables it applies to.
+    pub suppression: Option<Suppressed>,
 }
 
 impl Table {
@@ -90,7 +105,17 @@ impl Table {
                 return Err(format!("{}.{}: wrong type or length", spec.name, s.name));
             }
         }
-        Ok(Table { spec, columns })
+        Ok(Table {
+            spec,
+            columns,
+            suppression: None,
+        })
+    }
+
+    /// Records what suppression did to the table.
+    pub fn with_suppression(mut self, s: Suppressed) -> Table {
+        self.suppression = Some(s);
+        self
     }
 
     /// Number of rows.

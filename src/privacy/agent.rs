@@ -127,6 +127,14 @@ impl ClientClass {
         device: "other",
         is_bot: false,
     };
+
+    /// The class of an `(other)` row, which folds small client groups.
+    pub const OTHER: ClientClass = ClientClass {
+        browser: "(other)",
+        os: "(other)",
+        device: "(other)",
+        is_bot: false,
+    };
 }
 
 /// Browser families in precedence order: when an agent names several, the

@@ -44,11 +44,24 @@ check(traffic["requests"] == "BIGINT", f"requests is {traffic['requests']}")
 check(column_types("web_pages")["day"] == "DATE", "day is not DATE")
 check(column_types("web_clients")["is_bot"] == "BOOLEAN", "is_bot is not BOOLEAN")
 
-# Totals agree with the manifest, from every table that counts requests.
+# Totals agree with the manifest. Tables without small-group suppression
+# count every parsed line; suppressed tables do too unless an "(other)" row
+# was withheld, and then they count strictly fewer.
 parsed = manifest["totals"]["parsed"]
-for table in ["web_traffic", "web_pages", "web_status", "web_referrers", "web_clients"]:
-    (total,) = con.execute(f"SELECT sum(requests) FROM read_parquet('{out / (table + '.parquet')}')").fetchone()
-    check(total == parsed, f"{table}: sum(requests) = {total}, manifest parsed = {parsed}")
+for t in manifest["tables"]:
+    (total,) = con.execute(f"SELECT sum(requests) FROM read_parquet('{out / t['file']}')").fetchone()
+    total = total or 0
+    withheld = (t.get("suppression") or {}).get("other_rows_withheld", 0)
+    if withheld == 0:
+        check(total == parsed, f"{t['name']}: sum(requests) = {total}, manifest parsed = {parsed}")
+    else:
+        check(total < parsed, f"{t['name']}: withheld rows but sum(requests) = {total}")
+    k = (t.get("suppression") or {}).get("k")
+    if k:
+        (small,) = con.execute(
+            f"SELECT count(*) FROM read_parquet('{out / t['file']}') WHERE visitors < {k}"
+        ).fetchone()
+        check(small == 0, f"{t['name']}: {small} rows below k = {k}")
 
 # The README's example query runs and gives a timezone-aware UTC hour.
 rows = con.execute(f"""
