@@ -224,10 +224,19 @@ fn site_label_and_forced_format() {
     let dir = tempfile::tempdir().unwrap();
     let log = clean_log(dir.path(), 4);
     let out_dir = dir.path().join("out");
+    let policy = common::no_suppression(dir.path());
     let r = run(
         &[&log],
         &out_dir,
-        &["--site", "www.example.edu", "--format", "common", "-q"],
+        &[
+            "--site",
+            "www.example.edu",
+            "--format",
+            "common",
+            "-q",
+            "--policy",
+            &policy,
+        ],
     );
     assert_eq!(r.status.code(), Some(0));
     let m = manifest(&out_dir);

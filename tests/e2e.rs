@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 use std::path::Path;
 
-use common::{Cell, read_input, read_rows, run, sample_files, sample_logs};
+use common::{Cell, no_suppression, read_input, read_rows, run, sample_files, sample_logs};
 use regex::bytes::Regex;
 
 /// What the reference makes of one parsed line.
@@ -104,14 +104,6 @@ fn reference() -> (Vec<RefLine>, u64, u64) {
 
 /// Per hour and site: requests, bytes, clients, status classes 2xx..5xx.
 type TrafficTotals = (i64, i64, BTreeSet<String>, [i64; 4]);
-
-/// A policy without small-group suppression, so every count can be
-/// checked exactly (suppression has its own tests).
-fn no_suppression(dir: &Path) -> String {
-    let p = dir.join("k1.toml");
-    std::fs::write(&p, "[suppression]\nk = 1\nallow_small_k = true\n").unwrap();
-    p.to_str().unwrap().to_string()
-}
 
 #[test]
 fn sample_logs_tables_match_an_independent_count() {

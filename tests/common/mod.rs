@@ -32,6 +32,14 @@ pub fn logveil() -> Command {
     c
 }
 
+/// Writes a policy without small-group suppression into `dir` and returns
+/// its path, for tests that check exact counts (suppression has its own).
+pub fn no_suppression(dir: &Path) -> String {
+    let p = dir.join("k1.toml");
+    std::fs::write(&p, "[suppression]\nk = 1\nallow_small_k = true\n").unwrap();
+    p.to_str().unwrap().to_string()
+}
+
 /// Runs `logveil run <inputs> --out <out> [extra]`.
 pub fn run(inputs: &[&Path], out: &Path, extra: &[&str]) -> Output {
     let mut c = logveil();
