@@ -45,6 +45,19 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
+    /// Prove that no identifier of the inputs appears in an output
+    /// directory (values, statistics, metadata, file names, manifest).
+    #[command(
+        after_help = "Exit codes:\n  0  clean: no input identifier found in any output\n  3  identifiers found: the report says where (never which)\n  1  the audit could not run (no inputs, unreadable directory)"
+    )]
+    Audit {
+        /// Output directory of a run.
+        #[arg(value_name = "OUTDIR")]
+        out: PathBuf,
+        /// The logs that run read (files or directories).
+        #[arg(long, required = true, num_args = 1.., value_name = "PATH")]
+        inputs: Vec<PathBuf>,
+    },
     /// Show or write the privacy policy.
     #[command(subcommand)]
     Policy(PolicyCommand),

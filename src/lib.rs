@@ -15,6 +15,7 @@
 //! identifier. `ARCHITECTURE.md` in the repository describes the seams.
 
 pub mod aggregate;
+pub mod audit;
 pub mod error;
 pub mod formats;
 pub mod input;

@@ -75,6 +75,34 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Audit { out, inputs } => {
+            let report = logveil::audit::audit(&out, &inputs)?;
+            for f in &report.findings {
+                println!(
+                    "LEAK {}: {}: {} occurrence(s) of an input {}",
+                    f.file,
+                    f.place,
+                    f.count,
+                    f.kind.as_str()
+                );
+            }
+            for (path, message) in &report.unreadable {
+                println!("UNREADABLE {}: {message}", path.display());
+            }
+            eprintln!(
+                "logveil: audit of {}: {} identifier forms from {} inputs, {} files examined: {}",
+                out.display(),
+                report.identifiers,
+                report.inputs,
+                report.files,
+                if report.clean() { "clean" } else { "NOT clean" }
+            );
+            Ok(if report.clean() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(3)
+            })
+        }
         Command::Policy(PolicyCommand::Show { policy }) => {
             let policy = load_policy(policy.as_deref())?;
             print!("{}", policy.to_toml());
