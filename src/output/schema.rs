@@ -105,7 +105,7 @@ pub static WEB_TRAFFIC: TableSpec = TableSpec {
 /// Requests per day, site and path.
 pub static WEB_PAGES: TableSpec = TableSpec {
     name: "web_pages",
-    doc: "Requests per UTC day, site and path.",
+    doc: "Requests per UTC day, site and path. Paths with fewer than k distinct visitors (policy, default 10) fold into a `(other)` row per day and site, itself withheld below k.",
     columns: &[
         DAY,
         SITE,
@@ -138,7 +138,7 @@ pub static WEB_STATUS: TableSpec = TableSpec {
 /// Requests per day, site and referrer host.
 pub static WEB_REFERRERS: TableSpec = TableSpec {
     name: "web_referrers",
-    doc: "Requests per UTC day, site and referring host.",
+    doc: "Requests per UTC day, site and referring host. Hosts with fewer than k distinct visitors fold into `(other)` as in `web_pages`.",
     columns: &[
         DAY,
         SITE,
@@ -156,7 +156,7 @@ pub static WEB_REFERRERS: TableSpec = TableSpec {
 /// Requests per day, site and client class.
 pub static WEB_CLIENTS: TableSpec = TableSpec {
     name: "web_clients",
-    doc: "Requests per UTC day, site and coarse client class derived from the User-Agent.",
+    doc: "Requests per UTC day, site and coarse client class derived from the User-Agent. Classes with fewer than k distinct visitors fold into an `(other)` row (all labels `(other)`, `is_bot` false).",
     columns: &[
         DAY,
         SITE,
