@@ -142,6 +142,10 @@ impl RunConfig {
         self
     }
 
+    fn session_gap(&self) -> i64 {
+        i64::from(self.veil.policy.sessions.gap_minutes) * 60
+    }
+
     /// Counters to update while running.
     pub fn progress(mut self, progress: Arc<Progress>) -> Self {
         self.progress = Some(progress);
@@ -218,7 +222,7 @@ struct ChunkReject {
 }
 
 /// Accumulated results of the chunks of one source.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct SourceAcc {
     agg: WebAggregate<'static>,
     stats: LineStats,
@@ -227,6 +231,15 @@ struct SourceAcc {
 }
 
 impl SourceAcc {
+    fn new(session_gap: i64) -> SourceAcc {
+        SourceAcc {
+            agg: WebAggregate::new(session_gap),
+            stats: LineStats::default(),
+            chunk_lines: Vec::new(),
+            rejects: Vec::new(),
+        }
+    }
+
     fn merge(mut self, other: SourceAcc) -> SourceAcc {
         self.agg.merge(other.agg);
         self.stats.merge(&other.stats);
@@ -242,12 +255,13 @@ struct Worker<'r> {
     veil: &'r Veil,
     max_rejects: usize,
     progress: Option<&'r Progress>,
+    session_gap: i64,
 }
 
 impl Worker<'_> {
     /// Parses, veils and aggregates one chunk, folding it into `acc`.
     fn chunk(&self, mut acc: SourceAcc, index: usize, data: &[u8], offset: u64) -> SourceAcc {
-        let mut agg = WebAggregate::default();
+        let mut agg = WebAggregate::new(self.session_gap);
         let mut stats = LineStats::default();
         let mut cx = ParseContext::default();
         let mut veil = self.veil.worker();
@@ -329,6 +343,7 @@ fn process_source(
     cfg: &RunConfig,
     veil: &Veil,
 ) -> (InputReport, WebAggregate<'static>) {
+    let gap = cfg.session_gap();
     let mut report = InputReport {
         path: source.path.clone(),
         bytes: source.size,
@@ -340,15 +355,16 @@ fn process_source(
         veil,
         max_rejects: cfg.max_reject_locations,
         progress: cfg.progress.as_deref(),
+        session_gap: gap,
     };
     let opened = match read::open(source) {
         Ok(o) => o,
         Err(e) => {
             report.error = Some(format!("cannot open: {e}"));
-            return (report, WebAggregate::default());
+            return (report, WebAggregate::new(gap));
         }
     };
-    let mut acc = SourceAcc::default();
+    let mut acc = SourceAcc::new(gap);
     match opened {
         Opened::Empty => {
             report.detection = Some(choose_format(forced, b"", true).1);
@@ -360,17 +376,18 @@ fn process_source(
             let (format, detection) = choose_format(forced, head, head.len() == data.len());
             report.detection = Some(detection);
             let Some(format) = format else {
-                return (no_format(report), WebAggregate::default());
+                return (no_format(report), WebAggregate::new(gap));
             };
             report.format = Some(format.name());
             let w = worker(format);
             acc = read::chunk_ranges(data, cfg.chunk_bytes)
                 .into_par_iter()
                 .enumerate()
-                .fold(SourceAcc::default, |acc, (i, r)| {
-                    w.chunk(acc, i, &data[r.clone()], r.start as u64)
-                })
-                .reduce(SourceAcc::default, SourceAcc::merge);
+                .fold(
+                    || SourceAcc::new(gap),
+                    |acc, (i, r)| w.chunk(acc, i, &data[r.clone()], r.start as u64),
+                )
+                .reduce(|| SourceAcc::new(gap), SourceAcc::merge);
         }
         Opened::Stream(reader) => {
             let mut chunks = StreamChunks::new(reader, cfg.chunk_bytes)
@@ -394,7 +411,7 @@ fn process_source(
                     report.detection = Some(detection);
                     match f {
                         Some(f) => format = Some(f),
-                        None => return (no_format(report), WebAggregate::default()),
+                        None => return (no_format(report), WebAggregate::new(gap)),
                     }
                     report.format = format.map(|f| f.name());
                 }
@@ -532,6 +549,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
             message: e.to_string(),
         })?;
     let veil = Veil::new(key.clone(), cfg.veil.clone());
+    let gap = cfg.session_gap();
 
     let (agg, mut reports) = pool.install(|| {
         sources
@@ -542,7 +560,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
                 (i, report, agg)
             })
             .fold(
-                || (WebAggregate::default(), Vec::new()),
+                || (WebAggregate::new(gap), Vec::new()),
                 |(mut agg, mut reports), (i, report, a)| {
                     agg.merge(a);
                     reports.push((i, report));
@@ -550,7 +568,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
                 },
             )
             .reduce(
-                || (WebAggregate::default(), Vec::new()),
+                || (WebAggregate::new(gap), Vec::new()),
                 |(mut a, mut ra), (b, rb)| {
                     a.merge(b);
                     ra.extend(rb);

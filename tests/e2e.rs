@@ -102,6 +102,16 @@ fn reference() -> (Vec<RefLine>, u64, u64) {
     (out, lines, skipped)
 }
 
+/// Sessions of one day and site, as the reference counts them.
+#[derive(Default)]
+struct RefSessions {
+    sessions: i64,
+    visitors: BTreeSet<String>,
+    durations: Vec<i64>,
+    requests: i64,
+    single: i64,
+}
+
 /// Per hour and site: requests, bytes, clients, status classes 2xx..5xx.
 type TrafficTotals = (i64, i64, BTreeSet<String>, [i64; 4]);
 
@@ -276,6 +286,70 @@ fn sample_logs_tables_match_an_independent_count() {
     assert!(!expected.is_empty(), "samples should contain Googlebot");
     assert_eq!(got, expected);
     assert_eq!(total, reference.len() as i64);
+
+    // web_sessions: a visitor is a client on one UTC day (daily pseudonym
+    // rotation); sessions split at gaps over 30 minutes.
+    let sessions = read_rows(&out.join("web_sessions.parquet"));
+    let mut times: BTreeMap<(String, String, i64), Vec<i64>> = BTreeMap::new();
+    for r in &reference {
+        times
+            .entry((r.site.clone(), r.client.clone(), r.time.div_euclid(86_400)))
+            .or_default()
+            .push(r.time);
+    }
+    let mut expected: BTreeMap<(i64, String), RefSessions> = BTreeMap::new();
+    for ((site, client, _), mut ts) in times {
+        ts.sort();
+        let mut start = 0;
+        for i in 1..=ts.len() {
+            if i == ts.len() || ts[i] - ts[i - 1] > 1800 {
+                let e = expected
+                    .entry((ts[start].div_euclid(86_400), site.clone()))
+                    .or_default();
+                e.sessions += 1;
+                e.visitors.insert(client.clone());
+                e.durations.push(ts[i - 1] - ts[start]);
+                e.requests += (i - start) as i64;
+                e.single += i64::from(i - start == 1);
+                start = i;
+            }
+        }
+    }
+    assert_eq!(sessions.len(), expected.len());
+    for row in &sessions {
+        let key = (row["day"].int(), row["site"].str().to_string());
+        let RefSessions {
+            sessions: n,
+            visitors,
+            mut durations,
+            requests,
+            single,
+        } = expected.remove(&key).unwrap();
+        assert_eq!(row["sessions"].int(), n, "{key:?}");
+        assert_eq!(row["visitors"].int(), visitors.len() as i64, "{key:?}");
+        durations.sort();
+        let mean = durations.iter().sum::<i64>() as f64 / n as f64;
+        let m = durations.len();
+        let median = if m % 2 == 1 {
+            durations[m / 2] as f64
+        } else {
+            (durations[m / 2 - 1] + durations[m / 2]) as f64 / 2.0
+        };
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
+        assert!(close(row["avg_session_seconds"].float(), mean), "{key:?}");
+        assert!(
+            close(row["median_session_seconds"].float(), median),
+            "{key:?}"
+        );
+        assert!(
+            close(row["pages_per_session"].float(), requests as f64 / n as f64),
+            "{key:?}"
+        );
+        assert!(
+            close(row["bounce_rate"].float(), single as f64 / n as f64),
+            "{key:?}"
+        );
+    }
 }
 
 #[test]
@@ -316,6 +390,7 @@ fn same_input_and_key_give_identical_bytes_across_threads_and_chunks() {
         "web_status",
         "web_referrers",
         "web_clients",
+        "web_sessions",
     ] {
         let file = format!("{table}.parquet");
         let fa = std::fs::read(a.join(&file)).unwrap();

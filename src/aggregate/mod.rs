@@ -14,4 +14,5 @@
 
 pub mod group;
 pub mod intern;
+pub mod sessions;
 pub mod web;

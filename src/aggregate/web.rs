@@ -6,16 +6,20 @@
 //! rows by their text keys, so output order never depends on thread timing.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
+
+use foldhash::fast::RandomState;
 
 use crate::output::schema::{self, TableSpec};
 use crate::output::table::{Table, Values};
 use crate::privacy::VeiledRecord;
 use crate::privacy::agent::ClientClass;
-use crate::privacy::policy::SuppressionPolicy;
+use crate::privacy::policy::{SessionPolicy, SuppressionPolicy};
 use crate::time;
 
 use super::group::{Count, Counters, Group, Row};
 use super::intern::Interner;
+use super::sessions::Sessions;
 
 /// Counters of a `web_traffic` row.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -64,7 +68,7 @@ type Day = i32;
 type Str = u32;
 
 /// All web accumulators of one chunk, worker or run.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct WebAggregate<'a> {
     strings: Interner<'a>,
     traffic: Group<(i64, Str), Traffic>,
@@ -72,6 +76,14 @@ pub struct WebAggregate<'a> {
     status: Group<(Day, Str, u16), Count>,
     referrers: Group<(Day, Str, Str), Count>,
     clients: Group<(Day, Str, ClientClass), Count>,
+    sessions: Sessions<Str>,
+}
+
+impl Default for WebAggregate<'_> {
+    /// An empty aggregate with the default session gap.
+    fn default() -> Self {
+        WebAggregate::new(i64::from(SessionPolicy::default().gap_minutes) * 60)
+    }
 }
 
 fn saturating_day(unix: i64) -> Day {
@@ -79,6 +91,20 @@ fn saturating_day(unix: i64) -> Day {
 }
 
 impl<'a> WebAggregate<'a> {
+    /// An empty aggregate whose sessions end after `session_gap` seconds
+    /// of inactivity.
+    pub fn new(session_gap: i64) -> Self {
+        WebAggregate {
+            strings: Interner::default(),
+            traffic: Group::default(),
+            pages: Group::default(),
+            status: Group::default(),
+            referrers: Group::default(),
+            clients: Group::default(),
+            sessions: Sessions::new(session_gap),
+        }
+    }
+
     /// Adds one veiled record.
     pub fn add(&mut self, r: VeiledRecord<'a>) {
         let site = self.strings.intern(r.site.into_cow());
@@ -113,11 +139,13 @@ impl<'a> WebAggregate<'a> {
         let (row, c) = self.clients.row((day, site, r.client));
         c.0 += 1;
         self.clients.visit(row, visitor);
+
+        self.sessions.add(site, visitor.value(), r.time);
     }
 
     /// Detaches the aggregate from the input buffer.
     pub fn into_owned(self) -> WebAggregate<'static> {
-        let mut owned = WebAggregate::default();
+        let mut owned = WebAggregate::new(self.sessions.gap());
         owned.merge(self);
         owned
     }
@@ -147,6 +175,7 @@ impl WebAggregate<'static> {
             .merge(other.referrers.map_keys(|(d, site, r)| (d, s(site), s(r))));
         self.clients
             .merge(other.clients.map_keys(|(d, site, c)| (d, s(site), c)));
+        self.sessions.merge(other.sessions, s);
     }
 
     /// The finished tables, rows sorted by their text keys, with
@@ -161,8 +190,10 @@ impl WebAggregate<'static> {
             status,
             referrers,
             clients,
+            sessions,
         } = self;
         let text = |id: Str| strings.get(id);
+        let sessions = sorted(session_rows(sessions), |k| (k.0, text(k.1)));
         let day_site = |k: &(Day, Str, Str)| (k.0, k.1);
         let k_of = |spec: &TableSpec| suppression.k_for(spec.name);
         let (pages, pages_s) =
@@ -251,6 +282,19 @@ impl WebAggregate<'static> {
                 ],
             )?
             .with_suppression(clients_s),
+            Table::new(
+                &schema::WEB_SESSIONS,
+                vec![
+                    days(&sessions, |k| k.0),
+                    utf8(&sessions, |r| text(r.0.1)),
+                    int64(&sessions, |r| r.1.sessions),
+                    int64(&sessions, |r| r.2),
+                    float64(&sessions, |r| r.1.mean_seconds()),
+                    float64(&sessions, |r| r.1.median_seconds()),
+                    float64(&sessions, |r| r.1.requests_per_session()),
+                    float64(&sessions, |r| r.1.bounce_rate()),
+                ],
+            )?,
         ])
     }
 }
@@ -272,6 +316,66 @@ fn int64<R>(rows: &[R], f: impl Fn(&R) -> u64) -> Values {
 
 fn utf8<'s, R>(rows: &[R], f: impl Fn(&R) -> &'s str) -> Values {
     Values::Utf8(rows.iter().map(|r| f(r).to_string()).collect())
+}
+
+fn float64<R>(rows: &[R], f: impl Fn(&R) -> f64) -> Values {
+    Values::Float64(rows.iter().map(f).collect())
+}
+
+/// Sessions of one day and site.
+#[derive(Debug, Default, Clone)]
+struct DaySessions {
+    sessions: u64,
+    requests: u64,
+    single: u64,
+    durations: Vec<i64>,
+}
+
+impl DaySessions {
+    fn mean_seconds(&self) -> f64 {
+        let total: i64 = self.durations.iter().sum();
+        total as f64 / self.sessions.max(1) as f64
+    }
+
+    fn median_seconds(&self) -> f64 {
+        let mut d = self.durations.clone();
+        d.sort_unstable();
+        match d.len() {
+            0 => 0.0,
+            n if n % 2 == 1 => d[n / 2] as f64,
+            n => (d[n / 2 - 1] + d[n / 2]) as f64 / 2.0,
+        }
+    }
+
+    fn requests_per_session(&self) -> f64 {
+        self.requests as f64 / self.sessions.max(1) as f64
+    }
+
+    fn bounce_rate(&self) -> f64 {
+        self.single as f64 / self.sessions.max(1) as f64
+    }
+}
+
+/// Sessions grouped by the day of their first request and site, with the
+/// number of distinct visitors per group.
+fn session_rows(sessions: Sessions<Str>) -> Vec<Row<(Day, Str), DaySessions>> {
+    let mut groups: HashMap<(Day, Str), (DaySessions, Vec<u64>), RandomState> = HashMap::default();
+    for (site, visitor, s) in sessions.into_sessions() {
+        let (g, visitors) = groups.entry((saturating_day(s.first), site)).or_default();
+        g.sessions += 1;
+        g.requests += s.requests;
+        g.single += u64::from(s.requests == 1);
+        g.durations.push(s.last - s.first);
+        visitors.push(visitor);
+    }
+    groups
+        .into_iter()
+        .map(|(k, (g, mut visitors))| {
+            visitors.sort_unstable();
+            visitors.dedup();
+            (k, g, visitors.len() as u64)
+        })
+        .collect()
 }
 
 fn days<K, C>(rows: &[Row<K, C>], f: impl Fn(&K) -> Day) -> Values {

@@ -57,7 +57,17 @@ fn ip_forms(ip: IpAddr) -> Vec<(String, IdKind)> {
         IpAddr::V4(v4) => vec![
             (v4.to_string(), IdKind::Ipv4),
             (format!("::ffff:{v4}"), IdKind::Ipv4),
-            (v4.to_ipv6_mapped().to_string(), IdKind::Ipv4),
+            // std prints a mapped address dotted; the hex spelling is
+            // what other tools (and `inet6` columns) write.
+            {
+                let [a, b, c, d] = v4.octets();
+                let hex = format!(
+                    "::ffff:{:x}:{:x}",
+                    u16::from_be_bytes([a, b]),
+                    u16::from_be_bytes([c, d])
+                );
+                (hex, IdKind::Ipv4)
+            },
             (format!("0:0:0:0:0:ffff:{v4}"), IdKind::Ipv4),
         ],
         IpAddr::V6(v6) => {

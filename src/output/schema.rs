@@ -21,6 +21,8 @@ pub enum ColumnType {
     Int32,
     /// Boolean.
     Bool,
+    /// 64-bit float.
+    Float64,
 }
 
 impl ColumnType {
@@ -33,6 +35,7 @@ impl ColumnType {
             ColumnType::Int64 => "BIGINT",
             ColumnType::Int32 => "INTEGER",
             ColumnType::Bool => "BOOLEAN",
+            ColumnType::Float64 => "DOUBLE",
         }
     }
 }
@@ -182,6 +185,35 @@ pub static WEB_CLIENTS: TableSpec = TableSpec {
     order: "day, site, browser, os, device, is_bot",
 };
 
+/// Sessions per day and site.
+pub static WEB_SESSIONS: TableSpec = TableSpec {
+    name: "web_sessions",
+    doc: "Sessions per UTC day (of the session's first request) and site. A session is one visitor pseudonym's requests with no gap longer than the policy's `sessions.gap_minutes` (default 30). Pseudonyms rotate with the key epoch, so with daily rotation a visit across midnight UTC counts as two sessions of two visitors.",
+    columns: &[
+        DAY,
+        SITE,
+        col("sessions", Int64, "Sessions that started on the day."),
+        col(
+            "visitors",
+            Int64,
+            "Distinct visitor pseudonyms with a session starting on the day.",
+        ),
+        col(
+            "avg_session_seconds",
+            Float64,
+            "Mean time from first to last request of a session (0 for one request).",
+        ),
+        col("median_session_seconds", Float64, "Median of the same."),
+        col("pages_per_session", Float64, "Mean requests per session."),
+        col(
+            "bounce_rate",
+            Float64,
+            "Share of sessions with a single request (0–1).",
+        ),
+    ],
+    order: "day, site",
+};
+
 /// Every table, in the order they are written.
 pub static ALL_TABLES: &[&TableSpec] = &[
     &WEB_TRAFFIC,
@@ -189,6 +221,7 @@ pub static ALL_TABLES: &[&TableSpec] = &[
     &WEB_STATUS,
     &WEB_REFERRERS,
     &WEB_CLIENTS,
+    &WEB_SESSIONS,
 ];
 
 /// Markdown documentation of every table (for `logveil schema` and the

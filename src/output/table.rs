@@ -4,8 +4,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow_array::{
-    ArrayRef, BooleanArray, Date32Array, Int32Array, Int64Array, RecordBatch, StringArray,
-    TimestampMicrosecondArray,
+    ArrayRef, BooleanArray, Date32Array, Float64Array, Int32Array, Int64Array, RecordBatch,
+    StringArray, TimestampMicrosecondArray,
 };
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 
@@ -26,6 +26,8 @@ pub enum Values {
     Int32(Vec<i32>),
     /// Booleans.
     Bool(Vec<bool>),
+    /// 64-bit floats.
+    Float64(Vec<f64>),
 }
 
 impl Values {
@@ -35,6 +37,7 @@ impl Values {
             Values::Date(v) | Values::Int32(v) => v.len(),
             Values::Utf8(v) => v.len(),
             Values::Bool(v) => v.len(),
+            Values::Float64(v) => v.len(),
         }
     }
 
@@ -46,6 +49,7 @@ impl Values {
             Values::Int64(_) => ColumnType::Int64,
             Values::Int32(_) => ColumnType::Int32,
             Values::Bool(_) => ColumnType::Bool,
+            Values::Float64(_) => ColumnType::Float64,
         }
     }
 
@@ -59,6 +63,7 @@ impl Values {
             Values::Int64(v) => Arc::new(Int64Array::from(v.clone())),
             Values::Int32(v) => Arc::new(Int32Array::from(v.clone())),
             Values::Bool(v) => Arc::new(BooleanArray::from(v.clone())),
+            Values::Float64(v) => Arc::new(Float64Array::from(v.clone())),
         }
     }
 }
@@ -139,6 +144,7 @@ impl Table {
                     ColumnType::Int64 => DataType::Int64,
                     ColumnType::Int32 => DataType::Int32,
                     ColumnType::Bool => DataType::Boolean,
+                    ColumnType::Float64 => DataType::Float64,
                 };
                 Field::new(c.name, ty, false).with_metadata(HashMap::from([(
                     "description".to_string(),

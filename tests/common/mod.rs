@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Date32Type, Int32Type, Int64Type, TimestampMicrosecondType};
+use arrow_array::types::{Date32Type, Float64Type, Int32Type, Int64Type, TimestampMicrosecondType};
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::DataType;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -53,6 +53,8 @@ pub enum Cell {
     Str(String),
     Int(i64),
     Bool(bool),
+    /// Floats compared by bits, so cells stay `Eq`.
+    Float(u64),
 }
 
 impl Cell {
@@ -60,6 +62,12 @@ impl Cell {
         match self {
             Cell::Int(i) => *i,
             other => panic!("not an integer: {other:?}"),
+        }
+    }
+    pub fn float(&self) -> f64 {
+        match self {
+            Cell::Float(bits) => f64::from_bits(*bits),
+            other => panic!("not a float: {other:?}"),
         }
     }
     pub fn str(&self) -> &str {
@@ -104,6 +112,9 @@ pub fn read_table(path: &Path) -> Columns {
                         Cell::Int(array.as_primitive::<TimestampMicrosecondType>().value(i))
                     }
                     DataType::Boolean => Cell::Bool(array.as_boolean().value(i)),
+                    DataType::Float64 => {
+                        Cell::Float(array.as_primitive::<Float64Type>().value(i).to_bits())
+                    }
                     other => panic!("unexpected type {other}"),
                 });
             }

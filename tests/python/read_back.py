@@ -43,12 +43,19 @@ check(traffic["hour"] == "TIMESTAMP WITH TIME ZONE", f"hour is {traffic['hour']}
 check(traffic["requests"] == "BIGINT", f"requests is {traffic['requests']}")
 check(column_types("web_pages")["day"] == "DATE", "day is not DATE")
 check(column_types("web_clients")["is_bot"] == "BOOLEAN", "is_bot is not BOOLEAN")
+check(column_types("web_sessions")["bounce_rate"] == "DOUBLE", "bounce_rate is not DOUBLE")
+(sessions, requests) = con.execute(
+    f"SELECT sum(sessions), sum(round(sessions * pages_per_session)) FROM read_parquet('{out / 'web_sessions.parquet'}')"
+).fetchone()
+check(requests == manifest["totals"]["parsed"], f"sessions cover {requests} requests, not all parsed lines")
 
 # Totals agree with the manifest. Tables without small-group suppression
 # count every parsed line; suppressed tables do too unless an "(other)" row
 # was withheld, and then they count strictly fewer.
 parsed = manifest["totals"]["parsed"]
 for t in manifest["tables"]:
+    if "requests" not in column_types(t["name"]):
+        continue
     (total,) = con.execute(f"SELECT sum(requests) FROM read_parquet('{out / t['file']}')").fetchone()
     total = total or 0
     withheld = (t.get("suppression") or {}).get("other_rows_withheld", 0)
