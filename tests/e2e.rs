@@ -390,6 +390,7 @@ fn same_input_and_key_give_identical_bytes_across_threads_and_chunks() {
         "web_status",
         "web_referrers",
         "web_clients",
+        "web_search_terms",
         "web_sessions",
     ] {
         let file = format!("{table}.parquet");

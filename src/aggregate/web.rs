@@ -76,6 +76,7 @@ pub struct WebAggregate<'a> {
     status: Group<(Day, Str, u16), Count>,
     referrers: Group<(Day, Str, Str), Count>,
     clients: Group<(Day, Str, ClientClass), Count>,
+    search: Group<(Day, Str, Str), Count>,
     sessions: Sessions<Str>,
 }
 
@@ -101,6 +102,7 @@ impl<'a> WebAggregate<'a> {
             status: Group::default(),
             referrers: Group::default(),
             clients: Group::default(),
+            search: Group::default(),
             sessions: Sessions::new(session_gap),
         }
     }
@@ -140,6 +142,13 @@ impl<'a> WebAggregate<'a> {
         c.0 += 1;
         self.clients.visit(row, visitor);
 
+        if let Some(term) = r.search_term {
+            let term = self.strings.intern(term.into_cow());
+            let (row, c) = self.search.row((day, site, term));
+            c.0 += 1;
+            self.search.visit(row, visitor);
+        }
+
         self.sessions.add(site, visitor.value(), r.time);
     }
 
@@ -175,6 +184,8 @@ impl WebAggregate<'static> {
             .merge(other.referrers.map_keys(|(d, site, r)| (d, s(site), s(r))));
         self.clients
             .merge(other.clients.map_keys(|(d, site, c)| (d, s(site), c)));
+        self.search
+            .merge(other.search.map_keys(|(d, site, t)| (d, s(site), s(t))));
         self.sessions.merge(other.sessions, s);
     }
 
@@ -190,6 +201,7 @@ impl WebAggregate<'static> {
             status,
             referrers,
             clients,
+            search,
             sessions,
         } = self;
         let text = |id: Str| strings.get(id);
@@ -207,6 +219,10 @@ impl WebAggregate<'static> {
             |k| (k.0, k.1),
             |k| (k.0, k.1, ClientClass::OTHER),
         );
+        let (search, search_s) = search.suppress(k_of(&schema::WEB_SEARCH_TERMS), day_site, |k| {
+            (k.0, k.1, other)
+        });
+        let search = sorted(search.finish(), |k| (k.0, text(k.1), text(k.2)));
 
         let traffic = sorted(traffic.finish(), |k| (k.0, text(k.1)));
         let pages = sorted(pages.finish(), |k| (k.0, text(k.1), text(k.2)));
@@ -282,6 +298,17 @@ impl WebAggregate<'static> {
                 ],
             )?
             .with_suppression(clients_s),
+            Table::new(
+                &schema::WEB_SEARCH_TERMS,
+                vec![
+                    days(&search, |k| k.0),
+                    utf8(&search, |r| text(r.0.1)),
+                    utf8(&search, |r| text(r.0.2)),
+                    int64(&search, |r| r.1.0),
+                    int64(&search, |r| r.2),
+                ],
+            )?
+            .with_suppression(search_s),
             Table::new(
                 &schema::WEB_SESSIONS,
                 vec![

@@ -185,6 +185,24 @@ pub static WEB_CLIENTS: TableSpec = TableSpec {
     order: "day, site, browser, os, device, is_bot",
 };
 
+/// Site-search terms per day and site.
+pub static WEB_SEARCH_TERMS: TableSpec = TableSpec {
+    name: "web_search_terms",
+    doc: "Site-search terms per UTC day and site, from the policy's search endpoints and parameters. Terms are URL-decoded, NFKC-normalised, lower-cased, whitespace-collapsed and capped in length; a term that looks like an e-mail, phone number, IP address, long number or id is `(redacted)` as a whole. Terms with fewer than k distinct searchers fold into `(other)`, itself withheld below k.",
+    columns: &[
+        DAY,
+        SITE,
+        col("term", Utf8, "The cleaned term, `(redacted)` or `(other)`."),
+        col("searches", Int64, "Searches for the term."),
+        col(
+            "searchers",
+            Int64,
+            "Distinct visitor pseudonyms who searched for it.",
+        ),
+    ],
+    order: "day, site, term",
+};
+
 /// Sessions per day and site.
 pub static WEB_SESSIONS: TableSpec = TableSpec {
     name: "web_sessions",
@@ -221,6 +239,7 @@ pub static ALL_TABLES: &[&TableSpec] = &[
     &WEB_STATUS,
     &WEB_REFERRERS,
     &WEB_CLIENTS,
+    &WEB_SEARCH_TERMS,
     &WEB_SESSIONS,
 ];
 

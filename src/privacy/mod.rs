@@ -21,6 +21,7 @@ pub mod ip;
 pub mod key;
 pub mod policy;
 pub mod pseudonym;
+pub mod search;
 pub mod url;
 
 use std::borrow::Cow;
@@ -33,6 +34,7 @@ use ip::Generalize;
 use key::Key;
 use policy::{Policy, VisitorIdentity};
 use pseudonym::{Domain, Pseudonym, Pseudonymizer};
+use search::SearchRules;
 use url::PathRules;
 
 /// Site label of inputs that carry no virtual host and got no `--site`.
@@ -84,6 +86,8 @@ pub struct VeiledRecord<'a> {
     pub referrer_host: Label<'a>,
     /// Browser family, OS family, device class and bot flag.
     pub client: ClientClass,
+    /// The cleaned site-search term, for requests to a search endpoint.
+    pub search_term: Option<Label<'a>>,
 }
 
 /// Settings of the privacy stage.
@@ -103,6 +107,7 @@ pub struct Veil {
     default_site: String,
     generalize: Generalize,
     paths: PathRules,
+    search: SearchRules,
     // Lower-cased alias → canonical site name.
     aliases: HashMap<String, String>,
 }
@@ -132,6 +137,11 @@ impl Veil {
                 mask_ids: policy.paths.mask_ids,
                 query_allow: policy.paths.query_allow.clone(),
                 routes: policy.paths.routes.clone(),
+            },
+            search: SearchRules {
+                endpoints: policy.search.endpoints.clone(),
+                params: policy.search.params.clone(),
+                max_length: policy.search.max_length,
             },
             aliases,
             config,
@@ -210,6 +220,12 @@ impl<'v> VeilWorker<'v> {
             }
         }
         let visitor = self.clients.pseudonym(raw.time, canonical.as_bytes());
+        let search_term = match raw.request {
+            Request::Http { target, .. } => {
+                veil.search.term(target).map(|t| Label::new(Cow::Owned(t)))
+            }
+            _ => None,
+        };
         let path = match raw.request {
             Request::Http { target, .. } => Label::new(url::clean_path(target, &veil.paths)),
             Request::Empty => Label::fixed("(empty request)"),
@@ -235,6 +251,7 @@ impl<'v> VeilWorker<'v> {
             bytes: raw.bytes,
             referrer_host: Label::new(url::referrer_host(raw.referer)),
             client,
+            search_term,
         }
     }
 }
