@@ -35,6 +35,7 @@ use crate::output::manifest::{
 use crate::output::parquet::write_table;
 use crate::privacy::key::{Key, KeyMode};
 use crate::privacy::policy::Policy;
+use crate::privacy::pseudonym::Epoch;
 use crate::privacy::{Veil, VeilConfig};
 use crate::time;
 
@@ -490,6 +491,18 @@ fn finish_report(report: &mut InputReport, acc: &SourceAcc, max_locations: usize
     report.reject_locations = locations;
 }
 
+/// Labels distinct counts for the key epoch: exact within a row, but a
+/// returning visitor counts once per epoch in any sum over a longer window.
+fn distinct_counts_note(epoch: Epoch) -> String {
+    match epoch {
+        Epoch::Never => "exact distinct pseudonyms per row; pseudonyms never rotate, so counts can also be compared across rows and runs with the same key".to_string(),
+        e => format!(
+            "exact distinct pseudonyms per row (rows span an hour or a day); pseudonyms rotate every {0}, so a sum over a window longer than a {0} counts a returning visitor once per {0}",
+            e.as_str()
+        ),
+    }
+}
+
 fn load_key(source: &KeySource) -> Result<Key, Error> {
     Ok(match source {
         KeySource::File(path) => Key::from_file(path)?,
@@ -647,6 +660,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
         elapsed_seconds: elapsed,
         lines_per_second,
         tables: table_reports,
+        distinct_counts: distinct_counts_note(cfg.veil.policy.keys.epoch),
     };
     let manifest_path = manifest.write(&cfg.out)?;
     Ok(RunReport {

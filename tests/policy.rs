@@ -249,3 +249,38 @@ fn policy_commands() {
     assert!(String::from_utf8_lossy(&r.stderr).contains("allow_small_k"));
     assert!(!dir.path().join("out").exists());
 }
+
+#[test]
+fn on_campus_networks_are_counted_without_storing_addresses() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = fixture(dir.path());
+    let policy = dir.path().join("p.toml");
+    std::fs::write(
+        &policy,
+        "[network]\non_campus = [\"198.51.100.0/25\", \"2001:db8::/32\"]\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let r = run(&[&log], &out, &["-q", "--policy", policy.to_str().unwrap()]);
+    assert_eq!(r.status.code(), Some(0));
+    let traffic = read_rows(&out.join("web_traffic.parquet"));
+    let ten = traffic
+        .iter()
+        .find(|r| r["hour"].int() == (1_774_656_000 + 10 * 3600) * 1_000_000)
+        .unwrap();
+    // /nine and /ten: 19 clients in 198.51.100.0/25, one request each.
+    assert_eq!(
+        (
+            ten["requests_on_campus"].int(),
+            ten["visitors_on_campus"].int()
+        ),
+        (19, 19)
+    );
+    assert_eq!(ten["requests"].int(), 19);
+    // 198.51.100.200 is outside the /25.
+    let late = traffic
+        .iter()
+        .find(|r| r["hour"].int() == (1_774_656_000 + 23 * 3600) * 1_000_000)
+        .unwrap();
+    assert_eq!(late["requests_on_campus"].int(), 0);
+}

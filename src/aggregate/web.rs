@@ -30,6 +30,8 @@ pub struct Traffic {
     pub bytes: u64,
     /// Requests by status class 1xx..5xx (index 0 = 1xx).
     pub classes: [u64; 5],
+    /// Requests from campus networks.
+    pub on_campus: u64,
 }
 
 impl Counters for Traffic {
@@ -39,6 +41,7 @@ impl Counters for Traffic {
         for (a, b) in self.classes.iter_mut().zip(o.classes) {
             *a += b;
         }
+        self.on_campus += o.on_campus;
     }
 }
 
@@ -72,6 +75,7 @@ type Str = u32;
 pub struct WebAggregate<'a> {
     strings: Interner<'a>,
     traffic: Group<(i64, Str), Traffic>,
+    campus_visitors: Group<(i64, Str), Count>,
     pages: Group<(Day, Str, Str), Page>,
     status: Group<(Day, Str, u16), Count>,
     referrers: Group<(Day, Str, Str), Count>,
@@ -98,6 +102,7 @@ impl<'a> WebAggregate<'a> {
         WebAggregate {
             strings: Interner::default(),
             traffic: Group::default(),
+            campus_visitors: Group::default(),
             pages: Group::default(),
             status: Group::default(),
             referrers: Group::default(),
@@ -124,7 +129,13 @@ impl<'a> WebAggregate<'a> {
         {
             *c += 1;
         }
+        t.on_campus += u64::from(r.on_campus);
         self.traffic.visit(row, visitor);
+        if r.on_campus {
+            let (row, c) = self.campus_visitors.row((time::hour_of(r.time), site));
+            c.0 += 1;
+            self.campus_visitors.visit(row, visitor);
+        }
 
         let (row, p) = self.pages.row((day, site, path));
         p.requests += 1;
@@ -176,6 +187,8 @@ impl WebAggregate<'static> {
         let s = |id: Str| ids.get(id as usize).copied().unwrap_or(id);
         self.traffic
             .merge(other.traffic.map_keys(|(h, site)| (h, s(site))));
+        self.campus_visitors
+            .merge(other.campus_visitors.map_keys(|(h, site)| (h, s(site))));
         self.pages
             .merge(other.pages.map_keys(|(d, site, p)| (d, s(site), s(p))));
         self.status
@@ -197,6 +210,7 @@ impl WebAggregate<'static> {
         let WebAggregate {
             strings,
             traffic,
+            campus_visitors,
             pages,
             status,
             referrers,
@@ -225,6 +239,11 @@ impl WebAggregate<'static> {
         let search = sorted(search.finish(), |k| (k.0, text(k.1), text(k.2)));
 
         let traffic = sorted(traffic.finish(), |k| (k.0, text(k.1)));
+        let campus: HashMap<(i64, Str), u64, RandomState> = campus_visitors
+            .finish()
+            .into_iter()
+            .map(|(k, _, d)| (k, d))
+            .collect();
         let pages = sorted(pages.finish(), |k| (k.0, text(k.1), text(k.2)));
         let status = sorted(status.finish(), |k| (k.0, text(k.1), k.2));
         let referrers = sorted(referrers.finish(), |k| (k.0, text(k.1), text(k.2)));
@@ -249,6 +268,8 @@ impl WebAggregate<'static> {
                     int64(&traffic, |r| r.1.classes[2]),
                     int64(&traffic, |r| r.1.classes[3]),
                     int64(&traffic, |r| r.1.classes[4]),
+                    int64(&traffic, |r| r.1.on_campus),
+                    int64(&traffic, |r| campus.get(&r.0).copied().unwrap_or(0)),
                 ],
             )?,
             Table::new(

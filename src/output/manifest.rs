@@ -46,6 +46,9 @@ pub struct Manifest {
     pub lines_per_second: f64,
     /// Tables written.
     pub tables: Vec<TableReport>,
+    /// What the distinct counts (`visitors`, `searchers`) mean under the
+    /// key epoch in force.
+    pub distinct_counts: String,
 }
 
 /// Key mode and fingerprint.

@@ -101,6 +101,16 @@ pub static WEB_TRAFFIC: TableSpec = TableSpec {
         col("status_3xx", Int64, "Requests answered 300–399."),
         col("status_4xx", Int64, "Requests answered 400–499."),
         col("status_5xx", Int64, "Requests answered 500–599."),
+        col(
+            "requests_on_campus",
+            Int64,
+            "Requests from the policy's `network.on_campus` networks (0 when none are configured). The flag is computed from the address in memory; addresses are never stored.",
+        ),
+        col(
+            "visitors_on_campus",
+            Int64,
+            "Distinct visitor pseudonyms among those requests.",
+        ),
     ],
     order: "hour, site",
 };

@@ -88,6 +88,9 @@ pub struct VeiledRecord<'a> {
     pub client: ClientClass,
     /// The cleaned site-search term, for requests to a search endpoint.
     pub search_term: Option<Label<'a>>,
+    /// Whether the client address is in a configured campus network. Derived
+    /// from the raw address here; the address itself goes no further.
+    pub on_campus: bool,
 }
 
 /// Settings of the privacy stage.
@@ -161,6 +164,13 @@ impl Veil {
     /// The address generalisation in force.
     pub fn generalize(&self) -> Generalize {
         self.generalize
+    }
+
+    fn on_campus(&self, client: &[u8]) -> bool {
+        let networks = &self.config.policy.network.on_campus;
+        // Parsing again is only paid when campus networks are configured.
+        !networks.is_empty()
+            && ip::parse_ip(client).is_some_and(|a| networks.iter().any(|n| n.contains(a)))
     }
 
     /// A per-worker handle with its own caches.
@@ -252,6 +262,7 @@ impl<'v> VeilWorker<'v> {
             referrer_host: Label::new(url::referrer_host(raw.referer)),
             client,
             search_term,
+            on_campus: veil.on_campus(raw.client),
         }
     }
 }
