@@ -25,8 +25,21 @@ impl LogFormat for Combined {
         let (rest, mut rec) = fields::clf_core(line, cx)?;
         let rest = fields::referer_agent(rest, &mut rec)?;
         fields::end_or_trailing(rest)?;
+        rec.forwarded_for = forwarded_for(rest);
         Ok(rec)
     }
+}
+
+/// nginx's common extension appends `"$http_x_forwarded_for"` as the first
+/// trailing field: a quoted list of addresses. Anything else there is
+/// ignored.
+fn forwarded_for(rest: &[u8]) -> Option<&[u8]> {
+    let (_, field) = fields::quoted(rest.trim_ascii_start()).ok()?;
+    let field = fields::dash_none(field)?;
+    let looks_like_addresses = field
+        .iter()
+        .all(|c| c.is_ascii_hexdigit() || matches!(c, b'.' | b':' | b',' | b' ' | b'[' | b']'));
+    looks_like_addresses.then_some(field)
 }
 
 #[cfg(test)]
@@ -99,6 +112,9 @@ mod tests {
     fn trailing_fields_are_ignored() {
         let r = parse(br#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "-" "curl/8.5.0" "203.0.113.7, 10.0.0.1" 0.004 rid=abc"#).unwrap();
         assert_eq!(r.user_agent, Some(&b"curl/8.5.0"[..]));
+        assert_eq!(r.forwarded_for, Some(&b"203.0.113.7, 10.0.0.1"[..]));
+        let r = parse(br#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "-" "curl/8.5.0" "-""#).unwrap();
+        assert_eq!(r.forwarded_for, None);
         assert_eq!(
             parse(
                 br#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "-" "a"junk"#

@@ -158,6 +158,7 @@ pub fn clf_core<'a>(
             referer: None,
             user_agent: None,
             vhost: None,
+            forwarded_for: None,
         },
     ))
 }

@@ -43,6 +43,9 @@ pub struct RawRecord<'a> {
     pub user_agent: Option<&'a [u8]>,
     /// Virtual host, without port, as logged.
     pub vhost: Option<&'a [u8]>,
+    /// `X-Forwarded-For` chain as logged (`client, proxy1, proxy2`), when
+    /// the format carries one. Every address in it is an identifier.
+    pub forwarded_for: Option<&'a [u8]>,
 }
 
 /// The request line of a log entry.

@@ -166,6 +166,33 @@ impl Veil {
         self.generalize
     }
 
+    /// The client a request came from: the connecting address, or, when
+    /// that is a trusted proxy, the right-most untrusted address of the
+    /// forwarded-for chain (entries to its left may be forged by the
+    /// client). An unparseable entry ends the walk at the last good hop.
+    fn real_client<'a>(&self, raw: &RawRecord<'a>) -> &'a [u8] {
+        let proxies = &self.config.policy.network.trusted_proxies;
+        let trusted =
+            |a: &[u8]| ip::parse_ip(a).is_some_and(|ip| proxies.iter().any(|p| p.contains(ip)));
+        let (Some(chain), false) = (raw.forwarded_for, proxies.is_empty()) else {
+            return raw.client;
+        };
+        if !trusted(raw.client) {
+            return raw.client;
+        }
+        let mut client = raw.client;
+        for hop in chain.rsplit(|c| *c == b',').map(<[u8]>::trim_ascii) {
+            if ip::parse_ip(hop).is_none() {
+                break;
+            }
+            client = hop;
+            if !trusted(hop) {
+                break;
+            }
+        }
+        client
+    }
+
     fn on_campus(&self, client: &[u8]) -> bool {
         let networks = &self.config.policy.network.on_campus;
         // Parsing again is only paid when campus networks are configured.
@@ -220,7 +247,8 @@ impl<'v> VeilWorker<'v> {
     {
         let veil: &'v Veil = self.veil;
         let client = self.classify(raw.user_agent);
-        let mut canonical = ip::canonical_client(raw.client, veil.generalize);
+        let address = veil.real_client(raw);
+        let mut canonical = ip::canonical_client(address, veil.generalize);
         if veil.config.policy.visitors.identity == VisitorIdentity::IpAgent {
             // Two people behind one address with different browsers count
             // as two visitors; the class, not the raw agent, is hashed.
@@ -262,7 +290,7 @@ impl<'v> VeilWorker<'v> {
             referrer_host: Label::new(url::referrer_host(raw.referer)),
             client,
             search_term,
-            on_campus: veil.on_campus(raw.client),
+            on_campus: veil.on_campus(address),
         }
     }
 }
@@ -373,5 +401,48 @@ mod tests {
                 .unwrap();
             assert_eq!(worker.apply(&raw).site.as_str(), want);
         }
+    }
+}
+
+#[cfg(test)]
+mod proxy_tests {
+    use super::*;
+    use crate::formats::{LogFormat, ParseContext, combined::Combined};
+    use key::KeyMode;
+
+    fn visitor_of(veil: &Veil, client: &str, xff: &str) -> Pseudonym {
+        let text = format!(
+            r#"{client} - - [28/Mar/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "curl/8" "{xff}""#
+        );
+        let raw = Combined
+            .parse(text.as_bytes(), &mut ParseContext::default())
+            .unwrap();
+        veil.worker().apply(&raw).visitor
+    }
+
+    #[test]
+    fn the_rightmost_untrusted_address_is_the_client() {
+        let mut policy = Policy::default();
+        policy.network.trusted_proxies = vec!["10.0.0.0/8".parse().unwrap()];
+        let key = Arc::new(Key::generate(KeyMode::Ephemeral).unwrap());
+        let v = Veil::new(
+            key,
+            VeilConfig {
+                policy,
+                default_site: None,
+            },
+        );
+        let direct = visitor_of(&v, "85.181.35.98", "-");
+        // Behind two trusted proxies: the real client is found.
+        assert_eq!(visitor_of(&v, "10.0.0.1", "85.181.35.98, 10.0.0.2"), direct);
+        // A client-forged entry to the left of the real one is ignored.
+        assert_eq!(visitor_of(&v, "10.0.0.1", "1.2.3.4, 85.181.35.98"), direct);
+        // An untrusted connecting address is the client, whatever it claims.
+        assert_eq!(visitor_of(&v, "85.181.35.98", "203.0.113.5"), direct);
+        // Garbage in the chain stops at the last good hop (the proxy).
+        assert_eq!(
+            visitor_of(&v, "10.0.0.1", "unknown"),
+            visitor_of(&v, "10.0.0.1", "-")
+        );
     }
 }
