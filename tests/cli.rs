@@ -66,14 +66,7 @@ fn keygen_writes_a_private_key_and_refuses_to_overwrite() {
 fn a_readable_key_file_is_refused_with_the_fix() {
     let dir = tempfile::tempdir().unwrap();
     let key = dir.path().join("k");
-    assert!(
-        logveil()
-            .args(["keygen", "--out"])
-            .arg(&key)
-            .status()
-            .unwrap()
-            .success()
-    );
+    common::keygen(&key);
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
     let log = clean_log(dir.path(), 3);
     let out_dir = dir.path().join("out");
@@ -114,14 +107,7 @@ fn without_a_key_the_run_says_it_is_ephemeral() {
 
     // With a key file: mode `file`, same fingerprint on every run.
     let key = dir.path().join("k");
-    assert!(
-        logveil()
-            .args(["keygen", "--out"])
-            .arg(&key)
-            .status()
-            .unwrap()
-            .success()
-    );
+    common::keygen(&key);
     let r = run_with_env_key(&key, &log, &out_dir);
     assert_eq!(r.status.code(), Some(0));
     assert!(!String::from_utf8_lossy(&r.stderr).contains("ephemeral"));

@@ -40,6 +40,16 @@ pub fn no_suppression(dir: &Path) -> String {
     p.to_str().unwrap().to_string()
 }
 
+/// Writes a new key with `logveil keygen --out <path>`.
+pub fn keygen(path: &Path) {
+    let status = logveil()
+        .args(["keygen", "--out"])
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success(), "keygen failed");
+}
+
 /// Runs `logveil run <inputs> --out <out> [extra]`.
 pub fn run(inputs: &[&Path], out: &Path, extra: &[&str]) -> Output {
     let mut c = logveil();
