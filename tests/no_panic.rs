@@ -65,6 +65,23 @@ fn damaged_line() -> impl Strategy<Value = Vec<u8>> {
         })
 }
 
+/// Found by `fuzz/` (parse_line): byte counts that sum past u64::MAX must
+/// saturate, not panic or wrap.
+#[test]
+fn huge_byte_counts_saturate() {
+    everything(b"1 - - [01/Jan/2000:00:00:00 +0000] \"\" 200 18446744073709551615\n1 - - [01/Jan/2000:00:00:00 +0000] \"\" 200 1");
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("big.log");
+    std::fs::write(
+        &log,
+        "1.2.3.4 - - [01/Jan/2000:00:00:00 +0000] \"GET / HTTP/1.1\" 200 18446744073709551615\n\
+         1.2.3.4 - - [01/Jan/2000:00:00:00 +0000] \"GET / HTTP/1.1\" 200 7\n",
+    )
+    .unwrap();
+    let report = logveil::run(&logveil::RunConfig::new(vec![log], dir.path().join("out"))).unwrap();
+    assert_eq!(report.manifest.inputs[0].parsed, 2);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 

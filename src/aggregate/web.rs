@@ -37,7 +37,7 @@ pub struct Traffic {
 impl Counters for Traffic {
     fn merge(&mut self, o: &Self) {
         self.requests += o.requests;
-        self.bytes += o.bytes;
+        self.bytes = self.bytes.saturating_add(o.bytes);
         for (a, b) in self.classes.iter_mut().zip(o.classes) {
             *a += b;
         }
@@ -59,7 +59,7 @@ pub struct Page {
 impl Counters for Page {
     fn merge(&mut self, o: &Self) {
         self.requests += o.requests;
-        self.bytes += o.bytes;
+        self.bytes = self.bytes.saturating_add(o.bytes);
         self.errors += o.errors;
     }
 }
@@ -122,7 +122,7 @@ impl<'a> WebAggregate<'a> {
 
         let (row, t) = self.traffic.row((time::hour_of(r.time), site));
         t.requests += 1;
-        t.bytes += r.bytes;
+        t.bytes = t.bytes.saturating_add(r.bytes);
         if let Some(c) = t
             .classes
             .get_mut(usize::from(r.status / 100).wrapping_sub(1))
@@ -139,7 +139,7 @@ impl<'a> WebAggregate<'a> {
 
         let (row, p) = self.pages.row((day, site, path));
         p.requests += 1;
-        p.bytes += r.bytes;
+        p.bytes = p.bytes.saturating_add(r.bytes);
         p.errors += u64::from(r.status >= 400);
         self.pages.visit(row, visitor);
 

@@ -1,0 +1,307 @@
+//! Arbitrary bytes through the line path of the pipeline: format detection,
+//! chunking, every format's `skip`/`parse`, the privacy veil, aggregation
+//! and table building.
+//!
+//! The input is treated as the contents of a log file. It is split into
+//! lines exactly as `pipeline::Worker::chunk` does (on `\n`, one trailing
+//! `\r` stripped), and each line is handed to every built-in format, not
+//! only the detected one, so every parser sees every line.
+//!
+//! Besides "no panic", a few documented contracts are asserted:
+//! - `chunk_ranges` covers the input contiguously and every range but the
+//!   last ends just after a newline;
+//! - `detect` never samples more than `SAMPLE_LINES` lines nor reports more
+//!   parsed lines than sampled, and a chosen format is the best candidate;
+//! - a parsed record's fields are sub-slices of the line (no copies) and the
+//!   status is three digits;
+//! - the tables (values and suppression report) are the same whether the
+//!   input is aggregated as one chunk or as many small chunks merged, as the
+//!   pipeline does for large files.
+//!
+//! Four privacy policies (see `POLICIES`) are rotated by input length, so
+//! path rules, site aliases, trusted proxies (`X-Forwarded-For`), `ip+agent` visitors, generalisation, epochs and
+//! small-group suppression all run.
+#![no_main]
+
+use std::path::Path;
+use std::sync::{Arc, LazyLock};
+
+use libfuzzer_sys::fuzz_target;
+use logveil::aggregate::web::WebAggregate;
+use logveil::formats::{FORMATS, LogFormat, ParseContext, RawRecord, Request, detect};
+use logveil::input::read::chunk_ranges;
+use logveil::output::table::Table;
+use logveil::privacy::key::{Key, KeyMode};
+use logveil::privacy::policy::Policy;
+use logveil::privacy::{Veil, VeilConfig};
+
+/// Privacy policies the veils run under; the input picks one (see
+/// `veil_for`). Written as policy files, so they go through the same
+/// parsing and validation as `--policy FILE`. Small `k` so that tables keep
+/// rows and the row-building code runs; one policy keeps the default `k`
+/// so that suppression itself runs.
+const POLICIES: &[&str] = &[
+    "",
+    r#"
+[keys]
+epoch = "week"
+[ip]
+ipv4_prefix = 24
+ipv6_prefix = 48
+[visitors]
+identity = "ip+agent"
+[paths]
+query_allow = ["q", "page"]
+mask_ids = false
+routes = ["/courses/{}/syllabus", "/people/profile/{}"]
+[network]
+on_campus = ["192.0.2.0/24", "2001:db8::/32", "10.0.0.0/8"]
+trusted_proxies = ["10.0.0.0/8", "192.0.2.0/24", "::1", "2001:db8::/32"]
+[network.site_aliases]
+"www.example.edu" = ["WWW.Example.EDU", "example.edu"]
+[suppression]
+k = 1
+allow_small_k = true
+[sessions]
+gap_minutes = 1
+"#,
+    r#"
+[keys]
+epoch = "month"
+[ip]
+anonymize_level = 3
+[suppression]
+k = 2
+allow_small_k = true
+[search]
+endpoints = ["/search", "/"]
+params = ["q", "s"]
+max_length = 3
+"#,
+    r#"
+[keys]
+epoch = "never"
+[ip]
+ipv4_prefix = 0
+ipv6_prefix = 0
+[paths]
+query_allow = ["q"]
+[suppression]
+k = 1
+allow_small_k = true
+[suppression.tables]
+web_pages = 3
+"#,
+];
+
+/// One veil per policy. One key for the whole process: generating one per
+/// input would cost a getrandom call and change nothing about the code paths.
+static VEILS: LazyLock<Vec<Veil>> = LazyLock::new(|| {
+    let key = Arc::new(Key::generate(KeyMode::Ephemeral).expect("random key"));
+    POLICIES
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let policy = Policy::from_toml(text, Path::new(&format!("fuzz-policy-{i}.toml")))
+                .unwrap_or_else(|e| panic!("fuzz policy {i}: {e}"));
+            let default_site = (i == 1).then(|| "fuzz.example".to_string());
+            Veil::new(
+                key.clone(),
+                VeilConfig {
+                    policy,
+                    default_site,
+                },
+            )
+        })
+        .collect()
+});
+
+/// Deterministic choice of a veil configuration from the input's length, so
+/// the choice does not consume (and distort) any of the line bytes.
+fn veil_for(data: &[u8]) -> &'static Veil {
+    let veils = &*VEILS;
+    &veils[data.len() % veils.len()]
+}
+
+/// `inner` is a sub-slice of `outer`. An empty slice may point anywhere
+/// (`Request::parse` returns a static `b""` for a missing protocol).
+fn within(outer: &[u8], inner: &[u8]) -> bool {
+    if inner.is_empty() {
+        return true;
+    }
+    let o = outer.as_ptr_range();
+    let i = inner.as_ptr_range();
+    o.start <= i.start && i.end <= o.end
+}
+
+fn check_record(line: &[u8], rec: &RawRecord<'_>) {
+    assert!(
+        within(line, rec.client),
+        "client not borrowed from the line"
+    );
+    for f in [
+        rec.user,
+        rec.referer,
+        rec.user_agent,
+        rec.vhost,
+        rec.forwarded_for,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        assert!(within(line, f), "field not borrowed from the line");
+    }
+    if let Request::Http {
+        method,
+        target,
+        protocol,
+    } = rec.request
+    {
+        assert!(!method.is_empty() && !target.is_empty());
+        assert!(within(line, method) && within(line, target) && within(line, protocol));
+    }
+    assert!((100..=999).contains(&rec.status), "status {}", rec.status);
+}
+
+/// Splits like `pipeline::Worker::chunk`: on `\n`, one `\r` stripped, a
+/// final line without terminator included.
+fn lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut start = 0usize;
+    std::iter::from_fn(move || {
+        if start >= data.len() {
+            return None;
+        }
+        let end = memchr_nl(&data[start..]).map_or(data.len(), |p| start + p);
+        let raw = &data[start..end];
+        start = end + 1;
+        Some(raw.strip_suffix(b"\r").unwrap_or(raw))
+    })
+}
+
+fn memchr_nl(s: &[u8]) -> Option<usize> {
+    s.iter().position(|&c| c == b'\n')
+}
+
+fn check_detect(data: &[u8]) {
+    for complete in [true, false] {
+        let d = detect::detect(data, complete);
+        assert!(d.sampled <= detect::SAMPLE_LINES);
+        assert!(
+            d.parsed <= d.sampled,
+            "parsed {} > sampled {}",
+            d.parsed,
+            d.sampled
+        );
+        let rate = d.parse_rate();
+        assert!((0.0..=1.0).contains(&rate), "rate {rate}");
+        if let Some(f) = d.format {
+            let best = d.best.expect("a chosen format is also the best candidate");
+            assert_eq!(f.name(), best.name());
+        }
+    }
+}
+
+fn check_chunks(data: &[u8]) {
+    // Small targets so that short inputs still get several chunks.
+    for target in [0usize, 1, 7, 64] {
+        let ranges = chunk_ranges(data, target);
+        if data.is_empty() {
+            assert!(ranges.is_empty());
+            continue;
+        }
+        assert_eq!(ranges.first().map(|r| r.start), Some(0));
+        assert_eq!(ranges.last().map(|r| r.end), Some(data.len()));
+        for w in ranges.windows(2) {
+            assert_eq!(w[0].end, w[1].start, "ranges not contiguous");
+            assert_eq!(data[w[0].end - 1], b'\n', "range not newline-aligned");
+        }
+        assert!(ranges.iter().all(|r| r.start < r.end), "empty range");
+    }
+}
+
+/// Parses, veils and aggregates one chunk the way `pipeline::Worker::chunk`
+/// does (fresh parse context and veil worker per chunk), merging the result
+/// into `total`.
+fn fold_chunk(
+    total: &mut WebAggregate<'static>,
+    format: &'static dyn LogFormat,
+    veil: &Veil,
+    chunk: &[u8],
+) {
+    let mut cx = ParseContext::default();
+    let mut worker = veil.worker();
+    let mut agg = WebAggregate::default();
+    for line in lines(chunk) {
+        if format.skip(line).is_some() {
+            continue;
+        }
+        if let Ok(rec) = format.parse(line, &mut cx) {
+            check_record(line, &rec);
+            let _ = logveil::time::rfc3339(rec.time);
+            agg.add(worker.apply(&rec));
+        }
+    }
+    let _ = agg.rows();
+    total.merge(agg);
+}
+
+fn tables(agg: WebAggregate<'static>, veil: &Veil) -> Vec<Table> {
+    let tables = agg
+        .into_tables(&veil.config().policy.suppression)
+        .expect("tables from a valid aggregate");
+    for t in &tables {
+        t.to_record_batch()
+            .expect("record batch from a valid table");
+    }
+    tables
+}
+
+fuzz_target!(|data: &[u8]| {
+    check_detect(data);
+    check_chunks(data);
+
+    let veil = veil_for(data);
+    for &format in FORMATS {
+        // The whole input as one chunk, detached with `into_owned`.
+        let mut cx = ParseContext::default();
+        let mut worker = veil.worker();
+        let mut agg = WebAggregate::default();
+        for line in lines(data) {
+            if format.skip(line).is_some() {
+                continue;
+            }
+            if let Ok(rec) = format.parse(line, &mut cx) {
+                agg.add(worker.apply(&rec));
+            }
+        }
+        let whole = tables(agg.into_owned(), veil);
+
+        // The same input cut into small chunks and merged, as the pipeline
+        // does for a large file: the tables must not depend on chunking.
+        let mut merged = WebAggregate::default();
+        for r in chunk_ranges(data, 16) {
+            fold_chunk(&mut merged, format, veil, &data[r]);
+        }
+        let merged = tables(merged, veil);
+
+        assert_eq!(whole.len(), merged.len());
+        for (a, b) in whole.iter().zip(&merged) {
+            assert_eq!(a.spec.name, b.spec.name);
+            assert_eq!(
+                a.suppression,
+                b.suppression,
+                "{}: suppression of {} differs between one chunk and merged chunks",
+                format.name(),
+                a.spec.name
+            );
+            assert!(
+                a.columns == b.columns,
+                "{}: table {} differs between one chunk and merged chunks:\n{:?}\n{:?}",
+                format.name(),
+                a.spec.name,
+                a.columns,
+                b.columns
+            );
+        }
+    }
+});
