@@ -4,13 +4,19 @@
 //! This folder is the whole privacy story; a reviewer can check it by
 //! reading this module and the definition of [`VeiledRecord`]:
 //!
-//! - the client (address or host name) is canonicalised ([`ip`]) and
-//!   replaced by a keyed BLAKE3 pseudonym ([`pseudonym`], [`key`]) whose
-//!   subkey rotates per epoch;
+//! - every setting comes from the [`policy`] file, whose defaults keep the
+//!   institution's promises;
+//! - the client (address or host name, or the right-most untrusted
+//!   forwarded-for address behind a trusted proxy) is canonicalised ([`ip`])
+//!   and replaced by a keyed BLAKE3 pseudonym ([`pseudonym`], [`key`]) whose
+//!   subkey rotates per epoch; the on-campus flag is derived here too;
 //! - ident and authuser are dropped;
 //! - paths lose query strings and id-like segments; referrers keep only
-//!   their host ([`url`]);
+//!   their host ([`url`]); search terms are cleaned and redacted ([`search`]);
 //! - user agents become a coarse class ([`agent`]).
+//!
+//! Small-group suppression happens later, when tables are built
+//! (`aggregate::group::Group::suppress`), because it needs whole groups.
 //!
 //! [`VeiledRecord`] has no field that can hold a raw identifier: text
 //! fields are [`Label`]s, which only this module can create, and the client
