@@ -15,6 +15,7 @@ pub mod common;
 pub mod detect;
 pub mod fields;
 pub mod vhost_combined;
+pub mod zoom;
 
 use crate::time::TimeCache;
 
@@ -167,19 +168,36 @@ impl Reject {
 pub enum Skip {
     /// Empty or whitespace only.
     Blank,
-    /// A `#` comment (and, for formats with headers, header lines).
+    /// A `#` comment.
     Comment,
+    /// A header line or a section of a structured export (Zoom's meeting
+    /// block, CSV headers).
+    Header,
+    /// A valid event that carries no data for any table (webhook events
+    /// other than joins and leaves).
+    Event,
+    /// A participant row for time spent in the waiting room, not the meeting.
+    WaitingRoom,
 }
 
 impl Skip {
     /// Every reason, in manifest order.
-    pub const ALL: [Skip; 2] = [Skip::Blank, Skip::Comment];
+    pub const ALL: [Skip; 5] = [
+        Skip::Blank,
+        Skip::Comment,
+        Skip::Header,
+        Skip::Event,
+        Skip::WaitingRoom,
+    ];
 
     /// Stable snake_case name used in the manifest.
     pub fn as_str(self) -> &'static str {
         match self {
             Skip::Blank => "blank",
             Skip::Comment => "comment",
+            Skip::Header => "header",
+            Skip::Event => "event",
+            Skip::WaitingRoom => "waiting_room",
         }
     }
 

@@ -1,0 +1,129 @@
+//! A small RFC 4180 record splitter that keeps line numbers.
+//!
+//! Zoom exports are plain CSV (quoted fields, `""` escapes, CRLF), but the
+//! manifest needs every physical line accounted for, and the exports mix
+//! sections (a meeting block, blank lines, a participant table) that a
+//! general CSV reader would flatten. Fields are returned unquoted; a record
+//! whose quote is never closed runs to the end of the data.
+
+use std::borrow::Cow;
+
+/// One CSV record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record<'a> {
+    /// First physical line of the record (1-based).
+    pub line: u64,
+    /// Physical lines the record spans (a quoted field may hold newlines).
+    pub lines: u64,
+    /// Fields, unquoted; empty for a blank line.
+    pub fields: Vec<Cow<'a, str>>,
+}
+
+impl Record<'_> {
+    /// Whether the line was blank (or held only separators).
+    pub fn is_blank(&self) -> bool {
+        self.fields.iter().all(|f| f.trim().is_empty())
+    }
+
+    /// Field `i`, trimmed, or `""`.
+    pub fn get(&self, i: usize) -> &str {
+        self.fields.get(i).map_or("", |f| f.trim())
+    }
+}
+
+/// Splits `data` (BOM already stripped) into records.
+pub fn records(data: &[u8]) -> Vec<Record<'_>> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    let mut line = 1u64;
+    while pos < data.len() {
+        let start_line = line;
+        let mut fields = Vec::new();
+        loop {
+            // One field.
+            if data.get(pos) == Some(&b'"') {
+                let mut value = Vec::new();
+                pos += 1;
+                while pos < data.len() {
+                    match data[pos] {
+                        b'"' if data.get(pos + 1) == Some(&b'"') => {
+                            value.push(b'"');
+                            pos += 2;
+                        }
+                        b'"' => {
+                            pos += 1;
+                            break;
+                        }
+                        b'\n' => {
+                            line += 1;
+                            value.push(b'\n');
+                            pos += 1;
+                        }
+                        c => {
+                            value.push(c);
+                            pos += 1;
+                        }
+                    }
+                }
+                // Anything between the closing quote and the separator.
+                let end = memchr::memchr3(b',', b'\n', b'\r', &data[pos..])
+                    .map_or(data.len(), |p| pos + p);
+                value.extend_from_slice(&data[pos..end]);
+                pos = end;
+                fields.push(Cow::Owned(String::from_utf8_lossy(&value).into_owned()));
+            } else {
+                let end = memchr::memchr3(b',', b'\n', b'\r', &data[pos..])
+                    .map_or(data.len(), |p| pos + p);
+                fields.push(String::from_utf8_lossy(&data[pos..end]));
+                pos = end;
+            }
+            match data.get(pos) {
+                Some(b',') => pos += 1,
+                Some(b'\r') if data.get(pos + 1) == Some(&b'\n') => {
+                    pos += 2;
+                    break;
+                }
+                Some(b'\r' | b'\n') => {
+                    pos += 1;
+                    break;
+                }
+                _ => break,
+            }
+        }
+        out.push(Record {
+            line: start_line,
+            lines: line - start_line + 1,
+            fields,
+        });
+        line += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_blank_lines_crlf_and_positions() {
+        let data = b"a,\"b,c\",\"say \"\"hi\"\"\"\r\n\r\nx,y,\r\n\"multi\nline\",z\nlast";
+        let r = records(data);
+        let f = |i: usize| r[i].fields.iter().map(|c| c.as_ref()).collect::<Vec<_>>();
+        assert_eq!(f(0), vec!["a", "b,c", "say \"hi\""]);
+        assert!(r[1].is_blank());
+        assert_eq!(f(2), vec!["x", "y", ""]);
+        assert_eq!(f(3), vec!["multi\nline", "z"]);
+        assert_eq!((r[3].line, r[3].lines), (4, 2));
+        assert_eq!((r[4].line, f(4)), (6, vec!["last"]));
+        let total: u64 = r.iter().map(|x| x.lines).sum();
+        assert_eq!(total, 6);
+    }
+
+    #[test]
+    fn unterminated_quote_does_not_panic() {
+        let r = records(b"a,\"open\nstill");
+        assert_eq!(r.len(), 1);
+        assert_eq!(records(b"\"").len(), 1);
+        assert!(records(b"").is_empty());
+    }
+}

@@ -1,0 +1,385 @@
+//! Zoom's CSV exports, recognised by their header rows:
+//!
+//! - the participants export, every header variant (`Attentiveness Score`,
+//!   `Guest`, `Recording Consent`, `In Waiting Room`, "unique users" with
+//!   `Total Duration (Minutes)`), with or without the meeting block before it;
+//! - the flattened "Meeting and webinar history" export, whose meeting
+//!   columns repeat on every row and whose two `Duration (minutes)` columns
+//!   are told apart by position (the participant's is after the name);
+//! - the Sign In / Sign Out report (`Email,Time,Type,IP Address,…`, with
+//!   case and spacing variants).
+//!
+//! Columns are found by name, so reordered or extra columns do no harm. Topics
+//! and other free text are never read into records.
+
+use super::csv::{Record, records};
+use super::{Participation, SignIn, ZoomOptions, ZoomRead, ZoomReader, ZoomRecord, strip_bom};
+use crate::formats::{Reject, Skip};
+
+/// The Zoom CSV reader.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ZoomCsv;
+
+/// Lower-cased, single-spaced header cell.
+fn norm(cell: &str) -> String {
+    cell.trim_start_matches('\u{feff}')
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// Index of the first header cell equal to one of `names`, at or after `from`.
+fn col(header: &[String], from: usize, names: &[&str]) -> Option<usize> {
+    header
+        .iter()
+        .enumerate()
+        .skip(from)
+        .find(|(_, h)| names.contains(&h.as_str()))
+        .map(|(i, _)| i)
+}
+
+/// Where the participant fields are in a row.
+#[derive(Debug, Clone, Default)]
+struct PersonCols {
+    name: Option<usize>,
+    email: Option<usize>,
+    join: Option<usize>,
+    leave: Option<usize>,
+    minutes: Option<usize>,
+    guest: Option<usize>,
+    waiting: Option<usize>,
+}
+
+impl PersonCols {
+    /// Participant columns at or after `from` (the name column).
+    fn find(h: &[String], from: usize) -> PersonCols {
+        PersonCols {
+            name: col(h, from, &["name (original name)"]),
+            email: col(h, from, &["user email", "email"]),
+            join: col(h, from, &["join time"]),
+            leave: col(h, from, &["leave time"]),
+            minutes: col(h, from, &["duration (minutes)", "total duration (minutes)"]),
+            guest: col(h, from, &["guest"]),
+            waiting: col(h, from, &["in waiting room"]),
+        }
+    }
+}
+
+/// Where the meeting fields are.
+#[derive(Debug, Clone, Default)]
+struct MeetingCols {
+    id: Option<usize>,
+    host_email: Option<usize>,
+    start: Option<usize>,
+    end: Option<usize>,
+}
+
+/// The meeting a participant table belongs to.
+#[derive(Debug, Clone, Default)]
+struct Meeting {
+    id: Option<String>,
+    host_email: Option<String>,
+    start: Option<i64>,
+    end: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+enum Section {
+    /// Before any recognised header.
+    Unknown,
+    /// After the meeting block header: the next row describes the meeting.
+    MeetingBlock(MeetingCols),
+    /// Participant rows of one meeting.
+    Participants(PersonCols, Meeting),
+    /// History rows: meeting columns and participant columns on each row.
+    History(MeetingCols, PersonCols),
+    /// Sign-in report rows.
+    SignIns {
+        email: usize,
+        time: usize,
+        kind: usize,
+        ip: Option<usize>,
+        client: Option<usize>,
+        version: Option<usize>,
+    },
+}
+
+/// The section a header row opens, if it is one.
+fn header(record: &Record<'_>) -> Option<Section> {
+    let h: Vec<String> = record.fields.iter().map(|f| norm(f)).collect();
+    let first = h.first().map(String::as_str).unwrap_or("");
+    if first == "name (original name)" {
+        return Some(Section::Participants(
+            PersonCols::find(&h, 0),
+            Meeting::default(),
+        ));
+    }
+    if let Some(name) = col(&h, 0, &["name (original name)"]) {
+        let meeting = MeetingCols {
+            id: col(&h, 0, &["id", "meeting id"]),
+            host_email: col(&h, 0, &["host email"]),
+            start: col(&h, 0, &["start time"]),
+            end: col(&h, 0, &["end time"]),
+        };
+        return Some(Section::History(meeting, PersonCols::find(&h, name)));
+    }
+    if first == "meeting id" && col(&h, 0, &["start time"]).is_some() {
+        return Some(Section::MeetingBlock(MeetingCols {
+            id: Some(0),
+            host_email: col(&h, 0, &["user email", "host email"]),
+            start: col(&h, 0, &["start time"]),
+            end: col(&h, 0, &["end time"]),
+        }));
+    }
+    let compact: Vec<String> = h.iter().map(|c| c.replace(' ', "")).collect();
+    let find = |name: &str| compact.iter().position(|c| c == name);
+    if let (Some(email), Some(time), Some(kind)) = (find("email"), find("time"), find("type")) {
+        let ip = find("ipaddress");
+        if ip.is_some() || find("clienttype").is_some() {
+            return Some(Section::SignIns {
+                email,
+                time,
+                kind,
+                ip,
+                client: find("clienttype"),
+                version: find("version"),
+            });
+        }
+    }
+    None
+}
+
+fn text(record: &Record<'_>, i: Option<usize>) -> Option<String> {
+    let v = record.get(i?);
+    (!v.is_empty() && v != "-").then(|| v.to_string())
+}
+
+fn yes(record: &Record<'_>, i: Option<usize>) -> Option<bool> {
+    text(record, i).map(|v| v.eq_ignore_ascii_case("yes") || v.eq_ignore_ascii_case("true"))
+}
+
+fn meeting_of(record: &Record<'_>, cols: &MeetingCols, options: &ZoomOptions) -> Meeting {
+    Meeting {
+        // Ids are written with spaces in newer exports (`932 5001 3841`).
+        id: text(record, cols.id).map(|id| id.chars().filter(|c| !c.is_whitespace()).collect()),
+        host_email: text(record, cols.host_email),
+        start: text(record, cols.start).and_then(|t| options.time.parse(&t)),
+        end: text(record, cols.end).and_then(|t| options.time.parse(&t)),
+    }
+}
+
+fn person(
+    record: &Record<'_>,
+    cols: &PersonCols,
+    meeting: &Meeting,
+    options: &ZoomOptions,
+) -> Result<Option<Participation>, Reject> {
+    if yes(record, cols.waiting) == Some(true) {
+        return Ok(None);
+    }
+    let time = |i: Option<usize>| -> Result<Option<i64>, Reject> {
+        match text(record, i) {
+            None => Ok(None),
+            Some(t) => options.time.parse(&t).map(Some).ok_or(Reject::BadTimestamp),
+        }
+    };
+    let join = time(cols.join)?;
+    let leave = time(cols.leave)?;
+    if cols.join.is_some() && (join.is_none() || leave.is_none()) {
+        return Err(Reject::Truncated);
+    }
+    if let (Some(j), Some(l)) = (join, leave)
+        && l < j
+    {
+        return Err(Reject::Malformed);
+    }
+    let p = Participation {
+        meeting_id: meeting.id.clone(),
+        host_email: meeting.host_email.clone(),
+        meeting_start: meeting.start,
+        meeting_end: meeting.end,
+        email: text(record, cols.email),
+        name: text(record, cols.name),
+        user_id: None,
+        join,
+        leave,
+        minutes: text(record, cols.minutes).and_then(|m| m.parse().ok()),
+        guest: yes(record, cols.guest),
+        device: None,
+    };
+    if p.email.is_none() && p.name.is_none() {
+        return Err(Reject::Malformed);
+    }
+    Ok(Some(p))
+}
+
+impl ZoomReader for ZoomCsv {
+    fn name(&self) -> &'static str {
+        "zoom_csv"
+    }
+
+    fn sniff(&self, head: &[u8]) -> bool {
+        let head = strip_bom(head);
+        let end = memchr::memchr(b'\n', head).unwrap_or(head.len());
+        records(&head[..end])
+            .first()
+            .is_some_and(|r| header(r).is_some())
+    }
+
+    fn read(&self, data: &[u8], options: &ZoomOptions, _source_key: &str) -> ZoomRead {
+        let mut out = ZoomRead::default();
+        let mut section = Section::Unknown;
+        for record in records(strip_bom(data)) {
+            out.lines += record.lines;
+            // Lines a multi-line record spans beyond its first are part of it.
+            let extra = record.lines - 1;
+            if record.is_blank() {
+                out.skip(Skip::Blank);
+                continue;
+            }
+            if let Some(next) = header(&record) {
+                // A participant table after a meeting block belongs to it.
+                section = match (next, &section) {
+                    (Section::Participants(cols, _), Section::Participants(_, m)) => {
+                        Section::Participants(cols, m.clone())
+                    }
+                    (next, _) => next,
+                };
+                out.skip(Skip::Header);
+                out.skipped[Skip::Header.index()] += extra;
+                continue;
+            }
+            let result = match &mut section {
+                Section::Unknown => Err(Reject::Malformed),
+                Section::MeetingBlock(cols) => {
+                    let meeting = meeting_of(&record, cols, options);
+                    section = Section::Participants(PersonCols::default(), meeting);
+                    out.skip(Skip::Header);
+                    out.skipped[Skip::Header.index()] += extra;
+                    continue;
+                }
+                Section::Participants(cols, meeting) => person(&record, cols, meeting, options)
+                    .map(|p| p.map(ZoomRecord::Participation)),
+                Section::History(mcols, pcols) => {
+                    let meeting = meeting_of(&record, mcols, options);
+                    person(&record, pcols, &meeting, options)
+                        .map(|p| p.map(ZoomRecord::Participation))
+                }
+                Section::SignIns {
+                    email,
+                    time,
+                    kind,
+                    ip,
+                    client,
+                    version,
+                } => {
+                    let at = record.get(*time);
+                    match options.time.parse(at) {
+                        None => Err(Reject::BadTimestamp),
+                        Some(t) => Ok(Some(ZoomRecord::SignIn(SignIn {
+                            email: text(&record, Some(*email)),
+                            time: t,
+                            kind: record.get(*kind).to_string(),
+                            ip: text(&record, *ip),
+                            client_type: text(&record, *client),
+                            version: text(&record, *version),
+                        }))),
+                    }
+                }
+            };
+            match result {
+                Ok(Some(r)) => {
+                    out.records.push((record.line, r));
+                    out.skipped[Skip::Header.index()] += extra;
+                }
+                Ok(None) => {
+                    out.skip(Skip::WaitingRoom);
+                    out.skipped[Skip::Header.index()] += extra;
+                }
+                Err(reason) => {
+                    out.rejected.push((record.line, reason));
+                    out.skipped[Skip::Header.index()] += extra;
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::zoom::ZoomTime;
+
+    fn utc() -> ZoomOptions {
+        ZoomOptions {
+            time: ZoomTime::default(),
+        }
+    }
+
+    fn people(read: &ZoomRead) -> Vec<&Participation> {
+        read.records
+            .iter()
+            .filter_map(|(_, r)| match r {
+                ZoomRecord::Participation(p) => Some(p),
+                ZoomRecord::SignIn(_) => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn meeting_block_then_participants() {
+        let data = "\u{feff}Meeting ID,Topic,Start Time,End Time,User Email,Duration (Minutes),Participants,\r\n\
+            932 5001 3841,\"Lab, weekly\",01/26/2023 03:00:00 PM,01/26/2023 04:00:00 PM,host@example.edu,60,3,\r\n\
+            \r\n\
+            Name (Original Name),User Email,Join Time,Leave Time,Duration (Minutes),Guest,Recording Consent,In Waiting Room\r\n\
+            Ana Ruiz (Host),host@example.edu,01/26/2023 03:00:00 PM,01/26/2023 04:00:00 PM,60,No,Yes,No\r\n\
+            Guest Phone,,01/26/2023 03:10:00 PM,01/26/2023 03:20:00 PM,10,Yes,,No\r\n\
+            Waiting,,01/26/2023 02:55:00 PM,01/26/2023 03:00:00 PM,5,Yes,,Yes\r\n\
+            Broken,b@example.edu,13/45/2023 03:10:00 PM,01/26/2023 03:20:00 PM,10,No,,No\r\n";
+        assert!(ZoomCsv.sniff(data.as_bytes()));
+        let read = ZoomCsv.read(data.as_bytes(), &utc(), "f");
+        let p = people(&read);
+        assert_eq!(p.len(), 2);
+        assert_eq!(p[0].meeting_id.as_deref(), Some("93250013841"));
+        assert_eq!(p[0].host_email.as_deref(), Some("host@example.edu"));
+        assert_eq!(p[0].meeting_start, Some(1_674_745_200));
+        assert_eq!(p[1].email, None);
+        assert_eq!(p[1].guest, Some(true));
+        assert_eq!(read.rejected, vec![(8, Reject::BadTimestamp)]);
+        assert_eq!(read.skipped[Skip::WaitingRoom.index()], 1);
+        let skipped: u64 = read.skipped.iter().sum();
+        assert_eq!(
+            read.lines,
+            read.records.len() as u64 + read.rejected.len() as u64 + skipped
+        );
+    }
+
+    #[test]
+    fn history_export_resolves_duplicate_columns_by_position() {
+        let data = "Topic,Type,ID,Host name,Host email,Start time,End time,Participants,Duration (minutes),Total participant minutes,Department,Group,Source,Unique viewers,Max concurrent views,Creation time,Name (original name),Email,Join time,Leave time,Duration (minutes),Guest,Recording disclaimer response,In waiting room\n\
+            \"Seminar, \"\"intro\"\"\",Meeting,932 5001 3841,Ana Ruiz,host@example.edu,01/26/2023 03:00:00 PM,01/26/2023 04:00:00 PM,2,60,70,-,-,-,-,-,-,Lee Kim,lee@example.edu,01/26/2023 03:05:00 PM,01/26/2023 03:15:00 PM,10,No,-,No\n\
+            \n";
+        assert!(ZoomCsv.sniff(data.as_bytes()));
+        let read = ZoomCsv.read(data.as_bytes(), &utc(), "f");
+        let p = people(&read);
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].minutes, Some(10.0));
+        assert_eq!(p[0].email.as_deref(), Some("lee@example.edu"));
+        assert_eq!(p[0].meeting_id.as_deref(), Some("93250013841"));
+    }
+
+    #[test]
+    fn signins_and_non_zoom_csv() {
+        let data = "Email,Time,Type,IP Address,Client Type,Version\nkim@example.edu,2026-05-30T17:52:14Z,Sign in,192.0.2.4,Browser,5.9.1.2581\n";
+        let read = ZoomCsv.read(data.as_bytes(), &utc(), "f");
+        assert!(
+            matches!(&read.records[0].1, ZoomRecord::SignIn(s) if s.time == 1_780_163_534 && s.kind == "Sign in")
+        );
+        assert!(!ZoomCsv.sniff(b"Student,Grade\nA,B\n"));
+        assert!(
+            !ZoomCsv.sniff(b"1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\" 200 1")
+        );
+    }
+}

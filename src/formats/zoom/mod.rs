@@ -1,0 +1,127 @@
+//! Zoom exports and API data: the readers and the records they yield.
+//!
+//! Zoom data comes as small, header-driven documents (CSV exports with a
+//! meeting block, JSON pages, NDJSON webhooks), not as streams of
+//! independent lines, so a Zoom file is read whole by one reader and yields
+//! owned records. Volumes are small (thousands of rows), so owning strings
+//! costs nothing that matters, and it keeps quoted CSV fields simple.
+//!
+//! Like [`crate::formats::RawRecord`], the records here hold raw identifiers
+//! (e-mails, names, ids, addresses) and exist only between reading and the
+//! privacy stage (`privacy::zoom`).
+//!
+//! Readers are chosen by content (header line or JSON shape), never by file
+//! name; see [`detect`].
+
+pub mod csv;
+pub mod csv_export;
+pub mod time;
+
+use super::{Reject, Skip};
+pub use time::ZoomTime;
+
+/// One join session of one participant.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Participation {
+    /// Meeting id as exported (spaces removed), if the data carries one.
+    pub meeting_id: Option<String>,
+    /// Host e-mail, if known (to recognise sensitive hosts).
+    pub host_email: Option<String>,
+    /// Scheduled or actual meeting start, Unix seconds.
+    pub meeting_start: Option<i64>,
+    /// Meeting end, Unix seconds.
+    pub meeting_end: Option<i64>,
+    /// Participant e-mail (empty for guests and dial-ins).
+    pub email: Option<String>,
+    /// Display name, as shown in Zoom.
+    pub name: Option<String>,
+    /// User, participant or registrant id.
+    pub user_id: Option<String>,
+    /// Join time, Unix seconds.
+    pub join: Option<i64>,
+    /// Leave time, Unix seconds.
+    pub leave: Option<i64>,
+    /// Duration in minutes when no join/leave times exist ("unique users").
+    pub minutes: Option<f64>,
+    /// Guest flag, when the export has one.
+    pub guest: Option<bool>,
+    /// Device or client class when the data has one ("WIN", "Browser").
+    pub device: Option<String>,
+}
+
+/// One sign-in or sign-out event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignIn {
+    /// Account e-mail.
+    pub email: Option<String>,
+    /// Event time, Unix seconds.
+    pub time: i64,
+    /// `Sign in` or `Sign out`, as exported.
+    pub kind: String,
+    /// Address the client came from (an identifier; may be invalid).
+    pub ip: Option<String>,
+    /// Client type ("Browser", "Windows", …).
+    pub client_type: Option<String>,
+    /// Client version ("5.9.1.2581").
+    pub version: Option<String>,
+}
+
+/// A record read from Zoom data.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ZoomRecord {
+    /// A participant's session in a meeting or webinar.
+    Participation(Participation),
+    /// A sign-in or sign-out.
+    SignIn(SignIn),
+}
+
+/// Options that only the data's producer can tell us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ZoomOptions {
+    /// Time zone of the exporting account (CSV times carry none).
+    pub time: ZoomTime,
+}
+
+/// What reading one Zoom document produced. Positions are 1-based lines.
+#[derive(Debug, Default, Clone)]
+pub struct ZoomRead {
+    /// Lines (or CSV records) read.
+    pub lines: u64,
+    /// Records, with the line each came from.
+    pub records: Vec<(u64, ZoomRecord)>,
+    /// Rejected lines and why.
+    pub rejected: Vec<(u64, Reject)>,
+    /// Skipped lines by reason (blank, comment, header, event).
+    pub skipped: [u64; Skip::ALL.len()],
+}
+
+impl ZoomRead {
+    /// Counts a skipped line.
+    pub fn skip(&mut self, why: Skip) {
+        self.skipped[why.index()] += 1;
+    }
+}
+
+/// A reader of one family of Zoom documents.
+pub trait ZoomReader: Send + Sync {
+    /// Short name, as written in the manifest.
+    fn name(&self) -> &'static str;
+    /// Whether `head` (the document's first bytes) is this reader's.
+    fn sniff(&self, head: &[u8]) -> bool;
+    /// Reads a whole document. `source_key` names it, for records that
+    /// carry no meeting id (a participants export without meeting block).
+    fn read(&self, data: &[u8], options: &ZoomOptions, source_key: &str) -> ZoomRead;
+}
+
+/// Every Zoom reader.
+pub static READERS: &[&dyn ZoomReader] = &[&csv_export::ZoomCsv];
+
+/// The reader for a document, judged from its first bytes.
+pub fn detect(head: &[u8]) -> Option<&'static dyn ZoomReader> {
+    READERS.iter().copied().find(|r| r.sniff(head))
+}
+
+/// Strips a UTF-8 byte-order mark.
+pub fn strip_bom(data: &[u8]) -> &[u8] {
+    data.strip_prefix(b"\xef\xbb\xbf").unwrap_or(data)
+}

@@ -1,0 +1,173 @@
+//! Zoom times: the layouts exports use, in the exporting account's zone.
+//!
+//! CSV exports write local times without a zone (`05/30/2026 05:52:14 PM`,
+//! UK accounts `30/05/2026 17:52`, spreadsheets `5/30/2026 17:52`); the
+//! zone and the day/month order are options, because only the person who
+//! exported the file knows them. An impossible date under the configured
+//! order (month 13) is refused, not guessed. API and webhook times are ISO
+//! 8601 with `Z` or an offset and need no options.
+
+use chrono::{DateTime, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
+use chrono_tz::Tz;
+
+/// How to read zone-less Zoom times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ZoomTime {
+    /// The exporting account's time zone.
+    pub zone: Tz,
+    /// `DD/MM/YYYY` instead of `MM/DD/YYYY`.
+    pub day_first: bool,
+}
+
+impl Default for ZoomTime {
+    fn default() -> Self {
+        ZoomTime {
+            zone: Tz::UTC,
+            day_first: false,
+        }
+    }
+}
+
+impl ZoomTime {
+    /// Parses an IANA zone name (`America/New_York`), with a message naming
+    /// the option on failure.
+    pub fn zone_from_name(name: &str) -> Result<Tz, String> {
+        name.parse::<Tz>().map_err(|_| {
+            format!("unknown time zone {name:?} for --zoom-timezone; use an IANA name such as America/New_York or UTC")
+        })
+    }
+
+    /// Unix seconds of a Zoom time, or `None` if it is not one.
+    pub fn parse(&self, text: &str) -> Option<i64> {
+        let t = text.trim().trim_matches('"').trim();
+        if t.is_empty() || t == "-" {
+            return None;
+        }
+        if t.as_bytes().get(4) == Some(&b'-') {
+            return DateTime::parse_from_rfc3339(t)
+                .ok()
+                .map(|d| d.timestamp())
+                .or_else(|| {
+                    // `2026-05-30 17:52:14` (no zone): local.
+                    NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S")
+                        .ok()
+                        .and_then(|n| self.localize(n))
+                });
+        }
+        let (date, rest) = t.split_once([' ', 'T'])?;
+        let mut parts = date.split('/');
+        let a: u32 = parts.next()?.trim().parse().ok()?;
+        let b: u32 = parts.next()?.trim().parse().ok()?;
+        let year: i32 = parts.next()?.trim().parse().ok()?;
+        if parts.next().is_some() {
+            return None;
+        }
+        let (month, day) = if self.day_first { (b, a) } else { (a, b) };
+        let date = NaiveDate::from_ymd_opt(year, month, day)?;
+        let rest = rest.trim();
+        let (clock, meridiem) = match rest.rsplit_once(' ') {
+            Some((c, m)) if m.eq_ignore_ascii_case("AM") || m.eq_ignore_ascii_case("PM") => {
+                (c.trim(), Some(m))
+            }
+            _ => (rest, None),
+        };
+        let mut hms = clock.split(':');
+        let mut hour: u32 = hms.next()?.parse().ok()?;
+        let minute: u32 = hms.next()?.parse().ok()?;
+        let second: u32 = match hms.next() {
+            Some(s) => s.parse().ok()?,
+            None => 0,
+        };
+        if let Some(m) = meridiem {
+            if hour == 0 || hour > 12 {
+                return None;
+            }
+            hour %= 12;
+            if m.eq_ignore_ascii_case("PM") {
+                hour += 12;
+            }
+        }
+        let time = NaiveTime::from_hms_opt(hour, minute, second)?;
+        self.localize(date.and_time(time))
+    }
+
+    fn localize(&self, naive: NaiveDateTime) -> Option<i64> {
+        match self.zone.from_local_datetime(&naive) {
+            LocalResult::Single(t) => Some(t.timestamp()),
+            // The repeated hour when clocks go back: take the first.
+            LocalResult::Ambiguous(first, _) => Some(first.timestamp()),
+            // The skipped hour when clocks go forward: a clock reading that
+            // cannot exist locally; read it as if the change had not happened.
+            LocalResult::None => self
+                .zone
+                .from_local_datetime(&(naive - chrono::Duration::hours(1)))
+                .earliest()
+                .map(|t| t.timestamp() + 3600),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ny() -> ZoomTime {
+        ZoomTime {
+            zone: ZoomTime::zone_from_name("America/New_York").unwrap(),
+            day_first: false,
+        }
+    }
+
+    #[test]
+    fn layouts_zoom_writes() {
+        // 2023-01-26 15:43:42 EST = 20:43:42 UTC.
+        let want = 1_674_765_822;
+        assert_eq!(ny().parse("01/26/2023 03:43:42 PM"), Some(want));
+        assert_eq!(ny().parse("\"01/26/2023 03:43:42 PM\""), Some(want));
+        assert_eq!(ny().parse("1/26/2023 15:43:42"), Some(want));
+        assert_eq!(ny().parse("1/26/2023 15:43"), Some(want - 42));
+        let uk = ZoomTime {
+            day_first: true,
+            ..ny()
+        };
+        assert_eq!(uk.parse("26/01/2023 15:43"), Some(want - 42));
+        assert_eq!(ny().parse("2023-01-26T20:43:42Z"), Some(want));
+        assert_eq!(ny().parse("2023-01-26T15:43:42-05:00"), Some(want));
+        assert_eq!(
+            ny().parse("01/26/2023 12:00:00 AM"),
+            ny().parse("01/26/2023 00:00:00")
+        );
+        assert_eq!(
+            ny().parse("01/26/2023 12:30:00 PM"),
+            ny().parse("01/26/2023 12:30:00")
+        );
+    }
+
+    #[test]
+    fn impossible_dates_are_refused_not_guessed() {
+        // Day first in a US-order file: month 26.
+        assert_eq!(ny().parse("26/01/2023 15:43"), None);
+        assert_eq!(ny().parse("02/30/2023 10:00"), None);
+        assert_eq!(ny().parse("01/26/2023 13:00 PM"), None);
+        assert_eq!(ny().parse("-"), None);
+        assert_eq!(ny().parse(""), None);
+        assert_eq!(ny().parse("yesterday"), None);
+    }
+
+    #[test]
+    fn daylight_saving_edges_and_zones() {
+        // Summer: EDT is UTC-4.
+        assert_eq!(ny().parse("05/30/2026 05:52:14 PM"), Some(1_780_177_934));
+        // 2026-03-08 02:30 does not exist in New York; read as 03:30 EDT.
+        assert_eq!(
+            ny().parse("03/08/2026 02:30"),
+            ny().parse("03/08/2026 03:30")
+        );
+        assert!(
+            ZoomTime::zone_from_name("Mars/Olympus")
+                .unwrap_err()
+                .contains("--zoom-timezone")
+        );
+        assert_eq!(ZoomTime::default().parse("01/01/1970 00:00"), Some(0));
+    }
+}
