@@ -119,6 +119,15 @@ pub struct RunArgs {
     #[arg(long, env = "LOGVEIL_POLICY", value_name = "FILE")]
     pub policy: Option<PathBuf>,
 
+    /// Time zone of Zoom CSV exports (IANA name; their times carry none).
+    #[arg(long, default_value = "UTC", value_name = "ZONE")]
+    pub zoom_timezone: String,
+
+    /// Day/month order of Zoom CSV dates: `mdy` (US, default) or `dmy`
+    /// (UK-locale accounts). Dates impossible in that order are rejected.
+    #[arg(long, default_value = "mdy", value_parser = ["mdy", "dmy"], value_name = "ORDER")]
+    pub zoom_date_order: String,
+
     /// No progress display and no summary on stderr.
     #[arg(long, short)]
     pub quiet: bool,

@@ -14,6 +14,7 @@ use anyhow::Context;
 use clap::Parser;
 
 use cli::{Cli, Command, PolicyCommand, RunArgs};
+use logveil::formats::zoom::ZoomTime;
 use logveil::pipeline::{KeySource, Progress};
 use logveil::privacy::key::{Key, KeyMode};
 use logveil::privacy::policy::{DEFAULT_POLICY_TOML, Policy};
@@ -160,11 +161,16 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
              Pseudonyms from this run cannot be linked to any other run; create a key with `logveil keygen --out FILE`."
         );
     }
+    let zoom_time = ZoomTime {
+        zone: ZoomTime::zone_from_name(&args.zoom_timezone).map_err(anyhow::Error::msg)?,
+        day_first: args.zoom_date_order == "dmy",
+    };
     let progress = Arc::new(Progress::default());
     let cfg = RunConfig::new(args.paths, &args.out)
         .format(args.format)
         .site(args.site)
         .policy(policy)
+        .zoom_time(zoom_time)
         .threads(args.threads.map(usize::from))
         .key(key)
         .progress(progress.clone());

@@ -16,3 +16,4 @@ pub mod group;
 pub mod intern;
 pub mod sessions;
 pub mod web;
+pub mod zoom;

@@ -75,6 +75,10 @@ pub struct Settings {
     pub chunk_bytes: usize,
     /// The privacy policy in force, every setting spelled out.
     pub policy: Policy,
+    /// Time zone assumed for Zoom CSV exports.
+    pub zoom_timezone: String,
+    /// Day/month order assumed for Zoom CSV dates (`mdy` or `dmy`).
+    pub zoom_date_order: &'static str,
 }
 
 /// Where a rejected line is; its text is never recorded.

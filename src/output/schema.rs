@@ -242,6 +242,116 @@ pub static WEB_SESSIONS: TableSpec = TableSpec {
     order: "day, site",
 };
 
+/// Zoom meetings.
+pub static ZOOM_MEETINGS: TableSpec = TableSpec {
+    name: "zoom_meetings",
+    doc: "One row per Zoom meeting or webinar with at least k distinct participants (policy `suppression.k`, or `zoom.sensitive_k` for meetings of sensitive hosts under `raise_k`; sensitive meetings are left out entirely under the default `exclude`). Participants are identified by e-mail, else display name, else id, all pseudonymised; a person who rejoins counts once and their minutes are the union of their sessions.",
+    columns: &[
+        col(
+            "meeting",
+            Utf8,
+            "Meeting pseudonym (16 hex digits); stable for a key and epoch, meaningless without the key.",
+        ),
+        DAY,
+        col(
+            "start_hour",
+            Timestamp,
+            "UTC hour the meeting started (its start time, or its first join).",
+        ),
+        col(
+            "duration_minutes",
+            Int64,
+            "Minutes from start to end (or first join to last leave).",
+        ),
+        col(
+            "sessions",
+            Int64,
+            "Join sessions (rows): a person who drops and rejoins has several.",
+        ),
+        col("unique_participants", Int64, "Distinct participants."),
+        col(
+            "participant_minutes",
+            Float64,
+            "Sum over participants of the union of their sessions, in minutes.",
+        ),
+        col("guests", Int64, "Distinct participants flagged as guests."),
+        col(
+            "median_minutes_per_participant",
+            Float64,
+            "Median of the same per-participant minutes.",
+        ),
+    ],
+    order: "day, start_hour, meeting",
+};
+
+/// Zoom attendance by affiliation.
+pub static ZOOM_ATTENDANCE: TableSpec = TableSpec {
+    name: "zoom_attendance",
+    doc: "Zoom attendance per UTC day (of the join), affiliation and device. Affiliation comes from the e-mail domain through the policy's `zoom.affiliations` map (`external` otherwise, `unknown` without e-mail). Groups with fewer than k distinct users fold into `(other)`.",
+    columns: &[
+        DAY,
+        col(
+            "affiliation",
+            Utf8,
+            "Affiliation label, `external`, `unknown` or `(other)`.",
+        ),
+        col(
+            "device",
+            Utf8,
+            "Device or client class where the data has one, else `unknown`.",
+        ),
+        col("sessions", Int64, "Join sessions."),
+        col("users", Int64, "Distinct participant pseudonyms."),
+        col(
+            "minutes",
+            Float64,
+            "Sum over users of the union of their sessions, in minutes.",
+        ),
+    ],
+    order: "day, affiliation, device",
+};
+
+/// Zoom concurrency.
+pub static ZOOM_CONCURRENCY: TableSpec = TableSpec {
+    name: "zoom_concurrency",
+    doc: "Concurrent Zoom participants per UTC hour, across all meetings, from a sweep over join and leave events (a person's overlapping sessions in one meeting count once). Every hour from the first join to the last leave has a row.",
+    columns: &[
+        col("hour", Timestamp, "Start of the UTC hour."),
+        col(
+            "peak_concurrent",
+            Int64,
+            "Most participants present at once during the hour.",
+        ),
+        col("joins", Int64, "Sessions that started in the hour."),
+        col("leaves", Int64, "Sessions that ended in the hour."),
+    ],
+    order: "hour",
+};
+
+/// Zoom sign-ins.
+pub static ZOOM_SIGNINS: TableSpec = TableSpec {
+    name: "zoom_signins",
+    doc: "Zoom sign-in and sign-out events per UTC day, type, client type and major version. Rows with fewer than k distinct users fold into `(other)`.",
+    columns: &[
+        DAY,
+        col("type", Utf8, "`sign in`, `sign out`, or `(other)`."),
+        col(
+            "client_type",
+            Utf8,
+            "Client type as exported (`Browser`, `Windows`, …).",
+        ),
+        col("version_major", Utf8, "Major client version, or `unknown`."),
+        col("events", Int64, "Events."),
+        col("users", Int64, "Distinct account pseudonyms."),
+        col(
+            "networks",
+            Int64,
+            "Distinct pseudonyms of the addresses the events came from.",
+        ),
+    ],
+    order: "day, type, client_type, version_major",
+};
+
 /// Every table, in the order they are written.
 pub static ALL_TABLES: &[&TableSpec] = &[
     &WEB_TRAFFIC,
@@ -251,6 +361,10 @@ pub static ALL_TABLES: &[&TableSpec] = &[
     &WEB_CLIENTS,
     &WEB_SEARCH_TERMS,
     &WEB_SESSIONS,
+    &ZOOM_MEETINGS,
+    &ZOOM_ATTENDANCE,
+    &ZOOM_CONCURRENCY,
+    &ZOOM_SIGNINS,
 ];
 
 /// Markdown documentation of every table (for `logveil schema` and the

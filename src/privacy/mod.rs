@@ -29,6 +29,7 @@ pub mod policy;
 pub mod pseudonym;
 pub mod search;
 pub mod url;
+pub mod zoom;
 
 use std::borrow::Cow;
 use std::collections::HashMap;

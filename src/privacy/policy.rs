@@ -227,6 +227,44 @@ impl Default for SessionPolicy {
     }
 }
 
+/// What happens to meetings of sensitive hosts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SensitiveAction {
+    /// Left out of every Zoom table.
+    #[default]
+    Exclude,
+    /// Kept, but a meeting row needs `sensitive_k` participants.
+    RaiseK,
+}
+
+/// Zoom identities and meetings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ZoomPolicy {
+    /// E-mail domain → affiliation label; a domain also matches its
+    /// subdomains, and the longest match wins. Others are `external`;
+    /// participants without e-mail are `unknown`.
+    pub affiliations: BTreeMap<String, String>,
+    /// Host e-mails whose meetings are sensitive (health services, …).
+    pub sensitive_hosts: Vec<String>,
+    /// `exclude` (default) or `raise_k`.
+    pub sensitive: SensitiveAction,
+    /// Participants a sensitive meeting needs under `raise_k`.
+    pub sensitive_k: u64,
+}
+
+impl Default for ZoomPolicy {
+    fn default() -> Self {
+        ZoomPolicy {
+            affiliations: BTreeMap::new(),
+            sensitive_hosts: Vec::new(),
+            sensitive: SensitiveAction::Exclude,
+            sensitive_k: 20,
+        }
+    }
+}
+
 /// The whole policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
@@ -247,6 +285,8 @@ pub struct Policy {
     pub search: SearchPolicy,
     /// Sessions.
     pub sessions: SessionPolicy,
+    /// Zoom identities and meetings.
+    pub zoom: ZoomPolicy,
 }
 
 fn invalid(setting: &str, message: impl Into<String>) -> PolicyError {
@@ -327,6 +367,12 @@ impl Policy {
                     "no such table",
                 ));
             }
+        }
+        if self.zoom.sensitive_k < self.suppression.k {
+            return Err(invalid(
+                "zoom.sensitive_k",
+                "must be at least suppression.k: sensitive meetings need more protection, not less",
+            ));
         }
         if self.sessions.gap_minutes == 0 {
             return Err(invalid("sessions.gap_minutes", "must be at least 1"));
@@ -410,6 +456,20 @@ max_length = 64
 [sessions]
 # Inactivity that ends a session, in minutes.
 gap_minutes = 30
+
+[zoom]
+# Hosts (e-mails) whose meetings are sensitive, e.g. health services.
+sensitive_hosts = []
+# "exclude" them from every Zoom table, or "raise_k": publish a sensitive
+# meeting only with at least sensitive_k participants.
+sensitive = "exclude"
+sensitive_k = 20
+
+[zoom.affiliations]
+# E-mail domain = label; subdomains match too, the longest domain wins.
+# Others are "external"; participants without e-mail are "unknown".
+# "hms.example.edu" = "HMS"
+# "example.edu" = "Example"
 "#;
 
 #[cfg(test)]

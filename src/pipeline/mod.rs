@@ -23,8 +23,12 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
+mod zoom;
+
 use crate::aggregate::web::WebAggregate;
+use crate::aggregate::zoom::ZoomAggregate;
 use crate::error::Error;
+use crate::formats::zoom::{ZoomOptions, ZoomTime};
 use crate::formats::{self, LogFormat, ParseContext, Reject, Skip, detect};
 use crate::input::read::{self, Opened, StreamChunks};
 use crate::input::{Source, discover};
@@ -36,6 +40,7 @@ use crate::output::parquet::write_table;
 use crate::privacy::key::{Key, KeyMode};
 use crate::privacy::policy::Policy;
 use crate::privacy::pseudonym::Epoch;
+use crate::privacy::zoom::ZoomVeil;
 use crate::privacy::{Veil, VeilConfig};
 use crate::time;
 
@@ -74,6 +79,7 @@ pub struct RunConfig {
     chunk_bytes: usize,
     max_reject_locations: usize,
     progress: Option<Arc<Progress>>,
+    zoom: ZoomOptions,
 }
 
 impl RunConfig {
@@ -90,6 +96,9 @@ impl RunConfig {
             chunk_bytes: read::DEFAULT_CHUNK_BYTES,
             max_reject_locations: 100,
             progress: None,
+            zoom: ZoomOptions {
+                time: ZoomTime::default(),
+            },
         }
     }
 
@@ -145,6 +154,12 @@ impl RunConfig {
 
     fn session_gap(&self) -> i64 {
         i64::from(self.veil.policy.sessions.gap_minutes) * 60
+    }
+
+    /// How to read zone-less Zoom times (zone, day/month order).
+    pub fn zoom_time(mut self, time: ZoomTime) -> Self {
+        self.zoom.time = time;
+        self
     }
 
     /// Counters to update while running.
@@ -250,6 +265,27 @@ impl SourceAcc {
     }
 }
 
+/// The aggregates of every source family.
+#[derive(Debug)]
+struct Aggregates {
+    web: WebAggregate<'static>,
+    zoom: ZoomAggregate,
+}
+
+impl Aggregates {
+    fn new(session_gap: i64) -> Aggregates {
+        Aggregates {
+            web: WebAggregate::new(session_gap),
+            zoom: ZoomAggregate::default(),
+        }
+    }
+
+    fn merge(&mut self, other: Aggregates) {
+        self.web.merge(other.web);
+        self.zoom.merge(other.zoom);
+    }
+}
+
 /// Everything one worker needs to process chunks.
 struct Worker<'r> {
     format: &'static dyn LogFormat,
@@ -343,7 +379,8 @@ fn process_source(
     forced: Option<&'static dyn LogFormat>,
     cfg: &RunConfig,
     veil: &Veil,
-) -> (InputReport, WebAggregate<'static>) {
+    zveil: &ZoomVeil,
+) -> (InputReport, Aggregates) {
     let gap = cfg.session_gap();
     let mut report = InputReport {
         path: source.path.clone(),
@@ -362,7 +399,7 @@ fn process_source(
         Ok(o) => o,
         Err(e) => {
             report.error = Some(format!("cannot open: {e}"));
-            return (report, WebAggregate::new(gap));
+            return (report, Aggregates::new(gap));
         }
     };
     let mut acc = SourceAcc::new(gap);
@@ -374,10 +411,24 @@ fn process_source(
             let data: &[u8] = &map;
             report.decompressed_bytes = data.len() as u64;
             let head = &data[..data.len().min(DETECT_BYTES)];
+            if let Some(reader) = crate::formats::zoom::detect(head) {
+                report.format = Some(reader.name());
+                let z = zoom::read_document(
+                    data,
+                    reader,
+                    &cfg.zoom,
+                    zveil,
+                    &mut report,
+                    cfg.max_reject_locations,
+                );
+                let mut aggs = Aggregates::new(gap);
+                aggs.zoom = z;
+                return (report, aggs);
+            }
             let (format, detection) = choose_format(forced, head, head.len() == data.len());
             report.detection = Some(detection);
             let Some(format) = format else {
-                return (no_format(report), WebAggregate::new(gap));
+                return (no_format(report), Aggregates::new(gap));
             };
             report.format = Some(format.name());
             let w = worker(format);
@@ -406,13 +457,43 @@ fn process_source(
                         break;
                     }
                 };
+                if format.is_none()
+                    && let Some(reader) = crate::formats::zoom::detect(&chunk.data)
+                {
+                    // Zoom documents are read whole: gather the rest.
+                    let mut all = chunk.data;
+                    for (_, rest) in chunks.by_ref() {
+                        match rest {
+                            Ok(c) => all.extend_from_slice(&c.data),
+                            Err(e) => {
+                                report.error = Some(format!(
+                                    "read failed after {} decompressed bytes ({e})",
+                                    all.len()
+                                ));
+                                break;
+                            }
+                        }
+                    }
+                    report.decompressed_bytes = all.len() as u64;
+                    report.format = Some(reader.name());
+                    let mut aggs = Aggregates::new(gap);
+                    aggs.zoom = zoom::read_document(
+                        &all,
+                        reader,
+                        &cfg.zoom,
+                        zveil,
+                        &mut report,
+                        cfg.max_reject_locations,
+                    );
+                    return (report, aggs);
+                }
                 if format.is_none() {
                     let complete = chunks.peek().is_none_or(|(_, next)| next.is_err());
                     let (f, detection) = choose_format(forced, &chunk.data, complete);
                     report.detection = Some(detection);
                     match f {
                         Some(f) => format = Some(f),
-                        None => return (no_format(report), WebAggregate::new(gap)),
+                        None => return (no_format(report), Aggregates::new(gap)),
                     }
                     report.format = format.map(|f| f.name());
                 }
@@ -424,7 +505,9 @@ fn process_source(
         }
     }
     finish_report(&mut report, &acc, cfg.max_reject_locations);
-    (report, acc.agg)
+    let mut aggs = Aggregates::new(gap);
+    aggs.web = acc.agg;
+    (report, aggs)
 }
 
 fn no_format(mut report: InputReport) -> InputReport {
@@ -562,6 +645,13 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
             message: e.to_string(),
         })?;
     let veil = Veil::new(key.clone(), cfg.veil.clone());
+    let policy = &cfg.veil.policy;
+    let zveil = ZoomVeil::new(
+        key.clone(),
+        policy.keys.epoch,
+        veil.generalize(),
+        &policy.zoom,
+    );
     let gap = cfg.session_gap();
 
     let (agg, mut reports) = pool.install(|| {
@@ -569,11 +659,11 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
             .par_iter()
             .enumerate()
             .map(|(i, s)| {
-                let (report, agg) = process_source(s, forced, cfg, &veil);
+                let (report, agg) = process_source(s, forced, cfg, &veil, &zveil);
                 (i, report, agg)
             })
             .fold(
-                || (WebAggregate::new(gap), Vec::new()),
+                || (Aggregates::new(gap), Vec::new()),
                 |(mut agg, mut reports), (i, report, a)| {
                     agg.merge(a);
                     reports.push((i, report));
@@ -581,7 +671,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
                 },
             )
             .reduce(
-                || (WebAggregate::new(gap), Vec::new()),
+                || (Aggregates::new(gap), Vec::new()),
                 |(mut a, mut ra), (b, rb)| {
                     a.merge(b);
                     ra.extend(rb);
@@ -592,12 +682,20 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
     reports.sort_by_key(|(i, _)| *i);
     let inputs: Vec<InputReport> = reports.into_iter().map(|(_, r)| r).collect();
 
-    let tables = agg
+    let Aggregates { web, zoom } = agg;
+    let mut tables = web
         .into_tables(&cfg.veil.policy.suppression)
         .map_err(|message| Error::Encode {
             table: "(aggregate)".to_string(),
             message,
         })?;
+    tables.extend(
+        zoom.into_tables(&cfg.veil.policy)
+            .map_err(|message| Error::Encode {
+                table: "(zoom aggregate)".to_string(),
+                message,
+            })?,
+    );
     let mut table_reports = Vec::with_capacity(tables.len());
     for t in &tables {
         let path = write_table(&cfg.out, t)?;
@@ -652,6 +750,12 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
             threads,
             chunk_bytes: cfg.chunk_bytes,
             policy: cfg.veil.policy.clone(),
+            zoom_timezone: cfg.zoom.time.zone.name().to_string(),
+            zoom_date_order: if cfg.zoom.time.day_first {
+                "dmy"
+            } else {
+                "mdy"
+            },
         },
         inputs,
         problems,
