@@ -15,6 +15,7 @@
 
 pub mod csv;
 pub mod csv_export;
+pub mod json;
 pub mod time;
 
 use super::{Reject, Skip};
@@ -114,7 +115,11 @@ pub trait ZoomReader: Send + Sync {
 }
 
 /// Every Zoom reader.
-pub static READERS: &[&dyn ZoomReader] = &[&csv_export::ZoomCsv];
+pub static READERS: &[&dyn ZoomReader] = &[
+    &csv_export::ZoomCsv,
+    &json::ZoomWebhooks,
+    &json::ZoomApiJson,
+];
 
 /// The reader for a document, judged from its first bytes.
 pub fn detect(head: &[u8]) -> Option<&'static dyn ZoomReader> {
