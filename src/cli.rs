@@ -33,8 +33,13 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
-    /// Write a synthetic Combined log for benchmarks and tests.
+    /// Write a synthetic Combined log (or, with --zoom, a Zoom meeting
+    /// history export) for benchmarks and tests.
     Gen {
+        /// Write a Zoom "Meeting and webinar history" CSV instead; --lines
+        /// counts participant rows.
+        #[arg(long)]
+        zoom: bool,
         /// Number of lines.
         #[arg(long, default_value_t = 1_000_000)]
         lines: u64,

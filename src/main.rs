@@ -53,22 +53,28 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Gen { lines, seed, out } => {
-            let cfg = logveil::synth::GenConfig::new(lines, seed);
-            let stats = if out.as_os_str() == "-" {
-                let stdout = std::io::stdout();
-                let mut w = std::io::BufWriter::new(stdout.lock());
-                let s = logveil::synth::generate(&cfg, &mut w)?;
+        Command::Gen {
+            zoom,
+            lines,
+            seed,
+            out,
+        } => {
+            let write = |w: &mut dyn Write| -> std::io::Result<logveil::synth::GenStats> {
+                let mut w = std::io::BufWriter::with_capacity(1 << 20, w);
+                let s = if zoom {
+                    logveil::synth::zoom::generate(lines, seed, &mut w)?
+                } else {
+                    logveil::synth::generate(&logveil::synth::GenConfig::new(lines, seed), &mut w)?
+                };
                 w.flush()?;
-                s
+                Ok(s)
+            };
+            let stats = if out.as_os_str() == "-" {
+                write(&mut std::io::stdout().lock())?
             } else {
-                let file = std::fs::File::create(&out)
+                let mut file = std::fs::File::create(&out)
                     .with_context(|| format!("cannot create {}", out.display()))?;
-                let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
-                let s = logveil::synth::generate(&cfg, &mut w)?;
-                w.flush()
-                    .with_context(|| format!("cannot write {}", out.display()))?;
-                s
+                write(&mut file).with_context(|| format!("cannot write {}", out.display()))?
             };
             eprintln!(
                 "logveil: wrote {} lines ({} malformed on purpose), {} bytes",

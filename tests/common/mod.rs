@@ -232,8 +232,22 @@ pub fn read_input(path: &Path) -> Vec<u8> {
     }
 }
 
-/// Every log file under `sample-logs/` (not the README or generator).
+/// Every web log under `sample-logs/` (not the Zoom samples, the READMEs or
+/// the generator).
 pub fn sample_files() -> Vec<PathBuf> {
+    all_samples().into_iter().filter(|p| !is_zoom(p)).collect()
+}
+
+/// The Zoom samples under `sample-logs/zoom/`.
+pub fn zoom_sample_files() -> Vec<PathBuf> {
+    all_samples().into_iter().filter(|p| is_zoom(p)).collect()
+}
+
+fn is_zoom(p: &Path) -> bool {
+    p.components().any(|c| c.as_os_str() == "zoom")
+}
+
+fn all_samples() -> Vec<PathBuf> {
     let mut files = Vec::new();
     let mut stack = vec![sample_logs()];
     while let Some(dir) = stack.pop() {

@@ -35,6 +35,8 @@
 //! toss), and any particular real site. The output is a plausible workload,
 //! not a statistical twin of one.
 
+pub mod zoom;
+
 use std::io::{self, Write};
 
 /// 2026-03-01T00:00:00Z.
