@@ -34,6 +34,23 @@ pub(super) fn read_document(
         }
     }
 
+    // Exports without a host column still mark the host's row `(Host)`.
+    let mut hosts: HashMap<Option<&str>, &str> = HashMap::new();
+    for (_, r) in &read.records {
+        if let ZoomRecord::Participation(p) = r {
+            let host = p.host_email.as_deref().or_else(|| {
+                let marked = p
+                    .name
+                    .as_deref()
+                    .is_some_and(|n| n.trim_end().ends_with("(Host)"));
+                marked.then_some(p.email.as_deref()).flatten()
+            });
+            if let Some(h) = host {
+                hosts.entry(p.meeting_id.as_deref()).or_insert(h);
+            }
+        }
+    }
+
     let mut rejected = read.rejected.clone();
     let (mut first, mut last) = (i64::MAX, i64::MIN);
     let mut parsed = 0u64;
@@ -41,7 +58,11 @@ pub(super) fn read_document(
         match record {
             ZoomRecord::Participation(p) => {
                 let anchor = anchors.get(&p.meeting_id.as_deref()).copied().unwrap_or(0);
-                match veil.participation(p, anchor, &source_key) {
+                let host = p
+                    .host_email
+                    .as_deref()
+                    .or_else(|| hosts.get(&p.meeting_id.as_deref()).copied());
+                match veil.participation(p, anchor, host, &source_key) {
                     Some(v) => {
                         for t in [p.join, p.leave, p.meeting_start].into_iter().flatten() {
                             first = first.min(t);

@@ -156,10 +156,14 @@ impl ZoomVeil {
     /// epoch for every pseudonym of the meeting (its start), so one person
     /// keeps one pseudonym through a meeting that crosses midnight.
     /// `source_key` names the meeting when the data has no meeting id.
+    ///
+    /// `host` is the meeting's host e-mail when known (from the export's
+    /// host column or the row marked `(Host)`), to recognise sensitive hosts.
     pub fn participation(
         &self,
         p: &Participation,
         anchor: i64,
+        host: Option<&str>,
         source_key: &str,
     ) -> Option<VeiledParticipation> {
         let email = p
@@ -188,7 +192,7 @@ impl ZoomVeil {
             Some(id) => format!("id:{id}"),
             None => format!("source:{source_key}"),
         };
-        let sensitive = p.host_email.as_deref().is_some_and(|h| {
+        let sensitive = host.is_some_and(|h| {
             self.sensitive_hosts
                 .iter()
                 .any(|s| s.eq_ignore_ascii_case(h.trim()))
@@ -271,7 +275,7 @@ mod tests {
     #[test]
     fn identity_prefers_email_then_name_without_role() {
         let v = veil(ZoomPolicy::default());
-        let by_mail = |e, n| v.participation(&person(e, n), 0, "f").unwrap().person;
+        let by_mail = |e, n| v.participation(&person(e, n), 0, None, "f").unwrap().person;
         assert_eq!(
             by_mail(Some("Ana@Example.edu"), Some("Ana")),
             by_mail(Some("ana@example.edu"), Some("Dr. Ruiz"))
@@ -289,7 +293,7 @@ mod tests {
             by_mail(Some("ana@x.edu"), None),
             by_mail(None, Some("ana@x.edu"))
         );
-        assert!(v.participation(&person(None, None), 0, "f").is_none());
+        assert!(v.participation(&person(None, None), 0, None, "f").is_none());
     }
 
     #[test]

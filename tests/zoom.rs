@@ -1,0 +1,338 @@
+//! Zoom readers end to end, on fixtures written from the format
+//! descriptions with invented people (`tests/fixtures/zoom/README.md`).
+//! The expected numbers are the fixture author's, computed by a separate
+//! implementation (Python, `zoneinfo`) and cross-checked by a second script.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{Row, exposed_text, read_rows, run};
+
+fn fixture(name: &str) -> PathBuf {
+    common::root().join("tests/fixtures/zoom").join(name)
+}
+
+/// Runs one fixture with no suppression and New York export times.
+fn run_fixture(name: &str, extra: &[&str], policy: &str) -> (tempfile::TempDir, serde_json::Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("policy.toml");
+    std::fs::write(
+        &p,
+        format!("[suppression]\nk = 1\nallow_small_k = true\n{policy}"),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let mut args = vec![
+        "-q",
+        "--zoom-timezone",
+        "America/New_York",
+        "--policy",
+        p.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let r = run(&[&fixture(name)], &out, &args);
+    assert!(
+        matches!(r.status.code(), Some(0 | 2)),
+        "{name}: {}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    let m = serde_json::from_slice(&std::fs::read(out.join("_manifest.json")).unwrap()).unwrap();
+    (dir, m)
+}
+
+fn table(dir: &tempfile::TempDir, name: &str) -> Vec<Row> {
+    read_rows(&dir.path().join("out").join(format!("{name}.parquet")))
+}
+
+/// (unique participants, sessions, participant minutes to 0.01) per meeting,
+/// sorted.
+fn meetings(dir: &tempfile::TempDir) -> Vec<(i64, i64, i64)> {
+    let mut m: Vec<_> = table(dir, "zoom_meetings")
+        .iter()
+        .map(|r| {
+            (
+                r["unique_participants"].int(),
+                r["sessions"].int(),
+                (r["participant_minutes"].float() * 100.0).round() as i64,
+            )
+        })
+        .collect();
+    m.sort();
+    m
+}
+
+fn peak(dir: &tempfile::TempDir) -> i64 {
+    table(dir, "zoom_concurrency")
+        .iter()
+        .map(|r| r["peak_concurrent"].int())
+        .max()
+        .unwrap_or(0)
+}
+
+#[test]
+fn participants_exports_in_every_header_variant() {
+    // (file, extra args, people, sessions, minutes x100, peak)
+    let cases: &[(&str, &[&str], i64, i64, i64, i64)] = &[
+        ("participants_2023_meeting_block.csv", &[], 9, 12, 49148, 9),
+        ("participants_2020_attentiveness.csv", &[], 5, 6, 29695, 5),
+        ("participants_guest.csv", &[], 5, 6, 25233, 5),
+        // Crosses the spring-forward change of 2022-03-13.
+        ("participants_consent.csv", &[], 6, 6, 17437, 4),
+        // Waiting-room rows are not attendance.
+        ("participants_guest_waiting.csv", &[], 3, 3, 13345, 2),
+        (
+            "participants_uk.csv",
+            &["--zoom-date-order", "dmy"],
+            4,
+            5,
+            26600,
+            4,
+        ),
+        ("participants_resaved.csv", &[], 5, 6, 76300, 4),
+        ("dashboard_participants.json", &[], 9, 12, 49148, 9),
+        ("report_participants.json", &[], 8, 9, 37678, 7),
+        ("report_participant_single.json", &[], 1, 1, 5877, 1),
+    ];
+    for &(file, extra, people, sessions, minutes, want_peak) in cases {
+        let (dir, m) = run_fixture(file, extra, "");
+        assert!(
+            m["inputs"][0]["format"]
+                .as_str()
+                .unwrap()
+                .starts_with("zoom"),
+            "{file}"
+        );
+        assert_eq!(meetings(&dir), vec![(people, sessions, minutes)], "{file}");
+        assert_eq!(peak(&dir), want_peak, "{file}");
+        let i = &m["inputs"][0];
+        let n = |k: &str| i[k].as_u64().unwrap();
+        assert_eq!(
+            n("lines"),
+            n("parsed") + n("rejected") + n("skipped"),
+            "{file}"
+        );
+    }
+}
+
+#[test]
+fn history_export_webhooks_and_unique_users() {
+    let (dir, _) = run_fixture("history_export.csv", &[], "");
+    assert_eq!(meetings(&dir), vec![(3, 3, 11018), (7, 8, 34620)]);
+    let (dir, m) = run_fixture("webhooks.ndjson", &[], "");
+    assert_eq!(
+        meetings(&dir),
+        vec![(1, 1, 4545), (1, 1, 5933), (4, 4, 21982)]
+    );
+    let input = &m["inputs"][0];
+    assert_eq!(input["rejected"], 1, "the malformed line");
+    assert_eq!(input["reject_locations"][0]["line"], 9);
+    assert!(
+        input["skipped_by_reason"]["event"].as_u64().unwrap() >= 4,
+        "other events are skipped"
+    );
+    let (dir, _) = run_fixture("participants_unique_users.csv", &[], "");
+    assert_eq!(meetings(&dir), vec![(9, 9, 50100)]);
+}
+
+#[test]
+fn a_uk_export_read_as_us_is_refused_not_guessed() {
+    let (dir, m) = run_fixture("participants_uk.csv", &[], "");
+    assert!(m["inputs"][0]["rejected"].as_u64().unwrap() > 0);
+    assert!(
+        m["inputs"][0]["rejected_by_reason"]["bad_timestamp"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    assert!(
+        meetings(&dir).iter().all(|m| m.0 < 4),
+        "a day > 12 cannot pass as a month"
+    );
+}
+
+#[test]
+fn signin_csv_and_activities_json_give_the_same_table() {
+    let (a, _) = run_fixture("signins.csv", &[], "");
+    let (b, _) = run_fixture("activities.json", &[], "");
+    let events: i64 = table(&a, "zoom_signins")
+        .iter()
+        .map(|r| r["events"].int())
+        .sum();
+    assert_eq!(events, 15);
+    assert!(
+        table(&a, "zoom_signins")
+            .iter()
+            .all(|r| r["networks"].int() <= r["events"].int())
+    );
+    assert_eq!(
+        std::fs::read(a.path().join("out/zoom_signins.parquet")).unwrap(),
+        std::fs::read(b.path().join("out/zoom_signins.parquet")).unwrap(),
+        "US local times in the CSV and UTC in the JSON are the same events"
+    );
+}
+
+#[test]
+fn sensitive_hosts_are_excluded_or_held_to_a_higher_k() {
+    let sensitive = "[zoom]\nsensitive_hosts = [\"counseling@health.example.edu\"]\n";
+    let (dir, _) = run_fixture("participants_guest_waiting.csv", &[], sensitive);
+    assert!(table(&dir, "zoom_meetings").is_empty());
+    assert!(table(&dir, "zoom_attendance").is_empty());
+    let (dir, _) = run_fixture("history_export.csv", &[], sensitive);
+    assert_eq!(
+        meetings(&dir),
+        vec![(7, 8, 34620)],
+        "only the webinar remains"
+    );
+    let raise = format!("{sensitive}sensitive = \"raise_k\"\nsensitive_k = 3\n");
+    let (dir, _) = run_fixture("history_export.csv", &[], &raise);
+    assert_eq!(
+        meetings(&dir).len(),
+        2,
+        "3 participants meet sensitive_k = 3"
+    );
+    let raise = format!("{sensitive}sensitive = \"raise_k\"\nsensitive_k = 4\n");
+    let (dir, _) = run_fixture("history_export.csv", &[], &raise);
+    assert_eq!(meetings(&dir).len(), 1);
+}
+
+#[test]
+fn a_csv_that_is_not_zoom_is_not_read_as_zoom() {
+    let (_, m) = run_fixture("not_zoom.csv", &[], "");
+    assert!(m["inputs"][0]["format"].is_null());
+    assert!(
+        m["inputs"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("no known format")
+    );
+}
+
+/// E-mails, display names and ids of every fixture.
+fn zoom_identifiers(files: &[PathBuf]) -> Vec<String> {
+    let email = regex::Regex::new(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}").unwrap();
+    let mut ids = Vec::new();
+    for f in files {
+        let text = String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned();
+        ids.extend(email.find_iter(&text).map(|m| m.as_str().to_lowercase()));
+        if f.extension().is_some_and(|e| e == "csv") {
+            let mut lines = text.lines();
+            while let Some(header) = lines.next() {
+                if header.contains("Name (Original Name)")
+                    || header.contains("Name (original name)")
+                {
+                    let col = header
+                        .split(',')
+                        .position(|h| h.to_lowercase().starts_with("name (original"));
+                    for row in lines.by_ref().take_while(|l| !l.trim().is_empty()) {
+                        if let Some(name) = col.and_then(|c| row.split(',').nth(c)) {
+                            ids.push(name.trim_matches('"').to_string());
+                        }
+                    }
+                }
+            }
+        } else {
+            for v in text
+                .lines()
+                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                .chain(serde_json::from_str(&text).ok())
+            {
+                collect_json(&v, &mut ids);
+            }
+        }
+    }
+    ids.retain(|i| i.len() >= 4 && !i.starts_with('-'));
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+fn collect_json(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Object(map) => {
+            for (k, x) in map {
+                let identifying = [
+                    "user_name",
+                    "name",
+                    "email",
+                    "user_email",
+                    "user_id",
+                    "participant_user_id",
+                    "registrant_id",
+                    "participant_uuid",
+                    "ip_address",
+                    "pc_name",
+                    "mac_addr",
+                    "harddisk_id",
+                    "phone_number",
+                    "uuid",
+                    "id",
+                    "host_id",
+                    "customer_key",
+                ];
+                match x {
+                    serde_json::Value::String(s) if identifying.contains(&k.as_str()) => {
+                        out.push(s.clone())
+                    }
+                    serde_json::Value::Number(n) if k == "id" => out.push(n.to_string()),
+                    _ => collect_json(x, out),
+                }
+            }
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|x| collect_json(x, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn no_zoom_identity_reaches_any_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mut inputs: Vec<PathBuf> = std::fs::read_dir(common::root().join("tests/fixtures/zoom"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|e| e == "csv" || e == "json" || e == "ndjson")
+        })
+        .collect();
+    inputs.extend(common::zoom_sample_files());
+    inputs.sort();
+    let ids = zoom_identifiers(&inputs);
+    assert!(
+        ids.iter().any(|i| i == "counseling@health.example.edu"),
+        "collection works"
+    );
+    assert!(ids.len() > 50, "only {} identifiers", ids.len());
+    let refs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+    let r = run(&refs, &out, &["--zoom-timezone", "America/New_York"]);
+    let mut findings = Vec::new();
+    for entry in std::fs::read_dir(&out).unwrap() {
+        let path = entry.unwrap().path();
+        let texts = if path.extension().is_some_and(|e| e == "parquet") {
+            exposed_text(&path)
+        } else {
+            vec![("text".to_string(), std::fs::read_to_string(&path).unwrap())]
+        };
+        for (place, text) in texts {
+            let lower = text.to_lowercase();
+            findings.extend(
+                ids.iter()
+                    .filter(|i| lower.contains(&i.to_lowercase()))
+                    .map(|_| format!("{}: {place}", path.display())),
+            );
+        }
+    }
+    let stderr = String::from_utf8_lossy(&r.stderr).to_lowercase();
+    findings.extend(
+        ids.iter()
+            .filter(|i| stderr.contains(&i.to_lowercase()))
+            .map(|_| "stderr".to_string()),
+    );
+    findings.sort();
+    findings.dedup();
+    assert!(
+        findings.is_empty(),
+        "Zoom identities leaked in: {findings:?}"
+    );
+}
