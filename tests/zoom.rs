@@ -70,10 +70,12 @@ fn peak(dir: &tempfile::TempDir) -> i64 {
         .unwrap_or(0)
 }
 
+/// File, extra arguments, people, sessions, participant-minutes × 100, peak.
+type Case = (&'static str, &'static [&'static str], i64, i64, i64, i64);
+
 #[test]
 fn participants_exports_in_every_header_variant() {
-    // (file, extra args, people, sessions, minutes x100, peak)
-    let cases: &[(&str, &[&str], i64, i64, i64, i64)] = &[
+    let cases: &[Case] = &[
         ("participants_2023_meeting_block.csv", &[], 9, 12, 49148, 9),
         ("participants_2020_attentiveness.csv", &[], 5, 6, 29695, 5),
         ("participants_guest.csv", &[], 5, 6, 25233, 5),
