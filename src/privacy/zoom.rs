@@ -9,7 +9,8 @@
 //! derived from the e-mail domain *before* hashing, through the policy's
 //! domain map. Sign-in addresses are hashed under their own subkey.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use super::ip::{Generalize, canonical_client, parse_ip};
 use super::key::Key;
@@ -75,6 +76,9 @@ pub struct ZoomVeil {
     // Domain suffixes, longest first.
     affiliations: Vec<(String, String)>,
     sensitive_hosts: Vec<String>,
+    // One pseudonymizer per identifier kind, each caching its current
+    // epoch's subkey: deriving a subkey per row would dominate the run.
+    pseudonymizers: Mutex<HashMap<IdKind, Pseudonymizer>>,
 }
 
 fn domain(kind: IdKind) -> Domain {
@@ -131,11 +135,20 @@ impl ZoomVeil {
                 .iter()
                 .map(|h| h.trim().to_lowercase())
                 .collect(),
+            pseudonymizers: Mutex::new(HashMap::new()),
         }
     }
 
     fn pseudonym(&self, kind: IdKind, time: i64, bytes: &[u8]) -> Pseudonym {
-        Pseudonymizer::new(self.key.clone(), domain(kind), self.epoch).pseudonym(time, bytes)
+        // A poisoned lock only means another thread panicked mid-insert;
+        // the map is still a valid cache.
+        let mut map = self
+            .pseudonymizers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.entry(kind)
+            .or_insert_with(|| Pseudonymizer::new(self.key.clone(), domain(kind), self.epoch))
+            .pseudonym(time, bytes)
     }
 
     /// The affiliation of an e-mail address.

@@ -31,73 +31,92 @@ impl Record<'_> {
     }
 }
 
-/// Splits `data` (BOM already stripped) into records.
-pub fn records(data: &[u8]) -> Vec<Record<'_>> {
-    let mut out = Vec::new();
-    let mut pos = 0;
-    let mut line = 1u64;
-    while pos < data.len() {
-        let start_line = line;
+/// Splits `data` (BOM already stripped) into records, lazily.
+pub fn records(data: &[u8]) -> Records<'_> {
+    Records {
+        data,
+        pos: 0,
+        line: 1,
+    }
+}
+
+/// Iterator over the records of a buffer.
+#[derive(Debug, Clone)]
+pub struct Records<'a> {
+    data: &'a [u8],
+    pos: usize,
+    line: u64,
+}
+
+impl<'a> Iterator for Records<'a> {
+    type Item = Record<'a>;
+
+    fn next(&mut self) -> Option<Record<'a>> {
+        let data = self.data;
+        if self.pos >= data.len() {
+            return None;
+        }
+        let start_line = self.line;
         let mut fields = Vec::new();
         loop {
             // One field.
-            if data.get(pos) == Some(&b'"') {
+            if data.get(self.pos) == Some(&b'"') {
                 let mut value = Vec::new();
-                pos += 1;
-                while pos < data.len() {
-                    match data[pos] {
-                        b'"' if data.get(pos + 1) == Some(&b'"') => {
+                self.pos += 1;
+                while self.pos < data.len() {
+                    match data[self.pos] {
+                        b'"' if data.get(self.pos + 1) == Some(&b'"') => {
                             value.push(b'"');
-                            pos += 2;
+                            self.pos += 2;
                         }
                         b'"' => {
-                            pos += 1;
+                            self.pos += 1;
                             break;
                         }
                         b'\n' => {
-                            line += 1;
+                            self.line += 1;
                             value.push(b'\n');
-                            pos += 1;
+                            self.pos += 1;
                         }
                         c => {
                             value.push(c);
-                            pos += 1;
+                            self.pos += 1;
                         }
                     }
                 }
                 // Anything between the closing quote and the separator.
-                let end = memchr::memchr3(b',', b'\n', b'\r', &data[pos..])
-                    .map_or(data.len(), |p| pos + p);
-                value.extend_from_slice(&data[pos..end]);
-                pos = end;
+                let end = memchr::memchr3(b',', b'\n', b'\r', &data[self.pos..])
+                    .map_or(data.len(), |p| self.pos + p);
+                value.extend_from_slice(&data[self.pos..end]);
+                self.pos = end;
                 fields.push(Cow::Owned(String::from_utf8_lossy(&value).into_owned()));
             } else {
-                let end = memchr::memchr3(b',', b'\n', b'\r', &data[pos..])
-                    .map_or(data.len(), |p| pos + p);
-                fields.push(String::from_utf8_lossy(&data[pos..end]));
-                pos = end;
+                let end = memchr::memchr3(b',', b'\n', b'\r', &data[self.pos..])
+                    .map_or(data.len(), |p| self.pos + p);
+                fields.push(String::from_utf8_lossy(&data[self.pos..end]));
+                self.pos = end;
             }
-            match data.get(pos) {
-                Some(b',') => pos += 1,
-                Some(b'\r') if data.get(pos + 1) == Some(&b'\n') => {
-                    pos += 2;
+            match data.get(self.pos) {
+                Some(b',') => self.pos += 1,
+                Some(b'\r') if data.get(self.pos + 1) == Some(&b'\n') => {
+                    self.pos += 2;
                     break;
                 }
                 Some(b'\r' | b'\n') => {
-                    pos += 1;
+                    self.pos += 1;
                     break;
                 }
                 _ => break,
             }
         }
-        out.push(Record {
+        let record = Record {
             line: start_line,
-            lines: line - start_line + 1,
+            lines: self.line - start_line + 1,
             fields,
-        });
-        line += 1;
+        };
+        self.line += 1;
+        Some(record)
     }
-    out
 }
 
 #[cfg(test)]
@@ -107,7 +126,7 @@ mod tests {
     #[test]
     fn quotes_blank_lines_crlf_and_positions() {
         let data = b"a,\"b,c\",\"say \"\"hi\"\"\"\r\n\r\nx,y,\r\n\"multi\nline\",z\nlast";
-        let r = records(data);
+        let r: Vec<_> = records(data).collect();
         let f = |i: usize| r[i].fields.iter().map(|c| c.as_ref()).collect::<Vec<_>>();
         assert_eq!(f(0), vec!["a", "b,c", "say \"hi\""]);
         assert!(r[1].is_blank());
@@ -121,9 +140,8 @@ mod tests {
 
     #[test]
     fn unterminated_quote_does_not_panic() {
-        let r = records(b"a,\"open\nstill");
-        assert_eq!(r.len(), 1);
-        assert_eq!(records(b"\"").len(), 1);
-        assert!(records(b"").is_empty());
+        assert_eq!(records(b"a,\"open\nstill").count(), 1);
+        assert_eq!(records(b"\"").count(), 1);
+        assert_eq!(records(b"").count(), 0);
     }
 }

@@ -105,8 +105,20 @@ enum Section {
     },
 }
 
+/// Whether a first cell can start a header row at all: checked before
+/// normalising every cell, which data rows would otherwise pay for.
+fn may_be_header(first: &str) -> bool {
+    let f = first.trim_start_matches('\u{feff}').trim();
+    ["name", "topic", "meeting id", "email", "time", "type"]
+        .iter()
+        .any(|h| f.get(..h.len()).is_some_and(|p| p.eq_ignore_ascii_case(h)))
+}
+
 /// The section a header row opens, if it is one.
 fn header(record: &Record<'_>) -> Option<Section> {
+    if !may_be_header(record.fields.first().map_or("", |f| f.as_ref())) {
+        return None;
+    }
     let h: Vec<String> = record.fields.iter().map(|f| norm(f)).collect();
     let first = h.first().map(String::as_str).unwrap_or("");
     if first == "name (original name)" {
@@ -223,8 +235,8 @@ impl ZoomReader for ZoomCsv {
         let head = strip_bom(head);
         let end = memchr::memchr(b'\n', head).unwrap_or(head.len());
         records(&head[..end])
-            .first()
-            .is_some_and(|r| header(r).is_some())
+            .next()
+            .is_some_and(|r| header(&r).is_some())
     }
 
     fn read(&self, data: &[u8], options: &ZoomOptions, _source_key: &str) -> ZoomRead {
@@ -368,6 +380,14 @@ mod tests {
         assert_eq!(p[0].minutes, Some(10.0));
         assert_eq!(p[0].email.as_deref(), Some("lee@example.edu"));
         assert_eq!(p[0].meeting_id.as_deref(), Some("93250013841"));
+    }
+
+    #[test]
+    fn multibyte_first_cells_do_not_panic() {
+        let data = "Näme,x\nénorme,y\n日本語テキスト,z\n";
+        assert!(!ZoomCsv.sniff(data.as_bytes()));
+        let read = ZoomCsv.read(data.as_bytes(), &utc(), "f");
+        assert_eq!(read.rejected.len(), 3);
     }
 
     #[test]
