@@ -338,3 +338,104 @@ fn no_zoom_identity_reaches_any_output() {
         "Zoom identities leaked in: {findings:?}"
     );
 }
+
+/// Every value of every Zoom table for a small export, worked out by hand.
+#[test]
+fn attendance_concurrency_and_meetings_by_hand() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("participants.csv");
+    std::fs::write(
+        &csv,
+        "\u{feff}Meeting ID,Topic,Start Time,End Time,User Email,Duration (Minutes),Participants,\r\n\
+         932 5001 3841,\"Lab, weekly\",01/26/2023 03:00:00 PM,01/26/2023 04:00:00 PM,host@example.edu,60,5,\r\n\
+         \r\n\
+         Name (Original Name),User Email,Join Time,Leave Time,Duration (Minutes),Guest,In Waiting Room\r\n\
+         Ana Ruiz (Host),host@example.edu,01/26/2023 03:00:00 PM,01/26/2023 04:00:00 PM,60,No,No\r\n\
+         Lee Kim,lee@example.edu,01/26/2023 03:05:00 PM,01/26/2023 03:30:00 PM,25,No,No\r\n\
+         Lee Kim,lee@example.edu,01/26/2023 03:20:00 PM,01/26/2023 03:50:00 PM,30,No,No\r\n\
+         Phone Guest,,01/26/2023 03:10:00 PM,01/26/2023 03:20:00 PM,10,Yes,No\r\n\
+         Kai Ito,kai@partner.org,01/26/2023 03:40:00 PM,01/26/2023 04:10:00 PM,30,No,No\r\n\
+         Waiting,,01/26/2023 02:55:00 PM,01/26/2023 03:00:00 PM,5,Yes,Yes\r\n",
+    )
+    .unwrap();
+    let policy = dir.path().join("p.toml");
+    std::fs::write(
+        &policy,
+        "[suppression]\nk = 1\nallow_small_k = true\n[zoom.affiliations]\n\"example.edu\" = \"Example\"\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let r = run(
+        &[&csv],
+        &out,
+        &[
+            "-q",
+            "--zoom-timezone",
+            "America/New_York",
+            "--policy",
+            policy.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.status.code(), Some(0));
+    let rows = |t: &str| read_rows(&out.join(format!("{t}.parquet")));
+    // 15:00 EST is 20:00 UTC; 2023-01-26 is day 19383.
+    let h20 = 1_674_763_200_000_000;
+    let m = rows("zoom_meetings");
+    assert_eq!(m.len(), 1);
+    let m = &m[0];
+    assert_eq!(
+        (
+            m["day"].int(),
+            m["start_hour"].int(),
+            m["duration_minutes"].int()
+        ),
+        (19_383, h20, 60)
+    );
+    assert_eq!(
+        (
+            m["sessions"].int(),
+            m["unique_participants"].int(),
+            m["guests"].int()
+        ),
+        (5, 4, 1)
+    );
+    // 60 + 45 (Lee's overlapping sessions) + 10 + 30; median of 10, 30, 45, 60.
+    assert_eq!(
+        (
+            m["participant_minutes"].float(),
+            m["median_minutes_per_participant"].float()
+        ),
+        (145.0, 37.5)
+    );
+    let att: Vec<(String, i64, i64, f64)> = rows("zoom_attendance")
+        .iter()
+        .map(|r| {
+            (
+                r["affiliation"].str().to_string(),
+                r["sessions"].int(),
+                r["users"].int(),
+                r["minutes"].float(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        att,
+        vec![
+            ("Example".to_string(), 3, 2, 105.0),
+            ("external".to_string(), 1, 1, 30.0),
+            ("unknown".to_string(), 1, 1, 10.0),
+        ]
+    );
+    let conc: Vec<(i64, i64, i64, i64)> = rows("zoom_concurrency")
+        .iter()
+        .map(|r| {
+            (
+                r["hour"].int(),
+                r["peak_concurrent"].int(),
+                r["joins"].int(),
+                r["leaves"].int(),
+            )
+        })
+        .collect();
+    assert_eq!(conc, vec![(h20, 3, 5, 3), (h20 + 3_600_000_000, 2, 0, 2)]);
+}
