@@ -130,7 +130,10 @@ fn header(record: &Record<'_>) -> Option<Section> {
     if let Some(name) = col(&h, 0, &["name (original name)"]) {
         let meeting = MeetingCols {
             id: col(&h, 0, &["id", "meeting id"]),
-            host_email: col(&h, 0, &["host email"]),
+            // The older admin usage report has no "Host email": its host is
+            // the `User Email` among the meeting columns, before the name.
+            host_email: col(&h, 0, &["host email"])
+                .or_else(|| col(&h, 0, &["user email"]).filter(|&i| i < name)),
             start: col(&h, 0, &["start time"]),
             end: col(&h, 0, &["end time"]),
         };
@@ -379,6 +382,20 @@ mod tests {
         assert_eq!(p.len(), 1);
         assert_eq!(p[0].minutes, Some(10.0));
         assert_eq!(p[0].email.as_deref(), Some("lee@example.edu"));
+        assert_eq!(p[0].meeting_id.as_deref(), Some("93250013841"));
+    }
+
+    #[test]
+    fn older_admin_usage_report() {
+        let data = "Meeting ID,Topic,Start Time,End Time,User Name,User Email,Department,Group,Has Zoom Rooms?,Creation Time,Duration (Minutes),Participants,Name (Original Name),User Email,Join Time,Leave Time,Duration (Minutes)\n\
+            93250013841,Weekly,01/26/2023 03:00:00 PM,01/26/2023 04:00:00 PM,Ana Ruiz,host@example.edu,Biology,,No,01/20/2023 09:00:00 AM,60,2,Lee Kim,lee@example.edu,01/26/2023 03:05:00 PM,01/26/2023 03:35:00 PM,30\n";
+        assert!(ZoomCsv.sniff(data.as_bytes()));
+        let read = ZoomCsv.read(data.as_bytes(), &utc(), "f");
+        let p = people(&read);
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].host_email.as_deref(), Some("host@example.edu"));
+        assert_eq!(p[0].email.as_deref(), Some("lee@example.edu"));
+        assert_eq!(p[0].minutes, Some(30.0));
         assert_eq!(p[0].meeting_id.as_deref(), Some("93250013841"));
     }
 
