@@ -178,16 +178,20 @@ pub enum Skip {
     Event,
     /// A participant row for time spent in the waiting room, not the meeting.
     WaitingRoom,
+    /// A webhook leave event that closed a session already recorded at its
+    /// join.
+    PairedLeave,
 }
 
 impl Skip {
     /// Every reason, in manifest order.
-    pub const ALL: [Skip; 5] = [
+    pub const ALL: [Skip; 6] = [
         Skip::Blank,
         Skip::Comment,
         Skip::Header,
         Skip::Event,
         Skip::WaitingRoom,
+        Skip::PairedLeave,
     ];
 
     /// Stable snake_case name used in the manifest.
@@ -198,6 +202,7 @@ impl Skip {
             Skip::Header => "header",
             Skip::Event => "event",
             Skip::WaitingRoom => "waiting_room",
+            Skip::PairedLeave => "paired_leave",
         }
     }
 

@@ -250,7 +250,7 @@ impl ZoomReader for ZoomWebhooks {
             {
                 sessions[i].1.leave = Some(e.time);
                 // The leave line is part of a session recorded at its join.
-                out.skip(Skip::Event);
+                out.skip(Skip::PairedLeave);
             } else {
                 // A leave whose join is not in the data: a session with an
                 // unknown start, counted but without minutes.
