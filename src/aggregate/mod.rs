@@ -12,6 +12,7 @@
 //! input size. Sketches (HyperLogLog) would be smaller but are never
 //! published: they leak membership.
 
+pub mod columns;
 pub mod group;
 pub mod intern;
 pub mod sessions;

@@ -17,6 +17,7 @@ use crate::privacy::agent::ClientClass;
 use crate::privacy::policy::{SessionPolicy, SuppressionPolicy};
 use crate::time;
 
+use super::columns::{days, float64, int64, sorted, utf8};
 use super::group::{Count, Counters, Group, Row};
 use super::intern::Interner;
 use super::sessions::Sessions;
@@ -347,29 +348,6 @@ impl WebAggregate<'static> {
     }
 }
 
-/// Rows ordered by a key derived from their group key: text keys sort by
-/// their text, so the order never depends on interning or thread timing.
-fn sorted<K, C, T: Ord>(mut rows: Vec<Row<K, C>>, key: impl Fn(&K) -> T) -> Vec<Row<K, C>> {
-    rows.sort_by_key(|r| key(&r.0));
-    rows
-}
-
-fn int64<R>(rows: &[R], f: impl Fn(&R) -> u64) -> Values {
-    Values::Int64(
-        rows.iter()
-            .map(|r| i64::try_from(f(r)).unwrap_or(i64::MAX))
-            .collect(),
-    )
-}
-
-fn utf8<'s, R>(rows: &[R], f: impl Fn(&R) -> &'s str) -> Values {
-    Values::Utf8(rows.iter().map(|r| f(r).to_string()).collect())
-}
-
-fn float64<R>(rows: &[R], f: impl Fn(&R) -> f64) -> Values {
-    Values::Float64(rows.iter().map(f).collect())
-}
-
 /// Sessions of one day and site.
 #[derive(Debug, Default, Clone)]
 struct DaySessions {
@@ -424,8 +402,4 @@ fn session_rows(sessions: Sessions<Str>) -> Vec<Row<(Day, Str), DaySessions>> {
             (k, g, visitors.len() as u64)
         })
         .collect()
-}
-
-fn days<K, C>(rows: &[Row<K, C>], f: impl Fn(&K) -> Day) -> Values {
-    Values::Date(rows.iter().map(|r| f(&r.0)).collect())
 }

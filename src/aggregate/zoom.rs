@@ -16,6 +16,7 @@ use crate::privacy::pseudonym::Pseudonym;
 use crate::privacy::zoom::{VeiledParticipation, VeiledSignIn};
 use crate::time::{self, HOUR};
 
+use super::columns::{days, float64, int64, sorted, utf8};
 use super::group::{Counters, Group};
 use super::intern::Interner;
 
@@ -240,39 +241,18 @@ fn attendance(parts: &[VeiledParticipation], policy: &Policy) -> Result<Table, S
     }
     let k = policy.suppression.k_for(schema::ZOOM_ATTENDANCE.name);
     let (group, stats) = group.suppress(k, |key| key.0, |key| (key.0, other, other));
-    let mut rows = group.finish();
-    rows.sort_by(|a, b| {
-        (a.0.0, strings.get(a.0.1), strings.get(a.0.2)).cmp(&(
-            b.0.0,
-            strings.get(b.0.1),
-            strings.get(b.0.2),
-        ))
+    let rows = sorted(group.finish(), |k| {
+        (k.0, strings.get(k.1), strings.get(k.2))
     });
     Ok(Table::new(
         &schema::ZOOM_ATTENDANCE,
         vec![
-            Values::Date(rows.iter().map(|r| r.0.0).collect()),
-            Values::Utf8(
-                rows.iter()
-                    .map(|r| strings.get(r.0.1).to_string())
-                    .collect(),
-            ),
-            Values::Utf8(
-                rows.iter()
-                    .map(|r| strings.get(r.0.2).to_string())
-                    .collect(),
-            ),
-            Values::Int64(
-                rows.iter()
-                    .map(|r| i64::try_from(r.1.sessions).unwrap_or(i64::MAX))
-                    .collect(),
-            ),
-            Values::Int64(
-                rows.iter()
-                    .map(|r| i64::try_from(r.2).unwrap_or(i64::MAX))
-                    .collect(),
-            ),
-            Values::Float64(rows.iter().map(|r| r.1.seconds / 60.0).collect()),
+            days(&rows, |k| k.0),
+            utf8(&rows, |r| strings.get(r.0.1)),
+            utf8(&rows, |r| strings.get(r.0.2)),
+            int64(&rows, |r| r.1.sessions),
+            int64(&rows, |r| r.2),
+            float64(&rows, |r| r.1.seconds / 60.0),
         ],
     )?
     .with_suppression(stats))
@@ -380,57 +360,25 @@ fn signin_table(signins: &[VeiledSignIn], policy: &Policy) -> Result<Table, Stri
     }
     let k = policy.suppression.k_for(schema::ZOOM_SIGNINS.name);
     let (group, stats) = group.suppress(k, |key| key.0, |key| (key.0, other, other, other));
-    let mut rows = group.finish();
-    rows.sort_by(|a, b| {
-        (
-            a.0.0,
-            strings.get(a.0.1),
-            strings.get(a.0.2),
-            strings.get(a.0.3),
-        )
-            .cmp(&(
-                b.0.0,
-                strings.get(b.0.1),
-                strings.get(b.0.2),
-                strings.get(b.0.3),
-            ))
+    let rows = sorted(group.finish(), |k| {
+        (k.0, strings.get(k.1), strings.get(k.2), strings.get(k.3))
     });
     let networks = |c: &SignInCounts| {
         let mut n = c.networks.clone();
         n.sort_unstable();
         n.dedup();
-        count(n.len())
+        n.len() as u64
     };
     Ok(Table::new(
         &schema::ZOOM_SIGNINS,
         vec![
-            Values::Date(rows.iter().map(|r| r.0.0).collect()),
-            Values::Utf8(
-                rows.iter()
-                    .map(|r| strings.get(r.0.1).to_string())
-                    .collect(),
-            ),
-            Values::Utf8(
-                rows.iter()
-                    .map(|r| strings.get(r.0.2).to_string())
-                    .collect(),
-            ),
-            Values::Utf8(
-                rows.iter()
-                    .map(|r| strings.get(r.0.3).to_string())
-                    .collect(),
-            ),
-            Values::Int64(
-                rows.iter()
-                    .map(|r| i64::try_from(r.1.events).unwrap_or(i64::MAX))
-                    .collect(),
-            ),
-            Values::Int64(
-                rows.iter()
-                    .map(|r| i64::try_from(r.2).unwrap_or(i64::MAX))
-                    .collect(),
-            ),
-            Values::Int64(rows.iter().map(|r| networks(&r.1)).collect()),
+            days(&rows, |k| k.0),
+            utf8(&rows, |r| strings.get(r.0.1)),
+            utf8(&rows, |r| strings.get(r.0.2)),
+            utf8(&rows, |r| strings.get(r.0.3)),
+            int64(&rows, |r| r.1.events),
+            int64(&rows, |r| r.2),
+            int64(&rows, |r| networks(&r.1)),
         ],
     )?
     .with_suppression(stats))

@@ -271,23 +271,7 @@ impl ZoomReader for ZoomWebhooks {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::formats::zoom::ZoomTime;
-
-    fn utc() -> ZoomOptions {
-        ZoomOptions {
-            time: ZoomTime::default(),
-        }
-    }
-
-    fn people(read: &ZoomRead) -> Vec<&Participation> {
-        read.records
-            .iter()
-            .filter_map(|(_, r)| match r {
-                ZoomRecord::Participation(p) => Some(p),
-                ZoomRecord::SignIn(_) => None,
-            })
-            .collect()
-    }
+    use crate::formats::zoom::test_support::{people, utc};
 
     #[test]
     fn activities_page() {

@@ -130,3 +130,27 @@ pub fn detect(head: &[u8]) -> Option<&'static dyn ZoomReader> {
 pub fn strip_bom(data: &[u8]) -> &[u8] {
     data.strip_prefix(b"\xef\xbb\xbf").unwrap_or(data)
 }
+
+/// Helpers shared by the readers' unit tests.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::{Participation, ZoomOptions, ZoomRead, ZoomRecord, ZoomTime};
+
+    /// Options reading zone-less times as UTC, month first.
+    pub(crate) fn utc() -> ZoomOptions {
+        ZoomOptions {
+            time: ZoomTime::default(),
+        }
+    }
+
+    /// The participations of a read, in order.
+    pub(crate) fn people(read: &ZoomRead) -> Vec<&Participation> {
+        read.records
+            .iter()
+            .filter_map(|(_, r)| match r {
+                ZoomRecord::Participation(p) => Some(p),
+                ZoomRecord::SignIn(_) => None,
+            })
+            .collect()
+    }
+}
