@@ -106,6 +106,12 @@ pub struct RunArgs {
     #[arg(long, value_name = "NAME")]
     pub format: Option<String>,
 
+    /// Apache `LogFormat` string of the web logs, as in the server's config
+    /// (`'%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i" %D'`),
+    /// compiled once instead of detection.
+    #[arg(long, value_name = "LOGFORMAT", conflicts_with = "format")]
+    pub log_format: Option<String>,
+
     /// Site label for logs that carry no virtual host.
     #[arg(long, value_name = "NAME")]
     pub site: Option<String>,

@@ -26,6 +26,12 @@ pub enum Error {
         /// Comma-separated list of known names.
         known: String,
     },
+    /// `--log-format` could not be compiled.
+    #[error("--log-format: {0}")]
+    Format(#[from] crate::formats::logformat::FormatError),
+    /// `--format` and `--log-format` were both given.
+    #[error("give either --format (a named format) or --log-format (a LogFormat string), not both")]
+    ConflictingFormats,
     /// The output directory could not be created or written.
     #[error("cannot write to output {path}: {source}; check that the directory is writable")]
     Output {

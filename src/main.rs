@@ -174,6 +174,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let progress = Arc::new(Progress::default());
     let cfg = RunConfig::new(args.paths, &args.out)
         .format(args.format)
+        .log_format(args.log_format)
         .site(args.site)
         .policy(policy)
         .zoom_time(zoom_time)

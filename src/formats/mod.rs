@@ -14,6 +14,7 @@ pub mod combined;
 pub mod common;
 pub mod detect;
 pub mod fields;
+pub mod logformat;
 pub mod vhost_combined;
 pub mod zoom;
 

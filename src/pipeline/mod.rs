@@ -28,6 +28,7 @@ mod zoom;
 use crate::aggregate::web::WebAggregate;
 use crate::aggregate::zoom::ZoomAggregate;
 use crate::error::Error;
+use crate::formats::logformat::ApacheFormat;
 use crate::formats::zoom::{ZoomOptions, ZoomTime};
 use crate::formats::{self, LogFormat, ParseContext, Reject, Skip, detect};
 use crate::input::read::{self, Opened, StreamChunks};
@@ -73,6 +74,7 @@ pub struct RunConfig {
     inputs: Vec<PathBuf>,
     out: PathBuf,
     format: Option<String>,
+    log_format: Option<String>,
     veil: VeilConfig,
     threads: Option<usize>,
     key: KeySource,
@@ -90,6 +92,7 @@ impl RunConfig {
             inputs,
             out: out.into(),
             format: None,
+            log_format: None,
             veil: VeilConfig::default(),
             threads: None,
             key: KeySource::Ephemeral,
@@ -105,6 +108,13 @@ impl RunConfig {
     /// Forces a format by name instead of detecting it per file.
     pub fn format(mut self, name: Option<String>) -> Self {
         self.format = name;
+        self
+    }
+
+    /// An Apache `LogFormat` string to compile and use for every web log
+    /// instead of detection.
+    pub fn log_format(mut self, format: Option<String>) -> Self {
+        self.log_format = format;
         self
     }
 
@@ -288,7 +298,7 @@ impl Aggregates {
 
 /// Everything one worker needs to process chunks.
 struct Worker<'r> {
-    format: &'static dyn LogFormat,
+    format: &'r dyn LogFormat,
     veil: &'r Veil,
     max_rejects: usize,
     progress: Option<&'r Progress>,
@@ -347,11 +357,11 @@ impl Worker<'_> {
 }
 
 /// Chooses the format of one source, from `--format` or its first bytes.
-fn choose_format(
-    forced: Option<&'static dyn LogFormat>,
+fn choose_format<'f>(
+    forced: Option<&'f dyn LogFormat>,
     head: &[u8],
     complete: bool,
-) -> (Option<&'static dyn LogFormat>, DetectionReport) {
+) -> (Option<&'f dyn LogFormat>, DetectionReport) {
     if let Some(f) = forced {
         let report = DetectionReport {
             forced: true,
@@ -376,7 +386,7 @@ fn choose_format(
 /// Reads one source completely.
 fn process_source(
     source: &Source,
-    forced: Option<&'static dyn LogFormat>,
+    forced: Option<&dyn LogFormat>,
     cfg: &RunConfig,
     veil: &Veil,
     zveil: &ZoomVeil,
@@ -609,9 +619,15 @@ fn outside_output(sources: Vec<Source>, out: &Path) -> Vec<Source> {
 /// the tables and the manifest.
 pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
     let started = Instant::now();
-    let forced = match &cfg.format {
+    let compiled = match &cfg.log_format {
+        Some(source) => Some(ApacheFormat::compile(source)?),
         None => None,
-        Some(name) => Some(formats::by_name(name).ok_or_else(|| Error::UnknownFormat {
+    };
+    let forced: Option<&dyn LogFormat> = match (&cfg.format, &compiled) {
+        (Some(_), Some(_)) => return Err(Error::ConflictingFormats),
+        (None, Some(c)) => Some(c),
+        (None, None) => None,
+        (Some(name), None) => Some(formats::by_name(name).ok_or_else(|| Error::UnknownFormat {
             name: name.clone(),
             known: formats::known_names(),
         })?),
@@ -745,7 +761,11 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
             },
         },
         settings: Settings {
-            format: cfg.format.clone().unwrap_or_else(|| "auto".to_string()),
+            format: match (&cfg.format, &cfg.log_format) {
+                (_, Some(f)) => format!("apache:{f}"),
+                (Some(name), None) => name.clone(),
+                (None, None) => "auto".to_string(),
+            },
             default_site: veil.default_site().to_string(),
             threads,
             chunk_bytes: cfg.chunk_bytes,

@@ -1,0 +1,511 @@
+//! Apache `LogFormat` strings, compiled once into a line parser.
+//!
+//! `--log-format '%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i" %D'`
+//! is turned into a list of literals and fields; parsing a line walks that
+//! list once, matching literals and cutting fields at the next literal —
+//! no regex per line. A field between double quotes is read with the same
+//! escape-aware scanner as the presets, so `\"` inside a user agent does not
+//! end it. Directives that carry nothing logveil uses (ports, process ids,
+//! other headers, environment variables) are parsed and skipped; unknown
+//! ones are an error naming the directive.
+
+use super::fields::{dash_none, quoted};
+use super::{LogFormat, ParseContext, RawRecord, Reject, Request};
+use crate::time;
+
+/// A `LogFormat` string that cannot be compiled.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FormatError {
+    /// A directive logveil does not know.
+    #[error(
+        "unknown directive {directive} at position {position} of the log format; see `logveil formats` for the supported ones"
+    )]
+    UnknownDirective {
+        /// The directive as written, e.g. `%Z`.
+        directive: String,
+        /// Byte position in the format string.
+        position: usize,
+    },
+    /// A `%{` without its `}`, or a `%` at the end.
+    #[error("incomplete directive at position {0} of the log format")]
+    Incomplete(usize),
+    /// The format has no client field (`%h`, `%a`) or no time (`%t`).
+    #[error("the log format has no {0}; logveil needs a client address (%h or %a) and a time (%t)")]
+    Missing(&'static str),
+    /// Two fields with nothing between them cannot be told apart.
+    #[error("fields {0} and {1} follow each other without a separator; they cannot be split")]
+    Adjacent(String, String),
+}
+
+/// What a field holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Field {
+    Client,
+    User,
+    /// `%t`: `[dd/Mon/yyyy:HH:MM:SS ±zzzz]`, brackets included.
+    TimeClf,
+    /// `%{sec}t`, `%{msec}t`, `%{usec}t`.
+    TimeEpoch(u32),
+    /// `%{strftime}t`.
+    TimeCustom(String),
+    Request,
+    Method,
+    Path,
+    Query,
+    Protocol,
+    Status,
+    Bytes,
+    Referer,
+    UserAgent,
+    ForwardedFor,
+    Vhost,
+    /// `%D` (µs), `%T` (s), `%{ms}T` …: scale to microseconds.
+    Duration(u64),
+    /// Parsed and ignored.
+    Skip,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Token {
+    Lit(Vec<u8>),
+    Field(Field, String),
+}
+
+/// A compiled Apache `LogFormat`.
+#[derive(Debug, Clone)]
+pub struct ApacheFormat {
+    source: String,
+    tokens: Vec<Token>,
+}
+
+fn directive(letter: char, arg: Option<&str>) -> Option<Field> {
+    let arg_lower = arg.map(str::to_ascii_lowercase);
+    Some(match (letter, arg_lower.as_deref()) {
+        ('h' | 'a', None | Some("c")) => Field::Client,
+        ('u', None) => Field::User,
+        ('l', None) => Field::Skip,
+        ('t', None) => Field::TimeClf,
+        ('t', Some(a)) => {
+            let a = a.trim_start_matches("begin:").trim_start_matches("end:");
+            match a {
+                "sec" => Field::TimeEpoch(1),
+                "msec" => Field::TimeEpoch(1_000),
+                "usec" => Field::TimeEpoch(1_000_000),
+                _ => Field::TimeCustom(
+                    arg.unwrap_or_default()
+                        .trim_start_matches("begin:")
+                        .trim_start_matches("end:")
+                        .to_string(),
+                ),
+            }
+        }
+        ('r', None) => Field::Request,
+        ('m', None) => Field::Method,
+        ('U', None) => Field::Path,
+        ('q', None) => Field::Query,
+        ('H', None) => Field::Protocol,
+        ('s', None) => Field::Status,
+        ('b' | 'B' | 'O', None) => Field::Bytes,
+        ('I' | 'S', None) => Field::Skip,
+        ('i', Some("referer") | Some("referrer")) => Field::Referer,
+        ('i', Some("user-agent")) => Field::UserAgent,
+        ('i', Some("x-forwarded-for")) => Field::ForwardedFor,
+        ('i' | 'o' | 'e' | 'n' | 'C' | 'x' | '^', Some(_)) => Field::Skip,
+        ('v' | 'V', None) => Field::Vhost,
+        ('D', None) => Field::Duration(1),
+        ('T', None | Some("s")) => Field::Duration(1_000_000),
+        ('T', Some("ms")) => Field::Duration(1_000),
+        ('T', Some("us")) => Field::Duration(1),
+        ('p' | 'P', _) | ('A' | 'f' | 'k' | 'L' | 'R' | 'X', None) => Field::Skip,
+        _ => return None,
+    })
+}
+
+impl ApacheFormat {
+    /// Compiles a `LogFormat` string.
+    pub fn compile(source: &str) -> Result<ApacheFormat, FormatError> {
+        let bytes = source.as_bytes();
+        let mut tokens: Vec<Token> = Vec::new();
+        let mut lit = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] != b'%' {
+                lit.push(bytes[i]);
+                i += 1;
+                continue;
+            }
+            let start = i;
+            i += 1;
+            if bytes.get(i) == Some(&b'%') {
+                lit.push(b'%');
+                i += 1;
+                continue;
+            }
+            // Conditions (`!200,304`, `400,501`) and `<`/`>` are accepted
+            // and ignored: they change when Apache logs, not the layout.
+            while i < bytes.len()
+                && (bytes[i].is_ascii_digit() || matches!(bytes[i], b'!' | b',' | b'<' | b'>'))
+            {
+                i += 1;
+            }
+            let arg = if bytes.get(i) == Some(&b'{') {
+                let close = source[i..]
+                    .find('}')
+                    .ok_or(FormatError::Incomplete(start))?
+                    + i;
+                let a = &source[i + 1..close];
+                i = close + 1;
+                Some(a)
+            } else {
+                None
+            };
+            let letter = source[i..]
+                .chars()
+                .next()
+                .ok_or(FormatError::Incomplete(start))?;
+            i += letter.len_utf8();
+            let field = directive(letter, arg).ok_or_else(|| FormatError::UnknownDirective {
+                directive: source[start..i].to_string(),
+                position: start,
+            })?;
+            if !lit.is_empty() {
+                tokens.push(Token::Lit(std::mem::take(&mut lit)));
+            } else if let Some(Token::Field(_, prev)) = tokens.last() {
+                // `%U%q` is how Apache writes a path with its query: the
+                // query starts at `?`, so the pair can still be split.
+                if !(prev == "%U" && letter == 'q') {
+                    return Err(FormatError::Adjacent(
+                        prev.clone(),
+                        source[start..i].to_string(),
+                    ));
+                }
+            }
+            tokens.push(Token::Field(field, source[start..i].to_string()));
+        }
+        if !lit.is_empty() {
+            tokens.push(Token::Lit(lit));
+        }
+        let has = |f: &dyn Fn(&Field) -> bool| {
+            tokens
+                .iter()
+                .any(|t| matches!(t, Token::Field(x, _) if f(x)))
+        };
+        if !has(&|f| *f == Field::Client) {
+            return Err(FormatError::Missing("client address"));
+        }
+        if !has(&|f| {
+            matches!(
+                f,
+                Field::TimeClf | Field::TimeEpoch(_) | Field::TimeCustom(_)
+            )
+        }) {
+            return Err(FormatError::Missing("time"));
+        }
+        Ok(ApacheFormat {
+            source: source.to_string(),
+            tokens,
+        })
+    }
+
+    /// The format string as given.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+}
+
+fn number(v: &[u8]) -> Option<u64> {
+    if v.is_empty() || v.len() > 19 {
+        return None;
+    }
+    v.iter().try_fold(0u64, |a, &c| {
+        c.is_ascii_digit().then(|| a * 10 + u64::from(c - b'0'))
+    })
+}
+
+/// A decimal duration such as `0.004` (seconds) scaled to microseconds.
+fn duration(v: &[u8], scale: u64) -> Option<u64> {
+    let text = std::str::from_utf8(v).ok()?;
+    let value: f64 = text.parse().ok()?;
+    (value.is_finite() && value >= 0.0).then(|| (value * scale as f64) as u64)
+}
+
+impl LogFormat for ApacheFormat {
+    fn name(&self) -> &'static str {
+        "apache_logformat"
+    }
+
+    fn description(&self) -> &'static str {
+        "Apache LogFormat string given with --log-format"
+    }
+
+    fn parse<'a>(&self, line: &'a [u8], cx: &mut ParseContext) -> Result<RawRecord<'a>, Reject> {
+        let mut rec = RawRecord {
+            client: b"",
+            user: None,
+            time: 0,
+            request: Request::Missing,
+            status: 0,
+            bytes: 0,
+            referer: None,
+            user_agent: None,
+            vhost: None,
+            forwarded_for: None,
+        };
+        let (mut method, mut path, mut query, mut protocol): (
+            Option<&[u8]>,
+            Option<&[u8]>,
+            &[u8],
+            &[u8],
+        ) = (None, None, b"", b"");
+        let (mut have_time, mut have_status) = (false, false);
+        let mut rest = line;
+        for (k, token) in self.tokens.iter().enumerate() {
+            let field = match token {
+                Token::Lit(l) => {
+                    rest = rest.strip_prefix(l.as_slice()).ok_or(if rest.is_empty() {
+                        Reject::Truncated
+                    } else {
+                        Reject::Malformed
+                    })?;
+                    continue;
+                }
+                Token::Field(f, _) => f,
+            };
+            let next = self.tokens.get(k + 1);
+            // A field that fills a pair of quotes is read with the
+            // escape-aware scanner; one sharing them (`"%m %U %H"`) is not.
+            let quoted_field = k > 0
+                && matches!(&self.tokens[k - 1], Token::Lit(l) if l.ends_with(b"\""))
+                && matches!(next, Some(Token::Lit(l)) if l.starts_with(b"\""));
+            let value: &[u8] = if quoted_field {
+                // `"` was consumed by the literal; put it back for the scanner.
+                let start = line.len() - rest.len() - 1;
+                let (after, inner) =
+                    quoted(&line[start..]).map_err(|_| Reject::UnterminatedQuote)?;
+                // The closing quote belongs to the next literal.
+                rest = &line[line.len() - after.len() - 1..];
+                inner
+            } else if *field == Field::TimeClf {
+                let end = memchr::memchr(b']', rest).ok_or(Reject::Truncated)?;
+                let v = &rest[..=end];
+                rest = &rest[end + 1..];
+                v
+            } else if *field == Field::Path && matches!(next, Some(Token::Field(Field::Query, _))) {
+                let end = rest
+                    .iter()
+                    .position(|c| matches!(c, b'?' | b' ' | b'"'))
+                    .unwrap_or(rest.len());
+                let v = &rest[..end];
+                rest = &rest[end..];
+                v
+            } else {
+                let end = match next {
+                    Some(Token::Lit(l)) => {
+                        memchr::memmem::find(rest, &l[..l.len().min(1)]).ok_or(Reject::Truncated)?
+                    }
+                    _ => rest.len(),
+                };
+                let v = &rest[..end];
+                rest = &rest[end..];
+                v
+            };
+            match field {
+                Field::Client => rec.client = value,
+                Field::User => rec.user = dash_none(value),
+                Field::TimeClf => {
+                    let inner = value
+                        .strip_prefix(b"[")
+                        .and_then(|v| v.strip_suffix(b"]"))
+                        .ok_or(Reject::BadTimestamp)?;
+                    rec.time = cx
+                        .time
+                        .get(inner, time::parse_clf)
+                        .ok_or(Reject::BadTimestamp)?;
+                    have_time = true;
+                }
+                Field::TimeEpoch(per_second) => {
+                    rec.time = (number(value).ok_or(Reject::BadTimestamp)? / u64::from(*per_second))
+                        as i64;
+                    have_time = true;
+                }
+                Field::TimeCustom(pattern) => {
+                    let text = std::str::from_utf8(value).map_err(|_| Reject::BadTimestamp)?;
+                    rec.time = chrono::DateTime::parse_from_str(text, pattern)
+                        .map(|t| t.timestamp())
+                        .or_else(|_| {
+                            chrono::NaiveDateTime::parse_from_str(text, pattern)
+                                .map(|t| t.and_utc().timestamp())
+                        })
+                        .map_err(|_| Reject::BadTimestamp)?;
+                    have_time = true;
+                }
+                Field::Request => rec.request = Request::parse(value),
+                Field::Method => method = Some(value),
+                Field::Path => path = Some(value),
+                Field::Query => query = value,
+                Field::Protocol => protocol = value,
+                Field::Status => {
+                    let s = number(value)
+                        .filter(|s| (100..=999).contains(s))
+                        .ok_or(Reject::BadStatus)?;
+                    rec.status = s as u16;
+                    have_status = true;
+                }
+                Field::Bytes => {
+                    rec.bytes = if value == b"-" {
+                        0
+                    } else {
+                        number(value).ok_or(Reject::BadBytes)?
+                    }
+                }
+                Field::Referer => rec.referer = dash_none(value),
+                Field::UserAgent => rec.user_agent = dash_none(value),
+                Field::ForwardedFor => rec.forwarded_for = dash_none(value),
+                Field::Vhost => rec.vhost = dash_none(value),
+                Field::Duration(scale) => {
+                    if value != b"-" {
+                        duration(value, *scale).ok_or(Reject::Malformed)?;
+                    }
+                }
+                Field::Skip => {}
+            }
+        }
+        if rec.client.is_empty() || rec.client == b"-" {
+            return Err(Reject::BadClient);
+        }
+        if !have_time {
+            return Err(Reject::BadTimestamp);
+        }
+        if !have_status {
+            rec.status = 200;
+        }
+        if let (Some(m), Some(p)) = (method, path) {
+            // The path and query sit side by side in the line (`%U%q`).
+            let target = if query.is_empty() {
+                p
+            } else {
+                let start = p.as_ptr() as usize - line.as_ptr() as usize;
+                let end = query.as_ptr() as usize - line.as_ptr() as usize + query.len();
+                line.get(start..end).unwrap_or(p)
+            };
+            rec.request = Request::Http {
+                method: m,
+                target,
+                protocol,
+            };
+        }
+        Ok(rec)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::combined::Combined;
+
+    const COMBINED: &str = r#"%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i""#;
+
+    fn parse<'a>(f: &ApacheFormat, line: &'a [u8]) -> Result<RawRecord<'a>, Reject> {
+        f.parse(line, &mut ParseContext::default())
+    }
+
+    #[test]
+    fn the_combined_format_string_parses_like_the_preset() {
+        let f = ApacheFormat::compile(COMBINED).unwrap();
+        for line in [
+            &br#"127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326 "http://www.example.com/start.html" "Mozilla/4.08 [en] (Win98; I ;Nav)""#[..],
+            br#"::ffff:192.0.2.1 - - [10/Oct/2000:13:55:36 +0000] "GET /a\"b HTTP/1.1" 404 - "-" "Mozilla \"q\" \xe2""#,
+            br#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "\x16\x03\x01" 400 - "-" "-""#,
+            br#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "" 408 - "-" "-""#,
+        ] {
+            let mut cx = ParseContext::default();
+            assert_eq!(parse(&f, line), Combined.parse(line, &mut cx), "{}", String::from_utf8_lossy(line));
+        }
+        assert_eq!(
+            parse(
+                &f,
+                b"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] \"GET / HTTP/1.1\" 200"
+            ),
+            Err(Reject::Truncated)
+        );
+        assert_eq!(
+            parse(
+                &f,
+                br#"1.2.3.4 - - [31/Feb/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "-" "-""#
+            ),
+            Err(Reject::BadTimestamp)
+        );
+    }
+
+    #[test]
+    fn split_request_fields_durations_vhost_and_custom_times() {
+        let f = ApacheFormat::compile(
+            r#"%v %a %{%Y-%m-%dT%H:%M:%S%z}t "%m %U%q %H" %>s %O %D %{X-Forwarded-For}i"#,
+        )
+        .unwrap();
+        let r = parse(&f, br#"www.example.edu 192.0.2.1 2000-10-10T13:55:36-0700 "GET /search?q=x HTTP/1.1" 200 512 1234 203.0.113.9"#).unwrap();
+        assert_eq!(r.time, 971_211_336);
+        assert_eq!(r.vhost, Some(&b"www.example.edu"[..]));
+        assert_eq!(
+            r.request,
+            Request::Http {
+                method: b"GET",
+                target: b"/search?q=x",
+                protocol: b"HTTP/1.1"
+            }
+        );
+        assert_eq!(r.forwarded_for, Some(&b"203.0.113.9"[..]));
+        let f = ApacheFormat::compile("%h %{sec}t %s").unwrap();
+        assert_eq!(
+            parse(&f, b"192.0.2.1 971211336 304").unwrap().time,
+            971_211_336
+        );
+    }
+
+    #[test]
+    fn compile_errors_name_the_problem() {
+        let e = ApacheFormat::compile("%h %t %Z").unwrap_err();
+        assert_eq!(
+            e,
+            FormatError::UnknownDirective {
+                directive: "%Z".into(),
+                position: 6
+            }
+        );
+        assert!(e.to_string().contains("%Z"));
+        assert!(matches!(
+            ApacheFormat::compile("%h %t %{Referer"),
+            Err(FormatError::Incomplete(6))
+        ));
+        assert!(matches!(
+            ApacheFormat::compile("%u %t"),
+            Err(FormatError::Missing(_))
+        ));
+        assert!(matches!(
+            ApacheFormat::compile("%h%u %t"),
+            Err(FormatError::Adjacent(..))
+        ));
+        assert!(
+            ApacheFormat::compile("%h %l %u %t \"%r\" %>s %b %% %!200,304{Foo}i %{remote}p")
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn never_panics_on_garbage() {
+        let f = ApacheFormat::compile(COMBINED).unwrap();
+        let mut x = 12345u64;
+        for n in 0..3000 {
+            let len = n % 120;
+            let line: Vec<u8> = (0..len)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    b" \"[]-/:0123456789abcGET\\"[(x % 24) as usize]
+                })
+                .collect();
+            let _ = parse(&f, &line);
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! `--log-format`: an Apache LogFormat string compiled once and used for
+//! every web log.
+
+mod common;
+
+use common::{logveil, read_rows, run, sample_logs};
+
+const COMBINED: &str = r#"%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i""#;
+
+#[test]
+fn the_combined_string_gives_the_same_tables_as_the_built_in_parser() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("k");
+    common::keygen(&key);
+    let key = key.to_str().unwrap();
+    let apache = sample_logs().join("apache");
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    assert_eq!(
+        run(&[&apache], &a, &["-q", "--key-file", key])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        run(
+            &[&apache],
+            &b,
+            &["-q", "--key-file", key, "--log-format", COMBINED]
+        )
+        .status
+        .code(),
+        Some(2)
+    );
+    for table in [
+        "web_traffic",
+        "web_pages",
+        "web_status",
+        "web_referrers",
+        "web_clients",
+        "web_sessions",
+    ] {
+        let file = format!("{table}.parquet");
+        assert_eq!(
+            std::fs::read(a.join(&file)).unwrap(),
+            std::fs::read(b.join(&file)).unwrap(),
+            "{table}"
+        );
+    }
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(b.join("_manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["inputs"][0]["format"], "apache_logformat");
+    assert!(
+        m["settings"]["format"]
+            .as_str()
+            .unwrap()
+            .starts_with("apache:%h")
+    );
+}
+
+#[test]
+fn a_custom_layout_with_split_request_and_durations() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("custom.log");
+    let mut text = String::new();
+    for i in 0..30 {
+        text.push_str(&format!(
+            "www.example.edu 198.51.100.{i} [28/Mar/2026:10:{:02}:00 +0000] \"GET /courses/{} HTTP/2.0\" 200 {} {} \"-\"\n",
+            i % 60,
+            if i % 2 == 0 { "a" } else { "b?x=1" },
+            100 + i,
+            1500 + i
+        ));
+    }
+    std::fs::write(&log, text).unwrap();
+    let out = dir.path().join("out");
+    let policy = common::no_suppression(dir.path());
+    let fmt = r#"%v %a %t "%m %U%q %H" %>s %B %D "%{X-Forwarded-For}i""#;
+    let r = run(
+        &[&log],
+        &out,
+        &["-q", "--log-format", fmt, "--policy", &policy],
+    );
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    let pages = read_rows(&out.join("web_pages.parquet"));
+    let paths: Vec<(&str, &str, i64)> = pages
+        .iter()
+        .map(|r| (r["site"].str(), r["path"].str(), r["requests"].int()))
+        .collect();
+    assert_eq!(
+        paths,
+        vec![
+            ("www.example.edu", "/courses/a", 15),
+            ("www.example.edu", "/courses/b", 15)
+        ]
+    );
+    let traffic = read_rows(&out.join("web_traffic.parquet"));
+    assert_eq!(traffic[0]["bytes"].int(), (100..130).sum::<i64>());
+}
+
+#[test]
+fn bad_format_strings_are_refused_naming_the_directive() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = run(
+        &[&sample_logs()],
+        &dir.path().join("o"),
+        &["--log-format", "%h %t %Z"],
+    );
+    assert_eq!(r.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("%Z") && err.contains("position 6"), "{err}");
+    let both = logveil()
+        .args([
+            "run",
+            "x",
+            "--out",
+            "y",
+            "--format",
+            "combined",
+            "--log-format",
+            "%h %t",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(both.status.code(), Some(1));
+}
