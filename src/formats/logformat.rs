@@ -226,7 +226,7 @@ fn number(v: &[u8]) -> Option<u64> {
 fn duration(v: &[u8], scale: u64) -> Option<u64> {
     let text = std::str::from_utf8(v).ok()?;
     let value: f64 = text.parse().ok()?;
-    (value.is_finite() && value >= 0.0).then(|| (value * scale as f64) as u64)
+    (value.is_finite() && value >= 0.0).then_some((value * scale as f64) as u64)
 }
 
 impl LogFormat for ApacheFormat {
@@ -251,12 +251,10 @@ impl LogFormat for ApacheFormat {
             vhost: None,
             forwarded_for: None,
         };
-        let (mut method, mut path, mut query, mut protocol): (
-            Option<&[u8]>,
-            Option<&[u8]>,
-            &[u8],
-            &[u8],
-        ) = (None, None, b"", b"");
+        let mut method: Option<&[u8]> = None;
+        let mut path: Option<&[u8]> = None;
+        let mut query: &[u8] = b"";
+        let mut protocol: &[u8] = b"";
         let (mut have_time, mut have_status) = (false, false);
         let mut rest = line;
         for (k, token) in self.tokens.iter().enumerate() {
