@@ -109,8 +109,14 @@ pub struct RunArgs {
     /// Apache `LogFormat` string of the web logs, as in the server's config
     /// (`'%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i" %D'`),
     /// compiled once instead of detection.
-    #[arg(long, value_name = "LOGFORMAT", conflicts_with = "format")]
+    #[arg(long, value_name = "LOGFORMAT", conflicts_with_all = ["format", "nginx_format"])]
     pub log_format: Option<String>,
+
+    /// nginx `log_format` body of the web logs (`'$remote_addr - $remote_user
+    /// [$time_local] "$request" $status $body_bytes_sent …'`), compiled once
+    /// instead of detection.
+    #[arg(long, value_name = "LOG_FORMAT", conflicts_with = "format")]
+    pub nginx_format: Option<String>,
 
     /// Site label for logs that carry no virtual host.
     #[arg(long, value_name = "NAME")]

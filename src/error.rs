@@ -26,11 +26,13 @@ pub enum Error {
         /// Comma-separated list of known names.
         known: String,
     },
-    /// `--log-format` could not be compiled.
-    #[error("--log-format: {0}")]
+    /// `--log-format` or `--nginx-format` could not be compiled.
+    #[error("format string: {0}")]
     Format(#[from] crate::formats::logformat::FormatError),
     /// `--format` and `--log-format` were both given.
-    #[error("give either --format (a named format) or --log-format (a LogFormat string), not both")]
+    #[error(
+        "give only one of --format (a named format), --log-format (an Apache LogFormat) and --nginx-format (an nginx log_format)"
+    )]
     ConflictingFormats,
     /// The output directory could not be created or written.
     #[error("cannot write to output {path}: {source}; check that the directory is writable")]

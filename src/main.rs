@@ -175,6 +175,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let cfg = RunConfig::new(args.paths, &args.out)
         .format(args.format)
         .log_format(args.log_format)
+        .nginx_format(args.nginx_format)
         .site(args.site)
         .policy(policy)
         .zoom_time(zoom_time)

@@ -128,3 +128,42 @@ fn bad_format_strings_are_refused_naming_the_directive() {
         .unwrap();
     assert_eq!(both.status.code(), Some(1));
 }
+
+#[test]
+fn the_nginx_main_format_gives_the_same_tables_as_detection() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("k");
+    common::keygen(&key);
+    let key = key.to_str().unwrap();
+    let nginx = sample_logs().join("nginx");
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    let main = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$http_x_forwarded_for""#;
+    run(&[&nginx], &a, &["-q", "--key-file", key]);
+    run(
+        &[&nginx],
+        &b,
+        &["-q", "--key-file", key, "--nginx-format", main],
+    );
+    for table in [
+        "web_traffic",
+        "web_pages",
+        "web_status",
+        "web_referrers",
+        "web_clients",
+        "web_sessions",
+    ] {
+        let file = format!("{table}.parquet");
+        assert_eq!(
+            std::fs::read(a.join(&file)).unwrap(),
+            std::fs::read(b.join(&file)).unwrap(),
+            "{table}"
+        );
+    }
+    let r = run(
+        &[&nginx],
+        &dir.path().join("c"),
+        &["--nginx-format", "$remote_addr $time_local $nope"],
+    );
+    assert_eq!(r.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("$nope"));
+}

@@ -1,4 +1,5 @@
-//! Apache `LogFormat` strings, compiled once into a line parser.
+//! Apache `LogFormat` strings and nginx `log_format` bodies, compiled once
+//! into a line parser.
 //!
 //! `--log-format '%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i" %D'`
 //! is turned into a list of literals and fields; parsing a line walks that
@@ -44,11 +45,19 @@ enum Field {
     User,
     /// `%t`: `[dd/Mon/yyyy:HH:MM:SS ±zzzz]`, brackets included.
     TimeClf,
+    /// nginx `$time_local`: the same without brackets.
+    TimeClfBare,
+    /// nginx `$time_iso8601`.
+    TimeIso,
+    /// nginx `$msec`: seconds with a millisecond fraction.
+    TimeEpochFraction,
     /// `%{sec}t`, `%{msec}t`, `%{usec}t`.
     TimeEpoch(u32),
     /// `%{strftime}t`.
     TimeCustom(String),
     Request,
+    /// nginx `$request_uri`: path and query together.
+    Target,
     Method,
     Path,
     Query,
@@ -71,11 +80,71 @@ enum Token {
     Field(Field, String),
 }
 
-/// A compiled Apache `LogFormat`.
+/// A compiled Apache `LogFormat` or nginx `log_format`.
 #[derive(Debug, Clone)]
 pub struct ApacheFormat {
     source: String,
     tokens: Vec<Token>,
+    name: &'static str,
+}
+
+/// The field of an nginx variable; `None` for an unknown one.
+fn nginx_variable(name: &str) -> Option<Field> {
+    Some(match name {
+        "remote_addr" | "realip_remote_addr" => Field::Client,
+        "remote_user" => Field::User,
+        "time_local" => Field::TimeClfBare,
+        "time_iso8601" => Field::TimeIso,
+        "msec" => Field::TimeEpochFraction,
+        "request" => Field::Request,
+        "request_method" => Field::Method,
+        "request_uri" => Field::Target,
+        "uri" | "document_uri" => Field::Path,
+        "args" | "query_string" => Field::Query,
+        "server_protocol" => Field::Protocol,
+        "status" => Field::Status,
+        "body_bytes_sent" | "bytes_sent" => Field::Bytes,
+        "http_referer" => Field::Referer,
+        "http_user_agent" => Field::UserAgent,
+        "http_x_forwarded_for" | "proxy_add_x_forwarded_for" => Field::ForwardedFor,
+        "host" | "server_name" | "http_host" => Field::Vhost,
+        "request_time" => Field::Duration(1_000_000),
+        "remote_port"
+        | "server_addr"
+        | "server_port"
+        | "connection"
+        | "connection_requests"
+        | "pid"
+        | "pipe"
+        | "request_length"
+        | "request_id"
+        | "scheme"
+        | "https"
+        | "gzip_ratio"
+        | "hostname"
+        | "nginx_version"
+        | "status_text"
+        | "content_type"
+        | "content_length" => Field::Skip,
+        n if [
+            "http_",
+            "sent_http_",
+            "cookie_",
+            "arg_",
+            "upstream_",
+            "ssl_",
+            "proxy_",
+            "geoip_",
+            "realip_",
+            "sent_trailer_",
+        ]
+        .iter()
+        .any(|p| n.starts_with(p)) =>
+        {
+            Field::Skip
+        }
+        _ => return None,
+    })
 }
 
 fn directive(letter: char, arg: Option<&str>) -> Option<Field> {
@@ -122,6 +191,56 @@ fn directive(letter: char, arg: Option<&str>) -> Option<Field> {
 }
 
 impl ApacheFormat {
+    /// Compiles an nginx `log_format` body (the quoted string(s) after the
+    /// format's name, joined).
+    pub fn compile_nginx(source: &str) -> Result<ApacheFormat, FormatError> {
+        let bytes = source.as_bytes();
+        let mut tokens: Vec<Token> = Vec::new();
+        let mut lit = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] != b'$' {
+                lit.push(bytes[i]);
+                i += 1;
+                continue;
+            }
+            let start = i;
+            i += 1;
+            let name = if bytes.get(i) == Some(&b'{') {
+                let close = source[i..]
+                    .find('}')
+                    .ok_or(FormatError::Incomplete(start))?
+                    + i;
+                let n = &source[i + 1..close];
+                i = close + 1;
+                n
+            } else {
+                let end = source[i..]
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .map_or(source.len(), |e| e + i);
+                let n = &source[i..end];
+                i = end;
+                n
+            };
+            if name.is_empty() {
+                return Err(FormatError::Incomplete(start));
+            }
+            let field = nginx_variable(name).ok_or_else(|| FormatError::UnknownDirective {
+                directive: format!("${name}"),
+                position: start,
+            })?;
+            push_field(
+                &mut tokens,
+                &mut lit,
+                field,
+                source[start..i].to_string(),
+                "$uri",
+                "$args",
+            )?;
+        }
+        finish(source, tokens, lit, "nginx_log_format")
+    }
+
     /// Compiles a `LogFormat` string.
     pub fn compile(source: &str) -> Result<ApacheFormat, FormatError> {
         let bytes = source.as_bytes();
@@ -168,49 +287,83 @@ impl ApacheFormat {
                 directive: source[start..i].to_string(),
                 position: start,
             })?;
-            if !lit.is_empty() {
-                tokens.push(Token::Lit(std::mem::take(&mut lit)));
-            } else if let Some(Token::Field(_, prev)) = tokens.last() {
-                // `%U%q` is how Apache writes a path with its query: the
-                // query starts at `?`, so the pair can still be split.
-                if !(prev == "%U" && letter == 'q') {
-                    return Err(FormatError::Adjacent(
-                        prev.clone(),
-                        source[start..i].to_string(),
-                    ));
-                }
-            }
-            tokens.push(Token::Field(field, source[start..i].to_string()));
+            push_field(
+                &mut tokens,
+                &mut lit,
+                field,
+                source[start..i].to_string(),
+                "%U",
+                "%q",
+            )?;
         }
-        if !lit.is_empty() {
-            tokens.push(Token::Lit(lit));
-        }
-        let has = |f: &dyn Fn(&Field) -> bool| {
-            tokens
-                .iter()
-                .any(|t| matches!(t, Token::Field(x, _) if f(x)))
-        };
-        if !has(&|f| *f == Field::Client) {
-            return Err(FormatError::Missing("client address"));
-        }
-        if !has(&|f| {
-            matches!(
-                f,
-                Field::TimeClf | Field::TimeEpoch(_) | Field::TimeCustom(_)
-            )
-        }) {
-            return Err(FormatError::Missing("time"));
-        }
-        Ok(ApacheFormat {
-            source: source.to_string(),
-            tokens,
-        })
+        finish(source, tokens, lit, "apache_logformat")
     }
 
     /// The format string as given.
     pub fn source(&self) -> &str {
         &self.source
     }
+}
+
+/// Appends a field after any pending literal. Two fields with nothing
+/// between them cannot be split, except a path followed by its query
+/// (`%U%q`, `$uri$args`: the query starts at `?`).
+fn push_field(
+    tokens: &mut Vec<Token>,
+    lit: &mut Vec<u8>,
+    field: Field,
+    text: String,
+    path: &str,
+    query: &str,
+) -> Result<(), FormatError> {
+    if !lit.is_empty() {
+        tokens.push(Token::Lit(std::mem::take(lit)));
+    } else if let Some(Token::Field(_, prev)) = tokens.last()
+        && !(prev == path && text == query)
+    {
+        return Err(FormatError::Adjacent(prev.clone(), text));
+    }
+    tokens.push(Token::Field(field, text));
+    Ok(())
+}
+
+/// Checks a token list has what every record needs.
+fn finish(
+    source: &str,
+    mut tokens: Vec<Token>,
+    lit: Vec<u8>,
+    name: &'static str,
+) -> Result<ApacheFormat, FormatError> {
+    if !lit.is_empty() {
+        tokens.push(Token::Lit(lit));
+    }
+    let has = |f: &dyn Fn(&Field) -> bool| {
+        tokens
+            .iter()
+            .any(|t| matches!(t, Token::Field(x, _) if f(x)))
+    };
+    if !has(&|f| *f == Field::Client) {
+        return Err(FormatError::Missing("client address"));
+    }
+    let timed = |f: &Field| {
+        matches!(
+            f,
+            Field::TimeClf
+                | Field::TimeClfBare
+                | Field::TimeIso
+                | Field::TimeEpoch(_)
+                | Field::TimeEpochFraction
+                | Field::TimeCustom(_)
+        )
+    };
+    if !has(&timed) {
+        return Err(FormatError::Missing("time"));
+    }
+    Ok(ApacheFormat {
+        source: source.to_string(),
+        tokens,
+        name,
+    })
 }
 
 fn number(v: &[u8]) -> Option<u64> {
@@ -231,11 +384,11 @@ fn duration(v: &[u8], scale: u64) -> Option<u64> {
 
 impl LogFormat for ApacheFormat {
     fn name(&self) -> &'static str {
-        "apache_logformat"
+        self.name
     }
 
     fn description(&self) -> &'static str {
-        "Apache LogFormat string given with --log-format"
+        "format string given with --log-format or --nginx-format"
     }
 
     fn parse<'a>(&self, line: &'a [u8], cx: &mut ParseContext) -> Result<RawRecord<'a>, Reject> {
@@ -321,6 +474,26 @@ impl LogFormat for ApacheFormat {
                         .ok_or(Reject::BadTimestamp)?;
                     have_time = true;
                 }
+                Field::TimeClfBare => {
+                    rec.time = cx
+                        .time
+                        .get(value, time::parse_clf)
+                        .ok_or(Reject::BadTimestamp)?;
+                    have_time = true;
+                }
+                Field::TimeIso => {
+                    let text = std::str::from_utf8(value).map_err(|_| Reject::BadTimestamp)?;
+                    rec.time = chrono::DateTime::parse_from_rfc3339(text)
+                        .map_err(|_| Reject::BadTimestamp)?
+                        .timestamp();
+                    have_time = true;
+                }
+                Field::TimeEpochFraction => {
+                    let whole = value.split(|c| *c == b'.').next().unwrap_or(value);
+                    rec.time = number(whole).ok_or(Reject::BadTimestamp)? as i64;
+                    have_time = true;
+                }
+                Field::Target => path = Some(value),
                 Field::TimeEpoch(per_second) => {
                     rec.time = (number(value).ok_or(Reject::BadTimestamp)? / u64::from(*per_second))
                         as i64;
@@ -377,7 +550,9 @@ impl LogFormat for ApacheFormat {
         if !have_status {
             rec.status = 200;
         }
-        if let (Some(m), Some(p)) = (method, path) {
+        if let Some(p) = path {
+            // A format may log the target without the method.
+            let m = method.unwrap_or(b"");
             // The path and query sit side by side in the line (`%U%q`).
             let target = if query.is_empty() {
                 p
@@ -505,5 +680,43 @@ mod tests {
                 .collect();
             let _ = parse(&f, &line);
         }
+    }
+
+    #[test]
+    fn nginx_formats() {
+        let main = ApacheFormat::compile_nginx(r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$http_x_forwarded_for""#).unwrap();
+        let line = br#"192.0.2.1 - - [10/Oct/2000:13:55:36 -0700] "GET /a?b=1 HTTP/1.1" 200 12 "-" "curl/8" "203.0.113.7, 10.0.0.1""#;
+        let r = parse(&main, line).unwrap();
+        let mut cx = ParseContext::default();
+        assert_eq!(r, Combined.parse(line, &mut cx).unwrap());
+        let custom = ApacheFormat::compile_nginx("$remote_addr [$time_iso8601] ${request_method} $request_uri $status $bytes_sent $request_time $host $upstream_response_time").unwrap();
+        let r = parse(&custom, b"2001:db8::1 [2000-10-10T13:55:36-07:00] POST /api/x?y=2 201 77 0.004 www.example.edu 0.003, 0.001").unwrap();
+        assert_eq!(r.time, 971_211_336);
+        assert_eq!(
+            r.request,
+            Request::Http {
+                method: b"POST",
+                target: b"/api/x?y=2",
+                protocol: b""
+            }
+        );
+        assert_eq!(
+            (r.status, r.bytes, r.vhost),
+            (201, 77, Some(&b"www.example.edu"[..]))
+        );
+        let msec = ApacheFormat::compile_nginx("$msec $remote_addr $request_uri").unwrap();
+        assert_eq!(
+            parse(&msec, b"971211336.123 192.0.2.1 /x").unwrap().time,
+            971_211_336
+        );
+        let e = ApacheFormat::compile_nginx("$remote_addr $time_local $bogus").unwrap_err();
+        assert_eq!(
+            e,
+            FormatError::UnknownDirective {
+                directive: "$bogus".into(),
+                position: 25
+            }
+        );
+        assert_eq!(main.name(), "nginx_log_format");
     }
 }

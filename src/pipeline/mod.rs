@@ -75,6 +75,7 @@ pub struct RunConfig {
     out: PathBuf,
     format: Option<String>,
     log_format: Option<String>,
+    nginx_format: Option<String>,
     veil: VeilConfig,
     threads: Option<usize>,
     key: KeySource,
@@ -93,6 +94,7 @@ impl RunConfig {
             out: out.into(),
             format: None,
             log_format: None,
+            nginx_format: None,
             veil: VeilConfig::default(),
             threads: None,
             key: KeySource::Ephemeral,
@@ -115,6 +117,13 @@ impl RunConfig {
     /// instead of detection.
     pub fn log_format(mut self, format: Option<String>) -> Self {
         self.log_format = format;
+        self
+    }
+
+    /// An nginx `log_format` body to compile and use for every web log
+    /// instead of detection.
+    pub fn nginx_format(mut self, format: Option<String>) -> Self {
+        self.nginx_format = format;
         self
     }
 
@@ -619,9 +628,11 @@ fn outside_output(sources: Vec<Source>, out: &Path) -> Vec<Source> {
 /// the tables and the manifest.
 pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
     let started = Instant::now();
-    let compiled = match &cfg.log_format {
-        Some(source) => Some(ApacheFormat::compile(source)?),
-        None => None,
+    let compiled = match (&cfg.log_format, &cfg.nginx_format) {
+        (Some(_), Some(_)) => return Err(Error::ConflictingFormats),
+        (Some(source), None) => Some(ApacheFormat::compile(source)?),
+        (None, Some(source)) => Some(ApacheFormat::compile_nginx(source)?),
+        (None, None) => None,
     };
     let forced: Option<&dyn LogFormat> = match (&cfg.format, &compiled) {
         (Some(_), Some(_)) => return Err(Error::ConflictingFormats),
@@ -761,10 +772,11 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
             },
         },
         settings: Settings {
-            format: match (&cfg.format, &cfg.log_format) {
-                (_, Some(f)) => format!("apache:{f}"),
-                (Some(name), None) => name.clone(),
-                (None, None) => "auto".to_string(),
+            format: match (&cfg.format, &cfg.log_format, &cfg.nginx_format) {
+                (_, Some(f), _) => format!("apache:{f}"),
+                (_, None, Some(f)) => format!("nginx:{f}"),
+                (Some(name), None, None) => name.clone(),
+                (None, None, None) => "auto".to_string(),
             },
             default_site: veil.default_site().to_string(),
             threads,
