@@ -100,6 +100,11 @@ fn a_custom_layout_with_split_request_and_durations() {
     );
     let traffic = read_rows(&out.join("web_traffic.parquet"));
     assert_eq!(traffic[0]["bytes"].int(), (100..130).sum::<i64>());
+    // %D is 1500..1529 µs: the p50 is the 15th value, 1514 µs, within 1%.
+    let p50 = traffic[0]["latency_p50_ms"].float();
+    assert!((p50 - 1.514).abs() <= 0.01 * 1.514, "p50 {p50}");
+    let p99 = traffic[0]["latency_p99_ms"].float();
+    assert!((p99 - 1.528).abs() <= 0.01 * 1.528, "p99 {p99}");
 }
 
 #[test]

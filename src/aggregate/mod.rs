@@ -15,6 +15,7 @@
 pub mod columns;
 pub mod group;
 pub mod intern;
+pub mod quantiles;
 pub mod sessions;
 pub mod web;
 pub mod zoom;

@@ -20,10 +20,11 @@ use crate::time;
 use super::columns::{days, float64, int64, sorted, utf8};
 use super::group::{Count, Counters, Group, Row};
 use super::intern::Interner;
+use super::quantiles::Sketch;
 use super::sessions::Sessions;
 
 /// Counters of a `web_traffic` row.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Traffic {
     /// Requests.
     pub requests: u64,
@@ -33,6 +34,8 @@ pub struct Traffic {
     pub classes: [u64; 5],
     /// Requests from campus networks.
     pub on_campus: u64,
+    /// Response times, where the format logs them.
+    pub latency: Sketch,
 }
 
 impl Counters for Traffic {
@@ -43,6 +46,7 @@ impl Counters for Traffic {
             *a += b;
         }
         self.on_campus += o.on_campus;
+        self.latency.merge(&o.latency);
     }
 }
 
@@ -131,6 +135,9 @@ impl<'a> WebAggregate<'a> {
             *c += 1;
         }
         t.on_campus += u64::from(r.on_campus);
+        if let Some(d) = r.duration_us {
+            t.latency.add(d);
+        }
         self.traffic.visit(row, visitor);
         if r.on_campus {
             let (row, c) = self.campus_visitors.row((time::hour_of(r.time), site));
@@ -271,6 +278,9 @@ impl WebAggregate<'static> {
                     int64(&traffic, |r| r.1.classes[4]),
                     int64(&traffic, |r| r.1.on_campus),
                     int64(&traffic, |r| campus.get(&r.0).copied().unwrap_or(0)),
+                    latency(&traffic, 0.50),
+                    latency(&traffic, 0.95),
+                    latency(&traffic, 0.99),
                 ],
             )?,
             Table::new(
@@ -402,4 +412,13 @@ fn session_rows(sessions: Sessions<Str>) -> Vec<Row<(Day, Str), DaySessions>> {
             (k, g, visitors.len() as u64)
         })
         .collect()
+}
+
+/// A latency quantile column in milliseconds, null for rows without times.
+fn latency(rows: &[Row<(i64, Str), Traffic>], q: f64) -> Values {
+    Values::OptFloat64(
+        rows.iter()
+            .map(|r| r.1.latency.quantile(q).map(|us| us / 1000.0))
+            .collect(),
+    )
 }

@@ -159,6 +159,7 @@ pub fn clf_core<'a>(
             user_agent: None,
             vhost: None,
             forwarded_for: None,
+            duration_us: None,
         },
     ))
 }

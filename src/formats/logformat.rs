@@ -403,6 +403,7 @@ impl LogFormat for ApacheFormat {
             user_agent: None,
             vhost: None,
             forwarded_for: None,
+            duration_us: None,
         };
         let mut method: Option<&[u8]> = None;
         let mut path: Option<&[u8]> = None;
@@ -535,7 +536,7 @@ impl LogFormat for ApacheFormat {
                 Field::Vhost => rec.vhost = dash_none(value),
                 Field::Duration(scale) => {
                     if value != b"-" {
-                        duration(value, *scale).ok_or(Reject::Malformed)?;
+                        rec.duration_us = Some(duration(value, *scale).ok_or(Reject::Malformed)?);
                     }
                 }
                 Field::Skip => {}
@@ -628,6 +629,7 @@ mod tests {
             }
         );
         assert_eq!(r.forwarded_for, Some(&b"203.0.113.9"[..]));
+        assert_eq!(r.duration_us, Some(1234));
         let f = ApacheFormat::compile("%h %{sec}t %s").unwrap();
         assert_eq!(
             parse(&f, b"192.0.2.1 971211336 304").unwrap().time,

@@ -48,6 +48,9 @@ pub struct RawRecord<'a> {
     /// `X-Forwarded-For` chain as logged (`client, proxy1, proxy2`), when
     /// the format carries one. Every address in it is an identifier.
     pub forwarded_for: Option<&'a [u8]>,
+    /// Time taken to serve the request, in microseconds, when the format
+    /// carries it (`%D`, `%T`, `$request_time`).
+    pub duration_us: Option<u64>,
 }
 
 /// The request line of a log entry.

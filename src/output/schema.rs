@@ -23,6 +23,8 @@ pub enum ColumnType {
     Bool,
     /// 64-bit float.
     Float64,
+    /// 64-bit float, null where there is no value.
+    OptFloat64,
 }
 
 impl ColumnType {
@@ -36,6 +38,7 @@ impl ColumnType {
             ColumnType::Int32 => "INTEGER",
             ColumnType::Bool => "BOOLEAN",
             ColumnType::Float64 => "DOUBLE",
+            ColumnType::OptFloat64 => "DOUBLE (nullable)",
         }
     }
 }
@@ -71,6 +74,11 @@ const fn col(name: &'static str, ty: ColumnType, doc: &'static str) -> ColumnSpe
 use ColumnType::*;
 
 const DAY: ColumnSpec = col("day", Date, "UTC calendar day of the requests.");
+const ZOOM_DAY: ColumnSpec = col(
+    "day",
+    Date,
+    "UTC calendar day (of the meeting's start, the join, or the event).",
+);
 const SITE: ColumnSpec = col(
     "site",
     Utf8,
@@ -110,6 +118,21 @@ pub static WEB_TRAFFIC: TableSpec = TableSpec {
             "visitors_on_campus",
             Int64,
             "Distinct visitor pseudonyms among those requests.",
+        ),
+        col(
+            "latency_p50_ms",
+            OptFloat64,
+            "Median response time in milliseconds, where the log format carries one (`%D`, `%T`, `$request_time`); null otherwise. From a mergeable log-bucket sketch: within 1% of a true value at that rank.",
+        ),
+        col(
+            "latency_p95_ms",
+            OptFloat64,
+            "95th percentile response time, as above.",
+        ),
+        col(
+            "latency_p99_ms",
+            OptFloat64,
+            "99th percentile response time, as above.",
         ),
     ],
     order: "hour, site",
@@ -252,7 +275,7 @@ pub static ZOOM_MEETINGS: TableSpec = TableSpec {
             Utf8,
             "Meeting pseudonym (16 hex digits); stable for a key and epoch, meaningless without the key.",
         ),
-        DAY,
+        ZOOM_DAY,
         col(
             "start_hour",
             Timestamp,
@@ -289,7 +312,7 @@ pub static ZOOM_ATTENDANCE: TableSpec = TableSpec {
     name: "zoom_attendance",
     doc: "Zoom attendance per UTC day (of the join), affiliation and device. Affiliation comes from the e-mail domain through the policy's `zoom.affiliations` map (`external` otherwise, `unknown` without e-mail). Groups with fewer than k distinct users fold into `(other)`.",
     columns: &[
-        DAY,
+        ZOOM_DAY,
         col(
             "affiliation",
             Utf8,
@@ -333,7 +356,7 @@ pub static ZOOM_SIGNINS: TableSpec = TableSpec {
     name: "zoom_signins",
     doc: "Zoom sign-in and sign-out events per UTC day, type, client type and major version. Rows with fewer than k distinct users fold into `(other)`.",
     columns: &[
-        DAY,
+        ZOOM_DAY,
         col("type", Utf8, "`sign in`, `sign out`, or `(other)`."),
         col(
             "client_type",

@@ -28,6 +28,8 @@ pub enum Values {
     Bool(Vec<bool>),
     /// 64-bit floats.
     Float64(Vec<f64>),
+    /// 64-bit floats with nulls.
+    OptFloat64(Vec<Option<f64>>),
 }
 
 impl Values {
@@ -38,6 +40,7 @@ impl Values {
             Values::Utf8(v) => v.len(),
             Values::Bool(v) => v.len(),
             Values::Float64(v) => v.len(),
+            Values::OptFloat64(v) => v.len(),
         }
     }
 
@@ -50,6 +53,7 @@ impl Values {
             Values::Int32(_) => ColumnType::Int32,
             Values::Bool(_) => ColumnType::Bool,
             Values::Float64(_) => ColumnType::Float64,
+            Values::OptFloat64(_) => ColumnType::OptFloat64,
         }
     }
 
@@ -64,6 +68,7 @@ impl Values {
             Values::Int32(v) => Arc::new(Int32Array::from(v.clone())),
             Values::Bool(v) => Arc::new(BooleanArray::from(v.clone())),
             Values::Float64(v) => Arc::new(Float64Array::from(v.clone())),
+            Values::OptFloat64(v) => Arc::new(Float64Array::from(v.clone())),
         }
     }
 }
@@ -144,12 +149,11 @@ impl Table {
                     ColumnType::Int64 => DataType::Int64,
                     ColumnType::Int32 => DataType::Int32,
                     ColumnType::Bool => DataType::Boolean,
-                    ColumnType::Float64 => DataType::Float64,
+                    ColumnType::Float64 | ColumnType::OptFloat64 => DataType::Float64,
                 };
-                Field::new(c.name, ty, false).with_metadata(HashMap::from([(
-                    "description".to_string(),
-                    c.doc.to_string(),
-                )]))
+                Field::new(c.name, ty, c.ty == ColumnType::OptFloat64).with_metadata(HashMap::from(
+                    [("description".to_string(), c.doc.to_string())],
+                ))
             })
             .collect();
         Schema::new(fields).with_metadata(HashMap::from([(

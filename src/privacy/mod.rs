@@ -98,6 +98,8 @@ pub struct VeiledRecord<'a> {
     /// Whether the client address is in a configured campus network. Derived
     /// from the raw address here; the address itself goes no further.
     pub on_campus: bool,
+    /// Time taken to serve the request, in microseconds, when logged.
+    pub duration_us: Option<u64>,
 }
 
 /// Settings of the privacy stage.
@@ -298,6 +300,7 @@ impl<'v> VeilWorker<'v> {
             client,
             search_term,
             on_campus: veil.on_campus(address),
+            duration_us: raw.duration_us,
         }
     }
 }
