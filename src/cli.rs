@@ -66,6 +66,13 @@ pub enum Command {
     /// Show or write the privacy policy.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Show, per file, the format detection would choose, its parse rate on
+    /// the sampled lines, and why the others failed (reasons, never text).
+    Detect {
+        /// Log files or directories.
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+    },
     /// List the built-in log formats.
     Formats,
     /// Print the schema of every output table as Markdown.

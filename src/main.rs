@@ -135,6 +135,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             eprintln!("logveil: wrote the default policy to {}", path.display());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Detect { paths } => detect(&paths),
         Command::Formats => {
             for f in logveil::formats::FORMATS {
                 println!("{:<16} {}", f.name(), f.description());
@@ -272,4 +273,69 @@ fn summarize(report: &RunReport) {
         m.key.fingerprint,
         m.key.mode.as_str()
     );
+}
+
+/// `logveil detect`: the same detection a run uses, explained per file.
+fn detect(paths: &[std::path::PathBuf]) -> anyhow::Result<ExitCode> {
+    use logveil::formats::{detect, zoom};
+    use logveil::input::read::{self, Opened, StreamChunks};
+    let discovery = logveil::input::discover(paths);
+    if discovery.sources.is_empty() {
+        anyhow::bail!("no input files found; give log files or directories that contain them");
+    }
+    let mut all_fit = true;
+    for source in &discovery.sources {
+        let name = source.path.display();
+        let head = match read::open(source) {
+            Err(e) => {
+                println!("{name}: cannot open: {e}");
+                all_fit = false;
+                continue;
+            }
+            Ok(Opened::Empty) => {
+                println!("{name}: empty");
+                continue;
+            }
+            Ok(Opened::Mapped(map)) => map[..map.len().min(256 << 10)].to_vec(),
+            Ok(Opened::Stream(r)) => StreamChunks::new(r, 256 << 10)
+                .next()
+                .and_then(Result::ok)
+                .map(|c| c.data)
+                .unwrap_or_default(),
+        };
+        if let Some(reader) = zoom::detect(&head) {
+            println!("{name}: {} (Zoom, recognised by its header)", reader.name());
+            continue;
+        }
+        let d = detect::detect(&head, false);
+        match (d.format, d.best) {
+            (Some(f), _) => {
+                println!(
+                    "{name}: {} ({} of {} sampled lines parse, {:.1}%)",
+                    f.name(),
+                    d.parsed,
+                    d.sampled,
+                    d.parse_rate() * 100.0
+                );
+                for (reason, n) in detect::failure_reasons(f, &head, false) {
+                    println!("    {n} sampled line(s) rejected: {}", reason.as_str());
+                }
+            }
+            (None, best) => {
+                all_fit = false;
+                println!(
+                    "{name}: no known format fits (best: {} parsing {} of {} sampled lines). \
+                     Give the server's LogFormat with --log-format or its log_format with --nginx-format",
+                    best.map_or("none", |b| b.name()),
+                    d.parsed,
+                    d.sampled
+                );
+            }
+        }
+    }
+    Ok(if all_fit {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
 }

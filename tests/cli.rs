@@ -237,3 +237,26 @@ fn site_label_and_forced_format() {
     assert_eq!(manifest(&out_dir)["inputs"][0]["format"], "combined");
     assert_eq!(r.status.code(), Some(0));
 }
+
+#[test]
+fn detect_explains_per_file_without_quoting_lines() {
+    let out = logveil().arg("detect").arg(sample_logs()).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("vhost/other_vhosts_access.log: vhost_combined"),
+        "{text}"
+    );
+    assert!(text.contains("common/access_log: common"), "{text}");
+    assert!(text.contains("rejected: bad_timestamp"), "{text}");
+    assert!(text.contains("zoom_webhooks"), "{text}");
+    // Reasons only: no address from the samples appears.
+    assert!(
+        !text.contains("203.0.113") && !text.contains("198.51.100"),
+        "{text}"
+    );
+    let roster = common::root().join("tests/fixtures/zoom/not_zoom.csv");
+    let out = logveil().arg("detect").arg(roster).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("--log-format"));
+}

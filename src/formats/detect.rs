@@ -60,6 +60,23 @@ fn sample_lines(head: &[u8], complete: bool) -> Vec<&[u8]> {
     lines
 }
 
+/// Why the sampled lines that `format` could not parse failed, counted
+/// by reason (never the lines themselves).
+pub fn failure_reasons(
+    format: &dyn LogFormat,
+    head: &[u8],
+    complete: bool,
+) -> Vec<(super::Reject, usize)> {
+    let mut counts = std::collections::BTreeMap::new();
+    let mut cx = ParseContext::default();
+    for line in sample_lines(head, complete) {
+        if let Err(r) = format.parse(line, &mut cx) {
+            *counts.entry(r).or_insert(0) += 1;
+        }
+    }
+    counts.into_iter().collect()
+}
+
 /// Detects the format of an input from its first bytes. `complete` says
 /// whether `head` is the entire input.
 pub fn detect(head: &[u8], complete: bool) -> Detection {
