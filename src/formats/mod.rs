@@ -14,6 +14,7 @@ pub mod combined;
 pub mod common;
 pub mod detect;
 pub mod fields;
+pub mod json_lines;
 pub mod logformat;
 pub mod vhost_combined;
 pub mod zoom;
@@ -263,6 +264,7 @@ pub static FORMATS: &[&dyn LogFormat] = &[
     &vhost_combined::VhostCombined,
     &combined::Combined,
     &common::Common,
+    &json_lines::JsonLines,
 ];
 
 /// Looks a format up by its name.

@@ -1,0 +1,457 @@
+//! JSON access logs, one object per line: nginx `escape=json` formats,
+//! Caddy v2 `http.log.access`, Cloudflare Logpush `http_requests`, Traefik.
+//!
+//! Each line is scanned once, without building a tree: every leaf value is
+//! recorded as `(dotted key path, raw bytes)` borrowed from the line, so
+//! `request.headers.User-Agent` (Caddy) and `ClientRequestUserAgent`
+//! (Cloudflare) are both a lookup away and nothing is copied. String values
+//! keep their JSON escapes, as quoted CLF fields keep theirs. Each field is
+//! looked up under the names the producers use, in order; numbers that
+//! arrive as strings are accepted. Time is RFC 3339, Unix seconds (with a
+//! fraction), or Unix nanoseconds.
+
+use super::{LogFormat, ParseContext, RawRecord, Reject, Request};
+
+/// JSON-lines access logs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JsonLines;
+
+/// Leaves of one object: (path, raw value).
+type Leaves<'a> = Vec<(Vec<&'a [u8]>, &'a [u8])>;
+
+struct Scanner<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Scanner<'a> {
+    fn ws(&mut self) {
+        while self.s.get(self.i).is_some_and(u8::is_ascii_whitespace) {
+            self.i += 1;
+        }
+    }
+
+    /// A string's raw contents (escapes intact), after its opening quote.
+    fn string(&mut self) -> Option<&'a [u8]> {
+        let start = self.i;
+        while let Some(&c) = self.s.get(self.i) {
+            match c {
+                b'\\' => self.i += 2,
+                b'"' => {
+                    self.i += 1;
+                    return self.s.get(start..self.i - 1);
+                }
+                _ => self.i += 1,
+            }
+        }
+        None
+    }
+
+    fn value(
+        &mut self,
+        path: &mut Vec<&'a [u8]>,
+        out: &mut Leaves<'a>,
+        depth: usize,
+    ) -> Option<()> {
+        if depth > 16 {
+            return None;
+        }
+        self.ws();
+        match *self.s.get(self.i)? {
+            b'"' => {
+                self.i += 1;
+                let v = self.string()?;
+                out.push((path.clone(), v));
+            }
+            b'{' => {
+                self.i += 1;
+                loop {
+                    self.ws();
+                    match *self.s.get(self.i)? {
+                        b'}' => {
+                            self.i += 1;
+                            break;
+                        }
+                        b',' => self.i += 1,
+                        b'"' => {
+                            self.i += 1;
+                            let key = self.string()?;
+                            self.ws();
+                            (self.s.get(self.i)? == &b':').then_some(())?;
+                            self.i += 1;
+                            path.push(key);
+                            self.value(path, out, depth + 1)?;
+                            path.pop();
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            b'[' => {
+                // Header values are arrays (`"User-Agent": ["…"]`): the
+                // first element stands for the field.
+                self.i += 1;
+                let mut first = true;
+                loop {
+                    self.ws();
+                    match *self.s.get(self.i)? {
+                        b']' => {
+                            self.i += 1;
+                            break;
+                        }
+                        b',' => self.i += 1,
+                        _ if first => {
+                            first = false;
+                            self.value(path, out, depth + 1)?;
+                        }
+                        _ => {
+                            let mut ignore = Vec::new();
+                            self.value(path, &mut ignore, depth + 1)?;
+                        }
+                    }
+                }
+            }
+            _ => {
+                let start = self.i;
+                while self
+                    .s
+                    .get(self.i)
+                    .is_some_and(|c| !matches!(c, b',' | b'}' | b']') && !c.is_ascii_whitespace())
+                {
+                    self.i += 1;
+                }
+                out.push((path.clone(), &self.s[start..self.i]));
+            }
+        }
+        Some(())
+    }
+}
+
+/// The leaves of a JSON object line, or `None` if it is not one.
+fn leaves(line: &[u8]) -> Option<Leaves<'_>> {
+    let mut sc = Scanner { s: line, i: 0 };
+    sc.ws();
+    (sc.s.get(sc.i) == Some(&b'{')).then_some(())?;
+    let mut out = Vec::new();
+    sc.value(&mut Vec::new(), &mut out, 0)?;
+    sc.ws();
+    (sc.i == line.len()).then_some(out)
+}
+
+fn find<'a>(leaves: &Leaves<'a>, names: &[&str]) -> Option<&'a [u8]> {
+    names.iter().find_map(|name| {
+        leaves
+            .iter()
+            .find(|(path, _)| {
+                let mut parts = name.split('.');
+                path.iter().all(|p| {
+                    parts
+                        .next()
+                        .is_some_and(|n| n.as_bytes().eq_ignore_ascii_case(p))
+                }) && parts.next().is_none()
+            })
+            .map(|(_, v)| *v)
+            .filter(|v| !v.is_empty() && *v != b"-" && *v != b"null")
+    })
+}
+
+fn number(v: &[u8]) -> Option<f64> {
+    std::str::from_utf8(v)
+        .ok()?
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|x| x.is_finite())
+}
+
+/// RFC 3339, CLF, Unix seconds (with fraction), milliseconds or nanoseconds.
+fn time_of(v: &[u8], cx: &mut ParseContext) -> Option<i64> {
+    if let Some(t) = cx.time.get(v, crate::time::parse_clf) {
+        return Some(t);
+    }
+    if let Ok(text) = std::str::from_utf8(v)
+        && let Ok(t) = chrono::DateTime::parse_from_rfc3339(text)
+    {
+        return Some(t.timestamp());
+    }
+    let n = number(v)?;
+    // Seconds until year 5138; beyond that milliseconds, then nanoseconds.
+    let seconds = if n < 1e11 {
+        n
+    } else if n < 1e14 {
+        n / 1e3
+    } else {
+        n / 1e9
+    };
+    (seconds >= 0.0).then_some(seconds as i64)
+}
+
+impl LogFormat for JsonLines {
+    fn name(&self) -> &'static str {
+        "json"
+    }
+
+    fn description(&self) -> &'static str {
+        "JSON lines: nginx escape=json, Caddy v2, Cloudflare Logpush, Traefik"
+    }
+
+    fn parse<'a>(&self, line: &'a [u8], cx: &mut ParseContext) -> Result<RawRecord<'a>, Reject> {
+        let l = leaves(line).ok_or(if line.trim_ascii_start().starts_with(b"{") {
+            Reject::Truncated
+        } else {
+            Reject::Malformed
+        })?;
+        let client = find(
+            &l,
+            &[
+                "remote_addr",
+                "request.remote_ip",
+                "request.client_ip",
+                "remote_ip",
+                "client_ip",
+                "ClientIP",
+                "ClientHost",
+                "ClientAddr",
+                "ip",
+            ],
+        )
+        .ok_or(Reject::BadClient)?;
+        let when = find(
+            &l,
+            &[
+                "time_iso8601",
+                "time_local",
+                "ts",
+                "timestamp",
+                "time",
+                "EdgeStartTimestamp",
+                "StartUTC",
+                "@timestamp",
+            ],
+        )
+        .ok_or(Reject::BadTimestamp)?;
+        let time = time_of(when, cx).ok_or(Reject::BadTimestamp)?;
+        let status = find(
+            &l,
+            &[
+                "status",
+                "EdgeResponseStatus",
+                "DownstreamStatus",
+                "OriginStatus",
+                "response_status",
+            ],
+        )
+        .and_then(number)
+        .filter(|s| (100.0..1000.0).contains(s))
+        .ok_or(Reject::BadStatus)? as u16;
+        let bytes = find(
+            &l,
+            &[
+                "body_bytes_sent",
+                "bytes_sent",
+                "size",
+                "EdgeResponseBytes",
+                "DownstreamContentSize",
+                "bytes",
+            ],
+        )
+        .and_then(number)
+        .map_or(0, |b| b.max(0.0) as u64);
+        let request = match find(&l, &["request"]) {
+            Some(r) if r.contains(&b' ') => Request::parse(r),
+            _ => match find(
+                &l,
+                &[
+                    "request_uri",
+                    "request.uri",
+                    "uri",
+                    "ClientRequestURI",
+                    "RequestPath",
+                    "path",
+                ],
+            ) {
+                Some(target) => Request::Http {
+                    method: find(
+                        &l,
+                        &[
+                            "request_method",
+                            "request.method",
+                            "method",
+                            "ClientRequestMethod",
+                            "RequestMethod",
+                        ],
+                    )
+                    .unwrap_or(b""),
+                    target,
+                    protocol: find(
+                        &l,
+                        &[
+                            "server_protocol",
+                            "request.proto",
+                            "protocol",
+                            "ClientRequestProtocol",
+                            "RequestProtocol",
+                        ],
+                    )
+                    .unwrap_or(b""),
+                },
+                None => Request::Missing,
+            },
+        };
+        // Caddy and Traefik log durations in seconds (float) or
+        // nanoseconds (integer); nginx `$request_time` in seconds.
+        let duration_us = find(
+            &l,
+            &["request_time", "duration", "Duration", "OriginResponseTime"],
+        )
+        .and_then(number)
+        .map(|d| {
+            if d.fract() == 0.0 && d > 1e6 {
+                (d / 1e3) as u64
+            } else {
+                (d * 1e6) as u64
+            }
+        });
+        Ok(RawRecord {
+            client,
+            user: find(&l, &["remote_user", "user_id", "ClientRequestUser"]),
+            time,
+            request,
+            status,
+            bytes,
+            referer: find(
+                &l,
+                &[
+                    "http_referer",
+                    "referer",
+                    "request.headers.Referer",
+                    "ClientRequestReferer",
+                    "request_Referer",
+                ],
+            ),
+            user_agent: find(
+                &l,
+                &[
+                    "http_user_agent",
+                    "user_agent",
+                    "request.headers.User-Agent",
+                    "ClientRequestUserAgent",
+                    "request_User-Agent",
+                ],
+            ),
+            vhost: find(
+                &l,
+                &[
+                    "host",
+                    "server_name",
+                    "request.host",
+                    "ClientRequestHost",
+                    "RequestHost",
+                    "http_host",
+                ],
+            ),
+            forwarded_for: find(
+                &l,
+                &[
+                    "http_x_forwarded_for",
+                    "request.headers.X-Forwarded-For",
+                    "request_X-Forwarded-For",
+                ],
+            ),
+            duration_us,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(line: &str) -> Result<RawRecord<'_>, Reject> {
+        JsonLines.parse(line.as_bytes(), &mut ParseContext::default())
+    }
+
+    #[test]
+    fn nginx_escape_json() {
+        let r = parse(r#"{"time_local":"10/Oct/2000:13:55:36 -0700","remote_addr":"192.0.2.1","remote_user":"","request":"GET /a?b=1 HTTP/1.1","status": "200","body_bytes_sent":"512","request_time":"0.004","http_referrer":"","http_referer":"https://x.example/","http_user_agent":"curl/8 \"q\"","http_x_forwarded_for":"-"}"#).unwrap();
+        assert_eq!(
+            (r.client, r.time, r.status, r.bytes),
+            (&b"192.0.2.1"[..], 971_211_336, 200, 512)
+        );
+        assert_eq!(
+            r.request,
+            Request::Http {
+                method: b"GET",
+                target: b"/a?b=1",
+                protocol: b"HTTP/1.1"
+            }
+        );
+        assert_eq!(r.user_agent, Some(&br#"curl/8 \"q\""#[..]));
+        assert_eq!(r.duration_us, Some(4000));
+        assert_eq!(r.user, None);
+        assert_eq!(r.forwarded_for, None);
+    }
+
+    #[test]
+    fn caddy_v2_access_log() {
+        let r = parse(r#"{"level":"info","ts":971211336.123,"logger":"http.log.access","msg":"handled request","request":{"remote_ip":"2001:db8::1","remote_port":"5678","proto":"HTTP/2.0","method":"GET","host":"www.example.edu","uri":"/news?page=2","headers":{"User-Agent":["Mozilla/5.0 (X11; Linux x86_64) Firefox/125.0"],"Referer":["https://www.google.com/"]}},"bytes_read":0,"user_id":"","duration":0.0012,"size":5120,"status":200}"#).unwrap();
+        assert_eq!(
+            (r.client, r.time, r.status, r.bytes),
+            (&b"2001:db8::1"[..], 971_211_336, 200, 5120)
+        );
+        assert_eq!(r.vhost, Some(&b"www.example.edu"[..]));
+        assert_eq!(
+            r.request,
+            Request::Http {
+                method: b"GET",
+                target: b"/news?page=2",
+                protocol: b"HTTP/2.0"
+            }
+        );
+        assert_eq!(
+            r.user_agent,
+            Some(&b"Mozilla/5.0 (X11; Linux x86_64) Firefox/125.0"[..])
+        );
+        assert_eq!(r.referer, Some(&b"https://www.google.com/"[..]));
+        assert_eq!(r.duration_us, Some(1200));
+    }
+
+    #[test]
+    fn cloudflare_and_traefik() {
+        let cf = parse(r#"{"ClientIP":"198.51.100.7","ClientRequestHost":"www.example.edu","ClientRequestMethod":"POST","ClientRequestURI":"/login","ClientRequestProtocol":"HTTP/1.1","ClientRequestUserAgent":"curl/8","ClientRequestReferer":"","EdgeResponseBytes":321,"EdgeResponseStatus":302,"EdgeStartTimestamp":"2000-10-10T20:55:36Z"}"#).unwrap();
+        assert_eq!(
+            (cf.client, cf.time, cf.status, cf.bytes),
+            (&b"198.51.100.7"[..], 971_211_336, 302, 321)
+        );
+        let nanos = parse(r#"{"ClientIP":"198.51.100.7","ClientRequestURI":"/","EdgeResponseStatus":200,"EdgeStartTimestamp":971211336000000000}"#).unwrap();
+        assert_eq!(nanos.time, 971_211_336);
+        let tr = parse(r#"{"ClientAddr":"203.0.113.5:41234","ClientHost":"203.0.113.5","DownstreamContentSize":99,"DownstreamStatus":404,"Duration":1500000,"RequestHost":"api.example.edu","RequestMethod":"GET","RequestPath":"/v1/x","RequestProtocol":"HTTP/1.1","StartUTC":"2000-10-10T20:55:36.5Z","request_User-Agent":"Go-http-client/1.1"}"#).unwrap();
+        assert_eq!(
+            (tr.client, tr.status, tr.bytes, tr.duration_us),
+            (&b"203.0.113.5"[..], 404, 99, Some(1500))
+        );
+    }
+
+    #[test]
+    fn malformed_lines() {
+        assert_eq!(
+            parse(r#"{"remote_addr":"1.2.3.4","status":200"#).unwrap_err(),
+            Reject::Truncated
+        );
+        assert_eq!(
+            parse(r#"{"status":200,"time":"2000-10-10T20:55:36Z"}"#).unwrap_err(),
+            Reject::BadClient
+        );
+        assert_eq!(
+            parse(r#"{"remote_addr":"1.2.3.4","time":"yesterday","status":200}"#).unwrap_err(),
+            Reject::BadTimestamp
+        );
+        assert_eq!(
+            parse(r#"1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 1"#)
+                .unwrap_err(),
+            Reject::Malformed
+        );
+        let deep = format!("{}{}", "{\"a\":".repeat(100), "1");
+        assert!(parse(&deep).is_err());
+    }
+}
