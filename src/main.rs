@@ -140,6 +140,19 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             for f in logveil::formats::FORMATS {
                 println!("{:<16} {}", f.name(), f.description());
             }
+            println!(
+                "{:<16} W3C extended / IIS, columns from each #Fields: header",
+                "w3c"
+            );
+            for r in logveil::formats::zoom::READERS {
+                println!(
+                    "{:<16} Zoom data, recognised by its header or JSON shape",
+                    r.name()
+                );
+            }
+            println!(
+                "\nOr describe your own: --log-format (Apache LogFormat) or --nginx-format (nginx log_format)."
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Schema => {

@@ -216,3 +216,82 @@ fn json_lines_are_detected_beside_text_logs() {
     let p50 = traffic[0]["latency_p50_ms"].float();
     assert!((p50 - 19.0).abs() <= 0.19, "p50 {p50}");
 }
+
+#[test]
+fn iis_w3c_logs_follow_their_fields_headers_even_when_they_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = String::from(
+        "#Software: Microsoft Internet Information Services 10.0\r\n#Version: 1.0\r\n#Date: 2026-03-28 10:00:00\r\n\
+         #Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken\r\n",
+    );
+    for i in 0..10 {
+        log.push_str(&format!(
+            "2026-03-28 10:00:{i:02} 10.0.0.5 GET /default.aspx q={i} 443 - 198.51.100.{i} Mozilla/5.0+(Windows+NT+10.0) - 200 0 0 {}\r\n",
+            20 + i
+        ));
+    }
+    log.push_str("2026-03-28 10:00:59 10.0.0.5 GET\r\n"); // line 15: truncated
+    // The service restarts with other fields, in another order.
+    log.push_str("#Software: Microsoft Internet Information Services 10.0\r\n#Fields: date time c-ip cs-host cs-method cs-uri-stem sc-status sc-bytes time-taken\r\n");
+    for i in 0..5 {
+        log.push_str(&format!(
+            "2026-03-28 11:00:0{i} 203.0.113.{i} intranet.example.edu POST /api/save 201 {} 5\r\n",
+            100 * i
+        ));
+    }
+    let plain = dir.path().join("u_ex260328.log");
+    std::fs::write(&plain, &log).unwrap();
+    let policy = common::no_suppression(dir.path());
+    let out = dir.path().join("out");
+    let r = run(&[&plain], &out, &["-q", "--policy", &policy]);
+    assert_eq!(r.status.code(), Some(2), "one truncated line");
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("_manifest.json")).unwrap()).unwrap();
+    let input = &m["inputs"][0];
+    assert_eq!(input["format"], "w3c");
+    assert_eq!(
+        (
+            input["lines"].as_u64(),
+            input["parsed"].as_u64(),
+            input["rejected"].as_u64()
+        ),
+        (Some(22), Some(15), Some(1))
+    );
+    assert_eq!(input["skipped_by_reason"]["header"], 6);
+    assert_eq!(input["reject_locations"][0]["line"], 15);
+    let pages = read_rows(&out.join("web_pages.parquet"));
+    let got: Vec<(&str, &str, i64)> = pages
+        .iter()
+        .map(|r| (r["site"].str(), r["path"].str(), r["requests"].int()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("(default)", "/default.aspx", 10),
+            ("intranet.example.edu", "/api/save", 5)
+        ]
+    );
+    let traffic = read_rows(&out.join("web_traffic.parquet"));
+    let ten = traffic
+        .iter()
+        .find(|r| r["site"].str() == "(default)")
+        .unwrap();
+    // time-taken 20..29 ms: the median (rank 4) is 24 ms.
+    assert!((ten["latency_p50_ms"].float() - 24.0).abs() <= 0.24);
+    // The same file compressed gives the same tables.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, log.as_bytes()).unwrap();
+    let zipped = dir.path().join("z").join("u_ex260328.log.gz");
+    std::fs::create_dir(zipped.parent().unwrap()).unwrap();
+    std::fs::write(&zipped, gz.finish().unwrap()).unwrap();
+    let out2 = dir.path().join("out2");
+    run(&[&zipped], &out2, &["-q", "--policy", &policy]);
+    for t in ["web_pages", "web_status", "web_traffic"] {
+        let f = format!("{t}.parquet");
+        assert_eq!(
+            std::fs::read(out.join(&f)).unwrap(),
+            std::fs::read(out2.join(&f)).unwrap(),
+            "{t}"
+        );
+    }
+}

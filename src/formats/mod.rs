@@ -17,6 +17,7 @@ pub mod fields;
 pub mod json_lines;
 pub mod logformat;
 pub mod vhost_combined;
+pub mod w3c;
 pub mod zoom;
 
 use crate::time::TimeCache;

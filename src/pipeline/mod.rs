@@ -29,6 +29,7 @@ use crate::aggregate::web::WebAggregate;
 use crate::aggregate::zoom::ZoomAggregate;
 use crate::error::Error;
 use crate::formats::logformat::ApacheFormat;
+use crate::formats::w3c;
 use crate::formats::zoom::{ZoomOptions, ZoomTime};
 use crate::formats::{self, LogFormat, ParseContext, Reject, Skip, detect};
 use crate::input::read::{self, Opened, StreamChunks};
@@ -444,21 +445,20 @@ fn process_source(
                 aggs.zoom = z;
                 return (report, aggs);
             }
+            if forced.is_none() && w3c::sniff(head) {
+                acc = read_w3c(data, &mut report, cfg, veil, gap);
+                finish_report(&mut report, &acc, cfg.max_reject_locations);
+                let mut aggs = Aggregates::new(gap);
+                aggs.web = acc.agg;
+                return (report, aggs);
+            }
             let (format, detection) = choose_format(forced, head, head.len() == data.len());
             report.detection = Some(detection);
             let Some(format) = format else {
                 return (no_format(report), Aggregates::new(gap));
             };
             report.format = Some(format.name());
-            let w = worker(format);
-            acc = read::chunk_ranges(data, cfg.chunk_bytes)
-                .into_par_iter()
-                .enumerate()
-                .fold(
-                    || SourceAcc::new(gap),
-                    |acc, (i, r)| w.chunk(acc, i, &data[r.clone()], r.start as u64),
-                )
-                .reduce(|| SourceAcc::new(gap), SourceAcc::merge);
+            acc = fold_chunks(&worker(format), data, 0, 0, cfg.chunk_bytes, gap);
         }
         Opened::Stream(reader) => {
             let mut chunks = StreamChunks::new(reader, cfg.chunk_bytes)
@@ -506,6 +506,28 @@ fn process_source(
                     );
                     return (report, aggs);
                 }
+                if format.is_none() && forced.is_none() && w3c::sniff(&chunk.data) {
+                    // Headers steer every later line: read the file whole.
+                    let mut all = chunk.data;
+                    for (_, rest) in chunks.by_ref() {
+                        match rest {
+                            Ok(c) => all.extend_from_slice(&c.data),
+                            Err(e) => {
+                                report.error = Some(format!(
+                                    "read failed after {} decompressed bytes ({e})",
+                                    all.len()
+                                ));
+                                break;
+                            }
+                        }
+                    }
+                    report.decompressed_bytes = all.len() as u64;
+                    acc = read_w3c(&all, &mut report, cfg, veil, gap);
+                    finish_report(&mut report, &acc, cfg.max_reject_locations);
+                    let mut aggs = Aggregates::new(gap);
+                    aggs.web = acc.agg;
+                    return (report, aggs);
+                }
                 if format.is_none() {
                     let complete = chunks.peek().is_none_or(|(_, next)| next.is_err());
                     let (f, detection) = choose_format(forced, &chunk.data, complete);
@@ -527,6 +549,92 @@ fn process_source(
     let mut aggs = Aggregates::new(gap);
     aggs.web = acc.agg;
     (report, aggs)
+}
+
+/// Parses `data` in newline-aligned chunks in parallel, numbering chunks
+/// from `first_index` so line numbers stay right when a file is processed
+/// in several parts.
+fn fold_chunks(
+    worker: &Worker<'_>,
+    data: &[u8],
+    base_offset: u64,
+    first_index: usize,
+    chunk_bytes: usize,
+    gap: i64,
+) -> SourceAcc {
+    read::chunk_ranges(data, chunk_bytes)
+        .into_par_iter()
+        .enumerate()
+        .fold(
+            || SourceAcc::new(gap),
+            |acc, (i, r)| {
+                worker.chunk(
+                    acc,
+                    first_index + i,
+                    &data[r.clone()],
+                    base_offset + r.start as u64,
+                )
+            },
+        )
+        .reduce(|| SourceAcc::new(gap), SourceAcc::merge)
+}
+
+/// A W3C extended log: each `#Fields:` header starts a segment parsed with
+/// its own columns (lines before the first use the first header's).
+fn read_w3c(
+    data: &[u8],
+    report: &mut InputReport,
+    cfg: &RunConfig,
+    veil: &Veil,
+    gap: i64,
+) -> SourceAcc {
+    let starts = w3c::header_offsets(data);
+    let formats: Vec<Option<w3c::W3cFields>> = starts
+        .iter()
+        .map(|&s| {
+            let end = memchr::memchr(b'\n', &data[s..]).map_or(data.len(), |p| s + p);
+            let line = &data[s..end];
+            w3c::W3cFields::from_header(line.strip_suffix(b"\r").unwrap_or(line))
+        })
+        .collect();
+    report.format = Some("w3c");
+    let mut acc = SourceAcc::new(gap);
+    let Some(first) = formats.iter().flatten().next() else {
+        report.error = Some("W3C log without a usable #Fields: header (it needs date, time and c-ip); the file was not read".to_string());
+        return acc;
+    };
+    let mut bounds = starts.clone();
+    if bounds.first() != Some(&0) {
+        bounds.insert(0, 0);
+    }
+    bounds.push(data.len());
+    let mut index = 0;
+    for w in bounds.windows(2) {
+        let (s, e) = (w[0], w[1]);
+        let format = starts
+            .iter()
+            .position(|&h| h == s)
+            .and_then(|i| formats[i].as_ref())
+            .unwrap_or(first);
+        let worker = Worker {
+            format,
+            veil,
+            max_rejects: cfg.max_reject_locations,
+            progress: cfg.progress.as_deref(),
+            session_gap: gap,
+        };
+        let segment = &data[s..e];
+        acc = acc.merge(fold_chunks(
+            &worker,
+            segment,
+            s as u64,
+            index,
+            cfg.chunk_bytes,
+            gap,
+        ));
+        index += read::chunk_ranges(segment, cfg.chunk_bytes).len();
+    }
+    acc
 }
 
 fn no_format(mut report: InputReport) -> InputReport {
