@@ -26,7 +26,7 @@ pub struct Cli {
 pub enum Command {
     /// Read logs and write aggregate Parquet tables and _manifest.json.
     #[command(after_help = EXIT_CODES)]
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Write a new random 32-byte key file (mode 0600).
     Keygen {
         /// Where to write the key; an existing file is never overwritten.
@@ -142,6 +142,12 @@ pub struct RunArgs {
     /// the defaults apply: daily key rotation, whole addresses, k = 10.
     #[arg(long, env = "LOGVEIL_POLICY", value_name = "FILE")]
     pub policy: Option<PathBuf>,
+
+    /// Proxies whose forwarded-for entries are trusted (CIDRs, comma
+    /// separated); the right-most untrusted address of a chain is the
+    /// client. Adds to the policy's `network.trusted_proxies`.
+    #[arg(long, value_name = "CIDR,...", value_delimiter = ',')]
+    pub trusted_proxies: Vec<String>,
 
     /// Time zone of Zoom CSV exports (IANA name; their times carry none).
     #[arg(long, default_value = "UTC", value_name = "ZONE")]

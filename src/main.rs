@@ -41,7 +41,7 @@ fn main() -> ExitCode {
 
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Run(args) => run(args),
+        Command::Run(args) => run(*args),
         Command::Keygen { out } => {
             let key = Key::generate(KeyMode::File)?;
             key.write_new(&out)?;
@@ -170,7 +170,14 @@ fn load_policy(path: Option<&std::path::Path>) -> anyhow::Result<Policy> {
 }
 
 fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let policy = load_policy(args.policy.as_deref())?;
+    let mut policy = load_policy(args.policy.as_deref())?;
+    for cidr in &args.trusted_proxies {
+        let net = cidr
+            .trim()
+            .parse()
+            .map_err(|e: String| anyhow::anyhow!("--trusted-proxies: {e}"))?;
+        policy.network.trusted_proxies.push(net);
+    }
     let key = match &args.key_file {
         Some(p) => KeySource::File(p.clone()),
         None => KeySource::Ephemeral,

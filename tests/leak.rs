@@ -180,3 +180,52 @@ fn the_scan_finds_a_planted_leak() {
         "{findings:?}"
     );
 }
+
+#[test]
+fn no_address_of_a_proxy_chain_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("chain.log");
+    let mut text = String::new();
+    // Clients from .1: the policy's network addresses (x.y.z.0/24) are
+    // configuration, recorded in the manifest, and must not collide.
+    for i in 1..=12 {
+        text.push_str(&format!(
+            "10.1.0.{i}, 10.0.0.1, 85.181.35.{i} - - [28/Mar/2026:10:00:{i:02} +0000] \"GET /p HTTP/1.1\" 200 1 \"-\" \"curl/8\" \"172.16.{i}.9, 10.0.0.7\"\n"
+        ));
+    }
+    std::fs::write(&log, text).unwrap();
+    let out = dir.path().join("out");
+    let r = run(
+        &[&log],
+        &out,
+        &["--trusted-proxies", "85.181.35.0/24,10.0.0.0/8"],
+    );
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    let mut ids = BTreeSet::new();
+    for i in 1..=12 {
+        for ip in [
+            format!("10.1.0.{i}"),
+            format!("85.181.35.{i}"),
+            format!("172.16.{i}.9"),
+        ] {
+            ids.extend(ip_forms(ip.parse().unwrap()));
+        }
+    }
+    ids.extend(ip_forms("10.0.0.1".parse().unwrap()));
+    ids.extend(ip_forms("10.0.0.7".parse().unwrap()));
+    let mut findings = scan_output_dir(&ids, &out);
+    findings.extend(scan(&ids, "stderr", &String::from_utf8_lossy(&r.stderr)));
+    assert!(
+        findings.is_empty(),
+        "chain addresses leaked in {:?}",
+        findings.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
+    // The 12 distinct real clients (10.1.0.x, right-most untrusted) are counted.
+    let traffic = common::read_rows(&out.join("web_traffic.parquet"));
+    assert_eq!(traffic[0]["visitors"].int(), 12);
+}

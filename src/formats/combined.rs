@@ -25,7 +25,9 @@ impl LogFormat for Combined {
         let (rest, mut rec) = fields::clf_core(line, cx)?;
         let rest = fields::referer_agent(rest, &mut rec)?;
         fields::end_or_trailing(rest)?;
-        rec.forwarded_for = forwarded_for(rest);
+        if rec.forwarded_for.is_none() {
+            rec.forwarded_for = forwarded_for(rest);
+        }
         Ok(rec)
     }
 }
@@ -121,6 +123,20 @@ mod tests {
             ),
             Err(Reject::Malformed)
         );
+    }
+
+    #[test]
+    fn proxy_chain_prefixes() {
+        let r = parse(br#"10.0.0.2, 10.0.0.1, 85.181.35.98 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "-" "-""#).unwrap();
+        assert_eq!(r.client, b"85.181.35.98");
+        assert_eq!(r.forwarded_for, Some(&b"10.0.0.2, 10.0.0.1"[..]));
+        assert_eq!(r.time, 971_186_136);
+        // A chain that ends in no address shifts every later field.
+        assert!(
+            parse(br#"10.0.0.2, - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "-" "-""#)
+                .is_err()
+        );
+        assert!(parse(b"a, b, c, d").is_err());
     }
 
     #[test]

@@ -111,7 +111,26 @@ pub fn clf_core<'a>(
     line: &'a [u8],
     cx: &mut ParseContext,
 ) -> Result<(&'a [u8], RawRecord<'a>), Reject> {
-    let (i, client) = field(line, token, Reject::BadClient)?;
+    let (mut i, mut client) = field(line, token, Reject::BadClient)?;
+    // A proxy chain logged in place of the client (`10.0.0.2, 10.0.0.1,
+    // 85.181.35.98 - - […]`): the right-most address is the connecting
+    // one, the rest is the forwarded-for chain the privacy stage walks.
+    let mut chain: Option<&[u8]> = None;
+    let mut hops = 0;
+    while let Some(head) = client.strip_suffix(b",") {
+        hops += 1;
+        if hops > 32 || !plausible_client(head) {
+            return Err(Reject::BadClient);
+        }
+        let (rest, ()) = field(i, spaces, Reject::Malformed)?;
+        let (rest, next) = field(rest, token, Reject::BadClient)?;
+        let chain_end = next.as_ptr() as usize - line.as_ptr() as usize;
+        chain = line
+            .get(..chain_end)
+            .map(|c| c.trim_ascii_end().strip_suffix(b",").unwrap_or(c));
+        i = rest;
+        client = next;
+    }
     if !plausible_client(client) {
         return Err(Reject::BadClient);
     }
@@ -158,7 +177,7 @@ pub fn clf_core<'a>(
             referer: None,
             user_agent: None,
             vhost: None,
-            forwarded_for: None,
+            forwarded_for: chain,
             duration_us: None,
         },
     ))
