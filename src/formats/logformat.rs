@@ -534,11 +534,9 @@ impl LogFormat for ApacheFormat {
                 Field::UserAgent => rec.user_agent = dash_none(value),
                 Field::ForwardedFor => rec.forwarded_for = dash_none(value),
                 Field::Vhost => rec.vhost = dash_none(value),
-                Field::Duration(scale) => {
-                    if value != b"-" {
-                        rec.duration_us = Some(duration(value, *scale).ok_or(Reject::Malformed)?);
-                    }
-                }
+                // Optional information: a `-` or `-1` (ALB's "no response")
+                // drops the duration, not the line.
+                Field::Duration(scale) => rec.duration_us = duration(value, *scale),
                 Field::Skip => {}
             }
         }

@@ -16,6 +16,7 @@ pub mod detect;
 pub mod fields;
 pub mod json_lines;
 pub mod logformat;
+pub mod presets;
 pub mod vhost_combined;
 pub mod w3c;
 pub mod zoom;
@@ -266,6 +267,8 @@ pub static FORMATS: &[&dyn LogFormat] = &[
     &combined::Combined,
     &common::Common,
     &json_lines::JsonLines,
+    &presets::MORGAN_DEFAULT,
+    &presets::AWS_ALB,
 ];
 
 /// Looks a format up by its name.

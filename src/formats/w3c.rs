@@ -125,7 +125,14 @@ impl LogFormat for W3cFields {
     }
 
     fn parse<'a>(&self, line: &'a [u8], _cx: &mut ParseContext) -> Result<RawRecord<'a>, Reject> {
-        let values: Vec<&[u8]> = line.split(|c| *c == b' ').collect();
+        // IIS separates values with spaces; CloudFront (same header
+        // scheme) with tabs.
+        let sep = if memchr::memchr(b'\t', line).is_some() {
+            b'\t'
+        } else {
+            b' '
+        };
+        let values: Vec<&[u8]> = line.split(|c| *c == sep).collect();
         if values.len() < self.cols.len() {
             return Err(Reject::Truncated);
         }
@@ -167,9 +174,16 @@ impl LogFormat for W3cFields {
             user_agent: get(Col::UserAgent).and_then(dash),
             vhost: get(Col::Host).or(get(Col::Site)).and_then(dash),
             forwarded_for: get(Col::XForwardedFor).and_then(dash),
-            duration_us: get(Col::TimeTaken)
-                .and_then(digits)
-                .map(|ms| ms.saturating_mul(1000)),
+            // IIS: whole milliseconds; CloudFront: seconds with a fraction.
+            duration_us: get(Col::TimeTaken).and_then(|t| match digits(t) {
+                Some(ms) => Some(ms.saturating_mul(1000)),
+                None => std::str::from_utf8(t)
+                    .ok()?
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|s| *s >= 0.0)
+                    .map(|s| (s * 1e6) as u64),
+            }),
         })
     }
 }
@@ -238,6 +252,18 @@ mod tests {
             f.skip(b"#Software: Microsoft Internet Information Services 10.0"),
             Some(Skip::Header)
         );
+    }
+
+    #[test]
+    fn cloudfront_tab_separated() {
+        let f = W3cFields::from_header(b"#Fields: date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status cs(Referer) cs(User-Agent) cs-uri-query cs(Cookie) x-edge-result-type x-edge-request-id x-host-header cs-protocol cs-bytes time-taken").unwrap();
+        let line = b"2019-12-04\t21:02:31\tLAX1\t392\t192.0.2.100\tGET\td111111abcdef8.cloudfront.net\t/index.html\t200\t-\tMozilla/5.0%20(Windows%20NT%2010.0)\t-\t-\tHit\tSOX4xwn4XV6Q4rgb7XiVGOHms_BGlTAC4KyHmureZmBNrjGdRLiNIQ==\td111111abcdef8.cloudfront.net\thttps\t23\t0.001";
+        let r = f.parse(line, &mut ParseContext::default()).unwrap();
+        assert_eq!(
+            (r.client, r.status, r.bytes, r.duration_us),
+            (&b"192.0.2.100"[..], 200, 392, Some(1000))
+        );
+        assert_eq!(r.vhost, Some(&b"d111111abcdef8.cloudfront.net"[..]));
     }
 
     #[test]

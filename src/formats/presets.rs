@@ -1,0 +1,108 @@
+//! Named formats that are a fixed format string: compiled once, on first
+//! use, by the same compiler as `--log-format`.
+//!
+//! A preset earns its place when a server's default layout is not one of
+//! the hand-written CLF parsers: Node/Express `morgan`'s `default` writes an
+//! RFC 1123 date, AWS Application Load Balancers write ISO times, a
+//! `client:port` and timings in seconds. The layouts follow each producer's
+//! documentation; trailing fields a preset does not name are ignored.
+
+use std::sync::LazyLock;
+
+use super::logformat::ApacheFormat;
+use super::{LogFormat, ParseContext, RawRecord, Reject};
+
+/// A named, compiled format string.
+pub struct Preset {
+    name: &'static str,
+    description: &'static str,
+    compiled: &'static LazyLock<ApacheFormat>,
+}
+
+impl LogFormat for Preset {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn description(&self) -> &'static str {
+        self.description
+    }
+
+    fn parse<'a>(&self, line: &'a [u8], cx: &mut ParseContext) -> Result<RawRecord<'a>, Reject> {
+        self.compiled.parse(line, cx)
+    }
+}
+
+/// morgan's `default`: `:remote-addr - :remote-user [:date] ":method :url
+/// HTTP/:http-version" :status :res[content-length] ":referrer"
+/// ":user-agent"`, `:date` in RFC 1123 (`Tue, 10 Oct 2000 13:55:36 GMT`).
+const MORGAN_DEFAULT_FORMAT: &str =
+    r#"%h - %u [%{%a, %d %b %Y %H:%M:%S GMT}t] "%r" %>s %b "%{Referer}i" "%{User-Agent}i""#;
+
+/// AWS ALB access log: `type time elb client:port target:port
+/// request_processing_time target_processing_time response_processing_time
+/// elb_status_code target_status_code received_bytes sent_bytes "request"
+/// "user_agent" …`; the target processing time is the response time.
+const AWS_ALB_FORMAT: &str = r#"%{type}e %{%Y-%m-%dT%H:%M:%S%.fZ}t %{elb}e %a %{target}e %{rpt}e %T %{spt}e %>s %{target_status}e %I %b "%r" "%{User-Agent}i""#;
+
+fn compile(source: &str) -> ApacheFormat {
+    // The strings are constants covered by this module's tests; a failure
+    // here is a bug in them, not in any input.
+    ApacheFormat::compile(source).unwrap_or_else(|e| panic!("preset format does not compile: {e}"))
+}
+
+static MORGAN_DEFAULT_COMPILED: LazyLock<ApacheFormat> =
+    LazyLock::new(|| compile(MORGAN_DEFAULT_FORMAT));
+static AWS_ALB_COMPILED: LazyLock<ApacheFormat> = LazyLock::new(|| compile(AWS_ALB_FORMAT));
+
+/// Node/Express morgan `default`.
+pub static MORGAN_DEFAULT: Preset = Preset {
+    name: "morgan_default",
+    description: "Node/Express morgan `default`: combined with an RFC 1123 date",
+    compiled: &MORGAN_DEFAULT_COMPILED,
+};
+
+/// AWS Application Load Balancer.
+pub static AWS_ALB: Preset = Preset {
+    name: "aws_alb",
+    description: "AWS Application Load Balancer access log",
+    compiled: &AWS_ALB_COMPILED,
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::Request;
+
+    #[test]
+    fn presets_compile_and_parse_their_documented_examples() {
+        let mut cx = ParseContext::default();
+        let r = MORGAN_DEFAULT
+            .parse(br#"::1 - - [Tue, 10 Oct 2000 20:55:36 GMT] "GET / HTTP/1.1" 304 - "-" "Mozilla/5.0""#, &mut cx)
+            .unwrap();
+        assert_eq!(
+            (r.client, r.time, r.status),
+            (&b"::1"[..], 971_211_336, 304)
+        );
+        // The example from the ALB documentation.
+        let alb = br#"http 2018-07-02T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188 192.168.131.39:2817 10.0.0.1:80 0.000 0.001 0.000 200 200 34 366 "GET http://www.example.com:80/ HTTP/1.1" "curl/7.46.0" - - arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 "Root=1-58337262-36d228ad5d99923122bbe354" "-" "-" 0 2018-07-02T22:22:48.364000Z "forward" "-" "-" "10.0.0.1:80" "200" "-" "-""#;
+        let r = AWS_ALB.parse(alb, &mut cx).unwrap();
+        assert_eq!(
+            (r.client, r.status, r.bytes, r.duration_us),
+            (&b"192.168.131.39:2817"[..], 200, 366, Some(1000))
+        );
+        assert_eq!(r.time, 1_530_570_180);
+        assert_eq!(
+            r.request,
+            Request::Http {
+                method: b"GET",
+                target: b"http://www.example.com:80/",
+                protocol: b"HTTP/1.1"
+            }
+        );
+        // An error line: processing times of -1 drop the duration only.
+        let err = br#"http 2018-07-02T22:23:00.186641Z app/lb/5 192.168.131.39:2817 - -1 -1 -1 502 - 34 366 "GET http://x/ HTTP/1.1" "curl/7""#;
+        let r = AWS_ALB.parse(err, &mut cx).unwrap();
+        assert_eq!((r.status, r.duration_us), (502, None));
+    }
+}
