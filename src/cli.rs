@@ -125,6 +125,19 @@ pub struct RunArgs {
     #[arg(long, value_name = "LOG_FORMAT", conflicts_with = "format")]
     pub nginx_format: Option<String>,
 
+    /// GoAccess `--log-format` of the web logs (its specifiers, or a
+    /// predefined name such as COMBINED or VCOMBINED), compiled once.
+    #[arg(long, value_name = "FORMAT", conflicts_with_all = ["format", "log_format", "nginx_format"])]
+    pub goaccess_format: Option<String>,
+
+    /// Date format (strftime) for --goaccess-format's `%d`.
+    #[arg(long, default_value = "%d/%b/%Y", value_name = "STRFTIME")]
+    pub date_format: String,
+
+    /// Time format (strftime) for --goaccess-format's `%t`.
+    #[arg(long, default_value = "%H:%M:%S", value_name = "STRFTIME")]
+    pub time_format: String,
+
     /// Site label for logs that carry no virtual host.
     #[arg(long, value_name = "NAME")]
     pub site: Option<String>,

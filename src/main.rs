@@ -15,7 +15,7 @@ use clap::Parser;
 
 use cli::{Cli, Command, PolicyCommand, RunArgs};
 use logveil::formats::zoom::ZoomTime;
-use logveil::pipeline::{KeySource, Progress};
+use logveil::pipeline::{FormatString, KeySource, Progress};
 use logveil::privacy::key::{Key, KeyMode};
 use logveil::privacy::policy::{DEFAULT_POLICY_TOML, Policy};
 use logveil::{Completion, RunConfig, RunReport};
@@ -192,11 +192,21 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         zone: ZoomTime::zone_from_name(&args.zoom_timezone).map_err(anyhow::Error::msg)?,
         day_first: args.zoom_date_order == "dmy",
     };
+    let format_string = match (args.log_format, args.nginx_format, args.goaccess_format) {
+        (Some(f), None, None) => Some(FormatString::Apache(f)),
+        (None, Some(f), None) => Some(FormatString::Nginx(f)),
+        (None, None, Some(format)) => Some(FormatString::GoAccess {
+            format,
+            date: args.date_format,
+            time: args.time_format,
+        }),
+        (None, None, None) => None,
+        _ => anyhow::bail!("give only one of --log-format, --nginx-format and --goaccess-format"),
+    };
     let progress = Arc::new(Progress::default());
     let cfg = RunConfig::new(args.paths, &args.out)
         .format(args.format)
-        .log_format(args.log_format)
-        .nginx_format(args.nginx_format)
+        .format_string(format_string)
         .site(args.site)
         .policy(policy)
         .zoom_time(zoom_time)

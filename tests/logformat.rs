@@ -295,3 +295,38 @@ fn iis_w3c_logs_follow_their_fields_headers_even_when_they_change() {
         );
     }
 }
+
+#[test]
+fn goaccess_combined_gives_the_same_tables_on_utc_logs() {
+    // GoAccess reads times as logged, ignoring the zone; the nginx samples
+    // are logged in UTC, so the tables must match detection exactly.
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("k");
+    common::keygen(&key);
+    let key = key.to_str().unwrap();
+    let nginx = sample_logs().join("nginx");
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    run(&[&nginx], &a, &["-q", "--key-file", key]);
+    run(
+        &[&nginx],
+        &b,
+        &["-q", "--key-file", key, "--goaccess-format", "COMBINED"],
+    );
+    for table in [
+        "web_traffic",
+        "web_pages",
+        "web_status",
+        "web_referrers",
+        "web_clients",
+    ] {
+        let file = format!("{table}.parquet");
+        assert_eq!(
+            std::fs::read(a.join(&file)).unwrap(),
+            std::fs::read(b.join(&file)).unwrap(),
+            "{table}"
+        );
+    }
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(b.join("_manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["inputs"][0]["format"], "goaccess");
+}

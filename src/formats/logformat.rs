@@ -58,6 +58,14 @@ enum Field {
     Request,
     /// nginx `$request_uri`: path and query together.
     Target,
+    /// GoAccess `%d`: the date part, read with the date format.
+    Date,
+    /// GoAccess `%t`: the time part, read with the time format.
+    Clock,
+    /// GoAccess `%x`: date and time in one, read with both formats.
+    DateTime,
+    /// GoAccess `%~`: any run of spaces.
+    Spaces,
     Method,
     Path,
     Query,
@@ -80,12 +88,53 @@ enum Token {
     Field(Field, String),
 }
 
-/// A compiled Apache `LogFormat` or nginx `log_format`.
+/// A compiled Apache `LogFormat`, nginx `log_format` or GoAccess
+/// `--log-format`.
 #[derive(Debug, Clone)]
 pub struct ApacheFormat {
     source: String,
     tokens: Vec<Token>,
     name: &'static str,
+    /// GoAccess date and time formats (strftime), for `%d`, `%t`, `%x`.
+    date_time: Option<(String, String)>,
+}
+
+/// GoAccess's predefined `--log-format` names.
+pub fn goaccess_preset(name: &str) -> Option<&'static str> {
+    Some(match name.to_ascii_uppercase().as_str() {
+        "COMBINED" => r#"%h %^[%d:%t %^] "%r" %s %b "%R" "%u""#,
+        "VCOMBINED" => r#"%v:%^ %h %^[%d:%t %^] "%r" %s %b "%R" "%u""#,
+        "COMMON" => r#"%h %^[%d:%t %^] "%r" %s %b"#,
+        "VCOMMON" => r#"%v:%^ %h %^[%d:%t %^] "%r" %s %b"#,
+        _ => return None,
+    })
+}
+
+fn goaccess_specifier(letter: char) -> Option<Field> {
+    Some(match letter {
+        'h' => Field::Client,
+        'e' => Field::User,
+        'd' => Field::Date,
+        't' => Field::Clock,
+        'x' => Field::DateTime,
+        'v' => Field::Vhost,
+        'r' => Field::Request,
+        'm' => Field::Method,
+        'U' => Field::Target,
+        'q' => Field::Query,
+        'H' => Field::Protocol,
+        's' => Field::Status,
+        'b' => Field::Bytes,
+        'R' => Field::Referer,
+        'u' => Field::UserAgent,
+        'L' => Field::Duration(1_000),
+        'T' => Field::Duration(1_000_000),
+        'D' => Field::Duration(1),
+        'n' => Field::Duration(0),
+        '~' => Field::Spaces,
+        '^' | 'C' | 'K' | 'k' | 'M' => Field::Skip,
+        _ => return None,
+    })
 }
 
 /// The field of an nginx variable; `None` for an unknown one.
@@ -191,6 +240,49 @@ fn directive(letter: char, arg: Option<&str>) -> Option<Field> {
 }
 
 impl ApacheFormat {
+    /// Compiles a GoAccess `--log-format` (or one of its predefined names),
+    /// with its `--date-format` and `--time-format`. Like GoAccess, times
+    /// are read as logged; without a zone in them they are taken as UTC.
+    pub fn compile_goaccess(
+        format: &str,
+        date_format: &str,
+        time_format: &str,
+    ) -> Result<ApacheFormat, FormatError> {
+        let source = goaccess_preset(format).unwrap_or(format);
+        let mut tokens: Vec<Token> = Vec::new();
+        let mut lit = Vec::new();
+        let mut chars = source.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            if c == '\\' && chars.peek().is_some_and(|(_, n)| *n == '"') {
+                // `\"` in a GoAccess format is a plain quote.
+                lit.push(b'"');
+                chars.next();
+                continue;
+            }
+            if c != '%' {
+                let mut buf = [0u8; 4];
+                lit.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                continue;
+            }
+            let (_, letter) = chars.next().ok_or(FormatError::Incomplete(i))?;
+            let field =
+                goaccess_specifier(letter).ok_or_else(|| FormatError::UnknownDirective {
+                    directive: format!("%{letter}"),
+                    position: i,
+                })?;
+            push_field(&mut tokens, &mut lit, field, format!("%{letter}"), "", "")?;
+        }
+        let mut compiled = finish_with(
+            source,
+            tokens,
+            lit,
+            "goaccess",
+            &[Field::Date, Field::Clock, Field::DateTime],
+        )?;
+        compiled.date_time = Some((date_format.to_string(), time_format.to_string()));
+        Ok(compiled)
+    }
+
     /// Compiles an nginx `log_format` body (the quoted string(s) after the
     /// format's name, joined).
     pub fn compile_nginx(source: &str) -> Result<ApacheFormat, FormatError> {
@@ -307,7 +399,8 @@ impl ApacheFormat {
 
 /// Appends a field after any pending literal. Two fields with nothing
 /// between them cannot be split, except a path followed by its query
-/// (`%U%q`, `$uri$args`: the query starts at `?`).
+/// (`%U%q`, `$uri$args`: the query starts at `?`) and anything after
+/// GoAccess's `%~`, which ends where the spaces do.
 fn push_field(
     tokens: &mut Vec<Token>,
     lit: &mut Vec<u8>,
@@ -318,8 +411,9 @@ fn push_field(
 ) -> Result<(), FormatError> {
     if !lit.is_empty() {
         tokens.push(Token::Lit(std::mem::take(lit)));
-    } else if let Some(Token::Field(_, prev)) = tokens.last()
+    } else if let Some(Token::Field(prev_field, prev)) = tokens.last()
         && !(prev == path && text == query)
+        && *prev_field != Field::Spaces
     {
         return Err(FormatError::Adjacent(prev.clone(), text));
     }
@@ -330,9 +424,20 @@ fn push_field(
 /// Checks a token list has what every record needs.
 fn finish(
     source: &str,
+    tokens: Vec<Token>,
+    lit: Vec<u8>,
+    name: &'static str,
+) -> Result<ApacheFormat, FormatError> {
+    finish_with(source, tokens, lit, name, &[])
+}
+
+/// [`finish`], counting `extra_times` as time fields too.
+fn finish_with(
+    source: &str,
     mut tokens: Vec<Token>,
     lit: Vec<u8>,
     name: &'static str,
+    extra_times: &[Field],
 ) -> Result<ApacheFormat, FormatError> {
     if !lit.is_empty() {
         tokens.push(Token::Lit(lit));
@@ -356,14 +461,27 @@ fn finish(
                 | Field::TimeCustom(_)
         )
     };
-    if !has(&timed) {
+    if !has(&timed) && !has(&|f| extra_times.contains(f)) {
         return Err(FormatError::Missing("time"));
     }
     Ok(ApacheFormat {
         source: source.to_string(),
         tokens,
         name,
+        date_time: None,
     })
+}
+
+/// A time read with a strftime pattern: with its zone if the pattern has
+/// one, else as UTC.
+fn local_time(value: &[u8], pattern: &str) -> Option<i64> {
+    let text = std::str::from_utf8(value).ok()?;
+    chrono::DateTime::parse_from_str(text, pattern)
+        .map(|t| t.timestamp())
+        .or_else(|_| {
+            chrono::NaiveDateTime::parse_from_str(text, pattern).map(|t| t.and_utc().timestamp())
+        })
+        .ok()
 }
 
 fn number(v: &[u8]) -> Option<u64> {
@@ -379,6 +497,12 @@ fn number(v: &[u8]) -> Option<u64> {
 fn duration(v: &[u8], scale: u64) -> Option<u64> {
     let text = std::str::from_utf8(v).ok()?;
     let value: f64 = text.parse().ok()?;
+    // Scale 0 marks nanoseconds (GoAccess `%n`).
+    let (value, scale) = if scale == 0 {
+        (value / 1000.0, 1)
+    } else {
+        (value, scale)
+    };
     (value.is_finite() && value >= 0.0).then_some((value * scale as f64) as u64)
 }
 
@@ -409,6 +533,7 @@ impl LogFormat for ApacheFormat {
         let mut path: Option<&[u8]> = None;
         let mut query: &[u8] = b"";
         let mut protocol: &[u8] = b"";
+        let (mut date, mut clock): (Option<&[u8]>, Option<&[u8]>) = (None, None);
         let (mut have_time, mut have_status) = (false, false);
         let mut rest = line;
         for (k, token) in self.tokens.iter().enumerate() {
@@ -437,6 +562,28 @@ impl LogFormat for ApacheFormat {
                 // The closing quote belongs to the next literal.
                 rest = &line[line.len() - after.len() - 1..];
                 inner
+            } else if *field == Field::DateTime {
+                // The value holds as many spaces as the date-time pattern.
+                let spaces = self.date_time.as_ref().map_or(0, |(d, t)| {
+                    d.matches(' ').count() + t.matches(' ').count() + 1
+                });
+                let mut end = 0;
+                for _ in 0..spaces {
+                    end += memchr::memchr(b' ', &rest[end..]).ok_or(Reject::Truncated)? + 1;
+                }
+                end += match next {
+                    Some(Token::Lit(l)) => memchr::memmem::find(&rest[end..], &l[..l.len().min(1)])
+                        .ok_or(Reject::Truncated)?,
+                    _ => rest.len() - end,
+                };
+                let v = &rest[..end];
+                rest = &rest[end..];
+                v
+            } else if *field == Field::Spaces {
+                let n = rest.iter().take_while(|c| **c == b' ').count();
+                let v = &rest[..n];
+                rest = &rest[n..];
+                v
             } else if *field == Field::TimeClf {
                 let end = memchr::memchr(b']', rest).ok_or(Reject::Truncated)?;
                 let v = &rest[..=end];
@@ -495,6 +642,15 @@ impl LogFormat for ApacheFormat {
                     have_time = true;
                 }
                 Field::Target => path = Some(value),
+                Field::Date => date = Some(value),
+                Field::Clock => clock = Some(value),
+                Field::DateTime => {
+                    let (d, t) = self.date_time.as_ref().ok_or(Reject::BadTimestamp)?;
+                    rec.time =
+                        local_time(value, &format!("{d} {t}")).ok_or(Reject::BadTimestamp)?;
+                    have_time = true;
+                }
+                Field::Spaces => {}
                 Field::TimeEpoch(per_second) => {
                     rec.time = (number(value).ok_or(Reject::BadTimestamp)? / u64::from(*per_second))
                         as i64;
@@ -539,6 +695,11 @@ impl LogFormat for ApacheFormat {
                 Field::Duration(scale) => rec.duration_us = duration(value, *scale),
                 Field::Skip => {}
             }
+        }
+        if let (Some(d), Some(c), Some((df, tf))) = (date, clock, &self.date_time) {
+            let text = [d, b" ", c].concat();
+            rec.time = local_time(&text, &format!("{df} {tf}")).ok_or(Reject::BadTimestamp)?;
+            have_time = true;
         }
         if rec.client.is_empty() || rec.client == b"-" {
             return Err(Reject::BadClient);
@@ -718,5 +879,49 @@ mod tests {
             }
         );
         assert_eq!(main.name(), "nginx_log_format");
+    }
+
+    #[test]
+    fn goaccess_formats() {
+        let f = ApacheFormat::compile_goaccess("COMBINED", "%d/%b/%Y", "%H:%M:%S").unwrap();
+        let line =
+            br#"192.0.2.1 - - [10/Oct/2000:13:55:36 +0000] "GET /a HTTP/1.1" 200 12 "-" "curl/8""#;
+        let r = parse(&f, line).unwrap();
+        let mut cx = ParseContext::default();
+        assert_eq!(r, Combined.parse(line, &mut cx).unwrap());
+        let custom =
+            ApacheFormat::compile_goaccess(r#"%x %h %m %U %s %b %L %~%^"#, "%Y-%m-%d", "%H:%M:%S")
+                .unwrap();
+        let r = parse(
+            &custom,
+            b"2000-10-10 20:55:36 192.0.2.1 GET /x?y=1 204 0 15   tail",
+        )
+        .unwrap();
+        assert_eq!(
+            (r.time, r.status, r.duration_us),
+            (971_211_336, 204, Some(15_000))
+        );
+        assert_eq!(
+            r.request,
+            Request::Http {
+                method: b"GET",
+                target: b"/x?y=1",
+                protocol: b""
+            }
+        );
+        let quoted =
+            ApacheFormat::compile_goaccess(r#"%h [%d:%t] \"%r\" %s"#, "%d/%b/%Y", "%H:%M:%S")
+                .unwrap();
+        assert!(
+            parse(
+                &quoted,
+                br#"192.0.2.1 [10/Oct/2000:13:55:36] "GET / HTTP/1.1" 200"#
+            )
+            .is_ok()
+        );
+        assert!(matches!(
+            ApacheFormat::compile_goaccess("%h %Q %d", "%d", "%t"),
+            Err(FormatError::UnknownDirective { .. })
+        ));
     }
 }

@@ -60,6 +60,47 @@ pub struct Progress {
     pub lines: AtomicU64,
 }
 
+/// A web log layout given as a format string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormatString {
+    /// An Apache `LogFormat` string.
+    Apache(String),
+    /// An nginx `log_format` body.
+    Nginx(String),
+    /// A GoAccess `--log-format` (or predefined name) with its date and
+    /// time formats.
+    GoAccess {
+        /// The log format.
+        format: String,
+        /// `--date-format` (strftime).
+        date: String,
+        /// `--time-format` (strftime).
+        time: String,
+    },
+}
+
+impl FormatString {
+    fn compile(&self) -> Result<ApacheFormat, crate::formats::logformat::FormatError> {
+        match self {
+            FormatString::Apache(s) => ApacheFormat::compile(s),
+            FormatString::Nginx(s) => ApacheFormat::compile_nginx(s),
+            FormatString::GoAccess { format, date, time } => {
+                ApacheFormat::compile_goaccess(format, date, time)
+            }
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            FormatString::Apache(s) => format!("apache:{s}"),
+            FormatString::Nginx(s) => format!("nginx:{s}"),
+            FormatString::GoAccess { format, date, time } => {
+                format!("goaccess:{format} (date {date}, time {time})")
+            }
+        }
+    }
+}
+
 /// Where the run's key comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeySource {
@@ -75,8 +116,7 @@ pub struct RunConfig {
     inputs: Vec<PathBuf>,
     out: PathBuf,
     format: Option<String>,
-    log_format: Option<String>,
-    nginx_format: Option<String>,
+    format_string: Option<FormatString>,
     veil: VeilConfig,
     threads: Option<usize>,
     key: KeySource,
@@ -94,8 +134,7 @@ impl RunConfig {
             inputs,
             out: out.into(),
             format: None,
-            log_format: None,
-            nginx_format: None,
+            format_string: None,
             veil: VeilConfig::default(),
             threads: None,
             key: KeySource::Ephemeral,
@@ -114,17 +153,10 @@ impl RunConfig {
         self
     }
 
-    /// An Apache `LogFormat` string to compile and use for every web log
-    /// instead of detection.
-    pub fn log_format(mut self, format: Option<String>) -> Self {
-        self.log_format = format;
-        self
-    }
-
-    /// An nginx `log_format` body to compile and use for every web log
-    /// instead of detection.
-    pub fn nginx_format(mut self, format: Option<String>) -> Self {
-        self.nginx_format = format;
+    /// A format string (Apache, nginx or GoAccess) to compile and use for
+    /// every web log instead of detection.
+    pub fn format_string(mut self, format: Option<FormatString>) -> Self {
+        self.format_string = format;
         self
     }
 
@@ -736,11 +768,9 @@ fn outside_output(sources: Vec<Source>, out: &Path) -> Vec<Source> {
 /// the tables and the manifest.
 pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
     let started = Instant::now();
-    let compiled = match (&cfg.log_format, &cfg.nginx_format) {
-        (Some(_), Some(_)) => return Err(Error::ConflictingFormats),
-        (Some(source), None) => Some(ApacheFormat::compile(source)?),
-        (None, Some(source)) => Some(ApacheFormat::compile_nginx(source)?),
-        (None, None) => None,
+    let compiled = match &cfg.format_string {
+        Some(f) => Some(f.compile()?),
+        None => None,
     };
     let forced: Option<&dyn LogFormat> = match (&cfg.format, &compiled) {
         (Some(_), Some(_)) => return Err(Error::ConflictingFormats),
@@ -880,11 +910,10 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
             },
         },
         settings: Settings {
-            format: match (&cfg.format, &cfg.log_format, &cfg.nginx_format) {
-                (_, Some(f), _) => format!("apache:{f}"),
-                (_, None, Some(f)) => format!("nginx:{f}"),
-                (Some(name), None, None) => name.clone(),
-                (None, None, None) => "auto".to_string(),
+            format: match (&cfg.format, &cfg.format_string) {
+                (_, Some(f)) => f.describe(),
+                (Some(name), None) => name.clone(),
+                (None, None) => "auto".to_string(),
             },
             default_site: veil.default_site().to_string(),
             threads,
