@@ -14,6 +14,7 @@ pub mod combined;
 pub mod common;
 pub mod detect;
 pub mod fields;
+pub mod haproxy;
 pub mod json_lines;
 pub mod logformat;
 pub mod presets;
@@ -269,6 +270,7 @@ pub static FORMATS: &[&dyn LogFormat] = &[
     &json_lines::JsonLines,
     &presets::MORGAN_DEFAULT,
     &presets::AWS_ALB,
+    &haproxy::Haproxy,
 ];
 
 /// Looks a format up by its name.

@@ -1,0 +1,136 @@
+//! HAProxy's HTTP log format (`option httplog`), with or without the
+//! syslog prefix:
+//!
+//! ```text
+//! Feb  6 12:14:14 localhost haproxy[14389]: 10.0.1.2:33317 [06/Feb/2009:12:14:14.655] http-in
+//!   static/srv1 10/0/30/69/109 200 2750 - - ---- 1/1/1/1/0 0/0 {1wt.eu} {} "GET /index.html HTTP/1.1"
+//! ```
+//!
+//! The accept date carries milliseconds and no zone: HAProxy logs its
+//! host's local time, taken here as UTC (set the host to UTC, as is usual
+//! for servers, or shift the results). The total time `Ta` (the last of the
+//! five timers, in milliseconds) is the response time; `-1` timers (aborted
+//! requests) leave it unknown. Captured headers in braces are skipped.
+
+use super::fields::{quoted, token};
+use super::{LogFormat, ParseContext, RawRecord, Reject, Request};
+use crate::time;
+
+/// HAProxy HTTP log.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Haproxy;
+
+/// `dd/Mon/yyyy:HH:MM:SS.mmm` as UTC.
+fn accept_date(v: &[u8]) -> Option<i64> {
+    let (whole, _ms) = v.split_at(v.iter().position(|c| *c == b'.').unwrap_or(v.len()));
+    // Reuse the CLF parser by giving it the zone HAProxy leaves out.
+    let mut buf = [0u8; 26];
+    if whole.len() != 20 {
+        return None;
+    }
+    buf[..20].copy_from_slice(whole);
+    buf[20..].copy_from_slice(b" +0000");
+    time::parse_clf(&buf)
+}
+
+fn number(v: &[u8]) -> Option<u64> {
+    let v = v.strip_prefix(b"+").unwrap_or(v);
+    (!v.is_empty() && v.len() <= 19 && v.iter().all(u8::is_ascii_digit))
+        .then(|| v.iter().fold(0u64, |a, &c| a * 10 + u64::from(c - b'0')))
+}
+
+impl LogFormat for Haproxy {
+    fn name(&self) -> &'static str {
+        "haproxy"
+    }
+
+    fn description(&self) -> &'static str {
+        "HAProxy HTTP log (option httplog), with or without syslog prefix"
+    }
+
+    fn parse<'a>(&self, line: &'a [u8], _cx: &mut ParseContext) -> Result<RawRecord<'a>, Reject> {
+        // Skip a syslog prefix up to `haproxy[pid]: `.
+        let body = match memchr::memmem::find(line, b"]: ") {
+            Some(p) if memchr::memmem::find(&line[..p], b"haproxy[").is_some() => &line[p + 3..],
+            _ => line,
+        };
+        let mut parts = body.splitn(12, |c| *c == b' ');
+        let mut next = |r: Reject| parts.next().filter(|p| !p.is_empty()).ok_or(r);
+        let client = next(Reject::BadClient)?;
+        let date = next(Reject::Truncated)?;
+        let time = date
+            .strip_prefix(b"[")
+            .and_then(|d| d.strip_suffix(b"]"))
+            .and_then(accept_date)
+            .ok_or(Reject::BadTimestamp)?;
+        let _frontend = next(Reject::Truncated)?;
+        let _backend = next(Reject::Truncated)?;
+        let timers = next(Reject::Truncated)?;
+        let status = number(next(Reject::Truncated)?)
+            .filter(|s| (100..1000).contains(s))
+            .ok_or(Reject::BadStatus)? as u16;
+        let bytes = number(next(Reject::Truncated)?).ok_or(Reject::BadBytes)?;
+        let rest = parts.last().ok_or(Reject::Truncated)?;
+        // The request is the last quoted field, after any `{captures}`.
+        let start = memchr::memrchr(b'"', rest)
+            .and_then(|end| memchr::memrchr(b'"', &rest[..end]))
+            .ok_or(Reject::Truncated)?;
+        let (_, request) = quoted(&rest[start..]).map_err(|_| Reject::UnterminatedQuote)?;
+        if token(client).is_err() || client.len() > 255 {
+            return Err(Reject::BadClient);
+        }
+        let total = timers.rsplit(|c| *c == b'/').next().and_then(number);
+        Ok(RawRecord {
+            client,
+            user: None,
+            time,
+            request: Request::parse(request),
+            status,
+            bytes,
+            referer: None,
+            user_agent: None,
+            vhost: None,
+            forwarded_for: None,
+            duration_us: total.map(|ms| ms.saturating_mul(1000)),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(line: &[u8]) -> Result<RawRecord<'_>, Reject> {
+        Haproxy.parse(line, &mut ParseContext::default())
+    }
+
+    #[test]
+    fn documented_example_with_and_without_syslog_prefix() {
+        let line = br#"Feb  6 12:14:14 localhost haproxy[14389]: 10.0.1.2:33317 [06/Feb/2009:12:14:14.655] http-in static/srv1 10/0/30/69/109 200 2750 - - ---- 1/1/1/1/0 0/0 {1wt.eu} {} "GET /index.html HTTP/1.1""#;
+        let r = parse(line).unwrap();
+        assert_eq!(
+            (r.client, r.status, r.bytes, r.duration_us),
+            (&b"10.0.1.2:33317"[..], 200, 2750, Some(109_000))
+        );
+        assert_eq!(
+            r.time,
+            time::days_from_civil(2009, 2, 6) * time::DAY + 12 * 3600 + 14 * 60 + 14
+        );
+        assert_eq!(
+            r.request,
+            Request::Http {
+                method: b"GET",
+                target: b"/index.html",
+                protocol: b"HTTP/1.1"
+            }
+        );
+        let bare = br#"10.0.1.2:33317 [06/Feb/2009:12:14:14.655] http-in static/srv1 10/0/30/69/-1 502 +204 - - SH-- 1/1/1/1/0 0/0 "GET / HTTP/1.1""#;
+        let r = parse(bare).unwrap();
+        assert_eq!((r.status, r.bytes, r.duration_us), (502, 204, None));
+        assert_eq!(
+            parse(b"10.0.1.2:1 [06/Feb/2009:12:14:14.655] a b"),
+            Err(Reject::Truncated)
+        );
+        assert_eq!(parse(br#"10.0.1.2:1 [31/Feb/2009:12:14:14.655] a b 1/2/3/4/5 200 1 - - ---- 1/1/1/1/0 0/0 "GET / HTTP/1.1""#), Err(Reject::BadTimestamp));
+    }
+}
