@@ -511,21 +511,8 @@ fn process_source(
                 if format.is_none()
                     && let Some(reader) = crate::formats::zoom::detect(&chunk.data)
                 {
-                    // Zoom documents are read whole: gather the rest.
-                    let mut all = chunk.data;
-                    for (_, rest) in chunks.by_ref() {
-                        match rest {
-                            Ok(c) => all.extend_from_slice(&c.data),
-                            Err(e) => {
-                                report.error = Some(format!(
-                                    "read failed after {} decompressed bytes ({e})",
-                                    all.len()
-                                ));
-                                break;
-                            }
-                        }
-                    }
-                    report.decompressed_bytes = all.len() as u64;
+                    // Zoom documents are read whole.
+                    let all = gather(chunk.data, chunks.by_ref(), &mut report);
                     report.format = Some(reader.name());
                     let mut aggs = Aggregates::new(gap);
                     aggs.zoom = zoom::read_document(
@@ -540,20 +527,7 @@ fn process_source(
                 }
                 if format.is_none() && forced.is_none() && w3c::sniff(&chunk.data) {
                     // Headers steer every later line: read the file whole.
-                    let mut all = chunk.data;
-                    for (_, rest) in chunks.by_ref() {
-                        match rest {
-                            Ok(c) => all.extend_from_slice(&c.data),
-                            Err(e) => {
-                                report.error = Some(format!(
-                                    "read failed after {} decompressed bytes ({e})",
-                                    all.len()
-                                ));
-                                break;
-                            }
-                        }
-                    }
-                    report.decompressed_bytes = all.len() as u64;
+                    let all = gather(chunk.data, chunks.by_ref(), &mut report);
                     acc = read_w3c(&all, &mut report, cfg, veil, gap);
                     finish_report(&mut report, &acc, cfg.max_reject_locations);
                     let mut aggs = Aggregates::new(gap);
@@ -581,6 +555,29 @@ fn process_source(
     let mut aggs = Aggregates::new(gap);
     aggs.web = acc.agg;
     (report, aggs)
+}
+
+/// Appends the rest of a stream to its first chunk, for documents that are
+/// read whole; a read error is recorded and keeps what came before it.
+fn gather(
+    mut all: Vec<u8>,
+    rest: impl Iterator<Item = (usize, std::io::Result<read::OwnedChunk>)>,
+    report: &mut InputReport,
+) -> Vec<u8> {
+    for (_, chunk) in rest {
+        match chunk {
+            Ok(c) => all.extend_from_slice(&c.data),
+            Err(e) => {
+                report.error = Some(format!(
+                    "read failed after {} decompressed bytes ({e})",
+                    all.len()
+                ));
+                break;
+            }
+        }
+    }
+    report.decompressed_bytes = all.len() as u64;
+    all
 }
 
 /// Parses `data` in newline-aligned chunks in parallel, numbering chunks
