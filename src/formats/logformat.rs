@@ -174,7 +174,12 @@ fn nginx_variable(name: &str) -> Option<Field> {
         | "nginx_version"
         | "status_text"
         | "content_type"
-        | "content_length" => Field::Skip,
+        | "content_length"
+        | "req_id"
+        | "namespace"
+        | "ingress_name"
+        | "service_name"
+        | "service_port" => Field::Skip,
         n if [
             "http_",
             "sent_http_",
@@ -598,12 +603,32 @@ impl LogFormat for ApacheFormat {
                 rest = &rest[end..];
                 v
             } else {
-                let end = match next {
+                let mut end = match next {
                     Some(Token::Lit(l)) => {
                         memchr::memmem::find(rest, &l[..l.len().min(1)]).ok_or(Reject::Truncated)?
                     }
                     _ => rest.len(),
                 };
+                // nginx writes lists inside one field (`$upstream_addr`:
+                // `10.0.0.1:80, 10.0.0.2:80 : 10.0.0.3:80`): a value ending
+                // in `,` or followed by ` : ` goes on to the next separator.
+                if let Some(Token::Lit(l)) = next
+                    && l.first() == Some(&b' ')
+                {
+                    while end < rest.len()
+                        && (rest[..end].ends_with(b",") || rest[end..].starts_with(b" : "))
+                    {
+                        let from = if rest[end..].starts_with(b" : ") {
+                            end + 3
+                        } else {
+                            end + 1
+                        };
+                        end = match memchr::memchr(b' ', rest.get(from..).unwrap_or(b"")) {
+                            Some(p) => from + p,
+                            None => rest.len(),
+                        };
+                    }
+                }
                 let v = &rest[..end];
                 rest = &rest[end..];
                 v

@@ -265,6 +265,9 @@ pub fn default_skip(line: &[u8]) -> Option<Skip> {
 /// earlier of two formats that parse a sample equally well.
 pub static FORMATS: &[&dyn LogFormat] = &[
     &vhost_combined::VhostCombined,
+    // Before `combined`, which would also take its lines (ignoring the
+    // trailing fields) but lose the request time.
+    &presets::INGRESS_NGINX,
     &combined::Combined,
     &common::Common,
     &json_lines::JsonLines,

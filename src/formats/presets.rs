@@ -45,15 +45,30 @@ const MORGAN_DEFAULT_FORMAT: &str =
 /// "user_agent" …`; the target processing time is the response time.
 const AWS_ALB_FORMAT: &str = r#"%{type}e %{%Y-%m-%dT%H:%M:%S%.fZ}t %{elb}e %a %{target}e %{rpt}e %T %{spt}e %>s %{target_status}e %I %b "%r" "%{User-Agent}i""#;
 
+/// Kubernetes ingress-nginx's default `upstreaminfo` log format.
+const INGRESS_NGINX_FORMAT: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_length $request_time [$proxy_upstream_name] [$proxy_alternative_upstream_name] $upstream_addr $upstream_response_length $upstream_response_time $upstream_status $req_id"#;
+
 fn compile(source: &str) -> ApacheFormat {
     // The strings are constants covered by this module's tests; a failure
     // here is a bug in them, not in any input.
     ApacheFormat::compile(source).unwrap_or_else(|e| panic!("preset format does not compile: {e}"))
 }
 
+static INGRESS_NGINX_COMPILED: LazyLock<ApacheFormat> = LazyLock::new(|| {
+    // A constant covered by this module's tests, as for `compile`.
+    ApacheFormat::compile_nginx(INGRESS_NGINX_FORMAT)
+        .unwrap_or_else(|e| panic!("preset format does not compile: {e}"))
+});
 static MORGAN_DEFAULT_COMPILED: LazyLock<ApacheFormat> =
     LazyLock::new(|| compile(MORGAN_DEFAULT_FORMAT));
 static AWS_ALB_COMPILED: LazyLock<ApacheFormat> = LazyLock::new(|| compile(AWS_ALB_FORMAT));
+
+/// Kubernetes ingress-nginx `upstreaminfo`.
+pub static INGRESS_NGINX: Preset = Preset {
+    name: "ingress_nginx",
+    description: "Kubernetes ingress-nginx upstreaminfo (combined + request time and upstreams)",
+    compiled: &INGRESS_NGINX_COMPILED,
+};
 
 /// Node/Express morgan `default`.
 pub static MORGAN_DEFAULT: Preset = Preset {
@@ -99,6 +114,13 @@ mod tests {
                 target: b"http://www.example.com:80/",
                 protocol: b"HTTP/1.1"
             }
+        );
+        // ingress-nginx, with upstream lists that hold ", " and " : ".
+        let ingress = br#"192.168.1.1 - - [28/Mar/2026:10:00:00 +0000] "GET /api?x=1 HTTP/1.1" 200 512 "-" "curl/8" 123 0.004 [default-api-80] [] 10.244.0.5:8080, 10.244.0.6:8080 : 10.244.0.7:8080 512, 0 : 12 0.004, 0.002 : 0.001 200, 502 : 200 a1b2c3d4e5f6"#;
+        let r = INGRESS_NGINX.parse(ingress, &mut cx).unwrap();
+        assert_eq!(
+            (r.client, r.status, r.bytes, r.duration_us),
+            (&b"192.168.1.1"[..], 200, 512, Some(4000))
         );
         // An error line: processing times of -1 drop the duration only.
         let err = br#"http 2018-07-02T22:23:00.186641Z app/lb/5 192.168.131.39:2817 - -1 -1 -1 502 - 34 366 "GET http://x/ HTTP/1.1" "curl/7""#;
