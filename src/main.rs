@@ -337,6 +337,40 @@ fn detect(paths: &[std::path::PathBuf]) -> anyhow::Result<ExitCode> {
             println!("{name}: {} (Zoom, recognised by its header)", reader.name());
             continue;
         }
+        if logveil::formats::w3c::sniff(&head) {
+            // As in a run: the first #Fields: header defines the columns.
+            let offsets = logveil::formats::w3c::header_offsets(&head);
+            // Judge the first segment only: later ones have their own columns.
+            let first_segment = &head[..offsets.get(1).copied().unwrap_or(head.len())];
+            let fields = offsets.first().and_then(|&s| {
+                let end = head[s..]
+                    .iter()
+                    .position(|c| *c == b'\n')
+                    .map_or(head.len(), |p| s + p);
+                logveil::formats::w3c::W3cFields::from_header(
+                    head[s..end].strip_suffix(b"\r").unwrap_or(&head[s..end]),
+                )
+            });
+            match fields {
+                Some(f) => {
+                    let failures = detect::failure_reasons(&f, first_segment, false);
+                    let failed: usize = failures.iter().map(|(_, n)| n).sum();
+                    println!(
+                        "{name}: w3c (columns from its #Fields: headers; {failed} sampled line(s) rejected)"
+                    );
+                    for (reason, n) in failures {
+                        println!("    {n} sampled line(s) rejected: {}", reason.as_str());
+                    }
+                }
+                None => {
+                    all_fit = false;
+                    println!(
+                        "{name}: W3C log without a usable #Fields: header (it needs date, time and c-ip)"
+                    );
+                }
+            }
+            continue;
+        }
         let d = detect::detect(&head, false);
         match (d.format, d.best) {
             (Some(f), _) => {

@@ -43,13 +43,17 @@ fn identifiers() -> BTreeSet<String> {
     let ipv4 = Regex::new(r"(?:[0-9]{1,3}\.){3}[0-9]{1,3}").unwrap();
     let ipv6 = Regex::new(r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:[0-9.]{7,15})?").unwrap();
     let query_value = Regex::new(r"[?&][A-Za-z_]+=([^&\s\x22]+)").unwrap();
+    let clf = common::clf_sample_files();
     for path in sample_files() {
         let vhost = path.parent().unwrap().ends_with("vhost");
+        // Client and user by position only where the layout is CLF; every
+        // file is also scanned for addresses and query values below.
+        let positional = clf.contains(&path);
         for line in read_input(&path).split(|b| *b == b'\n') {
             let fields: Vec<&[u8]> = line.split(|b| *b == b' ').collect();
             let (client, user) = if vhost { (1, 3) } else { (0, 2) };
             // Client and authuser as written, whatever they are.
-            for i in [client, user] {
+            for i in [client, user].into_iter().filter(|_| positional) {
                 if let Some(f) = fields.get(i) {
                     let f = String::from_utf8_lossy(f).trim().to_string();
                     if f.len() > 1 && f.is_ascii() && !f.starts_with('[') {

@@ -244,6 +244,15 @@ pub fn sample_files() -> Vec<PathBuf> {
     all_samples().into_iter().filter(|p| !is_zoom(p)).collect()
 }
 
+/// The Apache/nginx CLF-family samples that `tests/e2e.rs` recounts with
+/// its regex reference (not `sample-logs/formats/`, whose layouts differ).
+pub fn clf_sample_files() -> Vec<PathBuf> {
+    sample_files()
+        .into_iter()
+        .filter(|p| !p.components().any(|c| c.as_os_str() == "formats"))
+        .collect()
+}
+
 /// The Zoom samples under `sample-logs/zoom/`.
 pub fn zoom_sample_files() -> Vec<PathBuf> {
     all_samples().into_iter().filter(|p| is_zoom(p)).collect()
