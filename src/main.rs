@@ -279,9 +279,10 @@ fn summarize(report: &RunReport) {
                 .map(|l| format!("line {}", l.line))
                 .collect();
             eprintln!(
-                "logveil: {}: {} lines rejected ({}); first at {}",
+                "logveil: {}: {} {} rejected ({}); first at {}",
                 input.path.display(),
                 input.rejected,
+                if input.rejected == 1 { "line" } else { "lines" },
                 reasons.join(", "),
                 first.join(", ")
             );
