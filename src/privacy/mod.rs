@@ -220,6 +220,8 @@ impl Veil {
             ),
             last_agent: Vec::new(),
             last_class: ClientClass::NONE,
+            last_client: Vec::new(),
+            last_key: None,
         }
     }
 }
@@ -234,6 +236,11 @@ pub struct VeilWorker<'v> {
     // the previous agent's class is worth remembering.
     last_agent: Vec<u8>,
     last_class: ClientClass,
+    // Likewise the previous client's pseudonym: the key is the client's
+    // bytes as logged, the epoch and (for `ip+agent`) the class, so a hit
+    // gives exactly what hashing again would.
+    last_client: Vec<u8>,
+    last_key: Option<((u8, i64), ClientClass, Pseudonym)>,
 }
 
 impl<'v> VeilWorker<'v> {
@@ -257,16 +264,29 @@ impl<'v> VeilWorker<'v> {
         let veil: &'v Veil = self.veil;
         let client = self.classify(raw.user_agent);
         let address = veil.real_client(raw);
-        let mut canonical = ip::canonical_client(address, veil.generalize);
-        if veil.config.policy.visitors.identity == VisitorIdentity::IpAgent {
-            // Two people behind one address with different browsers count
-            // as two visitors; the class, not the raw agent, is hashed.
-            for part in [client.browser, client.os, client.device] {
-                canonical.append(&[0xff]);
-                canonical.append(part.as_bytes());
+        let by_agent = veil.config.policy.visitors.identity == VisitorIdentity::IpAgent;
+        let epoch = veil.config.policy.keys.epoch.index(raw.time);
+        let class_key = if by_agent { client } else { ClientClass::NONE };
+        let visitor = match self.last_key {
+            Some((e, c, p)) if e == epoch && c == class_key && self.last_client == address => p,
+            _ => {
+                let mut canonical = ip::canonical_client(address, veil.generalize);
+                if by_agent {
+                    // Two people behind one address with different browsers
+                    // count as two visitors; the class, not the raw agent,
+                    // is hashed.
+                    for part in [client.browser, client.os, client.device] {
+                        canonical.append(&[0xff]);
+                        canonical.append(part.as_bytes());
+                    }
+                }
+                let p = self.clients.pseudonym(raw.time, canonical.as_bytes());
+                self.last_client.clear();
+                self.last_client.extend_from_slice(address);
+                self.last_key = Some((epoch, class_key, p));
+                p
             }
-        }
-        let visitor = self.clients.pseudonym(raw.time, canonical.as_bytes());
+        };
         let search_term = match raw.request {
             Request::Http { target, .. } => {
                 veil.search.term(target).map(|t| Label::new(Cow::Owned(t)))
