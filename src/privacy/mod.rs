@@ -397,6 +397,35 @@ mod tests {
     }
 
     #[test]
+    fn the_previous_client_memo_never_changes_a_pseudonym() {
+        let mut policy = Policy::default();
+        policy.visitors.identity = VisitorIdentity::IpAgent;
+        let v = veil(policy);
+        let mut worker = v.worker();
+        let mut one = |client: &str, agent: &str, time: &str| {
+            let text =
+                format!(r#"{client} - - [{time} +0000] "GET /x HTTP/1.1" 200 1 "-" "{agent}""#);
+            let raw = Combined
+                .parse(text.as_bytes(), &mut ParseContext::default())
+                .unwrap();
+            worker.apply(&raw).visitor
+        };
+        let a = one("192.0.2.1", CHROME, "28/Mar/2026:10:00:00");
+        let b = one("192.0.2.1", FIREFOX, "28/Mar/2026:10:00:01");
+        let c = one("192.0.2.1", CHROME, "28/Mar/2026:10:00:02");
+        let d = one("192.0.2.1", CHROME, "29/Mar/2026:10:00:00");
+        assert_ne!(
+            a, b,
+            "another browser behind the address is another visitor"
+        );
+        assert_eq!(a, c);
+        assert_ne!(c, d, "a new day is a new key epoch");
+        // Same answers as a fresh worker for every line.
+        assert_eq!(a, visitor(&v, "192.0.2.1", CHROME));
+        assert_eq!(b, visitor(&v, "192.0.2.1", FIREFOX));
+    }
+
+    #[test]
     fn generalisation_merges_a_network() {
         let mut policy = Policy::default();
         policy.ip.anonymize_level = Some(1);
