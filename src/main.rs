@@ -308,7 +308,7 @@ fn summarize(report: &RunReport) {
 
 /// `logveil detect`: the same detection a run uses, explained per file.
 fn detect(paths: &[std::path::PathBuf]) -> anyhow::Result<ExitCode> {
-    use logveil::formats::{detect, zoom};
+    use logveil::formats::detect;
     use logveil::input::read::{self, Opened, StreamChunks};
     let discovery = logveil::input::discover(paths);
     if discovery.sources.is_empty() {
@@ -334,11 +334,13 @@ fn detect(paths: &[std::path::PathBuf]) -> anyhow::Result<ExitCode> {
                 .map(|c| c.data)
                 .unwrap_or_default(),
         };
-        if let Some(reader) = zoom::detect(&head) {
+        // The same decision a run makes (no line format is forced here).
+        let whole = detect::whole_document(&head, false);
+        if let Some(detect::Whole::Zoom(reader)) = whole {
             println!("{name}: {} (Zoom, recognised by its header)", reader.name());
             continue;
         }
-        if logveil::formats::w3c::sniff(&head) {
+        if let Some(detect::Whole::W3c) = whole {
             // As in a run: the first #Fields: header defines the columns.
             let offsets = logveil::formats::w3c::header_offsets(&head);
             // Judge the first segment only: later ones have their own columns.

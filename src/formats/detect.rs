@@ -9,6 +9,27 @@
 
 use super::{FORMATS, LogFormat, ParseContext};
 
+/// Inputs read whole rather than line by line, recognised by content
+/// before line-format detection.
+#[derive(Clone, Copy)]
+pub enum Whole {
+    /// Zoom data (an export, API JSON or webhooks).
+    Zoom(&'static dyn super::zoom::ZoomReader),
+    /// A W3C extended log, steered by its `#Fields:` headers.
+    W3c,
+}
+
+/// The whole-document reader for an input's first bytes, if it needs one.
+/// Zoom data is always recognised; a W3C log only when the user did not
+/// force a line format (`line_format_forced`), which then replaces it.
+/// The one place this decision is made, for runs and `logveil detect` alike.
+pub fn whole_document(head: &[u8], line_format_forced: bool) -> Option<Whole> {
+    if let Some(reader) = super::zoom::detect(head) {
+        return Some(Whole::Zoom(reader));
+    }
+    (!line_format_forced && super::w3c::sniff(head)).then_some(Whole::W3c)
+}
+
 /// How many non-skipped lines detection samples.
 pub const SAMPLE_LINES: usize = 200;
 

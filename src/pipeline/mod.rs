@@ -463,26 +463,8 @@ fn process_source(
             let data: &[u8] = &map;
             report.decompressed_bytes = data.len() as u64;
             let head = &data[..data.len().min(DETECT_BYTES)];
-            if let Some(reader) = crate::formats::zoom::detect(head) {
-                report.format = Some(reader.name());
-                let z = zoom::read_document(
-                    data,
-                    reader,
-                    &cfg.zoom,
-                    zveil,
-                    &mut report,
-                    cfg.max_reject_locations,
-                );
-                let mut aggs = Aggregates::new(gap);
-                aggs.zoom = z;
-                return (report, aggs);
-            }
-            if forced.is_none() && w3c::sniff(head) {
-                acc = read_w3c(data, &mut report, cfg, veil, gap);
-                finish_report(&mut report, &acc, cfg.max_reject_locations);
-                let mut aggs = Aggregates::new(gap);
-                aggs.web = acc.agg;
-                return (report, aggs);
+            if let Some(kind) = detect::whole_document(head, forced.is_some()) {
+                return read_whole(kind, data, report, cfg, veil, zveil, gap);
             }
             let (format, detection) = choose_format(forced, head, head.len() == data.len());
             report.detection = Some(detection);
@@ -509,30 +491,10 @@ fn process_source(
                     }
                 };
                 if format.is_none()
-                    && let Some(reader) = crate::formats::zoom::detect(&chunk.data)
+                    && let Some(kind) = detect::whole_document(&chunk.data, forced.is_some())
                 {
-                    // Zoom documents are read whole.
                     let all = gather(chunk.data, chunks.by_ref(), &mut report);
-                    report.format = Some(reader.name());
-                    let mut aggs = Aggregates::new(gap);
-                    aggs.zoom = zoom::read_document(
-                        &all,
-                        reader,
-                        &cfg.zoom,
-                        zveil,
-                        &mut report,
-                        cfg.max_reject_locations,
-                    );
-                    return (report, aggs);
-                }
-                if format.is_none() && forced.is_none() && w3c::sniff(&chunk.data) {
-                    // Headers steer every later line: read the file whole.
-                    let all = gather(chunk.data, chunks.by_ref(), &mut report);
-                    acc = read_w3c(&all, &mut report, cfg, veil, gap);
-                    finish_report(&mut report, &acc, cfg.max_reject_locations);
-                    let mut aggs = Aggregates::new(gap);
-                    aggs.web = acc.agg;
-                    return (report, aggs);
+                    return read_whole(kind, &all, report, cfg, veil, zveil, gap);
                 }
                 if format.is_none() {
                     let complete = chunks.peek().is_none_or(|(_, next)| next.is_err());
@@ -554,6 +516,38 @@ fn process_source(
     finish_report(&mut report, &acc, cfg.max_reject_locations);
     let mut aggs = Aggregates::new(gap);
     aggs.web = acc.agg;
+    (report, aggs)
+}
+
+/// Reads an input that is processed whole (Zoom data, W3C logs).
+fn read_whole(
+    kind: detect::Whole,
+    data: &[u8],
+    mut report: InputReport,
+    cfg: &RunConfig,
+    veil: &Veil,
+    zveil: &ZoomVeil,
+    gap: i64,
+) -> (InputReport, Aggregates) {
+    let mut aggs = Aggregates::new(gap);
+    match kind {
+        detect::Whole::Zoom(reader) => {
+            report.format = Some(reader.name());
+            aggs.zoom = zoom::read_document(
+                data,
+                reader,
+                &cfg.zoom,
+                zveil,
+                &mut report,
+                cfg.max_reject_locations,
+            );
+        }
+        detect::Whole::W3c => {
+            let acc = read_w3c(data, &mut report, cfg, veil, gap);
+            finish_report(&mut report, &acc, cfg.max_reject_locations);
+            aggs.web = acc.agg;
+        }
+    }
     (report, aggs)
 }
 
