@@ -472,7 +472,7 @@ fn process_source(
                 return (no_format(report), Aggregates::new(gap));
             };
             report.format = Some(format.name());
-            acc = fold_chunks(&worker(format), data, 0, 0, cfg.chunk_bytes, gap);
+            acc = fold_chunks(&worker(format), data, 0, 0, cfg.chunk_bytes, gap).0;
         }
         Opened::Stream(reader) => {
             let mut chunks = StreamChunks::new(reader, cfg.chunk_bytes)
@@ -576,7 +576,7 @@ fn gather(
 
 /// Parses `data` in newline-aligned chunks in parallel, numbering chunks
 /// from `first_index` so line numbers stay right when a file is processed
-/// in several parts.
+/// in several parts. Returns the accumulator and the number of chunks.
 fn fold_chunks(
     worker: &Worker<'_>,
     data: &[u8],
@@ -584,8 +584,10 @@ fn fold_chunks(
     first_index: usize,
     chunk_bytes: usize,
     gap: i64,
-) -> SourceAcc {
-    read::chunk_ranges(data, chunk_bytes)
+) -> (SourceAcc, usize) {
+    let ranges = read::chunk_ranges(data, chunk_bytes);
+    let count = ranges.len();
+    let acc = ranges
         .into_par_iter()
         .enumerate()
         .fold(
@@ -599,7 +601,8 @@ fn fold_chunks(
                 )
             },
         )
-        .reduce(|| SourceAcc::new(gap), SourceAcc::merge)
+        .reduce(|| SourceAcc::new(gap), SourceAcc::merge);
+    (acc, count)
 }
 
 /// A W3C extended log: each `#Fields:` header starts a segment parsed with
@@ -647,15 +650,9 @@ fn read_w3c(
             session_gap: gap,
         };
         let segment = &data[s..e];
-        acc = acc.merge(fold_chunks(
-            &worker,
-            segment,
-            s as u64,
-            index,
-            cfg.chunk_bytes,
-            gap,
-        ));
-        index += read::chunk_ranges(segment, cfg.chunk_bytes).len();
+        let (part, chunks) = fold_chunks(&worker, segment, s as u64, index, cfg.chunk_bytes, gap);
+        acc = acc.merge(part);
+        index += chunks;
     }
     acc
 }
