@@ -29,9 +29,9 @@ pub enum Error {
     /// `--log-format` or `--nginx-format` could not be compiled.
     #[error("format string: {0}")]
     Format(#[from] crate::formats::logformat::FormatError),
-    /// `--format` and `--log-format` were both given.
+    /// `--format` and a format string were both given.
     #[error(
-        "give only one of --format (a named format), --log-format (an Apache LogFormat) and --nginx-format (an nginx log_format)"
+        "give only one of --format (a named format), --log-format (an Apache LogFormat), --nginx-format (an nginx log_format) and --goaccess-format (a GoAccess log-format)"
     )]
     ConflictingFormats,
     /// The output directory could not be created or written.

@@ -304,12 +304,8 @@ impl ApacheFormat {
             let start = i;
             i += 1;
             let name = if bytes.get(i) == Some(&b'{') {
-                let close = source[i..]
-                    .find('}')
-                    .ok_or(FormatError::Incomplete(start))?
-                    + i;
-                let n = &source[i + 1..close];
-                i = close + 1;
+                let (n, after) = braced(source, i, start)?;
+                i = after;
                 n
             } else {
                 let end = source[i..]
@@ -365,12 +361,8 @@ impl ApacheFormat {
                 i += 1;
             }
             let arg = if bytes.get(i) == Some(&b'{') {
-                let close = source[i..]
-                    .find('}')
-                    .ok_or(FormatError::Incomplete(start))?
-                    + i;
-                let a = &source[i + 1..close];
-                i = close + 1;
+                let (a, after) = braced(source, i, start)?;
+                i = after;
                 Some(a)
             } else {
                 None
@@ -400,6 +392,17 @@ impl ApacheFormat {
     pub fn source(&self) -> &str {
         &self.source
     }
+}
+
+/// The argument of `%{…}` or `${…}` whose `{` is at `open`, and the
+/// position after its `}`; `directive` is where the directive began, for
+/// the error.
+fn braced(source: &str, open: usize, directive: usize) -> Result<(&str, usize), FormatError> {
+    let close = source[open..]
+        .find('}')
+        .ok_or(FormatError::Incomplete(directive))?
+        + open;
+    Ok((&source[open + 1..close], close + 1))
 }
 
 /// Appends a field after any pending literal. Two fields with nothing
