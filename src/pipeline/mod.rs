@@ -308,6 +308,17 @@ impl SourceAcc {
         }
     }
 
+    /// Fills `report` from what the chunks counted.
+    fn fill(&self, report: &mut InputReport, max_locations: usize) {
+        finish_report(
+            report,
+            &self.stats,
+            &self.chunk_lines,
+            &self.rejects,
+            max_locations,
+        );
+    }
+
     fn merge(mut self, other: SourceAcc) -> SourceAcc {
         self.agg.merge(other.agg);
         self.stats.merge(&other.stats);
@@ -513,7 +524,7 @@ fn process_source(
             }
         }
     }
-    finish_report(&mut report, &acc, cfg.max_reject_locations);
+    acc.fill(&mut report, cfg.max_reject_locations);
     let mut aggs = Aggregates::new(gap);
     aggs.web = acc.agg;
     (report, aggs)
@@ -544,7 +555,7 @@ fn read_whole(
         }
         detect::Whole::W3c => {
             let acc = read_w3c(data, &mut report, cfg, veil, gap);
-            finish_report(&mut report, &acc, cfg.max_reject_locations);
+            acc.fill(&mut report, cfg.max_reject_locations);
             aggs.web = acc.agg;
         }
     }
@@ -671,8 +682,16 @@ fn no_format(mut report: InputReport) -> InputReport {
 }
 
 /// Fills the counts and reject locations of a report from its accumulator.
-fn finish_report(report: &mut InputReport, acc: &SourceAcc, max_locations: usize) {
-    let s = &acc.stats;
+/// Fills the counts, event times and reject locations of a report. Line
+/// numbers of rejects are resolved from the chunks' line counts: a reject's
+/// line is the lines of all earlier chunks plus its line in its chunk.
+fn finish_report(
+    report: &mut InputReport,
+    s: &LineStats,
+    chunk_lines: &[(usize, u64)],
+    rejects: &[ChunkReject],
+    max_locations: usize,
+) {
     report.lines = s.lines;
     report.parsed = s.parsed;
     report.rejected = s.rejected.iter().sum();
@@ -696,7 +715,7 @@ fn finish_report(report: &mut InputReport, acc: &SourceAcc, max_locations: usize
         report.last_event = Some(time::rfc3339(s.max_time));
     }
     // Lines before each chunk, by chunk index.
-    let mut chunk_lines = acc.chunk_lines.clone();
+    let mut chunk_lines = chunk_lines.to_vec();
     chunk_lines.sort_unstable();
     let mut before = vec![0u64; chunk_lines.last().map_or(0, |c| c.0 + 1)];
     let mut running = 0;
@@ -706,8 +725,7 @@ fn finish_report(report: &mut InputReport, acc: &SourceAcc, max_locations: usize
         }
         running += n;
     }
-    let mut locations: Vec<Location> = acc
-        .rejects
+    let mut locations: Vec<Location> = rejects
         .iter()
         .map(|r| Location {
             line: before.get(r.chunk).copied().unwrap_or(0) + r.line_in_chunk,
