@@ -40,6 +40,12 @@ pub fn day_of(unix: i64) -> i64 {
     unix.div_euclid(DAY)
 }
 
+/// The UTC day of a Unix time as Parquet's `DATE`: days since the epoch in
+/// an `i32`, saturating for times far outside any real log.
+pub fn date32(unix: i64) -> i32 {
+    day_of(unix).clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
+}
+
 /// The start of the UTC hour containing a Unix time.
 pub fn hour_of(unix: i64) -> i64 {
     unix - unix.rem_euclid(HOUR)

@@ -96,10 +96,6 @@ impl Default for WebAggregate<'_> {
     }
 }
 
-fn saturating_day(unix: i64) -> Day {
-    time::day_of(unix).clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as Day
-}
-
 impl<'a> WebAggregate<'a> {
     /// An empty aggregate whose sessions end after `session_gap` seconds
     /// of inactivity.
@@ -122,7 +118,7 @@ impl<'a> WebAggregate<'a> {
         let site = self.strings.intern(r.site.into_cow());
         let path = self.strings.intern(r.path.into_cow());
         let referrer = self.strings.intern(r.referrer_host.into_cow());
-        let day = saturating_day(r.time);
+        let day = time::date32(r.time);
         let visitor = r.visitor;
 
         let (row, t) = self.traffic.row((time::hour_of(r.time), site));
@@ -397,7 +393,7 @@ impl DaySessions {
 fn session_rows(sessions: Sessions<Str>) -> Vec<Row<(Day, Str), DaySessions>> {
     let mut groups: HashMap<(Day, Str), (DaySessions, Vec<u64>), RandomState> = HashMap::default();
     for (site, visitor, s) in sessions.into_sessions() {
-        let (g, visitors) = groups.entry((saturating_day(s.first), site)).or_default();
+        let (g, visitors) = groups.entry((time::date32(s.first), site)).or_default();
         g.sessions += 1;
         g.requests += s.requests;
         g.single += u64::from(s.requests == 1);

@@ -158,7 +158,7 @@ fn meetings(parts: &[VeiledParticipation], policy: &Policy) -> Result<Table, Str
             .filter(|r| r.iter().any(|p| p.guest))
             .count();
         rows.push((
-            time::day_of(start),
+            time::date32(start),
             time::hour_of(start),
             format!("{meeting:016x}"),
             (end - start).max(0) / 60,
@@ -174,7 +174,7 @@ fn meetings(parts: &[VeiledParticipation], policy: &Policy) -> Result<Table, Str
         &schema::ZOOM_MEETINGS,
         vec![
             Values::Utf8(rows.iter().map(|r| r.2.clone()).collect()),
-            Values::Date(rows.iter().map(|r| day32(r.0)).collect()),
+            Values::Date(rows.iter().map(|r| r.0).collect()),
             Values::Timestamp(rows.iter().map(|r| r.1.saturating_mul(1_000_000)).collect()),
             Values::Int64(rows.iter().map(|r| r.3).collect()),
             Values::Int64(rows.iter().map(|r| r.4).collect()),
@@ -190,10 +190,6 @@ fn meetings(parts: &[VeiledParticipation], policy: &Policy) -> Result<Table, Str
         other_rows_published: 0,
         other_rows_withheld: withheld,
     }))
-}
-
-fn day32(day: i64) -> i32 {
-    day.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
 }
 
 /// Counters of an attendance row.
@@ -217,7 +213,7 @@ fn attendance(parts: &[VeiledParticipation], policy: &Policy) -> Result<Table, S
     type Key = (i32, u32, u32);
     let mut groups: BTreeMap<Key, HashMap<Pseudonym, Vec<&VeiledParticipation>>> = BTreeMap::new();
     for p in parts {
-        let day = day32(time::day_of(p.join.or(p.meeting_start).unwrap_or(0)));
+        let day = time::date32(p.join.or(p.meeting_start).unwrap_or(0));
         let key = (
             day,
             strings.intern(p.affiliation.clone().into()),
@@ -348,7 +344,7 @@ fn signin_table(signins: &[VeiledSignIn], policy: &Policy) -> Result<Table, Stri
     let mut group: Group<Key, SignInCounts> = Group::default();
     for s in signins {
         let key = (
-            day32(time::day_of(s.time)),
+            time::date32(s.time),
             strings.intern(s.kind.into()),
             strings.intern(s.client_type.clone().into()),
             strings.intern(s.version_major.clone().into()),
