@@ -358,7 +358,23 @@ struct Worker<'r> {
     session_gap: i64,
 }
 
-impl Worker<'_> {
+impl<'r> Worker<'r> {
+    /// A worker parsing with `format` under the run's settings.
+    fn new(
+        format: &'r dyn LogFormat,
+        veil: &'r Veil,
+        cfg: &'r RunConfig,
+        session_gap: i64,
+    ) -> Self {
+        Worker {
+            format,
+            veil,
+            max_rejects: cfg.max_reject_locations,
+            progress: cfg.progress.as_deref(),
+            session_gap,
+        }
+    }
+
     /// Parses, veils and aggregates one chunk, folding it into `acc`.
     fn chunk(&self, mut acc: SourceAcc, index: usize, data: &[u8], offset: u64) -> SourceAcc {
         let mut agg = WebAggregate::new(self.session_gap);
@@ -451,13 +467,7 @@ fn process_source(
         compression: source.compression.as_str(),
         ..InputReport::default()
     };
-    let worker = |format| Worker {
-        format,
-        veil,
-        max_rejects: cfg.max_reject_locations,
-        progress: cfg.progress.as_deref(),
-        session_gap: gap,
-    };
+    let worker = |format| Worker::new(format, veil, cfg, gap);
     let opened = match read::open(source) {
         Ok(o) => o,
         Err(e) => {
@@ -653,13 +663,7 @@ fn read_w3c(
             .position(|&h| h == s)
             .and_then(|i| formats[i].as_ref())
             .unwrap_or(first);
-        let worker = Worker {
-            format,
-            veil,
-            max_rejects: cfg.max_reject_locations,
-            progress: cfg.progress.as_deref(),
-            session_gap: gap,
-        };
+        let worker = Worker::new(format, veil, cfg, gap);
         let segment = &data[s..e];
         let (part, chunks) = fold_chunks(&worker, segment, s as u64, index, cfg.chunk_bytes, gap);
         acc = acc.merge(part);
