@@ -291,67 +291,40 @@ impl ApacheFormat {
     /// Compiles an nginx `log_format` body (the quoted string(s) after the
     /// format's name, joined).
     pub fn compile_nginx(source: &str) -> Result<ApacheFormat, FormatError> {
-        let bytes = source.as_bytes();
-        let mut tokens: Vec<Token> = Vec::new();
-        let mut lit = Vec::new();
-        let mut i = 0;
-        while i < bytes.len() {
-            if bytes[i] != b'$' {
-                lit.push(bytes[i]);
-                i += 1;
-                continue;
-            }
-            let start = i;
-            i += 1;
-            let name = if bytes.get(i) == Some(&b'{') {
-                let (n, after) = braced(source, i, start)?;
-                i = after;
-                n
-            } else {
-                let end = source[i..]
-                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                    .map_or(source.len(), |e| e + i);
-                let n = &source[i..end];
-                i = end;
-                n
-            };
-            if name.is_empty() {
-                return Err(FormatError::Incomplete(start));
-            }
-            let field = nginx_variable(name).ok_or_else(|| FormatError::UnknownDirective {
-                directive: format!("${name}"),
-                position: start,
-            })?;
-            push_field(
-                &mut tokens,
-                &mut lit,
-                field,
-                source[start..i].to_string(),
-                "$uri",
-                "$args",
-            )?;
-        }
-        finish(source, tokens, lit, "nginx_log_format")
+        compile_template(
+            source,
+            b'$',
+            ("$uri", "$args"),
+            "nginx_log_format",
+            |start| {
+                let i = start + 1;
+                let (name, end) = if source.as_bytes().get(i) == Some(&b'{') {
+                    braced(source, i, start)?
+                } else {
+                    let end = source[i..]
+                        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                        .map_or(source.len(), |e| e + i);
+                    (&source[i..end], end)
+                };
+                if name.is_empty() {
+                    return Err(FormatError::Incomplete(start));
+                }
+                let field = nginx_variable(name).ok_or_else(|| FormatError::UnknownDirective {
+                    directive: format!("${name}"),
+                    position: start,
+                })?;
+                Ok(Directive::Field(field, end))
+            },
+        )
     }
 
     /// Compiles a `LogFormat` string.
     pub fn compile(source: &str) -> Result<ApacheFormat, FormatError> {
         let bytes = source.as_bytes();
-        let mut tokens: Vec<Token> = Vec::new();
-        let mut lit = Vec::new();
-        let mut i = 0;
-        while i < bytes.len() {
-            if bytes[i] != b'%' {
-                lit.push(bytes[i]);
-                i += 1;
-                continue;
-            }
-            let start = i;
-            i += 1;
+        compile_template(source, b'%', ("%U", "%q"), "apache_logformat", |start| {
+            let mut i = start + 1;
             if bytes.get(i) == Some(&b'%') {
-                lit.push(b'%');
-                i += 1;
-                continue;
+                return Ok(Directive::Literal(b'%', i + 1));
             }
             // Conditions (`!200,304`, `400,501`) and `<`/`>` are accepted
             // and ignored: they change when Apache logs, not the layout.
@@ -376,22 +349,64 @@ impl ApacheFormat {
                 directive: source[start..i].to_string(),
                 position: start,
             })?;
-            push_field(
-                &mut tokens,
-                &mut lit,
-                field,
-                source[start..i].to_string(),
-                "%U",
-                "%q",
-            )?;
-        }
-        finish(source, tokens, lit, "apache_logformat")
+            Ok(Directive::Field(field, i))
+        })
     }
 
     /// The format string as given.
     pub fn source(&self) -> &str {
         &self.source
     }
+}
+
+/// What a dialect's directive reader makes of the text at a sigil.
+enum Directive {
+    /// A field, and where its directive ends.
+    Field(Field, usize),
+    /// A literal byte (`%%`), and where its escape ends.
+    Literal(u8, usize),
+}
+
+/// Compiles a format string whose directives start with `sigil`: text
+/// between them is literal, and `directive(at)` reads the directive at
+/// byte `at`. `path_query` names the path and query directives that may
+/// stand side by side (`%U%q`).
+fn compile_template(
+    source: &str,
+    sigil: u8,
+    path_query: (&str, &str),
+    name: &'static str,
+    mut directive: impl FnMut(usize) -> Result<Directive, FormatError>,
+) -> Result<ApacheFormat, FormatError> {
+    let bytes = source.as_bytes();
+    let mut tokens: Vec<Token> = Vec::new();
+    let mut lit = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != sigil {
+            lit.push(bytes[i]);
+            i += 1;
+            continue;
+        }
+        match directive(i)? {
+            Directive::Literal(b, end) => {
+                lit.push(b);
+                i = end;
+            }
+            Directive::Field(field, end) => {
+                push_field(
+                    &mut tokens,
+                    &mut lit,
+                    field,
+                    source[i..end].to_string(),
+                    path_query.0,
+                    path_query.1,
+                )?;
+                i = end;
+            }
+        }
+    }
+    finish(source, tokens, lit, name)
 }
 
 /// The argument of `%{…}` or `${…}` whose `{` is at `open`, and the
