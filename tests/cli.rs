@@ -92,12 +92,7 @@ fn without_a_key_the_run_says_it_is_ephemeral() {
     let log = clean_log(dir.path(), 3);
     let out_dir = dir.path().join("out");
     let r = run(&[&log], &out_dir, &[]);
-    assert_eq!(
-        r.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&r.stderr)
-    );
+    common::assert_exit(&r, 0);
     let err = String::from_utf8_lossy(&r.stderr);
     assert!(err.contains("ephemeral"), "{err}");
     let m = manifest(&out_dir);

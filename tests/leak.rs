@@ -204,12 +204,7 @@ fn no_address_of_a_proxy_chain_is_written() {
         &out,
         &["--trusted-proxies", "85.181.35.0/24,10.0.0.0/8"],
     );
-    assert_eq!(
-        r.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&r.stderr)
-    );
+    common::assert_exit(&r, 0);
     let mut ids = BTreeSet::new();
     for i in 1..=12 {
         for ip in [

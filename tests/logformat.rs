@@ -92,12 +92,7 @@ fn a_custom_layout_with_split_request_and_durations() {
         &out,
         &["-q", "--log-format", fmt, "--policy", &policy],
     );
-    assert_eq!(
-        r.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&r.stderr)
-    );
+    common::assert_exit(&r, 0);
     let pages = read_rows(&out.join("web_pages.parquet"));
     let paths: Vec<(&str, &str, i64)> = pages
         .iter()
@@ -183,12 +178,7 @@ fn json_lines_are_detected_beside_text_logs() {
     let out = dir.path().join("out");
     let policy = common::no_suppression(dir.path());
     let r = run(&[&logs], &out, &["-q", "--policy", &policy]);
-    assert_eq!(
-        r.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&r.stderr)
-    );
+    common::assert_exit(&r, 0);
     let m: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("_manifest.json")).unwrap()).unwrap();
     let formats: Vec<&str> = m["inputs"]

@@ -97,12 +97,7 @@ fn suppression_search_terms_sessions_and_canonical_addresses() {
     let log = fixture(dir.path());
     let out = dir.path().join("out");
     let r = run(&[&log], &out, &["-q"]);
-    assert_eq!(
-        r.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&r.stderr)
-    );
+    common::assert_exit(&r, 0);
 
     let pages = read_rows(&out.join("web_pages.parquet"));
     let page = |p: &str| {

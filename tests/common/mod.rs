@@ -50,6 +50,16 @@ pub fn keygen(path: &Path) {
     assert!(status.success(), "keygen failed");
 }
 
+/// Asserts a run exited with `code`, showing its stderr otherwise.
+pub fn assert_exit(r: &Output, code: i32) {
+    assert_eq!(
+        r.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+}
+
 /// Runs `logveil run <inputs> --out <out> [extra]`.
 pub fn run(inputs: &[&Path], out: &Path, extra: &[&str]) -> Output {
     let mut c = logveil();
