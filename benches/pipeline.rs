@@ -82,7 +82,7 @@ fn parse_veil_aggregate(b: divan::Bencher) {
                 agg.add(worker.apply(&raw));
             }
         }
-        agg.into_owned().rows()
+        agg.rows()
     });
 }
 

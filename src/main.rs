@@ -327,7 +327,14 @@ fn detect(paths: &[std::path::PathBuf]) -> anyhow::Result<ExitCode> {
                 println!("{name}: empty");
                 continue;
             }
-            Ok(Opened::Mapped(map)) => map[..map.len().min(256 << 10)].to_vec(),
+            Ok(Opened::Plain(file, _)) => match read::read_head(&file, 256 << 10) {
+                Ok(head) => head,
+                Err(e) => {
+                    println!("{name}: cannot read: {e}");
+                    all_fit = false;
+                    continue;
+                }
+            },
             Ok(Opened::Stream(r)) => StreamChunks::new(r, 256 << 10)
                 .next()
                 .and_then(Result::ok)

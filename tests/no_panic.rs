@@ -37,8 +37,7 @@ fn everything(input: &[u8]) {
     }
     let _ = detect::detect(input, true);
     let _ = detect::detect(input, false);
-    agg.into_owned()
-        .into_tables(&Default::default())
+    agg.into_tables(worker.into_labels(), &Default::default())
         .expect("tables are well-formed");
 }
 

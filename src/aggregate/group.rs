@@ -73,6 +73,16 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
         // the repeat keeps the pair vector small without a hash set.
         if self.pairs.last() != Some(&(row, visitor.value())) {
             self.pairs.push((row, visitor.value()));
+            self.compact_if_doubled();
+        }
+    }
+
+    /// Compacts once duplicates may have doubled the vector since the last
+    /// compaction, so memory stays within twice the distinct pairs and the
+    /// sorting cost is amortised over the pushes.
+    fn compact_if_doubled(&mut self) {
+        if self.pairs.len() > 2 * self.compacted_len.max(1 << 16) {
+            self.compact();
         }
     }
 
@@ -122,11 +132,7 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
         }
         self.pairs
             .extend(other.pairs.into_iter().map(|(r, v)| (remap[r as usize], v)));
-        // Amortised: compact only when duplicates may have doubled the
-        // vector, so merging stays linear overall.
-        if self.pairs.len() > 2 * self.compacted_len.max(1 << 16) {
-            self.compact();
-        }
+        self.compact_if_doubled();
     }
 
     fn distinct_per_row(&mut self) -> Vec<u64> {

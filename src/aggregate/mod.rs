@@ -1,14 +1,13 @@
 //! Mergeable accumulators, one family per source.
 //!
-//! Each worker folds the records of one chunk into a [`web::WebAggregate`]
-//! that borrows strings from the chunk; at the end of the chunk it is made
-//! owned and merged into the worker's running total, and totals are merged
-//! pairwise at the end (rayon fold/reduce). Merging is once per chunk, so
-//! its cost does not grow with lines.
+//! Each worker thread folds veiled records into its own
+//! [`web::WebAggregate`], keyed by the ids of its privacy worker's label
+//! table; the workers' aggregates are merged once, at the end of the run,
+//! renumbering labels. Merging cost does not grow with lines.
 //!
 //! Distinct counts are exact: every table keeps a vector of
-//! `(row, pseudonym)` pairs, sorted and deduplicated at chunk ends and when
-//! it doubles. Memory grows with distinct (row, visitor) pairs, not with
+//! `(row, pseudonym)` pairs, sorted and deduplicated whenever it has doubled
+//! since the last time. Memory grows with distinct (row, visitor) pairs, not with
 //! input size. Sketches (HyperLogLog) would be smaller but are never
 //! published: they leak membership.
 

@@ -1,25 +1,24 @@
 //! Accumulators for the web tables.
 //!
-//! One [`WebAggregate`] per chunk borrows its strings from the chunk;
-//! [`WebAggregate::into_owned`] detaches it, and [`WebAggregate::merge`]
-//! folds detached aggregates together. [`WebAggregate::into_tables`] sorts
-//! rows by their text keys, so output order never depends on thread timing.
+//! One [`WebAggregate`] per worker, keyed by the [`LabelId`]s of that
+//! worker's [`Labels`]; [`WebAggregate::merge`] folds another worker's
+//! aggregate in, renumbering its labels. [`WebAggregate::into_tables`]
+//! sorts rows by their text keys, so output order never depends on thread
+//! timing.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 
 use foldhash::fast::RandomState;
 
 use crate::output::schema::{self, TableSpec};
 use crate::output::table::{Table, Values};
-use crate::privacy::VeiledRecord;
 use crate::privacy::agent::ClientClass;
 use crate::privacy::policy::{SessionPolicy, SuppressionPolicy};
+use crate::privacy::{LabelId, Labels, VeiledRecord};
 use crate::time;
 
 use super::columns::{days, float64, int64, sorted, utf8};
 use super::group::{Count, Counters, Group, Row};
-use super::intern::Interner;
 use super::quantiles::Sketch;
 use super::sessions::Sessions;
 
@@ -73,12 +72,11 @@ impl Counters for Page {
 pub const OTHER: &str = "(other)";
 
 type Day = i32;
-type Str = u32;
+type Str = LabelId;
 
-/// All web accumulators of one chunk, worker or run.
+/// All web accumulators of one worker or run.
 #[derive(Debug, Clone)]
-pub struct WebAggregate<'a> {
-    strings: Interner<'a>,
+pub struct WebAggregate {
     traffic: Group<(i64, Str), Traffic>,
     campus_visitors: Group<(i64, Str), Count>,
     pages: Group<(Day, Str, Str), Page>,
@@ -89,19 +87,18 @@ pub struct WebAggregate<'a> {
     sessions: Sessions<Str>,
 }
 
-impl Default for WebAggregate<'_> {
+impl Default for WebAggregate {
     /// An empty aggregate with the default session gap.
     fn default() -> Self {
         WebAggregate::new(i64::from(SessionPolicy::default().gap_minutes) * 60)
     }
 }
 
-impl<'a> WebAggregate<'a> {
+impl WebAggregate {
     /// An empty aggregate whose sessions end after `session_gap` seconds
     /// of inactivity.
     pub fn new(session_gap: i64) -> Self {
         WebAggregate {
-            strings: Interner::default(),
             traffic: Group::default(),
             campus_visitors: Group::default(),
             pages: Group::default(),
@@ -114,10 +111,8 @@ impl<'a> WebAggregate<'a> {
     }
 
     /// Adds one veiled record.
-    pub fn add(&mut self, r: VeiledRecord<'a>) {
-        let site = self.strings.intern(r.site.into_cow());
-        let path = self.strings.intern(r.path.into_cow());
-        let referrer = self.strings.intern(r.referrer_host.into_cow());
+    pub fn add(&mut self, r: VeiledRecord) {
+        let (site, path, referrer) = (r.site, r.path, r.referrer_host);
         let day = time::date32(r.time);
         let visitor = r.visitor;
 
@@ -158,20 +153,12 @@ impl<'a> WebAggregate<'a> {
         self.clients.visit(row, visitor);
 
         if let Some(term) = r.search_term {
-            let term = self.strings.intern(term.into_cow());
             let (row, c) = self.search.row((day, site, term));
             c.0 += 1;
             self.search.visit(row, visitor);
         }
 
         self.sessions.add(site, visitor.value(), r.time);
-    }
-
-    /// Detaches the aggregate from the input buffer.
-    pub fn into_owned(self) -> WebAggregate<'static> {
-        let mut owned = WebAggregate::new(self.sessions.gap());
-        owned.merge(self);
-        owned
     }
 
     /// Number of rows across the tables (for diagnostics).
@@ -182,13 +169,11 @@ impl<'a> WebAggregate<'a> {
             + self.referrers.len()
             + self.clients.len()
     }
-}
 
-impl WebAggregate<'static> {
-    /// Folds `other` (borrowed from a chunk or owned) into `self`.
-    pub fn merge(&mut self, other: WebAggregate<'_>) {
-        let ids = self.strings.absorb(&other.strings);
-        let s = |id: Str| ids.get(id as usize).copied().unwrap_or(id);
+    /// Folds `other` into `self`; `labels` maps `other`'s label ids to
+    /// `self`'s (from [`Labels::absorb`]).
+    pub fn merge(&mut self, other: WebAggregate, labels: &[LabelId]) {
+        let s = |id: Str| labels.get(id.index()).copied().unwrap_or(id);
         self.traffic
             .merge(other.traffic.map_keys(|(h, site)| (h, s(site))));
         self.campus_visitors
@@ -209,10 +194,14 @@ impl WebAggregate<'static> {
     /// The finished tables, rows sorted by their text keys, with
     /// small-group suppression applied to the tables keyed by
     /// people-derived categories (paths, referrers, client classes).
-    pub fn into_tables(mut self, suppression: &SuppressionPolicy) -> Result<Vec<Table>, String> {
-        let other = self.strings.intern(Cow::Borrowed(OTHER));
+    /// `labels` is the table the aggregate's label ids refer to.
+    pub fn into_tables(
+        self,
+        mut labels: Labels,
+        suppression: &SuppressionPolicy,
+    ) -> Result<Vec<Table>, String> {
+        let other = labels.other();
         let WebAggregate {
-            strings,
             traffic,
             campus_visitors,
             pages,
@@ -222,7 +211,7 @@ impl WebAggregate<'static> {
             search,
             sessions,
         } = self;
-        let text = |id: Str| strings.get(id);
+        let text = |id: Str| labels.get(id);
         let sessions = sorted(session_rows(sessions), |k| (k.0, text(k.1)));
         let day_site = |k: &(Day, Str, Str)| (k.0, k.1);
         let k_of = |spec: &TableSpec| suppression.k_for(spec.name);

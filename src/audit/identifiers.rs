@@ -185,16 +185,14 @@ impl Identifiers {
             let Ok(opened) = read::open(source) else {
                 continue;
             };
-            match opened {
-                Opened::Empty => {}
-                Opened::Mapped(map) => ids.add_text(&map),
-                Opened::Stream(reader) => {
-                    for chunk in
-                        StreamChunks::new(reader, read::DEFAULT_CHUNK_BYTES).map_while(Result::ok)
-                    {
-                        ids.add_text(&chunk.data);
-                    }
-                }
+            let reader: Box<dyn std::io::Read> = match opened {
+                Opened::Empty => continue,
+                Opened::Plain(file, _) => Box::new(file),
+                Opened::Stream(reader) => reader,
+            };
+            for chunk in StreamChunks::new(reader, read::DEFAULT_CHUNK_BYTES).map_while(Result::ok)
+            {
+                ids.add_text(&chunk.data);
             }
         }
         Ok(ids)

@@ -1,15 +1,19 @@
 //! Opening inputs and cutting them into newline-aligned chunks.
 //!
-//! Plain files are memory-mapped and split into ranges; every chunk is a
-//! borrowed slice of the map, so parsing never copies the input. Compressed
-//! files stream through their decompressor into owned buffers of about the
-//! same size, ending at a line boundary (the partial last line is carried
-//! to the next buffer).
+//! Plain files are planned as newline-aligned byte ranges (a few small
+//! reads at the boundaries), and each worker reads its range with one
+//! positioned read into a buffer it reuses. Compressed files stream
+//! through their decompressor into owned buffers of about the same size,
+//! ending at a line boundary (the partial last line is carried to the next
+//! buffer).
 //!
-//! Trade-off: a memory map of a file that another process truncates while
-//! we read it can fault; logs being rotated are renamed, not truncated, and
-//! the speed (no copy, no read syscalls) is worth it. Use a pipe through
-//! `cat` for files that are truncated in place.
+//! Trade-off: a memory map would save one copy per byte (about 2% of a
+//! run), but its pages count as resident memory until unmapped, so a
+//! 1 GB log would cost 1 GB of RSS, and a file truncated by log rotation
+//! while mapped kills the process with `SIGBUS`. Positioned reads keep
+//! memory at one buffer per thread and turn a shrinking file into an
+//! ordinary read error. Documents that are read whole (Zoom exports, W3C
+//! logs with their mid-file headers) are still mapped.
 
 use std::fs::File;
 use std::io::{self, BufReader, Read};
@@ -23,9 +27,9 @@ pub const DEFAULT_CHUNK_BYTES: usize = 4 << 20;
 
 /// An opened input.
 pub enum Opened {
-    /// A plain file, mapped.
-    Mapped(memmap2::Mmap),
-    /// An empty plain file (which cannot be mapped).
+    /// A plain file and its length when opened.
+    Plain(File, u64),
+    /// An empty plain file.
     Empty,
     /// A decompressing stream.
     Stream(Box<dyn Read + Send>),
@@ -36,13 +40,11 @@ pub fn open(source: &Source) -> io::Result<Opened> {
     let file = File::open(&source.path)?;
     match source.compression {
         Compression::None => {
-            if file.metadata()?.len() == 0 {
+            let len = file.metadata()?.len();
+            if len == 0 {
                 return Ok(Opened::Empty);
             }
-            // SAFETY: the map is read-only and private to this process. A
-            // concurrent truncation of the file could fault (see module doc).
-            let map = unsafe { memmap2::Mmap::map(&file)? };
-            Ok(Opened::Mapped(map))
+            Ok(Opened::Plain(file, len))
         }
         Compression::Gzip => Ok(Opened::Stream(Box::new(flate2::read::MultiGzDecoder::new(
             BufReader::with_capacity(256 << 10, file),
@@ -70,6 +72,101 @@ pub fn chunk_ranges(data: &[u8], target: usize) -> Vec<Range<usize>> {
         start = end;
     }
     ranges
+}
+
+/// Maps a plain file whole, for documents that are read whole.
+pub fn map(file: &File) -> io::Result<memmap2::Mmap> {
+    // SAFETY: the map is read-only and private to this process; a file
+    // truncated underneath it is the documented risk (see the module
+    // comment), accepted only for documents that must be read whole.
+    unsafe { memmap2::Mmap::map(file) }
+}
+
+/// One positioned read; may return fewer bytes than asked.
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_at(file, buf, offset)
+    }
+    #[cfg(windows)]
+    {
+        std::os::windows::fs::FileExt::seek_read(file, buf, offset)
+    }
+}
+
+/// Fills `buf` from `offset`, stopping early only at end of file; returns
+/// the bytes read.
+fn fill_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    let mut done = 0;
+    while done < buf.len() {
+        match read_at(file, &mut buf[done..], offset + done as u64) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done)
+}
+
+/// The first `max` bytes of a file (fewer if it is shorter).
+pub fn read_head(file: &File, max: usize) -> io::Result<Vec<u8>> {
+    let mut buf = vec![0; max];
+    let n = fill_at(file, &mut buf, 0)?;
+    buf.truncate(n);
+    Ok(buf)
+}
+
+/// Ranges of about `target` bytes covering the first `len` bytes of
+/// `file`, each ending just after a newline (the last one may end
+/// without), found with small reads at each boundary.
+pub fn plan_chunks(file: &File, len: u64, target: usize) -> io::Result<Vec<Range<u64>>> {
+    let target = target.max(1) as u64;
+    let mut window = vec![0u8; 64 << 10];
+    let mut ranges = Vec::with_capacity((len / target) as usize + 1);
+    let mut start = 0;
+    while start < len {
+        let mut probe = start.saturating_add(target).min(len);
+        let end = loop {
+            if probe >= len {
+                break len;
+            }
+            let want = window.len().min((len - probe) as usize);
+            let n = fill_at(file, &mut window[..want], probe)?;
+            if n == 0 {
+                break len;
+            }
+            if let Some(p) = memchr::memchr(b'\n', &window[..n]) {
+                break probe + p as u64 + 1;
+            }
+            probe += n as u64;
+        };
+        ranges.push(start..end);
+        start = end;
+    }
+    Ok(ranges)
+}
+
+/// Reads `range` of `file` into `buf` (grown as needed, never shrunk) and
+/// returns the filled part's length. A file that shrank since it was
+/// planned is an error, not a short chunk.
+pub fn read_range(file: &File, range: Range<u64>, buf: &mut Vec<u8>) -> io::Result<usize> {
+    let want = usize::try_from(range.end.saturating_sub(range.start))
+        .map_err(|_| io::Error::other("chunk larger than the address space"))?;
+    if buf.len() < want {
+        buf.resize(want, 0);
+    }
+    let n = fill_at(file, &mut buf[..want], range.start)?;
+    if n < want {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!(
+                "the file shrank while being read (ended at byte {})",
+                range.start + n as u64
+            ),
+        ));
+    }
+    Ok(want)
 }
 
 /// An owned chunk of a stream.
@@ -187,6 +284,37 @@ mod tests {
             }
         }
         assert!(chunk_ranges(b"", 10).is_empty());
+    }
+
+    #[test]
+    fn planned_file_chunks_match_slice_chunks() {
+        let data: Vec<u8> = (0..3000)
+            .flat_map(|i| format!("line {i} {}\n", "x".repeat(i % 97)).into_bytes())
+            .chain(*b"no newline at the end")
+            .collect();
+        let mut file = tempfile::tempfile().unwrap();
+        std::io::Write::write_all(&mut file, &data).unwrap();
+        let len = data.len() as u64;
+        for target in [1, 50, 4096, 100_000, 1 << 20] {
+            let planned = plan_chunks(&file, len, target).unwrap();
+            let sliced: Vec<Range<u64>> = chunk_ranges(&data, target)
+                .into_iter()
+                .map(|r| r.start as u64..r.end as u64)
+                .collect();
+            assert_eq!(planned, sliced, "target {target}");
+            let mut buf = Vec::new();
+            let mut joined = Vec::new();
+            for r in planned {
+                let n = read_range(&file, r, &mut buf).unwrap();
+                joined.extend_from_slice(&buf[..n]);
+            }
+            assert_eq!(joined, data);
+        }
+        // A file that shrank after planning is an error, not a short chunk.
+        file.set_len(10).unwrap();
+        let err = read_range(&file, 0..20, &mut Vec::new()).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+        assert!(err.to_string().contains("shrank"));
     }
 
     #[test]

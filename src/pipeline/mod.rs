@@ -1,37 +1,40 @@
 //! Wires the stages together and owns the threading.
 //!
 //! ```text
-//! discover ─▶ per source (in parallel): open ─▶ detect ─▶ chunks
-//!   per chunk (in parallel for mapped files): lines ─▶ parse ─▶ veil ─▶ fold
-//!   chunk aggregates ─▶ merge (rayon fold/reduce) ─▶ tables ─▶ Parquet ─▶ manifest
+//! discover ─▶ one task per source: open ─▶ detect ─▶ chunks
+//!   each chunk, on any thread: lines ─▶ parse ─▶ veil ─▶ fold into that thread's lane
+//!   lanes ─▶ merge once ─▶ tables ─▶ Parquet ─▶ manifest
 //! ```
 //!
-//! Plain files are split into chunks that rayon spreads over the workers;
-//! compressed files are decompressed sequentially (deflate and zstd streams
-//! cannot be split), and several of them run in parallel. Each chunk's
-//! aggregate borrows from the chunk and is merged into the worker's total
-//! once, at the chunk's end.
+//! Every source is a task in one rayon scope, so a directory of files
+//! keeps all threads busy. A plain file is planned as newline-aligned
+//! ranges that the threads read and fold in parallel. A compressed file is
+//! decompressed by its task (deflate and zstd streams cannot be split),
+//! which hands each decompressed chunk to whichever thread is free, so one
+//! large `.gz` still uses every core for parsing, and several decompress
+//! at once. Chunks fold into per-thread [`lanes`] that live for the whole
+//! run; they are merged once, at the end.
 //!
 //! Line numbers of rejected lines are resolved after the fact: a chunk
 //! counts its own lines, and the prefix sum of the chunk counts places each
 //! rejection in its file.
 
+use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use rayon::prelude::*;
 
+mod lanes;
 mod zoom;
 
-use crate::aggregate::web::WebAggregate;
-use crate::aggregate::zoom::ZoomAggregate;
 use crate::error::Error;
 use crate::formats::logformat::ApacheFormat;
 use crate::formats::w3c;
 use crate::formats::zoom::{ZoomOptions, ZoomTime};
-use crate::formats::{self, LogFormat, ParseContext, Reject, Skip, detect};
+use crate::formats::{self, LogFormat, Reject, Skip, detect};
 use crate::input::read::{self, Opened, StreamChunks};
 use crate::input::{Source, discover};
 use crate::output::manifest::{
@@ -45,6 +48,7 @@ use crate::privacy::pseudonym::Epoch;
 use crate::privacy::zoom::ZoomVeil;
 use crate::privacy::{Veil, VeilConfig};
 use crate::time;
+use lanes::{ChunkJob, ChunkOutcome, Lanes, Merged};
 
 /// Bytes of a plain file sampled for format detection.
 const DETECT_BYTES: usize = 256 << 10;
@@ -289,139 +293,31 @@ struct ChunkReject {
     reason: Reject,
 }
 
-/// Accumulated results of the chunks of one source.
-#[derive(Debug)]
-struct SourceAcc {
-    agg: WebAggregate<'static>,
-    stats: LineStats,
-    chunk_lines: Vec<(usize, u64)>,
-    rejects: Vec<ChunkReject>,
+/// What every source task of a run shares.
+struct Shared<'r, 'v> {
+    cfg: &'r RunConfig,
+    forced: Option<&'r dyn LogFormat>,
+    zveil: &'r ZoomVeil,
+    lanes: &'r Lanes<'v>,
+    // Decompressed chunks handed to other threads and not yet folded; past
+    // the limit the decompressing thread folds its chunks itself, which
+    // bounds memory without blocking anyone.
+    in_flight: AtomicUsize,
+    max_in_flight: usize,
 }
 
-impl SourceAcc {
-    fn new(session_gap: i64) -> SourceAcc {
-        SourceAcc {
-            agg: WebAggregate::new(session_gap),
-            stats: LineStats::default(),
-            chunk_lines: Vec::new(),
-            rejects: Vec::new(),
+impl<'s> Shared<'s, '_> {
+    /// Folds an owned chunk, on another thread when one is free.
+    fn dispatch(&'s self, scope: &rayon::Scope<'s>, job: ChunkJob<'s>, data: Vec<u8>) {
+        if self.in_flight.fetch_add(1, Ordering::AcqRel) < self.max_in_flight {
+            scope.spawn(move |_| {
+                self.lanes.chunk(job, &data);
+                self.in_flight.fetch_sub(1, Ordering::AcqRel);
+            });
+        } else {
+            self.in_flight.fetch_sub(1, Ordering::AcqRel);
+            self.lanes.chunk(job, &data);
         }
-    }
-
-    /// Fills `report` from what the chunks counted.
-    fn fill(&self, report: &mut InputReport, max_locations: usize) {
-        finish_report(
-            report,
-            &self.stats,
-            &self.chunk_lines,
-            &self.rejects,
-            max_locations,
-        );
-    }
-
-    fn merge(mut self, other: SourceAcc) -> SourceAcc {
-        self.agg.merge(other.agg);
-        self.stats.merge(&other.stats);
-        self.chunk_lines.extend(other.chunk_lines);
-        self.rejects.extend(other.rejects);
-        self
-    }
-}
-
-/// The aggregates of every source family.
-#[derive(Debug)]
-struct Aggregates {
-    web: WebAggregate<'static>,
-    zoom: ZoomAggregate,
-}
-
-impl Aggregates {
-    fn new(session_gap: i64) -> Aggregates {
-        Aggregates {
-            web: WebAggregate::new(session_gap),
-            zoom: ZoomAggregate::default(),
-        }
-    }
-
-    fn merge(&mut self, other: Aggregates) {
-        self.web.merge(other.web);
-        self.zoom.merge(other.zoom);
-    }
-}
-
-/// Everything one worker needs to process chunks.
-struct Worker<'r> {
-    format: &'r dyn LogFormat,
-    veil: &'r Veil,
-    max_rejects: usize,
-    progress: Option<&'r Progress>,
-    session_gap: i64,
-}
-
-impl<'r> Worker<'r> {
-    /// A worker parsing with `format` under the run's settings.
-    fn new(
-        format: &'r dyn LogFormat,
-        veil: &'r Veil,
-        cfg: &'r RunConfig,
-        session_gap: i64,
-    ) -> Self {
-        Worker {
-            format,
-            veil,
-            max_rejects: cfg.max_reject_locations,
-            progress: cfg.progress.as_deref(),
-            session_gap,
-        }
-    }
-
-    /// Parses, veils and aggregates one chunk, folding it into `acc`.
-    fn chunk(&self, mut acc: SourceAcc, index: usize, data: &[u8], offset: u64) -> SourceAcc {
-        let mut agg = WebAggregate::new(self.session_gap);
-        let mut stats = LineStats::default();
-        let mut cx = ParseContext::default();
-        let mut veil = self.veil.worker();
-        let mut kept_rejects = 0;
-        let mut start = 0usize;
-        while start < data.len() {
-            let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |p| start + p);
-            let raw_line = &data[start..end];
-            let line = raw_line.strip_suffix(b"\r").unwrap_or(raw_line);
-            stats.lines += 1;
-            if let Some(skip) = self.format.skip(line) {
-                stats.skipped[skip.index()] += 1;
-            } else {
-                match self.format.parse(line, &mut cx) {
-                    Ok(raw) => {
-                        stats.parsed += 1;
-                        stats.min_time = stats.min_time.min(raw.time);
-                        stats.max_time = stats.max_time.max(raw.time);
-                        agg.add(veil.apply(&raw));
-                    }
-                    Err(reason) => {
-                        stats.rejected[reason.index()] += 1;
-                        if kept_rejects < self.max_rejects {
-                            kept_rejects += 1;
-                            acc.rejects.push(ChunkReject {
-                                chunk: index,
-                                line_in_chunk: stats.lines,
-                                offset: offset + start as u64,
-                                reason,
-                            });
-                        }
-                    }
-                }
-            }
-            start = end + 1;
-        }
-        if let Some(p) = self.progress {
-            p.bytes_done.fetch_add(data.len() as u64, Ordering::Relaxed);
-            p.lines.fetch_add(stats.lines, Ordering::Relaxed);
-        }
-        acc.agg.merge(agg);
-        acc.stats.merge(&stats);
-        acc.chunk_lines.push((index, stats.lines));
-        acc
     }
 }
 
@@ -452,124 +348,168 @@ fn choose_format<'f>(
     (d.format, report)
 }
 
-/// Reads one source completely.
-fn process_source(
+/// Reads one source: its lines go to the lanes; the returned report has
+/// everything but the line counts, which come from the chunks' outcomes.
+fn process_source<'s>(
+    scope: &rayon::Scope<'s>,
+    shared: &'s Shared<'s, '_>,
+    index: usize,
     source: &Source,
-    forced: Option<&dyn LogFormat>,
-    cfg: &RunConfig,
-    veil: &Veil,
-    zveil: &ZoomVeil,
-) -> (InputReport, Aggregates) {
-    let gap = cfg.session_gap();
+) -> InputReport {
     let mut report = InputReport {
         path: source.path.clone(),
         bytes: source.size,
         compression: source.compression.as_str(),
         ..InputReport::default()
     };
-    let worker = |format| Worker::new(format, veil, cfg, gap);
-    let opened = match read::open(source) {
-        Ok(o) => o,
+    match read::open(source) {
+        Err(e) => report.error = Some(format!("cannot open: {e}")),
+        Ok(Opened::Empty) => {
+            report.detection = Some(choose_format(shared.forced, b"", true).1);
+        }
+        Ok(Opened::Plain(file, len)) => read_plain(shared, index, &file, len, &mut report),
+        Ok(Opened::Stream(reader)) => read_stream(scope, shared, index, reader, &mut report),
+    }
+    report
+}
+
+/// A plain file: detected from its head, then read in parallel ranges.
+fn read_plain(
+    shared: &Shared<'_, '_>,
+    index: usize,
+    file: &File,
+    len: u64,
+    report: &mut InputReport,
+) {
+    report.decompressed_bytes = len;
+    let head = match read::read_head(file, DETECT_BYTES) {
+        Ok(h) => h,
         Err(e) => {
-            report.error = Some(format!("cannot open: {e}"));
-            return (report, Aggregates::new(gap));
+            report.error = Some(format!("read failed at the start ({e})"));
+            return;
         }
     };
-    let mut acc = SourceAcc::new(gap);
-    match opened {
-        Opened::Empty => {
-            report.detection = Some(choose_format(forced, b"", true).1);
+    if let Some(kind) = detect::whole_document(&head, shared.forced.is_some()) {
+        match read::map(file) {
+            Ok(map) => read_whole(shared, index, kind, &map, report),
+            Err(e) => report.error = Some(format!("cannot map the file ({e})")),
         }
-        Opened::Mapped(map) => {
-            let data: &[u8] = &map;
-            report.decompressed_bytes = data.len() as u64;
-            let head = &data[..data.len().min(DETECT_BYTES)];
-            if let Some(kind) = detect::whole_document(head, forced.is_some()) {
-                return read_whole(kind, data, report, cfg, veil, zveil, gap);
-            }
-            let (format, detection) = choose_format(forced, head, head.len() == data.len());
-            report.detection = Some(detection);
-            let Some(format) = format else {
-                return (no_format(report), Aggregates::new(gap));
-            };
-            report.format = Some(format.name());
-            acc = fold_chunks(&worker(format), data, 0, 0, cfg.chunk_bytes, gap).0;
-        }
-        Opened::Stream(reader) => {
-            let mut chunks = StreamChunks::new(reader, cfg.chunk_bytes)
-                .enumerate()
-                .peekable();
-            let mut format = None;
-            while let Some((i, item)) = chunks.next() {
-                let chunk = match item {
-                    Ok(c) => c,
-                    Err(e) => {
-                        report.error = Some(format!(
-                            "read failed after {} decompressed bytes ({e}); the lines before it were kept",
-                            report.decompressed_bytes
-                        ));
-                        break;
-                    }
-                };
-                if format.is_none()
-                    && let Some(kind) = detect::whole_document(&chunk.data, forced.is_some())
-                {
-                    let all = gather(chunk.data, chunks.by_ref(), &mut report);
-                    return read_whole(kind, &all, report, cfg, veil, zveil, gap);
-                }
-                if format.is_none() {
-                    let complete = chunks.peek().is_none_or(|(_, next)| next.is_err());
-                    let (f, detection) = choose_format(forced, &chunk.data, complete);
-                    report.detection = Some(detection);
-                    match f {
-                        Some(f) => format = Some(f),
-                        None => return (no_format(report), Aggregates::new(gap)),
-                    }
-                    report.format = format.map(|f| f.name());
-                }
-                report.decompressed_bytes += chunk.data.len() as u64;
-                if let Some(f) = format {
-                    acc = worker(f).chunk(acc, i, &chunk.data, chunk.offset);
-                }
-            }
-        }
+        return;
     }
-    acc.fill(&mut report, cfg.max_reject_locations);
-    let mut aggs = Aggregates::new(gap);
-    aggs.web = acc.agg;
-    (report, aggs)
+    let (format, detection) = choose_format(shared.forced, &head, head.len() as u64 >= len);
+    report.detection = Some(detection);
+    let Some(format) = format else {
+        return no_format(report);
+    };
+    report.format = Some(format.name());
+    let ranges = match read::plan_chunks(file, len, shared.cfg.chunk_bytes) {
+        Ok(r) => r,
+        Err(e) => {
+            report.error = Some(format!("read failed while splitting the file ({e})"));
+            return;
+        }
+    };
+    let failed = ranges
+        .into_par_iter()
+        .enumerate()
+        .filter_map(|(i, range)| {
+            let job = ChunkJob {
+                format,
+                source: index,
+                index: i,
+                offset: range.start,
+            };
+            let at = range.start;
+            shared
+                .lanes
+                .read_chunk(job, file, range)
+                .err()
+                .map(|e| (at, e.to_string()))
+        })
+        .min_by_key(|(at, _)| *at);
+    if let Some((at, e)) = failed {
+        report.error = Some(format!(
+            "read failed in the chunk at byte {at} ({e}); the other chunks were kept"
+        ));
+    }
+}
+
+/// A compressed file: decompressed on this thread, its chunks folded on
+/// whichever threads are free.
+fn read_stream<'s>(
+    scope: &rayon::Scope<'s>,
+    shared: &'s Shared<'s, '_>,
+    index: usize,
+    reader: Box<dyn std::io::Read + Send>,
+    report: &mut InputReport,
+) {
+    let mut chunks = StreamChunks::new(reader, shared.cfg.chunk_bytes)
+        .enumerate()
+        .peekable();
+    let mut format = None;
+    while let Some((i, item)) = chunks.next() {
+        let chunk = match item {
+            Ok(c) => c,
+            Err(e) => {
+                report.error = Some(format!(
+                    "read failed after {} decompressed bytes ({e}); the lines before it were kept",
+                    report.decompressed_bytes
+                ));
+                break;
+            }
+        };
+        let format = match format {
+            Some(f) => f,
+            None => {
+                if let Some(kind) = detect::whole_document(&chunk.data, shared.forced.is_some()) {
+                    let all = gather(chunk.data, chunks.by_ref(), report);
+                    return read_whole(shared, index, kind, &all, report);
+                }
+                let complete = chunks.peek().is_none_or(|(_, next)| next.is_err());
+                let (f, detection) = choose_format(shared.forced, &chunk.data, complete);
+                report.detection = Some(detection);
+                let Some(f) = f else {
+                    return no_format(report);
+                };
+                report.format = Some(f.name());
+                *format.insert(f)
+            }
+        };
+        report.decompressed_bytes += chunk.data.len() as u64;
+        let job = ChunkJob {
+            format,
+            source: index,
+            index: i,
+            offset: chunk.offset,
+        };
+        shared.dispatch(scope, job, chunk.data);
+    }
 }
 
 /// Reads an input that is processed whole (Zoom data, W3C logs).
 fn read_whole(
+    shared: &Shared<'_, '_>,
+    index: usize,
     kind: detect::Whole,
     data: &[u8],
-    mut report: InputReport,
-    cfg: &RunConfig,
-    veil: &Veil,
-    zveil: &ZoomVeil,
-    gap: i64,
-) -> (InputReport, Aggregates) {
-    let mut aggs = Aggregates::new(gap);
+    report: &mut InputReport,
+) {
+    let cfg = shared.cfg;
     match kind {
         detect::Whole::Zoom(reader) => {
             report.format = Some(reader.name());
-            aggs.zoom = zoom::read_document(
+            let zoom = zoom::read_document(
                 data,
                 reader,
                 &cfg.zoom,
-                zveil,
-                &mut report,
+                shared.zveil,
+                report,
                 cfg.max_reject_locations,
             );
+            shared.lanes.add_zoom(zoom);
         }
-        detect::Whole::W3c => {
-            let acc = read_w3c(data, &mut report, cfg, veil, gap);
-            acc.fill(&mut report, cfg.max_reject_locations);
-            aggs.web = acc.agg;
-        }
+        detect::Whole::W3c => read_w3c(shared, index, data, report),
     }
-    (report, aggs)
 }
 
 /// Appends the rest of a stream to its first chunk, for documents that are
@@ -595,46 +535,9 @@ fn gather(
     all
 }
 
-/// Parses `data` in newline-aligned chunks in parallel, numbering chunks
-/// from `first_index` so line numbers stay right when a file is processed
-/// in several parts. Returns the accumulator and the number of chunks.
-fn fold_chunks(
-    worker: &Worker<'_>,
-    data: &[u8],
-    base_offset: u64,
-    first_index: usize,
-    chunk_bytes: usize,
-    gap: i64,
-) -> (SourceAcc, usize) {
-    let ranges = read::chunk_ranges(data, chunk_bytes);
-    let count = ranges.len();
-    let acc = ranges
-        .into_par_iter()
-        .enumerate()
-        .fold(
-            || SourceAcc::new(gap),
-            |acc, (i, r)| {
-                worker.chunk(
-                    acc,
-                    first_index + i,
-                    &data[r.clone()],
-                    base_offset + r.start as u64,
-                )
-            },
-        )
-        .reduce(|| SourceAcc::new(gap), SourceAcc::merge);
-    (acc, count)
-}
-
 /// A W3C extended log: each `#Fields:` header starts a segment parsed with
 /// its own columns (lines before the first use the first header's).
-fn read_w3c(
-    data: &[u8],
-    report: &mut InputReport,
-    cfg: &RunConfig,
-    veil: &Veil,
-    gap: i64,
-) -> SourceAcc {
+fn read_w3c(shared: &Shared<'_, '_>, index: usize, data: &[u8], report: &mut InputReport) {
     let starts = w3c::header_offsets(data);
     let formats: Vec<Option<w3c::W3cFields>> = starts
         .iter()
@@ -645,34 +548,40 @@ fn read_w3c(
         })
         .collect();
     report.format = Some("w3c");
-    let mut acc = SourceAcc::new(gap);
     let Some(first) = formats.iter().flatten().next() else {
         report.error = Some("W3C log without a usable #Fields: header (it needs date, time and c-ip); the file was not read".to_string());
-        return acc;
+        return;
     };
     let mut bounds = starts.clone();
     if bounds.first() != Some(&0) {
         bounds.insert(0, 0);
     }
     bounds.push(data.len());
-    let mut index = 0;
+    let mut chunks = 0;
     for w in bounds.windows(2) {
         let (s, e) = (w[0], w[1]);
-        let format = starts
+        let format: &dyn LogFormat = starts
             .iter()
             .position(|&h| h == s)
             .and_then(|i| formats[i].as_ref())
             .unwrap_or(first);
-        let worker = Worker::new(format, veil, cfg, gap);
         let segment = &data[s..e];
-        let (part, chunks) = fold_chunks(&worker, segment, s as u64, index, cfg.chunk_bytes, gap);
-        acc = acc.merge(part);
-        index += chunks;
+        let ranges = read::chunk_ranges(segment, shared.cfg.chunk_bytes);
+        let count = ranges.len();
+        ranges.into_par_iter().enumerate().for_each(|(i, r)| {
+            let job = ChunkJob {
+                format,
+                source: index,
+                index: chunks + i,
+                offset: (s + r.start) as u64,
+            };
+            shared.lanes.chunk(job, &segment[r]);
+        });
+        chunks += count;
     }
-    acc
 }
 
-fn no_format(mut report: InputReport) -> InputReport {
+fn no_format(report: &mut InputReport) {
     let d = report.detection.as_ref();
     report.error = Some(format!(
         "no known format fits: the best candidate ({}) parsed {} of {} sampled lines; \
@@ -682,10 +591,8 @@ fn no_format(mut report: InputReport) -> InputReport {
         d.map_or(0, |d| d.sampled),
         formats::known_names()
     ));
-    report
 }
 
-/// Fills the counts and reject locations of a report from its accumulator.
 /// Fills the counts, event times and reject locations of a report. Line
 /// numbers of rejects are resolved from the chunks' line counts: a reject's
 /// line is the lines of all earlier chunks plus its line in its chunk.
@@ -741,6 +648,27 @@ fn finish_report(
     locations.truncate(max_locations);
     report.reject_locations_omitted = report.rejected - locations.len() as u64;
     report.reject_locations = locations;
+}
+
+/// Fills each line-based input's counts from the outcomes of its chunks.
+/// Inputs without chunks (empty, unreadable, Zoom documents, which count
+/// their own rows) keep what their reader wrote.
+fn fill_line_counts(inputs: &mut [InputReport], outcomes: &mut [ChunkOutcome], max: usize) {
+    outcomes.sort_unstable_by_key(|o| (o.source, o.index));
+    for of_source in outcomes.chunk_by(|a, b| a.source == b.source) {
+        let Some(report) = of_source.first().and_then(|o| inputs.get_mut(o.source)) else {
+            continue;
+        };
+        let mut stats = LineStats::default();
+        let mut chunk_lines = Vec::with_capacity(of_source.len());
+        let mut rejects = Vec::new();
+        for o in of_source {
+            stats.merge(&o.stats);
+            chunk_lines.push((o.index, o.stats.lines));
+            rejects.extend_from_slice(&o.rejects);
+        }
+        finish_report(report, &stats, &chunk_lines, &rejects, max);
+    }
 }
 
 /// Labels distinct counts for the key epoch: exact within a row, but a
@@ -828,38 +756,50 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
         &policy.zoom,
     );
     let gap = cfg.session_gap();
-
-    let (agg, mut reports) = pool.install(|| {
-        sources
-            .par_iter()
-            .enumerate()
-            .map(|(i, s)| {
-                let (report, agg) = process_source(s, forced, cfg, &veil, &zveil);
-                (i, report, agg)
-            })
-            .fold(
-                || (Aggregates::new(gap), Vec::new()),
-                |(mut agg, mut reports), (i, report, a)| {
-                    agg.merge(a);
-                    reports.push((i, report));
-                    (agg, reports)
-                },
-            )
-            .reduce(
-                || (Aggregates::new(gap), Vec::new()),
-                |(mut a, mut ra), (b, rb)| {
-                    a.merge(b);
-                    ra.extend(rb);
-                    (a, ra)
-                },
-            )
+    let lanes = Lanes::new(
+        &veil,
+        threads,
+        gap,
+        cfg.max_reject_locations,
+        cfg.progress.as_deref(),
+    );
+    let shared = Shared {
+        cfg,
+        forced,
+        zveil: &zveil,
+        lanes: &lanes,
+        in_flight: AtomicUsize::new(0),
+        max_in_flight: 2 * threads,
+    };
+    let slots: Vec<Mutex<InputReport>> = sources
+        .iter()
+        .map(|_| Mutex::new(InputReport::default()))
+        .collect();
+    pool.install(|| {
+        rayon::scope(|scope| {
+            for (i, (source, slot)) in sources.iter().zip(&slots).enumerate() {
+                let shared = &shared;
+                scope.spawn(move |scope| {
+                    let report = process_source(scope, shared, i, source);
+                    *slot.lock().unwrap_or_else(PoisonError::into_inner) = report;
+                });
+            }
+        });
     });
-    reports.sort_by_key(|(i, _)| *i);
-    let inputs: Vec<InputReport> = reports.into_iter().map(|(_, r)| r).collect();
+    let Merged {
+        labels,
+        web,
+        zoom,
+        mut outcomes,
+    } = lanes.merge(gap);
+    let mut inputs: Vec<InputReport> = slots
+        .into_iter()
+        .map(|m| m.into_inner().unwrap_or_else(PoisonError::into_inner))
+        .collect();
+    fill_line_counts(&mut inputs, &mut outcomes, cfg.max_reject_locations);
 
-    let Aggregates { web, zoom } = agg;
     let mut tables = web
-        .into_tables(&cfg.veil.policy.suppression)
+        .into_tables(labels, &cfg.veil.policy.suppression)
         .map_err(|message| Error::Encode {
             table: "(aggregate)".to_string(),
             message,

@@ -23,22 +23,25 @@
 //! is a [`Pseudonym`]. Aggregators accept nothing else.
 
 pub mod agent;
+mod cache;
 pub mod ip;
 pub mod key;
+pub mod labels;
 pub mod policy;
 pub mod pseudonym;
 pub mod search;
 pub mod url;
 pub mod zoom;
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::formats::{RawRecord, Request};
 use agent::ClientClass;
+use cache::Memo;
 use ip::Generalize;
 use key::Key;
+pub use labels::{LabelId, Labels};
 use policy::{Policy, VisitorIdentity};
 use pseudonym::{Domain, Pseudonym, Pseudonymizer};
 use search::SearchRules;
@@ -47,54 +50,30 @@ use url::PathRules;
 /// Site label of inputs that carry no virtual host and got no `--site`.
 pub const DEFAULT_SITE: &str = "(default)";
 
-/// A text value that went through a privacy reduction. Only the privacy
-/// module can create one, so any `Label` in an aggregate is known to be
-/// safe to publish as far as identifiers go.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Label<'a>(Cow<'a, str>);
-
-impl<'a> Label<'a> {
-    pub(in crate::privacy) fn new(text: Cow<'a, str>) -> Self {
-        Label(text)
-    }
-
-    /// A fixed label (such as `(direct)`), safe by construction.
-    pub(in crate::privacy) const fn fixed(text: &'static str) -> Self {
-        Label(Cow::Borrowed(text))
-    }
-
-    /// The text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The text, for interning.
-    pub fn into_cow(self) -> Cow<'a, str> {
-        self.0
-    }
-}
-
 /// A log record after the privacy stage: what aggregation may see.
-#[derive(Debug, Clone)]
-pub struct VeiledRecord<'a> {
+///
+/// Text fields are [`LabelId`]s into the worker's [`Labels`], which only
+/// the privacy stage can fill; the client is a [`Pseudonym`].
+#[derive(Debug, Clone, Copy)]
+pub struct VeiledRecord {
     /// Event time, Unix seconds UTC (aggregates bucket it to the hour or day).
     pub time: i64,
     /// Site: virtual host or the configured label.
-    pub site: Label<'a>,
+    pub site: LabelId,
     /// Keyed pseudonym of the client.
     pub visitor: Pseudonym,
     /// Request path without query string, id-like segments masked.
-    pub path: Label<'a>,
+    pub path: LabelId,
     /// HTTP status.
     pub status: u16,
     /// Response bytes.
     pub bytes: u64,
     /// Host of the referrer, or `(direct)`.
-    pub referrer_host: Label<'a>,
+    pub referrer_host: LabelId,
     /// Browser family, OS family, device class and bot flag.
     pub client: ClientClass,
     /// The cleaned site-search term, for requests to a search endpoint.
-    pub search_term: Option<Label<'a>>,
+    pub search_term: Option<LabelId>,
     /// Whether the client address is in a configured campus network. Derived
     /// from the raw address here; the address itself goes no further.
     pub on_campus: bool,
@@ -209,8 +188,11 @@ impl Veil {
             && ip::parse_ip(client).is_some_and(|a| networks.iter().any(|n| n.contains(a)))
     }
 
-    /// A per-worker handle with its own caches.
+    /// A per-worker handle with its own caches and label table.
     pub fn worker(&self) -> VeilWorker<'_> {
+        let mut labels = Labels::default();
+        let default_site = labels.intern(&self.default_site);
+        let no_referrer = labels.intern(&url::referrer_host(None));
         VeilWorker {
             veil: self,
             clients: Pseudonymizer::new(
@@ -218,108 +200,171 @@ impl Veil {
                 Domain::WEB_CLIENT,
                 self.config.policy.keys.epoch,
             ),
-            last_agent: Vec::new(),
-            last_class: ClientClass::NONE,
-            last_client: Vec::new(),
-            last_key: None,
+            labels,
+            default_site,
+            no_referrer,
+            agents: Memo::new(1 << 15),
+            addresses: Memo::new(1 << 16),
+            targets: Memo::new(1 << 16),
+            referers: Memo::new(1 << 15),
+            hosts: Memo::new(1 << 10),
         }
     }
 }
 
-/// One worker's view of the [`Veil`]: caches that must not be shared
-/// between threads.
+/// What the veil remembers of one client address: its pseudonym is valid
+/// for one key epoch and, under `ip+agent` visitors, one client class.
+#[derive(Debug, Clone, Copy)]
+struct Client {
+    epoch: (u8, i64),
+    class: ClientClass,
+    visitor: Pseudonym,
+    on_campus: bool,
+}
+
+/// What the veil remembers of one request target.
+#[derive(Debug, Clone, Copy)]
+struct Target {
+    path: LabelId,
+    search_term: Option<LabelId>,
+}
+
+/// One worker's view of the [`Veil`]: its label table and the memos that
+/// make repeated field values cheap (see `cache`). Not shared between
+/// threads; a worker lives for the whole run, so its memos stay warm
+/// across chunks and files.
 #[derive(Debug)]
 pub struct VeilWorker<'v> {
     veil: &'v Veil,
     clients: Pseudonymizer,
-    // Consecutive lines usually come from one client with one agent, so
-    // the previous agent's class is worth remembering.
-    last_agent: Vec<u8>,
-    last_class: ClientClass,
-    // Likewise the previous client's pseudonym: the key is the client's
-    // bytes as logged, the epoch and (for `ip+agent`) the class, so a hit
-    // gives exactly what hashing again would.
-    last_client: Vec<u8>,
-    last_key: Option<((u8, i64), ClientClass, Pseudonym)>,
+    labels: Labels,
+    default_site: LabelId,
+    no_referrer: LabelId,
+    agents: Memo<ClientClass>,
+    addresses: Memo<Client>,
+    targets: Memo<Target>,
+    referers: Memo<LabelId>,
+    hosts: Memo<LabelId>,
 }
 
-impl<'v> VeilWorker<'v> {
+impl VeilWorker<'_> {
+    /// The labels this worker's records refer to.
+    pub fn labels(&self) -> &Labels {
+        &self.labels
+    }
+
+    /// Gives up the label table (the worker's records are all aggregated).
+    pub fn into_labels(self) -> Labels {
+        self.labels
+    }
+
     fn classify(&mut self, agent: Option<&[u8]>) -> ClientClass {
         let Some(agent) = agent else {
             return ClientClass::NONE;
         };
-        if agent != self.last_agent.as_slice() {
-            self.last_class = agent::classify(agent);
-            self.last_agent.clear();
-            self.last_agent.extend_from_slice(agent);
+        if let Some(class) = self.agents.get(agent) {
+            return class;
         }
-        self.last_class
+        let class = agent::classify(agent);
+        self.agents.insert(agent, class);
+        class
+    }
+
+    fn client(&mut self, address: &[u8], time: i64, class: ClientClass) -> Client {
+        let veil = self.veil;
+        let by_agent = veil.config.policy.visitors.identity == VisitorIdentity::IpAgent;
+        let epoch = veil.config.policy.keys.epoch.index(time);
+        let class = if by_agent { class } else { ClientClass::NONE };
+        if let Some(c) = self.addresses.get(address)
+            && c.epoch == epoch
+            && c.class == class
+        {
+            return c;
+        }
+        let mut canonical = ip::canonical_client(address, veil.generalize);
+        if by_agent {
+            // Two people behind one address with different browsers count
+            // as two visitors; the class, not the raw agent, is hashed.
+            for part in [class.browser, class.os, class.device] {
+                canonical.append(&[0xff]);
+                canonical.append(part.as_bytes());
+            }
+        }
+        let c = Client {
+            epoch,
+            class,
+            visitor: self.clients.pseudonym(time, canonical.as_bytes()),
+            on_campus: veil.on_campus(address),
+        };
+        self.addresses.insert(address, c);
+        c
+    }
+
+    fn target(&mut self, target: &[u8]) -> Target {
+        if let Some(t) = self.targets.get(target) {
+            return t;
+        }
+        let veil = self.veil;
+        let t = Target {
+            path: self.labels.intern(&url::clean_path(target, &veil.paths)),
+            search_term: veil.search.term(target).map(|t| self.labels.intern(&t)),
+        };
+        self.targets.insert(target, t);
+        t
+    }
+
+    fn referrer(&mut self, referer: Option<&[u8]>) -> LabelId {
+        let Some(raw) = referer else {
+            return self.no_referrer;
+        };
+        if let Some(id) = self.referers.get(raw) {
+            return id;
+        }
+        let id = self.labels.intern(&url::referrer_host(Some(raw)));
+        self.referers.insert(raw, id);
+        id
+    }
+
+    fn site(&mut self, vhost: Option<&[u8]>) -> LabelId {
+        let Some(v) = vhost else {
+            return self.default_site;
+        };
+        if let Some(id) = self.hosts.get(v) {
+            return id;
+        }
+        let host = url::clean_host(v);
+        let id = match self.veil.aliases.get(host.as_ref()) {
+            Some(canonical) => self.labels.intern(canonical),
+            None => self.labels.intern(&host),
+        };
+        self.hosts.insert(v, id);
+        id
     }
 
     /// Applies the privacy policy to one record.
-    pub fn apply<'a>(&mut self, raw: &RawRecord<'a>) -> VeiledRecord<'a>
-    where
-        'v: 'a,
-    {
-        let veil: &'v Veil = self.veil;
-        let client = self.classify(raw.user_agent);
-        let address = veil.real_client(raw);
-        let by_agent = veil.config.policy.visitors.identity == VisitorIdentity::IpAgent;
-        let epoch = veil.config.policy.keys.epoch.index(raw.time);
-        let class_key = if by_agent { client } else { ClientClass::NONE };
-        let visitor = match self.last_key {
-            Some((e, c, p)) if e == epoch && c == class_key && self.last_client == address => p,
-            _ => {
-                let mut canonical = ip::canonical_client(address, veil.generalize);
-                if by_agent {
-                    // Two people behind one address with different browsers
-                    // count as two visitors; the class, not the raw agent,
-                    // is hashed.
-                    for part in [client.browser, client.os, client.device] {
-                        canonical.append(&[0xff]);
-                        canonical.append(part.as_bytes());
-                    }
-                }
-                let p = self.clients.pseudonym(raw.time, canonical.as_bytes());
-                self.last_client.clear();
-                self.last_client.extend_from_slice(address);
-                self.last_key = Some((epoch, class_key, p));
-                p
-            }
-        };
-        let search_term = match raw.request {
+    pub fn apply(&mut self, raw: &RawRecord<'_>) -> VeiledRecord {
+        let class = self.classify(raw.user_agent);
+        let client = self.client(self.veil.real_client(raw), raw.time, class);
+        let (path, search_term) = match raw.request {
             Request::Http { target, .. } => {
-                veil.search.term(target).map(|t| Label::new(Cow::Owned(t)))
+                let t = self.target(target);
+                (t.path, t.search_term)
             }
-            _ => None,
-        };
-        let path = match raw.request {
-            Request::Http { target, .. } => Label::new(url::clean_path(target, &veil.paths)),
-            Request::Empty => Label::fixed("(empty request)"),
-            Request::Missing => Label::fixed("(no request)"),
-            Request::Invalid => Label::fixed("(invalid request)"),
-        };
-        let site = match raw.vhost {
-            Some(v) => {
-                let host = url::clean_host(v);
-                match veil.aliases.get(host.as_ref()) {
-                    Some(canonical) => Label::new(Cow::Borrowed(canonical.as_str())),
-                    None => Label::new(host),
-                }
-            }
-            None => Label::new(Cow::Borrowed(veil.default_site.as_str())),
+            Request::Empty => (self.labels.intern("(empty request)"), None),
+            Request::Missing => (self.labels.intern("(no request)"), None),
+            Request::Invalid => (self.labels.intern("(invalid request)"), None),
         };
         VeiledRecord {
             time: raw.time,
-            site,
-            visitor,
+            site: self.site(raw.vhost),
+            visitor: client.visitor,
             path,
             status: raw.status,
             bytes: raw.bytes,
-            referrer_host: Label::new(url::referrer_host(raw.referer)),
-            client,
+            referrer_host: self.referrer(raw.referer),
+            client: class,
             search_term,
-            on_campus: veil.on_campus(address),
+            on_campus: client.on_campus,
             duration_us: raw.duration_us,
         }
     }
@@ -458,7 +503,8 @@ mod tests {
             let raw = VhostCombined
                 .parse(text.as_bytes(), &mut ParseContext::default())
                 .unwrap();
-            assert_eq!(worker.apply(&raw).site.as_str(), want);
+            let site = worker.apply(&raw).site;
+            assert_eq!(worker.labels().get(site), want);
         }
     }
 }

@@ -1,0 +1,215 @@
+//! Lanes: the per-thread state that chunks are folded into.
+//!
+//! A run has one [`Lane`] per thread of its pool. A lane holds the privacy
+//! stage's worker (its memos and label table), the aggregates, the parser's
+//! context and a read buffer, and lives for the whole run. So the memos
+//! stay warm across chunks and files, nothing is allocated per chunk, and
+//! aggregates are merged once per thread at the end instead of once per
+//! chunk.
+//!
+//! A chunk task locks the lane of the thread it runs on
+//! (`rayon::current_thread_index`). The lock is uncontended, it only makes
+//! the sharing sound, and it is never held across a call back into rayon,
+//! so work stealing cannot run a second task that waits on it.
+//!
+//! Lines are counted per chunk, and each chunk's outcome is kept with its
+//! source and index, so line numbers of rejected lines can be resolved
+//! after the fact whatever order the chunks ran in.
+
+use std::fs::File;
+use std::ops::Range;
+use std::sync::atomic::Ordering;
+use std::sync::{Mutex, PoisonError};
+
+use super::{ChunkReject, LineStats, Progress};
+use crate::aggregate::web::WebAggregate;
+use crate::aggregate::zoom::ZoomAggregate;
+use crate::formats::{LogFormat, ParseContext};
+use crate::input::read;
+use crate::privacy::{Labels, Veil, VeilWorker};
+
+/// What one chunk counted.
+#[derive(Debug)]
+pub(super) struct ChunkOutcome {
+    /// Index of the source in the run.
+    pub source: usize,
+    /// Index of the chunk in its source, in file order.
+    pub index: usize,
+    /// Its line counts.
+    pub stats: LineStats,
+    /// Its first rejected lines, located within the chunk.
+    pub rejects: Vec<ChunkReject>,
+}
+
+/// One thread's state.
+pub(super) struct Lane<'v> {
+    veil: VeilWorker<'v>,
+    web: WebAggregate,
+    zoom: ZoomAggregate,
+    cx: ParseContext,
+    buf: Vec<u8>,
+    outcomes: Vec<ChunkOutcome>,
+}
+
+/// Where a chunk comes from and where its lines go.
+#[derive(Clone, Copy)]
+pub(super) struct ChunkJob<'f> {
+    pub format: &'f dyn LogFormat,
+    pub source: usize,
+    pub index: usize,
+    /// Byte offset of the chunk in its (decompressed) source.
+    pub offset: u64,
+}
+
+/// Every lane of a run.
+pub(super) struct Lanes<'v> {
+    lanes: Vec<Mutex<Lane<'v>>>,
+    max_rejects: usize,
+    progress: Option<&'v Progress>,
+}
+
+/// The merged state of every lane.
+pub(super) struct Merged {
+    pub labels: Labels,
+    pub web: WebAggregate,
+    pub zoom: ZoomAggregate,
+    pub outcomes: Vec<ChunkOutcome>,
+}
+
+impl<'v> Lanes<'v> {
+    /// `count` lanes veiling with `veil`.
+    pub fn new(
+        veil: &'v Veil,
+        count: usize,
+        session_gap: i64,
+        max_rejects: usize,
+        progress: Option<&'v Progress>,
+    ) -> Self {
+        let lanes = (0..count.max(1))
+            .map(|_| {
+                Mutex::new(Lane {
+                    veil: veil.worker(),
+                    web: WebAggregate::new(session_gap),
+                    zoom: ZoomAggregate::default(),
+                    cx: ParseContext::default(),
+                    buf: Vec::new(),
+                    outcomes: Vec::new(),
+                })
+            })
+            .collect();
+        Lanes {
+            lanes,
+            max_rejects,
+            progress,
+        }
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut Lane<'v>) -> R) -> R {
+        let i = rayon::current_thread_index().unwrap_or(0) % self.lanes.len();
+        let mut lane = self.lanes[i].lock().unwrap_or_else(PoisonError::into_inner);
+        f(&mut lane)
+    }
+
+    /// Parses, veils and folds the lines of `data`.
+    pub fn chunk(&self, job: ChunkJob<'_>, data: &[u8]) {
+        let (max, progress) = (self.max_rejects, self.progress);
+        self.with(|lane| lane.chunk(job, data, max, progress));
+    }
+
+    /// Reads `range` of a plain file and folds its lines; a read error is
+    /// returned (the chunk's lines are then not counted).
+    pub fn read_chunk(
+        &self,
+        job: ChunkJob<'_>,
+        file: &File,
+        range: Range<u64>,
+    ) -> std::io::Result<()> {
+        let (max, progress) = (self.max_rejects, self.progress);
+        self.with(|lane| {
+            let mut buf = std::mem::take(&mut lane.buf);
+            let read = read::read_range(file, range, &mut buf);
+            if let Ok(n) = read {
+                lane.chunk(job, &buf[..n], max, progress);
+            }
+            lane.buf = buf;
+            read.map(|_| ())
+        })
+    }
+
+    /// Adds the aggregate of a Zoom document.
+    pub fn add_zoom(&self, zoom: ZoomAggregate) {
+        self.with(|lane| lane.zoom.merge(zoom));
+    }
+
+    /// Merges every lane.
+    pub fn merge(self, session_gap: i64) -> Merged {
+        let mut merged = Merged {
+            labels: Labels::default(),
+            web: WebAggregate::new(session_gap),
+            zoom: ZoomAggregate::default(),
+            outcomes: Vec::new(),
+        };
+        for lane in self.lanes {
+            let lane = lane.into_inner().unwrap_or_else(PoisonError::into_inner);
+            let ids = merged.labels.absorb(lane.veil.labels());
+            merged.web.merge(lane.web, &ids);
+            merged.zoom.merge(lane.zoom);
+            merged.outcomes.extend(lane.outcomes);
+        }
+        merged
+    }
+}
+
+impl Lane<'_> {
+    fn chunk(
+        &mut self,
+        job: ChunkJob<'_>,
+        data: &[u8],
+        max_rejects: usize,
+        progress: Option<&Progress>,
+    ) {
+        let mut stats = LineStats::default();
+        let mut rejects = Vec::new();
+        let mut start = 0usize;
+        while start < data.len() {
+            let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |p| start + p);
+            let raw_line = &data[start..end];
+            let line = raw_line.strip_suffix(b"\r").unwrap_or(raw_line);
+            stats.lines += 1;
+            if let Some(skip) = job.format.skip(line) {
+                stats.skipped[skip.index()] += 1;
+            } else {
+                match job.format.parse(line, &mut self.cx) {
+                    Ok(raw) => {
+                        stats.parsed += 1;
+                        stats.min_time = stats.min_time.min(raw.time);
+                        stats.max_time = stats.max_time.max(raw.time);
+                        self.web.add(self.veil.apply(&raw));
+                    }
+                    Err(reason) => {
+                        stats.rejected[reason.index()] += 1;
+                        if rejects.len() < max_rejects {
+                            rejects.push(ChunkReject {
+                                chunk: job.index,
+                                line_in_chunk: stats.lines,
+                                offset: job.offset + start as u64,
+                                reason,
+                            });
+                        }
+                    }
+                }
+            }
+            start = end + 1;
+        }
+        if let Some(p) = progress {
+            p.bytes_done.fetch_add(data.len() as u64, Ordering::Relaxed);
+            p.lines.fetch_add(stats.lines, Ordering::Relaxed);
+        }
+        self.outcomes.push(ChunkOutcome {
+            source: job.source,
+            index: job.index,
+            stats,
+            rejects,
+        });
+    }
+}
