@@ -33,7 +33,18 @@ pub struct Group<K, C> {
     // (row, pseudonym) pairs; duplicates allowed until `compact`.
     pairs: Vec<(u32, u64)>,
     compacted_len: usize,
+    // The last key looked up and its row: consecutive lines mostly share
+    // their hour, day and site.
+    last: Option<(K, u32)>,
+    // Recently pushed pairs, one per slot chosen by a hash of the pair. A
+    // pair equal to its slot's is a repeat and is not pushed again; a
+    // repeat that was evicted is pushed and removed by `compact`, so the
+    // filter saves work without ever changing a count.
+    recent: Box<[(u32, u64)]>,
 }
+
+/// Slots of the repeat filter (16 bytes each).
+const RECENT: usize = 1 << 10;
 
 impl<K, C> Default for Group<K, C> {
     fn default() -> Self {
@@ -43,6 +54,9 @@ impl<K, C> Default for Group<K, C> {
             counters: Vec::new(),
             pairs: Vec::new(),
             compacted_len: 0,
+            last: None,
+            // Row `u32::MAX` is never handed out by `row` before 2³² rows.
+            recent: vec![(u32::MAX, 0); RECENT].into_boxed_slice(),
         }
     }
 }
@@ -53,13 +67,20 @@ pub type Row<K, C> = (K, C, u64);
 impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
     /// The row of `key` (created if new) and its counters.
     pub fn row(&mut self, key: K) -> (u32, &mut C) {
-        let id = match self.index.get(&key) {
-            Some(&id) => id,
-            None => {
-                let id = u32::try_from(self.keys.len()).unwrap_or(u32::MAX);
-                self.index.insert(key, id);
-                self.keys.push(key);
-                self.counters.push(C::default());
+        let id = match self.last {
+            Some((last, id)) if last == key => id,
+            _ => {
+                let id = match self.index.get(&key) {
+                    Some(&id) => id,
+                    None => {
+                        let id = u32::try_from(self.keys.len()).unwrap_or(u32::MAX);
+                        self.index.insert(key, id);
+                        self.keys.push(key);
+                        self.counters.push(C::default());
+                        id
+                    }
+                };
+                self.last = Some((key, id));
                 id
             }
         };
@@ -69,12 +90,18 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
 
     /// Records that `visitor` contributed to row `row`.
     pub fn visit(&mut self, row: u32, visitor: Pseudonym) {
-        // Runs of lines from one visitor to one row are common; skipping
-        // the repeat keeps the pair vector small without a hash set.
-        if self.pairs.last() != Some(&(row, visitor.value())) {
-            self.pairs.push((row, visitor.value()));
-            self.compact_if_doubled();
+        // One visitor's requests repeat rows (same hour, page, referrer),
+        // so most pairs are caught here and never stored or sorted.
+        let pair = (row, visitor.value());
+        let slot = (pair.1 ^ u64::from(row).wrapping_mul(0x9e37_79b9_7f4a_7c15)) as usize % RECENT;
+        if let Some(seen) = self.recent.get_mut(slot) {
+            if *seen == pair {
+                return;
+            }
+            *seen = pair;
         }
+        self.pairs.push(pair);
+        self.compact_if_doubled();
     }
 
     /// Compacts once duplicates may have doubled the vector since the last

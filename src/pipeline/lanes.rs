@@ -66,6 +66,7 @@ pub(super) struct Lanes<'v> {
     lanes: Vec<Mutex<Lane<'v>>>,
     max_rejects: usize,
     progress: Option<&'v Progress>,
+    session_gap: i64,
 }
 
 /// The merged state of every lane.
@@ -101,6 +102,7 @@ impl<'v> Lanes<'v> {
             lanes,
             max_rejects,
             progress,
+            session_gap,
         }
     }
 
@@ -142,15 +144,27 @@ impl<'v> Lanes<'v> {
     }
 
     /// Merges every lane.
-    pub fn merge(self, session_gap: i64) -> Merged {
-        let mut merged = Merged {
-            labels: Labels::default(),
-            web: WebAggregate::new(session_gap),
-            zoom: ZoomAggregate::default(),
-            outcomes: Vec::new(),
+    pub fn merge(self) -> Merged {
+        let mut lanes = self
+            .lanes
+            .into_iter()
+            .map(|l| l.into_inner().unwrap_or_else(PoisonError::into_inner));
+        // The first lane is taken as it is; only the others are renumbered.
+        let Some(first) = lanes.next() else {
+            return Merged {
+                labels: Labels::default(),
+                web: WebAggregate::new(self.session_gap),
+                zoom: ZoomAggregate::default(),
+                outcomes: Vec::new(),
+            };
         };
-        for lane in self.lanes {
-            let lane = lane.into_inner().unwrap_or_else(PoisonError::into_inner);
+        let mut merged = Merged {
+            labels: first.veil.into_labels(),
+            web: first.web,
+            zoom: first.zoom,
+            outcomes: first.outcomes,
+        };
+        for lane in lanes {
             let ids = merged.labels.absorb(lane.veil.labels());
             merged.web.merge(lane.web, &ids);
             merged.zoom.merge(lane.zoom);

@@ -791,7 +791,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
         web,
         zoom,
         mut outcomes,
-    } = lanes.merge(gap);
+    } = lanes.merge();
     let mut inputs: Vec<InputReport> = slots
         .into_iter()
         .map(|m| m.into_inner().unwrap_or_else(PoisonError::into_inner))
