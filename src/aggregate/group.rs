@@ -181,12 +181,15 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
     /// A partition never hides exactly one of several rows: if only one is
     /// small, the smallest publishable row is folded in with it, so no
     /// hidden row equals "partition total minus published rows".
+    ///
+    /// Returns the finished rows (as [`Group::finish`] would) and what was
+    /// suppressed.
     pub fn suppress<P: Hash + Eq>(
         mut self,
         k: u64,
         partition: impl Fn(&K) -> P,
         other: impl Fn(&K) -> K,
-    ) -> (Group<K, C>, Suppressed) {
+    ) -> (Vec<Row<K, C>>, Suppressed) {
         let distinct = self.distinct_per_row();
         let mut parts: HashMap<P, Vec<u32>, RandomState> = HashMap::default();
         for (i, key) in self.keys.iter().enumerate() {
@@ -219,6 +222,7 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
             rows_folded: folded.iter().filter(|f| **f).count(),
             ..Suppressed::default()
         };
+        // Rows after folding: published rows and the other rows.
         let mut out = Group::<K, C>::default();
         let mut remap = Vec::with_capacity(self.keys.len());
         for (i, (key, counters)) in self.keys.iter().zip(&self.counters).enumerate() {
@@ -227,43 +231,52 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
             c.merge(counters);
             remap.push(id);
         }
-        out.pairs = self
+        // A row that is one unfolded row keeps its count; only rows that
+        // gathered folded rows (or, in a name collision, several rows)
+        // need the union of their visitors, so only their pairs are
+        // sorted again.
+        let mut sources = vec![0u32; out.keys.len()];
+        let mut is_other = vec![false; out.keys.len()];
+        for (i, &id) in remap.iter().enumerate() {
+            sources[id as usize] += 1;
+            is_other[id as usize] |= folded[i];
+        }
+        let union = |id: u32| is_other[id as usize] || sources[id as usize] > 1;
+        let mut out_distinct = vec![0u64; out.keys.len()];
+        for (i, &id) in remap.iter().enumerate() {
+            if !union(id) {
+                out_distinct[id as usize] = distinct[i];
+            }
+        }
+        let mut gathered: Vec<(u32, u64)> = self
             .pairs
             .iter()
             .map(|&(r, v)| (remap[r as usize], v))
+            .filter(|&(id, _)| union(id))
             .collect();
-        // Drop other-rows below k: rebuild without them.
-        let out_distinct = out.distinct_per_row();
-        let mut other_rows = vec![false; out.keys.len()];
-        for (&id, _) in remap.iter().zip(&folded).filter(|(_, f)| **f) {
-            other_rows[id as usize] = true;
+        gathered.sort_unstable();
+        gathered.dedup();
+        for &(id, _) in &gathered {
+            out_distinct[id as usize] += 1;
         }
-        let keep: Vec<bool> = (0..out.keys.len())
-            .map(|i| !other_rows[i] || out_distinct[i] >= k)
-            .collect();
+        // Other rows below k are withheld.
+        let keep = |id: usize| !is_other[id] || out_distinct[id] >= k;
         stats.other_rows_published = (0..out.keys.len())
-            .filter(|&i| other_rows[i] && keep[i])
+            .filter(|&i| is_other[i] && keep(i))
             .count();
         stats.other_rows_withheld = (0..out.keys.len())
-            .filter(|&i| other_rows[i] && !keep[i])
+            .filter(|&i| is_other[i] && !keep(i))
             .count();
-        let mut kept = Group::<K, C>::default();
-        let mut remap_kept = vec![u32::MAX; out.keys.len()];
-        for (i, (key, counters)) in out.keys.iter().zip(&out.counters).enumerate() {
-            if keep[i] {
-                let (id, c) = kept.row(*key);
-                c.merge(counters);
-                remap_kept[i] = id;
-            }
-        }
-        kept.pairs = out
-            .pairs
-            .iter()
-            .filter(|(r, _)| keep[*r as usize])
-            .map(|&(r, v)| (remap_kept[r as usize], v))
+        let rows = out
+            .keys
+            .into_iter()
+            .zip(out.counters)
+            .zip(&out_distinct)
+            .enumerate()
+            .filter(|(i, _)| keep(*i))
+            .map(|(_, ((key, c), &d))| (key, c, d))
             .collect();
-        kept.compact();
-        (kept, stats)
+        (rows, stats)
     }
 
     /// Finished rows with exact distinct visitor counts, in no order.
@@ -339,7 +352,6 @@ mod tests {
         let (s, stats) = g.suppress(10, |k| k.0, |k| (k.0, OTHER));
         let rows: Vec<_> = {
             let mut r: Vec<_> = s
-                .finish()
                 .into_iter()
                 .map(|(k, c, d)| (k.1, c.0, d))
                 .collect();
@@ -362,7 +374,7 @@ mod tests {
             (0, 3, (20..40).collect()),
         ]);
         let (s, stats) = g.suppress(10, |k| k.0, |k| (k.0, OTHER));
-        let rows = s.finish();
+        let rows = s;
         assert!(
             rows.iter().all(|(k, _, _)| k.1 != 1),
             "the heavy row must not publish"
@@ -391,7 +403,6 @@ mod tests {
             let g = group_of(&rows);
             let before = g.clone().finish();
             let (after, stats) = g.suppress(k, |key| key.0, |key| (key.0, OTHER));
-            let after = after.finish();
             for (key, _, d) in &after {
                 proptest::prop_assert!(*d >= k, "row {key:?} published with {d} < {k}");
             }

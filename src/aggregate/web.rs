@@ -229,7 +229,7 @@ impl WebAggregate {
         let (search, search_s) = search.suppress(k_of(&schema::WEB_SEARCH_TERMS), day_site, |k| {
             (k.0, k.1, other)
         });
-        let search = sorted(search.finish(), |k| (k.0, text(k.1), text(k.2)));
+        let search = sorted(search, |k| (k.0, text(k.1), text(k.2)));
 
         let traffic = sorted(traffic.finish(), |k| (k.0, text(k.1)));
         let campus: HashMap<(i64, Str), u64, RandomState> = campus_visitors
@@ -237,10 +237,10 @@ impl WebAggregate {
             .into_iter()
             .map(|(k, _, d)| (k, d))
             .collect();
-        let pages = sorted(pages.finish(), |k| (k.0, text(k.1), text(k.2)));
+        let pages = sorted(pages, |k| (k.0, text(k.1), text(k.2)));
         let status = sorted(status.finish(), |k| (k.0, text(k.1), k.2));
-        let referrers = sorted(referrers.finish(), |k| (k.0, text(k.1), text(k.2)));
-        let clients = sorted(clients.finish(), |k| (k.0, text(k.1), k.2));
+        let referrers = sorted(referrers, |k| (k.0, text(k.1), text(k.2)));
+        let clients = sorted(clients, |k| (k.0, text(k.1), k.2));
 
         let hours = Values::Timestamp(
             traffic

@@ -237,7 +237,7 @@ fn attendance(parts: &[VeiledParticipation], policy: &Policy) -> Result<Table, S
     }
     let k = policy.suppression.k_for(schema::ZOOM_ATTENDANCE.name);
     let (group, stats) = group.suppress(k, |key| key.0, |key| (key.0, other, other));
-    let rows = sorted(group.finish(), |k| {
+    let rows = sorted(group, |k| {
         (k.0, strings.get(k.1), strings.get(k.2))
     });
     Ok(Table::new(
@@ -356,7 +356,7 @@ fn signin_table(signins: &[VeiledSignIn], policy: &Policy) -> Result<Table, Stri
     }
     let k = policy.suppression.k_for(schema::ZOOM_SIGNINS.name);
     let (group, stats) = group.suppress(k, |key| key.0, |key| (key.0, other, other, other));
-    let rows = sorted(group.finish(), |k| {
+    let rows = sorted(group, |k| {
         (k.0, strings.get(k.1), strings.get(k.2), strings.get(k.3))
     });
     let networks = |c: &SignInCounts| {

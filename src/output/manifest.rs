@@ -44,11 +44,27 @@ pub struct Manifest {
     pub elapsed_seconds: f64,
     /// Lines read per second of wall-clock time.
     pub lines_per_second: f64,
+    /// Where the wall-clock time went.
+    pub stages: Stages,
     /// Tables written.
     pub tables: Vec<TableReport>,
     /// What the distinct counts (`visitors`, `searchers`) mean under the
     /// key epoch in force.
     pub distinct_counts: String,
+}
+
+/// Wall-clock seconds per stage of a run; they add up to about
+/// `elapsed_seconds` (the rest is discovery, key loading and the manifest).
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Stages {
+    /// Reading, detecting, parsing, veiling and folding every input.
+    pub read_seconds: f64,
+    /// Merging the threads' aggregates.
+    pub merge_seconds: f64,
+    /// Suppression, sorting and building the tables.
+    pub tables_seconds: f64,
+    /// Encoding and writing the Parquet files.
+    pub write_seconds: f64,
 }
 
 /// Key mode and fingerprint.

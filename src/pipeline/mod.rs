@@ -38,8 +38,8 @@ use crate::formats::{self, LogFormat, Reject, Skip, detect};
 use crate::input::read::{self, Opened, StreamChunks};
 use crate::input::{Source, discover};
 use crate::output::manifest::{
-    DetectionReport, InputReport, KeyInfo, Location, Manifest, Problem, Settings, TableReport,
-    Totals,
+    DetectionReport, InputReport, KeyInfo, Location, Manifest, Problem, Settings, Stages,
+    TableReport, Totals,
 };
 use crate::output::parquet::write_table;
 use crate::privacy::key::{Key, KeyMode};
@@ -775,6 +775,12 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
         .iter()
         .map(|_| Mutex::new(InputReport::default()))
         .collect();
+    let mut stages = Stages::default();
+    let mut stage = Instant::now();
+    let mut lap = |into: &mut f64| {
+        *into = stage.elapsed().as_secs_f64();
+        stage = Instant::now();
+    };
     pool.install(|| {
         rayon::scope(|scope| {
             for (i, (source, slot)) in sources.iter().zip(&slots).enumerate() {
@@ -791,7 +797,11 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
         web,
         zoom,
         mut outcomes,
-    } = lanes.merge();
+    } = {
+        lap(&mut stages.read_seconds);
+        lanes.merge()
+    };
+    lap(&mut stages.merge_seconds);
     let mut inputs: Vec<InputReport> = slots
         .into_iter()
         .map(|m| m.into_inner().unwrap_or_else(PoisonError::into_inner))
@@ -811,6 +821,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
                 message,
             })?,
     );
+    lap(&mut stages.tables_seconds);
     let mut table_reports = Vec::with_capacity(tables.len());
     for t in &tables {
         let path = write_table(&cfg.out, t)?;
@@ -825,6 +836,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
         });
     }
 
+    lap(&mut stages.write_seconds);
     let mut totals = Totals::default();
     for r in &inputs {
         totals.inputs += 1;
@@ -882,6 +894,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
         totals,
         elapsed_seconds: elapsed,
         lines_per_second,
+        stages,
         tables: table_reports,
         distinct_counts: distinct_counts_note(cfg.veil.policy.keys.epoch),
     };
