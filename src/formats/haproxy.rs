@@ -13,7 +13,7 @@
 //! requests) leave it unknown. Captured headers in braces are skipped.
 
 use super::fields::{quoted, token};
-use super::{LogFormat, ParseContext, RawRecord, Reject, Request};
+use super::{LogFormat, NO_RESPONSE, ParseContext, RawRecord, Reject, Request};
 use crate::time;
 
 /// HAProxy HTTP log.
@@ -66,9 +66,12 @@ impl LogFormat for Haproxy {
         let _frontend = next(Reject::Truncated)?;
         let _backend = next(Reject::Truncated)?;
         let timers = next(Reject::Truncated)?;
-        let status = number(next(Reject::Truncated)?)
-            .filter(|s| (100..1000).contains(s))
-            .ok_or(Reject::BadStatus)? as u16;
+        let status = match next(Reject::Truncated)? {
+            b"-1" => NO_RESPONSE,
+            s => number(s)
+                .filter(|s| (100..1000).contains(s))
+                .ok_or(Reject::BadStatus)? as u16,
+        };
         let bytes = number(next(Reject::Truncated)?).ok_or(Reject::BadBytes)?;
         let rest = parts.last().ok_or(Reject::Truncated)?;
         // The request is the last quoted field, after any `{captures}`.
@@ -127,6 +130,13 @@ mod tests {
         let bare = br#"10.0.1.2:33317 [06/Feb/2009:12:14:14.655] http-in static/srv1 10/0/30/69/-1 502 +204 - - SH-- 1/1/1/1/0 0/0 "GET / HTTP/1.1""#;
         let r = parse(bare).unwrap();
         assert_eq!((r.status, r.bytes, r.duration_us), (502, 204, None));
+        // The client never completed its request: status `-1`, request `""`.
+        let aborted = br#"haproxy[18113]: 127.0.0.1:34548 [15/Oct/2003:15:18:55.798] px-http px-http/<NOSRV> -1/-1/-1/-1/8490 -1 0 - - CR-- 2/2/2/0/0 0/0 """#;
+        let r = parse(aborted).unwrap();
+        assert_eq!(
+            (r.status, r.request, r.duration_us),
+            (NO_RESPONSE, Request::Empty, Some(8_490_000))
+        );
         assert_eq!(
             parse(b"10.0.1.2:1 [06/Feb/2009:12:14:14.655] a b"),
             Err(Reject::Truncated)

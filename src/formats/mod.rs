@@ -39,7 +39,7 @@ pub struct RawRecord<'a> {
     pub time: i64,
     /// The request line, split.
     pub request: Request<'a>,
-    /// Final HTTP status.
+    /// Final HTTP status; [`NO_RESPONSE`] when none was sent.
     pub status: u16,
     /// Response bytes; `-` is 0.
     pub bytes: u64,
@@ -56,6 +56,11 @@ pub struct RawRecord<'a> {
     /// carries it (`%D`, `%T`, `$request_time`).
     pub duration_us: Option<u64>,
 }
+
+/// The status of a request that got no response: the client went away
+/// first. Servers log it as `-` (morgan, Traefik's CLF), `000` (CloudFront)
+/// or `-1` (HAProxy); the request still happened and is counted.
+pub const NO_RESPONSE: u16 = 0;
 
 /// The request line of a log entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -99,6 +99,14 @@ mod tests {
             (r.client, r.time, r.status),
             (&b"::1"[..], 971_211_336, 304)
         );
+        // morgan's `:status` is `-` when no response was sent.
+        let r = MORGAN_DEFAULT
+            .parse(
+                br#"::1 - - [Tue, 10 Oct 2000 20:55:36 GMT] "GET /slow HTTP/1.1" - - "-" "curl/8""#,
+                &mut cx,
+            )
+            .unwrap();
+        assert_eq!(r.status, crate::formats::NO_RESPONSE);
         // The example from the ALB documentation.
         let alb = br#"http 2018-07-02T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188 192.168.131.39:2817 10.0.0.1:80 0.000 0.001 0.000 200 200 34 366 "GET http://www.example.com:80/ HTTP/1.1" "curl/7.46.0" - - arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 "Root=1-58337262-36d228ad5d99923122bbe354" "-" "-" 0 2018-07-02T22:22:48.364000Z "forward" "-" "-" "10.0.0.1:80" "200" "-" "-""#;
         let r = AWS_ALB.parse(alb, &mut cx).unwrap();
