@@ -7,8 +7,8 @@
 //! (Cloudflare) are both a lookup away and nothing is copied. String values
 //! keep their JSON escapes, as quoted CLF fields keep theirs. Each field is
 //! looked up under the names the producers use, in order; numbers that
-//! arrive as strings are accepted. Time is RFC 3339, Unix seconds (with a
-//! fraction), or Unix nanoseconds.
+//! arrive as strings are accepted. Time is RFC 3339 or ISO 8601, Unix
+//! seconds (with a fraction), or Unix nanoseconds.
 
 use super::{LogFormat, ParseContext, RawRecord, Reject, Request};
 
@@ -164,15 +164,20 @@ fn number(v: &[u8]) -> Option<f64> {
         .filter(|x| x.is_finite())
 }
 
-/// RFC 3339, CLF, Unix seconds (with fraction), milliseconds or nanoseconds.
+/// RFC 3339 or ISO 8601, CLF, Unix seconds (with fraction), milliseconds or
+/// nanoseconds.
 fn time_of(v: &[u8], cx: &mut ParseContext) -> Option<i64> {
     if let Some(t) = cx.time.get(v, crate::time::parse_clf) {
         return Some(t);
     }
-    if let Ok(text) = std::str::from_utf8(v)
-        && let Ok(t) = chrono::DateTime::parse_from_rfc3339(text)
-    {
-        return Some(t.timestamp());
+    if let Ok(text) = std::str::from_utf8(v) {
+        // RFC 3339, or ISO 8601 with a `+hhmm` offset (Caddy's `iso8601`
+        // time format with `time_local`).
+        if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text)
+            .or_else(|_| chrono::DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z"))
+        {
+            return Some(t.timestamp());
+        }
     }
     let n = number(v)?;
     // Seconds until year 5138; beyond that milliseconds, then nanoseconds.
@@ -414,6 +419,13 @@ mod tests {
         );
         assert_eq!(r.referer, Some(&b"https://www.google.com/"[..]));
         assert_eq!(r.duration_us, Some(1200));
+        // `time_format iso8601` with `time_local`: the offset has no colon.
+        let local = parse(r#"{"ts":"2022-03-09T23:30:04.518+0100","request":{"remote_ip":"192.0.2.1","method":"GET","uri":"/"},"status":200}"#).unwrap();
+        assert_eq!(local.time, 1_646_865_004);
+        assert_eq!(
+            parse(r#"{"ts":"2022-03-09T23:30:04.518+01","request":{"remote_ip":"192.0.2.1"},"status":200}"#).unwrap_err(),
+            Reject::BadTimestamp
+        );
     }
 
     #[test]
