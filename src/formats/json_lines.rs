@@ -191,6 +191,49 @@ fn time_of(v: &[u8], cx: &mut ParseContext) -> Option<i64> {
     (seconds >= 0.0).then_some(seconds as i64)
 }
 
+/// The unit a producer documents for its duration field.
+#[derive(Debug, Clone, Copy)]
+enum Unit {
+    Seconds,
+    Millis,
+    Nanos,
+    /// Caddy: seconds as a float, or whole nanoseconds with
+    /// `duration_format nano`.
+    SecondsOrNanos,
+}
+
+/// Duration fields by exact name, since the case tells producers apart:
+/// Traefik's `Duration` is nanoseconds, Caddy's `duration` seconds.
+const DURATIONS: &[(&str, Unit)] = &[
+    ("request_time", Unit::Seconds),            // nginx
+    ("duration", Unit::SecondsOrNanos),         // Caddy
+    ("Duration", Unit::Nanos),                  // Traefik
+    ("OriginResponseDurationMs", Unit::Millis), // Cloudflare
+    ("OriginResponseTime", Unit::Nanos),        // Cloudflare, deprecated
+];
+
+/// The response time in microseconds, in the unit of the field it came
+/// from: guessing the unit from the size of the number misread every
+/// sub-millisecond nanosecond count as seconds.
+fn duration_us(leaves: &Leaves<'_>) -> Option<u64> {
+    DURATIONS.iter().find_map(|&(key, unit)| {
+        let raw = leaves
+            .iter()
+            .find(|(path, _)| path.len() == 1 && path[0] == key.as_bytes())
+            .map(|(_, v)| *v)?;
+        let d = number(raw).filter(|d| *d >= 0.0)?;
+        let whole = !raw.iter().any(|c| matches!(c, b'.' | b'e' | b'E'));
+        let us = match unit {
+            Unit::Seconds => d * 1e6,
+            Unit::Millis => d * 1e3,
+            Unit::Nanos => d / 1e3,
+            Unit::SecondsOrNanos if whole => d / 1e3,
+            Unit::SecondsOrNanos => d * 1e6,
+        };
+        Some(us as u64)
+    })
+}
+
 impl LogFormat for JsonLines {
     fn name(&self) -> &'static str {
         "json"
@@ -303,20 +346,7 @@ impl LogFormat for JsonLines {
                 None => Request::Missing,
             },
         };
-        // Caddy and Traefik log durations in seconds (float) or
-        // nanoseconds (integer); nginx `$request_time` in seconds.
-        let duration_us = find(
-            &l,
-            &["request_time", "duration", "Duration", "OriginResponseTime"],
-        )
-        .and_then(number)
-        .map(|d| {
-            if d.fract() == 0.0 && d > 1e6 {
-                (d / 1e3) as u64
-            } else {
-                (d * 1e6) as u64
-            }
-        });
+        let duration_us = duration_us(&l);
         Ok(RawRecord {
             client,
             user: find(&l, &["remote_user", "user_id", "ClientRequestUser"]),
@@ -442,6 +472,38 @@ mod tests {
             (tr.client, tr.status, tr.bytes, tr.duration_us),
             (&b"203.0.113.5"[..], 404, 99, Some(1500))
         );
+    }
+
+    #[test]
+    fn durations_are_read_in_each_producers_unit() {
+        let us = |line: &str| parse(line).unwrap().duration_us;
+        let base =
+            r#""ClientHost":"192.0.2.1","StartUTC":"2000-10-10T20:55:36Z","DownstreamStatus":308"#;
+        // Traefik: always nanoseconds, however small.
+        assert_eq!(us(&format!("{{{base},\"Duration\":48210}}")), Some(48));
+        // Cloudflare: nanoseconds, or milliseconds in the newer field.
+        assert_eq!(
+            us(&format!("{{{base},\"OriginResponseTime\":452000}}")),
+            Some(452)
+        );
+        assert_eq!(
+            us(&format!("{{{base},\"OriginResponseDurationMs\":37}}")),
+            Some(37_000)
+        );
+        // Caddy: float seconds, or integer nanoseconds (`duration_format nano`).
+        assert_eq!(
+            us(&format!("{{{base},\"duration\":0.000929675}}")),
+            Some(929)
+        );
+        assert_eq!(us(&format!("{{{base},\"duration\":929675}}")), Some(929));
+        // nginx: `$request_time` in seconds, often as a string.
+        assert_eq!(
+            us(&format!("{{{base},\"request_time\":\"2\"}}")),
+            Some(2_000_000)
+        );
+        // Caddy's `duration_format string` and negative values are no duration.
+        assert_eq!(us(&format!("{{{base},\"duration\":\"6.31ms\"}}")), None);
+        assert_eq!(us(&format!("{{{base},\"Duration\":-1}}")), None);
     }
 
     #[test]
