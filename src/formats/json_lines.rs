@@ -138,22 +138,34 @@ fn leaves(line: &[u8]) -> Option<Leaves<'_>> {
     (sc.i == line.len()).then_some(out)
 }
 
+/// Whether a leaf's path is the dotted `name`, ignoring case.
+fn path_is(path: &[&[u8]], name: &str) -> bool {
+    let mut parts = name.split('.');
+    path.iter().all(|p| {
+        parts
+            .next()
+            .is_some_and(|n| n.as_bytes().eq_ignore_ascii_case(p))
+    }) && parts.next().is_none()
+}
+
 fn find<'a>(leaves: &Leaves<'a>, names: &[&str]) -> Option<&'a [u8]> {
     names.iter().find_map(|name| {
         leaves
             .iter()
-            .find(|(path, _)| {
-                let mut parts = name.split('.');
-                path.iter().all(|p| {
-                    parts
-                        .next()
-                        .is_some_and(|n| n.as_bytes().eq_ignore_ascii_case(p))
-                }) && parts.next().is_none()
-            })
+            .find(|(path, _)| path_is(path, name))
             .map(|(_, v)| *v)
             .filter(|v| !v.is_empty() && *v != b"-" && *v != b"null")
     })
 }
+
+/// Where producers put the status.
+const STATUS: &[&str] = &[
+    "status",
+    "EdgeResponseStatus",
+    "DownstreamStatus",
+    "OriginStatus",
+    "response_status",
+];
 
 fn number(v: &[u8]) -> Option<f64> {
     std::str::from_utf8(v)
@@ -279,19 +291,19 @@ impl LogFormat for JsonLines {
         )
         .ok_or(Reject::BadTimestamp)?;
         let time = time_of(when, cx).ok_or(Reject::BadTimestamp)?;
-        let status = find(
-            &l,
-            &[
-                "status",
-                "EdgeResponseStatus",
-                "DownstreamStatus",
-                "OriginStatus",
-                "response_status",
-            ],
-        )
-        .and_then(number)
-        .filter(|s| (100.0..1000.0).contains(s))
-        .ok_or(Reject::BadStatus)? as u16;
+        let carries_status = l
+            .iter()
+            .any(|(path, _)| STATUS.iter().any(|name| path_is(path, name)));
+        let status = match find(&l, STATUS) {
+            Some(s) => number(s)
+                .filter(|s| (100.0..1000.0).contains(s))
+                .ok_or(Reject::BadStatus)? as u16,
+            None if carries_status => return Err(Reject::BadStatus),
+            // A log whose fields leave the status out (a Cloudflare job
+            // without EdgeResponseStatus) counts the request as answered,
+            // as W3C and `--log-format` layouts without one do.
+            None => 200,
+        };
         let bytes = find(
             &l,
             &[
@@ -467,6 +479,13 @@ mod tests {
         );
         let nanos = parse(r#"{"ClientIP":"198.51.100.7","ClientRequestURI":"/","EdgeResponseStatus":200,"EdgeStartTimestamp":971211336000000000}"#).unwrap();
         assert_eq!(nanos.time, 971_211_336);
+        // The documented Logpush output example selects no status field.
+        let bare = parse(r#"{"ClientIP":"198.51.100.7","EdgeStartTimestamp":1506702504433000200,"RayID":"3a6050bcbe121a87"}"#).unwrap();
+        assert_eq!((bare.status, bare.request), (200, Request::Missing));
+        assert_eq!(
+            parse(r#"{"ClientIP":"198.51.100.7","EdgeStartTimestamp":1506702504,"EdgeResponseStatus":null}"#).unwrap_err(),
+            Reject::BadStatus
+        );
         let tr = parse(r#"{"ClientAddr":"203.0.113.5:41234","ClientHost":"203.0.113.5","DownstreamContentSize":99,"DownstreamStatus":404,"Duration":1500000,"RequestHost":"api.example.edu","RequestMethod":"GET","RequestPath":"/v1/x","RequestProtocol":"HTTP/1.1","StartUTC":"2000-10-10T20:55:36.5Z","request_User-Agent":"Go-http-client/1.1"}"#).unwrap();
         assert_eq!(
             (tr.client, tr.status, tr.bytes, tr.duration_us),
