@@ -12,7 +12,7 @@
 //! five timers, in milliseconds) is the response time; `-1` timers (aborted
 //! requests) leave it unknown. Captured headers in braces are skipped.
 
-use super::fields::{quoted, token};
+use super::fields::token;
 use super::{LogFormat, NO_RESPONSE, ParseContext, RawRecord, Reject, Request};
 use crate::time;
 
@@ -74,11 +74,13 @@ impl LogFormat for Haproxy {
         };
         let bytes = number(next(Reject::Truncated)?).ok_or(Reject::BadBytes)?;
         let rest = parts.last().ok_or(Reject::Truncated)?;
-        // The request is the last quoted field, after any `{captures}`.
-        let start = memchr::memrchr(b'"', rest)
-            .and_then(|end| memchr::memrchr(b'"', &rest[..end]))
-            .ok_or(Reject::Truncated)?;
-        let (_, request) = quoted(&rest[start..]).map_err(|_| Reject::UnterminatedQuote)?;
+        // The request is the last field, after any `{captures}`, and the
+        // only one with quotes: HAProxy writes a quote inside it as `#22`,
+        // so it lies between the last two. syslog-ng escapes both as `\"`.
+        let end = memchr::memrchr(b'"', rest).ok_or(Reject::Truncated)?;
+        let start = memchr::memrchr(b'"', &rest[..end]).ok_or(Reject::Truncated)?;
+        let request = &rest[start + 1..end];
+        let request = request.strip_suffix(b"\\").unwrap_or(request);
         if token(client).is_err() || client.len() > 255 {
             return Err(Reject::BadClient);
         }
@@ -141,6 +143,18 @@ mod tests {
             parse(b"10.0.1.2:1 [06/Feb/2009:12:14:14.655] a b"),
             Err(Reject::Truncated)
         );
+        // syslog-ng escapes the request's quotes; the manual says to undo it.
+        let escaped = br#"haproxy[41488]: 192.0.2.82:3655 [11/Dec/2019:11:57:09.001] fe~ be/web1 0/0/0/9/10 200 880 - - ---- 4/4/2/1/0 0/0 \"GET /status HTTP/1.1\""#;
+        assert_eq!(
+            parse(escaped).unwrap().request,
+            Request::Http {
+                method: b"GET",
+                target: b"/status",
+                protocol: b"HTTP/1.1"
+            }
+        );
+        let open = br#"192.0.2.82:3655 [11/Dec/2019:11:57:09.001] fe~ be/web1 0/0/0/9/10 200 880 - - ---- 4/4/2/1/0 0/0 "GET /status HTTP/1.1"#;
+        assert_eq!(parse(open), Err(Reject::Truncated));
         assert_eq!(parse(br#"10.0.1.2:1 [31/Feb/2009:12:14:14.655] a b 1/2/3/4/5 200 1 - - ---- 1/1/1/1/0 0/0 "GET / HTTP/1.1""#), Err(Reject::BadTimestamp));
     }
 }
