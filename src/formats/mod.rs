@@ -94,6 +94,11 @@ impl<'a> Request<'a> {
             return Request::Invalid;
         };
         let method = &line[..sp];
+        // A dash for the method: no request line was read (ELB TCP
+        // listeners log `"- - - "`).
+        if method == b"-" {
+            return Request::Missing;
+        }
         if method.is_empty()
             || method.len() > 24
             || !method
@@ -278,6 +283,7 @@ pub static FORMATS: &[&dyn LogFormat] = &[
     &json_lines::JsonLines,
     &presets::MORGAN_DEFAULT,
     &presets::AWS_ALB,
+    &presets::AWS_ELB,
     &haproxy::Haproxy,
 ];
 
@@ -327,6 +333,7 @@ mod tests {
         );
         assert_eq!(Request::parse(b""), Request::Empty);
         assert_eq!(Request::parse(b"-"), Request::Missing);
+        assert_eq!(Request::parse(b"- - - "), Request::Missing);
         assert_eq!(
             Request::parse(br"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"),
             Request::Invalid

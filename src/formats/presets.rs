@@ -45,6 +45,14 @@ const MORGAN_DEFAULT_FORMAT: &str =
 /// "user_agent" …`; the target processing time is the response time.
 const AWS_ALB_FORMAT: &str = r#"%{type}e %{%Y-%m-%dT%H:%M:%S%.fZ}t %{elb}e %a %{target}e %{rpt}e %T %{spt}e %>s %{target_status}e %I %b "%r" "%{User-Agent}i""#;
 
+/// AWS Classic Load Balancer (ELB) access log: `timestamp elb client:port
+/// backend:port request_processing_time backend_processing_time
+/// response_processing_time elb_status_code backend_status_code
+/// received_bytes sent_bytes "request" "user_agent" ssl_cipher
+/// ssl_protocol`; the backend processing time is the response time. TCP and
+/// SSL listeners log `-` statuses and a `"- - - "` request.
+const AWS_ELB_FORMAT: &str = r#"%{%Y-%m-%dT%H:%M:%S%.fZ}t %{elb}e %a %{backend}e %{rpt}e %T %{spt}e %>s %{backend_status}e %I %b "%r" "%{User-Agent}i""#;
+
 /// Kubernetes ingress-nginx's default `upstreaminfo` log format.
 const INGRESS_NGINX_FORMAT: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_length $request_time [$proxy_upstream_name] [$proxy_alternative_upstream_name] $upstream_addr $upstream_response_length $upstream_response_time $upstream_status $req_id"#;
 
@@ -62,6 +70,7 @@ static INGRESS_NGINX_COMPILED: LazyLock<ApacheFormat> = LazyLock::new(|| {
 static MORGAN_DEFAULT_COMPILED: LazyLock<ApacheFormat> =
     LazyLock::new(|| compile(MORGAN_DEFAULT_FORMAT));
 static AWS_ALB_COMPILED: LazyLock<ApacheFormat> = LazyLock::new(|| compile(AWS_ALB_FORMAT));
+static AWS_ELB_COMPILED: LazyLock<ApacheFormat> = LazyLock::new(|| compile(AWS_ELB_FORMAT));
 
 /// Kubernetes ingress-nginx `upstreaminfo`.
 pub static INGRESS_NGINX: Preset = Preset {
@@ -82,6 +91,13 @@ pub static AWS_ALB: Preset = Preset {
     name: "aws_alb",
     description: "AWS Application Load Balancer access log",
     compiled: &AWS_ALB_COMPILED,
+};
+
+/// AWS Classic Load Balancer.
+pub static AWS_ELB: Preset = Preset {
+    name: "aws_elb",
+    description: "AWS Classic Load Balancer (ELB) access log",
+    compiled: &AWS_ELB_COMPILED,
 };
 
 #[cfg(test)]
@@ -130,6 +146,28 @@ mod tests {
             (r.client, r.status, r.bytes, r.duration_us),
             (&b"192.168.1.1"[..], 200, 512, Some(4000))
         );
+        // The examples from the Classic Load Balancer documentation: HTTP,
+        // and a TCP listener, which logs no status and no request line.
+        let http = br#"2015-05-13T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 10.0.0.1:80 0.000073 0.001048 0.000057 200 200 0 29 "GET http://www.example.com:80/ HTTP/1.1" "curl/7.38.0" - -"#;
+        let r = AWS_ELB.parse(http, &mut cx).unwrap();
+        assert_eq!(
+            (r.client, r.status, r.bytes, r.duration_us, r.time),
+            (
+                &b"192.168.131.39:2817"[..],
+                200,
+                29,
+                Some(1048),
+                1_431_560_383
+            )
+        );
+        let tcp = br#"2015-05-13T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 10.0.0.1:80 0.001069 0.000028 0.000041 - - 82 305 "- - - " "-" - -"#;
+        let r = AWS_ELB.parse(tcp, &mut cx).unwrap();
+        assert_eq!(
+            (r.status, r.request, r.user_agent),
+            (crate::formats::NO_RESPONSE, Request::Missing, None)
+        );
+        assert!(AWS_ALB.parse(http, &mut cx).is_err());
+        assert!(AWS_ELB.parse(alb, &mut cx).is_err());
         // An error line: processing times of -1 drop the duration only.
         let err = br#"http 2018-07-02T22:23:00.186641Z app/lb/5 192.168.131.39:2817 - -1 -1 -1 502 - 34 366 "GET http://x/ HTTP/1.1" "curl/7""#;
         let r = AWS_ALB.parse(err, &mut cx).unwrap();
