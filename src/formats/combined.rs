@@ -111,6 +111,18 @@ mod tests {
     }
 
     #[test]
+    fn a_request_without_response_is_kept() {
+        // morgan writes `-` for the status and size when the client went
+        // away before the response was sent.
+        let r = parse(br#"::ffff:192.0.2.1 - - [10/Oct/2000:13:55:36 +0000] "GET /slow HTTP/1.1" - - "-" "curl/8""#).unwrap();
+        assert_eq!((r.status, r.bytes), (crate::formats::NO_RESPONSE, 0));
+        assert_eq!(
+            parse(br#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" -- 1 "-" "-""#),
+            Err(Reject::BadStatus)
+        );
+    }
+
+    #[test]
     fn trailing_fields_are_ignored() {
         let r = parse(br#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "-" "curl/8.5.0" "203.0.113.7, 10.0.0.1" 0.004 rid=abc"#).unwrap();
         assert_eq!(r.user_agent, Some(&b"curl/8.5.0"[..]));

@@ -3,9 +3,9 @@
 //! Detection looks at content, never at file names: rotated and renamed
 //! logs keep their format but lose their extension. Every known format
 //! parses a sample of the first records; the best parse rate wins, and
-//! [`FORMATS`]' order breaks ties in favour of the more specific format
-//! (a Combined line also satisfies Common, which would lose the referrer
-//! and agent).
+//! [`FORMATS`]' order breaks ties and near-ties in favour of the more
+//! specific format (a Combined line also satisfies Common, which would lose
+//! the referrer and agent).
 
 use super::{FORMATS, LogFormat, ParseContext};
 
@@ -98,22 +98,36 @@ pub fn failure_reasons(
     counts.into_iter().collect()
 }
 
+/// How many fewer sampled lines than the best candidate a more specific
+/// format may parse and still be chosen. A looser format accepts a line
+/// whose tail is broken (`common` ignores an unterminated user agent that
+/// `combined` rejects); without this slack, one such line would make the
+/// looser format win and cost every other line its referrer and agent.
+fn tolerance(best: usize) -> usize {
+    (best / 50).max(1)
+}
+
 /// Detects the format of an input from its first bytes. `complete` says
 /// whether `head` is the entire input.
 pub fn detect(head: &[u8], complete: bool) -> Detection {
     let lines = sample_lines(head, complete);
-    let mut best: Option<(&'static dyn LogFormat, usize)> = None;
-    for &format in FORMATS {
-        let mut cx = ParseContext::default();
-        let parsed = lines
-            .iter()
-            .filter(|l| format.parse(l, &mut cx).is_ok())
-            .count();
-        // Strictly greater: an earlier (more specific) format keeps a tie.
-        if best.is_none_or(|(_, n)| parsed > n) {
-            best = Some((format, parsed));
-        }
-    }
+    let counts: Vec<(&'static dyn LogFormat, usize)> = FORMATS
+        .iter()
+        .map(|&format| {
+            let mut cx = ParseContext::default();
+            let parsed = lines
+                .iter()
+                .filter(|l| format.parse(l, &mut cx).is_ok())
+                .count();
+            (format, parsed)
+        })
+        .collect();
+    let top = counts.iter().map(|&(_, n)| n).max().unwrap_or(0);
+    // The earliest (most specific) format within the slack of the best one.
+    let best = counts
+        .iter()
+        .copied()
+        .find(|&(_, n)| n + tolerance(top) >= top && (n > 0 || top == 0));
     let (best_format, parsed) = match best {
         Some((f, n)) => (Some(f), n),
         None => (None, 0),
@@ -165,6 +179,22 @@ mod tests {
         assert_eq!(d.format.map(|f| f.name()), Some("combined"));
         assert_eq!(d.sampled, 4);
         assert_eq!(d.parsed, 3);
+    }
+
+    #[test]
+    fn one_broken_tail_does_not_demote_a_specific_format() {
+        // The agent's closing quote is missing: `combined` rejects the line,
+        // `common` (which ignores what follows the size) accepts it.
+        let broken = &COMBINED[..COMBINED.len() - 1];
+        let text = format!("{COMBINED}\n{broken}\n{COMBINED}\n");
+        let d = detect(text.as_bytes(), true);
+        assert_eq!(d.format.map(|f| f.name()), Some("combined"));
+        assert_eq!((d.sampled, d.parsed), (3, 2));
+        // Many more lines that only the looser format reads still decide.
+        let text = format!("{COMBINED}\n{}", format!("{COMMON}\n").repeat(5));
+        assert_eq!(name(&text), Some("common"));
+        // A format that reads nothing is never chosen for its order.
+        assert_eq!(name(&format!("{COMMON}\n")), Some("common"));
     }
 
     #[test]

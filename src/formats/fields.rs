@@ -15,7 +15,7 @@ use nom::{
     sequence::delimited,
 };
 
-use super::{ParseContext, RawRecord, Reject, Request};
+use super::{NO_RESPONSE, ParseContext, RawRecord, Reject, Request};
 use crate::time;
 
 /// A run of non-space bytes.
@@ -156,10 +156,16 @@ pub fn clf_core<'a>(
         Err(_) => return Err(Reject::Malformed),
     };
     let (i, ()) = field(i, spaces, Reject::Malformed)?;
-    let (i, code) = field(i, status, Reject::BadStatus)?;
-    if !(100..=999).contains(&code) || i.first().is_some_and(|c| *c != b' ') {
-        return Err(Reject::BadStatus);
-    }
+    let (i, code) = match i.strip_prefix(b"-").filter(|rest| rest.starts_with(b" ")) {
+        Some(rest) => (rest, NO_RESPONSE),
+        None => {
+            let (i, code) = field(i, status, Reject::BadStatus)?;
+            if !(100..=999).contains(&code) || i.first().is_some_and(|c| *c != b' ') {
+                return Err(Reject::BadStatus);
+            }
+            (i, code)
+        }
+    };
     let (i, ()) = field(i, spaces, Reject::Malformed)?;
     let (i, bytes) = field(i, size, Reject::BadBytes)?;
     if i.first().is_some_and(|c| *c != b' ' && *c != b'\t') {

@@ -12,8 +12,8 @@
 //! five timers, in milliseconds) is the response time; `-1` timers (aborted
 //! requests) leave it unknown. Captured headers in braces are skipped.
 
-use super::fields::{quoted, token};
-use super::{LogFormat, ParseContext, RawRecord, Reject, Request};
+use super::fields::token;
+use super::{LogFormat, NO_RESPONSE, ParseContext, RawRecord, Reject, Request};
 use crate::time;
 
 /// HAProxy HTTP log.
@@ -66,16 +66,21 @@ impl LogFormat for Haproxy {
         let _frontend = next(Reject::Truncated)?;
         let _backend = next(Reject::Truncated)?;
         let timers = next(Reject::Truncated)?;
-        let status = number(next(Reject::Truncated)?)
-            .filter(|s| (100..1000).contains(s))
-            .ok_or(Reject::BadStatus)? as u16;
+        let status = match next(Reject::Truncated)? {
+            b"-1" => NO_RESPONSE,
+            s => number(s)
+                .filter(|s| (100..1000).contains(s))
+                .ok_or(Reject::BadStatus)? as u16,
+        };
         let bytes = number(next(Reject::Truncated)?).ok_or(Reject::BadBytes)?;
         let rest = parts.last().ok_or(Reject::Truncated)?;
-        // The request is the last quoted field, after any `{captures}`.
-        let start = memchr::memrchr(b'"', rest)
-            .and_then(|end| memchr::memrchr(b'"', &rest[..end]))
-            .ok_or(Reject::Truncated)?;
-        let (_, request) = quoted(&rest[start..]).map_err(|_| Reject::UnterminatedQuote)?;
+        // The request is the last field, after any `{captures}`, and the
+        // only one with quotes: HAProxy writes a quote inside it as `#22`,
+        // so it lies between the last two. syslog-ng escapes both as `\"`.
+        let end = memchr::memrchr(b'"', rest).ok_or(Reject::Truncated)?;
+        let start = memchr::memrchr(b'"', &rest[..end]).ok_or(Reject::Truncated)?;
+        let request = &rest[start + 1..end];
+        let request = request.strip_suffix(b"\\").unwrap_or(request);
         if token(client).is_err() || client.len() > 255 {
             return Err(Reject::BadClient);
         }
@@ -127,10 +132,29 @@ mod tests {
         let bare = br#"10.0.1.2:33317 [06/Feb/2009:12:14:14.655] http-in static/srv1 10/0/30/69/-1 502 +204 - - SH-- 1/1/1/1/0 0/0 "GET / HTTP/1.1""#;
         let r = parse(bare).unwrap();
         assert_eq!((r.status, r.bytes, r.duration_us), (502, 204, None));
+        // The client never completed its request: status `-1`, request `""`.
+        let aborted = br#"haproxy[18113]: 127.0.0.1:34548 [15/Oct/2003:15:18:55.798] px-http px-http/<NOSRV> -1/-1/-1/-1/8490 -1 0 - - CR-- 2/2/2/0/0 0/0 """#;
+        let r = parse(aborted).unwrap();
+        assert_eq!(
+            (r.status, r.request, r.duration_us),
+            (NO_RESPONSE, Request::Empty, Some(8_490_000))
+        );
         assert_eq!(
             parse(b"10.0.1.2:1 [06/Feb/2009:12:14:14.655] a b"),
             Err(Reject::Truncated)
         );
+        // syslog-ng escapes the request's quotes; the manual says to undo it.
+        let escaped = br#"haproxy[41488]: 192.0.2.82:3655 [11/Dec/2019:11:57:09.001] fe~ be/web1 0/0/0/9/10 200 880 - - ---- 4/4/2/1/0 0/0 \"GET /status HTTP/1.1\""#;
+        assert_eq!(
+            parse(escaped).unwrap().request,
+            Request::Http {
+                method: b"GET",
+                target: b"/status",
+                protocol: b"HTTP/1.1"
+            }
+        );
+        let open = br#"192.0.2.82:3655 [11/Dec/2019:11:57:09.001] fe~ be/web1 0/0/0/9/10 200 880 - - ---- 4/4/2/1/0 0/0 "GET /status HTTP/1.1"#;
+        assert_eq!(parse(open), Err(Reject::Truncated));
         assert_eq!(parse(br#"10.0.1.2:1 [31/Feb/2009:12:14:14.655] a b 1/2/3/4/5 200 1 - - ---- 1/1/1/1/0 0/0 "GET / HTTP/1.1""#), Err(Reject::BadTimestamp));
     }
 }

@@ -7,8 +7,8 @@
 //! (Cloudflare) are both a lookup away and nothing is copied. String values
 //! keep their JSON escapes, as quoted CLF fields keep theirs. Each field is
 //! looked up under the names the producers use, in order; numbers that
-//! arrive as strings are accepted. Time is RFC 3339, Unix seconds (with a
-//! fraction), or Unix nanoseconds.
+//! arrive as strings are accepted. Time is RFC 3339 or ISO 8601, Unix
+//! seconds (with a fraction), or Unix nanoseconds.
 
 use super::{LogFormat, ParseContext, RawRecord, Reject, Request};
 
@@ -138,22 +138,34 @@ fn leaves(line: &[u8]) -> Option<Leaves<'_>> {
     (sc.i == line.len()).then_some(out)
 }
 
+/// Whether a leaf's path is the dotted `name`, ignoring case.
+fn path_is(path: &[&[u8]], name: &str) -> bool {
+    let mut parts = name.split('.');
+    path.iter().all(|p| {
+        parts
+            .next()
+            .is_some_and(|n| n.as_bytes().eq_ignore_ascii_case(p))
+    }) && parts.next().is_none()
+}
+
 fn find<'a>(leaves: &Leaves<'a>, names: &[&str]) -> Option<&'a [u8]> {
     names.iter().find_map(|name| {
         leaves
             .iter()
-            .find(|(path, _)| {
-                let mut parts = name.split('.');
-                path.iter().all(|p| {
-                    parts
-                        .next()
-                        .is_some_and(|n| n.as_bytes().eq_ignore_ascii_case(p))
-                }) && parts.next().is_none()
-            })
+            .find(|(path, _)| path_is(path, name))
             .map(|(_, v)| *v)
             .filter(|v| !v.is_empty() && *v != b"-" && *v != b"null")
     })
 }
+
+/// Where producers put the status.
+const STATUS: &[&str] = &[
+    "status",
+    "EdgeResponseStatus",
+    "DownstreamStatus",
+    "OriginStatus",
+    "response_status",
+];
 
 fn number(v: &[u8]) -> Option<f64> {
     std::str::from_utf8(v)
@@ -164,15 +176,20 @@ fn number(v: &[u8]) -> Option<f64> {
         .filter(|x| x.is_finite())
 }
 
-/// RFC 3339, CLF, Unix seconds (with fraction), milliseconds or nanoseconds.
+/// RFC 3339 or ISO 8601, CLF, Unix seconds (with fraction), milliseconds or
+/// nanoseconds.
 fn time_of(v: &[u8], cx: &mut ParseContext) -> Option<i64> {
     if let Some(t) = cx.time.get(v, crate::time::parse_clf) {
         return Some(t);
     }
-    if let Ok(text) = std::str::from_utf8(v)
-        && let Ok(t) = chrono::DateTime::parse_from_rfc3339(text)
-    {
-        return Some(t.timestamp());
+    if let Ok(text) = std::str::from_utf8(v) {
+        // RFC 3339, or ISO 8601 with a `+hhmm` offset (Caddy's `iso8601`
+        // time format with `time_local`).
+        if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text)
+            .or_else(|_| chrono::DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z"))
+        {
+            return Some(t.timestamp());
+        }
     }
     let n = number(v)?;
     // Seconds until year 5138; beyond that milliseconds, then nanoseconds.
@@ -184,6 +201,49 @@ fn time_of(v: &[u8], cx: &mut ParseContext) -> Option<i64> {
         n / 1e9
     };
     (seconds >= 0.0).then_some(seconds as i64)
+}
+
+/// The unit a producer documents for its duration field.
+#[derive(Debug, Clone, Copy)]
+enum Unit {
+    Seconds,
+    Millis,
+    Nanos,
+    /// Caddy: seconds as a float, or whole nanoseconds with
+    /// `duration_format nano`.
+    SecondsOrNanos,
+}
+
+/// Duration fields by exact name, since the case tells producers apart:
+/// Traefik's `Duration` is nanoseconds, Caddy's `duration` seconds.
+const DURATIONS: &[(&str, Unit)] = &[
+    ("request_time", Unit::Seconds),            // nginx
+    ("duration", Unit::SecondsOrNanos),         // Caddy
+    ("Duration", Unit::Nanos),                  // Traefik
+    ("OriginResponseDurationMs", Unit::Millis), // Cloudflare
+    ("OriginResponseTime", Unit::Nanos),        // Cloudflare, deprecated
+];
+
+/// The response time in microseconds, in the unit of the field it came
+/// from: guessing the unit from the size of the number misread every
+/// sub-millisecond nanosecond count as seconds.
+fn duration_us(leaves: &Leaves<'_>) -> Option<u64> {
+    DURATIONS.iter().find_map(|&(key, unit)| {
+        let raw = leaves
+            .iter()
+            .find(|(path, _)| path.len() == 1 && path[0] == key.as_bytes())
+            .map(|(_, v)| *v)?;
+        let d = number(raw).filter(|d| *d >= 0.0)?;
+        let whole = !raw.iter().any(|c| matches!(c, b'.' | b'e' | b'E'));
+        let us = match unit {
+            Unit::Seconds => d * 1e6,
+            Unit::Millis => d * 1e3,
+            Unit::Nanos => d / 1e3,
+            Unit::SecondsOrNanos if whole => d / 1e3,
+            Unit::SecondsOrNanos => d * 1e6,
+        };
+        Some(us as u64)
+    })
 }
 
 impl LogFormat for JsonLines {
@@ -231,19 +291,19 @@ impl LogFormat for JsonLines {
         )
         .ok_or(Reject::BadTimestamp)?;
         let time = time_of(when, cx).ok_or(Reject::BadTimestamp)?;
-        let status = find(
-            &l,
-            &[
-                "status",
-                "EdgeResponseStatus",
-                "DownstreamStatus",
-                "OriginStatus",
-                "response_status",
-            ],
-        )
-        .and_then(number)
-        .filter(|s| (100.0..1000.0).contains(s))
-        .ok_or(Reject::BadStatus)? as u16;
+        let carries_status = l
+            .iter()
+            .any(|(path, _)| STATUS.iter().any(|name| path_is(path, name)));
+        let status = match find(&l, STATUS) {
+            Some(s) => number(s)
+                .filter(|s| (100.0..1000.0).contains(s))
+                .ok_or(Reject::BadStatus)? as u16,
+            None if carries_status => return Err(Reject::BadStatus),
+            // A log whose fields leave the status out (a Cloudflare job
+            // without EdgeResponseStatus) counts the request as answered,
+            // as W3C and `--log-format` layouts without one do.
+            None => 200,
+        };
         let bytes = find(
             &l,
             &[
@@ -298,20 +358,7 @@ impl LogFormat for JsonLines {
                 None => Request::Missing,
             },
         };
-        // Caddy and Traefik log durations in seconds (float) or
-        // nanoseconds (integer); nginx `$request_time` in seconds.
-        let duration_us = find(
-            &l,
-            &["request_time", "duration", "Duration", "OriginResponseTime"],
-        )
-        .and_then(number)
-        .map(|d| {
-            if d.fract() == 0.0 && d > 1e6 {
-                (d / 1e3) as u64
-            } else {
-                (d * 1e6) as u64
-            }
-        });
+        let duration_us = duration_us(&l);
         Ok(RawRecord {
             client,
             user: find(&l, &["remote_user", "user_id", "ClientRequestUser"]),
@@ -414,6 +461,13 @@ mod tests {
         );
         assert_eq!(r.referer, Some(&b"https://www.google.com/"[..]));
         assert_eq!(r.duration_us, Some(1200));
+        // `time_format iso8601` with `time_local`: the offset has no colon.
+        let local = parse(r#"{"ts":"2022-03-09T23:30:04.518+0100","request":{"remote_ip":"192.0.2.1","method":"GET","uri":"/"},"status":200}"#).unwrap();
+        assert_eq!(local.time, 1_646_865_004);
+        assert_eq!(
+            parse(r#"{"ts":"2022-03-09T23:30:04.518+01","request":{"remote_ip":"192.0.2.1"},"status":200}"#).unwrap_err(),
+            Reject::BadTimestamp
+        );
     }
 
     #[test]
@@ -425,11 +479,50 @@ mod tests {
         );
         let nanos = parse(r#"{"ClientIP":"198.51.100.7","ClientRequestURI":"/","EdgeResponseStatus":200,"EdgeStartTimestamp":971211336000000000}"#).unwrap();
         assert_eq!(nanos.time, 971_211_336);
+        // The documented Logpush output example selects no status field.
+        let bare = parse(r#"{"ClientIP":"198.51.100.7","EdgeStartTimestamp":1506702504433000200,"RayID":"3a6050bcbe121a87"}"#).unwrap();
+        assert_eq!((bare.status, bare.request), (200, Request::Missing));
+        assert_eq!(
+            parse(r#"{"ClientIP":"198.51.100.7","EdgeStartTimestamp":1506702504,"EdgeResponseStatus":null}"#).unwrap_err(),
+            Reject::BadStatus
+        );
         let tr = parse(r#"{"ClientAddr":"203.0.113.5:41234","ClientHost":"203.0.113.5","DownstreamContentSize":99,"DownstreamStatus":404,"Duration":1500000,"RequestHost":"api.example.edu","RequestMethod":"GET","RequestPath":"/v1/x","RequestProtocol":"HTTP/1.1","StartUTC":"2000-10-10T20:55:36.5Z","request_User-Agent":"Go-http-client/1.1"}"#).unwrap();
         assert_eq!(
             (tr.client, tr.status, tr.bytes, tr.duration_us),
             (&b"203.0.113.5"[..], 404, 99, Some(1500))
         );
+    }
+
+    #[test]
+    fn durations_are_read_in_each_producers_unit() {
+        let us = |line: &str| parse(line).unwrap().duration_us;
+        let base =
+            r#""ClientHost":"192.0.2.1","StartUTC":"2000-10-10T20:55:36Z","DownstreamStatus":308"#;
+        // Traefik: always nanoseconds, however small.
+        assert_eq!(us(&format!("{{{base},\"Duration\":48210}}")), Some(48));
+        // Cloudflare: nanoseconds, or milliseconds in the newer field.
+        assert_eq!(
+            us(&format!("{{{base},\"OriginResponseTime\":452000}}")),
+            Some(452)
+        );
+        assert_eq!(
+            us(&format!("{{{base},\"OriginResponseDurationMs\":37}}")),
+            Some(37_000)
+        );
+        // Caddy: float seconds, or integer nanoseconds (`duration_format nano`).
+        assert_eq!(
+            us(&format!("{{{base},\"duration\":0.000929675}}")),
+            Some(929)
+        );
+        assert_eq!(us(&format!("{{{base},\"duration\":929675}}")), Some(929));
+        // nginx: `$request_time` in seconds, often as a string.
+        assert_eq!(
+            us(&format!("{{{base},\"request_time\":\"2\"}}")),
+            Some(2_000_000)
+        );
+        // Caddy's `duration_format string` and negative values are no duration.
+        assert_eq!(us(&format!("{{{base},\"duration\":\"6.31ms\"}}")), None);
+        assert_eq!(us(&format!("{{{base},\"Duration\":-1}}")), None);
     }
 
     #[test]

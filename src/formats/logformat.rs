@@ -11,7 +11,7 @@
 //! ones are an error naming the directive.
 
 use super::fields::{dash_none, quoted};
-use super::{LogFormat, ParseContext, RawRecord, Reject, Request};
+use super::{LogFormat, NO_RESPONSE, ParseContext, RawRecord, Reject, Request};
 use crate::time;
 
 /// A `LogFormat` string that cannot be compiled.
@@ -716,10 +716,13 @@ impl LogFormat for ApacheFormat {
                 Field::Query => query = value,
                 Field::Protocol => protocol = value,
                 Field::Status => {
-                    let s = number(value)
-                        .filter(|s| (100..=999).contains(s))
-                        .ok_or(Reject::BadStatus)?;
-                    rec.status = s as u16;
+                    rec.status = if value == b"-" {
+                        NO_RESPONSE
+                    } else {
+                        number(value)
+                            .filter(|s| (100..=999).contains(s))
+                            .ok_or(Reject::BadStatus)? as u16
+                    };
                     have_status = true;
                 }
                 Field::Bytes => {

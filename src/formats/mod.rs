@@ -39,7 +39,7 @@ pub struct RawRecord<'a> {
     pub time: i64,
     /// The request line, split.
     pub request: Request<'a>,
-    /// Final HTTP status.
+    /// Final HTTP status; [`NO_RESPONSE`] when none was sent.
     pub status: u16,
     /// Response bytes; `-` is 0.
     pub bytes: u64,
@@ -56,6 +56,11 @@ pub struct RawRecord<'a> {
     /// carries it (`%D`, `%T`, `$request_time`).
     pub duration_us: Option<u64>,
 }
+
+/// The status of a request that got no response: the client went away
+/// first. Servers log it as `-` (morgan, Traefik's CLF), `000` (CloudFront)
+/// or `-1` (HAProxy); the request still happened and is counted.
+pub const NO_RESPONSE: u16 = 0;
 
 /// The request line of a log entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +94,11 @@ impl<'a> Request<'a> {
             return Request::Invalid;
         };
         let method = &line[..sp];
+        // A dash for the method: no request line was read (ELB TCP
+        // listeners log `"- - - "`).
+        if method == b"-" {
+            return Request::Missing;
+        }
         if method.is_empty()
             || method.len() > 24
             || !method
@@ -273,6 +283,7 @@ pub static FORMATS: &[&dyn LogFormat] = &[
     &json_lines::JsonLines,
     &presets::MORGAN_DEFAULT,
     &presets::AWS_ALB,
+    &presets::AWS_ELB,
     &haproxy::Haproxy,
 ];
 
@@ -322,6 +333,7 @@ mod tests {
         );
         assert_eq!(Request::parse(b""), Request::Empty);
         assert_eq!(Request::parse(b"-"), Request::Missing);
+        assert_eq!(Request::parse(b"- - - "), Request::Missing);
         assert_eq!(
             Request::parse(br"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"),
             Request::Invalid

@@ -45,6 +45,14 @@ const MORGAN_DEFAULT_FORMAT: &str =
 /// "user_agent" …`; the target processing time is the response time.
 const AWS_ALB_FORMAT: &str = r#"%{type}e %{%Y-%m-%dT%H:%M:%S%.fZ}t %{elb}e %a %{target}e %{rpt}e %T %{spt}e %>s %{target_status}e %I %b "%r" "%{User-Agent}i""#;
 
+/// AWS Classic Load Balancer (ELB) access log: `timestamp elb client:port
+/// backend:port request_processing_time backend_processing_time
+/// response_processing_time elb_status_code backend_status_code
+/// received_bytes sent_bytes "request" "user_agent" ssl_cipher
+/// ssl_protocol`; the backend processing time is the response time. TCP and
+/// SSL listeners log `-` statuses and a `"- - - "` request.
+const AWS_ELB_FORMAT: &str = r#"%{%Y-%m-%dT%H:%M:%S%.fZ}t %{elb}e %a %{backend}e %{rpt}e %T %{spt}e %>s %{backend_status}e %I %b "%r" "%{User-Agent}i""#;
+
 /// Kubernetes ingress-nginx's default `upstreaminfo` log format.
 const INGRESS_NGINX_FORMAT: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_length $request_time [$proxy_upstream_name] [$proxy_alternative_upstream_name] $upstream_addr $upstream_response_length $upstream_response_time $upstream_status $req_id"#;
 
@@ -62,6 +70,7 @@ static INGRESS_NGINX_COMPILED: LazyLock<ApacheFormat> = LazyLock::new(|| {
 static MORGAN_DEFAULT_COMPILED: LazyLock<ApacheFormat> =
     LazyLock::new(|| compile(MORGAN_DEFAULT_FORMAT));
 static AWS_ALB_COMPILED: LazyLock<ApacheFormat> = LazyLock::new(|| compile(AWS_ALB_FORMAT));
+static AWS_ELB_COMPILED: LazyLock<ApacheFormat> = LazyLock::new(|| compile(AWS_ELB_FORMAT));
 
 /// Kubernetes ingress-nginx `upstreaminfo`.
 pub static INGRESS_NGINX: Preset = Preset {
@@ -84,6 +93,13 @@ pub static AWS_ALB: Preset = Preset {
     compiled: &AWS_ALB_COMPILED,
 };
 
+/// AWS Classic Load Balancer.
+pub static AWS_ELB: Preset = Preset {
+    name: "aws_elb",
+    description: "AWS Classic Load Balancer (ELB) access log",
+    compiled: &AWS_ELB_COMPILED,
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,6 +115,14 @@ mod tests {
             (r.client, r.time, r.status),
             (&b"::1"[..], 971_211_336, 304)
         );
+        // morgan's `:status` is `-` when no response was sent.
+        let r = MORGAN_DEFAULT
+            .parse(
+                br#"::1 - - [Tue, 10 Oct 2000 20:55:36 GMT] "GET /slow HTTP/1.1" - - "-" "curl/8""#,
+                &mut cx,
+            )
+            .unwrap();
+        assert_eq!(r.status, crate::formats::NO_RESPONSE);
         // The example from the ALB documentation.
         let alb = br#"http 2018-07-02T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188 192.168.131.39:2817 10.0.0.1:80 0.000 0.001 0.000 200 200 34 366 "GET http://www.example.com:80/ HTTP/1.1" "curl/7.46.0" - - arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 "Root=1-58337262-36d228ad5d99923122bbe354" "-" "-" 0 2018-07-02T22:22:48.364000Z "forward" "-" "-" "10.0.0.1:80" "200" "-" "-""#;
         let r = AWS_ALB.parse(alb, &mut cx).unwrap();
@@ -122,6 +146,28 @@ mod tests {
             (r.client, r.status, r.bytes, r.duration_us),
             (&b"192.168.1.1"[..], 200, 512, Some(4000))
         );
+        // The examples from the Classic Load Balancer documentation: HTTP,
+        // and a TCP listener, which logs no status and no request line.
+        let http = br#"2015-05-13T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 10.0.0.1:80 0.000073 0.001048 0.000057 200 200 0 29 "GET http://www.example.com:80/ HTTP/1.1" "curl/7.38.0" - -"#;
+        let r = AWS_ELB.parse(http, &mut cx).unwrap();
+        assert_eq!(
+            (r.client, r.status, r.bytes, r.duration_us, r.time),
+            (
+                &b"192.168.131.39:2817"[..],
+                200,
+                29,
+                Some(1048),
+                1_431_560_383
+            )
+        );
+        let tcp = br#"2015-05-13T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 10.0.0.1:80 0.001069 0.000028 0.000041 - - 82 305 "- - - " "-" - -"#;
+        let r = AWS_ELB.parse(tcp, &mut cx).unwrap();
+        assert_eq!(
+            (r.status, r.request, r.user_agent),
+            (crate::formats::NO_RESPONSE, Request::Missing, None)
+        );
+        assert!(AWS_ALB.parse(http, &mut cx).is_err());
+        assert!(AWS_ELB.parse(alb, &mut cx).is_err());
         // An error line: processing times of -1 drop the duration only.
         let err = br#"http 2018-07-02T22:23:00.186641Z app/lb/5 192.168.131.39:2817 - -1 -1 -1 502 - 34 366 "GET http://x/ HTTP/1.1" "curl/7""#;
         let r = AWS_ALB.parse(err, &mut cx).unwrap();

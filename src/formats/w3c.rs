@@ -9,7 +9,7 @@
 //! values as `+` and empty values as `-`. Times are UTC, as IIS logs them by
 //! default; `time-taken` is in milliseconds.
 
-use super::{LogFormat, ParseContext, RawRecord, Reject, Request, Skip};
+use super::{LogFormat, NO_RESPONSE, ParseContext, RawRecord, Reject, Request, Skip};
 use crate::time;
 
 /// Prefix of the header that names the columns.
@@ -132,7 +132,12 @@ impl LogFormat for W3cFields {
         } else {
             b' '
         };
-        let values: Vec<&[u8]> = line.split(|c| *c == sep).collect();
+        let mut values: Vec<&[u8]> = line.split(|c| *c == sep).collect();
+        // CloudFront's documented example log ends a record with a stray
+        // tab: an empty value past the last column is not a column.
+        if values.len() == self.cols.len() + 1 && values.last().is_some_and(|v| v.is_empty()) {
+            values.pop();
+        }
         if values.len() < self.cols.len() {
             return Err(Reject::Truncated);
         }
@@ -144,10 +149,10 @@ impl LogFormat for W3cFields {
         let date = get(Col::Date).ok_or(Reject::BadTimestamp)?;
         let time = timestamp(date, get(Col::Time).ok_or(Reject::BadTimestamp)?)
             .ok_or(Reject::BadTimestamp)?;
-        let status = match get(Col::Status) {
-            Some(s) => digits(s)
-                .filter(|s| (100..1000).contains(s))
-                .ok_or(Reject::BadStatus)? as u16,
+        let status = match get(Col::Status).map(digits) {
+            Some(Some(0)) => NO_RESPONSE,
+            Some(Some(s)) if (100..1000).contains(&s) => s as u16,
+            Some(_) => return Err(Reject::BadStatus),
             None => 200,
         };
         let bytes = match get(Col::Bytes).and_then(dash) {
@@ -264,6 +269,23 @@ mod tests {
             (&b"192.0.2.100"[..], 200, 392, Some(1000))
         );
         assert_eq!(r.vhost, Some(&b"d111111abcdef8.cloudfront.net"[..]));
+        let mut tail = line.to_vec();
+        tail.push(b'\t');
+        assert!(f.parse(&tail, &mut ParseContext::default()).is_ok());
+        tail.extend_from_slice(b"x");
+        assert_eq!(
+            f.parse(&tail, &mut ParseContext::default()),
+            Err(Reject::Malformed)
+        );
+        // `000`: the viewer closed the connection before the response.
+        let gone = b"2019-12-04\t21:02:31\tLAX1\t392\t192.0.2.100\tGET\td111111abcdef8.cloudfront.net\t/index.html\t000\t-\t-\t-\t-\tError\tx\td111111abcdef8.cloudfront.net\thttps\t23\t0.001";
+        let r = f.parse(gone, &mut ParseContext::default()).unwrap();
+        assert_eq!(r.status, NO_RESPONSE);
+        let bad = b"2019-12-04\t21:02:31\tLAX1\t392\t192.0.2.100\tGET\td111111abcdef8.cloudfront.net\t/index.html\t42\t-\t-\t-\t-\tError\tx\td111111abcdef8.cloudfront.net\thttps\t23\t0.001";
+        assert_eq!(
+            f.parse(bad, &mut ParseContext::default()),
+            Err(Reject::BadStatus)
+        );
     }
 
     #[test]

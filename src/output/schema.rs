@@ -165,7 +165,11 @@ pub static WEB_STATUS: TableSpec = TableSpec {
     columns: &[
         DAY,
         SITE,
-        col("status", Int32, "HTTP status code."),
+        col(
+            "status",
+            Int32,
+            "HTTP status code; 0 when no response was sent (the client went away first).",
+        ),
         REQUESTS,
     ],
     order: "day, site, status",

@@ -1,0 +1,491 @@
+//! Every built-in format against lines taken from its server's own
+//! documentation (`tests/fixtures/formats/`, sources in `SOURCES.md`):
+//! detection names the expected format, every well-formed line parses, the
+//! planted malformed lines and only they are rejected, the counts reach
+//! the tables, and no address, user name or e-mail of a fixture appears in
+//! anything a run writes or prints.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use common::{Cell, assert_exit, exposed_text, logveil, no_suppression, read_rows, run};
+use regex::bytes::Regex;
+
+struct Fixture {
+    file: &'static str,
+    /// The format detection must choose.
+    format: &'static str,
+    /// Planted malformed lines: (1-based line, reject reason).
+    rejected: &'static [(u64, &'static str)],
+    /// Requests per status in `web_status`, summed over days and sites.
+    statuses: &'static [(i64, i64)],
+    /// Whether the format carries a response time.
+    latency: bool,
+    /// Identifiers the address and e-mail scan does not find.
+    names: &'static [&'static str],
+}
+
+const FIXTURES: &[Fixture] = &[
+    Fixture {
+        file: "common.log",
+        format: "common",
+        rejected: &[(7, "unterminated_quote"), (8, "bad_timestamp")],
+        statuses: &[(200, 3), (304, 1), (400, 1), (404, 1)],
+        latency: false,
+        names: &["frank", "client-7.example.com"],
+    },
+    Fixture {
+        file: "apache_combined.log",
+        format: "combined",
+        rejected: &[(7, "unterminated_quote"), (8, "bad_status")],
+        statuses: &[(200, 3), (302, 1), (304, 1), (400, 1)],
+        latency: false,
+        names: &["frank", "jdoe%40example.com"],
+    },
+    Fixture {
+        file: "vhost_combined.log",
+        format: "vhost_combined",
+        rejected: &[(5, "bad_vhost")],
+        statuses: &[(200, 3), (301, 1)],
+        latency: false,
+        names: &["frank"],
+    },
+    Fixture {
+        file: "combined_xff.log",
+        format: "combined",
+        rejected: &[(4, "malformed")],
+        statuses: &[(200, 3)],
+        latency: false,
+        names: &[],
+    },
+    Fixture {
+        file: "nginx_main.log",
+        format: "combined",
+        rejected: &[(7, "bad_timestamp")],
+        statuses: &[(200, 2), (204, 1), (400, 1), (401, 1), (404, 1)],
+        latency: false,
+        names: &["akoenig"],
+    },
+    Fixture {
+        file: "ingress_nginx.log",
+        format: "ingress_nginx",
+        rejected: &[(7, "truncated")],
+        statuses: &[(200, 3), (201, 1), (308, 1), (503, 1)],
+        latency: true,
+        names: &["bmiller"],
+    },
+    Fixture {
+        file: "caddy_v1.log",
+        format: "common",
+        rejected: &[(6, "bad_status")],
+        statuses: &[(200, 4), (404, 1)],
+        latency: false,
+        names: &["cjordan"],
+    },
+    Fixture {
+        file: "morgan_combined.log",
+        format: "combined",
+        rejected: &[(6, "truncated")],
+        statuses: &[(0, 1), (200, 2), (201, 1), (304, 1)],
+        latency: false,
+        names: &["dpatel"],
+    },
+    Fixture {
+        file: "morgan_default.log",
+        format: "morgan_default",
+        rejected: &[(6, "bad_timestamp")],
+        statuses: &[(0, 1), (200, 2), (201, 1), (304, 1)],
+        latency: false,
+        names: &["ewright"],
+    },
+    Fixture {
+        file: "traefik_clf.log",
+        format: "combined",
+        rejected: &[(5, "malformed")],
+        statuses: &[(0, 1), (200, 1), (201, 1), (502, 1)],
+        latency: false,
+        names: &[],
+    },
+    Fixture {
+        file: "haproxy.log",
+        format: "haproxy",
+        rejected: &[(12, "bad_status"), (13, "truncated")],
+        statuses: &[
+            (0, 1),
+            (200, 5),
+            (301, 1),
+            (400, 1),
+            (408, 1),
+            (502, 1),
+            (503, 1),
+        ],
+        latency: true,
+        names: &[],
+    },
+    Fixture {
+        file: "iis.log",
+        format: "w3c",
+        rejected: &[(8, "truncated"), (16, "truncated"), (17, "bad_timestamp")],
+        statuses: &[(200, 3), (302, 1), (304, 1), (500, 1)],
+        latency: true,
+        names: &[r"EXAMPLE\jdoe"],
+    },
+    Fixture {
+        file: "cloudfront.log",
+        format: "w3c",
+        rejected: &[(14, "truncated")],
+        statuses: &[(0, 1), (200, 5), (502, 3)],
+        latency: true,
+        names: &[],
+    },
+    Fixture {
+        file: "alb.log",
+        format: "aws_alb",
+        rejected: &[(10, "unterminated_quote")],
+        statuses: &[(101, 2), (200, 4), (403, 1), (502, 1), (504, 1)],
+        latency: true,
+        names: &[],
+    },
+    Fixture {
+        file: "elb_classic.log",
+        format: "aws_elb",
+        rejected: &[(7, "truncated")],
+        statuses: &[(0, 2), (200, 3), (503, 1)],
+        latency: true,
+        names: &[],
+    },
+    Fixture {
+        file: "nginx_escape_json.json",
+        format: "json",
+        rejected: &[(7, "truncated")],
+        statuses: &[(200, 2), (201, 1), (304, 1), (400, 1), (401, 1)],
+        latency: true,
+        names: &["frank"],
+    },
+    Fixture {
+        file: "caddy_v2.json",
+        format: "json",
+        rejected: &[(8, "truncated")],
+        statuses: &[(200, 5), (302, 1), (404, 1)],
+        latency: true,
+        names: &["gsanchez"],
+    },
+    Fixture {
+        file: "cloudflare.json",
+        format: "json",
+        rejected: &[(8, "truncated")],
+        statuses: &[(200, 5), (403, 1), (502, 1)],
+        latency: true,
+        names: &[],
+    },
+    Fixture {
+        file: "traefik.json",
+        format: "json",
+        rejected: &[(6, "truncated")],
+        statuses: &[(200, 3), (308, 1), (502, 1)],
+        latency: true,
+        names: &["hwilson"],
+    },
+];
+
+fn dir() -> PathBuf {
+    common::root().join("tests/fixtures/formats")
+}
+
+/// A fixed key: the outputs are then the same on every run, so the scan of
+/// raw Parquet bytes for short identifiers cannot fail by coincidence on
+/// one run and pass on the next.
+fn key_file(dir: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let p = dir.join("key");
+    std::fs::write(
+        &p,
+        "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+    p
+}
+
+/// Lines as the pipeline sees them: split at `\n`, without a `\r`.
+fn lines(data: &[u8]) -> Vec<&[u8]> {
+    let data = data.strip_suffix(b"\n").unwrap_or(data);
+    data.split(|b| *b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .collect()
+}
+
+/// Blank lines and `#` directives are skipped, not parsed.
+fn is_record(line: &[u8]) -> bool {
+    line.iter()
+        .find(|c| !c.is_ascii_whitespace())
+        .is_some_and(|c| *c != b'#')
+}
+
+/// Every textual form an address may take in an output.
+fn ip_forms(ip: IpAddr) -> Vec<String> {
+    match ip {
+        IpAddr::V4(v4) => vec![
+            v4.to_string(),
+            format!("::ffff:{v4}"),
+            v4.to_ipv6_mapped().to_string(),
+        ],
+        IpAddr::V6(v6) => {
+            let expanded = v6
+                .segments()
+                .iter()
+                .map(|x| format!("{x:04x}"))
+                .collect::<Vec<_>>()
+                .join(":");
+            let mut forms = vec![v6.to_string(), expanded];
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                forms.push(v4.to_string());
+            }
+            forms
+        }
+    }
+}
+
+/// The addresses and e-mail addresses in a fixture, found by pattern and
+/// independently of logveil's parsers, plus the fixture's listed names.
+fn identifiers(data: &[u8], names: &[&str]) -> BTreeSet<String> {
+    let ipv4 = Regex::new(r"(?:[0-9]{1,3}\.){3}[0-9]{1,3}").unwrap();
+    let ipv6 = Regex::new(r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:[0-9.]{7,15})?").unwrap();
+    let email = Regex::new(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}").unwrap();
+    let mut ids = BTreeSet::new();
+    for m in ipv4.find_iter(data).chain(ipv6.find_iter(data)) {
+        if let Ok(ip) = String::from_utf8_lossy(m.as_bytes()).parse::<IpAddr>() {
+            ids.extend(ip_forms(ip));
+        }
+    }
+    for m in email.find_iter(data) {
+        ids.insert(String::from_utf8_lossy(m.as_bytes()).into_owned());
+    }
+    ids.extend(names.iter().map(|n| n.to_string()));
+    ids
+}
+
+/// Where each identifier found in `text` was found.
+fn scan(ids: &BTreeSet<String>, place: &str, text: &str) -> Vec<String> {
+    ids.iter()
+        .filter(|id| text.contains(id.as_str()))
+        .map(|_| place.to_string())
+        .collect()
+}
+
+fn scan_output_dir(ids: &BTreeSet<String>, dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        found.extend(scan(ids, "file name", &name));
+        if name.ends_with(".parquet") {
+            for (place, text) in exposed_text(&path) {
+                found.extend(scan(ids, &format!("{name}: {place}"), &text));
+            }
+        } else {
+            let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+            found.extend(scan(ids, &name, &text));
+        }
+    }
+    found
+}
+
+fn check(f: &Fixture) {
+    let path = dir().join(f.file);
+    let data = std::fs::read(&path).unwrap();
+    let all = lines(&data);
+    let records = all.iter().filter(|l| is_record(l)).count() as u64;
+    for &(line, _) in f.rejected {
+        let text = all.get(line as usize - 1).copied().unwrap_or_default();
+        assert!(is_record(text), "{}: line {line} is not a record", f.file);
+    }
+    let parsed = records - f.rejected.len() as u64;
+    let ids = identifiers(&data, f.names);
+    assert!(
+        ids.iter().any(|id| id.parse::<IpAddr>().is_ok()),
+        "{}: no address collected",
+        f.file
+    );
+    for name in f.names {
+        let needle = name.as_bytes();
+        assert!(
+            data.windows(needle.len()).any(|w| w == needle),
+            "{}: {name} is not in the fixture",
+            f.file
+        );
+    }
+
+    let detect = logveil().arg("detect").arg(&path).output().unwrap();
+    assert_exit(&detect, 0);
+    let said = String::from_utf8_lossy(&detect.stdout).into_owned();
+    let expected = format!("{}: {} (", path.display(), f.format);
+    assert!(
+        said.starts_with(&expected),
+        "{}: detect said {said}",
+        f.file
+    );
+
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let policy = no_suppression(tmp.path());
+    let key = key_file(tmp.path());
+    let key = key.to_str().unwrap();
+    let r = run(
+        &[&path],
+        &out,
+        &["--policy", &policy, "--key-file", key, "-j", "1"],
+    );
+    assert_exit(&r, if f.rejected.is_empty() { 0 } else { 2 });
+
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("_manifest.json")).unwrap()).unwrap();
+    let input = &manifest["inputs"][0];
+    assert_eq!(input["format"], f.format, "{}", f.file);
+    assert_eq!(input["lines"], all.len() as u64, "{}", f.file);
+    assert_eq!(input["parsed"], parsed, "{}", f.file);
+    assert_eq!(input["skipped"], all.len() as u64 - records, "{}", f.file);
+    let got: BTreeSet<(u64, String)> = input["reject_locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["line"].as_u64().unwrap(),
+                l["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want: BTreeSet<(u64, String)> = f
+        .rejected
+        .iter()
+        .map(|&(l, reason)| (l, reason.to_string()))
+        .collect();
+    assert_eq!(got, want, "{}: rejected lines", f.file);
+
+    let traffic = read_rows(&out.join("web_traffic.parquet"));
+    let requests: i64 = traffic.iter().map(|row| row["requests"].int()).sum();
+    assert_eq!(requests, parsed as i64, "{}: web_traffic requests", f.file);
+    let timed = traffic
+        .iter()
+        .filter(|row| row["latency_p50_ms"] != Cell::Null)
+        .count();
+    assert_eq!(timed > 0, f.latency, "{}: latency columns", f.file);
+
+    let mut per_status: BTreeMap<i64, i64> = BTreeMap::new();
+    for row in read_rows(&out.join("web_status.parquet")) {
+        *per_status.entry(row["status"].int()).or_default() += row["requests"].int();
+    }
+    let want: BTreeMap<i64, i64> = f.statuses.iter().copied().collect();
+    assert_eq!(per_status, want, "{}: requests per status", f.file);
+
+    let mut found = scan_output_dir(&ids, &out);
+    for output in [&r, &detect] {
+        found.extend(scan(
+            &ids,
+            "stdout",
+            &String::from_utf8_lossy(&output.stdout),
+        ));
+        found.extend(scan(
+            &ids,
+            "stderr",
+            &String::from_utf8_lossy(&output.stderr),
+        ));
+    }
+    // Report where, not what: the failure message is itself output.
+    assert!(
+        found.is_empty(),
+        "{}: identifiers found in outputs, in {found:?}",
+        f.file
+    );
+}
+
+macro_rules! fixture_tests {
+    ($($name:ident => $file:literal,)*) => {
+        $(
+            #[test]
+            fn $name() {
+                let f = FIXTURES.iter().find(|f| f.file == $file).expect("in FIXTURES");
+                check(f);
+            }
+        )*
+
+        /// Every fixture in the table has a test of its own.
+        const TESTED: &[&str] = &[$($file),*];
+    };
+}
+
+fixture_tests! {
+    apache_common => "common.log",
+    apache_combined => "apache_combined.log",
+    apache_vhost_combined => "vhost_combined.log",
+    forwarded_for_in_place_of_the_client => "combined_xff.log",
+    nginx_main => "nginx_main.log",
+    ingress_nginx => "ingress_nginx.log",
+    caddy_v1_common => "caddy_v1.log",
+    morgan_combined => "morgan_combined.log",
+    morgan_default => "morgan_default.log",
+    traefik_common_log_format => "traefik_clf.log",
+    haproxy_httplog => "haproxy.log",
+    iis_w3c => "iis.log",
+    cloudfront_w3c => "cloudfront.log",
+    aws_alb => "alb.log",
+    aws_classic_elb => "elb_classic.log",
+    nginx_escape_json => "nginx_escape_json.json",
+    caddy_v2_json => "caddy_v2.json",
+    cloudflare_logpush => "cloudflare.json",
+    traefik_json => "traefik.json",
+}
+
+#[test]
+fn every_format_has_a_fixture_and_every_fixture_a_source() {
+    let files: BTreeSet<String> = std::fs::read_dir(dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "SOURCES.md" && !n.starts_with('.'))
+        .collect();
+    let listed: BTreeSet<String> = FIXTURES.iter().map(|f| f.file.to_string()).collect();
+    assert_eq!(files, listed, "fixture files and FIXTURES differ");
+    let tested: BTreeSet<String> = TESTED.iter().map(|f| f.to_string()).collect();
+    assert_eq!(tested, listed, "a fixture without its test");
+
+    let sources = std::fs::read_to_string(dir().join("SOURCES.md")).unwrap();
+    for f in FIXTURES {
+        assert!(
+            sources.contains(&format!("`{}`", f.file)),
+            "{} has no entry in SOURCES.md",
+            f.file
+        );
+    }
+
+    // The line formats and the W3C reader; Zoom inputs have their own tests.
+    let covered: BTreeSet<&str> = FIXTURES.iter().map(|f| f.format).collect();
+    for name in logveil::formats::FORMATS
+        .iter()
+        .map(|f| f.name())
+        .chain(["w3c"])
+    {
+        assert!(covered.contains(name), "no documented fixture for {name}");
+    }
+}
+
+#[test]
+fn the_leak_scan_finds_what_it_looks_for() {
+    let data = b"192.0.2.1 - jdoe [10/Oct/2000:13:55:36 -0700] \"GET /?m=a.b@example.com HTTP/1.0\" 200 1 2001:db8::1";
+    let ids = identifiers(data, &["jdoe"]);
+    for id in [
+        "192.0.2.1",
+        "::ffff:192.0.2.1",
+        "2001:db8::1",
+        "2001:0db8:0000:0000:0000:0000:0000:0001",
+        "a.b@example.com",
+        "jdoe",
+    ] {
+        assert!(ids.contains(id), "{id} not collected");
+    }
+    assert_eq!(scan(&ids, "x", "path /a/2001:db8::1/b").len(), 1);
+    assert!(scan(&ids, "x", "path /a/b").is_empty());
+}
