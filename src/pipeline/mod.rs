@@ -635,22 +635,14 @@ fn read_w3c(
     veil: &Veil,
     gap: i64,
 ) -> SourceAcc {
-    let starts = w3c::header_offsets(data);
-    let formats: Vec<Option<w3c::W3cFields>> = starts
-        .iter()
-        .map(|&s| {
-            let end = memchr::memchr(b'\n', &data[s..]).map_or(data.len(), |p| s + p);
-            let line = &data[s..end];
-            w3c::W3cFields::from_header(line.strip_suffix(b"\r").unwrap_or(line))
-        })
-        .collect();
+    let segments = w3c::segments(data);
     report.format = Some("w3c");
     let mut acc = SourceAcc::new(gap);
-    let Some(first) = formats.iter().flatten().next() else {
-        report.error = Some("W3C log without a usable #Fields: header (it needs date, time and c-ip); the file was not read".to_string());
+    let Some(first) = segments.iter().find_map(|s| s.fields.as_ref()) else {
+        report.error = Some("W3C log without a usable #Fields: header (it needs a time and c-ip); the file was not read".to_string());
         return acc;
     };
-    let mut bounds = starts.clone();
+    let mut bounds: Vec<usize> = segments.iter().map(|s| s.start).collect();
     if bounds.first() != Some(&0) {
         bounds.insert(0, 0);
     }
@@ -658,14 +650,23 @@ fn read_w3c(
     let mut index = 0;
     for w in bounds.windows(2) {
         let (s, e) = (w[0], w[1]);
-        let format = starts
+        let format = segments
             .iter()
-            .position(|&h| h == s)
-            .and_then(|i| formats[i].as_ref())
+            .find(|seg| seg.start == s)
+            .and_then(|seg| seg.fields.as_ref())
             .unwrap_or(first);
         let worker = Worker::new(format, veil, cfg, gap);
         let segment = &data[s..e];
         let (part, chunks) = fold_chunks(&worker, segment, s as u64, index, cfg.chunk_bytes, gap);
+        // Only segments that gave records say how the input was read.
+        if part.stats.parsed > 0 {
+            if format.dialect() != w3c::Dialect::Standard {
+                report.dialect = Some(format.dialect().name());
+            }
+            if format.local_time() && !report.notes.contains(&w3c::LOCAL_TIME_NOTE) {
+                report.notes.push(w3c::LOCAL_TIME_NOTE);
+            }
+        }
         acc = acc.merge(part);
         index += chunks;
     }
