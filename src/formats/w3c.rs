@@ -26,9 +26,13 @@
 //!   CSV, and any other quote that does not end a value rejects the line
 //!   rather than shifting the columns after it.
 //!
-//! Times: `date` and `time` are UTC (IIS logs UTC by default; in Advanced
-//! Logging they are the `Date-UTC` and `Time-UTC` fields), then
-//! `BeginRequest-UTC`, then `EndRequest-UTC`. `date-local` and `time-local`
+//! Times: `date` and `time` are UTC (IIS logs UTC by default; the Advanced
+//! Logging module lists `Date-UTC`/`Time-UTC` beside `Date-Local`/
+//! `Time-Local`, and its files' `date time` agree with their UTC
+//! `#Start-Date:`), then `BeginRequest-UTC`, then `EndRequest-UTC`. The
+//! module's documentation shows no value of the last two: both
+//! `2014-11-18 00:00:00.128` (quoted, or as two unquoted words) and
+//! `2014-11-18T00:00:00.128Z` are read. `date-local` and `time-local`
 //! are the server's wall clock, and the log does not say its zone: they are
 //! used only when a header has no UTC time, read as if they were UTC (off by
 //! the server's offset from UTC), and the manifest says so for the input.
@@ -48,7 +52,7 @@ pub const SOFTWARE: &[u8] = b"#Software:";
 pub const DESCRIPTION: &str = "W3C extended, columns from each #Fields: header";
 
 /// The producers this reader knows, with what sets each apart, for
-/// `logveil formats` and the README.
+/// `logveil formats`.
 pub const PRODUCERS: &[(&str, &str)] = &[
     (
         "IIS",
