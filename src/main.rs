@@ -140,10 +140,10 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             for f in logveil::formats::FORMATS {
                 println!("{:<16} {}", f.name(), f.description());
             }
-            println!(
-                "{:<16} W3C extended / IIS, columns from each #Fields: header",
-                "w3c"
-            );
+            println!("{:<16} {}:", "w3c", logveil::formats::w3c::DESCRIPTION);
+            for (producer, how) in logveil::formats::w3c::PRODUCERS {
+                println!("{:<16}   {producer}: {how}", "");
+            }
             for r in logveil::formats::zoom::READERS {
                 println!(
                     "{:<16} Zoom data, recognised by its header or JSON shape",
@@ -266,6 +266,9 @@ fn summarize(report: &RunReport) {
         if let Some(err) = &input.error {
             eprintln!("logveil: warning: {}: {}", input.path.display(), err);
         }
+        for note in &input.notes {
+            eprintln!("logveil: note: {}: {note}", input.path.display());
+        }
         if input.rejected > 0 {
             let reasons: Vec<String> = input
                 .rejected_by_reason
@@ -348,26 +351,25 @@ fn detect(paths: &[std::path::PathBuf]) -> anyhow::Result<ExitCode> {
             continue;
         }
         if let Some(detect::Whole::W3c) = whole {
+            use logveil::formats::w3c;
             // As in a run: the first #Fields: header defines the columns.
-            let offsets = logveil::formats::w3c::header_offsets(&head);
+            let segments = w3c::segments(&head);
             // Judge the first segment only: later ones have their own columns.
-            let first_segment = &head[..offsets.get(1).copied().unwrap_or(head.len())];
-            let fields = offsets.first().and_then(|&s| {
-                let end = head[s..]
-                    .iter()
-                    .position(|c| *c == b'\n')
-                    .map_or(head.len(), |p| s + p);
-                logveil::formats::w3c::W3cFields::from_header(
-                    head[s..end].strip_suffix(b"\r").unwrap_or(&head[s..end]),
-                )
-            });
-            match fields {
+            let first_segment = &head[..segments.get(1).map_or(head.len(), |s| s.start)];
+            match segments.first().and_then(|s| s.fields.as_ref()) {
                 Some(f) => {
-                    let failures = detect::failure_reasons(&f, first_segment, false);
+                    let failures = detect::failure_reasons(f, first_segment, false);
                     let failed: usize = failures.iter().map(|(_, n)| n).sum();
+                    let dialect = match f.dialect() {
+                        w3c::Dialect::Standard => String::new(),
+                        d => format!(", {}", d.name()),
+                    };
                     println!(
-                        "{name}: w3c (columns from its #Fields: headers; {failed} sampled line(s) rejected)"
+                        "{name}: w3c{dialect} (columns from its #Fields: headers; {failed} sampled line(s) rejected)"
                     );
+                    if f.local_time() {
+                        println!("    {}", w3c::LOCAL_TIME_NOTE);
+                    }
                     for (reason, n) in failures {
                         println!("    {n} sampled line(s) rejected: {}", reason.as_str());
                     }
@@ -375,7 +377,7 @@ fn detect(paths: &[std::path::PathBuf]) -> anyhow::Result<ExitCode> {
                 None => {
                     all_fit = false;
                     println!(
-                        "{name}: W3C log without a usable #Fields: header (it needs date, time and c-ip)"
+                        "{name}: W3C log without a usable #Fields: header (it needs a time and c-ip)"
                     );
                 }
             }

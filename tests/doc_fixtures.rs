@@ -134,6 +134,14 @@ const FIXTURES: &[Fixture] = &[
         names: &[r"EXAMPLE\jdoe"],
     },
     Fixture {
+        file: "iis_advanced.log",
+        format: "w3c",
+        rejected: &[(12, "unterminated_quote")],
+        statuses: &[(200, 6), (301, 1), (302, 1), (304, 1), (404, 1), (500, 1)],
+        latency: true,
+        names: &["mkowalski", "rtanaka", "A1B2C3D4E5F6"],
+    },
+    Fixture {
         file: "cloudfront.log",
         format: "w3c",
         rejected: &[(14, "truncated")],
@@ -322,9 +330,11 @@ fn check(f: &Fixture) {
     let detect = logveil().arg("detect").arg(&path).output().unwrap();
     assert_exit(&detect, 0);
     let said = String::from_utf8_lossy(&detect.stdout).into_owned();
-    let expected = format!("{}: {} (", path.display(), f.format);
+    // `w3c (…` or, for a dialect, `w3c, IIS Advanced Logging (…`.
+    let expected = format!("{}: {}", path.display(), f.format);
     assert!(
-        said.starts_with(&expected),
+        said.strip_prefix(&expected)
+            .is_some_and(|rest| rest.starts_with(" (") || rest.starts_with(", ")),
         "{}: detect said {said}",
         f.file
     );
@@ -431,6 +441,7 @@ fixture_tests! {
     traefik_common_log_format => "traefik_clf.log",
     haproxy_httplog => "haproxy.log",
     iis_w3c => "iis.log",
+    iis_advanced_logging => "iis_advanced.log",
     cloudfront_w3c => "cloudfront.log",
     aws_alb => "alb.log",
     aws_classic_elb => "elb_classic.log",

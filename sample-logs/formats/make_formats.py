@@ -89,4 +89,19 @@ write("ingress-nginx.log", [
     + f" {rng.getrandbits(64):016x}"
     for i, t, c, p, s, b, a, ms in rows(30)
 ])
+# IIS Advanced Logging (last, so the samples above keep their random draws):
+# string values in double quotes, agents with their spaces; UTC date/time
+# beside the server's time-local (UTC-5 here), TimeTakenMS; "" and - for
+# empty values; one line cut inside a quoted agent
+adv = ["#Software: IIS Advanced Logging Module", "#Version: 1.0", "#Start-Date: 2026-03-28 09:00:00.000",
+       "#Fields: date time s-computername s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) cs-host sc-status sc-substatus sc-win32-status sc-bytes time-local TimeTakenMS"]
+for i, t, c, p, s, b, a, ms in rows(30):
+    stem, _, query = p.partition("?")
+    agent = '""' if i % 9 == 4 else f'"{a}"'
+    referer = '"https://www.example.edu/news/"' if i % 4 == 1 else "-"
+    local = t - dt.timedelta(hours=5)
+    adv.append(f'{t:%Y-%m-%d %H:%M:%S}.{i * 37 % 1000:03d} "WEB01" 10.0.0.5 GET {stem} {query or "-"} 443 - "{c}" {agent} {referer} '
+               f'"www.example.edu" {s} 0 0 {b if s != 304 else "-"} {local:%H:%M:%S}.{i * 37 % 1000:03d} {ms}')
+adv.append('2026-03-28 10:40:00.000 "WEB01" 10.0.0.5 GET /news/ - 443 - "198.51.100.7" "Mozilla/5.0 (Windows NT 10.0; Win64')  # cut
+(HERE / "iis-advanced.log").write_text("\r\n".join(adv) + "\r\n")
 print("wrote", sorted(p.name for p in HERE.iterdir()))

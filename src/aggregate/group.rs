@@ -351,10 +351,7 @@ mod tests {
         let g = group_of(&[(0, 1, nine), (0, 2, ten), (0, 3, many)]);
         let (s, stats) = g.suppress(10, |k| k.0, |k| (k.0, OTHER));
         let rows: Vec<_> = {
-            let mut r: Vec<_> = s
-                .into_iter()
-                .map(|(k, c, d)| (k.1, c.0, d))
-                .collect();
+            let mut r: Vec<_> = s.into_iter().map(|(k, c, d)| (k.1, c.0, d)).collect();
             r.sort();
             r
         };

@@ -237,9 +237,7 @@ fn attendance(parts: &[VeiledParticipation], policy: &Policy) -> Result<Table, S
     }
     let k = policy.suppression.k_for(schema::ZOOM_ATTENDANCE.name);
     let (group, stats) = group.suppress(k, |key| key.0, |key| (key.0, other, other));
-    let rows = sorted(group, |k| {
-        (k.0, strings.get(k.1), strings.get(k.2))
-    });
+    let rows = sorted(group, |k| (k.0, strings.get(k.1), strings.get(k.2)));
     Ok(Table::new(
         &schema::ZOOM_ATTENDANCE,
         vec![

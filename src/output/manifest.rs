@@ -136,6 +136,14 @@ pub struct InputReport {
     pub compression: &'static str,
     /// Format used; `None` when the file was not processed.
     pub format: Option<&'static str>,
+    /// The producer's conventions, when the format reads several and these
+    /// are not the usual ones (`w3c`: `IIS Advanced Logging`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dialect: Option<&'static str>,
+    /// Choices the input left open and how they were made (a time zone
+    /// the log does not name).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<&'static str>,
     /// How the format was chosen.
     pub detection: Option<DetectionReport>,
     /// Lines read (a final line without newline counts).

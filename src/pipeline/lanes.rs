@@ -112,10 +112,11 @@ impl<'v> Lanes<'v> {
         f(&mut lane)
     }
 
-    /// Parses, veils and folds the lines of `data`.
-    pub fn chunk(&self, job: ChunkJob<'_>, data: &[u8]) {
+    /// Parses, veils and folds the lines of `data`; returns how many
+    /// became records.
+    pub fn chunk(&self, job: ChunkJob<'_>, data: &[u8]) -> u64 {
         let (max, progress) = (self.max_rejects, self.progress);
-        self.with(|lane| lane.chunk(job, data, max, progress));
+        self.with(|lane| lane.chunk(job, data, max, progress))
     }
 
     /// Reads `range` of a plain file and folds its lines; a read error is
@@ -181,7 +182,7 @@ impl Lane<'_> {
         data: &[u8],
         max_rejects: usize,
         progress: Option<&Progress>,
-    ) {
+    ) -> u64 {
         let mut stats = LineStats::default();
         let mut rejects = Vec::new();
         let mut start = 0usize;
@@ -225,5 +226,6 @@ impl Lane<'_> {
             stats,
             rejects,
         });
+        stats.parsed
     }
 }

@@ -538,21 +538,13 @@ fn gather(
 /// A W3C extended log: each `#Fields:` header starts a segment parsed with
 /// its own columns (lines before the first use the first header's).
 fn read_w3c(shared: &Shared<'_, '_>, index: usize, data: &[u8], report: &mut InputReport) {
-    let starts = w3c::header_offsets(data);
-    let formats: Vec<Option<w3c::W3cFields>> = starts
-        .iter()
-        .map(|&s| {
-            let end = memchr::memchr(b'\n', &data[s..]).map_or(data.len(), |p| s + p);
-            let line = &data[s..end];
-            w3c::W3cFields::from_header(line.strip_suffix(b"\r").unwrap_or(line))
-        })
-        .collect();
+    let segments = w3c::segments(data);
     report.format = Some("w3c");
-    let Some(first) = formats.iter().flatten().next() else {
-        report.error = Some("W3C log without a usable #Fields: header (it needs date, time and c-ip); the file was not read".to_string());
+    let Some(first) = segments.iter().find_map(|s| s.fields.as_ref()) else {
+        report.error = Some("W3C log without a usable #Fields: header (it needs a time and c-ip); the file was not read".to_string());
         return;
     };
-    let mut bounds = starts.clone();
+    let mut bounds: Vec<usize> = segments.iter().map(|s| s.start).collect();
     if bounds.first() != Some(&0) {
         bounds.insert(0, 0);
     }
@@ -560,24 +552,37 @@ fn read_w3c(shared: &Shared<'_, '_>, index: usize, data: &[u8], report: &mut Inp
     let mut chunks = 0;
     for w in bounds.windows(2) {
         let (s, e) = (w[0], w[1]);
-        let format: &dyn LogFormat = starts
+        let format = segments
             .iter()
-            .position(|&h| h == s)
-            .and_then(|i| formats[i].as_ref())
+            .find(|seg| seg.start == s)
+            .and_then(|seg| seg.fields.as_ref())
             .unwrap_or(first);
         let segment = &data[s..e];
         let ranges = read::chunk_ranges(segment, shared.cfg.chunk_bytes);
         let count = ranges.len();
-        ranges.into_par_iter().enumerate().for_each(|(i, r)| {
-            let job = ChunkJob {
-                format,
-                source: index,
-                index: chunks + i,
-                offset: (s + r.start) as u64,
-            };
-            shared.lanes.chunk(job, &segment[r]);
-        });
+        let parsed: u64 = ranges
+            .into_par_iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let job = ChunkJob {
+                    format,
+                    source: index,
+                    index: chunks + i,
+                    offset: (s + r.start) as u64,
+                };
+                shared.lanes.chunk(job, &segment[r])
+            })
+            .sum();
         chunks += count;
+        // Only segments that gave records say how the input was read.
+        if parsed > 0 {
+            if format.dialect() != w3c::Dialect::Standard {
+                report.dialect = Some(format.dialect().name());
+            }
+            if format.local_time() && !report.notes.contains(&w3c::LOCAL_TIME_NOTE) {
+                report.notes.push(w3c::LOCAL_TIME_NOTE);
+            }
+        }
     }
 }
 
