@@ -12,9 +12,8 @@ use foldhash::fast::RandomState;
 
 use crate::output::schema::{self, TableSpec};
 use crate::output::table::{Table, Values};
-use crate::privacy::agent::ClientClass;
 use crate::privacy::policy::{SessionPolicy, SuppressionPolicy};
-use crate::privacy::{LabelId, Labels, VeiledRecord};
+use crate::privacy::{ClassId, LabelId, Labels, Renumbering, VeiledRecord};
 use crate::time;
 
 use super::columns::{days, float64, int64, sorted, utf8};
@@ -82,7 +81,7 @@ pub struct WebAggregate {
     pages: Group<(Day, Str, Str), Page>,
     status: Group<(Day, Str, u16), Count>,
     referrers: Group<(Day, Str, Str), Count>,
-    clients: Group<(Day, Str, ClientClass), Count>,
+    clients: Group<(Day, Str, ClassId), Count>,
     search: Group<(Day, Str, Str), Count>,
     sessions: Sessions<Str>,
 }
@@ -170,10 +169,10 @@ impl WebAggregate {
             + self.clients.len()
     }
 
-    /// Folds `other` into `self`; `labels` maps `other`'s label ids to
-    /// `self`'s (from [`Labels::absorb`]).
-    pub fn merge(&mut self, other: WebAggregate, labels: &[LabelId]) {
-        let s = |id: Str| labels.get(id.index()).copied().unwrap_or(id);
+    /// Folds `other` into `self`; `ids` maps `other`'s label and class
+    /// ids to `self`'s (from [`Labels::absorb`]).
+    pub fn merge(&mut self, other: WebAggregate, ids: &Renumbering) {
+        let s = |id: Str| ids.label(id);
         self.traffic
             .merge(other.traffic.map_keys(|(h, site)| (h, s(site))));
         self.campus_visitors
@@ -185,7 +184,7 @@ impl WebAggregate {
         self.referrers
             .merge(other.referrers.map_keys(|(d, site, r)| (d, s(site), s(r))));
         self.clients
-            .merge(other.clients.map_keys(|(d, site, c)| (d, s(site), c)));
+            .merge(other.clients.map_keys(|(d, site, c)| (d, s(site), ids.class(c))));
         self.search
             .merge(other.search.map_keys(|(d, site, t)| (d, s(site), s(t))));
         self.sessions.merge(other.sessions, s);
@@ -201,6 +200,7 @@ impl WebAggregate {
         suppression: &SuppressionPolicy,
     ) -> Result<Vec<Table>, String> {
         let other = labels.other();
+        let other_class = labels.other_class();
         let WebAggregate {
             traffic,
             campus_visitors,
@@ -224,7 +224,7 @@ impl WebAggregate {
         let (clients, clients_s) = clients.suppress(
             k_of(&schema::WEB_CLIENTS),
             |k| (k.0, k.1),
-            |k| (k.0, k.1, ClientClass::OTHER),
+            |k| (k.0, k.1, other_class),
         );
         let (search, search_s) = search.suppress(k_of(&schema::WEB_SEARCH_TERMS), day_site, |k| {
             (k.0, k.1, other)
@@ -240,7 +240,8 @@ impl WebAggregate {
         let pages = sorted(pages, |k| (k.0, text(k.1), text(k.2)));
         let status = sorted(status.finish(), |k| (k.0, text(k.1), k.2));
         let referrers = sorted(referrers, |k| (k.0, text(k.1), text(k.2)));
-        let clients = sorted(clients, |k| (k.0, text(k.1), k.2));
+        let class = |id: ClassId| labels.class_of(id);
+        let clients = sorted(clients, |k| (k.0, text(k.1), class(k.2)));
 
         let hours = Values::Timestamp(
             traffic
@@ -306,10 +307,10 @@ impl WebAggregate {
                 vec![
                     days(&clients, |k| k.0),
                     utf8(&clients, |r| text(r.0.1)),
-                    utf8(&clients, |r| r.0.2.browser),
-                    utf8(&clients, |r| r.0.2.os),
-                    utf8(&clients, |r| r.0.2.device),
-                    Values::Bool(clients.iter().map(|r| r.0.2.is_bot).collect()),
+                    utf8(&clients, |r| class(r.0.2).browser),
+                    utf8(&clients, |r| class(r.0.2).os),
+                    utf8(&clients, |r| class(r.0.2).device),
+                    Values::Bool(clients.iter().map(|r| class(r.0.2).is_bot).collect()),
                     int64(&clients, |r| r.1.0),
                     int64(&clients, |r| r.2),
                 ],

@@ -8,10 +8,15 @@
 //! so an id in an aggregate always names text that passed the veil.
 //! Workers' tables are joined with [`Labels::absorb`], which returns how to
 //! renumber the other table's ids.
+//!
+//! Client classes are interned the same way ([`ClassId`]), so the clients
+//! table is keyed by a small integer instead of three strings.
 
 use std::collections::HashMap;
 
 use foldhash::fast::RandomState;
+
+use super::agent::ClientClass;
 
 /// An index into a [`Labels`] table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -24,11 +29,43 @@ impl LabelId {
     }
 }
 
-/// Text that passed the privacy stage, interned.
+/// An index into a [`Labels`] table's client classes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ClassId(u32);
+
+impl ClassId {
+    /// The id as an index.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// Text and client classes that passed the privacy stage, interned.
 #[derive(Debug, Default, Clone)]
 pub struct Labels {
     ids: HashMap<Box<str>, LabelId, RandomState>,
     strings: Vec<Box<str>>,
+    class_ids: HashMap<ClientClass, ClassId, RandomState>,
+    classes: Vec<ClientClass>,
+}
+
+/// How to renumber another table's ids into this one's.
+#[derive(Debug, Clone, Default)]
+pub struct Renumbering {
+    labels: Vec<LabelId>,
+    classes: Vec<ClassId>,
+}
+
+impl Renumbering {
+    /// The new id of a label (unchanged if unknown).
+    pub fn label(&self, id: LabelId) -> LabelId {
+        self.labels.get(id.index()).copied().unwrap_or(id)
+    }
+
+    /// The new id of a client class (unchanged if unknown).
+    pub fn class(&self, id: ClassId) -> ClassId {
+        self.classes.get(id.index()).copied().unwrap_or(id)
+    }
 }
 
 impl Labels {
@@ -42,6 +79,31 @@ impl Labels {
         self.strings.push(text.into());
         self.ids.insert(text.into(), id);
         id
+    }
+
+    /// The id of a client class, adding it if new.
+    pub(in crate::privacy) fn class(&mut self, class: ClientClass) -> ClassId {
+        if let Some(&id) = self.class_ids.get(&class) {
+            return id;
+        }
+        let id = ClassId(u32::try_from(self.classes.len()).unwrap_or(u32::MAX));
+        self.classes.push(class);
+        self.class_ids.insert(class, id);
+        id
+    }
+
+    /// The class that small client groups are folded into.
+    pub fn other_class(&mut self) -> ClassId {
+        self.class(ClientClass::OTHER)
+    }
+
+    /// The client class of an id handed out by this table (the class of a
+    /// missing agent for a foreign id).
+    pub fn class_of(&self, id: ClassId) -> ClientClass {
+        self.classes
+            .get(id.index())
+            .copied()
+            .unwrap_or(ClientClass::NONE)
     }
 
     /// The id of the row that small groups are folded into (`(other)`).
@@ -64,10 +126,13 @@ impl Labels {
         self.strings.is_empty()
     }
 
-    /// Adds every label of `other`; returns, indexed by `other`'s ids, the
-    /// ids the same texts have in `self`.
-    pub fn absorb(&mut self, other: &Labels) -> Vec<LabelId> {
-        other.strings.iter().map(|s| self.intern(s)).collect()
+    /// Adds every label and class of `other`; returns how `other`'s ids
+    /// map to `self`'s.
+    pub fn absorb(&mut self, other: &Labels) -> Renumbering {
+        Renumbering {
+            labels: other.strings.iter().map(|s| self.intern(s)).collect(),
+            classes: other.classes.iter().map(|&c| self.class(c)).collect(),
+        }
     }
 }
 
@@ -85,10 +150,14 @@ mod tests {
         assert_eq!(a.get(y), "/y");
         let mut b = Labels::default();
         b.intern("/y");
+        let bot = a.class(ClientClass::OTHER);
+        let none = b.class(ClientClass::NONE);
         let map = b.absorb(&a);
-        assert_eq!(map.len(), 2);
-        assert_eq!(b.get(map[x.index()]), "/x");
-        assert_eq!(b.get(map[y.index()]), "/y");
+        assert_eq!(b.get(map.label(x)), "/x");
+        assert_eq!(b.get(map.label(y)), "/y");
         assert_eq!(b.len(), 2);
+        assert_eq!(b.class_of(map.class(bot)), ClientClass::OTHER);
+        assert_eq!(b.class_of(none), ClientClass::NONE);
+        assert_ne!(map.class(bot), none);
     }
 }

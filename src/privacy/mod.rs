@@ -41,7 +41,7 @@ use agent::ClientClass;
 use cache::Memo;
 use ip::Generalize;
 use key::Key;
-pub use labels::{LabelId, Labels};
+pub use labels::{ClassId, LabelId, Labels, Renumbering};
 use policy::{Policy, VisitorIdentity};
 use pseudonym::{Domain, Pseudonym, Pseudonymizer};
 use search::SearchRules;
@@ -71,7 +71,7 @@ pub struct VeiledRecord {
     /// Host of the referrer, or `(direct)`.
     pub referrer_host: LabelId,
     /// Browser family, OS family, device class and bot flag.
-    pub client: ClientClass,
+    pub client: ClassId,
     /// The cleaned site-search term, for requests to a search endpoint.
     pub search_term: Option<LabelId>,
     /// Whether the client address is in a configured campus network. Derived
@@ -193,6 +193,10 @@ impl Veil {
         let mut labels = Labels::default();
         let default_site = labels.intern(&self.default_site);
         let no_referrer = labels.intern(&url::referrer_host(None));
+        let no_agent = Agent {
+            class: ClientClass::NONE,
+            id: labels.class(ClientClass::NONE),
+        };
         VeilWorker {
             veil: self,
             clients: Pseudonymizer::new(
@@ -203,6 +207,7 @@ impl Veil {
             labels,
             default_site,
             no_referrer,
+            no_agent,
             agents: Memo::new(1 << 15),
             addresses: Memo::new(1 << 16),
             targets: Memo::new(1 << 16),
@@ -217,9 +222,16 @@ impl Veil {
 #[derive(Debug, Clone, Copy)]
 struct Client {
     epoch: (u8, i64),
-    class: ClientClass,
+    class: Option<ClassId>,
     visitor: Pseudonym,
     on_campus: bool,
+}
+
+/// What the veil remembers of one user agent.
+#[derive(Debug, Clone, Copy)]
+struct Agent {
+    class: ClientClass,
+    id: ClassId,
 }
 
 /// What the veil remembers of one request target.
@@ -240,7 +252,8 @@ pub struct VeilWorker<'v> {
     labels: Labels,
     default_site: LabelId,
     no_referrer: LabelId,
-    agents: Memo<ClientClass>,
+    no_agent: Agent,
+    agents: Memo<Agent>,
     addresses: Memo<Client>,
     targets: Memo<Target>,
     referers: Memo<LabelId>,
@@ -258,23 +271,27 @@ impl VeilWorker<'_> {
         self.labels
     }
 
-    fn classify(&mut self, agent: Option<&[u8]>) -> ClientClass {
-        let Some(agent) = agent else {
-            return ClientClass::NONE;
+    fn classify(&mut self, agent: Option<&[u8]>) -> Agent {
+        let Some(raw) = agent else {
+            return self.no_agent;
         };
-        if let Some(class) = self.agents.get(agent) {
-            return class;
+        if let Some(a) = self.agents.get(raw) {
+            return a;
         }
-        let class = agent::classify(agent);
-        self.agents.insert(agent, class);
-        class
+        let class = agent::classify(raw);
+        let a = Agent {
+            class,
+            id: self.labels.class(class),
+        };
+        self.agents.insert(raw, a);
+        a
     }
 
-    fn client(&mut self, address: &[u8], time: i64, class: ClientClass) -> Client {
+    fn client(&mut self, address: &[u8], time: i64, agent: Agent) -> Client {
         let veil = self.veil;
         let by_agent = veil.config.policy.visitors.identity == VisitorIdentity::IpAgent;
         let epoch = veil.config.policy.keys.epoch.index(time);
-        let class = if by_agent { class } else { ClientClass::NONE };
+        let class = by_agent.then_some(agent.id);
         if let Some(c) = self.addresses.get(address)
             && c.epoch == epoch
             && c.class == class
@@ -285,7 +302,8 @@ impl VeilWorker<'_> {
         if by_agent {
             // Two people behind one address with different browsers count
             // as two visitors; the class, not the raw agent, is hashed.
-            for part in [class.browser, class.os, class.device] {
+            let c = agent.class;
+            for part in [c.browser, c.os, c.device] {
                 canonical.append(&[0xff]);
                 canonical.append(part.as_bytes());
             }
@@ -343,8 +361,8 @@ impl VeilWorker<'_> {
 
     /// Applies the privacy policy to one record.
     pub fn apply(&mut self, raw: &RawRecord<'_>) -> VeiledRecord {
-        let class = self.classify(raw.user_agent);
-        let client = self.client(self.veil.real_client(raw), raw.time, class);
+        let agent = self.classify(raw.user_agent);
+        let client = self.client(self.veil.real_client(raw), raw.time, agent);
         let (path, search_term) = match raw.request {
             Request::Http { target, .. } => {
                 let t = self.target(target);
@@ -362,7 +380,7 @@ impl VeilWorker<'_> {
             status: raw.status,
             bytes: raw.bytes,
             referrer_host: self.referrer(raw.referer),
-            client: class,
+            client: agent.id,
             search_term,
             on_campus: client.on_campus,
             duration_us: raw.duration_us,
