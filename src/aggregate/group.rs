@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::hash::Hash;
 
 use foldhash::fast::RandomState;
+use rayon::slice::ParallelSliceMut;
 
 use crate::output::table::Suppressed;
 use crate::privacy::pseudonym::Pseudonym;
@@ -130,40 +131,39 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
         self.keys.is_empty()
     }
 
-    /// Converts the keys with `f` (used to make chunk-local string ids
-    /// global), keeping counters and pairs.
-    pub fn map_keys<K2: Copy + Hash + Eq>(self, f: impl Fn(K) -> K2) -> Group<K2, C> {
-        let mut out = Group::<K2, C>::default();
-        let mut remap = Vec::with_capacity(self.keys.len());
-        for (key, counters) in self.keys.into_iter().zip(self.counters) {
-            let (id, c) = out.row(f(key));
-            c.merge(&counters);
-            remap.push(id);
-        }
-        out.pairs = self
-            .pairs
-            .into_iter()
-            .map(|(r, v)| (remap[r as usize], v))
-            .collect();
-        out.compact();
-        out
-    }
-
     /// Adds every row of `other` (same key space) into `self`.
     pub fn merge(&mut self, other: Group<K, C>) {
+        self.merge_mapped(other, |k| k);
+    }
+
+    /// Adds every row of `other` into `self`, converting its keys with `f`
+    /// (another worker's label ids into this one's).
+    pub fn merge_mapped<K2>(&mut self, other: Group<K2, C>, f: impl Fn(K2) -> K) {
         let mut remap = Vec::with_capacity(other.keys.len());
         for (key, counters) in other.keys.into_iter().zip(other.counters) {
-            let (id, c) = self.row(key);
+            let (id, c) = self.row(f(key));
             c.merge(&counters);
             remap.push(id);
         }
+        // Not compacted here: merging happens once per worker at the end
+        // of a run, and the tables sort once, on every thread.
         self.pairs
             .extend(other.pairs.into_iter().map(|(r, v)| (remap[r as usize], v)));
-        self.compact_if_doubled();
+    }
+
+    /// Sorts and deduplicates the pairs on every thread of the current
+    /// rayon pool. Only for the end of a run: a worker that holds its lane
+    /// must not call back into rayon (see `pipeline::lanes`).
+    fn compact_all_threads(&mut self) {
+        if self.pairs.len() > self.compacted_len {
+            self.pairs.par_sort_unstable();
+            self.pairs.dedup();
+            self.compacted_len = self.pairs.len();
+        }
     }
 
     fn distinct_per_row(&mut self) -> Vec<u64> {
-        self.compact();
+        self.compact_all_threads();
         let mut distinct = vec![0u64; self.keys.len()];
         for &(row, _) in &self.pairs {
             if let Some(d) = distinct.get_mut(row as usize) {
@@ -323,8 +323,9 @@ mod tests {
         add(&mut b, 1, 12);
         add(&mut b, 3, 10);
         // Keys of b are "local ids": shift them and back to test map_keys.
-        let b = b.map_keys(|k| k + 100).map_keys(|k| k - 100);
-        a.merge(b);
+        let mut shifted = Group::default();
+        shifted.merge_mapped(b, |k: u8| k + 100);
+        a.merge_mapped(shifted, |k| k - 100);
         assert_eq!(sorted(a), vec![(1, 5, 3), (2, 1, 1), (3, 1, 1)]);
     }
 

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use foldhash::fast::RandomState;
 
 use crate::output::schema::{self, TableSpec};
-use crate::output::table::{Table, Values};
+use crate::output::table::{Suppressed, Table, Values};
 use crate::privacy::policy::{SessionPolicy, SuppressionPolicy};
 use crate::privacy::{ClassId, LabelId, Labels, Renumbering, VeiledRecord};
 use crate::time;
@@ -173,21 +173,45 @@ impl WebAggregate {
     /// ids to `self`'s (from [`Labels::absorb`]).
     pub fn merge(&mut self, other: WebAggregate, ids: &Renumbering) {
         let s = |id: Str| ids.label(id);
-        self.traffic
-            .merge(other.traffic.map_keys(|(h, site)| (h, s(site))));
-        self.campus_visitors
-            .merge(other.campus_visitors.map_keys(|(h, site)| (h, s(site))));
-        self.pages
-            .merge(other.pages.map_keys(|(d, site, p)| (d, s(site), s(p))));
-        self.status
-            .merge(other.status.map_keys(|(d, site, st)| (d, s(site), st)));
-        self.referrers
-            .merge(other.referrers.map_keys(|(d, site, r)| (d, s(site), s(r))));
-        self.clients
-            .merge(other.clients.map_keys(|(d, site, c)| (d, s(site), ids.class(c))));
-        self.search
-            .merge(other.search.map_keys(|(d, site, t)| (d, s(site), s(t))));
-        self.sessions.merge(other.sessions, s);
+        let WebAggregate {
+            traffic,
+            campus_visitors,
+            pages,
+            status,
+            referrers,
+            clients,
+            search,
+            sessions,
+        } = other;
+        // The tables are independent: merge them on every thread.
+        rayon::scope(|scope| {
+            scope.spawn(|_| self.traffic.merge_mapped(traffic, |(h, site)| (h, s(site))));
+            scope.spawn(|_| {
+                self.campus_visitors
+                    .merge_mapped(campus_visitors, |(h, site)| (h, s(site)))
+            });
+            scope.spawn(|_| {
+                self.pages
+                    .merge_mapped(pages, |(d, site, p)| (d, s(site), s(p)))
+            });
+            scope.spawn(|_| {
+                self.status
+                    .merge_mapped(status, |(d, site, st)| (d, s(site), st))
+            });
+            scope.spawn(|_| {
+                self.referrers
+                    .merge_mapped(referrers, |(d, site, r)| (d, s(site), s(r)))
+            });
+            scope.spawn(|_| {
+                self.clients
+                    .merge_mapped(clients, |(d, site, c)| (d, s(site), ids.class(c)))
+            });
+            scope.spawn(|_| {
+                self.search
+                    .merge_mapped(search, |(d, site, t)| (d, s(site), s(t)))
+            });
+            scope.spawn(|_| self.sessions.merge(sessions, s));
+        });
     }
 
     /// The finished tables, rows sorted by their text keys, with
@@ -211,37 +235,62 @@ impl WebAggregate {
             search,
             sessions,
         } = self;
+        let labels = &labels;
         let text = |id: Str| labels.get(id);
-        let sessions = sorted(session_rows(sessions), |k| (k.0, text(k.1)));
-        let day_site = |k: &(Day, Str, Str)| (k.0, k.1);
-        let k_of = |spec: &TableSpec| suppression.k_for(spec.name);
-        let (pages, pages_s) =
-            pages.suppress(k_of(&schema::WEB_PAGES), day_site, |k| (k.0, k.1, other));
-        let (referrers, referrers_s) =
-            referrers.suppress(k_of(&schema::WEB_REFERRERS), day_site, |k| {
-                (k.0, k.1, other)
-            });
-        let (clients, clients_s) = clients.suppress(
-            k_of(&schema::WEB_CLIENTS),
-            |k| (k.0, k.1),
-            |k| (k.0, k.1, other_class),
-        );
-        let (search, search_s) = search.suppress(k_of(&schema::WEB_SEARCH_TERMS), day_site, |k| {
-            (k.0, k.1, other)
-        });
-        let search = sorted(search, |k| (k.0, text(k.1), text(k.2)));
-
-        let traffic = sorted(traffic.finish(), |k| (k.0, text(k.1)));
-        let campus: HashMap<(i64, Str), u64, RandomState> = campus_visitors
-            .finish()
-            .into_iter()
-            .map(|(k, _, d)| (k, d))
-            .collect();
-        let pages = sorted(pages, |k| (k.0, text(k.1), text(k.2)));
-        let status = sorted(status.finish(), |k| (k.0, text(k.1), k.2));
-        let referrers = sorted(referrers, |k| (k.0, text(k.1), text(k.2)));
         let class = |id: ClassId| labels.class_of(id);
-        let clients = sorted(clients, |k| (k.0, text(k.1), class(k.2)));
+        let k_of = |spec: &TableSpec| suppression.k_for(spec.name);
+        let suppressed = |spec: &TableSpec| (k_of(spec), labels, other);
+        // Each table's rows are independent: count, suppress and sort them
+        // on every thread. (Every slot is filled before the scope ends.)
+        let (mut sessions_rows, mut pages_rows, mut referrers_rows, mut clients_rows) =
+            (None, None, None, None);
+        let (mut search_rows, mut traffic_rows, mut campus_rows, mut status_rows) =
+            (None, None, None, None);
+        rayon::scope(|scope| {
+            scope.spawn(|_| {
+                sessions_rows = Some(sorted(session_rows(sessions), |k| (k.0, text(k.1))));
+            });
+            scope.spawn(|_| {
+                pages_rows = Some(by_label(pages, suppressed(&schema::WEB_PAGES)));
+            });
+            scope.spawn(|_| {
+                referrers_rows = Some(by_label(referrers, suppressed(&schema::WEB_REFERRERS)));
+            });
+            scope.spawn(|_| {
+                search_rows = Some(by_label(search, suppressed(&schema::WEB_SEARCH_TERMS)));
+            });
+            scope.spawn(|_| {
+                let (rows, s) = clients.suppress(
+                    k_of(&schema::WEB_CLIENTS),
+                    |k| (k.0, k.1),
+                    |k| (k.0, k.1, other_class),
+                );
+                clients_rows = Some((sorted(rows, |k| (k.0, text(k.1), class(k.2))), s));
+            });
+            scope.spawn(|_| traffic_rows = Some(sorted(traffic.finish(), |k| (k.0, text(k.1)))));
+            scope.spawn(|_| {
+                campus_rows = Some(
+                    campus_visitors
+                        .finish()
+                        .into_iter()
+                        .map(|(k, _, d)| (k, d))
+                        .collect::<HashMap<(i64, Str), u64, RandomState>>(),
+                );
+            });
+            scope.spawn(|_| {
+                status_rows = Some(sorted(status.finish(), |k| (k.0, text(k.1), k.2)));
+            });
+        });
+        let (sessions, traffic, campus, status) = (
+            sessions_rows.unwrap_or_default(),
+            traffic_rows.unwrap_or_default(),
+            campus_rows.unwrap_or_default(),
+            status_rows.unwrap_or_default(),
+        );
+        let (pages, pages_s) = pages_rows.unwrap_or_default();
+        let (referrers, referrers_s) = referrers_rows.unwrap_or_default();
+        let (clients, clients_s) = clients_rows.unwrap_or_default();
+        let (search, search_s) = search_rows.unwrap_or_default();
 
         let hours = Values::Timestamp(
             traffic
@@ -342,6 +391,19 @@ impl WebAggregate {
             )?,
         ])
     }
+}
+
+/// Finished rows of a table keyed by day, site and a label.
+type LabelRows<C> = Vec<Row<(Day, Str, Str), C>>;
+
+/// Rows of a table keyed by day, site and a label, with rows of fewer than
+/// `k` visitors folded into `other`, sorted by their text.
+fn by_label<C: Counters>(
+    group: Group<(Day, Str, Str), C>,
+    (k, labels, other): (u64, &Labels, Str),
+) -> (LabelRows<C>, Suppressed) {
+    let (rows, s) = group.suppress(k, |k| (k.0, k.1), |k| (k.0, k.1, other));
+    (sorted(rows, |k| (k.0, labels.get(k.1), labels.get(k.2))), s)
 }
 
 /// Sessions of one day and site.

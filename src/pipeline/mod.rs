@@ -768,14 +768,6 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
         cfg.max_reject_locations,
         cfg.progress.as_deref(),
     );
-    let shared = Shared {
-        cfg,
-        forced,
-        zveil: &zveil,
-        lanes: &lanes,
-        in_flight: AtomicUsize::new(0),
-        max_in_flight: 2 * threads,
-    };
     let slots: Vec<Mutex<InputReport>> = sources
         .iter()
         .map(|_| Mutex::new(InputReport::default()))
@@ -786,60 +778,73 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
         *into = stage.elapsed().as_secs_f64();
         stage = Instant::now();
     };
-    pool.install(|| {
-        rayon::scope(|scope| {
-            for (i, (source, slot)) in sources.iter().zip(&slots).enumerate() {
-                let shared = &shared;
-                scope.spawn(move |scope| {
-                    let report = process_source(scope, shared, i, source);
-                    *slot.lock().unwrap_or_else(PoisonError::into_inner) = report;
-                });
-            }
-        });
-    });
-    let Merged {
-        labels,
-        web,
-        zoom,
-        mut outcomes,
-    } = {
+    // The end of the run uses the pool too: merging, sorting and encoding
+    // are split by table.
+    let (inputs, table_reports) = pool.install(|| -> Result<_, Error> {
+        {
+            let shared = Shared {
+                cfg,
+                forced,
+                zveil: &zveil,
+                lanes: &lanes,
+                in_flight: AtomicUsize::new(0),
+                max_in_flight: 2 * threads,
+            };
+            rayon::scope(|scope| {
+                for (i, (source, slot)) in sources.iter().zip(&slots).enumerate() {
+                    let shared = &shared;
+                    scope.spawn(move |scope| {
+                        let report = process_source(scope, shared, i, source);
+                        *slot.lock().unwrap_or_else(PoisonError::into_inner) = report;
+                    });
+                }
+            });
+        }
         lap(&mut stages.read_seconds);
-        lanes.merge()
-    };
-    lap(&mut stages.merge_seconds);
-    let mut inputs: Vec<InputReport> = slots
-        .into_iter()
-        .map(|m| m.into_inner().unwrap_or_else(PoisonError::into_inner))
-        .collect();
-    fill_line_counts(&mut inputs, &mut outcomes, cfg.max_reject_locations);
+        let Merged {
+            labels,
+            web,
+            zoom,
+            mut outcomes,
+        } = lanes.merge();
+        lap(&mut stages.merge_seconds);
+        let mut inputs: Vec<InputReport> = slots
+            .into_iter()
+            .map(|m| m.into_inner().unwrap_or_else(PoisonError::into_inner))
+            .collect();
+        fill_line_counts(&mut inputs, &mut outcomes, cfg.max_reject_locations);
 
-    let mut tables = web
-        .into_tables(labels, &cfg.veil.policy.suppression)
-        .map_err(|message| Error::Encode {
+        let policy = &cfg.veil.policy;
+        let (web, zoom) = rayon::join(
+            || web.into_tables(labels, &policy.suppression),
+            || zoom.into_tables(policy),
+        );
+        let mut tables = web.map_err(|message| Error::Encode {
             table: "(aggregate)".to_string(),
             message,
         })?;
-    tables.extend(
-        zoom.into_tables(&cfg.veil.policy)
-            .map_err(|message| Error::Encode {
-                table: "(zoom aggregate)".to_string(),
-                message,
-            })?,
-    );
-    lap(&mut stages.tables_seconds);
-    let mut table_reports = Vec::with_capacity(tables.len());
-    for t in &tables {
-        let path = write_table(&cfg.out, t)?;
-        table_reports.push(TableReport {
-            name: t.spec.name,
-            file: path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            rows: t.rows(),
-            suppression: t.suppression,
-        });
-    }
+        tables.extend(zoom.map_err(|message| Error::Encode {
+            table: "(zoom aggregate)".to_string(),
+            message,
+        })?);
+        lap(&mut stages.tables_seconds);
+        let table_reports = tables
+            .par_iter()
+            .map(|t| {
+                let path = write_table(&cfg.out, t)?;
+                Ok(TableReport {
+                    name: t.spec.name,
+                    file: path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                    rows: t.rows(),
+                    suppression: t.suppression,
+                })
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        Ok((inputs, table_reports))
+    })?;
 
     lap(&mut stages.write_seconds);
     let mut totals = Totals::default();
