@@ -147,7 +147,13 @@ impl TimeCache {
     /// Parses `ts` with `parse`, reusing the previous result when the text
     /// is unchanged.
     pub fn get(&mut self, ts: &[u8], parse: impl FnOnce(&[u8]) -> Option<i64>) -> Option<i64> {
-        if self.len != 0 && self.text.get(..self.len) == Some(ts) {
+        // CLF and ISO stamps have fixed lengths; comparing as arrays lets
+        // the compiler inline the comparison instead of calling `bcmp`.
+        let same = match (ts.len(), self.len) {
+            (26, 26) => <[u8; 26]>::try_from(ts).ok() == self.text[..26].try_into().ok(),
+            (n, len) => len != 0 && n == len && self.text.get(..len) == Some(ts),
+        };
+        if same {
             return Some(self.value);
         }
         let value = parse(ts)?;

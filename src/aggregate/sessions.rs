@@ -49,7 +49,12 @@ fn insert(list: &mut Vec<Interval>, mut new: Interval, gap: i64) {
 #[derive(Debug, Clone, Default)]
 pub struct Sessions<S> {
     gap: i64,
-    visitors: HashMap<(S, u64), Vec<Interval>, RandomState>,
+    // (site, visitor) → index into `lists`.
+    index: HashMap<(S, u64), u32, RandomState>,
+    lists: Vec<Vec<Interval>>,
+    // The previous request's (site, visitor) and list: consecutive lines
+    // often come from one visitor.
+    last: Option<((S, u64), u32)>,
 }
 
 impl<S: Copy + std::hash::Hash + Eq> Sessions<S> {
@@ -57,7 +62,9 @@ impl<S: Copy + std::hash::Hash + Eq> Sessions<S> {
     pub fn new(gap_seconds: i64) -> Self {
         Sessions {
             gap: gap_seconds,
-            visitors: HashMap::default(),
+            index: HashMap::default(),
+            lists: Vec::new(),
+            last: None,
         }
     }
 
@@ -66,13 +73,31 @@ impl<S: Copy + std::hash::Hash + Eq> Sessions<S> {
         self.gap
     }
 
+    fn list(&mut self, key: (S, u64)) -> &mut Vec<Interval> {
+        let at = match self.last {
+            Some((k, at)) if k == key => at,
+            _ => {
+                let next = u32::try_from(self.lists.len()).unwrap_or(u32::MAX);
+                let at = *self.index.entry(key).or_insert(next);
+                if at == next {
+                    self.lists.push(Vec::new());
+                }
+                self.last = Some((key, at));
+                at
+            }
+        };
+        let last = self.lists.len().saturating_sub(1);
+        &mut self.lists[(at as usize).min(last)]
+    }
+
     /// Records one request.
     pub fn add(&mut self, site: S, visitor: u64, time: i64) {
-        let list = self.visitors.entry((site, visitor)).or_default();
+        let gap = self.gap;
+        let list = self.list((site, visitor));
         // Requests mostly arrive in order: extend the last session cheaply.
         if let Some(last) = list.last_mut()
             && time >= last.last
-            && time - last.last <= self.gap
+            && time - last.last <= gap
         {
             last.last = time;
             last.requests += 1;
@@ -85,28 +110,42 @@ impl<S: Copy + std::hash::Hash + Eq> Sessions<S> {
                 last: time,
                 requests: 1,
             },
-            self.gap,
+            gap,
         );
     }
 
     /// Merges `other`, mapping its site keys with `f`.
     pub fn merge<S2>(&mut self, other: Sessions<S2>, f: impl Fn(S2) -> S) {
-        for ((site, visitor), list) in other.visitors {
-            let mine = self.visitors.entry((f(site), visitor)).or_default();
+        let gap = self.gap;
+        for ((site, visitor), list) in other.into_lists() {
+            let mine = self.list((f(site), visitor));
             if mine.is_empty() {
                 *mine = list;
                 continue;
             }
             for i in list {
-                insert(mine, i, self.gap);
+                insert(mine, i, gap);
             }
         }
     }
 
+}
+
+impl<S> Sessions<S> {
+    fn into_lists(self) -> impl Iterator<Item = ((S, u64), Vec<Interval>)> {
+        let mut lists = self.lists;
+        self.index.into_iter().map(move |(key, at)| {
+            let list = lists.get_mut(at as usize).map(std::mem::take);
+            (key, list.unwrap_or_default())
+        })
+    }
+
     /// Every session with its site and visitor.
-    pub fn into_sessions(self) -> impl Iterator<Item = (S, u64, Interval)> {
-        self.visitors
-            .into_iter()
+    pub fn into_sessions(self) -> impl Iterator<Item = (S, u64, Interval)>
+    where
+        S: Copy,
+    {
+        self.into_lists()
             .flat_map(|((s, v), list)| list.into_iter().map(move |i| (s, v, i)))
     }
 }
