@@ -116,7 +116,11 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
 
     /// Sorts and deduplicates the visitor pairs.
     pub fn compact(&mut self) {
-        self.pairs.sort_unstable();
+        // The front is sorted since the last compaction: sort the tail, and
+        // the stable sort then only merges the two runs (linear).
+        let tail = self.compacted_len.min(self.pairs.len());
+        self.pairs[tail..].sort_unstable();
+        self.pairs.sort();
         self.pairs.dedup();
         self.compacted_len = self.pairs.len();
     }

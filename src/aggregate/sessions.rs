@@ -140,6 +140,11 @@ impl<S> Sessions<S> {
         })
     }
 
+    /// Every visitor with its site and its sessions, sorted by time.
+    pub fn into_visitors(self) -> impl Iterator<Item = (S, u64, Vec<Interval>)> {
+        self.into_lists().map(|((s, v), list)| (s, v, list))
+    }
+
     /// Every session with its site and visitor.
     pub fn into_sessions(self) -> impl Iterator<Item = (S, u64, Interval)>
     where

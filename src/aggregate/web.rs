@@ -183,16 +183,17 @@ impl WebAggregate {
             search,
             sessions,
         } = other;
-        // The tables are independent: merge them on every thread.
+        // The tables are independent: merge them on every thread, the two
+        // largest first and last (see `into_tables`).
         rayon::scope(|scope| {
+            scope.spawn(|_| {
+                self.pages
+                    .merge_mapped(pages, |(d, site, p)| (d, s(site), s(p)))
+            });
             scope.spawn(|_| self.traffic.merge_mapped(traffic, |(h, site)| (h, s(site))));
             scope.spawn(|_| {
                 self.campus_visitors
                     .merge_mapped(campus_visitors, |(h, site)| (h, s(site)))
-            });
-            scope.spawn(|_| {
-                self.pages
-                    .merge_mapped(pages, |(d, site, p)| (d, s(site), s(p)))
             });
             scope.spawn(|_| {
                 self.status
@@ -246,10 +247,10 @@ impl WebAggregate {
             (None, None, None, None);
         let (mut search_rows, mut traffic_rows, mut campus_rows, mut status_rows) =
             (None, None, None, None);
+        // The two largest tasks are spawned first and last: another thread
+        // steals the oldest task while this one starts on the newest, so
+        // both start at once and the small ones fill in around them.
         rayon::scope(|scope| {
-            scope.spawn(|_| {
-                sessions_rows = Some(sorted(session_rows(sessions), |k| (k.0, text(k.1))));
-            });
             scope.spawn(|_| {
                 pages_rows = Some(by_label(pages, suppressed(&schema::WEB_PAGES)));
             });
@@ -279,6 +280,9 @@ impl WebAggregate {
             });
             scope.spawn(|_| {
                 status_rows = Some(sorted(status.finish(), |k| (k.0, text(k.1), k.2)));
+            });
+            scope.spawn(|_| {
+                sessions_rows = Some(sorted(session_rows(sessions), |k| (k.0, text(k.1))));
             });
         });
         let (sessions, traffic, campus, status) = (
@@ -423,11 +427,15 @@ impl DaySessions {
 
     fn median_seconds(&self) -> f64 {
         let mut d = self.durations.clone();
-        d.sort_unstable();
-        match d.len() {
-            0 => 0.0,
-            n if n % 2 == 1 => d[n / 2] as f64,
-            n => (d[n / 2 - 1] + d[n / 2]) as f64 / 2.0,
+        let n = d.len();
+        if n == 0 {
+            return 0.0;
+        }
+        // Selection, not a sort: everything left of the middle is no larger.
+        let (below, &mut high, _) = d.select_nth_unstable(n / 2);
+        match below.iter().max() {
+            Some(&low) if n.is_multiple_of(2) => (low + high) as f64 / 2.0,
+            _ => high as f64,
         }
     }
 
@@ -443,23 +451,26 @@ impl DaySessions {
 /// Sessions grouped by the day of their first request and site, with the
 /// number of distinct visitors per group.
 fn session_rows(sessions: Sessions<Str>) -> Vec<Row<(Day, Str), DaySessions>> {
-    let mut groups: HashMap<(Day, Str), (DaySessions, Vec<u64>), RandomState> = HashMap::default();
-    for (site, visitor, s) in sessions.into_sessions() {
-        let (g, visitors) = groups.entry((time::date32(s.first), site)).or_default();
-        g.sessions += 1;
-        g.requests += s.requests;
-        g.single += u64::from(s.requests == 1);
-        g.durations.push(s.last - s.first);
-        visitors.push(visitor);
+    let mut groups: HashMap<(Day, Str), (DaySessions, u64), RandomState> = HashMap::default();
+    for (site, _, list) in sessions.into_visitors() {
+        // One visitor's sessions come sorted by time, so the days they
+        // start on come in order: the visitor counts once per (day, site)
+        // without a set of visitors.
+        let mut counted = None;
+        for s in list {
+            let day = time::date32(s.first);
+            let (g, visitors) = groups.entry((day, site)).or_default();
+            g.sessions += 1;
+            g.requests += s.requests;
+            g.single += u64::from(s.requests == 1);
+            g.durations.push(s.last - s.first);
+            if counted != Some(day) {
+                *visitors += 1;
+                counted = Some(day);
+            }
+        }
     }
-    groups
-        .into_iter()
-        .map(|(k, (g, mut visitors))| {
-            visitors.sort_unstable();
-            visitors.dedup();
-            (k, g, visitors.len() as u64)
-        })
-        .collect()
+    groups.into_iter().map(|(k, (g, v))| (k, g, v)).collect()
 }
 
 /// A latency quantile column in milliseconds, null for rows without times.
