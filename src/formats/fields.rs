@@ -91,11 +91,21 @@ pub fn field<'a, T>(
 /// Client addresses and host names use a small alphabet; anything else
 /// (binary garbage, a shifted field) is not a client.
 fn plausible_client(c: &[u8]) -> bool {
-    c.len() <= 255
-        && c.iter().all(|&b| {
-            b.is_ascii_alphanumeric() || matches!(b, b'.' | b':' | b'-' | b'_' | b'[' | b']' | b'%')
-        })
+    c.len() <= 255 && c.iter().all(|&b| CLIENT_BYTES[usize::from(b)])
 }
+
+/// The bytes of [`plausible_client`], as a table: this runs on every line.
+static CLIENT_BYTES: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric()
+            || matches!(c, b'.' | b':' | b'-' | b'_' | b'[' | b']' | b'%');
+        b += 1;
+    }
+    t
+};
 
 /// After the last field: end of line, or more fields after a space (nginx
 /// `"$http_x_forwarded_for"` and the like are accepted and ignored).

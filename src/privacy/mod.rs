@@ -193,10 +193,7 @@ impl Veil {
         let mut labels = Labels::default();
         let default_site = labels.intern(&self.default_site);
         let no_referrer = labels.intern(&url::referrer_host(None));
-        let no_agent = Agent {
-            class: ClientClass::NONE,
-            id: labels.class(ClientClass::NONE),
-        };
+        let no_agent = labels.class(ClientClass::NONE);
         VeilWorker {
             veil: self,
             clients: Pseudonymizer::new(
@@ -221,18 +218,14 @@ impl Veil {
 /// for one key epoch and, under `ip+agent` visitors, one client class.
 #[derive(Debug, Clone, Copy)]
 struct Client {
-    epoch: (u8, i64),
+    // The epoch index; its granularity is fixed for the run.
+    epoch: i64,
     class: Option<ClassId>,
     visitor: Pseudonym,
     on_campus: bool,
 }
 
-/// What the veil remembers of one user agent.
-#[derive(Debug, Clone, Copy)]
-struct Agent {
-    class: ClientClass,
-    id: ClassId,
-}
+
 
 /// What the veil remembers of one request target.
 #[derive(Debug, Clone, Copy)]
@@ -252,8 +245,8 @@ pub struct VeilWorker<'v> {
     labels: Labels,
     default_site: LabelId,
     no_referrer: LabelId,
-    no_agent: Agent,
-    agents: Memo<Agent>,
+    no_agent: ClassId,
+    agents: Memo<ClassId>,
     addresses: Memo<Client>,
     targets: Memo<Target>,
     referers: Memo<LabelId>,
@@ -271,27 +264,23 @@ impl VeilWorker<'_> {
         self.labels
     }
 
-    fn classify(&mut self, agent: Option<&[u8]>) -> Agent {
+    fn classify(&mut self, agent: Option<&[u8]>) -> ClassId {
         let Some(raw) = agent else {
             return self.no_agent;
         };
-        if let Some(a) = self.agents.get(raw) {
-            return a;
+        if let Some(id) = self.agents.get(raw) {
+            return id;
         }
-        let class = agent::classify(raw);
-        let a = Agent {
-            class,
-            id: self.labels.class(class),
-        };
-        self.agents.insert(raw, a);
-        a
+        let id = self.labels.class(agent::classify(raw));
+        self.agents.insert(raw, id);
+        id
     }
 
-    fn client(&mut self, address: &[u8], time: i64, agent: Agent) -> Client {
+    fn client(&mut self, address: &[u8], time: i64, agent: ClassId) -> Client {
         let veil = self.veil;
         let by_agent = veil.config.policy.visitors.identity == VisitorIdentity::IpAgent;
-        let epoch = veil.config.policy.keys.epoch.index(time);
-        let class = by_agent.then_some(agent.id);
+        let epoch = veil.config.policy.keys.epoch.index(time).1;
+        let class = by_agent.then_some(agent);
         if let Some(c) = self.addresses.get(address)
             && c.epoch == epoch
             && c.class == class
@@ -302,7 +291,7 @@ impl VeilWorker<'_> {
         if by_agent {
             // Two people behind one address with different browsers count
             // as two visitors; the class, not the raw agent, is hashed.
-            let c = agent.class;
+            let c = self.labels.class_of(agent);
             for part in [c.browser, c.os, c.device] {
                 canonical.append(&[0xff]);
                 canonical.append(part.as_bytes());
@@ -380,7 +369,7 @@ impl VeilWorker<'_> {
             status: raw.status,
             bytes: raw.bytes,
             referrer_host: self.referrer(raw.referer),
-            client: agent.id,
+            client: agent,
             search_term,
             on_campus: client.on_campus,
             duration_us: raw.duration_us,
