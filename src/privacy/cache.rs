@@ -14,84 +14,65 @@
 //! a miss only costs recomputation and every hit gives exactly what
 //! recomputation would.
 
-use std::borrow::Borrow;
-use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
+use std::hash::BuildHasher;
 
 use foldhash::fast::RandomState;
+use hashbrown::HashTable;
 
 /// Bytes of a key kept inside its table entry.
 const INLINE: usize = 22;
 
-/// A memo key. Client addresses and other short values are stored in the
-/// table entry itself, so a lookup touches one cache line instead of two.
-#[derive(Clone)]
+/// Where a key's bytes are: in the entry itself (client addresses and other
+/// short values, so a lookup touches one cache line), or in the memo's
+/// arena, one contiguous buffer, so that no key is a separate allocation to
+/// make on a miss and free on a clear.
+#[derive(Clone, Copy)]
 enum Key {
     Inline { len: u8, bytes: [u8; INLINE] },
-    Boxed(Box<[u8]>),
+    Arena { start: u32, len: u32 },
+}
+
+#[derive(Clone, Copy)]
+struct Entry<V> {
+    hash: u64,
+    key: Key,
+    value: V,
 }
 
 impl Key {
-    fn new(raw: &[u8]) -> Key {
-        let mut bytes = [0; INLINE];
-        match (bytes.get_mut(..raw.len()), u8::try_from(raw.len())) {
-            (Some(inline), Ok(len)) => {
-                inline.copy_from_slice(raw);
-                Key::Inline { len, bytes }
-            }
-            _ => Key::Boxed(raw.into()),
-        }
-    }
-
-    fn as_slice(&self) -> &[u8] {
+    fn bytes<'a>(&'a self, arena: &'a [u8]) -> &'a [u8] {
         match self {
             Key::Inline { len, bytes } => bytes.get(..usize::from(*len)).unwrap_or_default(),
-            Key::Boxed(b) => b,
+            Key::Arena { start, len } => {
+                let start = *start as usize;
+                arena.get(start..start + *len as usize).unwrap_or_default()
+            }
         }
-    }
-}
-
-// A key hashes and compares as its bytes, so the map can be searched with
-// a plain `&[u8]`.
-impl Borrow<[u8]> for Key {
-    fn borrow(&self) -> &[u8] {
-        self.as_slice()
-    }
-}
-
-impl Hash for Key {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.as_slice().hash(state);
-    }
-}
-
-impl PartialEq for Key {
-    fn eq(&self, other: &Key) -> bool {
-        self.as_slice() == other.as_slice()
-    }
-}
-
-impl Eq for Key {}
-
-impl std::fmt::Debug for Key {
-    // Keys are raw identifiers: never printed.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Key({} bytes)", self.as_slice().len())
     }
 }
 
 /// Raw bytes → `V`, holding at most `capacity` entries.
-#[derive(Debug, Clone)]
 pub(super) struct Memo<V> {
-    map: HashMap<Key, V, RandomState>,
+    table: HashTable<Entry<V>>,
+    arena: Vec<u8>,
+    hasher: RandomState,
     capacity: usize,
+}
+
+// Keys are raw identifiers: a memo is never printed, only sized.
+impl<V> std::fmt::Debug for Memo<V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Memo({} entries)", self.table.len())
+    }
 }
 
 impl<V: Copy> Memo<V> {
     /// An empty memo that holds at most `capacity` entries.
     pub(super) fn new(capacity: usize) -> Self {
         Memo {
-            map: HashMap::default(),
+            table: HashTable::new(),
+            arena: Vec::new(),
+            hasher: RandomState::default(),
             capacity: capacity.max(1),
         }
     }
@@ -99,15 +80,47 @@ impl<V: Copy> Memo<V> {
     /// The remembered value for `raw`.
     #[inline]
     pub(super) fn get(&self, raw: &[u8]) -> Option<V> {
-        self.map.get(raw).copied()
+        let hash = self.hasher.hash_one(raw);
+        self.table
+            .find(hash, |e| e.hash == hash && e.key.bytes(&self.arena) == raw)
+            .map(|e| e.value)
     }
 
-    /// Remembers `value` for `raw`, emptying the memo first when it is full.
+    /// Remembers `value` for `raw`, emptying the memo first when it is
+    /// full.
     pub(super) fn insert(&mut self, raw: &[u8], value: V) {
-        if self.map.len() >= self.capacity {
-            self.map.clear();
+        let hash = self.hasher.hash_one(raw);
+        let arena = &self.arena;
+        if let Some(e) = self
+            .table
+            .find_mut(hash, |e| e.hash == hash && e.key.bytes(arena) == raw)
+        {
+            e.value = value;
+            return;
         }
-        self.map.insert(Key::new(raw), value);
+        // The arena is addressed with `u32`s: a memo that would outgrow
+        // them starts over, like a full one.
+        if self.table.len() >= self.capacity || self.arena.len() + raw.len() > u32::MAX as usize {
+            self.table.clear();
+            self.arena.clear();
+        }
+        let key = match u8::try_from(raw.len()) {
+            Ok(len) if raw.len() <= INLINE => {
+                let mut bytes = [0; INLINE];
+                bytes[..raw.len()].copy_from_slice(raw);
+                Key::Inline { len, bytes }
+            }
+            _ => {
+                let start = self.arena.len() as u32;
+                self.arena.extend_from_slice(raw);
+                Key::Arena {
+                    start,
+                    len: raw.len() as u32,
+                }
+            }
+        };
+        self.table
+            .insert_unique(hash, Entry { hash, key, value }, |e| e.hash);
     }
 }
 
@@ -125,15 +138,20 @@ mod tests {
             (Some(1), Some(2), None)
         );
         m.insert(b"c", 3);
-        assert!(m.map.len() <= 2);
+        assert!(m.table.len() <= 2);
         assert_eq!(m.get(b"c"), Some(3));
-        // Short keys live inline, long ones boxed; both are found.
+        // Short keys live inline, long ones in the arena; both are found,
+        // and remembering a key again replaces its value.
+        let mut m = Memo::new(10);
         let long = [7u8; 100];
         m.insert(&long, 9);
-        assert_eq!((m.get(&long), m.get(&long[..99])), (Some(9), None));
+        m.insert(&long[..99], 8);
+        assert_eq!((m.get(&long), m.get(&long[..99])), (Some(9), Some(8)));
         assert_eq!(m.get(b""), None);
         m.insert(b"", 1);
-        assert_eq!(m.get(b""), Some(1));
-        assert_eq!(format!("{:?}", Key::new(b"192.0.2.1")), "Key(9 bytes)");
+        m.insert(b"", 2);
+        m.insert(&long, 10);
+        assert_eq!((m.get(b""), m.get(&long)), (Some(2), Some(10)));
+        assert_eq!(format!("{m:?}"), "Memo(3 entries)");
     }
 }
