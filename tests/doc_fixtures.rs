@@ -11,7 +11,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use common::{Cell, assert_exit, exposed_text, logveil, no_suppression, read_rows, run};
+use common::{
+    Cell, assert_exit, leaks_in, leaks_in_output_dir, logveil, no_suppression, read_rows, run,
+};
 use regex::bytes::Regex;
 
 struct Fixture {
@@ -276,32 +278,6 @@ fn identifiers(data: &[u8], names: &[&str]) -> BTreeSet<String> {
     ids
 }
 
-/// Where each identifier found in `text` was found.
-fn scan(ids: &BTreeSet<String>, place: &str, text: &str) -> Vec<String> {
-    ids.iter()
-        .filter(|id| text.contains(id.as_str()))
-        .map(|_| place.to_string())
-        .collect()
-}
-
-fn scan_output_dir(ids: &BTreeSet<String>, dir: &Path) -> Vec<String> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        found.extend(scan(ids, "file name", &name));
-        if name.ends_with(".parquet") {
-            for (place, text) in exposed_text(&path) {
-                found.extend(scan(ids, &format!("{name}: {place}"), &text));
-            }
-        } else {
-            let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
-            found.extend(scan(ids, &name, &text));
-        }
-    }
-    found
-}
-
 fn check(f: &Fixture) {
     let path = dir().join(f.file);
     let data = std::fs::read(&path).unwrap();
@@ -392,14 +368,14 @@ fn check(f: &Fixture) {
     let want: BTreeMap<i64, i64> = f.statuses.iter().copied().collect();
     assert_eq!(per_status, want, "{}: requests per status", f.file);
 
-    let mut found = scan_output_dir(&ids, &out);
+    let mut found = leaks_in_output_dir(&ids, &out);
     for output in [&r, &detect] {
-        found.extend(scan(
+        found.extend(leaks_in(
             &ids,
             "stdout",
             &String::from_utf8_lossy(&output.stdout),
         ));
-        found.extend(scan(
+        found.extend(leaks_in(
             &ids,
             "stderr",
             &String::from_utf8_lossy(&output.stderr),
@@ -497,6 +473,6 @@ fn the_leak_scan_finds_what_it_looks_for() {
     ] {
         assert!(ids.contains(id), "{id} not collected");
     }
-    assert_eq!(scan(&ids, "x", "path /a/2001:db8::1/b").len(), 1);
-    assert!(scan(&ids, "x", "path /a/b").is_empty());
+    assert_eq!(leaks_in(&ids, "x", "path /a/2001:db8::1/b").len(), 1);
+    assert!(leaks_in(&ids, "x", "path /a/b").is_empty());
 }

@@ -8,9 +8,8 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
-use std::path::Path;
 
-use common::{exposed_text, read_input, run, sample_files, sample_logs};
+use common::{leaks_in, leaks_in_output_dir, read_input, run, sample_files, sample_logs};
 use regex::bytes::Regex;
 
 /// Every textual form an address may take in an output.
@@ -83,31 +82,6 @@ fn identifiers() -> BTreeSet<String> {
 }
 
 /// Findings: (where, identifier) for every identifier found in `text`.
-fn scan(ids: &BTreeSet<String>, place: &str, text: &str) -> Vec<(String, String)> {
-    ids.iter()
-        .filter(|id| text.contains(id.as_str()))
-        .map(|id| (place.to_string(), id.clone()))
-        .collect()
-}
-
-fn scan_output_dir(ids: &BTreeSet<String>, dir: &Path) -> Vec<(String, String)> {
-    let mut findings = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        findings.extend(scan(ids, "file name", &name));
-        if name.ends_with(".parquet") {
-            for (place, text) in exposed_text(&path) {
-                findings.extend(scan(ids, &format!("{name}: {place}"), &text));
-            }
-        } else {
-            let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
-            findings.extend(scan(ids, &name, &text));
-        }
-    }
-    findings
-}
-
 #[test]
 fn no_input_identifier_appears_in_any_output() {
     let ids = identifiers();
@@ -133,13 +107,13 @@ fn no_input_identifier_appears_in_any_output() {
     let out = tempfile::tempdir().unwrap();
     let result = run(&[&sample_logs()], out.path(), &[]);
     assert!(result.status.code().is_some());
-    let mut findings = scan_output_dir(&ids, out.path());
-    findings.extend(scan(
+    let mut findings = leaks_in_output_dir(&ids, out.path());
+    findings.extend(leaks_in(
         &ids,
         "stdout",
         &String::from_utf8_lossy(&result.stdout),
     ));
-    findings.extend(scan(
+    findings.extend(leaks_in(
         &ids,
         "stderr",
         &String::from_utf8_lossy(&result.stderr),
@@ -161,7 +135,7 @@ fn the_scan_finds_a_planted_leak() {
     let ids = identifiers();
     let out = tempfile::tempdir().unwrap();
     run(&[&sample_logs()], out.path(), &["-q"]);
-    assert!(scan_output_dir(&ids, out.path()).is_empty());
+    assert!(leaks_in_output_dir(&ids, out.path()).is_empty());
     // Plant an address in a Parquet value, as a buggy aggregator would.
     use arrow_array::{RecordBatch, StringArray};
     use std::sync::Arc;
@@ -174,7 +148,7 @@ fn the_scan_finds_a_planted_leak() {
     let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
     w.write(&batch).unwrap();
     w.close().unwrap();
-    let findings = scan_output_dir(&ids, out.path());
+    let findings = leaks_in_output_dir(&ids, out.path());
     assert!(
         findings.iter().any(|(p, _)| p.contains("value of path")),
         "{findings:?}"
@@ -217,8 +191,12 @@ fn no_address_of_a_proxy_chain_is_written() {
     }
     ids.extend(ip_forms("10.0.0.1".parse().unwrap()));
     ids.extend(ip_forms("10.0.0.7".parse().unwrap()));
-    let mut findings = scan_output_dir(&ids, &out);
-    findings.extend(scan(&ids, "stderr", &String::from_utf8_lossy(&r.stderr)));
+    let mut findings = leaks_in_output_dir(&ids, &out);
+    findings.extend(leaks_in(
+        &ids,
+        "stderr",
+        &String::from_utf8_lossy(&r.stderr),
+    ));
     assert!(
         findings.is_empty(),
         "chain addresses leaked in {:?}",

@@ -128,7 +128,6 @@ impl<S: Copy + std::hash::Hash + Eq> Sessions<S> {
             }
         }
     }
-
 }
 
 impl<S> Sessions<S> {

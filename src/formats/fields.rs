@@ -177,22 +177,44 @@ fn clf_scan<'a>(line: &'a [u8], cx: &mut ParseContext) -> Option<(&'a [u8], RawR
             .fold(0u64, |acc, &c| acc * 10 + u64::from(c - b'0')),
         _ => return None,
     };
-    Some((
-        rest,
+    let core = Core {
+        client,
+        user,
+        time: when,
+        request,
+        status: code,
+        bytes,
+    };
+    Some((rest, core.record(None)))
+}
+
+/// The fields of the CLF core, as both parsers find them.
+struct Core<'a> {
+    client: &'a [u8],
+    user: &'a [u8],
+    time: i64,
+    request: &'a [u8],
+    status: u16,
+    bytes: u64,
+}
+
+impl<'a> Core<'a> {
+    /// The record, with what the core does not carry left empty.
+    fn record(self, forwarded_for: Option<&'a [u8]>) -> RawRecord<'a> {
         RawRecord {
-            client,
-            user: dash_none(user),
-            time: when,
-            request: Request::parse(request),
-            status: code,
-            bytes,
+            client: self.client,
+            user: dash_none(self.user),
+            time: self.time,
+            request: Request::parse(self.request),
+            status: self.status,
+            bytes: self.bytes,
             referer: None,
             user_agent: None,
             vhost: None,
-            forwarded_for: None,
+            forwarded_for,
             duration_us: None,
-        },
-    ))
+        }
+    }
 }
 
 /// The field-by-field parse of the CLF core, for lines the scan refused.
@@ -260,22 +282,15 @@ fn clf_fields<'a>(
     if i.first().is_some_and(|c| *c != b' ' && *c != b'\t') {
         return Err(Reject::BadBytes);
     }
-    Ok((
-        i,
-        RawRecord {
-            client,
-            user: dash_none(user),
-            time: when,
-            request: Request::parse(request),
-            status: code,
-            bytes,
-            referer: None,
-            user_agent: None,
-            vhost: None,
-            forwarded_for: chain,
-            duration_us: None,
-        },
-    ))
+    let core = Core {
+        client,
+        user,
+        time: when,
+        request,
+        status: code,
+        bytes,
+    };
+    Ok((i, core.record(chain)))
 }
 
 /// Parses ` "%{Referer}i" "%{User-Agent}i"` after the core, filling them in.
@@ -348,7 +363,8 @@ mod tests {
 
     #[test]
     fn the_scan_takes_ordinary_lines() {
-        let line = br#"192.0.2.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /a HTTP/1.1" 200 2326 "-" "x""#;
+        let line =
+            br#"192.0.2.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /a HTTP/1.1" 200 2326 "-" "x""#;
         assert!(clf_scan(line, &mut ParseContext::default()).is_some());
         for odd in [
             &br#"192.0.2.1  - frank [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 1"#[..],

@@ -225,8 +225,6 @@ struct Client {
     on_campus: bool,
 }
 
-
-
 /// What the veil remembers of one request target.
 #[derive(Debug, Clone, Copy)]
 struct Target {

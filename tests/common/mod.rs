@@ -292,3 +292,39 @@ fn all_samples() -> Vec<PathBuf> {
     files.sort();
     files
 }
+
+/// Every identifier of `ids` found in `text`, as (place, identifier).
+pub fn leaks_in(
+    ids: &std::collections::BTreeSet<String>,
+    place: &str,
+    text: &str,
+) -> Vec<(String, String)> {
+    ids.iter()
+        .filter(|id| text.contains(id.as_str()))
+        .map(|id| (place.to_string(), id.clone()))
+        .collect()
+}
+
+/// Every identifier of `ids` found anywhere in an output directory: file
+/// names, everything a Parquet file exposes ([`exposed_text`]), and the
+/// text of every other file (the manifest).
+pub fn leaks_in_output_dir(
+    ids: &std::collections::BTreeSet<String>,
+    dir: &Path,
+) -> Vec<(String, String)> {
+    let mut findings = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        findings.extend(leaks_in(ids, "file name", &name));
+        if name.ends_with(".parquet") {
+            for (place, text) in exposed_text(&path) {
+                findings.extend(leaks_in(ids, &format!("{name}: {place}"), &text));
+            }
+        } else {
+            let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+            findings.extend(leaks_in(ids, &name, &text));
+        }
+    }
+    findings
+}
