@@ -49,9 +49,10 @@ fn insert(list: &mut Vec<Interval>, mut new: Interval, gap: i64) {
 #[derive(Debug, Clone, Default)]
 pub struct Sessions<S> {
     gap: i64,
-    // (site, visitor) → index into `lists`.
+    // (site, visitor) → index into `lists`, which holds the key again so
+    // the lists can be read in order, without probing the map.
     index: HashMap<(S, u64), u32, RandomState>,
-    lists: Vec<Vec<Interval>>,
+    lists: Vec<((S, u64), Vec<Interval>)>,
     // The previous request's (site, visitor) and list: consecutive lines
     // often come from one visitor.
     last: Option<((S, u64), u32)>,
@@ -80,14 +81,14 @@ impl<S: Copy + std::hash::Hash + Eq> Sessions<S> {
                 let next = u32::try_from(self.lists.len()).unwrap_or(u32::MAX);
                 let at = *self.index.entry(key).or_insert(next);
                 if at == next {
-                    self.lists.push(Vec::new());
+                    self.lists.push((key, Vec::new()));
                 }
                 self.last = Some((key, at));
                 at
             }
         };
         let last = self.lists.len().saturating_sub(1);
-        &mut self.lists[(at as usize).min(last)]
+        &mut self.lists[(at as usize).min(last)].1
     }
 
     /// Records one request.
@@ -132,11 +133,7 @@ impl<S: Copy + std::hash::Hash + Eq> Sessions<S> {
 
 impl<S> Sessions<S> {
     fn into_lists(self) -> impl Iterator<Item = ((S, u64), Vec<Interval>)> {
-        let mut lists = self.lists;
-        self.index.into_iter().map(move |(key, at)| {
-            let list = lists.get_mut(at as usize).map(std::mem::take);
-            (key, list.unwrap_or_default())
-        })
+        self.lists.into_iter()
     }
 
     /// Every visitor with its site and its sessions, sorted by time.
