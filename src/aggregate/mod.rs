@@ -6,8 +6,8 @@
 //! renumbering labels. Merging cost does not grow with lines.
 //!
 //! Distinct counts are exact: every table keeps a vector of
-//! `(row, pseudonym)` pairs, sorted and deduplicated whenever it has doubled
-//! since the last time. Memory grows with distinct (row, visitor) pairs, not with
+//! `(row, pseudonym)` pairs, sorted and deduplicated whenever it has grown by
+//! half since the last time. Memory grows with distinct (row, visitor) pairs, not with
 //! input size. Sketches (HyperLogLog) would be smaller but are never
 //! published: they leak membership.
 
