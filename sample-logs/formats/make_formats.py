@@ -104,4 +104,21 @@ for i, t, c, p, s, b, a, ms in rows(30):
                f'"www.example.edu" {s} 0 0 {b if s != 304 else "-"} {local:%H:%M:%S}.{i * 37 % 1000:03d} {ms}')
 adv.append('2026-03-28 10:40:00.000 "WEB01" 10.0.0.5 GET /news/ - 443 - "198.51.100.7" "Mozilla/5.0 (Windows NT 10.0; Win64')  # cut
 (HERE / "iis-advanced.log").write_text("\r\n".join(adv) + "\r\n")
+
+# AWS Classic Load Balancer (ELB), after the samples above for the same
+# reason: client:port, three processing times (-1 when the backend never
+# answered), ELB and backend status, a TCP listener line with "- - - "
+elb = []
+for i, t, c, p, s, b, a, ms in rows(30):
+    addr = c if ":" not in c else "203.0.113.78"
+    if i % 10 == 7:
+        elb.append(f"{t:%Y-%m-%dT%H:%M:%S}.{i:06d}Z lb-web {addr}:{3100 + i} - -1 -1 -1 504 0 0 0 "
+                   f"\"GET https://www.example.edu:443{p} HTTP/1.1\" \"{a}\" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2")
+    elif i % 10 == 3:
+        elb.append(f"{t:%Y-%m-%dT%H:%M:%S}.{i:06d}Z lb-tcp {addr}:{3100 + i} 10.0.2.{i % 5}:5432 0.000{i % 10} 0.001 0.00005 "
+                   f"- - 82 {b} \"- - - \" \"-\" - -")
+    else:
+        elb.append(f"{t:%Y-%m-%dT%H:%M:%S}.{i:06d}Z lb-web {addr}:{3100 + i} 10.0.2.{i % 5}:80 0.000{i % 10} {ms / 1000:.6f} 0.00004 "
+                   f"{s} {s} 0 {b} \"GET https://www.example.edu:443{p} HTTP/1.1\" \"{a}\" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2")
+write("elb.log", elb)
 print("wrote", sorted(p.name for p in HERE.iterdir()))
