@@ -107,6 +107,22 @@ static CLIENT_BYTES: [bool; 256] = {
     t
 };
 
+/// A client field that always ends in `:port` (load balancers, HAProxy)
+/// without the port. The port must go here, where the layout says it is
+/// there: an unbracketed IPv6 address with a port (`2001:db8::1:3100`) is
+/// itself a valid, different address.
+pub fn strip_port(client: &[u8]) -> &[u8] {
+    match memchr::memrchr(b':', client) {
+        Some(p)
+            if (2..=6).contains(&(client.len() - p))
+                && client[p + 1..].iter().all(u8::is_ascii_digit) =>
+        {
+            &client[..p]
+        }
+        _ => client,
+    }
+}
+
 /// After the last field: end of line, or more fields after a space (nginx
 /// `"$http_x_forwarded_for"` and the like are accepted and ignored).
 pub fn end_or_trailing(rest: &[u8]) -> Result<(), Reject> {
@@ -394,6 +410,20 @@ mod tests {
                 "{}",
                 String::from_utf8_lossy(edge)
             );
+        }
+    }
+
+    #[test]
+    fn ports_are_cut_where_the_layout_has_one() {
+        for (with, without) in [
+            ("192.0.2.1:443", "192.0.2.1"),
+            ("2001:db8::1:3100", "2001:db8::1"),
+            ("[2001:db8::1]:8443", "[2001:db8::1]"),
+            ("192.0.2.1", "192.0.2.1"),
+            ("host.example:x", "host.example:x"),
+            ("2001:db8::1:123456", "2001:db8::1:123456"),
+        ] {
+            assert_eq!(strip_port(with.as_bytes()), without.as_bytes(), "{with}");
         }
     }
 

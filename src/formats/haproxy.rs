@@ -84,6 +84,8 @@ impl LogFormat for Haproxy {
         if token(client).is_err() || client.len() > 255 {
             return Err(Reject::BadClient);
         }
+        // `%ci:%cp`: always with the port.
+        let client = super::fields::strip_port(client);
         let total = timers.rsplit(|c| *c == b'/').next().and_then(number);
         Ok(RawRecord {
             client,
@@ -115,7 +117,7 @@ mod tests {
         let r = parse(line).unwrap();
         assert_eq!(
             (r.client, r.status, r.bytes, r.duration_us),
-            (&b"10.0.1.2:33317"[..], 200, 2750, Some(109_000))
+            (&b"10.0.1.2"[..], 200, 2750, Some(109_000))
         );
         assert_eq!(
             r.time,
@@ -153,6 +155,9 @@ mod tests {
                 protocol: b"HTTP/1.1"
             }
         );
+        // `%ci:%cp` with an IPv6 client: the port is cut.
+        let v6 = br#"2001:db8::5:40112 [11/Dec/2019:11:57:09.001] fe~ be/web1 0/0/0/9/10 200 880 - - ---- 4/4/2/1/0 0/0 "GET /status HTTP/1.1""#;
+        assert_eq!(parse(v6).unwrap().client, b"2001:db8::5");
         let open = br#"192.0.2.82:3655 [11/Dec/2019:11:57:09.001] fe~ be/web1 0/0/0/9/10 200 880 - - ---- 4/4/2/1/0 0/0 "GET /status HTTP/1.1"#;
         assert_eq!(parse(open), Err(Reject::Truncated));
         assert_eq!(parse(br#"10.0.1.2:1 [31/Feb/2009:12:14:14.655] a b 1/2/3/4/5 200 1 - - ---- 1/1/1/1/0 0/0 "GET / HTTP/1.1""#), Err(Reject::BadTimestamp));

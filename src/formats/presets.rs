@@ -17,6 +17,8 @@ pub struct Preset {
     name: &'static str,
     description: &'static str,
     compiled: &'static LazyLock<ApacheFormat>,
+    /// The client field is always `address:port` (load balancers).
+    client_with_port: bool,
 }
 
 impl LogFormat for Preset {
@@ -29,7 +31,11 @@ impl LogFormat for Preset {
     }
 
     fn parse<'a>(&self, line: &'a [u8], cx: &mut ParseContext) -> Result<RawRecord<'a>, Reject> {
-        self.compiled.parse(line, cx)
+        let mut record = self.compiled.parse(line, cx)?;
+        if self.client_with_port {
+            record.client = super::fields::strip_port(record.client);
+        }
+        Ok(record)
     }
 }
 
@@ -77,6 +83,7 @@ pub static INGRESS_NGINX: Preset = Preset {
     name: "ingress_nginx",
     description: "Kubernetes ingress-nginx upstreaminfo (combined + request time and upstreams)",
     compiled: &INGRESS_NGINX_COMPILED,
+    client_with_port: false,
 };
 
 /// Node/Express morgan `default`.
@@ -84,6 +91,7 @@ pub static MORGAN_DEFAULT: Preset = Preset {
     name: "morgan_default",
     description: "Node/Express morgan `default`: combined with an RFC 1123 date",
     compiled: &MORGAN_DEFAULT_COMPILED,
+    client_with_port: false,
 };
 
 /// AWS Application Load Balancer.
@@ -91,6 +99,7 @@ pub static AWS_ALB: Preset = Preset {
     name: "aws_alb",
     description: "AWS Application Load Balancer access log",
     compiled: &AWS_ALB_COMPILED,
+    client_with_port: true,
 };
 
 /// AWS Classic Load Balancer.
@@ -98,6 +107,7 @@ pub static AWS_ELB: Preset = Preset {
     name: "aws_elb",
     description: "AWS Classic Load Balancer (ELB) access log",
     compiled: &AWS_ELB_COMPILED,
+    client_with_port: true,
 };
 
 #[cfg(test)]
@@ -128,9 +138,20 @@ mod tests {
         let r = AWS_ALB.parse(alb, &mut cx).unwrap();
         assert_eq!(
             (r.client, r.status, r.bytes, r.duration_us),
-            (&b"192.168.131.39:2817"[..], 200, 366, Some(1000))
+            (&b"192.168.131.39"[..], 200, 366, Some(1000))
         );
         assert_eq!(r.time, 1_530_570_180);
+        // An IPv6 client is written without brackets: its port is cut, so
+        // one client on two ports is one address.
+        let v6 = |port: &str| {
+            let line = String::from_utf8_lossy(alb)
+                .replace("192.168.131.39:2817", &format!("2001:db8::7:{port}"));
+            AWS_ALB
+                .parse(line.as_bytes(), &mut ParseContext::default())
+                .map(|r| r.client.to_vec())
+        };
+        assert_eq!(v6("2817"), Ok(b"2001:db8::7".to_vec()));
+        assert_eq!(v6("51000"), v6("2817"));
         assert_eq!(
             r.request,
             Request::Http {
@@ -153,7 +174,7 @@ mod tests {
         assert_eq!(
             (r.client, r.status, r.bytes, r.duration_us, r.time),
             (
-                &b"192.168.131.39:2817"[..],
+                &b"192.168.131.39"[..],
                 200,
                 29,
                 Some(1048),
