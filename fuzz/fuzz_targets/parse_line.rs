@@ -16,6 +16,10 @@
 //!   parsed lines than sampled, and a chosen format is the best candidate;
 //! - a parsed record's fields are sub-slices of the line (no copies) and the
 //!   status is three digits;
+//! - the CLF family's fast scan and its field-by-field fallback agree: a
+//!   line that Common, Combined or vhost_combined accepts, with the space
+//!   after the client doubled (which the scan refuses and the fallback
+//!   allows), parses to the same record (see `check_scan_fallback`);
 //! - the tables (values and suppression report) are the same whether the
 //!   input is aggregated as one chunk by one veil worker, or as many small
 //!   chunks, each with its own worker (so its own label table), merged with
@@ -169,6 +173,44 @@ fn check_record(line: &[u8], rec: &RawRecord<'_>) {
     assert!((100..=999).contains(&rec.status), "status {}", rec.status);
 }
 
+/// Formats whose parser is `fields::clf_core`: a straight scan of the
+/// layout, with the field-by-field parser as fallback for any line the
+/// scan refuses.
+const CLF_CORE_FORMATS: &[&str] = &["common", "combined", "vhost_combined"];
+
+/// `rec` is what `format` made of `line`. The same line with the space
+/// after the client doubled goes through the fallback parser (the scan
+/// takes single spaces only, the fallback any run of them), and must give
+/// the same record: so whatever the scan accepts, the fallback accepts
+/// identically.
+fn check_scan_fallback(format: &dyn LogFormat, line: &[u8], rec: &RawRecord<'_>) {
+    if !CLF_CORE_FORMATS.contains(&format.name()) {
+        return;
+    }
+    let end = rec.client.as_ptr() as usize - line.as_ptr() as usize + rec.client.len();
+    if line.get(end) != Some(&b' ') {
+        return;
+    }
+    let mut wide = Vec::with_capacity(line.len() + 1);
+    wide.extend_from_slice(&line[..end]);
+    wide.push(b' ');
+    wide.extend_from_slice(&line[end..]);
+    match format.parse(&wide, &mut ParseContext::default()) {
+        Ok(fallback) => assert_eq!(
+            rec,
+            &fallback,
+            "{}: scan and fallback differ on {:?}",
+            format.name(),
+            String::from_utf8_lossy(line)
+        ),
+        Err(e) => panic!(
+            "{}: fallback rejects ({e:?}) a line that was accepted: {:?}",
+            format.name(),
+            String::from_utf8_lossy(line)
+        ),
+    }
+}
+
 /// Splits like `Lane::chunk` in `pipeline::lanes`: on `\n`, one `\r`
 /// stripped, a final line without terminator included.
 fn lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {
@@ -265,8 +307,14 @@ fn session_gap(veil: &Veil) -> i64 {
 
 /// Parses, veils and aggregates `chunk` with its own parse context and
 /// veil worker, as one lane would; returns the aggregate and the labels
-/// its ids refer to.
-fn fold_chunk(format: &'static dyn LogFormat, veil: &Veil, chunk: &[u8]) -> (Labels, WebAggregate) {
+/// its ids refer to. `whole`: the chunk is the whole input, whose lines
+/// also go through the per-line checks that need no chunking.
+fn fold_chunk(
+    format: &'static dyn LogFormat,
+    veil: &Veil,
+    chunk: &[u8],
+    whole: bool,
+) -> (Labels, WebAggregate) {
     let mut cx = ParseContext::default();
     let mut worker = veil.worker();
     let mut agg = WebAggregate::new(session_gap(veil));
@@ -275,8 +323,11 @@ fn fold_chunk(format: &'static dyn LogFormat, veil: &Veil, chunk: &[u8]) -> (Lab
             continue;
         }
         if let Ok(rec) = format.parse(line, &mut cx) {
-            check_record(line, &rec);
-            let _ = logveil::time::rfc3339(rec.time);
+            if whole {
+                check_record(line, &rec);
+                check_scan_fallback(format, line, &rec);
+                let _ = logveil::time::rfc3339(rec.time);
+            }
             agg.add(worker.apply(&rec));
         }
     }
@@ -302,7 +353,7 @@ fuzz_target!(|data: &[u8]| {
     let veil = veil_for(data);
     for &format in FORMATS {
         // The whole input as one chunk, one worker.
-        let (labels, agg) = fold_chunk(format, veil, data);
+        let (labels, agg) = fold_chunk(format, veil, data, true);
         let whole = tables(agg, labels, veil);
 
         // The same input cut into small chunks, each with its own worker
@@ -311,7 +362,7 @@ fuzz_target!(|data: &[u8]| {
         // ids renumbered. The tables must not depend on chunking.
         let mut chunks = chunk_ranges(data, 16)
             .into_iter()
-            .map(|r| fold_chunk(format, veil, &data[r]));
+            .map(|r| fold_chunk(format, veil, &data[r], false));
         let (mut labels, mut merged) = chunks
             .next()
             .unwrap_or_else(|| (Labels::default(), WebAggregate::new(session_gap(veil))));
