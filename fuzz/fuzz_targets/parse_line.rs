@@ -3,37 +3,48 @@
 //! and table building.
 //!
 //! The input is treated as the contents of a log file. It is split into
-//! lines exactly as `pipeline::Worker::chunk` does (on `\n`, one trailing
-//! `\r` stripped), and each line is handed to every built-in format, not
-//! only the detected one, so every parser sees every line.
+//! lines exactly as the pipeline's lanes do (`pipeline::lanes`, on `\n`,
+//! one trailing `\r` stripped), and each line is handed to every built-in
+//! format, not only the detected one, so every parser sees every line.
 //!
 //! Besides "no panic", a few documented contracts are asserted:
 //! - `chunk_ranges` covers the input contiguously and every range but the
-//!   last ends just after a newline;
+//!   last ends just after a newline, and `plan_chunks` (the plain-file
+//!   path, which reads the file at its boundaries) plans the same ranges,
+//!   whose `read_range` bytes are the input's;
 //! - `detect` never samples more than `SAMPLE_LINES` lines nor reports more
 //!   parsed lines than sampled, and a chosen format is the best candidate;
 //! - a parsed record's fields are sub-slices of the line (no copies) and the
-//!   status is three digits;
+//!   status is three digits or `NO_RESPONSE` (a request the client
+//!   abandoned);
+//! - the CLF family's fast scan and its field-by-field fallback agree: a
+//!   line that Common, Combined or vhost_combined accepts, with the space
+//!   after the client doubled (which the scan refuses and the fallback
+//!   allows), parses to the same record (see `check_scan_fallback`);
 //! - the tables (values and suppression report) are the same whether the
-//!   input is aggregated as one chunk or as many small chunks merged, as the
-//!   pipeline does for large files.
+//!   input is aggregated as one chunk by one veil worker, or as many small
+//!   chunks, each with its own worker (so its own label table), merged with
+//!   `Labels::absorb` and `WebAggregate::merge` as `Lanes::merge` does.
 //!
 //! Four privacy policies (see `POLICIES`) are rotated by input length, so
-//! path rules, site aliases, trusted proxies (`X-Forwarded-For`), `ip+agent` visitors, generalisation, epochs and
+//! path rules, site aliases, trusted proxies (`X-Forwarded-For`),
+//! `ip+agent` visitors, generalisation, epochs, session gaps and
 //! small-group suppression all run.
 #![no_main]
 
+use std::fs::File;
+use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::{Arc, LazyLock};
 
 use libfuzzer_sys::fuzz_target;
 use logveil::aggregate::web::WebAggregate;
-use logveil::formats::{FORMATS, LogFormat, ParseContext, RawRecord, Request, detect};
-use logveil::input::read::chunk_ranges;
+use logveil::formats::{FORMATS, LogFormat, NO_RESPONSE, ParseContext, RawRecord, Request, detect};
+use logveil::input::read::{chunk_ranges, plan_chunks, read_range};
 use logveil::output::table::Table;
 use logveil::privacy::key::{Key, KeyMode};
 use logveil::privacy::policy::Policy;
-use logveil::privacy::{Veil, VeilConfig};
+use logveil::privacy::{Labels, Veil, VeilConfig};
 
 /// Privacy policies the veils run under; the input picks one (see
 /// `veil_for`). Written as policy files, so they go through the same
@@ -160,11 +171,53 @@ fn check_record(line: &[u8], rec: &RawRecord<'_>) {
         assert!(!method.is_empty() && !target.is_empty());
         assert!(within(line, method) && within(line, target) && within(line, protocol));
     }
-    assert!((100..=999).contains(&rec.status), "status {}", rec.status);
+    assert!(
+        rec.status == NO_RESPONSE || (100..=999).contains(&rec.status),
+        "status {}",
+        rec.status
+    );
 }
 
-/// Splits like `pipeline::Worker::chunk`: on `\n`, one `\r` stripped, a
-/// final line without terminator included.
+/// Formats whose parser is `fields::clf_core`: a straight scan of the
+/// layout, with the field-by-field parser as fallback for any line the
+/// scan refuses.
+const CLF_CORE_FORMATS: &[&str] = &["common", "combined", "vhost_combined"];
+
+/// `rec` is what `format` made of `line`. The same line with the space
+/// after the client doubled goes through the fallback parser (the scan
+/// takes single spaces only, the fallback any run of them), and must give
+/// the same record: so whatever the scan accepts, the fallback accepts
+/// identically.
+fn check_scan_fallback(format: &dyn LogFormat, line: &[u8], rec: &RawRecord<'_>) {
+    if !CLF_CORE_FORMATS.contains(&format.name()) {
+        return;
+    }
+    let end = rec.client.as_ptr() as usize - line.as_ptr() as usize + rec.client.len();
+    if line.get(end) != Some(&b' ') {
+        return;
+    }
+    let mut wide = Vec::with_capacity(line.len() + 1);
+    wide.extend_from_slice(&line[..end]);
+    wide.push(b' ');
+    wide.extend_from_slice(&line[end..]);
+    match format.parse(&wide, &mut ParseContext::default()) {
+        Ok(fallback) => assert_eq!(
+            rec,
+            &fallback,
+            "{}: scan and fallback differ on {:?}",
+            format.name(),
+            String::from_utf8_lossy(line)
+        ),
+        Err(e) => panic!(
+            "{}: fallback rejects ({e:?}) a line that was accepted: {:?}",
+            format.name(),
+            String::from_utf8_lossy(line)
+        ),
+    }
+}
+
+/// Splits like `Lane::chunk` in `pipeline::lanes`: on `\n`, one `\r`
+/// stripped, a final line without terminator included.
 fn lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {
     let mut start = 0usize;
     std::iter::from_fn(move || {
@@ -201,10 +254,43 @@ fn check_detect(data: &[u8]) {
     }
 }
 
+/// A scratch file for the plain-file path (`plan_chunks`/`read_range`),
+/// one per process, rewritten by each input.
+static SCRATCH: LazyLock<File> = LazyLock::new(|| {
+    let path = std::env::temp_dir().join(format!("logveil-fuzz-{}.log", std::process::id()));
+    let file = File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&path)
+        .expect("scratch file");
+    // Unlinked at once: the open handle keeps it, nothing is left behind.
+    let _ = std::fs::remove_file(&path);
+    file
+});
+
 fn check_chunks(data: &[u8]) {
+    let file = &*SCRATCH;
+    file.set_len(0).expect("truncate scratch file");
+    file.write_all_at(data, 0).expect("write scratch file");
+    let len = data.len() as u64;
+    let mut buf = Vec::new();
     // Small targets so that short inputs still get several chunks.
     for target in [0usize, 1, 7, 64] {
         let ranges = chunk_ranges(data, target);
+        let planned = plan_chunks(file, len, target).expect("plan chunks of the scratch file");
+        assert!(
+            planned
+                .iter()
+                .map(|r| r.start as usize..r.end as usize)
+                .eq(ranges.iter().cloned()),
+            "plan_chunks {planned:?} differs from chunk_ranges {ranges:?}"
+        );
+        for r in &planned {
+            let n = read_range(file, r.clone(), &mut buf).expect("read a planned range");
+            assert_eq!(&buf[..n], &data[r.start as usize..r.end as usize]);
+        }
         if data.is_empty() {
             assert!(ranges.is_empty());
             continue;
@@ -219,35 +305,47 @@ fn check_chunks(data: &[u8]) {
     }
 }
 
-/// Parses, veils and aggregates one chunk the way `pipeline::Worker::chunk`
-/// does (fresh parse context and veil worker per chunk), merging the result
-/// into `total`.
+/// The session gap the pipeline uses for `veil`'s policy.
+fn session_gap(veil: &Veil) -> i64 {
+    i64::from(veil.config().policy.sessions.gap_minutes) * 60
+}
+
+/// Parses, veils and aggregates `chunk` with its own parse context and
+/// veil worker, as one lane would; returns the aggregate and the labels
+/// its ids refer to, and how many records it made. `whole`: the chunk is
+/// the whole input, whose lines also go through the per-line checks that
+/// need no chunking.
 fn fold_chunk(
-    total: &mut WebAggregate<'static>,
     format: &'static dyn LogFormat,
     veil: &Veil,
     chunk: &[u8],
-) {
+    whole: bool,
+) -> (Labels, WebAggregate, usize) {
+    let mut records = 0;
     let mut cx = ParseContext::default();
     let mut worker = veil.worker();
-    let mut agg = WebAggregate::default();
+    let mut agg = WebAggregate::new(session_gap(veil));
     for line in lines(chunk) {
         if format.skip(line).is_some() {
             continue;
         }
         if let Ok(rec) = format.parse(line, &mut cx) {
-            check_record(line, &rec);
-            let _ = logveil::time::rfc3339(rec.time);
+            if whole {
+                check_record(line, &rec);
+                check_scan_fallback(format, line, &rec);
+                let _ = logveil::time::rfc3339(rec.time);
+            }
             agg.add(worker.apply(&rec));
+            records += 1;
         }
     }
     let _ = agg.rows();
-    total.merge(agg);
+    (worker.into_labels(), agg, records)
 }
 
-fn tables(agg: WebAggregate<'static>, veil: &Veil) -> Vec<Table> {
+fn tables(agg: WebAggregate, labels: Labels, veil: &Veil) -> Vec<Table> {
     let tables = agg
-        .into_tables(&veil.config().policy.suppression)
+        .into_tables(labels, &veil.config().policy.suppression)
         .expect("tables from a valid aggregate");
     for t in &tables {
         t.to_record_batch()
@@ -256,33 +354,50 @@ fn tables(agg: WebAggregate<'static>, veil: &Veil) -> Vec<Table> {
     tables
 }
 
-fuzz_target!(|data: &[u8]| {
+/// A one-thread pool that every input runs in. Merging and table building
+/// fork into `rayon::scope`s; called from outside a pool, each scope would
+/// hand its tasks to the global pool's threads and wait for them, which
+/// costs more than the work when, as here, the aggregates are tiny and
+/// there are hundreds of merges per input. Inside a one-thread pool the
+/// tasks run inline, and the campaign stays on one core.
+static POOL: LazyLock<rayon::ThreadPool> = LazyLock::new(|| {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("one-thread pool")
+});
+
+fuzz_target!(|data: &[u8]| POOL.install(|| one_input(data)));
+
+fn one_input(data: &[u8]) {
     check_detect(data);
     check_chunks(data);
 
     let veil = veil_for(data);
     for &format in FORMATS {
-        // The whole input as one chunk, detached with `into_owned`.
-        let mut cx = ParseContext::default();
-        let mut worker = veil.worker();
-        let mut agg = WebAggregate::default();
-        for line in lines(data) {
-            if format.skip(line).is_some() {
-                continue;
-            }
-            if let Ok(rec) = format.parse(line, &mut cx) {
-                agg.add(worker.apply(&rec));
-            }
+        // The whole input as one chunk, one worker.
+        let (labels, agg, records) = fold_chunk(format, veil, data, true);
+        let whole = tables(agg, labels, veil);
+        if records == 0 {
+            // Every chunk would be empty too. Skipping them matters: each
+            // aggregate costs a fixed set-up (its groups' `recent` tables),
+            // and most formats take no line of a given input.
+            continue;
         }
-        let whole = tables(agg.into_owned(), veil);
 
-        // The same input cut into small chunks and merged, as the pipeline
-        // does for a large file: the tables must not depend on chunking.
-        let mut merged = WebAggregate::default();
-        for r in chunk_ranges(data, 16) {
-            fold_chunk(&mut merged, format, veil, &data[r]);
+        // The same input cut into small chunks, each with its own worker
+        // and label table, merged as `Lanes::merge` merges lanes: the
+        // first taken as it is, every other one's labels absorbed and its
+        // ids renumbered. The tables must not depend on chunking.
+        let mut chunks = chunk_ranges(data, 16)
+            .into_iter()
+            .map(|r| fold_chunk(format, veil, &data[r], false));
+        let (mut labels, mut merged, _) = chunks.next().expect("a record came from some chunk");
+        for (chunk_labels, agg, _) in chunks {
+            let ids = labels.absorb(&chunk_labels);
+            merged.merge(agg, &ids);
         }
-        let merged = tables(merged, veil);
+        let merged = tables(merged, labels, veil);
 
         assert_eq!(whole.len(), merged.len());
         for (a, b) in whole.iter().zip(&merged) {
@@ -304,4 +419,4 @@ fuzz_target!(|data: &[u8]| {
             );
         }
     }
-});
+}
