@@ -144,6 +144,8 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
     /// Adds every row of `other` into `self`, converting its keys with `f`
     /// (another worker's label ids into this one's).
     pub fn merge_mapped<K2>(&mut self, other: Group<K2, C>, f: impl Fn(K2) -> K) {
+        self.index.reserve(other.keys.len());
+        self.pairs.reserve(other.pairs.len());
         let mut remap = Vec::with_capacity(other.keys.len());
         for (key, counters) in other.keys.into_iter().zip(other.counters) {
             let (id, c) = self.row(f(key));

@@ -118,6 +118,10 @@ impl<S: Copy + std::hash::Hash + Eq> Sessions<S> {
     /// Merges `other`, mapping its site keys with `f`.
     pub fn merge<S2>(&mut self, other: Sessions<S2>, f: impl Fn(S2) -> S) {
         let gap = self.gap;
+        // Most of another worker's visitors are new here (workers read
+        // different stretches of time): make room once.
+        self.index.reserve(other.lists.len());
+        self.lists.reserve(other.lists.len());
         for ((site, visitor), list) in other.into_lists() {
             let mine = self.list((f(site), visitor));
             if mine.is_empty() {

@@ -173,13 +173,7 @@ mod tests {
         let r = AWS_ELB.parse(http, &mut cx).unwrap();
         assert_eq!(
             (r.client, r.status, r.bytes, r.duration_us, r.time),
-            (
-                &b"192.168.131.39"[..],
-                200,
-                29,
-                Some(1048),
-                1_431_560_383
-            )
+            (&b"192.168.131.39"[..], 200, 29, Some(1048), 1_431_560_383)
         );
         let tcp = br#"2015-05-13T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 10.0.0.1:80 0.001069 0.000028 0.000041 - - 82 305 "- - - " "-" - -"#;
         let r = AWS_ELB.parse(tcp, &mut cx).unwrap();
