@@ -1,9 +1,10 @@
-//! String interning for aggregation keys.
+//! String interning for the Zoom tables' keys.
 //!
-//! A line's path, site and referrer host are hashed once into a `u32`;
-//! the per-table maps then hash only small integer tuples. Within a chunk
-//! the strings are borrowed from the input (`Cow::Borrowed`); an owned
-//! interner is made once per chunk when its aggregate is merged.
+//! Each text key (affiliation, device, client type, version…) is hashed once into a
+//! `u32`, so the per-table maps hash only small integer tuples. Strings may
+//! be borrowed (`Cow::Borrowed`) from the records they come from. (Web
+//! tables use the privacy stage's `Labels` instead: their ids are handed
+//! out by the veil itself, see `privacy::labels`.)
 
 use std::borrow::Cow;
 use std::collections::HashMap;
