@@ -136,6 +136,14 @@ const FIXTURES: &[Fixture] = &[
         names: &[r"EXAMPLE\jdoe"],
     },
     Fixture {
+        file: "syslog.log",
+        format: "syslog",
+        rejected: &[(8, "unterminated_quote")],
+        statuses: &[(200, 3), (304, 1), (401, 1), (404, 1), (500, 1)],
+        latency: false,
+        names: &["frank"],
+    },
+    Fixture {
         file: "iis_advanced.log",
         format: "w3c",
         rejected: &[(12, "unterminated_quote")],
@@ -416,6 +424,7 @@ fixture_tests! {
     morgan_default => "morgan_default.log",
     traefik_common_log_format => "traefik_clf.log",
     haproxy_httplog => "haproxy.log",
+    access_lines_relayed_through_syslog => "syslog.log",
     iis_w3c => "iis.log",
     iis_advanced_logging => "iis_advanced.log",
     cloudfront_w3c => "cloudfront.log",

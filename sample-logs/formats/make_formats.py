@@ -121,4 +121,11 @@ for i, t, c, p, s, b, a, ms in rows(30):
         elb.append(f"{t:%Y-%m-%dT%H:%M:%S}.{i:06d}Z lb-web {addr}:{3100 + i} 10.0.2.{i % 5}:80 0.000{i % 10} {ms / 1000:.6f} 0.00004 "
                    f"{s} {s} 0 {b} \"GET https://www.example.edu:443{p} HTTP/1.1\" \"{a}\" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2")
 write("elb.log", elb)
+
+# nginx combined sent to syslog (`access_log syslog:server=…,tag=nginx`),
+# as rsyslog files it: RFC 3164 header, a day padded with a space
+write("syslog.log", [
+    f"{t:%b} {t.day:2d} {t:%H:%M:%S} web1 nginx: {c} - - [{t:%d/%b/%Y:%H:%M:%S} +0000] \"GET {p} HTTP/1.1\" {s} {b} \"-\" \"{a}\""
+    for i, t, c, p, s, b, a, ms in rows(30)
+])
 print("wrote", sorted(p.name for p in HERE.iterdir()))

@@ -18,6 +18,7 @@ pub mod haproxy;
 pub mod json_lines;
 pub mod logformat;
 pub mod presets;
+pub mod syslog;
 pub mod vhost_combined;
 pub mod w3c;
 pub mod zoom;
@@ -285,6 +286,9 @@ pub static FORMATS: &[&dyn LogFormat] = &[
     &presets::AWS_ALB,
     &presets::AWS_ELB,
     &haproxy::Haproxy,
+    // Last: it takes only lines behind a syslog header, which no format
+    // above takes (HAProxy's own lines are HAProxy's).
+    &syslog::Syslog,
 ];
 
 /// Looks a format up by its name.
