@@ -342,17 +342,7 @@ fn check(f: &Fixture) {
     assert_eq!(input["lines"], all.len() as u64, "{}", f.file);
     assert_eq!(input["parsed"], parsed, "{}", f.file);
     assert_eq!(input["skipped"], all.len() as u64 - records, "{}", f.file);
-    let got: BTreeSet<(u64, String)> = input["reject_locations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| {
-            (
-                l["line"].as_u64().unwrap(),
-                l["reason"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let got: BTreeSet<(u64, String)> = common::reject_locations(input).into_iter().collect();
     let want: BTreeSet<(u64, String)> = f
         .rejected
         .iter()

@@ -434,17 +434,7 @@ fn rejected_lines_are_located_by_line_number_and_reason() {
             .iter()
             .find(|i| i["path"].as_str().unwrap().ends_with(suffix))
             .unwrap();
-        input["reject_locations"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|l| {
-                (
-                    l["line"].as_u64().unwrap(),
-                    l["reason"].as_str().unwrap().to_string(),
-                )
-            })
-            .collect()
+        common::reject_locations(input)
     };
     let want = |v: &[(u64, &str)]| {
         v.iter()

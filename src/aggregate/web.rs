@@ -344,17 +344,8 @@ impl WebAggregate {
                     int64(&status, |r| r.1.0),
                 ],
             )?,
-            Table::new(
-                &schema::WEB_REFERRERS,
-                vec![
-                    days(&referrers, |k| k.0),
-                    utf8(&referrers, |r| text(r.0.1)),
-                    utf8(&referrers, |r| text(r.0.2)),
-                    int64(&referrers, |r| r.1.0),
-                    int64(&referrers, |r| r.2),
-                ],
-            )?
-            .with_suppression(referrers_s),
+            label_count_table(&schema::WEB_REFERRERS, &referrers, labels)?
+                .with_suppression(referrers_s),
             Table::new(
                 &schema::WEB_CLIENTS,
                 vec![
@@ -369,17 +360,8 @@ impl WebAggregate {
                 ],
             )?
             .with_suppression(clients_s),
-            Table::new(
-                &schema::WEB_SEARCH_TERMS,
-                vec![
-                    days(&search, |k| k.0),
-                    utf8(&search, |r| text(r.0.1)),
-                    utf8(&search, |r| text(r.0.2)),
-                    int64(&search, |r| r.1.0),
-                    int64(&search, |r| r.2),
-                ],
-            )?
-            .with_suppression(search_s),
+            label_count_table(&schema::WEB_SEARCH_TERMS, &search, labels)?
+                .with_suppression(search_s),
             Table::new(
                 &schema::WEB_SESSIONS,
                 vec![
@@ -408,6 +390,25 @@ fn by_label<C: Counters>(
 ) -> (LabelRows<C>, Suppressed) {
     let (rows, s) = group.suppress(k, |k| (k.0, k.1), |k| (k.0, k.1, other));
     (sorted(rows, |k| (k.0, labels.get(k.1), labels.get(k.2))), s)
+}
+
+/// A table of (day, site, label, requests, distinct visitors) rows, the
+/// layout `web_referrers` and `web_search_terms` share.
+fn label_count_table(
+    spec: &'static TableSpec,
+    rows: &[Row<(Day, Str, Str), Count>],
+    labels: &Labels,
+) -> Result<Table, String> {
+    Table::new(
+        spec,
+        vec![
+            days(rows, |k| k.0),
+            utf8(rows, |r| labels.get(r.0.1)),
+            utf8(rows, |r| labels.get(r.0.2)),
+            int64(rows, |r| r.1.0),
+            int64(rows, |r| r.2),
+        ],
+    )
 }
 
 /// Sessions of one day and site.

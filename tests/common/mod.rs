@@ -328,3 +328,19 @@ pub fn leaks_in_output_dir(
     }
     findings
 }
+
+/// The `(line, reason)` of every rejected line an input entry of a
+/// manifest locates, in manifest order.
+pub fn reject_locations(input: &serde_json::Value) -> Vec<(u64, String)> {
+    input["reject_locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["line"].as_u64().unwrap(),
+                l["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
