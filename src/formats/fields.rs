@@ -153,7 +153,7 @@ pub fn clf_core<'a>(
 /// The next space-terminated, non-empty token and what follows the space.
 /// (These tokens are a few bytes long: a plain loop beats `memchr`'s setup.)
 #[inline]
-fn word(i: &[u8]) -> Option<(&[u8], &[u8])> {
+pub(crate) fn word(i: &[u8]) -> Option<(&[u8], &[u8])> {
     let sp = i.iter().position(|&c| c == b' ')?;
     (sp > 0).then(|| (&i[..sp], &i[sp + 1..]))
 }

@@ -24,12 +24,6 @@ const MONTHS: [&[u8; 3]; 12] = [
     b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
 ];
 
-/// The next space-terminated token and what follows its single space.
-fn token(i: &[u8]) -> Option<(&[u8], &[u8])> {
-    let sp = memchr::memchr(b' ', i)?;
-    (sp > 0).then(|| (&i[..sp], &i[sp + 1..]))
-}
-
 /// The message of a syslog line, `None` if the line has no syslog header.
 pub fn message(line: &[u8]) -> Option<&[u8]> {
     let (rfc5424, rest) = match line.strip_prefix(b"<") {
@@ -50,7 +44,7 @@ pub fn message(line: &[u8]) -> Option<&[u8]> {
         // TIMESTAMP HOST APP PROCID MSGID, then structured data.
         let mut rest = rest;
         for _ in 0..5 {
-            rest = token(rest)?.1;
+            rest = fields::word(rest)?.1;
         }
         let rest = match rest.strip_prefix(b"- ") {
             Some(after) => after,
@@ -81,10 +75,12 @@ pub fn message(line: &[u8]) -> Option<&[u8]> {
             }
             &rest[16..]
         }
-        Some(d) if d.iter().all(u8::is_ascii_digit) && rest.get(4) == Some(&b'-') => token(rest)?.1,
+        Some(d) if d.iter().all(u8::is_ascii_digit) && rest.get(4) == Some(&b'-') => {
+            fields::word(rest)?.1
+        }
         _ => return None,
     };
-    let (_host, rest) = token(rest)?;
+    let (_host, rest) = fields::word(rest)?;
     // The tag ends at the first colon: `nginx:`, `haproxy[4242]:`.
     let colon = rest.iter().position(|&c| c == b':')?;
     let tag = &rest[..colon];
