@@ -12,7 +12,8 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use common::{
-    Cell, assert_exit, leaks_in, leaks_in_output_dir, logveil, no_suppression, read_rows, run,
+    Cell, assert_exit, leaks_in, leaks_in_output_dir, leaks_in_printed, logveil, no_suppression,
+    read_rows, run,
 };
 use regex::bytes::Regex;
 
@@ -368,16 +369,7 @@ fn check(f: &Fixture) {
 
     let mut found = leaks_in_output_dir(&ids, &out);
     for output in [&r, &detect] {
-        found.extend(leaks_in(
-            &ids,
-            "stdout",
-            &String::from_utf8_lossy(&output.stdout),
-        ));
-        found.extend(leaks_in(
-            &ids,
-            "stderr",
-            &String::from_utf8_lossy(&output.stderr),
-        ));
+        found.extend(leaks_in_printed(&ids, output));
     }
     // Report where, not what: the failure message is itself output.
     assert!(

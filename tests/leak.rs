@@ -9,7 +9,9 @@ mod common;
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
-use common::{leaks_in, leaks_in_output_dir, read_input, run, sample_files, sample_logs};
+use common::{
+    leaks_in, leaks_in_output_dir, leaks_in_printed, read_input, run, sample_files, sample_logs,
+};
 use regex::bytes::Regex;
 
 /// Every textual form an address may take in an output.
@@ -108,16 +110,7 @@ fn no_input_identifier_appears_in_any_output() {
     let result = run(&[&sample_logs()], out.path(), &[]);
     assert!(result.status.code().is_some());
     let mut findings = leaks_in_output_dir(&ids, out.path());
-    findings.extend(leaks_in(
-        &ids,
-        "stdout",
-        &String::from_utf8_lossy(&result.stdout),
-    ));
-    findings.extend(leaks_in(
-        &ids,
-        "stderr",
-        &String::from_utf8_lossy(&result.stderr),
-    ));
+    findings.extend(leaks_in_printed(&ids, &result));
     // Report where, not what: the findings list is itself output.
     let places: Vec<&String> = findings.iter().map(|(p, _)| p).collect();
     if std::env::var_os("LEAK_DEBUG").is_some() {

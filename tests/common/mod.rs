@@ -344,3 +344,17 @@ pub fn reject_locations(input: &serde_json::Value) -> Vec<(u64, String)> {
         })
         .collect()
 }
+
+/// Every identifier of `ids` found in what a process printed.
+pub fn leaks_in_printed(
+    ids: &std::collections::BTreeSet<String>,
+    output: &std::process::Output,
+) -> Vec<(String, String)> {
+    let mut findings = leaks_in(ids, "stdout", &String::from_utf8_lossy(&output.stdout));
+    findings.extend(leaks_in(
+        ids,
+        "stderr",
+        &String::from_utf8_lossy(&output.stderr),
+    ));
+    findings
+}
