@@ -12,8 +12,8 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use common::{
-    Cell, assert_exit, leaks_in, leaks_in_output_dir, leaks_in_printed, logveil, no_suppression,
-    read_rows, run,
+    Cell, assert_exit, ip_forms, leaks_in, leaks_in_output_dir, leaks_in_printed, logveil,
+    no_suppression, read_rows, run,
 };
 use regex::bytes::Regex;
 
@@ -242,30 +242,6 @@ fn is_record(line: &[u8]) -> bool {
     line.iter()
         .find(|c| !c.is_ascii_whitespace())
         .is_some_and(|c| *c != b'#')
-}
-
-/// Every textual form an address may take in an output.
-fn ip_forms(ip: IpAddr) -> Vec<String> {
-    match ip {
-        IpAddr::V4(v4) => vec![
-            v4.to_string(),
-            format!("::ffff:{v4}"),
-            v4.to_ipv6_mapped().to_string(),
-        ],
-        IpAddr::V6(v6) => {
-            let expanded = v6
-                .segments()
-                .iter()
-                .map(|x| format!("{x:04x}"))
-                .collect::<Vec<_>>()
-                .join(":");
-            let mut forms = vec![v6.to_string(), expanded];
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                forms.push(v4.to_string());
-            }
-            forms
-        }
-    }
 }
 
 /// The addresses and e-mail addresses in a fixture, found by pattern and

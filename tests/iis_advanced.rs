@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use common::{Cell, exposed_text, read_rows, run};
+use common::{Cell, exposed_text, ip_forms, read_rows, run};
 use regex::Regex;
 
 fn fixture() -> PathBuf {
@@ -22,25 +22,6 @@ fn fixture() -> PathBuf {
 fn hour(y: i64, mo: u32, d: u32, h: i64) -> i64 {
     use logveil::time;
     (time::days_from_civil(y, mo, d) * time::DAY + h * time::HOUR) * 1_000_000
-}
-
-/// Every textual form an address may take in an output.
-fn ip_forms(ip: IpAddr) -> Vec<String> {
-    let mut forms = vec![ip.to_string()];
-    match ip {
-        IpAddr::V4(v4) => {
-            forms.push(format!("::ffff:{v4}"));
-            forms.push(v4.to_ipv6_mapped().to_string());
-        }
-        IpAddr::V6(v6) => forms.push(
-            v6.segments()
-                .iter()
-                .map(|x| format!("{x:04x}"))
-                .collect::<Vec<_>>()
-                .join(":"),
-        ),
-    }
-    forms
 }
 
 /// The identifiers in the fixture, found independently of logveil's

@@ -10,33 +10,10 @@ use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 use common::{
-    leaks_in, leaks_in_output_dir, leaks_in_printed, read_input, run, sample_files, sample_logs,
+    ip_forms, leaks_in, leaks_in_output_dir, leaks_in_printed, read_input, run, sample_files,
+    sample_logs,
 };
 use regex::bytes::Regex;
-
-/// Every textual form an address may take in an output.
-fn ip_forms(ip: IpAddr) -> Vec<String> {
-    match ip {
-        IpAddr::V4(v4) => vec![
-            v4.to_string(),
-            format!("::ffff:{v4}"),
-            v4.to_ipv6_mapped().to_string(),
-        ],
-        IpAddr::V6(v6) => {
-            let s = v6.segments();
-            let expanded = s
-                .iter()
-                .map(|x| format!("{x:04x}"))
-                .collect::<Vec<_>>()
-                .join(":");
-            let mut forms = vec![v6.to_string(), expanded];
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                forms.push(v4.to_string());
-            }
-            forms
-        }
-    }
-}
 
 /// Identifiers found in the sample inputs, in all their textual forms.
 fn identifiers() -> BTreeSet<String> {

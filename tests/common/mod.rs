@@ -358,3 +358,27 @@ pub fn leaks_in_printed(
     ));
     findings
 }
+
+/// Every textual form an address may take in an output.
+pub fn ip_forms(ip: std::net::IpAddr) -> Vec<String> {
+    match ip {
+        std::net::IpAddr::V4(v4) => vec![
+            v4.to_string(),
+            format!("::ffff:{v4}"),
+            v4.to_ipv6_mapped().to_string(),
+        ],
+        std::net::IpAddr::V6(v6) => {
+            let s = v6.segments();
+            let expanded = s
+                .iter()
+                .map(|x| format!("{x:04x}"))
+                .collect::<Vec<_>>()
+                .join(":");
+            let mut forms = vec![v6.to_string(), expanded];
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                forms.push(v4.to_string());
+            }
+            forms
+        }
+    }
+}
