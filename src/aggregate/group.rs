@@ -1,4 +1,11 @@
 //! A mergeable group-by with exact distinct-visitor counts.
+//!
+//! Each row's visitors are kept as `(row, visitor id)` pairs packed into
+//! one `u64` (row in the high half), appended as records arrive and sorted
+//! and deduplicated when they have grown by half. Visitor ids are dense
+//! per worker ([`VisitorId`]), so a pair takes 8 bytes where a pair with
+//! the 64-bit pseudonym took 16 with padding: the pairs are most of a
+//! run's memory, and sorting `u64`s is also faster than sorting tuples.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -9,6 +16,37 @@ use rayon::slice::ParallelSliceMut;
 
 use crate::output::table::Suppressed;
 use crate::privacy::pseudonym::Pseudonym;
+
+/// A visitor's id within one worker: dense, in order of first appearance
+/// (see [`super::sessions`], which hands them out). Two workers' ids for
+/// one visitor differ, so merging renumbers them.
+pub type VisitorId = u32;
+
+/// Packs a pair so that sorting the `u64`s sorts by row, then visitor.
+fn pack(row: u32, visitor: VisitorId) -> u64 {
+    (u64::from(row) << 32) | u64::from(visitor)
+}
+
+fn row_of(pair: u64) -> u32 {
+    (pair >> 32) as u32
+}
+
+fn visitor_of(pair: u64) -> VisitorId {
+    pair as u32
+}
+
+/// Dense ids for pseudonyms, where no session table hands them out (the
+/// Zoom tables, built from whole documents at the end of a run).
+#[derive(Debug, Default)]
+pub struct DenseIds(HashMap<u64, VisitorId, RandomState>);
+
+impl DenseIds {
+    /// The id of `p`, given on first sight.
+    pub fn id(&mut self, p: Pseudonym) -> VisitorId {
+        let next = VisitorId::try_from(self.0.len()).unwrap_or(VisitorId::MAX);
+        *self.0.entry(p.value()).or_insert(next)
+    }
+}
 
 /// Per-row counters that can be merged.
 pub trait Counters: Default + Clone {
@@ -32,8 +70,8 @@ pub struct Group<K, C> {
     index: HashMap<K, u32, RandomState>,
     keys: Vec<K>,
     counters: Vec<C>,
-    // (row, pseudonym) pairs; duplicates allowed until `compact`.
-    pairs: Vec<(u32, u64)>,
+    // Packed (row, visitor) pairs; duplicates allowed until `compact`.
+    pairs: Vec<u64>,
     compacted_len: usize,
     // The last key looked up and its row: consecutive lines mostly share
     // their hour, day and site.
@@ -42,11 +80,17 @@ pub struct Group<K, C> {
     // pair equal to its slot's is a repeat and is not pushed again; a
     // repeat that was evicted is pushed and removed by `compact`, so the
     // filter saves work without ever changing a count.
-    recent: Box<[(u32, u64)]>,
+    recent: Box<[u64]>,
 }
 
-/// Slots of the repeat filter (16 bytes each).
-const RECENT: usize = 1 << 10;
+/// Slots of the repeat filter (8 bytes each), a power of two.
+const RECENT_BITS: u32 = 10;
+const RECENT: usize = 1 << RECENT_BITS;
+
+/// What an unused slot of the repeat filter holds. It is also a possible
+/// pair (row and visitor both at their limit), so it is never taken for
+/// a repeat.
+const EMPTY: u64 = u64::MAX;
 
 impl<K, C> Default for Group<K, C> {
     fn default() -> Self {
@@ -57,8 +101,7 @@ impl<K, C> Default for Group<K, C> {
             pairs: Vec::new(),
             compacted_len: 0,
             last: None,
-            // Row `u32::MAX` is never handed out by `row` before 2³² rows.
-            recent: vec![(u32::MAX, 0); RECENT].into_boxed_slice(),
+            recent: vec![EMPTY; RECENT].into_boxed_slice(),
         }
     }
 }
@@ -91,13 +134,15 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
     }
 
     /// Records that `visitor` contributed to row `row`.
-    pub fn visit(&mut self, row: u32, visitor: Pseudonym) {
+    pub fn visit(&mut self, row: u32, visitor: VisitorId) {
         // One visitor's requests repeat rows (same hour, page, referrer),
         // so most pairs are caught here and never stored or sorted.
-        let pair = (row, visitor.value());
-        let slot = (pair.1 ^ u64::from(row).wrapping_mul(0x9e37_79b9_7f4a_7c15)) as usize % RECENT;
+        let pair = pack(row, visitor);
+        // Fibonacci hashing: the top bits of the product mix every bit of
+        // the pair.
+        let slot = (pair.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - RECENT_BITS)) as usize;
         if let Some(seen) = self.recent.get_mut(slot) {
-            if *seen == pair {
+            if *seen == pair && pair != EMPTY {
                 return;
             }
             *seen = pair;
@@ -137,14 +182,15 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
         self.keys.is_empty()
     }
 
-    /// Adds every row of `other` (same key space) into `self`.
-    pub fn merge(&mut self, other: Group<K, C>) {
-        self.merge_mapped(other, |k| k);
-    }
-
     /// Adds every row of `other` into `self`, converting its keys with `f`
-    /// (another worker's label ids into this one's).
-    pub fn merge_mapped<K2>(&mut self, other: Group<K2, C>, f: impl Fn(K2) -> K) {
+    /// (another worker's label ids into this one's) and its visitor ids
+    /// through `visitors` (indexed by `other`'s ids).
+    pub fn merge_mapped<K2>(
+        &mut self,
+        other: Group<K2, C>,
+        f: impl Fn(K2) -> K,
+        visitors: &[VisitorId],
+    ) {
         self.index.reserve(other.keys.len());
         self.pairs.reserve(other.pairs.len());
         let mut remap = Vec::with_capacity(other.keys.len());
@@ -155,8 +201,11 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
         }
         // Not compacted here: merging happens once per worker at the end
         // of a run, and the tables sort once, on every thread.
-        self.pairs
-            .extend(other.pairs.into_iter().map(|(r, v)| (remap[r as usize], v)));
+        self.pairs.extend(other.pairs.into_iter().map(|p| {
+            let row = remap.get(row_of(p) as usize).copied().unwrap_or(u32::MAX);
+            let v = visitor_of(p);
+            pack(row, visitors.get(v as usize).copied().unwrap_or(v))
+        }));
     }
 
     /// Sorts and deduplicates the pairs on every thread of the current
@@ -173,7 +222,7 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
             return;
         }
         let rows = self.keys.len();
-        if self.pairs.iter().any(|&(r, _)| r as usize >= rows) {
+        if self.pairs.iter().any(|&p| row_of(p) as usize >= rows) {
             // Not reachable through `row`; kept exact all the same.
             self.pairs.par_sort_unstable();
             self.pairs.dedup();
@@ -181,17 +230,18 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
             return;
         }
         let mut starts = vec![0usize; rows + 1];
-        for &(r, _) in &self.pairs {
-            starts[r as usize + 1] += 1;
+        for &p in &self.pairs {
+            starts[row_of(p) as usize + 1] += 1;
         }
         for i in 1..starts.len() {
             starts[i] += starts[i - 1];
         }
-        let mut visitors = vec![0u64; self.pairs.len()];
+        let mut visitors: Vec<VisitorId> = vec![0; self.pairs.len()];
         let mut next = starts.clone();
-        for &(r, v) in &self.pairs {
-            visitors[next[r as usize]] = v;
-            next[r as usize] += 1;
+        for &p in &self.pairs {
+            let r = row_of(p) as usize;
+            visitors[next[r]] = visitor_of(p);
+            next[r] += 1;
         }
         let mut segments = Vec::with_capacity(rows);
         let mut rest = visitors.as_mut_slice();
@@ -206,7 +256,7 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
             let mut last = None;
             for &v in segment.iter() {
                 if last != Some(v) {
-                    self.pairs.push((row as u32, v));
+                    self.pairs.push(pack(row as u32, v));
                     last = Some(v);
                 }
             }
@@ -217,8 +267,8 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
     fn distinct_per_row(&mut self) -> Vec<u64> {
         self.compact_all_threads();
         let mut distinct = vec![0u64; self.keys.len()];
-        for &(row, _) in &self.pairs {
-            if let Some(d) = distinct.get_mut(row as usize) {
+        for &p in &self.pairs {
+            if let Some(d) = distinct.get_mut(row_of(p) as usize) {
                 *d += 1;
             }
         }
@@ -300,16 +350,16 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
                 out_distinct[id as usize] = distinct[i];
             }
         }
-        let mut gathered: Vec<(u32, u64)> = self
+        let mut gathered: Vec<u64> = self
             .pairs
             .iter()
-            .map(|&(r, v)| (remap[r as usize], v))
-            .filter(|&(id, _)| union(id))
+            .map(|&p| pack(remap[row_of(p) as usize], visitor_of(p)))
+            .filter(|&p| union(row_of(p)))
             .collect();
         gathered.sort_unstable();
         gathered.dedup();
-        for &(id, _) in &gathered {
-            out_distinct[id as usize] += 1;
+        for &p in &gathered {
+            out_distinct[row_of(p) as usize] += 1;
         }
         // Other rows below k are withheld.
         let keep = |id: usize| !is_other[id] || out_distinct[id] >= k;
@@ -347,10 +397,10 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
 mod tests {
     use super::*;
 
-    fn add(g: &mut Group<u8, Count>, key: u8, visitor: u64) {
+    fn add(g: &mut Group<u8, Count>, key: u8, visitor: VisitorId) {
         let (row, c) = g.row(key);
         c.0 += 1;
-        g.visit(row, Pseudonym::for_tests(visitor));
+        g.visit(row, visitor);
     }
 
     fn sorted(g: Group<u8, Count>) -> Vec<(u8, u64, u64)> {
@@ -370,25 +420,26 @@ mod tests {
         add(&mut a, 1, 10);
         add(&mut a, 1, 11);
         add(&mut a, 2, 10);
+        // b's ids are its own: its visitors 0, 1, 2 are a's 11, 12 and 10.
         let mut b = Group::default();
-        add(&mut b, 1, 11);
-        add(&mut b, 1, 12);
-        add(&mut b, 3, 10);
-        // Keys of b are "local ids": shift them and back to test map_keys.
+        add(&mut b, 1, 0);
+        add(&mut b, 1, 1);
+        add(&mut b, 3, 2);
+        // Keys of b are "local ids": shift them and back to test the key map.
         let mut shifted = Group::default();
-        shifted.merge_mapped(b, |k: u8| k + 100);
-        a.merge_mapped(shifted, |k| k - 100);
+        shifted.merge_mapped(b, |k: u8| k + 100, &[0, 1, 2]);
+        a.merge_mapped(shifted, |k| k - 100, &[11, 12, 10]);
         assert_eq!(sorted(a), vec![(1, 5, 3), (2, 1, 1), (3, 1, 1)]);
     }
 
     /// Builds a group of (partition, row) keys with the given visitor sets.
-    fn group_of(rows: &[(u8, u8, Vec<u64>)]) -> Group<(u8, u8), Count> {
+    fn group_of(rows: &[(u8, u8, Vec<VisitorId>)]) -> Group<(u8, u8), Count> {
         let mut g: Group<(u8, u8), Count> = Group::default();
         for (part, row, visitors) in rows {
             for v in visitors {
                 let (id, c) = g.row((*part, *row));
                 c.0 += 1;
-                g.visit(id, Pseudonym::for_tests(*v));
+                g.visit(id, *v);
             }
         }
         g
@@ -398,9 +449,9 @@ mod tests {
 
     #[test]
     fn nine_visitors_fold_ten_publish() {
-        let nine: Vec<u64> = (0..9).collect();
-        let ten: Vec<u64> = (100..110).collect();
-        let many: Vec<u64> = (200..230).collect();
+        let nine: Vec<VisitorId> = (0..9).collect();
+        let ten: Vec<VisitorId> = (100..110).collect();
+        let many: Vec<VisitorId> = (200..230).collect();
         let g = group_of(&[(0, 1, nine), (0, 2, ten), (0, 3, many)]);
         let (s, stats) = g.suppress(10, |k| k.0, |k| (k.0, OTHER));
         let rows: Vec<_> = {
@@ -417,7 +468,7 @@ mod tests {
 
     #[test]
     fn one_visitor_with_a_thousand_hits_is_still_one_visitor() {
-        let heavy = vec![7u64; 1000];
+        let heavy = vec![7u32; 1000];
         let g = group_of(&[
             (0, 1, heavy),
             (0, 2, (100..112).collect()),
@@ -445,7 +496,7 @@ mod tests {
         #[test]
         fn no_published_total_reveals_a_suppressed_cell(
             rows in proptest::collection::vec(
-                (0u8..3, 0u8..12, proptest::collection::vec(0u64..40, 1..25)),
+                (0u8..3, 0u8..12, proptest::collection::vec(0u32..40, 1..25)),
                 1..30,
             ),
             k in 1u64..15,

@@ -6,9 +6,10 @@
 //! renumbering labels. Merging cost does not grow with lines.
 //!
 //! Distinct counts are exact: every table keeps a vector of
-//! `(row, pseudonym)` pairs, sorted and deduplicated whenever it has grown by
-//! half since the last time. Memory grows with distinct (row, visitor) pairs, not with
-//! input size. Sketches (HyperLogLog) would be smaller but are never
+//! `(row, visitor id)` pairs, sorted and deduplicated whenever it has grown
+//! by half since the last time; the ids are dense per worker, handed out by
+//! its session table. Memory grows with distinct (row, visitor) pairs, not
+//! with input size. Sketches (HyperLogLog) would be smaller but are never
 //! published: they leak membership.
 
 pub mod columns;

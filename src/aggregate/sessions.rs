@@ -1,5 +1,6 @@
 //! Sessions: runs of one visitor's requests separated by less than an
-//! inactivity gap (30 minutes by default).
+//! inactivity gap (30 minutes by default). Also the worker's table of
+//! visitors, whose dense ids the groups count in place of pseudonyms.
 //!
 //! Exact under any arrival order: each visitor keeps a sorted list of
 //! disjoint intervals `(first, last, requests)`, each summarising events
@@ -13,10 +14,24 @@
 //! Pseudonyms rotate with the key epoch, so a visit that crosses midnight
 //! UTC (with daily rotation) is two visitors and two sessions: by design,
 //! sessions never link a person across epochs.
+//!
+//! Memory per visitor is the point of the layout, since a week of a busy
+//! site has millions of them: the key (16 bytes), one interval held inline
+//! (most visitors have one session a day, so no allocation), and a 4-byte
+//! slot in a hash table that finds the key through the id instead of
+//! storing it twice: about 60 bytes, a third of a map of keys to vectors.
+//! Every visitor gets a dense `u32` id in arrival order; the groups store
+//! `(row, id)` pairs of 8 bytes instead of `(row, pseudonym)` pairs of 16.
+//! Since every grouped row has a site in its key, a visitor per
+//! `(site, pseudonym)` counts exactly what a visitor per pseudonym would.
 
-use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash};
 
 use foldhash::fast::RandomState;
+use hashbrown::HashTable;
+use hashbrown::hash_table::Entry;
+
+use super::group::VisitorId;
 
 /// One session (or part of one, until merged).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +44,27 @@ pub struct Interval {
     pub requests: u64,
 }
 
+impl Interval {
+    fn at(time: i64) -> Self {
+        Interval {
+            first: time,
+            last: time,
+            requests: 1,
+        }
+    }
+
+    /// Whether the two come within `gap` seconds of each other.
+    fn touches(&self, other: &Interval, gap: i64) -> bool {
+        self.last.saturating_add(gap) >= other.first && other.last.saturating_add(gap) >= self.first
+    }
+
+    fn absorb(&mut self, other: &Interval) {
+        self.first = self.first.min(other.first);
+        self.last = self.last.max(other.last);
+        self.requests += other.requests;
+    }
+}
+
 /// Adds `new` to a sorted list of disjoint intervals, coalescing any that
 /// come within `gap` seconds of it.
 fn insert(list: &mut Vec<Interval>, mut new: Interval, gap: i64) {
@@ -36,34 +72,65 @@ fn insert(list: &mut Vec<Interval>, mut new: Interval, gap: i64) {
     let start = list.partition_point(|i| i.last.saturating_add(gap) < new.first);
     let mut end = start;
     while end < list.len() && list[end].first <= new.last.saturating_add(gap) {
-        let i = list[end];
-        new.first = new.first.min(i.first);
-        new.last = new.last.max(i.last);
-        new.requests += i.requests;
+        new.absorb(&list[end]);
         end += 1;
     }
     list.splice(start..end, [new]);
+}
+
+/// One visitor's sessions: inline while there is one.
+#[derive(Debug, Clone)]
+enum List {
+    One(Interval),
+    Many(Vec<Interval>),
+}
+
+impl List {
+    fn as_slice(&self) -> &[Interval] {
+        match self {
+            List::One(i) => std::slice::from_ref(i),
+            List::Many(v) => v,
+        }
+    }
+
+    fn add(&mut self, new: Interval, gap: i64) {
+        match self {
+            List::One(i) if i.touches(&new, gap) => i.absorb(&new),
+            List::One(i) => {
+                let (a, b) = if new.first < i.first {
+                    (new, *i)
+                } else {
+                    (*i, new)
+                };
+                *self = List::Many(vec![a, b]);
+            }
+            List::Many(v) => insert(v, new, gap),
+        }
+    }
 }
 
 /// Sessions per (site, visitor), mergeable.
 #[derive(Debug, Clone, Default)]
 pub struct Sessions<S> {
     gap: i64,
-    // (site, visitor) → index into `lists`, which holds the key again so
-    // the lists can be read in order, without probing the map.
-    index: HashMap<(S, u64), u32, RandomState>,
-    lists: Vec<((S, u64), Vec<Interval>)>,
-    // The previous request's (site, visitor) and list: consecutive lines
+    hasher: RandomState,
+    // Ids, found by hashing the key they point to in `keys`.
+    index: HashTable<VisitorId>,
+    keys: Vec<(S, u64)>,
+    lists: Vec<List>,
+    // The previous request's (site, visitor) and id: consecutive lines
     // often come from one visitor.
-    last: Option<((S, u64), u32)>,
+    last: Option<((S, u64), VisitorId)>,
 }
 
-impl<S: Copy + std::hash::Hash + Eq> Sessions<S> {
+impl<S: Copy + Hash + Eq> Sessions<S> {
     /// Sessions ending after `gap_seconds` of inactivity.
     pub fn new(gap_seconds: i64) -> Self {
         Sessions {
             gap: gap_seconds,
-            index: HashMap::default(),
+            hasher: RandomState::default(),
+            index: HashTable::new(),
+            keys: Vec::new(),
             lists: Vec::new(),
             last: None,
         }
@@ -74,84 +141,122 @@ impl<S: Copy + std::hash::Hash + Eq> Sessions<S> {
         self.gap
     }
 
-    fn list(&mut self, key: (S, u64)) -> &mut Vec<Interval> {
-        let at = match self.last {
-            Some((k, at)) if k == key => at,
-            _ => {
-                let next = u32::try_from(self.lists.len()).unwrap_or(u32::MAX);
-                let at = *self.index.entry(key).or_insert(next);
-                if at == next {
-                    self.lists.push((key, Vec::new()));
-                }
-                self.last = Some((key, at));
-                at
+    /// Number of visitors.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether no visitor was seen.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Adds `list` as the sessions of `key`, or into them if the visitor
+    /// is known; returns the visitor's id.
+    fn put(&mut self, key: (S, u64), list: List) -> VisitorId {
+        if let Some((k, id)) = self.last
+            && k == key
+        {
+            self.extend(id, list);
+            return id;
+        }
+        let hash = self.hasher.hash_one(key);
+        let (keys, hasher) = (&self.keys, &self.hasher);
+        let found = self.index.entry(
+            hash,
+            |&id| keys.get(id as usize) == Some(&key),
+            |&id| keys.get(id as usize).map_or(0, |k| hasher.hash_one(k)),
+        );
+        let id = match found {
+            Entry::Occupied(e) => {
+                let id = *e.get();
+                self.extend(id, list);
+                id
+            }
+            Entry::Vacant(e) => {
+                // Past 2³² visitors in one worker, ids would wrap: the last
+                // one absorbs the rest rather than panicking.
+                let Ok(id) = VisitorId::try_from(self.keys.len()) else {
+                    self.extend(VisitorId::MAX, list);
+                    return VisitorId::MAX;
+                };
+                e.insert(id);
+                self.keys.push(key);
+                self.lists.push(list);
+                id
             }
         };
-        let last = self.lists.len().saturating_sub(1);
-        &mut self.lists[(at as usize).min(last)].1
+        self.last = Some((key, id));
+        id
     }
 
-    /// Records one request.
-    pub fn add(&mut self, site: S, visitor: u64, time: i64) {
+    fn extend(&mut self, id: VisitorId, list: List) {
         let gap = self.gap;
-        let list = self.list((site, visitor));
+        let at = (id as usize).min(self.lists.len().saturating_sub(1));
+        let Some(mine) = self.lists.get_mut(at) else {
+            return;
+        };
         // Requests mostly arrive in order: extend the last session cheaply.
-        if let Some(last) = list.last_mut()
-            && time >= last.last
-            && time - last.last <= gap
+        if let (List::One(new), Some(last)) = (&list, mine.last_mut())
+            && new.first >= last.last
+            && new.first - last.last <= gap
         {
-            last.last = time;
-            last.requests += 1;
+            last.last = new.last;
+            last.requests += new.requests;
             return;
         }
-        insert(
-            list,
-            Interval {
-                first: time,
-                last: time,
-                requests: 1,
-            },
-            gap,
-        );
+        for &i in list.as_slice() {
+            mine.add(i, gap);
+        }
     }
 
-    /// Merges `other`, mapping its site keys with `f`.
-    pub fn merge<S2>(&mut self, other: Sessions<S2>, f: impl Fn(S2) -> S) {
-        let gap = self.gap;
+    /// Records one request and returns the visitor's id.
+    pub fn add(&mut self, site: S, visitor: u64, time: i64) -> VisitorId {
+        self.put((site, visitor), List::One(Interval::at(time)))
+    }
+
+    /// Merges `other`, mapping its site keys with `f`. Returns the new id
+    /// of each of `other`'s visitors, indexed by its old id.
+    pub fn merge<S2>(&mut self, other: Sessions<S2>, f: impl Fn(S2) -> S) -> Vec<VisitorId> {
         // Most of another worker's visitors are new here (workers read
         // different stretches of time): make room once.
-        self.index.reserve(other.lists.len());
+        self.keys.reserve(other.keys.len());
         self.lists.reserve(other.lists.len());
-        for ((site, visitor), list) in other.into_lists() {
-            let mine = self.list((f(site), visitor));
-            if mine.is_empty() {
-                *mine = list;
-                continue;
-            }
-            for i in list {
-                insert(mine, i, gap);
-            }
+        let (keys, hasher) = (&self.keys, &self.hasher);
+        self.index.reserve(other.keys.len(), |&id| {
+            keys.get(id as usize).map_or(0, |k| hasher.hash_one(k))
+        });
+        other
+            .keys
+            .into_iter()
+            .zip(other.lists)
+            .map(|((site, visitor), list)| self.put((f(site), visitor), list))
+            .collect()
+    }
+}
+
+impl List {
+    fn last_mut(&mut self) -> Option<&mut Interval> {
+        match self {
+            List::One(i) => Some(i),
+            List::Many(v) => v.last_mut(),
         }
     }
 }
 
-impl<S> Sessions<S> {
-    fn into_lists(self) -> impl Iterator<Item = ((S, u64), Vec<Interval>)> {
-        self.lists.into_iter()
-    }
-
+impl<S: Copy> Sessions<S> {
     /// Every visitor with its site and its sessions, sorted by time.
-    pub fn into_visitors(self) -> impl Iterator<Item = (S, u64, Vec<Interval>)> {
-        self.into_lists().map(|((s, v), list)| (s, v, list))
+    pub fn visitors(&self) -> impl Iterator<Item = (S, u64, &[Interval])> {
+        self.keys
+            .iter()
+            .zip(&self.lists)
+            .map(|(&(s, v), list)| (s, v, list.as_slice()))
     }
 
     /// Every session with its site and visitor.
-    pub fn into_sessions(self) -> impl Iterator<Item = (S, u64, Interval)>
-    where
-        S: Copy,
-    {
-        self.into_lists()
-            .flat_map(|((s, v), list)| list.into_iter().map(move |i| (s, v, i)))
+    pub fn sessions(&self) -> impl Iterator<Item = (S, u64, Interval)> {
+        self.visitors()
+            .flat_map(|(s, v, list)| list.iter().map(move |&i| (s, v, i)))
     }
 }
 
@@ -165,7 +270,7 @@ mod tests {
             s.add(0u8, v, t);
         }
         let mut out: Vec<_> = s
-            .into_sessions()
+            .sessions()
             .map(|(_, v, i)| (v, i.first, i.last, i.requests))
             .collect();
         out.sort();
@@ -186,6 +291,22 @@ mod tests {
         // 0 and 3000 are apart; 1500 arrives last and bridges them.
         let got = sessions(&[(1, 0), (1, 3000), (1, 1500)], 1800);
         assert_eq!(got, vec![(1, 0, 3000, 3)]);
+    }
+
+    #[test]
+    fn ids_are_dense_and_merging_maps_them() {
+        let mut a = Sessions::new(1800);
+        assert_eq!(a.add(0u8, 70, 0), 0);
+        assert_eq!(a.add(0u8, 71, 10), 1);
+        assert_eq!(a.add(0u8, 70, 20), 0);
+        // Another site is another visitor.
+        assert_eq!(a.add(1u8, 70, 30), 2);
+        let mut b = Sessions::new(1800);
+        assert_eq!(b.add(0u8, 71, 5000), 0);
+        assert_eq!(b.add(0u8, 72, 40), 1);
+        assert_eq!(a.merge(b, |s| s), vec![1, 3]);
+        let got: Vec<_> = a.visitors().map(|(s, v, l)| (s, v, l.len())).collect();
+        assert_eq!(got, vec![(0, 70, 1), (0, 71, 2), (1, 70, 1), (0, 72, 1)]);
     }
 
     proptest::proptest! {
@@ -225,7 +346,7 @@ mod tests {
                 right.add(1u8, v, t);
             }
             right.merge(left, |_| 1u8);
-            let mut got: Vec<_> = right.into_sessions().map(|(_, v, i)| (v, i.first, i.last, i.requests)).collect();
+            let mut got: Vec<_> = right.sessions().map(|(_, v, i)| (v, i.first, i.last, i.requests)).collect();
             got.sort();
             proptest::prop_assert_eq!(got, expected);
         }

@@ -113,7 +113,9 @@ impl WebAggregate {
     pub fn add(&mut self, r: VeiledRecord) {
         let (site, path, referrer) = (r.site, r.path, r.referrer_host);
         let day = time::date32(r.time);
-        let visitor = r.visitor;
+        // Every row below has the site in its key, so the visitor's id per
+        // (site, pseudonym) from the session table counts exactly.
+        let visitor = self.sessions.add(site, r.visitor.value(), r.time);
 
         let (row, t) = self.traffic.row((time::hour_of(r.time), site));
         t.requests += 1;
@@ -156,8 +158,6 @@ impl WebAggregate {
             c.0 += 1;
             self.search.visit(row, visitor);
         }
-
-        self.sessions.add(site, visitor.value(), r.time);
     }
 
     /// Number of rows across the tables (for diagnostics).
@@ -183,35 +183,40 @@ impl WebAggregate {
             search,
             sessions,
         } = other;
+        // Visitors first: the groups need their new ids.
+        let v = self.sessions.merge(sessions, s);
+        let v = v.as_slice();
         // The tables are independent: merge them on every thread, the two
         // largest first and last (see `into_tables`).
         rayon::scope(|scope| {
             scope.spawn(|_| {
                 self.pages
-                    .merge_mapped(pages, |(d, site, p)| (d, s(site), s(p)))
+                    .merge_mapped(pages, |(d, site, p)| (d, s(site), s(p)), v)
             });
-            scope.spawn(|_| self.traffic.merge_mapped(traffic, |(h, site)| (h, s(site))));
+            scope.spawn(|_| {
+                self.traffic
+                    .merge_mapped(traffic, |(h, site)| (h, s(site)), v)
+            });
             scope.spawn(|_| {
                 self.campus_visitors
-                    .merge_mapped(campus_visitors, |(h, site)| (h, s(site)))
+                    .merge_mapped(campus_visitors, |(h, site)| (h, s(site)), v)
             });
             scope.spawn(|_| {
                 self.status
-                    .merge_mapped(status, |(d, site, st)| (d, s(site), st))
+                    .merge_mapped(status, |(d, site, st)| (d, s(site), st), v)
             });
             scope.spawn(|_| {
                 self.referrers
-                    .merge_mapped(referrers, |(d, site, r)| (d, s(site), s(r)))
+                    .merge_mapped(referrers, |(d, site, r)| (d, s(site), s(r)), v)
             });
             scope.spawn(|_| {
                 self.clients
-                    .merge_mapped(clients, |(d, site, c)| (d, s(site), ids.class(c)))
+                    .merge_mapped(clients, |(d, site, c)| (d, s(site), ids.class(c)), v)
             });
             scope.spawn(|_| {
                 self.search
-                    .merge_mapped(search, |(d, site, t)| (d, s(site), s(t)))
+                    .merge_mapped(search, |(d, site, t)| (d, s(site), s(t)), v)
             });
-            scope.spawn(|_| self.sessions.merge(sessions, s));
         });
     }
 
@@ -282,7 +287,7 @@ impl WebAggregate {
                 status_rows = Some(sorted(status.finish(), |k| (k.0, text(k.1), k.2)));
             });
             scope.spawn(|_| {
-                sessions_rows = Some(sorted(session_rows(sessions), |k| (k.0, text(k.1))));
+                sessions_rows = Some(sorted(session_rows(&sessions), |k| (k.0, text(k.1))));
             });
         });
         let (sessions, traffic, campus, status) = (
@@ -451,14 +456,14 @@ impl DaySessions {
 
 /// Sessions grouped by the day of their first request and site, with the
 /// number of distinct visitors per group.
-fn session_rows(sessions: Sessions<Str>) -> Vec<Row<(Day, Str), DaySessions>> {
+fn session_rows(sessions: &Sessions<Str>) -> Vec<Row<(Day, Str), DaySessions>> {
     let mut groups: HashMap<(Day, Str), (DaySessions, u64), RandomState> = HashMap::default();
-    for (site, _, list) in sessions.into_visitors() {
+    for (site, _, list) in sessions.visitors() {
         // One visitor's sessions come sorted by time, so the days they
         // start on come in order: the visitor counts once per (day, site)
         // without a set of visitors.
         let mut counted = None;
-        for s in list {
+        for s in list.iter() {
             let day = time::date32(s.first);
             let (g, visitors) = groups.entry((day, site)).or_default();
             g.sessions += 1;

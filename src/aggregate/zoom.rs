@@ -17,7 +17,7 @@ use crate::privacy::zoom::{VeiledParticipation, VeiledSignIn};
 use crate::time::{self, HOUR};
 
 use super::columns::{days, float64, int64, sorted, utf8};
-use super::group::{Counters, Group};
+use super::group::{Counters, DenseIds, Group};
 use super::intern::Interner;
 
 /// Key text of the row that folds small groups.
@@ -227,12 +227,13 @@ fn attendance(parts: &[VeiledParticipation], policy: &Policy) -> Result<Table, S
             .push(p);
     }
     let mut group: Group<Key, Attendance> = Group::default();
+    let mut ids = DenseIds::default();
     for (key, people) in groups {
         for (person, rows) in people {
             let (row, c) = group.row(key);
             c.sessions += rows.len() as u64;
             c.seconds += person_minutes(&rows) * 60.0;
-            group.visit(row, person);
+            group.visit(row, ids.id(person));
         }
     }
     let k = policy.suppression.k_for(schema::ZOOM_ATTENDANCE.name);
@@ -340,6 +341,7 @@ fn signin_table(signins: &[VeiledSignIn], policy: &Policy) -> Result<Table, Stri
     let other = strings.intern(OTHER.into());
     type Key = (i32, u32, u32, u32);
     let mut group: Group<Key, SignInCounts> = Group::default();
+    let mut ids = DenseIds::default();
     for s in signins {
         let key = (
             time::date32(s.time),
@@ -350,7 +352,7 @@ fn signin_table(signins: &[VeiledSignIn], policy: &Policy) -> Result<Table, Stri
         let (row, c) = group.row(key);
         c.events += 1;
         c.networks.extend(s.network.map(|n| n.value()));
-        group.visit(row, s.user);
+        group.visit(row, ids.id(s.user));
     }
     let k = policy.suppression.k_for(schema::ZOOM_SIGNINS.name);
     let (group, stats) = group.suppress(k, |key| key.0, |key| (key.0, other, other, other));

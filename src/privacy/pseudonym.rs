@@ -32,12 +32,6 @@ impl Pseudonym {
     pub fn value(self) -> u64 {
         self.0
     }
-
-    /// An arbitrary pseudonym, for tests of code that counts them.
-    #[cfg(test)]
-    pub(crate) fn for_tests(value: u64) -> Pseudonym {
-        Pseudonym(value)
-    }
 }
 
 /// Which system an identifier comes from.
