@@ -33,10 +33,25 @@ fn main() -> ExitCode {
     match dispatch(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("logveil: error: {e:#}");
+            eprintln!("logveil: error: {}", report(&e));
             ExitCode::from(1)
         }
     }
+}
+
+/// The error and its causes on one line. The library's messages already
+/// quote their cause (so they read whole wherever they are shown), and a
+/// cause already quoted is not repeated.
+fn report(e: &anyhow::Error) -> String {
+    let mut msg = e.to_string();
+    for cause in e.chain().skip(1) {
+        let cause = cause.to_string();
+        if !msg.contains(&cause) {
+            msg.push_str(": ");
+            msg.push_str(&cause);
+        }
+    }
+    msg
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {

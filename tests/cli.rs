@@ -87,6 +87,23 @@ fn a_readable_key_file_is_refused_with_the_fix() {
 }
 
 #[test]
+fn a_missing_key_file_is_named_once_with_its_cause_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = clean_log(dir.path(), 1);
+    let key = dir.path().join("missing.key");
+    let r = run(
+        &[&log],
+        &dir.path().join("out"),
+        &["--key-file", key.to_str().unwrap()],
+    );
+    assert_eq!(r.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("cannot read key file"), "{err}");
+    assert_eq!(err.matches("missing.key").count(), 1, "{err}");
+    assert_eq!(err.matches("No such file").count(), 1, "{err}");
+}
+
+#[test]
 fn without_a_key_the_run_says_it_is_ephemeral() {
     let dir = tempfile::tempdir().unwrap();
     let log = clean_log(dir.path(), 3);
