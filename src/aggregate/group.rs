@@ -147,18 +147,26 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
             }
             *seen = pair;
         }
+        if self.pairs.len() == self.pairs.capacity() {
+            self.make_room();
+        }
         self.pairs.push(pair);
-        self.compact_if_grown();
     }
 
     /// Compacts once duplicates may have grown the vector by half since the
     /// last compaction, so memory stays within 1.5 times the distinct pairs
     /// (twice cost a third more memory on a log that repeats its visitors)
-    /// and the sorting cost is amortised over the pushes.
-    fn compact_if_grown(&mut self) {
-        if self.pairs.len() > self.compacted_len.max(1 << 16) * 3 / 2 {
+    /// and the sorting cost is amortised over the pushes. The vector grows
+    /// to exactly that limit: `Vec`'s doubling would leave up to half of a
+    /// twice larger allocation unused, and the pairs are most of a run's
+    /// memory.
+    fn make_room(&mut self) {
+        let limit = |compacted: usize| compacted.max(1 << 16) * 3 / 2;
+        if self.pairs.len() >= limit(self.compacted_len) {
             self.compact();
         }
+        let room = limit(self.compacted_len).saturating_sub(self.pairs.len());
+        self.pairs.reserve_exact(room.max(1));
     }
 
     /// Sorts and deduplicates the visitor pairs.
@@ -192,7 +200,7 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
         visitors: &[VisitorId],
     ) {
         self.index.reserve(other.keys.len());
-        self.pairs.reserve(other.pairs.len());
+        self.pairs.reserve_exact(other.pairs.len());
         let mut remap = Vec::with_capacity(other.keys.len());
         for (key, counters) in other.keys.into_iter().zip(other.counters) {
             let (id, c) = self.row(f(key));
