@@ -37,8 +37,9 @@ fn everything(input: &[u8]) {
     }
     let _ = detect::detect(input, true);
     let _ = detect::detect(input, false);
-    agg.into_tables(worker.into_labels(), &Default::default())
-        .expect("tables are well-formed");
+    for table in agg.into_tables(Vec::new(), worker.into_labels(), &Default::default(), |t| t) {
+        table.expect("tables are well-formed");
+    }
 }
 
 /// A valid line with bytes overwritten, inserted or cut.

@@ -43,7 +43,7 @@ fn pipeline_stream(reader: impl Read, target: usize) {
     let mut chunks = StreamChunks::new(reader, target).enumerate().peekable();
     let mut format = None;
     let mut labels = Labels::default();
-    let mut total = WebAggregate::new(gap);
+    let mut others = Vec::new();
     let mut offset = 0u64;
     while let Some((_, item)) = chunks.next() {
         let Ok(chunk) = item else {
@@ -72,12 +72,16 @@ fn pipeline_stream(reader: impl Read, target: usize) {
                 agg.add(worker.apply(&rec));
             }
         }
-        let ids = labels.absorb(worker.labels());
-        total.merge(agg, &ids);
+        others.push((agg, labels.absorb(worker.labels())));
     }
-    total
-        .into_tables(labels, &veil.config().policy.suppression)
-        .expect("tables from a valid aggregate");
+    for table in WebAggregate::new(gap).into_tables(
+        others,
+        labels,
+        &veil.config().policy.suppression,
+        |t| t,
+    ) {
+        table.expect("tables from a valid aggregate");
+    }
 }
 
 /// A reader that hands out at most `step` bytes per call, then fails.

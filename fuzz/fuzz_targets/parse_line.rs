@@ -23,8 +23,9 @@
 //!   allows), parses to the same record (see `check_scan_fallback`);
 //! - the tables (values and suppression report) are the same whether the
 //!   input is aggregated as one chunk by one veil worker, or as many small
-//!   chunks, each with its own worker (so its own label table), merged with
-//!   `Labels::absorb` and `WebAggregate::merge` as `Lanes::merge` does.
+//!   chunks, each with its own worker (so its own label table), merged as
+//!   the pipeline merges lanes: `Labels::absorb`, then
+//!   `WebAggregate::into_tables` with the others and their renumberings.
 //!
 //! Four privacy policies (see `POLICIES`) are rotated by input length, so
 //! path rules, site aliases, trusted proxies (`X-Forwarded-For`),
@@ -44,7 +45,7 @@ use logveil::input::read::{chunk_ranges, plan_chunks, read_range};
 use logveil::output::table::Table;
 use logveil::privacy::key::{Key, KeyMode};
 use logveil::privacy::policy::Policy;
-use logveil::privacy::{Labels, Veil, VeilConfig};
+use logveil::privacy::{Labels, Renumbering, Veil, VeilConfig};
 
 /// Privacy policies the veils run under; the input picks one (see
 /// `veil_for`). Written as policy files, so they go through the same
@@ -343,9 +344,16 @@ fn fold_chunk(
     (worker.into_labels(), agg, records)
 }
 
-fn tables(agg: WebAggregate, labels: Labels, veil: &Veil) -> Vec<Table> {
-    let tables = agg
-        .into_tables(labels, &veil.config().policy.suppression)
+fn tables(
+    agg: WebAggregate,
+    others: Vec<(WebAggregate, Renumbering)>,
+    labels: Labels,
+    veil: &Veil,
+) -> Vec<Table> {
+    let tables: Vec<Table> = agg
+        .into_tables(others, labels, &veil.config().policy.suppression, |t| t)
+        .into_iter()
+        .collect::<Result<_, _>>()
         .expect("tables from a valid aggregate");
     for t in &tables {
         t.to_record_batch()
@@ -377,7 +385,7 @@ fn one_input(data: &[u8]) {
     for &format in FORMATS {
         // The whole input as one chunk, one worker.
         let (labels, agg, records) = fold_chunk(format, veil, data, true);
-        let whole = tables(agg, labels, veil);
+        let whole = tables(agg, Vec::new(), labels, veil);
         if records == 0 {
             // Every chunk would be empty too. Skipping them matters: each
             // aggregate costs a fixed set-up (its groups' `recent` tables),
@@ -392,12 +400,11 @@ fn one_input(data: &[u8]) {
         let mut chunks = chunk_ranges(data, 16)
             .into_iter()
             .map(|r| fold_chunk(format, veil, &data[r], false));
-        let (mut labels, mut merged, _) = chunks.next().expect("a record came from some chunk");
-        for (chunk_labels, agg, _) in chunks {
-            let ids = labels.absorb(&chunk_labels);
-            merged.merge(agg, &ids);
-        }
-        let merged = tables(merged, labels, veil);
+        let (mut labels, first, _) = chunks.next().expect("a record came from some chunk");
+        let others = chunks
+            .map(|(chunk_labels, agg, _)| (agg, labels.absorb(&chunk_labels)))
+            .collect();
+        let merged = tables(first, others, labels, veil);
 
         assert_eq!(whole.len(), merged.len());
         for (a, b) in whole.iter().zip(&merged) {

@@ -1,12 +1,13 @@
 //! Accumulators for the web tables.
 //!
 //! One [`WebAggregate`] per worker, keyed by the [`LabelId`]s of that
-//! worker's [`Labels`]; [`WebAggregate::merge`] folds another worker's
-//! aggregate in, renumbering its labels. [`WebAggregate::into_tables`]
-//! sorts rows by their text keys, so output order never depends on thread
-//! timing.
+//! worker's [`Labels`]. [`WebAggregate::into_tables`] merges the other
+//! workers' aggregates in, renumbering their labels and visitors, and
+//! builds the tables, rows sorted by their text keys so output order never
+//! depends on thread timing.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 
 use foldhash::fast::RandomState;
 
@@ -17,7 +18,7 @@ use crate::privacy::{ClassId, LabelId, Labels, Renumbering, VeiledRecord};
 use crate::time;
 
 use super::columns::{days, float64, int64, sorted, utf8};
-use super::group::{Count, Counters, Group, Row};
+use super::group::{Count, Counters, Group, Row, VisitorId};
 use super::quantiles::Sketch;
 use super::sessions::Sessions;
 
@@ -169,68 +170,42 @@ impl WebAggregate {
             + self.clients.len()
     }
 
-    /// Folds `other` into `self`; `ids` maps `other`'s label and class
-    /// ids to `self`'s (from [`Labels::absorb`]).
-    pub fn merge(&mut self, other: WebAggregate, ids: &Renumbering) {
-        let s = |id: Str| ids.label(id);
-        let WebAggregate {
-            traffic,
-            campus_visitors,
-            pages,
-            status,
-            referrers,
-            clients,
-            search,
-            sessions,
-        } = other;
-        // Visitors first: the groups need their new ids.
-        let v = self.sessions.merge(sessions, s);
-        let v = v.as_slice();
-        // The tables are independent: merge them on every thread, the two
-        // largest first and last (see `into_tables`).
-        rayon::scope(|scope| {
-            scope.spawn(|_| {
-                self.pages
-                    .merge_mapped(pages, |(d, site, p)| (d, s(site), s(p)), v)
-            });
-            scope.spawn(|_| {
-                self.traffic
-                    .merge_mapped(traffic, |(h, site)| (h, s(site)), v)
-            });
-            scope.spawn(|_| {
-                self.campus_visitors
-                    .merge_mapped(campus_visitors, |(h, site)| (h, s(site)), v)
-            });
-            scope.spawn(|_| {
-                self.status
-                    .merge_mapped(status, |(d, site, st)| (d, s(site), st), v)
-            });
-            scope.spawn(|_| {
-                self.referrers
-                    .merge_mapped(referrers, |(d, site, r)| (d, s(site), s(r)), v)
-            });
-            scope.spawn(|_| {
-                self.clients
-                    .merge_mapped(clients, |(d, site, c)| (d, s(site), ids.class(c)), v)
-            });
-            scope.spawn(|_| {
-                self.search
-                    .merge_mapped(search, |(d, site, t)| (d, s(site), s(t)), v)
-            });
-        });
-    }
-
-    /// The finished tables, rows sorted by their text keys, with
-    /// small-group suppression applied to the tables keyed by
-    /// people-derived categories (paths, referrers, client classes).
-    /// `labels` is the table the aggregate's label ids refer to.
-    pub fn into_tables(
-        self,
+    /// Merges the other workers' aggregates into this one and builds the
+    /// finished tables, handing each to `emit` (which encodes and writes
+    /// it) on the task that built it. `others` pairs each aggregate with
+    /// the renumbering of its ids into `labels` (from [`Labels::absorb`]).
+    /// Returns what `emit` returned, in table order.
+    ///
+    /// Rows are sorted by their text keys, so output order never depends
+    /// on thread timing, and small-group suppression is applied to the
+    /// tables keyed by people-derived categories (paths, referrers, client
+    /// classes).
+    ///
+    /// Only the visitors are merged up front, since every group needs the
+    /// others' visitor ids in this worker's numbering. After that, each
+    /// table is merged, counted, suppressed, sorted and written on its own
+    /// task: with a barrier between those steps, one thread sat idle behind
+    /// the largest table at each of them.
+    pub fn into_tables<R: Send>(
+        mut self,
+        others: Vec<(WebAggregate, Renumbering)>,
         mut labels: Labels,
         suppression: &SuppressionPolicy,
-    ) -> Result<Vec<Table>, String> {
-        let other = labels.other();
-        let other_class = labels.other_class();
+        emit: impl Fn(Result<Table, String>) -> R + Sync,
+    ) -> Vec<R> {
+        let mut parts = Others::default();
+        let mut maps = Vec::with_capacity(others.len());
+        for (other, ids) in others {
+            let visitors = self.sessions.merge(other.sessions, |id| ids.label(id));
+            parts.traffic.push(other.traffic);
+            parts.campus_visitors.push(other.campus_visitors);
+            parts.pages.push(other.pages);
+            parts.status.push(other.status);
+            parts.referrers.push(other.referrers);
+            parts.clients.push(other.clients);
+            parts.search.push(other.search);
+            maps.push((ids, visitors));
+        }
         let WebAggregate {
             traffic,
             campus_visitors,
@@ -241,147 +216,121 @@ impl WebAggregate {
             search,
             sessions,
         } = self;
-        let labels = &labels;
-        let text = |id: Str| labels.get(id);
-        let class = |id: ClassId| labels.class_of(id);
+        let other = labels.other();
+        let other_class = labels.other_class();
+        let (labels, maps, emit) = (&labels, maps.as_slice(), &emit);
         let k_of = |spec: &TableSpec| suppression.k_for(spec.name);
-        let suppressed = |spec: &TableSpec| (k_of(spec), labels, other);
-        // Each table's rows are independent: count, suppress and sort them
-        // on every thread. (Every slot is filled before the scope ends.)
-        let (mut sessions_rows, mut pages_rows, mut referrers_rows, mut clients_rows) =
-            (None, None, None, None);
-        let (mut search_rows, mut traffic_rows, mut campus_rows, mut status_rows) =
-            (None, None, None, None);
-        // The two largest tasks are spawned first and last: another thread
-        // steals the oldest task while this one starts on the newest, so
-        // both start at once and the small ones fill in around them.
+        let text = |id: Str| labels.get(id);
+        let site_label =
+            |ids: &Renumbering, (d, site, l): (Day, Str, Str)| (d, ids.label(site), ids.label(l));
+        let by_label_of = |spec: &TableSpec| (k_of(spec), labels, other);
+        let mut slots: [Option<R>; 7] = std::array::from_fn(|_| None);
+        let [
+            traffic_slot,
+            pages_slot,
+            status_slot,
+            referrers_slot,
+            clients_slot,
+            search_slot,
+            sessions_slot,
+        ] = &mut slots;
+        let Others {
+            traffic: other_traffic,
+            campus_visitors: other_campus,
+            pages: other_pages,
+            status: other_status,
+            referrers: other_referrers,
+            clients: other_clients,
+            search: other_search,
+        } = parts;
+        // The largest table is spawned first and the next largest last:
+        // another thread steals the oldest task while this one starts on
+        // the newest, so both start at once and the small ones fill in.
         rayon::scope(|scope| {
             scope.spawn(|_| {
-                pages_rows = Some(by_label(pages, suppressed(&schema::WEB_PAGES)));
+                let group = gather(pages, other_pages, maps, site_label);
+                let (rows, s) = by_label(group, by_label_of(&schema::WEB_PAGES));
+                *pages_slot = Some(emit(
+                    pages_table(&rows, labels).map(|t| t.with_suppression(s)),
+                ));
             });
             scope.spawn(|_| {
-                referrers_rows = Some(by_label(referrers, suppressed(&schema::WEB_REFERRERS)));
+                let group = gather(search, other_search, maps, site_label);
+                let (rows, s) = by_label(group, by_label_of(&schema::WEB_SEARCH_TERMS));
+                let table = label_count_table(&schema::WEB_SEARCH_TERMS, &rows, labels);
+                *search_slot = Some(emit(table.map(|t| t.with_suppression(s))));
             });
             scope.spawn(|_| {
-                search_rows = Some(by_label(search, suppressed(&schema::WEB_SEARCH_TERMS)));
+                let group = gather(clients, other_clients, maps, |ids, (d, site, c)| {
+                    (d, ids.label(site), ids.class(c))
+                });
+                let spec = &schema::WEB_CLIENTS;
+                let (rows, s) =
+                    group.suppress(k_of(spec), |k| (k.0, k.1), |k| (k.0, k.1, other_class));
+                let class = |id: ClassId| labels.class_of(id);
+                let rows = sorted(rows, |k| (k.0, text(k.1), class(k.2)));
+                *clients_slot = Some(emit(
+                    clients_table(&rows, labels).map(|t| t.with_suppression(s)),
+                ));
             });
             scope.spawn(|_| {
-                let (rows, s) = clients.suppress(
-                    k_of(&schema::WEB_CLIENTS),
-                    |k| (k.0, k.1),
-                    |k| (k.0, k.1, other_class),
-                );
-                clients_rows = Some((sorted(rows, |k| (k.0, text(k.1), class(k.2))), s));
+                let group = gather(status, other_status, maps, |ids, (d, site, st)| {
+                    (d, ids.label(site), st)
+                });
+                let rows = sorted(group.finish(), |k| (k.0, text(k.1), k.2));
+                *status_slot = Some(emit(status_table(&rows, labels)));
             });
-            scope.spawn(|_| traffic_rows = Some(sorted(traffic.finish(), |k| (k.0, text(k.1)))));
             scope.spawn(|_| {
-                campus_rows = Some(
-                    campus_visitors
+                let rows = sorted(session_rows(&sessions), |k| (k.0, text(k.1)));
+                *sessions_slot = Some(emit(sessions_table(&rows, labels)));
+            });
+            scope.spawn(|_| {
+                let hour_site = |ids: &Renumbering, (h, site): (i64, Str)| (h, ids.label(site));
+                let campus: HashMap<(i64, Str), u64, RandomState> =
+                    gather(campus_visitors, other_campus, maps, hour_site)
                         .finish()
                         .into_iter()
                         .map(|(k, _, d)| (k, d))
-                        .collect::<HashMap<(i64, Str), u64, RandomState>>(),
-                );
+                        .collect();
+                let group = gather(traffic, other_traffic, maps, hour_site);
+                let rows = sorted(group.finish(), |k| (k.0, text(k.1)));
+                *traffic_slot = Some(emit(traffic_table(&rows, &campus, labels)));
             });
             scope.spawn(|_| {
-                status_rows = Some(sorted(status.finish(), |k| (k.0, text(k.1), k.2)));
-            });
-            scope.spawn(|_| {
-                sessions_rows = Some(sorted(session_rows(&sessions), |k| (k.0, text(k.1))));
+                let group = gather(referrers, other_referrers, maps, site_label);
+                let (rows, s) = by_label(group, by_label_of(&schema::WEB_REFERRERS));
+                let table = label_count_table(&schema::WEB_REFERRERS, &rows, labels);
+                *referrers_slot = Some(emit(table.map(|t| t.with_suppression(s))));
             });
         });
-        let (sessions, traffic, campus, status) = (
-            sessions_rows.unwrap_or_default(),
-            traffic_rows.unwrap_or_default(),
-            campus_rows.unwrap_or_default(),
-            status_rows.unwrap_or_default(),
-        );
-        let (pages, pages_s) = pages_rows.unwrap_or_default();
-        let (referrers, referrers_s) = referrers_rows.unwrap_or_default();
-        let (clients, clients_s) = clients_rows.unwrap_or_default();
-        let (search, search_s) = search_rows.unwrap_or_default();
-
-        let hours = Values::Timestamp(
-            traffic
-                .iter()
-                .map(|r| r.0.0.saturating_mul(1_000_000))
-                .collect(),
-        );
-        Ok(vec![
-            Table::new(
-                &schema::WEB_TRAFFIC,
-                vec![
-                    hours,
-                    utf8(&traffic, |r| text(r.0.1)),
-                    int64(&traffic, |r| r.1.requests),
-                    int64(&traffic, |r| r.1.bytes),
-                    int64(&traffic, |r| r.2),
-                    int64(&traffic, |r| r.1.classes[1]),
-                    int64(&traffic, |r| r.1.classes[2]),
-                    int64(&traffic, |r| r.1.classes[3]),
-                    int64(&traffic, |r| r.1.classes[4]),
-                    int64(&traffic, |r| r.1.on_campus),
-                    int64(&traffic, |r| campus.get(&r.0).copied().unwrap_or(0)),
-                    latency(&traffic, 0.50),
-                    latency(&traffic, 0.95),
-                    latency(&traffic, 0.99),
-                ],
-            )?,
-            Table::new(
-                &schema::WEB_PAGES,
-                vec![
-                    days(&pages, |k| k.0),
-                    utf8(&pages, |r| text(r.0.1)),
-                    utf8(&pages, |r| text(r.0.2)),
-                    int64(&pages, |r| r.1.requests),
-                    int64(&pages, |r| r.2),
-                    int64(&pages, |r| r.1.bytes),
-                    int64(&pages, |r| r.1.errors),
-                ],
-            )?
-            .with_suppression(pages_s),
-            Table::new(
-                &schema::WEB_STATUS,
-                vec![
-                    days(&status, |k| k.0),
-                    utf8(&status, |r| text(r.0.1)),
-                    Values::Int32(status.iter().map(|r| i32::from(r.0.2)).collect()),
-                    int64(&status, |r| r.1.0),
-                ],
-            )?,
-            label_count_table(&schema::WEB_REFERRERS, &referrers, labels)?
-                .with_suppression(referrers_s),
-            Table::new(
-                &schema::WEB_CLIENTS,
-                vec![
-                    days(&clients, |k| k.0),
-                    utf8(&clients, |r| text(r.0.1)),
-                    utf8(&clients, |r| class(r.0.2).browser),
-                    utf8(&clients, |r| class(r.0.2).os),
-                    utf8(&clients, |r| class(r.0.2).device),
-                    Values::Bool(clients.iter().map(|r| class(r.0.2).is_bot).collect()),
-                    int64(&clients, |r| r.1.0),
-                    int64(&clients, |r| r.2),
-                ],
-            )?
-            .with_suppression(clients_s),
-            label_count_table(&schema::WEB_SEARCH_TERMS, &search, labels)?
-                .with_suppression(search_s),
-            Table::new(
-                &schema::WEB_SESSIONS,
-                vec![
-                    days(&sessions, |k| k.0),
-                    utf8(&sessions, |r| text(r.0.1)),
-                    int64(&sessions, |r| r.1.sessions),
-                    int64(&sessions, |r| r.2),
-                    float64(&sessions, |r| r.1.mean_seconds()),
-                    float64(&sessions, |r| r.1.median_seconds()),
-                    float64(&sessions, |r| r.1.requests_per_session()),
-                    float64(&sessions, |r| r.1.bounce_rate()),
-                ],
-            )?,
-        ])
+        slots.into_iter().flatten().collect()
     }
+}
+
+/// The other workers' groups, table by table.
+#[derive(Default)]
+struct Others {
+    traffic: Vec<Group<(i64, Str), Traffic>>,
+    campus_visitors: Vec<Group<(i64, Str), Count>>,
+    pages: Vec<Group<(Day, Str, Str), Page>>,
+    status: Vec<Group<(Day, Str, u16), Count>>,
+    referrers: Vec<Group<(Day, Str, Str), Count>>,
+    clients: Vec<Group<(Day, Str, ClassId), Count>>,
+    search: Vec<Group<(Day, Str, Str), Count>>,
+}
+
+/// `base` with the other workers' groups merged in, their keys renumbered
+/// by `key` and their visitors by the maps from the session merge.
+fn gather<K: Copy + Hash + Eq, C: Counters>(
+    mut base: Group<K, C>,
+    others: Vec<Group<K, C>>,
+    maps: &[(Renumbering, Vec<VisitorId>)],
+    key: impl Fn(&Renumbering, K) -> K,
+) -> Group<K, C> {
+    for (group, (ids, visitors)) in others.into_iter().zip(maps) {
+        base.merge_mapped(group, |k| key(ids, k), visitors);
+    }
+    base
 }
 
 /// Finished rows of a table keyed by day, site and a label.
@@ -395,6 +344,100 @@ fn by_label<C: Counters>(
 ) -> (LabelRows<C>, Suppressed) {
     let (rows, s) = group.suppress(k, |k| (k.0, k.1), |k| (k.0, k.1, other));
     (sorted(rows, |k| (k.0, labels.get(k.1), labels.get(k.2))), s)
+}
+
+fn traffic_table(
+    rows: &[Row<(i64, Str), Traffic>],
+    campus: &HashMap<(i64, Str), u64, RandomState>,
+    labels: &Labels,
+) -> Result<Table, String> {
+    let hours = Values::Timestamp(
+        rows.iter()
+            .map(|r| r.0.0.saturating_mul(1_000_000))
+            .collect(),
+    );
+    Table::new(
+        &schema::WEB_TRAFFIC,
+        vec![
+            hours,
+            utf8(rows, |r| labels.get(r.0.1)),
+            int64(rows, |r| r.1.requests),
+            int64(rows, |r| r.1.bytes),
+            int64(rows, |r| r.2),
+            int64(rows, |r| r.1.classes[1]),
+            int64(rows, |r| r.1.classes[2]),
+            int64(rows, |r| r.1.classes[3]),
+            int64(rows, |r| r.1.classes[4]),
+            int64(rows, |r| r.1.on_campus),
+            int64(rows, |r| campus.get(&r.0).copied().unwrap_or(0)),
+            latency(rows, 0.50),
+            latency(rows, 0.95),
+            latency(rows, 0.99),
+        ],
+    )
+}
+
+fn pages_table(rows: &[Row<(Day, Str, Str), Page>], labels: &Labels) -> Result<Table, String> {
+    Table::new(
+        &schema::WEB_PAGES,
+        vec![
+            days(rows, |k| k.0),
+            utf8(rows, |r| labels.get(r.0.1)),
+            utf8(rows, |r| labels.get(r.0.2)),
+            int64(rows, |r| r.1.requests),
+            int64(rows, |r| r.2),
+            int64(rows, |r| r.1.bytes),
+            int64(rows, |r| r.1.errors),
+        ],
+    )
+}
+
+fn status_table(rows: &[Row<(Day, Str, u16), Count>], labels: &Labels) -> Result<Table, String> {
+    Table::new(
+        &schema::WEB_STATUS,
+        vec![
+            days(rows, |k| k.0),
+            utf8(rows, |r| labels.get(r.0.1)),
+            Values::Int32(rows.iter().map(|r| i32::from(r.0.2)).collect()),
+            int64(rows, |r| r.1.0),
+        ],
+    )
+}
+
+fn clients_table(
+    rows: &[Row<(Day, Str, ClassId), Count>],
+    labels: &Labels,
+) -> Result<Table, String> {
+    let class = |id: ClassId| labels.class_of(id);
+    Table::new(
+        &schema::WEB_CLIENTS,
+        vec![
+            days(rows, |k| k.0),
+            utf8(rows, |r| labels.get(r.0.1)),
+            utf8(rows, |r| class(r.0.2).browser),
+            utf8(rows, |r| class(r.0.2).os),
+            utf8(rows, |r| class(r.0.2).device),
+            Values::Bool(rows.iter().map(|r| class(r.0.2).is_bot).collect()),
+            int64(rows, |r| r.1.0),
+            int64(rows, |r| r.2),
+        ],
+    )
+}
+
+fn sessions_table(rows: &[Row<(Day, Str), DaySessions>], labels: &Labels) -> Result<Table, String> {
+    Table::new(
+        &schema::WEB_SESSIONS,
+        vec![
+            days(rows, |k| k.0),
+            utf8(rows, |r| labels.get(r.0.1)),
+            int64(rows, |r| r.1.sessions),
+            int64(rows, |r| r.2),
+            float64(rows, |r| r.1.mean_seconds()),
+            float64(rows, |r| r.1.median_seconds()),
+            float64(rows, |r| r.1.requests_per_session()),
+            float64(rows, |r| r.1.bounce_rate()),
+        ],
+    )
 }
 
 /// A table of (day, site, label, requests, distinct visitors) rows, the

@@ -26,7 +26,7 @@ use crate::aggregate::web::WebAggregate;
 use crate::aggregate::zoom::ZoomAggregate;
 use crate::formats::{LogFormat, ParseContext};
 use crate::input::read;
-use crate::privacy::{Labels, Veil, VeilWorker};
+use crate::privacy::{Labels, Renumbering, Veil, VeilWorker};
 
 /// What one chunk counted.
 #[derive(Debug)]
@@ -69,10 +69,13 @@ pub(super) struct Lanes<'v> {
     session_gap: i64,
 }
 
-/// The merged state of every lane.
+/// The state of every lane, ready to be merged table by table: the labels
+/// and the Zoom records are merged, the web aggregates are the first
+/// lane's and the others' with the renumbering of their labels.
 pub(super) struct Merged {
     pub labels: Labels,
     pub web: WebAggregate,
+    pub other_web: Vec<(WebAggregate, Renumbering)>,
     pub zoom: ZoomAggregate,
     pub outcomes: Vec<ChunkOutcome>,
 }
@@ -144,7 +147,8 @@ impl<'v> Lanes<'v> {
         self.with(|lane| lane.zoom.merge(zoom));
     }
 
-    /// Merges every lane.
+    /// Gathers every lane: labels and Zoom records merged, web aggregates
+    /// renumbered but left for [`WebAggregate::into_tables`] to merge.
     pub fn merge(self) -> Merged {
         let mut lanes = self
             .lanes
@@ -155,6 +159,7 @@ impl<'v> Lanes<'v> {
             return Merged {
                 labels: Labels::default(),
                 web: WebAggregate::new(self.session_gap),
+                other_web: Vec::new(),
                 zoom: ZoomAggregate::default(),
                 outcomes: Vec::new(),
             };
@@ -162,12 +167,13 @@ impl<'v> Lanes<'v> {
         let mut merged = Merged {
             labels: first.veil.into_labels(),
             web: first.web,
+            other_web: Vec::new(),
             zoom: first.zoom,
             outcomes: first.outcomes,
         };
         for lane in lanes {
             let ids = merged.labels.absorb(lane.veil.labels());
-            merged.web.merge(lane.web, &ids);
+            merged.other_web.push((lane.web, ids));
             merged.zoom.merge(lane.zoom);
             merged.outcomes.extend(lane.outcomes);
         }

@@ -42,6 +42,7 @@ use crate::output::manifest::{
     TableReport, Totals,
 };
 use crate::output::parquet::write_table;
+use crate::output::table::Table;
 use crate::privacy::key::{Key, KeyMode};
 use crate::privacy::policy::Policy;
 use crate::privacy::pseudonym::Epoch;
@@ -804,6 +805,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
         let Merged {
             labels,
             web,
+            other_web,
             zoom,
             mut outcomes,
         } = lanes.merge();
@@ -814,39 +816,45 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
             .collect();
         fill_line_counts(&mut inputs, &mut outcomes, cfg.max_reject_locations);
 
+        // Each table is written by the task that built it, while the
+        // others are still being built.
+        let write_nanos = AtomicU64::new(0);
+        let emit = |table: Result<Table, String>| -> Result<TableReport, Error> {
+            let table = table.map_err(|message| Error::Encode {
+                table: "(aggregate)".to_string(),
+                message,
+            })?;
+            let started = Instant::now();
+            let path = write_table(&cfg.out, &table)?;
+            let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+            write_nanos.fetch_add(nanos, Ordering::Relaxed);
+            Ok(TableReport {
+                name: table.spec.name,
+                file: path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                rows: table.rows(),
+                suppression: table.suppression,
+            })
+        };
         let policy = &cfg.veil.policy;
         let (web, zoom) = rayon::join(
-            || web.into_tables(labels, &policy.suppression),
-            || zoom.into_tables(policy),
+            || web.into_tables(other_web, labels, &policy.suppression, emit),
+            || match zoom.into_tables(policy) {
+                Ok(tables) => tables.into_par_iter().map(|t| emit(Ok(t))).collect(),
+                Err(message) => vec![emit(Err(message))],
+            },
         );
-        let mut tables = web.map_err(|message| Error::Encode {
-            table: "(aggregate)".to_string(),
-            message,
-        })?;
-        tables.extend(zoom.map_err(|message| Error::Encode {
-            table: "(zoom aggregate)".to_string(),
-            message,
-        })?);
-        lap(&mut stages.tables_seconds);
-        let table_reports = tables
-            .par_iter()
-            .map(|t| {
-                let path = write_table(&cfg.out, t)?;
-                Ok(TableReport {
-                    name: t.spec.name,
-                    file: path
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_default(),
-                    rows: t.rows(),
-                    suppression: t.suppression,
-                })
-            })
+        let table_reports = web
+            .into_iter()
+            .chain(zoom)
             .collect::<Result<Vec<_>, Error>>()?;
+        lap(&mut stages.tables_seconds);
+        stages.write_seconds = write_nanos.into_inner() as f64 / 1e9;
         Ok((inputs, table_reports))
     })?;
 
-    lap(&mut stages.write_seconds);
     let mut totals = Totals::default();
     for r in &inputs {
         totals.inputs += 1;
