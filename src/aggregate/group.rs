@@ -285,34 +285,44 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
         }));
     }
 
-    /// Deduplicates the pairs and counts each row's distinct visitors,
-    /// leaving the pairs grouped by row. For the end of a run.
-    fn distinct_per_row(&mut self) -> Vec<u64> {
+    /// Deduplicates the pairs, leaving them grouped by row, and returns
+    /// where each row's pairs start: row `r`'s distinct visitors are
+    /// `pairs[starts[r]..starts[r + 1]]`. For the end of a run.
+    fn distinct_per_row(&mut self) -> Vec<usize> {
+        let rows = self.keys.len();
         let pairs = self.pairs.iter().map(|&p| (row_of(p), visitor_of(p)));
-        let Some(buckets) = Buckets::new(pairs, self.keys.len()) else {
-            self.pairs.sort_unstable();
-            self.pairs.dedup();
-            self.compacted_len = self.pairs.len();
-            let mut distinct = vec![0u64; self.keys.len()];
-            for &p in &self.pairs {
-                if let Some(d) = distinct.get_mut(row_of(p) as usize) {
-                    *d += 1;
+        let mut starts = vec![0usize; rows + 1];
+        match Buckets::new(pairs, rows) {
+            Some(buckets) => {
+                self.pairs.clear();
+                let distinct = buckets.distinct(|row, v| self.pairs.push(pack(row, v)));
+                for (r, d) in distinct.into_iter().enumerate() {
+                    starts[r + 1] = starts[r] + d as usize;
+                }
+                // Grouped by row but not sorted within rows: nothing is
+                // known sorted for `compact`.
+                self.compacted_len = 0;
+            }
+            None => {
+                self.pairs.sort_unstable();
+                self.pairs.dedup();
+                self.compacted_len = self.pairs.len();
+                // Pairs of rows past `rows` (not reachable through `row`)
+                // sort last and are left out.
+                for r in 0..rows {
+                    let next = r as u32 + 1;
+                    starts[r + 1] = self.pairs.partition_point(|&p| row_of(p) < next);
                 }
             }
-            return distinct;
-        };
-        self.pairs.clear();
-        let distinct = buckets.distinct(|row, v| self.pairs.push(pack(row, v)));
-        // Grouped by row but not sorted within rows: nothing is known
-        // sorted for `compact`.
-        self.compacted_len = 0;
-        distinct
+        }
+        starts
     }
 
     /// Small-group suppression: within each partition (rows with the same
     /// `partition(key)`), rows with fewer than `k` distinct visitors are
     /// folded into one row keyed `other(key)`, which is itself dropped when
-    /// it has fewer than `k` distinct visitors.
+    /// it has fewer than `k` distinct visitors. `other` must map every key
+    /// of a partition to one key of that partition, and that key to itself.
     ///
     /// A partition never hides exactly one of several rows: if only one is
     /// small, the smallest publishable row is folded in with it, so no
@@ -326,25 +336,26 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
         partition: impl Fn(&K) -> P,
         other: impl Fn(&K) -> K,
     ) -> (Vec<Row<K, C>>, Suppressed) {
-        let distinct = self.distinct_per_row();
+        let starts = self.distinct_per_row();
+        let rows = self.keys.len();
+        let distinct = |r: usize| (starts[r + 1] - starts[r]) as u64;
         let mut parts: HashMap<P, Vec<u32>, RandomState> = HashMap::default();
         for (i, key) in self.keys.iter().enumerate() {
             parts.entry(partition(key)).or_default().push(i as u32);
         }
-        // Destination of every row: itself, or its partition's other row.
-        let mut folded = vec![false; self.keys.len()];
+        let mut folded = vec![false; rows];
         for rows in parts.values_mut() {
             let mut small: Vec<u32> = rows
                 .iter()
                 .copied()
-                .filter(|&r| distinct[r as usize] < k)
+                .filter(|&r| distinct(r as usize) < k)
                 .collect();
             if small.len() == 1 && rows.len() > 1 {
                 // Complementary suppression: also fold the smallest other row.
                 if let Some(&next) = rows
                     .iter()
-                    .filter(|&&r| distinct[r as usize] >= k)
-                    .min_by_key(|&&r| (distinct[r as usize], r))
+                    .filter(|&&r| distinct(r as usize) >= k)
+                    .min_by_key(|&&r| (distinct(r as usize), r))
                 {
                     small.push(next);
                 }
@@ -358,75 +369,88 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
             rows_folded: folded.iter().filter(|f| **f).count(),
             ..Suppressed::default()
         };
-        // Rows after folding: published rows and the other rows.
-        let mut out = Group::<K, C>::default();
-        let mut remap = Vec::with_capacity(self.keys.len());
-        for (i, (key, counters)) in self.keys.iter().zip(&self.counters).enumerate() {
-            let target = if folded[i] { other(key) } else { *key };
-            let (id, c) = out.row(target);
-            c.merge(counters);
-            remap.push(id);
+        // Where each folded row goes: the row of its `other` key, which is
+        // an existing row when a row already has that key (then it gathers
+        // too), or a new one after the existing rows.
+        let mut new_rows: HashMap<K, usize, RandomState> = HashMap::default();
+        let mut sources: Vec<(usize, usize)> = Vec::new();
+        for i in (0..rows).filter(|&i| folded[i]) {
+            let key = other(&self.keys[i]);
+            let to = match self.index.get(&key) {
+                Some(&id) => id as usize,
+                None => {
+                    let next = rows + new_rows.len();
+                    *new_rows.entry(key).or_insert(next)
+                }
+            };
+            sources.push((to, i));
         }
-        // A row that is one unfolded row keeps its count; only rows that
-        // gathered folded rows (or, in a name collision, several rows)
-        // need the union of their visitors, so only their pairs are
-        // sorted again.
-        let mut sources = vec![0u32; out.keys.len()];
-        let mut is_other = vec![false; out.keys.len()];
-        for (i, &id) in remap.iter().enumerate() {
-            sources[id as usize] += 1;
-            is_other[id as usize] |= folded[i];
+        let mut new_keys: Vec<(usize, K)> = new_rows.into_iter().map(|(k, id)| (id, k)).collect();
+        new_keys.sort_unstable_by_key(|&(id, _)| id);
+        self.keys.extend(new_keys.into_iter().map(|(_, k)| k));
+        self.counters.resize(self.keys.len(), C::default());
+        // A gathering row keeps its own visitors too, unless it was folded
+        // (into itself) and so is among the sources already.
+        let mut gathers = vec![false; self.keys.len()];
+        for &(to, _) in &sources {
+            gathers[to] = true;
         }
-        let union = |id: u32| is_other[id as usize] || sources[id as usize] > 1;
-        let mut out_distinct = vec![0u64; out.keys.len()];
-        for (i, &id) in remap.iter().enumerate() {
-            if !union(id) {
-                out_distinct[id as usize] = distinct[i];
+        for to in 0..rows {
+            if gathers[to] && !folded[to] {
+                sources.push((to, to));
             }
         }
-        let gathered = self
-            .pairs
-            .iter()
-            .map(|&p| (remap[row_of(p) as usize], visitor_of(p)))
-            .filter(|&(row, _)| union(row));
-        match Buckets::new(gathered.clone(), out.keys.len()) {
-            Some(buckets) => {
-                for (d, n) in out_distinct.iter_mut().zip(buckets.distinct(|_, _| {})) {
-                    *d += n;
+        sources.sort_unstable();
+        let mut out_distinct: Vec<u64> = (0..self.keys.len())
+            .map(|r| if r < rows { distinct(r) } else { 0 })
+            .collect();
+        for run in sources.chunk_by(|a, b| a.0 == b.0) {
+            let to = run[0].0;
+            let mut visitors: Vec<VisitorId> = run
+                .iter()
+                .flat_map(|&(_, from)| &self.pairs[starts[from]..starts[from + 1]])
+                .map(|&p| visitor_of(p))
+                .collect();
+            visitors.sort_unstable();
+            visitors.dedup();
+            out_distinct[to] = visitors.len() as u64;
+            for &(_, from) in run {
+                if from != to {
+                    let c = std::mem::take(&mut self.counters[from]);
+                    self.counters[to].merge(&c);
                 }
             }
-            None => {
-                let mut gathered: Vec<u64> = gathered.map(|(r, v)| pack(r, v)).collect();
-                gathered.sort_unstable();
-                gathered.dedup();
-                for &p in &gathered {
-                    out_distinct[row_of(p) as usize] += 1;
+        }
+        // Published: rows not folded away, and gathering rows of at least
+        // k visitors.
+        let mut published = vec![false; self.keys.len()];
+        for (r, p) in published.iter_mut().enumerate() {
+            let kept = r >= rows || !folded[r] || gathers[r];
+            *p = kept && (!gathers[r] || out_distinct[r] >= k);
+            if gathers[r] {
+                if *p {
+                    stats.other_rows_published += 1;
+                } else {
+                    stats.other_rows_withheld += 1;
                 }
             }
         }
-        // Other rows below k are withheld.
-        let keep = |id: usize| !is_other[id] || out_distinct[id] >= k;
-        stats.other_rows_published = (0..out.keys.len())
-            .filter(|&i| is_other[i] && keep(i))
-            .count();
-        stats.other_rows_withheld = (0..out.keys.len())
-            .filter(|&i| is_other[i] && !keep(i))
-            .count();
-        let rows = out
+        let rows = self
             .keys
             .into_iter()
-            .zip(out.counters)
-            .zip(&out_distinct)
-            .enumerate()
-            .filter(|(i, _)| keep(*i))
-            .map(|(_, ((key, c), &d))| (key, c, d))
+            .zip(self.counters)
+            .zip(out_distinct)
+            .zip(published)
+            .filter(|(_, p)| *p)
+            .map(|(((key, c), d), _)| (key, c, d))
             .collect();
         (rows, stats)
     }
 
     /// Finished rows with exact distinct visitor counts, in no order.
     pub fn finish(mut self) -> Vec<Row<K, C>> {
-        let distinct = self.distinct_per_row();
+        let starts = self.distinct_per_row();
+        let distinct = starts.windows(2).map(|w| (w[1] - w[0]) as u64);
         self.keys
             .into_iter()
             .zip(self.counters)
@@ -546,6 +570,27 @@ mod tests {
                 .any(|(k, c, d)| k.1 == OTHER && c.0 == 1012 && *d == 13)
         );
         assert_eq!(stats.rows_folded, 2);
+    }
+
+    #[test]
+    fn a_row_already_keyed_like_the_other_row_gathers_the_folded_ones() {
+        let g = group_of(&[
+            (0, 1, (0..3).collect()),
+            (0, 2, (100..120).collect()),
+            (0, OTHER, (200..208).collect()),
+        ]);
+        let (rows, stats) = g.suppress(10, |k| k.0, |k| (k.0, OTHER));
+        let mut rows: Vec<_> = rows.into_iter().map(|(k, c, d)| (k.1, c.0, d)).collect();
+        rows.sort();
+        assert_eq!(rows, vec![(2, 20, 20), (OTHER, 11, 11)]);
+        assert_eq!(
+            (
+                stats.rows_folded,
+                stats.other_rows_published,
+                stats.other_rows_withheld
+            ),
+            (2, 1, 0)
+        );
     }
 
     proptest::proptest! {
