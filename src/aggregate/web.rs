@@ -243,45 +243,22 @@ impl WebAggregate {
             clients: other_clients,
             search: other_search,
         } = parts;
-        // The largest table is spawned first and the next largest last:
-        // another thread steals the oldest task while this one starts on
-        // the newest, so both start at once and the small ones fill in.
+        // The pages table takes as long as the others together: this
+        // thread builds it at once, and the others are spawned, largest
+        // first, for the other threads to steal (and this one to take
+        // when done).
         rayon::scope(|scope| {
             scope.spawn(|_| {
-                let group = gather(pages, other_pages, maps, site_label);
-                let (rows, s) = by_label(group, by_label_of(&schema::WEB_PAGES));
-                *pages_slot = Some(emit(
-                    pages_table(&rows, labels).map(|t| t.with_suppression(s)),
-                ));
+                let group = gather(referrers, other_referrers, maps, site_label);
+                let (rows, s) = by_label(group, by_label_of(&schema::WEB_REFERRERS));
+                let table = label_count_table(&schema::WEB_REFERRERS, &rows, labels);
+                *referrers_slot = Some(emit(table.map(|t| t.with_suppression(s))));
             });
-            scope.spawn(|_| {
-                let group = gather(search, other_search, maps, site_label);
-                let (rows, s) = by_label(group, by_label_of(&schema::WEB_SEARCH_TERMS));
-                let table = label_count_table(&schema::WEB_SEARCH_TERMS, &rows, labels);
-                *search_slot = Some(emit(table.map(|t| t.with_suppression(s))));
-            });
-            scope.spawn(|_| {
-                let group = gather(clients, other_clients, maps, |ids, (d, site, c)| {
-                    (d, ids.label(site), ids.class(c))
-                });
-                let spec = &schema::WEB_CLIENTS;
-                let (rows, s) =
-                    group.suppress(k_of(spec), |k| (k.0, k.1), |k| (k.0, k.1, other_class));
-                let class = |id: ClassId| labels.class_of(id);
-                let rows = sorted(rows, |k| (k.0, text(k.1), class(k.2)));
-                *clients_slot = Some(emit(
-                    clients_table(&rows, labels).map(|t| t.with_suppression(s)),
-                ));
-            });
-            scope.spawn(|_| {
-                let group = gather(status, other_status, maps, |ids, (d, site, st)| {
-                    (d, ids.label(site), st)
-                });
-                let rows = sorted(group.finish(), |k| (k.0, text(k.1), k.2));
-                *status_slot = Some(emit(status_table(&rows, labels)));
-            });
-            scope.spawn(|_| {
+            scope.spawn(move |_| {
                 let rows = sorted(session_rows(&sessions), |k| (k.0, text(k.1)));
+                // Freeing every visitor's sessions takes a while: here,
+                // not after the last table.
+                drop(sessions);
                 *sessions_slot = Some(emit(sessions_table(&rows, labels)));
             });
             scope.spawn(|_| {
@@ -297,11 +274,36 @@ impl WebAggregate {
                 *traffic_slot = Some(emit(traffic_table(&rows, &campus, labels)));
             });
             scope.spawn(|_| {
-                let group = gather(referrers, other_referrers, maps, site_label);
-                let (rows, s) = by_label(group, by_label_of(&schema::WEB_REFERRERS));
-                let table = label_count_table(&schema::WEB_REFERRERS, &rows, labels);
-                *referrers_slot = Some(emit(table.map(|t| t.with_suppression(s))));
+                let group = gather(clients, other_clients, maps, |ids, (d, site, c)| {
+                    (d, ids.label(site), ids.class(c))
+                });
+                let spec = &schema::WEB_CLIENTS;
+                let (rows, s) =
+                    group.suppress(k_of(spec), |k| (k.0, k.1), |k| (k.0, k.1, other_class));
+                let class = |id: ClassId| labels.class_of(id);
+                let rows = sorted(rows, |k| (k.0, text(k.1), class(k.2)));
+                *clients_slot = Some(emit(
+                    clients_table(&rows, labels).map(|t| t.with_suppression(s)),
+                ));
             });
+            scope.spawn(|_| {
+                let group = gather(search, other_search, maps, site_label);
+                let (rows, s) = by_label(group, by_label_of(&schema::WEB_SEARCH_TERMS));
+                let table = label_count_table(&schema::WEB_SEARCH_TERMS, &rows, labels);
+                *search_slot = Some(emit(table.map(|t| t.with_suppression(s))));
+            });
+            scope.spawn(|_| {
+                let group = gather(status, other_status, maps, |ids, (d, site, st)| {
+                    (d, ids.label(site), st)
+                });
+                let rows = sorted(group.finish(), |k| (k.0, text(k.1), k.2));
+                *status_slot = Some(emit(status_table(&rows, labels)));
+            });
+            let group = gather(pages, other_pages, maps, site_label);
+            let (rows, s) = by_label(group, by_label_of(&schema::WEB_PAGES));
+            *pages_slot = Some(emit(
+                pages_table(&rows, labels).map(|t| t.with_suppression(s)),
+            ));
         });
         slots.into_iter().flatten().collect()
     }

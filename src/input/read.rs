@@ -119,10 +119,12 @@ pub fn read_head(file: &File, max: usize) -> io::Result<Vec<u8>> {
 
 /// Ranges of about `target` bytes covering the first `len` bytes of
 /// `file`, each ending just after a newline (the last one may end
-/// without), found with small reads at each boundary.
+/// without), found with small reads at each boundary: a page is enough
+/// for nearly every line, and the planning is serial (64 KiB reads took
+/// 2 ms of a 1M-line file's 0.22 s on two threads).
 pub fn plan_chunks(file: &File, len: u64, target: usize) -> io::Result<Vec<Range<u64>>> {
     let target = target.max(1) as u64;
-    let mut window = vec![0u8; 64 << 10];
+    let mut window = vec![0u8; 4 << 10];
     let mut ranges = Vec::with_capacity((len / target) as usize + 1);
     let mut start = 0;
     while start < len {

@@ -410,8 +410,12 @@ fn read_plain(
             return;
         }
     };
+    // One job per chunk: rayon would otherwise hand a thread a run of
+    // chunks as one job, and near the end the other thread, with nothing
+    // left to steal, idled for up to that run's length.
     let failed = ranges
         .into_par_iter()
+        .with_max_len(1)
         .enumerate()
         .filter_map(|(i, range)| {
             let job = ChunkJob {
@@ -563,6 +567,7 @@ fn read_w3c(shared: &Shared<'_, '_>, index: usize, data: &[u8], report: &mut Inp
         let count = ranges.len();
         let parsed: u64 = ranges
             .into_par_iter()
+            .with_max_len(1)
             .enumerate()
             .map(|(i, r)| {
                 let job = ChunkJob {
@@ -740,7 +745,6 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
         let total = sources.iter().map(|s| s.size).sum();
         p.bytes_total.store(total, Ordering::Relaxed);
     }
-
     let threads = cfg
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
