@@ -11,10 +11,19 @@
 //!
 //! Client classes are interned the same way ([`ClassId`]), so the clients
 //! table is keyed by a small integer instead of three strings.
+//!
+//! The text lives in one buffer, and the index finds a label through its
+//! id rather than holding a second copy: a label costs no allocation of
+//! its own, so absorbing another worker's table and freeing one at the end
+//! of a run are a few large operations, not tens of thousands of small
+//! ones.
 
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 
 use foldhash::fast::RandomState;
+use hashbrown::HashTable;
+use hashbrown::hash_table::Entry;
 
 use super::agent::ClientClass;
 
@@ -43,8 +52,13 @@ impl ClassId {
 /// Text and client classes that passed the privacy stage, interned.
 #[derive(Debug, Default, Clone)]
 pub struct Labels {
-    ids: HashMap<Box<str>, LabelId, RandomState>,
-    strings: Vec<Box<str>>,
+    hasher: RandomState,
+    // Ids, found by hashing the text they name.
+    index: HashTable<LabelId>,
+    // Every label's text, one after another; `ends[i]` is where label `i`
+    // ends.
+    text: String,
+    ends: Vec<usize>,
     class_ids: HashMap<ClientClass, ClassId, RandomState>,
     classes: Vec<ClientClass>,
 }
@@ -68,17 +82,41 @@ impl Renumbering {
     }
 }
 
+/// The text of label `id` in a table's buffer (empty for a foreign id).
+fn label<'a>(text: &'a str, ends: &[usize], id: LabelId) -> &'a str {
+    let i = id.index();
+    let Some(&end) = ends.get(i) else {
+        return "";
+    };
+    let start = i
+        .checked_sub(1)
+        .and_then(|p| ends.get(p))
+        .copied()
+        .unwrap_or(0);
+    text.get(start..end).unwrap_or("")
+}
+
 impl Labels {
     /// The id of `text`, adding it if new. Only the privacy stage may add
     /// text, so this is not public.
     pub(in crate::privacy) fn intern(&mut self, text: &str) -> LabelId {
-        if let Some(&id) = self.ids.get(text) {
-            return id;
+        let hash = self.hasher.hash_one(text);
+        let (all, ends, hasher) = (&self.text, &self.ends, &self.hasher);
+        let found = self.index.entry(
+            hash,
+            |&id| label(all, ends, id) == text,
+            |&id| hasher.hash_one(label(all, ends, id)),
+        );
+        match found {
+            Entry::Occupied(e) => *e.get(),
+            Entry::Vacant(e) => {
+                let id = LabelId(u32::try_from(self.ends.len()).unwrap_or(u32::MAX));
+                e.insert(id);
+                self.text.push_str(text);
+                self.ends.push(self.text.len());
+                id
+            }
         }
-        let id = LabelId(u32::try_from(self.strings.len()).unwrap_or(u32::MAX));
-        self.strings.push(text.into());
-        self.ids.insert(text.into(), id);
-        id
     }
 
     /// The id of a client class, adding it if new.
@@ -113,24 +151,26 @@ impl Labels {
 
     /// The text of an id handed out by this table (empty for a foreign id).
     pub fn get(&self, id: LabelId) -> &str {
-        self.strings.get(id.index()).map_or("", |s| s)
+        label(&self.text, &self.ends, id)
     }
 
     /// Number of distinct labels.
     pub fn len(&self) -> usize {
-        self.strings.len()
+        self.ends.len()
     }
 
     /// Whether the table is empty.
     pub fn is_empty(&self) -> bool {
-        self.strings.is_empty()
+        self.ends.is_empty()
     }
 
     /// Adds every label and class of `other`; returns how `other`'s ids
     /// map to `self`'s.
     pub fn absorb(&mut self, other: &Labels) -> Renumbering {
         Renumbering {
-            labels: other.strings.iter().map(|s| self.intern(s)).collect(),
+            labels: (0..other.ends.len())
+                .map(|i| self.intern(label(&other.text, &other.ends, LabelId(i as u32))))
+                .collect(),
             classes: other.classes.iter().map(|&c| self.class(c)).collect(),
         }
     }
