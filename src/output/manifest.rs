@@ -53,17 +53,23 @@ pub struct Manifest {
     pub distinct_counts: String,
 }
 
-/// Wall-clock seconds per stage of a run; they add up to about
-/// `elapsed_seconds` (the rest is discovery, key loading and the manifest).
+/// Where a run's time went. The first three are wall-clock seconds and add
+/// up to about `elapsed_seconds` (the rest is discovery, key loading and
+/// the manifest); `write_seconds` is part of `tables_seconds`.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct Stages {
     /// Reading, detecting, parsing, veiling and folding every input.
     pub read_seconds: f64,
-    /// Merging the threads' aggregates.
+    /// Joining the threads' label tables and Zoom records.
     pub merge_seconds: f64,
-    /// Suppression, sorting and building the tables.
+    /// Merging the threads' visitors, then per table (tables in parallel):
+    /// merging the threads' rows, counting, suppression, sorting, encoding
+    /// and writing.
     pub tables_seconds: f64,
-    /// Encoding and writing the Parquet files.
+    /// Time spent encoding and writing Parquet files, summed over the
+    /// tables. Tables are written in parallel with each other and with
+    /// the building of others, so this can exceed its share of the wall
+    /// clock.
     pub write_seconds: f64,
 }
 
