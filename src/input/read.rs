@@ -228,6 +228,12 @@ impl<R: Read> Iterator for StreamChunks<R> {
             return None;
         }
         let mut buf = std::mem::take(&mut self.carry);
+        // Room for the chunk and the rest of its last line, allocated once:
+        // decoders return a few hundred KiB per call, and asking each time
+        // for a whole chunk's worth zeroed megabytes per call and doubled
+        // the buffers' capacity.
+        const TAIL: usize = 64 << 10;
+        buf.reserve_exact((self.target + TAIL).saturating_sub(buf.len()));
         let mut scanned = 0; // bytes of buf known to hold no newline
         loop {
             if buf.len() >= self.target {
@@ -237,7 +243,7 @@ impl<R: Read> Iterator for StreamChunks<R> {
                 scanned = buf.len();
             }
             let old = buf.len();
-            let want = self.target.max(64 << 10);
+            let want = self.target.saturating_sub(old).max(TAIL);
             buf.resize(old + want, 0);
             match self.reader.read(&mut buf[old..]) {
                 Ok(0) => {
@@ -364,5 +370,47 @@ mod tests {
             .collect();
         assert_eq!(data, b"one\ntwo\nthr");
         assert!(items.last().unwrap().is_err());
+    }
+
+    /// A decoder-like reader: at most `step` bytes a call.
+    struct Trickle<'a> {
+        data: &'a [u8],
+        step: usize,
+    }
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(self.data.len()).min(self.step);
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn stream_buffers_stay_one_chunk_large_whatever_the_read_size() {
+        let data: Vec<u8> = (0..20_000)
+            .flat_map(|i| format!("line {i} {}\n", "y".repeat(i % 200)).into_bytes())
+            .collect();
+        let target = 100 << 10;
+        let chunks: Vec<_> = StreamChunks::new(
+            Trickle {
+                data: &data,
+                step: 5000,
+            },
+            target,
+        )
+        .map(Result::unwrap)
+        .collect();
+        assert!(chunks.len() > 10);
+        for c in &chunks {
+            assert!(
+                c.data.capacity() <= target + (64 << 10),
+                "a {} byte chunk holds {} bytes",
+                c.data.len(),
+                c.data.capacity()
+            );
+        }
+        let joined: Vec<u8> = chunks.into_iter().flat_map(|c| c.data).collect();
+        assert_eq!(joined, data);
     }
 }
