@@ -277,7 +277,7 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
             remap.push(id);
         }
         // Not compacted here: merging happens once per worker at the end
-        // of a run, and the tables sort once, on every thread.
+        // of a run, and the table counts its pairs once, when it is built.
         self.pairs.extend(other.pairs.into_iter().map(|p| {
             let row = remap.get(row_of(p) as usize).copied().unwrap_or(u32::MAX);
             let v = visitor_of(p);

@@ -847,7 +847,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
             || web.into_tables(other_web, labels, &policy.suppression, emit),
             || match zoom.into_tables(policy) {
                 Ok(tables) => tables.into_par_iter().map(|t| emit(Ok(t))).collect(),
-                Err(message) => vec![emit(Err(message))],
+                Err(message) => vec![emit(Err(format!("Zoom tables: {message}")))],
             },
         );
         let table_reports = web
