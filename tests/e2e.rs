@@ -380,12 +380,19 @@ fn same_input_and_key_give_identical_bytes_across_threads_and_chunks() {
         &b,
         &["--key-file", key_arg, "--threads", "2", "-q"],
     );
-    // Tiny chunks through the library: many merges must not change a byte.
+    // Tiny chunks through the library: many merges must not change a byte,
+    // nor more lanes than cores (three other lanes merged into the first).
     let c = dir.path().join("c");
     let cfg = logveil::RunConfig::new(vec![sample_logs()], &c)
         .key(logveil::pipeline::KeySource::File(key.clone()))
         .chunk_bytes(700)
         .threads(Some(2));
+    logveil::run(&cfg).unwrap();
+    let d = dir.path().join("d");
+    let cfg = logveil::RunConfig::new(vec![sample_logs()], &d)
+        .key(logveil::pipeline::KeySource::File(key.clone()))
+        .chunk_bytes(700)
+        .threads(Some(4));
     logveil::run(&cfg).unwrap();
     for table in [
         "web_traffic",
@@ -408,6 +415,11 @@ fn same_input_and_key_give_identical_bytes_across_threads_and_chunks() {
             std::fs::read(c.join(&file)).unwrap(),
             "{table}: chunking changed the bytes"
         );
+        assert_eq!(
+            fa,
+            std::fs::read(d.join(&file)).unwrap(),
+            "{table}: four lanes changed the bytes"
+        );
     }
     // Counts and reject locations (resolved from per-chunk line counts) do
     // not depend on threads or chunking either.
@@ -418,6 +430,7 @@ fn same_input_and_key_give_identical_bytes_across_threads_and_chunks() {
     };
     assert_eq!(inputs(&a), inputs(&b));
     assert_eq!(inputs(&a), inputs(&c));
+    assert_eq!(inputs(&a), inputs(&d));
 }
 
 #[test]
