@@ -382,18 +382,16 @@ fn same_input_and_key_give_identical_bytes_across_threads_and_chunks() {
     );
     // Tiny chunks through the library: many merges must not change a byte,
     // nor more lanes than cores (three other lanes merged into the first).
-    let c = dir.path().join("c");
-    let cfg = logveil::RunConfig::new(vec![sample_logs()], &c)
-        .key(logveil::pipeline::KeySource::File(key.clone()))
-        .chunk_bytes(700)
-        .threads(Some(2));
-    logveil::run(&cfg).unwrap();
-    let d = dir.path().join("d");
-    let cfg = logveil::RunConfig::new(vec![sample_logs()], &d)
-        .key(logveil::pipeline::KeySource::File(key.clone()))
-        .chunk_bytes(700)
-        .threads(Some(4));
-    logveil::run(&cfg).unwrap();
+    let tiny_chunks = |out: &std::path::Path, threads: usize| {
+        let cfg = logveil::RunConfig::new(vec![sample_logs()], out)
+            .key(logveil::pipeline::KeySource::File(key.clone()))
+            .chunk_bytes(700)
+            .threads(Some(threads));
+        logveil::run(&cfg).unwrap();
+    };
+    let (c, d) = (dir.path().join("c"), dir.path().join("d"));
+    tiny_chunks(&c, 2);
+    tiny_chunks(&d, 4);
     for table in [
         "web_traffic",
         "web_pages",
