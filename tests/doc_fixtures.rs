@@ -59,7 +59,7 @@ const FIXTURES: &[Fixture] = &[
     Fixture {
         file: "combined_xff.log",
         format: "combined",
-        rejected: &[(4, "malformed")],
+        rejected: &[(4, "bad_client"), (5, "bad_client")],
         statuses: &[(200, 3)],
         latency: false,
         names: &[],

@@ -94,5 +94,14 @@ mod tests {
         );
         assert_eq!(parse(b"1.2.3.4 - -"), Err(Reject::Truncated));
         assert_eq!(parse(b"\xff\xfe\x00garbage here"), Err(Reject::BadClient));
+        // A forwarded-for header logged as the client, missing: no client.
+        assert_eq!(
+            parse(br#"- - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 5"#),
+            Err(Reject::BadClient)
+        );
+        assert_eq!(
+            parse(br#"-, 1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 5"#),
+            Err(Reject::BadClient)
+        );
     }
 }
