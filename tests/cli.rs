@@ -272,3 +272,42 @@ fn detect_explains_per_file_without_quoting_lines() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stdout).contains("--log-format"));
 }
+
+#[test]
+fn caddy_wall_times_are_read_as_utc_and_the_manifest_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("caddy.log");
+    let lines: Vec<String> = (0..6)
+        .map(|i| {
+            format!(
+                r#"{{"level":"info","ts":"2026/03/28 10:0{i}:00.250","logger":"http.log.access","msg":"handled request","request":{{"remote_ip":"198.51.100.{i}","proto":"HTTP/2.0","method":"GET","host":"www.example.edu","uri":"/news","headers":{{"User-Agent":["curl/8.5.0"]}}}},"duration":0.002,"size":100,"status":200}}"#
+            )
+        })
+        .collect();
+    std::fs::write(&log, lines.join("\n") + "\n").unwrap();
+    let out = dir.path().join("out");
+    let r = run(&[&log], &out, &["-q"]);
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    let m = manifest(&out);
+    let input = &m["inputs"][0];
+    assert_eq!(input["format"], "json");
+    assert_eq!(input["parsed"], 6);
+    assert_eq!(input["first_event"], "2026-03-28T10:00:00Z");
+    let notes = input["notes"].as_array().unwrap();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("without a zone")),
+        "{notes:?}"
+    );
+    let ids: std::collections::BTreeSet<String> = (0..6)
+        .flat_map(|i| common::ip_forms(std::net::IpAddr::from([198, 51, 100, i])))
+        .collect();
+    assert!(common::leaks_in_output_dir(&ids, &out).is_empty());
+    assert!(common::leaks_in_printed(&ids, &r).is_empty());
+}

@@ -177,7 +177,7 @@ fn number(v: &[u8]) -> Option<f64> {
 }
 
 /// RFC 3339 or ISO 8601, CLF, Unix seconds (with fraction), milliseconds or
-/// nanoseconds.
+/// nanoseconds, or Caddy's `wall` formats, which carry no zone.
 fn time_of(v: &[u8], cx: &mut ParseContext) -> Option<i64> {
     if let Some(t) = cx.time.get(v, crate::time::parse_clf) {
         return Some(t);
@@ -189,6 +189,14 @@ fn time_of(v: &[u8], cx: &mut ParseContext) -> Option<i64> {
             .or_else(|_| chrono::DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z"))
         {
             return Some(t.timestamp());
+        }
+        // `wall`, `wall_milli`, `wall_nano`: `2006/01/02 15:04:05[.000]`,
+        // the server's clock in a zone the log does not name. Read as UTC,
+        // as W3C `-local` times are, and counted for the manifest's note;
+        // rejecting them lost every line of such a log.
+        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(text, "%Y/%m/%d %H:%M:%S%.f") {
+            cx.zoneless_times += 1;
+            return Some(t.and_utc().timestamp());
         }
     }
     let n = number(v)?;
@@ -466,6 +474,32 @@ mod tests {
         assert_eq!(local.time, 1_646_865_004);
         assert_eq!(
             parse(r#"{"ts":"2022-03-09T23:30:04.518+01","request":{"remote_ip":"192.0.2.1"},"status":200}"#).unwrap_err(),
+            Reject::BadTimestamp
+        );
+    }
+
+    #[test]
+    fn caddy_wall_times_are_read_as_utc_and_counted() {
+        let mut cx = ParseContext::default();
+        for (ts, want) in [
+            ("2022/03/09 23:30:04", 1_646_868_604),
+            ("2022/03/09 23:30:04.518", 1_646_868_604),
+            ("2022/03/09 23:30:04.518123456", 1_646_868_604),
+        ] {
+            let line = format!(
+                r#"{{"ts":"{ts}","request":{{"remote_ip":"192.0.2.1","method":"GET","uri":"/"}},"status":200}}"#
+            );
+            assert_eq!(
+                JsonLines.parse(line.as_bytes(), &mut cx).unwrap().time,
+                want
+            );
+        }
+        assert_eq!(cx.zoneless_times, 3);
+        // A zone-less time that is no date is still rejected.
+        let bad =
+            r#"{"ts":"2022/13/09 23:30:04","request":{"remote_ip":"192.0.2.1"},"status":200}"#;
+        assert_eq!(
+            JsonLines.parse(bad.as_bytes(), &mut cx).unwrap_err(),
             Reject::BadTimestamp
         );
     }

@@ -237,6 +237,9 @@ impl Skip {
 pub struct ParseContext {
     /// Cache of the last parsed timestamp.
     pub time: TimeCache,
+    /// Records whose time carried no zone and was read as UTC (Caddy's
+    /// `wall` time formats), counted so the manifest can say so.
+    pub zoneless_times: u64,
 }
 
 /// A log format: a stateless line parser.

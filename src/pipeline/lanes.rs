@@ -190,6 +190,7 @@ impl Lane<'_> {
         progress: Option<&Progress>,
     ) -> u64 {
         let mut stats = LineStats::default();
+        let zoneless_before = self.cx.zoneless_times;
         let mut rejects = Vec::new();
         let mut start = 0usize;
         while start < data.len() {
@@ -222,6 +223,7 @@ impl Lane<'_> {
             }
             start = end + 1;
         }
+        stats.zoneless = self.cx.zoneless_times - zoneless_before;
         if let Some(p) = progress {
             p.bytes_done.fetch_add(data.len() as u64, Ordering::Relaxed);
             p.lines.fetch_add(stats.lines, Ordering::Relaxed);

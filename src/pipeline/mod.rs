@@ -251,6 +251,8 @@ pub struct RunReport {
 struct LineStats {
     lines: u64,
     parsed: u64,
+    // Parsed records whose time carried no zone (read as UTC).
+    zoneless: u64,
     skipped: [u64; Skip::ALL.len()],
     rejected: [u64; Reject::ALL.len()],
     min_time: i64,
@@ -262,6 +264,7 @@ impl Default for LineStats {
         LineStats {
             lines: 0,
             parsed: 0,
+            zoneless: 0,
             skipped: [0; Skip::ALL.len()],
             rejected: [0; Reject::ALL.len()],
             min_time: i64::MAX,
@@ -274,6 +277,7 @@ impl LineStats {
     fn merge(&mut self, o: &LineStats) {
         self.lines += o.lines;
         self.parsed += o.parsed;
+        self.zoneless += o.zoneless;
         for (a, b) in self.skipped.iter_mut().zip(o.skipped) {
             *a += b;
         }
@@ -607,6 +611,9 @@ fn no_format(report: &mut InputReport) {
 /// Fills the counts, event times and reject locations of a report. Line
 /// numbers of rejects are resolved from the chunks' line counts: a reject's
 /// line is the lines of all earlier chunks plus its line in its chunk.
+/// The manifest note of an input whose record times carried no zone.
+pub const ZONELESS_TIME_NOTE: &str = "times logged without a zone (Caddy `wall` time formats), the server's clock in a zone the log does not name, read as if they were UTC";
+
 fn finish_report(
     report: &mut InputReport,
     s: &LineStats,
@@ -631,6 +638,9 @@ fn finish_report(
                 .skipped_by_reason
                 .insert(k.as_str(), s.skipped[k.index()]);
         }
+    }
+    if s.zoneless > 0 && !report.notes.contains(&ZONELESS_TIME_NOTE) {
+        report.notes.push(ZONELESS_TIME_NOTE);
     }
     if s.parsed > 0 {
         report.first_event = Some(time::rfc3339(s.min_time));
