@@ -166,6 +166,11 @@ pub struct RunArgs {
     #[arg(long, default_value = "UTC", value_name = "ZONE")]
     pub zoom_timezone: String,
 
+    /// Time zone of web-log times that carry none: IIS Advanced Logging's
+    /// date-local/time-local, Caddy's `wall` time formats (IANA name).
+    #[arg(long, default_value = "UTC", value_name = "ZONE")]
+    pub local_timezone: String,
+
     /// Day/month order of Zoom CSV dates: `mdy` (US, default) or `dmy`
     /// (UK-locale accounts). Dates impossible in that order are rejected.
     #[arg(long, default_value = "mdy", value_parser = ["mdy", "dmy"], value_name = "ORDER")]

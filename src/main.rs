@@ -225,6 +225,10 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .site(args.site)
         .policy(policy)
         .zoom_time(zoom_time)
+        .local_timezone(
+            logveil::time::zone_from_name(&args.local_timezone, "--local-timezone")
+                .map_err(anyhow::Error::msg)?,
+        )
         .threads(args.threads.map(usize::from))
         .key(key)
         .progress(progress.clone());

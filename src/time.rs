@@ -166,9 +166,131 @@ impl TimeCache {
     }
 }
 
+/// Unix seconds of a wall-clock reading in `zone`. In the hour repeated
+/// when clocks go back, the first; in the hour skipped when they go
+/// forward (a reading that cannot exist there), as if the change had not
+/// happened yet.
+pub fn localize(zone: chrono_tz::Tz, naive: chrono::NaiveDateTime) -> Option<i64> {
+    use chrono::{LocalResult, TimeZone};
+    match zone.from_local_datetime(&naive) {
+        LocalResult::Single(t) => Some(t.timestamp()),
+        LocalResult::Ambiguous(first, _) => Some(first.timestamp()),
+        LocalResult::None => zone
+            .from_local_datetime(&(naive - chrono::Duration::hours(1)))
+            .earliest()
+            .map(|t| t.timestamp() + 3600),
+    }
+}
+
+/// The zone named `name` (IANA), or an error naming the option it came
+/// from.
+pub fn zone_from_name(name: &str, option: &str) -> Result<chrono_tz::Tz, String> {
+    name.parse::<chrono_tz::Tz>().map_err(|_| {
+        format!("unknown time zone {name:?} for {option}; use an IANA name such as America/New_York or UTC")
+    })
+}
+
+/// The zone of web-log times that carry none (W3C `date-local` and
+/// `time-local`, Caddy's `wall` formats): `--local-timezone`, UTC unless
+/// given. Parsers read such a time as if it were UTC and hand it here.
+///
+/// The offset of the last local hour is remembered: lines come in time
+/// order, and a zone lookup costs far more than a line's other fields.
+/// An hour is remembered only when its first and last second have the same
+/// offset, so the hours around a clock change are always looked up.
+#[derive(Debug, Clone, Copy)]
+pub struct LocalZone {
+    zone: chrono_tz::Tz,
+    // (local hour, offset in seconds east of UTC) of the last lookup.
+    hour: Option<(i64, i64)>,
+}
+
+impl Default for LocalZone {
+    fn default() -> Self {
+        LocalZone::new(chrono_tz::Tz::UTC)
+    }
+}
+
+impl LocalZone {
+    /// Times read in `zone`.
+    pub fn new(zone: chrono_tz::Tz) -> Self {
+        LocalZone { zone, hour: None }
+    }
+
+    /// The zone.
+    pub fn zone(&self) -> chrono_tz::Tz {
+        self.zone
+    }
+
+    /// Unix seconds of a local reading given as if it were UTC.
+    pub fn to_utc(&mut self, wall: i64) -> Option<i64> {
+        if self.zone == chrono_tz::Tz::UTC {
+            return Some(wall);
+        }
+        let hour = wall.div_euclid(HOUR);
+        if let Some((h, offset)) = self.hour
+            && h == hour
+        {
+            return Some(wall - offset);
+        }
+        let offset_at = |w: i64| {
+            let naive = chrono::DateTime::from_timestamp(w, 0)?.naive_utc();
+            localize(self.zone, naive).map(|t| w - t)
+        };
+        let offset = offset_at(wall)?;
+        if offset_at(hour * HOUR) == Some(offset)
+            && offset_at(hour * HOUR + HOUR - 1) == Some(offset)
+        {
+            self.hour = Some((hour, offset));
+        }
+        Some(wall - offset)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn local_zone_matches_a_lookup_for_every_reading_across_clock_changes() {
+        let berlin: chrono_tz::Tz = "Europe/Berlin".parse().unwrap();
+        let utc_of = |y: i64, mo: u32, d: u32, h: i64, mi: i64| {
+            days_from_civil(y, mo, d) * DAY + h * HOUR + mi * 60
+        };
+        let mut zone = LocalZone::new(berlin);
+        // Winter (+1), summer (+2).
+        assert_eq!(
+            zone.to_utc(utc_of(2026, 1, 15, 12, 0)),
+            Some(utc_of(2026, 1, 15, 11, 0))
+        );
+        assert_eq!(
+            zone.to_utc(utc_of(2026, 7, 15, 12, 0)),
+            Some(utc_of(2026, 7, 15, 10, 0))
+        );
+        // 02:30 on 29 March 2026 does not exist: read as 01:30 + 1 h (CET).
+        assert_eq!(
+            zone.to_utc(utc_of(2026, 3, 29, 2, 30)),
+            Some(utc_of(2026, 3, 29, 1, 30))
+        );
+        // 02:30 on 25 October 2026 happens twice: the first (CEST).
+        assert_eq!(
+            zone.to_utc(utc_of(2026, 10, 25, 2, 30)),
+            Some(utc_of(2026, 10, 25, 0, 30))
+        );
+        // Every 7 minutes over both changes, in order (the remembered hour
+        // in use): the same as a fresh lookup of each reading.
+        for (start, end) in [
+            (utc_of(2026, 3, 28, 22, 0), utc_of(2026, 3, 29, 5, 0)),
+            (utc_of(2026, 10, 24, 22, 0), utc_of(2026, 10, 25, 5, 0)),
+        ] {
+            let mut remembering = LocalZone::new(berlin);
+            for wall in (start..end).step_by(7 * 60) {
+                let fresh = LocalZone::new(berlin).to_utc(wall);
+                assert_eq!(remembering.to_utc(wall), fresh, "{}", rfc3339(wall));
+            }
+        }
+        assert_eq!(LocalZone::default().to_utc(12_345), Some(12_345));
+    }
 
     #[test]
     fn apache_doc_example_with_negative_offset() {

@@ -274,7 +274,7 @@ fn detect_explains_per_file_without_quoting_lines() {
 }
 
 #[test]
-fn caddy_wall_times_are_read_as_utc_and_the_manifest_says_so() {
+fn caddy_wall_times_are_read_in_the_local_timezone_and_the_manifest_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("caddy.log");
     let lines: Vec<String> = (0..6)
@@ -310,4 +310,29 @@ fn caddy_wall_times_are_read_as_utc_and_the_manifest_says_so() {
         .collect();
     assert!(common::leaks_in_output_dir(&ids, &out).is_empty());
     assert!(common::leaks_in_printed(&ids, &r).is_empty());
+    assert_eq!(m["settings"]["local_timezone"], "UTC");
+
+    // Named with --local-timezone: 10:00 in Berlin on 28 March 2026 (CET).
+    let berlin = dir.path().join("berlin");
+    let r = run(
+        &[&log],
+        &berlin,
+        &["-q", "--local-timezone", "Europe/Berlin"],
+    );
+    assert_eq!(r.status.code(), Some(0));
+    let m = manifest(&berlin);
+    assert_eq!(m["inputs"][0]["first_event"], "2026-03-28T09:00:00Z");
+    assert_eq!(m["settings"]["local_timezone"], "Europe/Berlin");
+
+    let r = run(
+        &[&log],
+        &dir.path().join("bad"),
+        &["--local-timezone", "Mars/Olympus"],
+    );
+    assert_eq!(r.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(
+        err.contains("--local-timezone") && err.contains("IANA"),
+        "{err}"
+    );
 }

@@ -164,6 +164,41 @@ fn advanced_logging_is_read_counted_and_veiled() {
 }
 
 #[test]
+fn local_times_are_read_in_the_named_zone_and_utc_ones_are_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = common::no_suppression(dir.path());
+    let out = dir.path().join("out");
+    let r = run(
+        &[&fixture()],
+        &out,
+        &[
+            "-q",
+            "--policy",
+            &policy,
+            "--local-timezone",
+            "America/New_York",
+        ],
+    );
+    common::assert_exit(&r, 2);
+    let traffic = read_rows(&out.join("web_traffic.parquet"));
+    let got: Vec<(i64, &str, i64)> = traffic
+        .iter()
+        .map(|r| (r["hour"].int(), r["site"].str(), r["requests"].int()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            // `date`/`time` (UTC) are left as they are.
+            (hour(2014, 11, 18, 0), "library.example.edu", 2),
+            // 19:00 in New York (EST) is midnight UTC: the local-only
+            // segment's 2 requests join the 4 logged in UTC.
+            (hour(2014, 11, 18, 0), "www.example.edu", 6),
+            (hour(2014, 11, 18, 1), "(default)", 3),
+        ]
+    );
+}
+
+#[test]
 fn the_leak_scan_sees_an_identifier_from_the_fixture() {
     let text = std::fs::read_to_string(fixture()).unwrap();
     let ids = identifiers(&text);

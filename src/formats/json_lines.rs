@@ -191,12 +191,13 @@ fn time_of(v: &[u8], cx: &mut ParseContext) -> Option<i64> {
             return Some(t.timestamp());
         }
         // `wall`, `wall_milli`, `wall_nano`: `2006/01/02 15:04:05[.000]`,
-        // the server's clock in a zone the log does not name. Read as UTC,
-        // as W3C `-local` times are, and counted for the manifest's note;
-        // rejecting them lost every line of such a log.
+        // the server's clock in a zone the log does not name. Read in
+        // `--local-timezone` (UTC unless given), as W3C `-local` times
+        // are, and counted for the manifest's note; rejecting them lost
+        // every line of such a log.
         if let Ok(t) = chrono::NaiveDateTime::parse_from_str(text, "%Y/%m/%d %H:%M:%S%.f") {
             cx.zoneless_times += 1;
-            return Some(t.and_utc().timestamp());
+            return cx.local.to_utc(t.and_utc().timestamp());
         }
     }
     let n = number(v)?;

@@ -237,9 +237,11 @@ impl Skip {
 pub struct ParseContext {
     /// Cache of the last parsed timestamp.
     pub time: TimeCache,
-    /// Records whose time carried no zone and was read as UTC (Caddy's
-    /// `wall` time formats), counted so the manifest can say so.
+    /// Records whose time carried no zone (Caddy's `wall` time formats),
+    /// counted so the manifest can say so.
     pub zoneless_times: u64,
+    /// The zone such times, and W3C `-local` ones, are read in.
+    pub local: crate::time::LocalZone,
 }
 
 /// A log format: a stateless line parser.

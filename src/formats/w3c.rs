@@ -34,8 +34,9 @@
 //! `2014-11-18 00:00:00.128` (quoted, or as two unquoted words) and
 //! `2014-11-18T00:00:00.128Z` are read. `date-local` and `time-local`
 //! are the server's wall clock, and the log does not say its zone: they are
-//! used only when a header has no UTC time, read as if they were UTC (off by
-//! the server's offset from UTC), and the manifest says so for the input.
+//! used only when a header has no UTC time, read in `--local-timezone`
+//! (UTC unless given, and then off by the server's offset from UTC), and
+//! the manifest says so for the input.
 //! `time-taken` is in milliseconds (CloudFront: seconds with a fraction);
 //! `TimeTakenMS` is always milliseconds and preferred when both are logged.
 
@@ -86,7 +87,7 @@ impl Dialect {
 
 /// What the manifest says of an input whose times came from
 /// `date-local`/`time-local`.
-pub const LOCAL_TIME_NOTE: &str = "times read from date-local/time-local, the server's clock in a zone the log does not name, as if they were UTC";
+pub const LOCAL_TIME_NOTE: &str = "times read from date-local/time-local, the server's clock in a zone the log does not name, in settings.local_timezone (UTC unless --local-timezone names another)";
 
 /// Columns this reader uses; a slot each in a parsed line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -379,7 +380,7 @@ impl LogFormat for W3cFields {
         }
     }
 
-    fn parse<'a>(&self, line: &'a [u8], _cx: &mut ParseContext) -> Result<RawRecord<'a>, Reject> {
+    fn parse<'a>(&self, line: &'a [u8], cx: &mut ParseContext) -> Result<RawRecord<'a>, Reject> {
         let values = self.values(line)?;
         let get = |c: Col| values[c as usize];
         let client = get(Col::Client).and_then(dash).ok_or(Reject::BadClient)?;
@@ -392,7 +393,8 @@ impl LogFormat for W3cFields {
             Clock::Local => timestamp(
                 get(Col::DateLocal).ok_or(Reject::BadTimestamp)?,
                 get(Col::TimeLocal).ok_or(Reject::BadTimestamp)?,
-            ),
+            )
+            .and_then(|wall| cx.local.to_utc(wall)),
         }
         .ok_or(Reject::BadTimestamp)?;
         let status = match get(Col::Status).map(digits) {

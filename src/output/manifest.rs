@@ -99,6 +99,9 @@ pub struct Settings {
     pub policy: Policy,
     /// Time zone assumed for Zoom CSV exports.
     pub zoom_timezone: String,
+    /// Time zone of web-log times that carry none (W3C `date-local` and
+    /// `time-local`, Caddy's `wall` formats).
+    pub local_timezone: String,
     /// Day/month order assumed for Zoom CSV dates (`mdy` or `dmy`).
     pub zoom_date_order: &'static str,
 }

@@ -27,6 +27,7 @@ use crate::aggregate::zoom::ZoomAggregate;
 use crate::formats::{LogFormat, ParseContext};
 use crate::input::read;
 use crate::privacy::{Labels, Renumbering, Veil, VeilWorker};
+use crate::time::LocalZone;
 
 /// What one chunk counted.
 #[derive(Debug)]
@@ -85,6 +86,7 @@ impl<'v> Lanes<'v> {
     pub fn new(
         veil: &'v Veil,
         count: usize,
+        local_zone: chrono_tz::Tz,
         session_gap: i64,
         max_rejects: usize,
         progress: Option<&'v Progress>,
@@ -95,7 +97,10 @@ impl<'v> Lanes<'v> {
                     veil: veil.worker(),
                     web: WebAggregate::new(session_gap),
                     zoom: ZoomAggregate::default(),
-                    cx: ParseContext::default(),
+                    cx: ParseContext {
+                        local: LocalZone::new(local_zone),
+                        ..ParseContext::default()
+                    },
                     buf: Vec::new(),
                     outcomes: Vec::new(),
                 })

@@ -129,6 +129,7 @@ pub struct RunConfig {
     max_reject_locations: usize,
     progress: Option<Arc<Progress>>,
     zoom: ZoomOptions,
+    local_zone: chrono_tz::Tz,
 }
 
 impl RunConfig {
@@ -149,6 +150,7 @@ impl RunConfig {
             zoom: ZoomOptions {
                 time: ZoomTime::default(),
             },
+            local_zone: chrono_tz::Tz::UTC,
         }
     }
 
@@ -211,6 +213,13 @@ impl RunConfig {
 
     fn session_gap(&self) -> i64 {
         i64::from(self.veil.policy.sessions.gap_minutes) * 60
+    }
+
+    /// The zone of web-log times that carry none (W3C `date-local` and
+    /// `time-local`, Caddy's `wall` formats); UTC unless set.
+    pub fn local_timezone(mut self, zone: chrono_tz::Tz) -> Self {
+        self.local_zone = zone;
+        self
     }
 
     /// How to read zone-less Zoom times (zone, day/month order).
@@ -612,7 +621,7 @@ fn no_format(report: &mut InputReport) {
 /// numbers of rejects are resolved from the chunks' line counts: a reject's
 /// line is the lines of all earlier chunks plus its line in its chunk.
 /// The manifest note of an input whose record times carried no zone.
-pub const ZONELESS_TIME_NOTE: &str = "times logged without a zone (Caddy `wall` time formats), the server's clock in a zone the log does not name, read as if they were UTC";
+pub const ZONELESS_TIME_NOTE: &str = "times logged without a zone (Caddy `wall` time formats), the server's clock in a zone the log does not name, read in settings.local_timezone (UTC unless --local-timezone names another)";
 
 fn finish_report(
     report: &mut InputReport,
@@ -779,6 +788,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
     let lanes = Lanes::new(
         &veil,
         threads,
+        cfg.local_zone,
         gap,
         cfg.max_reject_locations,
         cfg.progress.as_deref(),
@@ -914,6 +924,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
             chunk_bytes: cfg.chunk_bytes,
             policy: cfg.veil.policy.clone(),
             zoom_timezone: cfg.zoom.time.zone.name().to_string(),
+            local_timezone: cfg.local_zone.name().to_string(),
             zoom_date_order: if cfg.zoom.time.day_first {
                 "dmy"
             } else {

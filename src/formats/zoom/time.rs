@@ -7,7 +7,7 @@
 //! order (month 13) is refused, not guessed. API and webhook times are ISO
 //! 8601 with `Z` or an offset and need no options.
 
-use chrono::{DateTime, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime};
 use chrono_tz::Tz;
 
 /// How to read zone-less Zoom times.
@@ -32,9 +32,7 @@ impl ZoomTime {
     /// Parses an IANA zone name (`America/New_York`), with a message naming
     /// the option on failure.
     pub fn zone_from_name(name: &str) -> Result<Tz, String> {
-        name.parse::<Tz>().map_err(|_| {
-            format!("unknown time zone {name:?} for --zoom-timezone; use an IANA name such as America/New_York or UTC")
-        })
+        crate::time::zone_from_name(name, "--zoom-timezone")
     }
 
     /// Unix seconds of a Zoom time, or `None` if it is not one.
@@ -92,18 +90,7 @@ impl ZoomTime {
     }
 
     fn localize(&self, naive: NaiveDateTime) -> Option<i64> {
-        match self.zone.from_local_datetime(&naive) {
-            LocalResult::Single(t) => Some(t.timestamp()),
-            // The repeated hour when clocks go back: take the first.
-            LocalResult::Ambiguous(first, _) => Some(first.timestamp()),
-            // The skipped hour when clocks go forward: a clock reading that
-            // cannot exist locally; read it as if the change had not happened.
-            LocalResult::None => self
-                .zone
-                .from_local_datetime(&(naive - chrono::Duration::hours(1)))
-                .earliest()
-                .map(|t| t.timestamp() + 3600),
-        }
+        crate::time::localize(self.zone, naive)
     }
 }
 
