@@ -29,17 +29,21 @@ pub(super) fn read_document(
 
     // Per meeting: the key epoch of its start, so a meeting across midnight
     // keeps one pseudonym per person; and its host, which exports without a
-    // host column still mark with a `(Host)` row.
-    let mut anchors: HashMap<Option<&str>, i64> = HashMap::new();
-    let mut hosts: HashMap<Option<&str>, &str> = HashMap::new();
+    // host column still mark with a `(Host)` row. Keyed by owned ids (a
+    // handful per document), so the records can be consumed below.
+    let mut anchors: HashMap<Option<String>, i64> = HashMap::new();
+    let mut hosts: HashMap<Option<String>, String> = HashMap::new();
     for (_, r) in &records {
         let ZoomRecord::Participation(p) = r else {
             continue;
         };
-        let meeting = p.meeting_id.as_deref();
         if let Some(t) = p.meeting_start.or(p.join) {
-            let a = anchors.entry(meeting).or_insert(t);
-            *a = (*a).min(t);
+            match anchors.get_mut(&p.meeting_id) {
+                Some(a) => *a = (*a).min(t),
+                None => {
+                    anchors.insert(p.meeting_id.clone(), t);
+                }
+            }
         }
         let marked = p
             .name
@@ -49,8 +53,9 @@ pub(super) fn read_document(
             .host_email
             .as_deref()
             .or(marked.then_some(p.email.as_deref()).flatten())
+            && !hosts.contains_key(&p.meeting_id)
         {
-            hosts.entry(meeting).or_insert(h);
+            hosts.insert(p.meeting_id.clone(), h.to_string());
         }
     }
 
@@ -60,21 +65,23 @@ pub(super) fn read_document(
         ..LineStats::default()
     };
     let mut failed: Vec<(u64, Reject)> = rejected;
-    for (line, record) in &records {
-        let times: [Option<i64>; 3] = match record {
+    // Consumed: each record's text is freed once it is veiled, so the raw
+    // records and the veiled ones are not all held at once.
+    for (line, record) in records {
+        let times: [Option<i64>; 3] = match &record {
             ZoomRecord::Participation(p) => {
-                let anchor = anchors.get(&p.meeting_id.as_deref()).copied().unwrap_or(0);
+                let anchor = anchors.get(&p.meeting_id).copied().unwrap_or(0);
                 let host = p
                     .host_email
                     .as_deref()
-                    .or_else(|| hosts.get(&p.meeting_id.as_deref()).copied());
+                    .or_else(|| hosts.get(&p.meeting_id).map(String::as_str));
                 match veil.participation(p, anchor, host, &source_key) {
                     Some(v) => {
                         agg.add_participation(v);
                         [p.join, p.leave, p.meeting_start]
                     }
                     None => {
-                        failed.push((*line, Reject::Malformed));
+                        failed.push((line, Reject::Malformed));
                         continue;
                     }
                 }
