@@ -86,6 +86,13 @@ enum List {
 }
 
 impl List {
+    fn last_mut(&mut self) -> Option<&mut Interval> {
+        match self {
+            List::One(i) => Some(i),
+            List::Many(v) => v.last_mut(),
+        }
+    }
+
     fn as_slice(&self) -> &[Interval] {
         match self {
             List::One(i) => std::slice::from_ref(i),
@@ -232,15 +239,6 @@ impl<S: Copy + Hash + Eq> Sessions<S> {
             .zip(other.lists)
             .map(|((site, visitor), list)| self.put((f(site), visitor), list))
             .collect()
-    }
-}
-
-impl List {
-    fn last_mut(&mut self) -> Option<&mut Interval> {
-        match self {
-            List::One(i) => Some(i),
-            List::Many(v) => v.last_mut(),
-        }
     }
 }
 
