@@ -12,8 +12,9 @@
 //! decompressed by its task (deflate and zstd streams cannot be split),
 //! which hands each decompressed chunk to whichever thread is free, so one
 //! large `.gz` still uses every core for parsing, and several decompress
-//! at once. Chunks fold into per-thread [`lanes`] that live for the whole
-//! run; they are merged once, at the end.
+//! at once. Chunks fold into per-thread lanes (`lanes.rs`) that live for
+//! the whole run; at the end, their labels and visitors are merged, then
+//! each table merges, counts and writes on its own task.
 //!
 //! Line numbers of rejected lines are resolved after the fact: a chunk
 //! counts its own lines, and the prefix sum of the chunk counts places each

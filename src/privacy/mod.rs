@@ -19,7 +19,7 @@
 //! (`aggregate::group::Group::suppress`), because it needs whole groups.
 //!
 //! [`VeiledRecord`] has no field that can hold a raw identifier: text
-//! fields are [`Label`]s, which only this module can create, and the client
+//! fields are [`LabelId`]s, which only this module can create, and the client
 //! is a [`Pseudonym`]. Aggregators accept nothing else.
 
 pub mod agent;
