@@ -258,25 +258,18 @@ mod tests {
             days_from_civil(y, mo, d) * DAY + h * HOUR + mi * 60
         };
         let mut zone = LocalZone::new(berlin);
-        // Winter (+1), summer (+2).
-        assert_eq!(
-            zone.to_utc(utc_of(2026, 1, 15, 12, 0)),
-            Some(utc_of(2026, 1, 15, 11, 0))
-        );
-        assert_eq!(
-            zone.to_utc(utc_of(2026, 7, 15, 12, 0)),
-            Some(utc_of(2026, 7, 15, 10, 0))
-        );
-        // 02:30 on 29 March 2026 does not exist: read as 01:30 + 1 h (CET).
-        assert_eq!(
-            zone.to_utc(utc_of(2026, 3, 29, 2, 30)),
-            Some(utc_of(2026, 3, 29, 1, 30))
-        );
-        // 02:30 on 25 October 2026 happens twice: the first (CEST).
-        assert_eq!(
-            zone.to_utc(utc_of(2026, 10, 25, 2, 30)),
-            Some(utc_of(2026, 10, 25, 0, 30))
-        );
+        for (local, utc) in [
+            // Winter (+1), summer (+2).
+            ((2026, 1, 15, 12, 0), (2026, 1, 15, 11, 0)),
+            ((2026, 7, 15, 12, 0), (2026, 7, 15, 10, 0)),
+            // 02:30 on 29 March 2026 does not exist: read as 01:30 + 1 h (CET).
+            ((2026, 3, 29, 2, 30), (2026, 3, 29, 1, 30)),
+            // 02:30 on 25 October 2026 happens twice: the first (CEST).
+            ((2026, 10, 25, 2, 30), (2026, 10, 25, 0, 30)),
+        ] {
+            let at = |(y, mo, d, h, mi)| utc_of(y, mo, d, h, mi);
+            assert_eq!(zone.to_utc(at(local)), Some(at(utc)), "{local:?}");
+        }
         // Every 7 minutes over both changes, in order (the remembered hour
         // in use): the same as a fresh lookup of each reading.
         for (start, end) in [
