@@ -86,6 +86,22 @@ impl<V: Copy> Memo<V> {
             .map(|e| e.value)
     }
 
+    /// The remembered value for `raw`, or `make()` remembered. One hash
+    /// either way, where `get` then `insert` hashed a missed value twice.
+    pub(super) fn get_or_insert_with(&mut self, raw: &[u8], make: impl FnOnce() -> V) -> V {
+        let hash = self.hasher.hash_one(raw);
+        let arena = &self.arena;
+        if let Some(e) = self
+            .table
+            .find(hash, |e| e.hash == hash && e.key.bytes(arena) == raw)
+        {
+            return e.value;
+        }
+        let value = make();
+        self.insert_new(hash, raw, value);
+        value
+    }
+
     /// Remembers `value` for `raw`, emptying the memo first when it is
     /// full.
     pub(super) fn insert(&mut self, raw: &[u8], value: V) {
@@ -98,6 +114,11 @@ impl<V: Copy> Memo<V> {
             e.value = value;
             return;
         }
+        self.insert_new(hash, raw, value);
+    }
+
+    /// Adds `raw`, known to be absent, under its `hash`.
+    fn insert_new(&mut self, hash: u64, raw: &[u8], value: V) {
         // The arena is addressed with `u32`s: a memo that would outgrow
         // them starts over, like a full one.
         if self.table.len() >= self.capacity || self.arena.len() + raw.len() > u32::MAX as usize {

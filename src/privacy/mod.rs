@@ -266,12 +266,9 @@ impl VeilWorker<'_> {
         let Some(raw) = agent else {
             return self.no_agent;
         };
-        if let Some(id) = self.agents.get(raw) {
-            return id;
-        }
-        let id = self.labels.class(agent::classify(raw));
-        self.agents.insert(raw, id);
-        id
+        let labels = &mut self.labels;
+        self.agents
+            .get_or_insert_with(raw, || labels.class(agent::classify(raw)))
     }
 
     fn client(&mut self, address: &[u8], time: i64, agent: ClassId) -> Client {
@@ -306,44 +303,34 @@ impl VeilWorker<'_> {
     }
 
     fn target(&mut self, target: &[u8]) -> Target {
-        if let Some(t) = self.targets.get(target) {
-            return t;
-        }
-        let veil = self.veil;
-        let t = Target {
-            path: self.labels.intern(&url::clean_path(target, &veil.paths)),
-            search_term: veil.search.term(target).map(|t| self.labels.intern(&t)),
-        };
-        self.targets.insert(target, t);
-        t
+        let (veil, labels) = (self.veil, &mut self.labels);
+        self.targets.get_or_insert_with(target, || Target {
+            path: labels.intern(&url::clean_path(target, &veil.paths)),
+            search_term: veil.search.term(target).map(|t| labels.intern(&t)),
+        })
     }
 
     fn referrer(&mut self, referer: Option<&[u8]>) -> LabelId {
         let Some(raw) = referer else {
             return self.no_referrer;
         };
-        if let Some(id) = self.referers.get(raw) {
-            return id;
-        }
-        let id = self.labels.intern(&url::referrer_host(Some(raw)));
-        self.referers.insert(raw, id);
-        id
+        let labels = &mut self.labels;
+        self.referers
+            .get_or_insert_with(raw, || labels.intern(&url::referrer_host(Some(raw))))
     }
 
     fn site(&mut self, vhost: Option<&[u8]>) -> LabelId {
         let Some(v) = vhost else {
             return self.default_site;
         };
-        if let Some(id) = self.hosts.get(v) {
-            return id;
-        }
-        let host = url::clean_host(v);
-        let id = match self.veil.aliases.get(host.as_ref()) {
-            Some(canonical) => self.labels.intern(canonical),
-            None => self.labels.intern(&host),
-        };
-        self.hosts.insert(v, id);
-        id
+        let (veil, labels) = (self.veil, &mut self.labels);
+        self.hosts.get_or_insert_with(v, || {
+            let host = url::clean_host(v);
+            match veil.aliases.get(host.as_ref()) {
+                Some(canonical) => labels.intern(canonical),
+                None => labels.intern(&host),
+            }
+        })
     }
 
     /// Applies the privacy policy to one record.
