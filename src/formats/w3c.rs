@@ -317,16 +317,19 @@ fn digits(v: &[u8]) -> Option<u64> {
         .then(|| v.iter().fold(0u64, |a, &c| a * 10 + u64::from(c - b'0')))
 }
 
-/// Milliseconds as logged (whole, or with a fraction) in microseconds.
-fn millis_us(v: &[u8]) -> Option<u64> {
+/// A logged duration in microseconds: whole numbers are milliseconds, and
+/// a number with a fraction counts `fraction_us` microseconds a unit
+/// (`TimeTakenMS`: milliseconds; IIS `time-taken` is whole milliseconds,
+/// CloudFront's is seconds with a fraction).
+fn duration_us(v: &[u8], fraction_us: f64) -> Option<u64> {
     match digits(v) {
         Some(ms) => Some(ms.saturating_mul(1000)),
         None => std::str::from_utf8(v)
             .ok()?
             .parse::<f64>()
             .ok()
-            .filter(|ms| *ms >= 0.0)
-            .map(|ms| (ms * 1e3) as u64),
+            .filter(|x| *x >= 0.0)
+            .map(|x| (x * fraction_us) as u64),
     }
 }
 
@@ -417,17 +420,9 @@ impl LogFormat for W3cFields {
             None => Request::Missing,
         };
         let duration_us = match get(Col::TimeTakenMs) {
-            Some(ms) => millis_us(ms),
+            Some(ms) => duration_us(ms, 1e3),
             // IIS: whole milliseconds; CloudFront: seconds with a fraction.
-            None => get(Col::TimeTaken).and_then(|t| match digits(t) {
-                Some(ms) => Some(ms.saturating_mul(1000)),
-                None => std::str::from_utf8(t)
-                    .ok()?
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|s| *s >= 0.0)
-                    .map(|s| (s * 1e6) as u64),
-            }),
+            None => get(Col::TimeTaken).and_then(|t| duration_us(t, 1e6)),
         };
         Ok(RawRecord {
             client,
