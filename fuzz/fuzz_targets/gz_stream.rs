@@ -15,6 +15,9 @@
 //! the last ends with a newline, and the error comes after the data, once.
 #![no_main]
 
+#[path = "one_thread.rs"]
+mod one_thread;
+
 use std::io::{self, Read};
 use std::sync::{Arc, LazyLock};
 
@@ -74,12 +77,9 @@ fn pipeline_stream(reader: impl Read, target: usize) {
         }
         others.push((agg, labels.absorb(worker.labels())));
     }
-    for table in WebAggregate::new(gap).into_tables(
-        others,
-        labels,
-        &veil.config().policy.suppression,
-        |t| t,
-    ) {
+    for table in
+        WebAggregate::new(gap).into_tables(others, labels, &veil.config().policy.suppression, |t| t)
+    {
         table.expect("tables from a valid aggregate");
     }
 }
@@ -135,20 +135,7 @@ fn check_plain_stream(data: &[u8]) {
     }
 }
 
-/// A one-thread pool that every input runs in. Merging and table building
-/// fork into `rayon::scope`s; called from outside a pool, each scope would
-/// hand its tasks to the global pool's threads and wait for them, which
-/// costs more than the work when, as here, the aggregates are tiny and
-/// there are hundreds of merges per input. Inside a one-thread pool the
-/// tasks run inline, and the campaign stays on one core.
-static POOL: LazyLock<rayon::ThreadPool> = LazyLock::new(|| {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .build()
-        .expect("one-thread pool")
-});
-
-fuzz_target!(|data: &[u8]| POOL.install(|| one_input(data)));
+fuzz_target!(|data: &[u8]| one_thread::POOL.install(|| one_input(data)));
 
 fn one_input(data: &[u8]) {
     for target in [1usize, 64, 4096] {

@@ -33,6 +33,9 @@
 //! small-group suppression all run.
 #![no_main]
 
+#[path = "one_thread.rs"]
+mod one_thread;
+
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
@@ -362,20 +365,7 @@ fn tables(
     tables
 }
 
-/// A one-thread pool that every input runs in. Merging and table building
-/// fork into `rayon::scope`s; called from outside a pool, each scope would
-/// hand its tasks to the global pool's threads and wait for them, which
-/// costs more than the work when, as here, the aggregates are tiny and
-/// there are hundreds of merges per input. Inside a one-thread pool the
-/// tasks run inline, and the campaign stays on one core.
-static POOL: LazyLock<rayon::ThreadPool> = LazyLock::new(|| {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .build()
-        .expect("one-thread pool")
-});
-
-fuzz_target!(|data: &[u8]| POOL.install(|| one_input(data)));
+fuzz_target!(|data: &[u8]| one_thread::POOL.install(|| one_input(data)));
 
 fn one_input(data: &[u8]) {
     check_detect(data);
