@@ -176,6 +176,10 @@ fn number(v: &[u8]) -> Option<f64> {
         .filter(|x| x.is_finite())
 }
 
+/// What the manifest says of an input whose times carried no zone, beside
+/// W3C's [`super::w3c::LOCAL_TIME_NOTE`].
+pub const ZONELESS_TIME_NOTE: &str = "times logged without a zone (Caddy `wall` time formats), the server's clock in a zone the log does not name, read in settings.local_timezone (UTC unless --local-timezone names another)";
+
 /// RFC 3339 or ISO 8601, CLF, Unix seconds (with fraction), milliseconds or
 /// nanoseconds, or Caddy's `wall` formats, which carry no zone.
 fn time_of(v: &[u8], cx: &mut ParseContext) -> Option<i64> {

@@ -33,9 +33,9 @@ mod zoom;
 
 use crate::error::Error;
 use crate::formats::logformat::ApacheFormat;
-use crate::formats::w3c;
 use crate::formats::zoom::{ZoomOptions, ZoomTime};
 use crate::formats::{self, LogFormat, Reject, Skip, detect};
+use crate::formats::{json_lines, w3c};
 use crate::input::read::{self, Opened, StreamChunks};
 use crate::input::{Source, discover};
 use crate::output::manifest::{
@@ -621,9 +621,6 @@ fn no_format(report: &mut InputReport) {
 /// Fills the counts, event times and reject locations of a report. Line
 /// numbers of rejects are resolved from the chunks' line counts: a reject's
 /// line is the lines of all earlier chunks plus its line in its chunk.
-/// The manifest note of an input whose record times carried no zone.
-pub const ZONELESS_TIME_NOTE: &str = "times logged without a zone (Caddy `wall` time formats), the server's clock in a zone the log does not name, read in settings.local_timezone (UTC unless --local-timezone names another)";
-
 fn finish_report(
     report: &mut InputReport,
     s: &LineStats,
@@ -649,8 +646,8 @@ fn finish_report(
                 .insert(k.as_str(), s.skipped[k.index()]);
         }
     }
-    if s.zoneless > 0 && !report.notes.contains(&ZONELESS_TIME_NOTE) {
-        report.notes.push(ZONELESS_TIME_NOTE);
+    if s.zoneless > 0 && !report.notes.contains(&json_lines::ZONELESS_TIME_NOTE) {
+        report.notes.push(json_lines::ZONELESS_TIME_NOTE);
     }
     if s.parsed > 0 {
         report.first_event = Some(time::rfc3339(s.min_time));
