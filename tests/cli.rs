@@ -192,7 +192,9 @@ fn a_cut_off_gzip_keeps_what_was_read_and_the_other_files_go_on() {
     }
     drop(plain);
     let out_dir = dir.path().join("out");
-    let r = run(&[&inputs], &out_dir, &[]);
+    // One visitor: counted only without small-group suppression.
+    let policy = common::no_suppression(dir.path());
+    let r = run(&[&inputs], &out_dir, &["--policy", &policy]);
     assert_eq!(r.status.code(), Some(2));
     let err = String::from_utf8_lossy(&r.stderr);
     assert!(

@@ -44,8 +44,8 @@ fn fixture(dir: &Path) -> std::path::PathBuf {
         line(&mut log, "203.0.113.77", &t, "/heavy");
     }
     // Two rare terms (3 searchers each): both fold into (other), which at
-    // 6 searchers is withheld. (A single rare term would also pull the
-    // smallest published term into (other): complementary suppression.)
+    // 6 searchers is still below k, so the smallest published term joins
+    // it and the day's terms still add up.
     for i in 0..3 {
         line(
             &mut log,
@@ -118,10 +118,14 @@ fn suppression_search_terms_sessions_and_canonical_addresses() {
             .find(|r| r["term"].str() == t)
             .map(|r| (r["searches"].int(), r["searchers"].int()))
     };
-    assert_eq!(term("library hours"), Some((12, 12)));
     assert_eq!(term("rare topic"), None, "3 searchers are too few");
     assert_eq!(term("odd question"), None);
-    assert_eq!(term("(other)"), None, "6 searchers in (other) are too few");
+    assert_eq!(
+        term("library hours"),
+        None,
+        "6 searchers in (other) are too few: the first of the smallest terms joins them"
+    );
+    assert_eq!(term("(other)"), Some((18, 18)));
     assert_eq!(
         term("(redacted)"),
         Some((12, 12)),
@@ -133,32 +137,38 @@ fn suppression_search_terms_sessions_and_canonical_addresses() {
             .all(|r| !r["term"].str().contains("example.edu"))
     );
 
+    // Quiet hours merge until a bucket has k visitors: 10:00 (19) alone;
+    // the heavy hour, 12:00 and the quiet rest of the day in one bucket.
     let traffic = read_rows(&out.join("web_traffic.parquet"));
-    let hour = |h: i64| {
-        traffic
-            .iter()
-            .find(|r| r["hour"].int() == h * 1_000_000)
-            .map(|r| r["visitors"].int())
-    };
     let day = 1_774_656_000; // 2026-03-28T00:00:00Z
-    assert_eq!(
-        hour(day + 14 * 3600),
-        Some(1),
-        "192.0.2.1 and ::ffff:192.0.2.1 are one visitor"
-    );
-    assert_eq!(hour(day + 23 * 3600), Some(1));
-    assert_eq!(hour(day + 24 * 3600), Some(1));
-
-    // Across midnight: daily pseudonyms make two visitors, two sessions.
-    let sessions = read_rows(&out.join("web_sessions.parquet"));
-    let next_day = sessions
+    let rows: Vec<_> = traffic
         .iter()
-        .find(|r| r["day"].int() == day / 86_400 + 1)
-        .unwrap();
-    assert_eq!(
-        (next_day["sessions"].int(), next_day["visitors"].int()),
-        (1, 1)
-    );
+        .map(|r| {
+            let h = (r["hour"].int() / 1_000_000 - day) / 3600;
+            (h, r["hours"].int(), r["visitors"].int())
+        })
+        .collect();
+    assert_eq!(rows, vec![(10, 1, 19), (11, 13, 33)]);
+
+    // The next day has one visitor: withheld from every table.
+    for table in [
+        "web_traffic",
+        "web_pages",
+        "web_sessions",
+        "web_status",
+        "web_clients",
+    ] {
+        let rows = read_rows(&out.join(format!("{table}.parquet")));
+        assert!(
+            rows.iter().all(|r| {
+                let when = r
+                    .get("day")
+                    .map_or_else(|| r["hour"].int() / 86_400_000_000, |d| d.int());
+                when == day / 86_400
+            }),
+            "{table} publishes the one-visitor day"
+        );
+    }
 
     // The manifest says what was suppressed.
     let m: serde_json::Value =
@@ -189,10 +199,32 @@ fn a_weekly_epoch_links_the_visitor_across_midnight() {
     assert_eq!(r.status.code(), Some(0));
     let sessions = read_rows(&out.join("web_sessions.parquet"));
     let day = 1_774_656_000 / 86_400;
-    // One session from 23:55 to 00:05, attributed to the day it started.
-    assert!(
-        sessions.iter().all(|r| r["day"].int() == day),
-        "the late session started on the 28th"
+    // Sessions end at midnight whatever the epoch, so each day's sessions
+    // hold that day's requests: the visit from 23:55 to 00:05 is a session
+    // on each day.
+    let next: Vec<_> = sessions
+        .iter()
+        .filter(|r| r["day"].int() == day + 1)
+        .map(|r| {
+            (
+                r["sessions"].int(),
+                r["visitors"].int(),
+                r["requests"].int(),
+            )
+        })
+        .collect();
+    assert_eq!(next, vec![(1, 1, 1)]);
+    let traffic = read_rows(&out.join("web_traffic.parquet"));
+    let at = |h: i64| {
+        traffic
+            .iter()
+            .find(|r| r["hour"].int() == (day * 86_400 + h * 3600) * 1_000_000)
+            .map(|r| r["visitors"].int())
+    };
+    assert_eq!(
+        at(14),
+        Some(1),
+        "192.0.2.1 and ::ffff:192.0.2.1 are one visitor"
     );
     let pages = read_rows(&out.join("web_pages.parquet"));
     assert!(
@@ -272,10 +304,12 @@ fn on_campus_networks_are_counted_without_storing_addresses() {
         (19, 19)
     );
     assert_eq!(ten["requests"].int(), 19);
-    // 198.51.100.200 is outside the /25.
+    // 198.51.100.200 is outside the /25: the bucket that holds 23:00 has
+    // no on-campus requests.
+    let at = (1_774_656_000 + 23 * 3600) * 1_000_000;
     let late = traffic
         .iter()
-        .find(|r| r["hour"].int() == (1_774_656_000 + 23 * 3600) * 1_000_000)
+        .find(|r| r["hour"].int() <= at && at < r["hour"].int() + r["hours"].int() * 3_600_000_000)
         .unwrap();
     assert_eq!(late["requests_on_campus"].int(), 0);
 }

@@ -12,7 +12,8 @@ use std::hash::Hash;
 
 use foldhash::fast::RandomState;
 
-use crate::output::table::Suppressed;
+pub use crate::privacy::disclosure::Counters;
+use crate::privacy::disclosure::Rows;
 use crate::privacy::pseudonym::Pseudonym;
 
 /// A visitor's id within one worker: dense, in order of first appearance
@@ -117,12 +118,6 @@ impl Buckets {
     }
 }
 
-/// Per-row counters that can be merged.
-pub trait Counters: Default + Clone {
-    /// Adds `other` into `self`.
-    fn merge(&mut self, other: &Self);
-}
-
 /// A plain request counter.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Count(pub u64);
@@ -176,7 +171,7 @@ impl<K, C> Default for Group<K, C> {
 }
 
 /// One finished row: key, counters, distinct visitors.
-pub type Row<K, C> = (K, C, u64);
+pub use crate::privacy::disclosure::Row;
 
 impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
     /// The row of `key` (created if new) and its counters.
@@ -318,133 +313,20 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
         starts
     }
 
-    /// Small-group suppression: within each partition (rows with the same
-    /// `partition(key)`), rows with fewer than `k` distinct visitors are
-    /// folded into one row keyed `other(key)`, which is itself dropped when
-    /// it has fewer than `k` distinct visitors. `other` must map every key
-    /// of a partition to one key of that partition, and that key to itself.
-    ///
-    /// A partition never hides exactly one of several rows: if only one is
-    /// small, the smallest publishable row is folded in with it, so no
-    /// hidden row equals "partition total minus published rows".
-    ///
-    /// Returns the finished rows (as [`Group::finish`] would) and what was
-    /// suppressed.
-    pub fn suppress<P: Hash + Eq>(
-        mut self,
-        k: u64,
-        partition: impl Fn(&K) -> P,
-        other: impl Fn(&K) -> K,
-    ) -> (Vec<Row<K, C>>, Suppressed) {
+    /// The rows with their people, for disclosure control: each row's
+    /// distinct visitors, mapped to people through `person` (indexed by
+    /// visitor id) where visitors of several sites may be one person.
+    pub fn into_rows(mut self, person: Option<&[u32]>) -> Rows<K, C> {
         let starts = self.distinct_per_row();
-        let rows = self.keys.len();
-        let distinct = |r: usize| (starts[r + 1] - starts[r]) as u64;
-        let mut parts: HashMap<P, Vec<u32>, RandomState> = HashMap::default();
-        for (i, key) in self.keys.iter().enumerate() {
-            parts.entry(partition(key)).or_default().push(i as u32);
-        }
-        let mut folded = vec![false; rows];
-        for rows in parts.values_mut() {
-            let mut small: Vec<u32> = rows
-                .iter()
-                .copied()
-                .filter(|&r| distinct(r as usize) < k)
-                .collect();
-            if small.len() == 1 && rows.len() > 1 {
-                // Complementary suppression: also fold the smallest other row.
-                if let Some(&next) = rows
-                    .iter()
-                    .filter(|&&r| distinct(r as usize) >= k)
-                    .min_by_key(|&&r| (distinct(r as usize), r))
-                {
-                    small.push(next);
-                }
-            }
-            for r in small {
-                folded[r as usize] = true;
-            }
-        }
-        let mut stats = Suppressed {
-            k,
-            rows_folded: folded.iter().filter(|f| **f).count(),
-            ..Suppressed::default()
-        };
-        // Where each folded row goes: the row of its `other` key, which is
-        // an existing row when a row already has that key (then it gathers
-        // too), or a new one after the existing rows.
-        let mut new_rows: HashMap<K, usize, RandomState> = HashMap::default();
-        let mut sources: Vec<(usize, usize)> = Vec::new();
-        for i in (0..rows).filter(|&i| folded[i]) {
-            let key = other(&self.keys[i]);
-            let to = match self.index.get(&key) {
-                Some(&id) => id as usize,
-                None => {
-                    let next = rows + new_rows.len();
-                    *new_rows.entry(key).or_insert(next)
-                }
-            };
-            sources.push((to, i));
-        }
-        let mut new_keys: Vec<(usize, K)> = new_rows.into_iter().map(|(k, id)| (id, k)).collect();
-        new_keys.sort_unstable_by_key(|&(id, _)| id);
-        self.keys.extend(new_keys.into_iter().map(|(_, k)| k));
-        self.counters.resize(self.keys.len(), C::default());
-        // A gathering row keeps its own visitors too, unless it was folded
-        // (into itself) and so is among the sources already.
-        let mut gathers = vec![false; self.keys.len()];
-        for &(to, _) in &sources {
-            gathers[to] = true;
-        }
-        for to in 0..rows {
-            if gathers[to] && !folded[to] {
-                sources.push((to, to));
-            }
-        }
-        sources.sort_unstable();
-        let mut out_distinct: Vec<u64> = (0..self.keys.len())
-            .map(|r| if r < rows { distinct(r) } else { 0 })
+        let people = self
+            .pairs
+            .iter()
+            .map(|&p| {
+                let v = visitor_of(p);
+                person.and_then(|m| m.get(v as usize).copied()).unwrap_or(v)
+            })
             .collect();
-        for run in sources.chunk_by(|a, b| a.0 == b.0) {
-            let to = run[0].0;
-            let mut visitors: Vec<VisitorId> = run
-                .iter()
-                .flat_map(|&(_, from)| &self.pairs[starts[from]..starts[from + 1]])
-                .map(|&p| visitor_of(p))
-                .collect();
-            visitors.sort_unstable();
-            visitors.dedup();
-            out_distinct[to] = visitors.len() as u64;
-            for &(_, from) in run {
-                if from != to {
-                    let c = std::mem::take(&mut self.counters[from]);
-                    self.counters[to].merge(&c);
-                }
-            }
-        }
-        // Published: rows not folded away, and gathering rows of at least
-        // k visitors.
-        let mut published = vec![false; self.keys.len()];
-        for (r, p) in published.iter_mut().enumerate() {
-            let kept = r >= rows || !folded[r] || gathers[r];
-            *p = kept && (!gathers[r] || out_distinct[r] >= k);
-            if gathers[r] {
-                if *p {
-                    stats.other_rows_published += 1;
-                } else {
-                    stats.other_rows_withheld += 1;
-                }
-            }
-        }
-        let rows = self
-            .keys
-            .into_iter()
-            .zip(self.counters)
-            .zip(out_distinct)
-            .zip(published)
-            .filter(|(_, p)| *p)
-            .map(|(((key, c), d), _)| (key, c, d))
-            .collect();
-        (rows, stats)
+        Rows::new(self.keys, self.counters, starts, people)
     }
 
     /// Finished rows with exact distinct visitor counts, in no order.
@@ -514,130 +396,5 @@ mod tests {
         let sparse = rows(&[u32::MAX - 3, u32::MAX - 2, u32::MAX - 3, u32::MAX]);
         assert_eq!(dense, vec![(1, 4, 3), (2, 4, 2)]);
         assert_eq!(sparse, dense);
-    }
-
-    /// Builds a group of (partition, row) keys with the given visitor sets.
-    fn group_of(rows: &[(u8, u8, Vec<VisitorId>)]) -> Group<(u8, u8), Count> {
-        let mut g: Group<(u8, u8), Count> = Group::default();
-        for (part, row, visitors) in rows {
-            for v in visitors {
-                let (id, c) = g.row((*part, *row));
-                c.0 += 1;
-                g.visit(id, *v);
-            }
-        }
-        g
-    }
-
-    const OTHER: u8 = 255;
-
-    #[test]
-    fn nine_visitors_fold_ten_publish() {
-        let nine: Vec<VisitorId> = (0..9).collect();
-        let ten: Vec<VisitorId> = (100..110).collect();
-        let many: Vec<VisitorId> = (200..230).collect();
-        let g = group_of(&[(0, 1, nine), (0, 2, ten), (0, 3, many)]);
-        let (s, stats) = g.suppress(10, |k| k.0, |k| (k.0, OTHER));
-        let rows: Vec<_> = {
-            let mut r: Vec<_> = s.into_iter().map(|(k, c, d)| (k.1, c.0, d)).collect();
-            r.sort();
-            r
-        };
-        // Row 1 (9 visitors) is small; alone it would be recoverable from
-        // the total, so row 2 (the smallest publishable) folds with it.
-        assert_eq!(rows, vec![(3, 30, 30), (OTHER, 19, 19)]);
-        assert_eq!(stats.rows_folded, 2);
-        assert_eq!(stats.other_rows_published, 1);
-    }
-
-    #[test]
-    fn one_visitor_with_a_thousand_hits_is_still_one_visitor() {
-        let heavy = vec![7u32; 1000];
-        let g = group_of(&[
-            (0, 1, heavy),
-            (0, 2, (100..112).collect()),
-            (0, 3, (20..40).collect()),
-        ]);
-        let (s, stats) = g.suppress(10, |k| k.0, |k| (k.0, OTHER));
-        let rows = s;
-        assert!(
-            rows.iter().all(|(k, _, _)| k.1 != 1),
-            "the heavy row must not publish"
-        );
-        // Folded with row 2 (12 visitors): the other row has 13 >= 10.
-        assert!(
-            rows.iter()
-                .any(|(k, c, d)| k.1 == OTHER && c.0 == 1012 && *d == 13)
-        );
-        assert_eq!(stats.rows_folded, 2);
-    }
-
-    #[test]
-    fn a_row_already_keyed_like_the_other_row_gathers_the_folded_ones() {
-        let g = group_of(&[
-            (0, 1, (0..3).collect()),
-            (0, 2, (100..120).collect()),
-            (0, OTHER, (200..208).collect()),
-        ]);
-        let (rows, stats) = g.suppress(10, |k| k.0, |k| (k.0, OTHER));
-        let mut rows: Vec<_> = rows.into_iter().map(|(k, c, d)| (k.1, c.0, d)).collect();
-        rows.sort();
-        assert_eq!(rows, vec![(2, 20, 20), (OTHER, 11, 11)]);
-        assert_eq!(
-            (
-                stats.rows_folded,
-                stats.other_rows_published,
-                stats.other_rows_withheld
-            ),
-            (2, 1, 0)
-        );
-    }
-
-    proptest::proptest! {
-        /// Whatever the rows, after suppression: every published row has at
-        /// least k visitors; each partition hides no row, or at least two,
-        /// or is a single row; and published plus hidden counts are the
-        /// whole, so the hidden part is never exactly one cell.
-        #[test]
-        fn no_published_total_reveals_a_suppressed_cell(
-            rows in proptest::collection::vec(
-                (0u8..3, 0u8..12, proptest::collection::vec(0u32..40, 1..25)),
-                1..30,
-            ),
-            k in 1u64..15,
-        ) {
-            let g = group_of(&rows);
-            let before = g.clone().finish();
-            let (after, stats) = g.suppress(k, |key| key.0, |key| (key.0, OTHER));
-            for (key, _, d) in &after {
-                proptest::prop_assert!(*d >= k, "row {key:?} published with {d} < {k}");
-            }
-            for part in 0u8..3 {
-                let orig: Vec<_> = before.iter().filter(|r| r.0.0 == part).collect();
-                let published: Vec<_> = after.iter().filter(|r| r.0.0 == part && r.0.1 != OTHER).collect();
-                let hidden: Vec<_> = orig
-                    .iter()
-                    .filter(|o| !published.iter().any(|p| p.0 == o.0))
-                    .collect();
-                proptest::prop_assert!(
-                    hidden.is_empty() || hidden.len() >= 2 || orig.len() == 1,
-                    "partition {part}: exactly one of {} rows hidden",
-                    orig.len()
-                );
-                // Published rows are unchanged; the other row is exactly the hidden ones.
-                for p in &published {
-                    let o = orig.iter().find(|o| o.0 == p.0).unwrap();
-                    proptest::prop_assert_eq!((o.1.0, o.2), (p.1.0, p.2));
-                }
-                if let Some(other) = after.iter().find(|r| r.0 == (part, OTHER)) {
-                    let hidden_hits: u64 = hidden.iter().map(|h| h.1.0).sum();
-                    proptest::prop_assert_eq!(other.1.0, hidden_hits);
-                }
-            }
-            proptest::prop_assert_eq!(
-                stats.rows_folded,
-                before.len() - after.iter().filter(|r| r.0.1 != OTHER).count()
-            );
-        }
     }
 }

@@ -11,9 +11,11 @@
 //! does not depend on how the events were split. Memory is one interval
 //! per session, not per request.
 //!
-//! Pseudonyms rotate with the key epoch, so a visit that crosses midnight
-//! UTC (with daily rotation) is two visitors and two sessions: by design,
-//! sessions never link a person across epochs.
+//! Sessions end at midnight UTC, whatever the key epoch, so a day's
+//! sessions account for exactly that day's requests and visitors and the
+//! session table adds up with the day's other tables (disclosure control
+//! relies on that). With daily rotation a visit across midnight is two
+//! visitors anyway: sessions never link a person across epochs.
 //!
 //! Memory per visitor is the point of the layout, since a week of a busy
 //! site has millions of them: the key (16 bytes), one interval held inline
@@ -32,6 +34,11 @@ use hashbrown::HashTable;
 use hashbrown::hash_table::Entry;
 
 use super::group::VisitorId;
+
+/// Whether two times fall on one UTC day.
+fn same_day(a: i64, b: i64) -> bool {
+    a.div_euclid(crate::time::DAY) == b.div_euclid(crate::time::DAY)
+}
 
 /// One session (or part of one, until merged).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,9 +60,13 @@ impl Interval {
         }
     }
 
-    /// Whether the two come within `gap` seconds of each other.
+    /// Whether the two come within `gap` seconds of each other on one
+    /// UTC day. Sessions end at midnight, so a day's sessions hold exactly
+    /// that day's requests and visitors, as its other tables do.
     fn touches(&self, other: &Interval, gap: i64) -> bool {
-        self.last.saturating_add(gap) >= other.first && other.last.saturating_add(gap) >= self.first
+        same_day(self.first, other.first)
+            && self.last.saturating_add(gap) >= other.first
+            && other.last.saturating_add(gap) >= self.first
     }
 
     fn absorb(&mut self, other: &Interval) {
@@ -69,9 +80,16 @@ impl Interval {
 /// come within `gap` seconds of it.
 fn insert(list: &mut Vec<Interval>, mut new: Interval, gap: i64) {
     // First interval that could touch `new`: the one whose end is within gap.
-    let start = list.partition_point(|i| i.last.saturating_add(gap) < new.first);
+    // Intervals of earlier days sort first and never touch it.
+    let day = new.first.div_euclid(crate::time::DAY);
+    let start = list.partition_point(|i| {
+        i.last.saturating_add(gap) < new.first || i.first.div_euclid(crate::time::DAY) < day
+    });
     let mut end = start;
-    while end < list.len() && list[end].first <= new.last.saturating_add(gap) {
+    while end < list.len()
+        && list[end].first <= new.last.saturating_add(gap)
+        && same_day(list[end].first, new.first)
+    {
         new.absorb(&list[end]);
         end += 1;
     }
@@ -207,6 +225,7 @@ impl<S: Copy + Hash + Eq> Sessions<S> {
         if let (List::One(new), Some(last)) = (&list, mine.last_mut())
             && new.first >= last.last
             && new.first - last.last <= gap
+            && same_day(new.first, last.first)
         {
             last.last = new.last;
             last.requests += new.requests;

@@ -12,13 +12,14 @@ use std::hash::Hash;
 use foldhash::fast::RandomState;
 
 use crate::output::schema::{self, TableSpec};
-use crate::output::table::{Suppressed, Table, Values};
+use crate::output::table::{Table, Values};
+use crate::privacy::disclosure::{Admission, Counters, Disclosed, Row, Rows};
 use crate::privacy::policy::{SessionPolicy, SuppressionPolicy};
 use crate::privacy::{ClassId, LabelId, Labels, Renumbering, VeiledRecord};
 use crate::time;
 
 use super::columns::{days, float64, int64, sorted, utf8};
-use super::group::{Count, Counters, Group, Row, VisitorId};
+use super::group::{Count, Group, VisitorId};
 use super::quantiles::Sketch;
 use super::sessions::Sessions;
 
@@ -68,8 +69,7 @@ impl Counters for Page {
     }
 }
 
-/// Key text of the row that folds small groups.
-pub const OTHER: &str = "(other)";
+pub use crate::privacy::labels::OTHER;
 
 type Day = i32;
 type Str = LabelId;
@@ -144,7 +144,9 @@ impl WebAggregate {
         p.errors += u64::from(r.status >= 400);
         self.pages.visit(row, visitor);
 
-        self.status.row((day, site, r.status)).1.0 += 1;
+        let (row, c) = self.status.row((day, site, r.status));
+        c.0 += 1;
+        self.status.visit(row, visitor);
 
         let (row, c) = self.referrers.row((day, site, referrer));
         c.0 += 1;
@@ -176,14 +178,15 @@ impl WebAggregate {
     /// the renumbering of its ids into `labels` (from [`Labels::absorb`]).
     /// Returns what `emit` returned, in table order.
     ///
-    /// Rows are sorted by their text keys, so output order never depends
-    /// on thread timing, and small-group suppression is applied to the
-    /// tables keyed by people-derived categories (paths, referrers, client
-    /// classes).
+    /// Every table goes through disclosure control
+    /// ([`crate::privacy::disclosure`]): the day's partitions (site and
+    /// day) are decided once from the sessions, then each table folds or
+    /// buckets its own rows. Rows are sorted by their text keys, so output
+    /// order never depends on thread timing.
     ///
     /// Only the visitors are merged up front, since every group needs the
     /// others' visitor ids in this worker's numbering. After that, each
-    /// table is merged, counted, suppressed, sorted and written on its own
+    /// table is merged, counted, disclosed, sorted and written on its own
     /// task: with a barrier between those steps, one thread sat idle behind
     /// the largest table at each of them.
     pub fn into_tables<R: Send>(
@@ -218,7 +221,13 @@ impl WebAggregate {
         } = self;
         let other = labels.other();
         let other_class = labels.other_class();
-        let (labels, maps, emit) = (&labels, maps.as_slice(), &emit);
+        let other_site = labels.other_site();
+        let (sites, person) = Partitions::decide(&sessions, suppression.k, other_site);
+        let parts_of = Partitions {
+            sites: &sites,
+            person: person.as_deref(),
+        };
+        let (labels, maps, emit, parts_of) = (&labels, maps.as_slice(), &emit, &parts_of);
         let k_of = |spec: &TableSpec| suppression.k_for(spec.name);
         let text = |id: Str| labels.get(id);
         let site_label =
@@ -250,36 +259,58 @@ impl WebAggregate {
         rayon::scope(|scope| {
             scope.spawn(|_| {
                 let group = gather(referrers, other_referrers, maps, site_label);
-                let (rows, s) = by_label(group, by_label_of(&schema::WEB_REFERRERS));
+                let rows = parts_of.by_day(group.into_rows(parts_of.person));
+                let (rows, s) = by_label(rows, by_label_of(&schema::WEB_REFERRERS));
                 let table = label_count_table(&schema::WEB_REFERRERS, &rows, labels);
                 *referrers_slot = Some(emit(table.map(|t| t.with_suppression(s))));
             });
             scope.spawn(move |_| {
-                let rows = sorted(session_rows(&sessions), |k| (k.0, text(k.1)));
+                let rows = parts_of.by_day(session_rows(&sessions, parts_of.person));
                 // Freeing every visitor's sessions takes a while: here,
                 // not after the last table.
                 drop(sessions);
-                *sessions_slot = Some(emit(sessions_table(&rows, labels)));
+                let k = k_of(&schema::WEB_SESSIONS);
+                let (rows, s) = rows.fold(k, |k| *k, |k| *k, |_| k);
+                let rows = sorted(rows, |k| (k.0, text(k.1)));
+                *sessions_slot = Some(emit(
+                    sessions_table(&rows, labels).map(|t| t.with_suppression(s)),
+                ));
             });
             scope.spawn(|_| {
                 let hour_site = |ids: &Renumbering, (h, site): (i64, Str)| (h, ids.label(site));
-                let campus: HashMap<(i64, Str), u64, RandomState> =
-                    gather(campus_visitors, other_campus, maps, hour_site)
-                        .finish()
-                        .into_iter()
-                        .map(|(k, _, d)| (k, d))
-                        .collect();
+                let campus = gather(campus_visitors, other_campus, maps, hour_site);
+                let campus = parts_of.by_hour(campus.into_rows(parts_of.person));
                 let group = gather(traffic, other_traffic, maps, hour_site);
-                let rows = sorted(group.finish(), |k| (k.0, text(k.1)));
-                *traffic_slot = Some(emit(traffic_table(&rows, &campus, labels)));
+                let rows = parts_of.by_hour(group.into_rows(parts_of.person));
+                let k = k_of(&schema::WEB_TRAFFIC);
+                let (rows, plans, s) =
+                    rows.buckets(k, |&(h, site)| (time::date32(h), site), |k| k.0);
+                let mut campus = campus.lookup();
+                let mut rows: Vec<_> = rows
+                    .into_iter()
+                    .zip(plans)
+                    .map(|((key, t, visitors, hours), plan)| {
+                        let on = campus.combine(&plan).1;
+                        // A split of the row's people into two groups is
+                        // published only when both have k people (or none).
+                        let small = |n: u64| n > 0 && n < k;
+                        let campus = (!small(on) && !small(visitors - on.min(visitors)))
+                            .then_some((t.on_campus, on));
+                        (key, t, visitors, hours, campus)
+                    })
+                    .collect();
+                rows.sort_by_cached_key(|r| (r.0.0, text(r.0.1)));
+                *traffic_slot = Some(emit(
+                    traffic_table(&rows, labels).map(|t| t.with_suppression(s)),
+                ));
             });
             scope.spawn(|_| {
                 let group = gather(clients, other_clients, maps, |ids, (d, site, c)| {
                     (d, ids.label(site), ids.class(c))
                 });
-                let spec = &schema::WEB_CLIENTS;
-                let (rows, s) =
-                    group.suppress(k_of(spec), |k| (k.0, k.1), |k| (k.0, k.1, other_class));
+                let k = k_of(&schema::WEB_CLIENTS);
+                let rows = parts_of.by_day(group.into_rows(parts_of.person));
+                let (rows, s) = rows.fold(k, |k| (k.0, k.1), |k| (k.0, k.1, other_class), |_| k);
                 let class = |id: ClassId| labels.class_of(id);
                 let rows = sorted(rows, |k| (k.0, text(k.1), class(k.2)));
                 *clients_slot = Some(emit(
@@ -288,7 +319,8 @@ impl WebAggregate {
             });
             scope.spawn(|_| {
                 let group = gather(search, other_search, maps, site_label);
-                let (rows, s) = by_label(group, by_label_of(&schema::WEB_SEARCH_TERMS));
+                let rows = parts_of.by_day(group.into_rows(parts_of.person));
+                let (rows, s) = by_label(rows, by_label_of(&schema::WEB_SEARCH_TERMS));
                 let table = label_count_table(&schema::WEB_SEARCH_TERMS, &rows, labels);
                 *search_slot = Some(emit(table.map(|t| t.with_suppression(s))));
             });
@@ -296,16 +328,123 @@ impl WebAggregate {
                 let group = gather(status, other_status, maps, |ids, (d, site, st)| {
                     (d, ids.label(site), st)
                 });
-                let rows = sorted(group.finish(), |k| (k.0, text(k.1), k.2));
-                *status_slot = Some(emit(status_table(&rows, labels)));
+                let k = k_of(&schema::WEB_STATUS);
+                let rows = parts_of.by_day(group.into_rows(parts_of.person));
+                let (rows, s) = rows.fold(k, |k| (k.0, k.1), |k| (k.0, k.1, OTHER_STATUS), |_| k);
+                let rows = sorted(rows, |k| (k.0, text(k.1), k.2));
+                *status_slot = Some(emit(
+                    status_table(&rows, labels).map(|t| t.with_suppression(s)),
+                ));
             });
             let group = gather(pages, other_pages, maps, site_label);
-            let (rows, s) = by_label(group, by_label_of(&schema::WEB_PAGES));
+            let rows = parts_of.by_day(group.into_rows(parts_of.person));
+            let (rows, s) = by_label(rows, by_label_of(&schema::WEB_PAGES));
             *pages_slot = Some(emit(
                 pages_table(&rows, labels).map(|t| t.with_suppression(s)),
             ));
         });
         slots.into_iter().flatten().collect()
+    }
+}
+
+/// The status code of the row that small status groups fold into; written
+/// as null.
+const OTHER_STATUS: u16 = u16::MAX;
+
+/// How a run's day-and-site partitions are published, shared by every web
+/// table.
+struct Partitions<'a> {
+    sites: &'a Admission<(Day, Str)>,
+    // Visitor id → person, where small sites fold together and one person
+    // may be a visitor of several.
+    person: Option<&'a [u32]>,
+}
+
+impl Partitions<'_> {
+    /// Decides the partitions from the day's visitors per site: a site with
+    /// fewer than `k` on a day folds into `other_site`, withheld when that
+    /// is still below `k`. Returns the visitor → person map when sites fold
+    /// together (a visitor is per site and pseudonym; a person is per
+    /// pseudonym).
+    fn decide(
+        sessions: &Sessions<Str>,
+        k: u64,
+        other_site: Str,
+    ) -> (Admission<(Day, Str)>, Option<Vec<u32>>) {
+        let rows = |person: Option<&[u32]>| {
+            let mut days: HashMap<(Day, Str), Vec<u32>, RandomState> = HashMap::default();
+            for (id, (site, _, list)) in sessions.visitors().enumerate() {
+                let who = person.map_or(id as u32, |p| p[id]);
+                let mut last = None;
+                for s in list {
+                    let day = time::date32(s.first);
+                    if last != Some(day) {
+                        days.entry((day, site)).or_default().push(who);
+                        last = Some(day);
+                    }
+                }
+            }
+            Rows::from_sets(days.into_iter().map(|(k, v)| (k, (), v)))
+        };
+        let by_site = rows(None);
+        let small_sites = (0..by_site.len() as u32).any(|r| by_site.distinct(r) < k);
+        if !small_sites {
+            return (Admission::all(), None);
+        }
+        let mut ids: HashMap<u64, u32, RandomState> = HashMap::default();
+        let person: Vec<u32> = sessions
+            .visitors()
+            .map(|(_, p, _)| {
+                let next = ids.len() as u32;
+                *ids.entry(p).or_insert(next)
+            })
+            .collect();
+        let admission = Admission::decide(rows(Some(&person)), k, |&(d, _)| (d, other_site));
+        (admission, Some(person))
+    }
+
+    /// `rows` keyed by day and site first, with every partition renamed or
+    /// dropped as decided.
+    fn by_day<K: Copy + Hash + Eq + DaySite, C: Counters>(&self, rows: Rows<K, C>) -> Rows<K, C> {
+        if self.sites.is_identity() {
+            return rows;
+        }
+        rows.rekey(|k| {
+            let (day, site) = k.day_site();
+            self.sites.get((day, site)).map(|(_, s)| k.with_site(s))
+        })
+    }
+
+    /// The same for rows keyed by hour and site.
+    fn by_hour<C: Counters>(&self, rows: Rows<(i64, Str), C>) -> Rows<(i64, Str), C> {
+        if self.sites.is_identity() {
+            return rows;
+        }
+        rows.rekey(|&(h, site)| self.sites.get((time::date32(h), site)).map(|(_, s)| (h, s)))
+    }
+}
+
+/// Keys that start with a day and a site.
+trait DaySite {
+    fn day_site(&self) -> (Day, Str);
+    fn with_site(self, site: Str) -> Self;
+}
+
+impl DaySite for (Day, Str) {
+    fn day_site(&self) -> (Day, Str) {
+        *self
+    }
+    fn with_site(self, site: Str) -> Self {
+        (self.0, site)
+    }
+}
+
+impl<T: Copy> DaySite for (Day, Str, T) {
+    fn day_site(&self) -> (Day, Str) {
+        (self.0, self.1)
+    }
+    fn with_site(self, site: Str) -> Self {
+        (self.0, site, self.2)
     }
 }
 
@@ -338,30 +477,49 @@ fn gather<K: Copy + Hash + Eq, C: Counters>(
 /// Finished rows of a table keyed by day, site and a label.
 type LabelRows<C> = Vec<Row<(Day, Str, Str), C>>;
 
-/// Rows of a table keyed by day, site and a label, with rows of fewer than
-/// `k` visitors folded into `other`, sorted by their text.
+/// Rows of a table keyed by day, site and a label, disclosed by the folding
+/// rule into `other`, sorted by their text.
 fn by_label<C: Counters>(
-    group: Group<(Day, Str, Str), C>,
+    rows: Rows<(Day, Str, Str), C>,
     (k, labels, other): (u64, &Labels, Str),
-) -> (LabelRows<C>, Suppressed) {
-    let (rows, s) = group.suppress(k, |k| (k.0, k.1), |k| (k.0, k.1, other));
+) -> (LabelRows<C>, Disclosed) {
+    let (rows, s) = rows.fold(k, |k| (k.0, k.1), |k| (k.0, k.1, other), |_| k);
     (sorted(rows, |k| (k.0, labels.get(k.1), labels.get(k.2))), s)
 }
 
-fn traffic_table(
-    rows: &[Row<(i64, Str), Traffic>],
-    campus: &HashMap<(i64, Str), u64, RandomState>,
-    labels: &Labels,
-) -> Result<Table, String> {
+/// A disclosed traffic row: key (the bucket's first hour), counters,
+/// visitors, the hours it spans, and the on-campus requests and visitors
+/// where publishing that split is safe.
+type TrafficRow = ((i64, Str), Traffic, u64, i64, Option<(u64, u64)>);
+
+fn traffic_table(rows: &[TrafficRow], labels: &Labels) -> Result<Table, String> {
     let hours = Values::Timestamp(
         rows.iter()
             .map(|r| r.0.0.saturating_mul(1_000_000))
             .collect(),
     );
+    let opt = |f: fn(&(u64, u64)) -> u64| {
+        Values::OptInt64(
+            rows.iter()
+                .map(|r| {
+                    r.4.as_ref()
+                        .map(|c| i64::try_from(f(c)).unwrap_or(i64::MAX))
+                })
+                .collect(),
+        )
+    };
+    let latency = |q: f64| {
+        Values::OptFloat64(
+            rows.iter()
+                .map(|r| r.1.latency.quantile(q).map(|us| us / 1000.0))
+                .collect(),
+        )
+    };
     Table::new(
         &schema::WEB_TRAFFIC,
         vec![
             hours,
+            Values::Int32(rows.iter().map(|r| r.3.clamp(0, 24) as i32).collect()),
             utf8(rows, |r| labels.get(r.0.1)),
             int64(rows, |r| r.1.requests),
             int64(rows, |r| r.1.bytes),
@@ -370,11 +528,11 @@ fn traffic_table(
             int64(rows, |r| r.1.classes[2]),
             int64(rows, |r| r.1.classes[3]),
             int64(rows, |r| r.1.classes[4]),
-            int64(rows, |r| r.1.on_campus),
-            int64(rows, |r| campus.get(&r.0).copied().unwrap_or(0)),
-            latency(rows, 0.50),
-            latency(rows, 0.95),
-            latency(rows, 0.99),
+            opt(|c| c.0),
+            opt(|c| c.1),
+            latency(0.50),
+            latency(0.95),
+            latency(0.99),
         ],
     )
 }
@@ -400,8 +558,13 @@ fn status_table(rows: &[Row<(Day, Str, u16), Count>], labels: &Labels) -> Result
         vec![
             days(rows, |k| k.0),
             utf8(rows, |r| labels.get(r.0.1)),
-            Values::Int32(rows.iter().map(|r| i32::from(r.0.2)).collect()),
+            Values::OptInt32(
+                rows.iter()
+                    .map(|r| (r.0.2 != OTHER_STATUS).then_some(i32::from(r.0.2)))
+                    .collect(),
+            ),
             int64(rows, |r| r.1.0),
+            int64(rows, |r| r.2),
         ],
     )
 }
@@ -434,6 +597,7 @@ fn sessions_table(rows: &[Row<(Day, Str), DaySessions>], labels: &Labels) -> Res
             utf8(rows, |r| labels.get(r.0.1)),
             int64(rows, |r| r.1.sessions),
             int64(rows, |r| r.2),
+            int64(rows, |r| r.1.requests),
             float64(rows, |r| r.1.mean_seconds()),
             float64(rows, |r| r.1.median_seconds()),
             float64(rows, |r| r.1.requests_per_session()),
@@ -499,36 +663,36 @@ impl DaySessions {
     }
 }
 
-/// Sessions grouped by the day of their first request and site, with the
-/// number of distinct visitors per group.
-fn session_rows(sessions: &Sessions<Str>) -> Vec<Row<(Day, Str), DaySessions>> {
-    let mut groups: HashMap<(Day, Str), (DaySessions, u64), RandomState> = HashMap::default();
-    for (site, _, list) in sessions.visitors() {
+impl Counters for DaySessions {
+    fn merge(&mut self, o: &Self) {
+        self.sessions += o.sessions;
+        self.requests += o.requests;
+        self.single += o.single;
+        self.durations.extend_from_slice(&o.durations);
+    }
+}
+
+/// Sessions grouped by day and site (sessions end at midnight, so each
+/// lies in one day), with the people of each group.
+fn session_rows(sessions: &Sessions<Str>, person: Option<&[u32]>) -> Rows<(Day, Str), DaySessions> {
+    let mut groups: HashMap<(Day, Str), (DaySessions, Vec<u32>), RandomState> = HashMap::default();
+    for (id, (site, _, list)) in sessions.visitors().enumerate() {
+        let who = person.and_then(|p| p.get(id).copied()).unwrap_or(id as u32);
         // One visitor's sessions come sorted by time, so the days they
-        // start on come in order: the visitor counts once per (day, site)
-        // without a set of visitors.
+        // start on come in order: the visitor counts once per (day, site).
         let mut counted = None;
         for s in list.iter() {
             let day = time::date32(s.first);
-            let (g, visitors) = groups.entry((day, site)).or_default();
+            let (g, people) = groups.entry((day, site)).or_default();
             g.sessions += 1;
             g.requests += s.requests;
             g.single += u64::from(s.requests == 1);
             g.durations.push(s.last - s.first);
             if counted != Some(day) {
-                *visitors += 1;
+                people.push(who);
                 counted = Some(day);
             }
         }
     }
-    groups.into_iter().map(|(k, (g, v))| (k, g, v)).collect()
-}
-
-/// A latency quantile column in milliseconds, null for rows without times.
-fn latency(rows: &[Row<(i64, Str), Traffic>], q: f64) -> Values {
-    Values::OptFloat64(
-        rows.iter()
-            .map(|r| r.1.latency.quantile(q).map(|us| us / 1000.0))
-            .collect(),
-    )
+    Rows::from_sets(groups.into_iter().map(|(k, (g, p))| (k, g, p)))
 }

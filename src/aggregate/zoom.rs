@@ -7,10 +7,12 @@
 //! keeps the veiled records — pseudonyms, labels and times, nothing raw —
 //! and computes the tables at the end. Merging is concatenation.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::output::schema;
-use crate::output::table::{Suppressed, Table, Values};
+use crate::output::table::{Table, Values};
+use crate::privacy::disclosure::Rows;
+use crate::privacy::labels::OTHER;
 use crate::privacy::policy::{Policy, SensitiveAction};
 use crate::privacy::pseudonym::Pseudonym;
 use crate::privacy::zoom::{VeiledParticipation, VeiledSignIn};
@@ -19,9 +21,6 @@ use crate::time::{self, HOUR};
 use super::columns::{days, float64, int64, sorted, utf8};
 use super::group::{Counters, DenseIds, Group};
 use super::intern::Interner;
-
-/// Key text of the row that folds small groups.
-const OTHER: &str = "(other)";
 
 /// Veiled Zoom records of a run.
 #[derive(Debug, Default, Clone)]
@@ -52,7 +51,11 @@ impl ZoomAggregate {
         self.participations.is_empty() && self.signins.is_empty()
     }
 
-    /// The four Zoom tables.
+    /// The four Zoom tables, through disclosure control: meetings of a
+    /// day below their threshold fold into the day's `(other)` meeting;
+    /// attendance and sign-ins fold per day; concurrency counts only
+    /// meetings published on their own and not sensitive, in buckets of
+    /// quiet hours.
     pub fn into_tables(self, policy: &Policy) -> Result<Vec<Table>, String> {
         let exclude = policy.zoom.sensitive == SensitiveAction::Exclude;
         let parts: Vec<VeiledParticipation> = self
@@ -62,13 +65,24 @@ impl ZoomAggregate {
             .collect();
         let mut signins = self.signins;
         signins.sort_by_key(|s| (s.time, s.user));
+        let mut people = DenseIds::default();
+        let (meetings, published) = meetings(&parts, policy, &mut people)?;
+        let counted: Vec<&VeiledParticipation> = parts
+            .iter()
+            .filter(|p| !p.sensitive && published.contains(&p.meeting.value()))
+            .collect();
         Ok(vec![
-            meetings(&parts, policy)?,
-            attendance(&parts, policy)?,
-            concurrency(&parts)?,
+            meetings,
+            attendance(&parts, policy, &mut people)?,
+            concurrency(&counted, policy, &mut people)?,
             signin_table(&signins, policy)?,
         ])
     }
+}
+
+/// The day a participation counts on: its meeting's start, else its join.
+fn meeting_day(p: &VeiledParticipation) -> i32 {
+    time::date32(p.meeting_start.or(p.join).unwrap_or(0))
 }
 
 /// Seconds covered by the union of intervals.
@@ -117,28 +131,47 @@ fn count(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-fn meetings(parts: &[VeiledParticipation], policy: &Policy) -> Result<Table, String> {
+/// Counters of a meeting row; an `(other)` row adds those of every
+/// meeting it holds.
+#[derive(Debug, Default, Clone)]
+struct Meeting {
+    sessions: u64,
+    start: Option<i64>,
+    end: Option<i64>,
+    // Minutes of each (meeting, participant).
+    minutes: Vec<f64>,
+    guests: Vec<u32>,
+}
+
+impl Counters for Meeting {
+    fn merge(&mut self, o: &Self) {
+        self.sessions += o.sessions;
+        self.start = self.start.min(o.start).or(self.start).or(o.start);
+        self.end = self.end.max(o.end);
+        self.minutes.extend_from_slice(&o.minutes);
+        self.guests.extend_from_slice(&o.guests);
+    }
+}
+
+/// The meetings table, and the meetings published on their own.
+fn meetings(
+    parts: &[VeiledParticipation],
+    policy: &Policy,
+    ids: &mut DenseIds,
+) -> Result<(Table, HashSet<u64>), String> {
     let mut by_meeting: BTreeMap<u64, Vec<&VeiledParticipation>> = BTreeMap::new();
     for p in parts {
         by_meeting.entry(p.meeting.value()).or_default().push(p);
     }
-    let k = policy.suppression.k_for(schema::ZOOM_MEETINGS.name);
-    let mut rows = Vec::new();
-    let mut withheld = 0;
+    let mut sensitive = HashSet::new();
+    let mut sets = Vec::with_capacity(by_meeting.len());
     for (meeting, rows_of) in by_meeting {
         let mut people: BTreeMap<u64, Vec<&VeiledParticipation>> = BTreeMap::new();
         for p in &rows_of {
             people.entry(p.person.value()).or_default().push(p);
         }
-        let sensitive = rows_of.iter().any(|p| p.sensitive);
-        let needed = if sensitive {
-            policy.zoom.sensitive_k.max(k)
-        } else {
-            k
-        };
-        if (people.len() as u64) < needed {
-            withheld += 1;
-            continue;
+        if rows_of.iter().any(|p| p.sensitive) {
+            sensitive.insert(meeting);
         }
         let start = rows_of
             .iter()
@@ -152,44 +185,73 @@ fn meetings(parts: &[VeiledParticipation], policy: &Policy) -> Result<Table, Str
             .max()
             .or_else(|| rows_of.iter().filter_map(|p| p.leave).max())
             .unwrap_or(start);
-        let mut minutes: Vec<f64> = people.values().map(|r| person_minutes(r)).collect();
-        let guests = people
-            .values()
-            .filter(|r| r.iter().any(|p| p.guest))
-            .count();
-        rows.push((
-            time::date32(start),
-            time::hour_of(start),
-            format!("{meeting:016x}"),
-            (end - start).max(0) / 60,
-            count(rows_of.len()),
-            count(people.len()),
-            minutes.iter().sum::<f64>(),
-            count(guests),
-            median(&mut minutes),
-        ));
+        let person_ids: Vec<u32> = rows_of.iter().map(|p| ids.id(p.person)).collect();
+        let guests = rows_of
+            .iter()
+            .filter(|p| p.guest)
+            .map(|p| ids.id(p.person))
+            .collect();
+        let c = Meeting {
+            sessions: rows_of.len() as u64,
+            start: Some(start),
+            end: Some(end),
+            minutes: people.values().map(|r| person_minutes(r)).collect(),
+            guests,
+        };
+        let day = rows_of.first().map_or(0, |p| meeting_day(p));
+        sets.push(((day, Some(meeting)), c, person_ids));
     }
+    let k = policy.suppression.k_for(schema::ZOOM_MEETINGS.name);
+    let sensitive_k = policy.zoom.sensitive_k.max(k);
+    let need = |key: &(i32, Option<u64>)| match key.1 {
+        Some(m) if sensitive.contains(&m) => sensitive_k,
+        _ => k,
+    };
+    let (rows, stats) = Rows::from_sets(sets).fold(k, |key| key.0, |key| (key.0, None), need);
+    let published: HashSet<u64> = rows.iter().filter_map(|r| r.0.1).collect();
+    let mut rows: Vec<_> = rows
+        .into_iter()
+        .map(|((day, meeting), mut c, people)| {
+            let label = meeting.map_or_else(|| OTHER.to_string(), |m| format!("{m:016x}"));
+            // An (other) row holds several meetings: no one start or length.
+            let start = match meeting {
+                Some(_) => c.start.unwrap_or(0),
+                None => i64::from(day) * time::DAY,
+            };
+            let duration = meeting.map(|_| (c.end.unwrap_or(start) - start).max(0) / 60);
+            c.guests.sort_unstable();
+            c.guests.dedup();
+            let total: f64 = c.minutes.iter().sum();
+            (
+                day,
+                time::hour_of(start),
+                label,
+                duration,
+                c.sessions,
+                people,
+                total,
+                c.guests.len(),
+                median(&mut c.minutes),
+            )
+        })
+        .collect();
     rows.sort_by(|a, b| (a.0, a.1, &a.2).cmp(&(b.0, b.1, &b.2)));
+    let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
     let table = Table::new(
         &schema::ZOOM_MEETINGS,
         vec![
             Values::Utf8(rows.iter().map(|r| r.2.clone()).collect()),
             Values::Date(rows.iter().map(|r| r.0).collect()),
             Values::Timestamp(rows.iter().map(|r| r.1.saturating_mul(1_000_000)).collect()),
-            Values::Int64(rows.iter().map(|r| r.3).collect()),
-            Values::Int64(rows.iter().map(|r| r.4).collect()),
-            Values::Int64(rows.iter().map(|r| r.5).collect()),
+            Values::OptInt64(rows.iter().map(|r| r.3).collect()),
+            Values::Int64(rows.iter().map(|r| n(r.4)).collect()),
+            Values::Int64(rows.iter().map(|r| n(r.5)).collect()),
             Values::Float64(rows.iter().map(|r| r.6).collect()),
-            Values::Int64(rows.iter().map(|r| r.7).collect()),
+            Values::Int64(rows.iter().map(|r| count(r.7)).collect()),
             Values::Float64(rows.iter().map(|r| r.8).collect()),
         ],
     )?;
-    Ok(table.with_suppression(Suppressed {
-        k,
-        rows_folded: 0,
-        other_rows_published: 0,
-        other_rows_withheld: withheld,
-    }))
+    Ok((table.with_suppression(stats), published))
 }
 
 /// Counters of an attendance row.
@@ -206,39 +268,47 @@ impl Counters for Attendance {
     }
 }
 
-fn attendance(parts: &[VeiledParticipation], policy: &Policy) -> Result<Table, String> {
+fn attendance(
+    parts: &[VeiledParticipation],
+    policy: &Policy,
+    ids: &mut DenseIds,
+) -> Result<Table, String> {
     let mut strings = Interner::default();
     let other = strings.intern(OTHER.into());
-    // (day, affiliation, device) → person → their rows.
+    // (day, affiliation, device) → (meeting, person) → their rows: minutes
+    // are per meeting and person, as in `zoom_meetings`, so a day adds up
+    // to the same minutes in both tables.
     type Key = (i32, u32, u32);
-    let mut groups: BTreeMap<Key, HashMap<Pseudonym, Vec<&VeiledParticipation>>> = BTreeMap::new();
+    let mut groups: BTreeMap<Key, HashMap<(u64, Pseudonym), Vec<&VeiledParticipation>>> =
+        BTreeMap::new();
     for p in parts {
-        let day = time::date32(p.join.or(p.meeting_start).unwrap_or(0));
         let key = (
-            day,
+            meeting_day(p),
             strings.intern(p.affiliation.clone().into()),
             strings.intern(p.device.clone().into()),
         );
         groups
             .entry(key)
             .or_default()
-            .entry(p.person)
+            .entry((p.meeting.value(), p.person))
             .or_default()
             .push(p);
     }
-    let mut group: Group<Key, Attendance> = Group::default();
-    let mut ids = DenseIds::default();
-    for (key, people) in groups {
-        for (person, rows) in people {
-            let (row, c) = group.row(key);
+    let sets = groups.into_iter().map(|(key, people)| {
+        let mut c = Attendance::default();
+        let mut who = Vec::with_capacity(people.len());
+        for ((_, person), rows) in people {
             c.sessions += rows.len() as u64;
             c.seconds += person_minutes(&rows) * 60.0;
-            group.visit(row, ids.id(person));
+            who.push(ids.id(person));
         }
-    }
+        (key, c, who)
+    });
     let k = policy.suppression.k_for(schema::ZOOM_ATTENDANCE.name);
-    let (group, stats) = group.suppress(k, |key| key.0, |key| (key.0, other, other));
-    let rows = sorted(group, |k| (k.0, strings.get(k.1), strings.get(k.2)));
+    let rows: Vec<_> = sets.collect();
+    let (rows, stats) =
+        Rows::from_sets(rows).fold(k, |key| key.0, |key| (key.0, other, other), |_| k);
+    let rows = sorted(rows, |k| (k.0, strings.get(k.1), strings.get(k.2)));
     Ok(Table::new(
         &schema::ZOOM_ATTENDANCE,
         vec![
@@ -253,22 +323,47 @@ fn attendance(parts: &[VeiledParticipation], policy: &Policy) -> Result<Table, S
     .with_suppression(stats))
 }
 
-fn concurrency(parts: &[VeiledParticipation]) -> Result<Table, String> {
+/// Counters of a concurrency row: the peak does not add up, the joins and
+/// leaves do.
+#[derive(Debug, Default, Clone, Copy)]
+struct Presence {
+    peak: i64,
+    joins: u64,
+    leaves: u64,
+}
+
+impl Counters for Presence {
+    fn merge(&mut self, o: &Self) {
+        self.peak = self.peak.max(o.peak);
+        self.joins += o.joins;
+        self.leaves += o.leaves;
+    }
+}
+
+/// Concurrency of the meetings in `parts` (those published on their own
+/// and not sensitive), per hour with someone present, in buckets of at
+/// least k people per day.
+fn concurrency(
+    parts: &[&VeiledParticipation],
+    policy: &Policy,
+    ids: &mut DenseIds,
+) -> Result<Table, String> {
     // A person's overlapping sessions in one meeting are one presence.
-    let mut presence: HashMap<(u64, u64), Vec<(i64, i64)>> = HashMap::new();
-    let mut hours: BTreeMap<i64, (i64, i64, i64)> = BTreeMap::new(); // hour → (peak, joins, leaves)
+    let mut presence: HashMap<(u64, Pseudonym), Vec<(i64, i64)>> = HashMap::new();
+    let mut hours: BTreeMap<i64, (Presence, Vec<u32>)> = BTreeMap::new();
     for p in parts {
         if let (Some(j), Some(l)) = (p.join, p.leave) {
             presence
-                .entry((p.meeting.value(), p.person.value()))
+                .entry((p.meeting.value(), p.person))
                 .or_default()
-                .push((j, l));
-            hours.entry(time::hour_of(j)).or_default().1 += 1;
-            hours.entry(time::hour_of(l)).or_default().2 += 1;
+                .push((j, l.max(j)));
+            hours.entry(time::hour_of(j)).or_default().0.joins += 1;
+            hours.entry(time::hour_of(l.max(j))).or_default().0.leaves += 1;
         }
     }
     let mut events: Vec<(i64, i64)> = Vec::new();
-    for (_, mut intervals) in presence {
+    for ((_, person), mut intervals) in presence {
+        let who = ids.id(person);
         intervals.sort_unstable();
         let mut merged: Vec<(i64, i64)> = Vec::new();
         for (s, e) in intervals {
@@ -280,46 +375,43 @@ fn concurrency(parts: &[VeiledParticipation]) -> Result<Table, String> {
         for (s, e) in merged {
             events.push((s, 1));
             events.push((e, -1));
+            let mut h = time::hour_of(s);
+            while h <= e {
+                hours.entry(h).or_default().1.push(who);
+                h += HOUR;
+            }
         }
     }
     // Leaves before joins at the same second: a hand-over is not an overlap.
     events.sort_unstable();
-    let (Some(first), Some(last)) = (events.first().map(|e| e.0), events.last().map(|e| e.0))
-    else {
-        return Table::new(
-            &schema::ZOOM_CONCURRENCY,
-            vec![
-                Values::Timestamp(vec![]),
-                Values::Int64(vec![]),
-                Values::Int64(vec![]),
-                Values::Int64(vec![]),
-            ],
-        );
-    };
-    let mut current = 0i64;
-    let mut next = 0;
-    let mut hour = time::hour_of(first);
-    let mut rows = Vec::new();
-    while hour <= time::hour_of(last) {
+    let (mut current, mut next) = (0i64, 0);
+    for (&hour, (p, _)) in hours.iter_mut() {
         let mut peak = current;
         while next < events.len() && events[next].0 < hour + HOUR {
             current += events[next].1;
             peak = peak.max(current);
             next += 1;
         }
-        let (_, joins, leaves) = hours.get(&hour).copied().unwrap_or_default();
-        rows.push((hour, peak, joins, leaves));
-        hour += HOUR;
+        p.peak = peak;
     }
-    Table::new(
+    let k = policy.suppression.k_for(schema::ZOOM_CONCURRENCY.name);
+    let sets = hours.into_iter().map(|(h, (p, who))| (h, p, who));
+    let (rows, _, stats) = Rows::from_sets(sets).buckets(k, |&h| time::date32(h), |&h| h);
+    let mut rows = rows;
+    rows.sort_by_key(|r| r.0);
+    let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    Ok(Table::new(
         &schema::ZOOM_CONCURRENCY,
         vec![
             Values::Timestamp(rows.iter().map(|r| r.0.saturating_mul(1_000_000)).collect()),
-            Values::Int64(rows.iter().map(|r| r.1).collect()),
-            Values::Int64(rows.iter().map(|r| r.2).collect()),
-            Values::Int64(rows.iter().map(|r| r.3).collect()),
+            Values::Int32(rows.iter().map(|r| r.3.clamp(0, 24) as i32).collect()),
+            Values::Int64(rows.iter().map(|r| r.1.peak).collect()),
+            Values::Int64(rows.iter().map(|r| n(r.1.joins)).collect()),
+            Values::Int64(rows.iter().map(|r| n(r.1.leaves)).collect()),
+            Values::Int64(rows.iter().map(|r| n(r.2)).collect()),
         ],
-    )
+    )?
+    .with_suppression(stats))
 }
 
 /// Counters of a sign-in row: events and the network pseudonyms seen.
@@ -355,7 +447,10 @@ fn signin_table(signins: &[VeiledSignIn], policy: &Policy) -> Result<Table, Stri
         group.visit(row, ids.id(s.user));
     }
     let k = policy.suppression.k_for(schema::ZOOM_SIGNINS.name);
-    let (group, stats) = group.suppress(k, |key| key.0, |key| (key.0, other, other, other));
+    let (group, stats) =
+        group
+            .into_rows(None)
+            .fold(k, |key| key.0, |key| (key.0, other, other, other), |_| k);
     let rows = sorted(group, |k| {
         (k.0, strings.get(k.1), strings.get(k.2), strings.get(k.3))
     });

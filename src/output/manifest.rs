@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::error::Error;
-use crate::output::table::Suppressed;
+use crate::output::table::Disclosed;
 use crate::privacy::key::KeyMode;
 use crate::privacy::policy::Policy;
 
@@ -219,7 +219,7 @@ pub struct TableReport {
     /// Small-group suppression applied, for tables keyed by people-derived
     /// categories.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub suppression: Option<Suppressed>,
+    pub suppression: Option<Disclosed>,
 }
 
 impl Manifest {

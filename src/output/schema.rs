@@ -25,6 +25,10 @@ pub enum ColumnType {
     Float64,
     /// 64-bit float, null where there is no value.
     OptFloat64,
+    /// 64-bit signed integer, null where withheld or not applicable.
+    OptInt64,
+    /// 32-bit signed integer, null where withheld or not applicable.
+    OptInt32,
 }
 
 impl ColumnType {
@@ -39,7 +43,17 @@ impl ColumnType {
             ColumnType::Bool => "BOOLEAN",
             ColumnType::Float64 => "DOUBLE",
             ColumnType::OptFloat64 => "DOUBLE (nullable)",
+            ColumnType::OptInt64 => "BIGINT (nullable)",
+            ColumnType::OptInt32 => "INTEGER (nullable)",
         }
+    }
+
+    /// Whether the column may hold nulls.
+    pub fn nullable(self) -> bool {
+        matches!(
+            self,
+            ColumnType::OptFloat64 | ColumnType::OptInt64 | ColumnType::OptInt32
+        )
     }
 }
 
@@ -82,7 +96,7 @@ const ZOOM_DAY: ColumnSpec = col(
 const SITE: ColumnSpec = col(
     "site",
     Utf8,
-    "Virtual host (lower-cased, no port), or the `--site` label, or `(default)`.",
+    "Virtual host (lower-cased, no port), or the `--site` label, or `(default)`; `(other site)` for the sites with fewer than k visitors on the day, and for host names that look like an address or an e-mail.",
 );
 const REQUESTS: ColumnSpec = col("requests", Int64, "Requests (parsed log lines) in the row.");
 const VISITORS: ColumnSpec = col(
@@ -94,9 +108,18 @@ const VISITORS: ColumnSpec = col(
 /// Requests per UTC hour and site.
 pub static WEB_TRAFFIC: TableSpec = TableSpec {
     name: "web_traffic",
-    doc: "Traffic per UTC hour and site.",
+    doc: "Traffic per UTC hour and site. Quiet hours are not published one by one: adjacent hours of a day and site merge into one bucket until it has k distinct visitors (policy, default 10), and a quiet end of the day joins the day's last bucket; `hour` is the bucket's start and `hours` its span. A day and site with fewer than k visitors in all is withheld from every table. Plot `requests / hours` for an hourly rate.",
     columns: &[
-        col("hour", Timestamp, "Start of the UTC hour."),
+        col(
+            "hour",
+            Timestamp,
+            "Start of the UTC hour, or of the bucket of quiet hours.",
+        ),
+        col(
+            "hours",
+            Int32,
+            "Hours the row spans (1 for an hour published on its own; hours inside the span without requests count).",
+        ),
         SITE,
         REQUESTS,
         col(
@@ -111,13 +134,13 @@ pub static WEB_TRAFFIC: TableSpec = TableSpec {
         col("status_5xx", Int64, "Requests answered 500–599."),
         col(
             "requests_on_campus",
-            Int64,
-            "Requests from the policy's `network.on_campus` networks (0 when none are configured). The flag is computed from the address in memory; addresses are never stored.",
+            OptInt64,
+            "Requests from the policy's `network.on_campus` networks (0 when none are configured). The flag is computed from the address in memory; addresses are never stored. Null when the on-campus or the off-campus visitors of the row number between 1 and k − 1, since the split would describe them.",
         ),
         col(
             "visitors_on_campus",
-            Int64,
-            "Distinct visitor pseudonyms among those requests.",
+            OptInt64,
+            "Distinct visitor pseudonyms among those requests; null as above.",
         ),
         col(
             "latency_p50_ms",
@@ -141,7 +164,7 @@ pub static WEB_TRAFFIC: TableSpec = TableSpec {
 /// Requests per day, site and path.
 pub static WEB_PAGES: TableSpec = TableSpec {
     name: "web_pages",
-    doc: "Requests per UTC day, site and path. Paths with fewer than k distinct visitors (policy, default 10) fold into a `(other)` row per day and site, itself withheld below k.",
+    doc: "Requests per UTC day, site and path. Paths with fewer than k distinct visitors (policy, default 10) fold into a `(other)` row per day and site; while that row is below k, the smallest published paths join it. So every row has at least k visitors and a day's rows add up to the day's totals in every web table. Sites with fewer than k visitors on a day fold into `(other site)`; a day and site below k in all is withheld from every table.",
     columns: &[
         DAY,
         SITE,
@@ -161,16 +184,17 @@ pub static WEB_PAGES: TableSpec = TableSpec {
 /// Requests per day, site and status.
 pub static WEB_STATUS: TableSpec = TableSpec {
     name: "web_status",
-    doc: "Requests per UTC day, site and HTTP status.",
+    doc: "Requests per UTC day, site and HTTP status. Statuses with fewer than k distinct visitors fold into one row whose `status` is null, as `(other)` rows do in `web_pages`.",
     columns: &[
         DAY,
         SITE,
         col(
             "status",
-            Int32,
-            "HTTP status code; 0 when no response was sent (the client went away first).",
+            OptInt32,
+            "HTTP status code; 0 when no response was sent (the client went away first); null for the row of folded small statuses.",
         ),
         REQUESTS,
+        VISITORS,
     ],
     order: "day, site, status",
 };
@@ -243,7 +267,7 @@ pub static WEB_SEARCH_TERMS: TableSpec = TableSpec {
 /// Sessions per day and site.
 pub static WEB_SESSIONS: TableSpec = TableSpec {
     name: "web_sessions",
-    doc: "Sessions per UTC day (of the session's first request) and site. A session is one visitor pseudonym's requests with no gap longer than the policy's `sessions.gap_minutes` (default 30). Pseudonyms rotate with the key epoch, so with daily rotation a visit across midnight UTC counts as two sessions of two visitors.",
+    doc: "Sessions per UTC day and site. A session is one visitor pseudonym's requests with no gap longer than the policy's `sessions.gap_minutes` (default 30), and it ends at midnight UTC, so a day's row covers exactly the day's requests and visitors (its `visitors` are the day's distinct visitors).",
     columns: &[
         DAY,
         SITE,
@@ -251,7 +275,12 @@ pub static WEB_SESSIONS: TableSpec = TableSpec {
         col(
             "visitors",
             Int64,
-            "Distinct visitor pseudonyms with a session starting on the day.",
+            "Distinct visitor pseudonyms of the day (every visitor has a session).",
+        ),
+        col(
+            "requests",
+            Int64,
+            "Requests of the day's sessions: the day's requests, as in every other web table.",
         ),
         col(
             "avg_session_seconds",
@@ -272,12 +301,12 @@ pub static WEB_SESSIONS: TableSpec = TableSpec {
 /// Zoom meetings.
 pub static ZOOM_MEETINGS: TableSpec = TableSpec {
     name: "zoom_meetings",
-    doc: "One row per Zoom meeting or webinar with at least k distinct participants (policy `suppression.k`, or `zoom.sensitive_k` for meetings of sensitive hosts under `raise_k`; sensitive meetings are left out entirely under the default `exclude`). Participants are identified by e-mail, else display name, else id, all pseudonymised; a person who rejoins counts once and their minutes are the union of their sessions.",
+    doc: "One row per Zoom meeting or webinar with at least k distinct participants (policy `suppression.k`, or `zoom.sensitive_k` for meetings of sensitive hosts under `raise_k`; sensitive meetings are left out entirely under the default `exclude`). The day's smaller meetings fold into one `(other)` row, which the smallest published meetings join while it is below k, so a day's meetings add up to the day's attendance; a day below k is withheld. Participants are identified by e-mail, else display name, else id, all pseudonymised; a person who rejoins counts once and their minutes are the union of their sessions.",
     columns: &[
         col(
             "meeting",
             Utf8,
-            "Meeting pseudonym (16 hex digits); stable for a key and epoch, meaningless without the key.",
+            "Meeting pseudonym (16 hex digits); stable for a key and epoch, meaningless without the key. `(other)` for the day's meetings below their threshold, folded together (its `start_hour` is the day's midnight).",
         ),
         ZOOM_DAY,
         col(
@@ -287,8 +316,8 @@ pub static ZOOM_MEETINGS: TableSpec = TableSpec {
         ),
         col(
             "duration_minutes",
-            Int64,
-            "Minutes from start to end (or first join to last leave).",
+            OptInt64,
+            "Minutes from start to end (or first join to last leave); null for `(other)`.",
         ),
         col(
             "sessions",
@@ -314,7 +343,7 @@ pub static ZOOM_MEETINGS: TableSpec = TableSpec {
 /// Zoom attendance by affiliation.
 pub static ZOOM_ATTENDANCE: TableSpec = TableSpec {
     name: "zoom_attendance",
-    doc: "Zoom attendance per UTC day (of the join), affiliation and device. Affiliation comes from the e-mail domain through the policy's `zoom.affiliations` map (`external` otherwise, `unknown` without e-mail). Groups with fewer than k distinct users fold into `(other)`.",
+    doc: "Zoom attendance per UTC day (of the meeting's start, else the join), affiliation and device; minutes are per meeting and person, as in `zoom_meetings`. Affiliation comes from the e-mail domain through the policy's `zoom.affiliations` map (`external` otherwise, `unknown` without e-mail). Groups with fewer than k distinct users fold into `(other)`.",
     columns: &[
         ZOOM_DAY,
         col(
@@ -341,16 +370,26 @@ pub static ZOOM_ATTENDANCE: TableSpec = TableSpec {
 /// Zoom concurrency.
 pub static ZOOM_CONCURRENCY: TableSpec = TableSpec {
     name: "zoom_concurrency",
-    doc: "Concurrent Zoom participants per UTC hour, across all meetings, from a sweep over join and leave events (a person's overlapping sessions in one meeting count once). Every hour from the first join to the last leave has a row.",
+    doc: "Concurrent Zoom participants per UTC hour, across the meetings that `zoom_meetings` publishes on their own (never sensitive meetings, never those folded into `(other)`), from a sweep over join and leave events (a person's overlapping sessions in one meeting count once). Hours with someone present have a row; quiet hours merge into buckets of at least k distinct participants within a day, as in `web_traffic`, and a day below k is withheld.",
     columns: &[
-        col("hour", Timestamp, "Start of the UTC hour."),
+        col(
+            "hour",
+            Timestamp,
+            "Start of the UTC hour, or of the bucket of quiet hours.",
+        ),
+        col("hours", Int32, "Hours the row spans."),
         col(
             "peak_concurrent",
             Int64,
-            "Most participants present at once during the hour.",
+            "Most participants present at once during the row's hours.",
         ),
-        col("joins", Int64, "Sessions that started in the hour."),
-        col("leaves", Int64, "Sessions that ended in the hour."),
+        col("joins", Int64, "Sessions that started in the row's hours."),
+        col("leaves", Int64, "Sessions that ended in the row's hours."),
+        col(
+            "participants",
+            Int64,
+            "Distinct participants present during the row's hours.",
+        ),
     ],
     order: "hour",
 };

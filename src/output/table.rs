@@ -30,6 +30,10 @@ pub enum Values {
     Float64(Vec<f64>),
     /// 64-bit floats with nulls.
     OptFloat64(Vec<Option<f64>>),
+    /// 64-bit integers with nulls.
+    OptInt64(Vec<Option<i64>>),
+    /// 32-bit integers with nulls.
+    OptInt32(Vec<Option<i32>>),
 }
 
 impl Values {
@@ -41,6 +45,8 @@ impl Values {
             Values::Bool(v) => v.len(),
             Values::Float64(v) => v.len(),
             Values::OptFloat64(v) => v.len(),
+            Values::OptInt64(v) => v.len(),
+            Values::OptInt32(v) => v.len(),
         }
     }
 
@@ -54,6 +60,8 @@ impl Values {
             Values::Bool(_) => ColumnType::Bool,
             Values::Float64(_) => ColumnType::Float64,
             Values::OptFloat64(_) => ColumnType::OptFloat64,
+            Values::OptInt64(_) => ColumnType::OptInt64,
+            Values::OptInt32(_) => ColumnType::OptInt32,
         }
     }
 
@@ -69,22 +77,13 @@ impl Values {
             Values::Bool(v) => Arc::new(BooleanArray::from(v.clone())),
             Values::Float64(v) => Arc::new(Float64Array::from(v.clone())),
             Values::OptFloat64(v) => Arc::new(Float64Array::from(v.clone())),
+            Values::OptInt64(v) => Arc::new(Int64Array::from(v.clone())),
+            Values::OptInt32(v) => Arc::new(Int32Array::from(v.clone())),
         }
     }
 }
 
-/// What small-group suppression did to one table.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
-pub struct Suppressed {
-    /// The threshold applied (distinct visitors).
-    pub k: u64,
-    /// Rows folded into `(other)` rows (small ones, plus complementary ones).
-    pub rows_folded: usize,
-    /// `(other)` rows published (with at least `k` visitors).
-    pub other_rows_published: usize,
-    /// `(other)` rows withheld (fewer than `k` visitors).
-    pub other_rows_withheld: usize,
-}
+pub use crate::privacy::disclosure::Disclosed;
 
 /// A table in the shape of its [`TableSpec`].
 #[derive(Debug, Clone)]
@@ -93,8 +92,8 @@ pub struct Table {
     pub spec: &'static TableSpec,
     /// One entry per column of the spec, in order.
     pub columns: Vec<Values>,
-    /// What small-group suppression did, for tables it applies to.
-    pub suppression: Option<Suppressed>,
+    /// What disclosure control did.
+    pub suppression: Option<Disclosed>,
 }
 
 impl Table {
@@ -122,8 +121,8 @@ impl Table {
         })
     }
 
-    /// Records what suppression did to the table.
-    pub fn with_suppression(mut self, s: Suppressed) -> Table {
+    /// Records what disclosure control did to the table.
+    pub fn with_suppression(mut self, s: Disclosed) -> Table {
         self.suppression = Some(s);
         self
     }
@@ -146,14 +145,15 @@ impl Table {
                     }
                     ColumnType::Date => DataType::Date32,
                     ColumnType::Utf8 => DataType::Utf8,
-                    ColumnType::Int64 => DataType::Int64,
-                    ColumnType::Int32 => DataType::Int32,
+                    ColumnType::Int64 | ColumnType::OptInt64 => DataType::Int64,
+                    ColumnType::Int32 | ColumnType::OptInt32 => DataType::Int32,
                     ColumnType::Bool => DataType::Boolean,
                     ColumnType::Float64 | ColumnType::OptFloat64 => DataType::Float64,
                 };
-                Field::new(c.name, ty, c.ty == ColumnType::OptFloat64).with_metadata(HashMap::from(
-                    [("description".to_string(), c.doc.to_string())],
-                ))
+                Field::new(c.name, ty, c.ty.nullable()).with_metadata(HashMap::from([(
+                    "description".to_string(),
+                    c.doc.to_string(),
+                )]))
             })
             .collect();
         Schema::new(fields).with_metadata(HashMap::from([(

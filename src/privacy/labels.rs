@@ -27,6 +27,13 @@ use hashbrown::hash_table::Entry;
 
 use super::agent::ClientClass;
 
+/// Key text of the row that small groups fold into.
+pub const OTHER: &str = "(other)";
+
+/// Site label of the partition that small sites of a day fold into, and of
+/// host names that look like an address or an e-mail.
+pub const OTHER_SITE: &str = "(other site)";
+
 /// An index into a [`Labels`] table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct LabelId(u32);
@@ -146,7 +153,12 @@ impl Labels {
 
     /// The id of the row that small groups are folded into (`(other)`).
     pub fn other(&mut self) -> LabelId {
-        self.intern(crate::aggregate::web::OTHER)
+        self.intern(OTHER)
+    }
+
+    /// The id of the site partition that small sites fold into.
+    pub fn other_site(&mut self) -> LabelId {
+        self.intern(OTHER_SITE)
     }
 
     /// The text of an id handed out by this table (empty for a foreign id).

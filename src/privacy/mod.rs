@@ -15,8 +15,9 @@
 //!   their host ([`url`]); search terms are cleaned and redacted ([`search`]);
 //! - user agents become a coarse class ([`agent`]).
 //!
-//! Small-group suppression happens later, when tables are built
-//! (`aggregate::group::Group::suppress`), because it needs whole groups.
+//! Disclosure control ([`disclosure`]) runs later, when tables are built,
+//! because it needs whole groups; its rule lives here with the rest of the
+//! privacy story, and every table goes through it.
 //!
 //! [`VeiledRecord`] has no field that can hold a raw identifier: text
 //! fields are [`LabelId`]s, which only this module can create, and the client
@@ -24,6 +25,7 @@
 
 pub mod agent;
 mod cache;
+pub mod disclosure;
 pub mod ip;
 pub mod key;
 pub mod labels;
@@ -328,6 +330,11 @@ impl VeilWorker<'_> {
             let host = url::clean_host(v);
             match veil.aliases.get(host.as_ref()) {
                 Some(canonical) => labels.intern(canonical),
+                // Not a name (an address, an e-mail, junk) or a name that
+                // carries an identifier: never published as a site.
+                None if host.starts_with('(') || url::host_identifying(&host) => {
+                    labels.other_site()
+                }
                 None => labels.intern(&host),
             }
         })
@@ -344,7 +351,7 @@ impl VeilWorker<'_> {
             }
             Request::Empty => (self.labels.intern("(empty request)"), None),
             Request::Missing => (self.labels.intern("(no request)"), None),
-            Request::Invalid => (self.labels.intern("(invalid request)"), None),
+            Request::Invalid => (self.labels.intern(url::INVALID_REQUEST), None),
         };
         VeiledRecord {
             time: raw.time,

@@ -101,7 +101,9 @@ impl SearchRules {
         if term.is_empty() {
             return None;
         }
-        if identifying(&term) {
+        // A parenthesised term could collide with a label the tool
+        // reserves (`(other)`), which input must never produce.
+        if identifying(&term) || (term.starts_with('(') && term.ends_with(')')) {
             return Some(REDACTED.to_string());
         }
         Some(term.chars().take(self.max_length).collect())

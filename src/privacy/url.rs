@@ -21,6 +21,9 @@ pub const DIRECT: &str = "(direct)";
 pub const INVALID: &str = "(invalid)";
 /// Label of a host written as an IP address.
 pub const IP_HOST: &str = "(ip address)";
+
+/// Path label of a request whose target is not a path.
+pub const INVALID_REQUEST: &str = "(invalid request)";
 /// Longest path kept, in bytes; longer ones are cut and marked.
 pub const MAX_PATH: usize = 512;
 
@@ -110,6 +113,11 @@ pub fn clean_path<'a>(target: &'a [u8], rules: &'a PathRules) -> Cow<'a, str> {
             Some(s) => &after[s..],
             None => b"/",
         };
+    }
+    // Labels the tool reserves, such as `(other)`, can never come from
+    // input: a target that is not a path is not a page.
+    if !path.starts_with(b"/") {
+        return Cow::Borrowed(INVALID_REQUEST);
     }
     let query = memchr::memchr(b'?', path).map(|q| {
         let rest = &path[q + 1..];
@@ -211,6 +219,22 @@ pub fn clean_host(host: &[u8]) -> Cow<'_, str> {
     String::from_utf8_lossy(host)
 }
 
+/// Whether a cleaned host name carries what looks like an identifier: an
+/// IPv4 address written into it (`198.51.100.23.nip.io`,
+/// `ip-198-51-100-23.example.net`), or a run of five or more digits (an
+/// account, phone or ticket number). Such names are never published as a
+/// site.
+pub fn host_identifying(host: &str) -> bool {
+    let runs: Vec<&str> = host.split(['.', '-', '_']).collect();
+    let octet = |s: &str| !s.is_empty() && s.len() <= 3 && s.bytes().all(|c| c.is_ascii_digit());
+    let address = runs.windows(4).any(|w| w.iter().all(|s| octet(s)));
+    let long_number = host
+        .as_bytes()
+        .split(|c| !c.is_ascii_digit())
+        .any(|run| run.len() >= 5);
+    address || long_number
+}
+
 /// The host of a referring URL, `(direct)` when there is none.
 pub fn referrer_host(referer: Option<&[u8]>) -> Cow<'_, str> {
     let Some(r) = referer else {
@@ -240,6 +264,38 @@ pub fn referrer_host(referer: Option<&[u8]>) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hosts_carrying_addresses_or_numbers_are_identifying() {
+        for host in [
+            "198.51.100.23.nip.io",
+            "ip-198-51-100-23.example.net",
+            "198-51-100-23.dyn.example",
+            "u123456.people.example.edu",
+        ] {
+            assert!(host_identifying(host), "{host}");
+        }
+        for host in [
+            "www.example.edu",
+            "hr-case-4711.intranet.example.edu",
+            "web2.example.org",
+        ] {
+            assert!(!host_identifying(host), "{host}");
+        }
+    }
+
+    #[test]
+    fn a_target_that_is_not_a_path_is_an_invalid_request() {
+        let rules = PathRules::default();
+        for t in [&b"(other)"[..], b"*", b"(redacted)", b"http://example.com"] {
+            let want = if t.starts_with(b"http") {
+                "/"
+            } else {
+                INVALID_REQUEST
+            };
+            assert_eq!(super::clean_path(t, &rules), want);
+        }
+    }
 
     fn clean_path(target: &[u8]) -> Cow<'_, str> {
         static RULES: std::sync::LazyLock<PathRules> = std::sync::LazyLock::new(PathRules::default);

@@ -1,0 +1,360 @@
+//! Rows with their people, and the three operations of the rule: rename
+//! partitions ([`Rows::rekey`]), fold small rows ([`Rows::fold`]) and merge
+//! quiet hours ([`Rows::buckets`]).
+//!
+//! People are dense `u32` ids grouped by row (compressed sparse rows), so
+//! a table of a million rows costs two vectors, and the union of any set
+//! of rows is counted against one array of "last union that saw this
+//! person" without sorting or hashing.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+
+use foldhash::fast::RandomState;
+
+use super::{BucketRow, Disclosed, Row};
+
+/// Per-row counters that can be merged (requests, bytes, …): they add up,
+/// so a folded row is the sum of what it took in.
+pub trait Counters: Default + Clone {
+    /// Adds `other` into `self`.
+    fn merge(&mut self, other: &Self);
+}
+
+impl Counters for () {
+    fn merge(&mut self, _: &Self) {}
+}
+
+/// A table's rows before disclosure control.
+#[derive(Debug, Clone)]
+pub struct Rows<K, C> {
+    keys: Vec<K>,
+    counters: Vec<C>,
+    // Row `r`'s people are `people[starts[r]..starts[r + 1]]`, distinct.
+    starts: Vec<usize>,
+    people: Vec<u32>,
+    // One past the largest person id.
+    persons: usize,
+}
+
+/// Counts distinct people over sets of rows, reusing one array.
+pub(super) struct Union {
+    seen: Vec<u32>,
+    round: u32,
+}
+
+impl Union {
+    /// Distinct people of `members` (rows of `rows`).
+    pub(super) fn count<K, C>(&mut self, rows: &Rows<K, C>, members: &[u32]) -> u64 {
+        let mut n = 0;
+        self.each(rows, members, |_| n += 1);
+        n
+    }
+
+    /// Calls `f` once for each distinct person of `members`.
+    fn each<K, C>(&mut self, rows: &Rows<K, C>, members: &[u32], mut f: impl FnMut(u32)) {
+        self.round = self.round.wrapping_add(1);
+        if self.round == u32::MAX {
+            self.seen.fill(0);
+            self.round = 1;
+        }
+        for &r in members {
+            for &p in rows.people(r) {
+                if let Some(s) = self.seen.get_mut(p as usize)
+                    && *s != self.round
+                {
+                    *s = self.round;
+                    f(p);
+                }
+            }
+        }
+    }
+}
+
+impl<K, C> Rows<K, C> {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The key of row `r`.
+    pub fn key(&self, r: u32) -> &K {
+        &self.keys[r as usize]
+    }
+
+    /// The people of row `r`.
+    pub fn people(&self, r: u32) -> &[u32] {
+        let r = r as usize;
+        match (self.starts.get(r), self.starts.get(r + 1)) {
+            (Some(&a), Some(&b)) => self.people.get(a..b).unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+
+    /// Distinct people of row `r`.
+    pub fn distinct(&self, r: u32) -> u64 {
+        self.people(r).len() as u64
+    }
+}
+
+/// Rows found by key (see [`Rows::lookup`]).
+pub struct Lookup<'a, K, C> {
+    rows: &'a Rows<K, C>,
+    index: HashMap<K, u32, RandomState>,
+    union: Union,
+}
+
+impl<K: Copy + Hash + Eq, C: Counters> Lookup<'_, K, C> {
+    /// The merged counters and distinct people of the rows keyed by `keys`
+    /// (keys without a row add nothing).
+    pub fn combine(&mut self, keys: &[K]) -> (C, u64) {
+        let members: Vec<u32> = keys
+            .iter()
+            .filter_map(|k| self.index.get(k).copied())
+            .collect();
+        self.rows.combine(&members, &mut self.union)
+    }
+}
+
+impl<K: Copy + Hash + Eq, C: Counters> Rows<K, C> {
+    /// Rows from their parts: `people[starts[r]..starts[r + 1]]` are row
+    /// `r`'s people, which must be distinct within the row.
+    pub fn new(keys: Vec<K>, counters: Vec<C>, starts: Vec<usize>, people: Vec<u32>) -> Self {
+        let persons = people.iter().max().map_or(0, |&p| p as usize + 1);
+        let mut starts = starts;
+        // Malformed parts (a bug upstream) must not index out of range.
+        starts.resize(keys.len() + 1, people.len());
+        for s in &mut starts {
+            *s = (*s).min(people.len());
+        }
+        Rows {
+            keys,
+            counters,
+            starts,
+            people,
+            persons,
+        }
+    }
+
+    /// Rows from `(key, counters, people)` triples; duplicate people in a
+    /// row are dropped.
+    pub fn from_sets(sets: impl IntoIterator<Item = (K, C, Vec<u32>)>) -> Self {
+        let (mut keys, mut counters, mut starts, mut people) =
+            (Vec::new(), Vec::new(), vec![0], Vec::new());
+        for (k, c, mut p) in sets {
+            p.sort_unstable();
+            p.dedup();
+            keys.push(k);
+            counters.push(c);
+            people.extend(p);
+            starts.push(people.len());
+        }
+        Rows::new(keys, counters, starts, people)
+    }
+
+    /// The row keyed `key`, if any (a linear search: for rare look-ups).
+    pub fn find(&self, key: &K) -> Option<u32> {
+        self.keys.iter().position(|k| k == key).map(|r| r as u32)
+    }
+
+    /// A counter of distinct people over sets of these rows.
+    pub(super) fn union(&self) -> Union {
+        Union {
+            seen: vec![0; self.persons],
+            round: 0,
+        }
+    }
+
+    /// The merged counters and the distinct people of `members`.
+    pub(super) fn combine(&self, members: &[u32], union: &mut Union) -> (C, u64) {
+        let mut c = C::default();
+        for &r in members {
+            c.merge(&self.counters[r as usize]);
+        }
+        (c, union.count(self, members))
+    }
+
+    /// Finds rows by key, to combine the rows of this table that another
+    /// table's buckets hold.
+    pub fn lookup(&self) -> Lookup<'_, K, C> {
+        Lookup {
+            rows: self,
+            index: self
+                .keys
+                .iter()
+                .enumerate()
+                .map(|(r, k)| (*k, r as u32))
+                .collect(),
+            union: self.union(),
+        }
+    }
+
+    /// Renames every row's key with `f` (`None` drops the row) and merges
+    /// rows that end up with one key: counters add, people unite.
+    pub fn rekey(self, f: impl Fn(&K) -> Option<K>) -> Self {
+        let mut index: HashMap<K, u32, RandomState> = HashMap::default();
+        let mut keys = Vec::new();
+        let mut members: Vec<Vec<u32>> = Vec::new();
+        for (r, k) in self.keys.iter().enumerate() {
+            let Some(new) = f(k) else { continue };
+            let id = *index.entry(new).or_insert_with(|| {
+                keys.push(new);
+                members.push(Vec::new());
+                (keys.len() - 1) as u32
+            });
+            members[id as usize].push(r as u32);
+        }
+        let mut union = self.union();
+        let mut counters = Vec::with_capacity(keys.len());
+        let (mut starts, mut people) = (vec![0], Vec::with_capacity(self.people.len()));
+        for m in &members {
+            let mut c = C::default();
+            for &r in m {
+                c.merge(&self.counters[r as usize]);
+            }
+            counters.push(c);
+            union.each(&self, m, |p| people.push(p));
+            starts.push(people.len());
+        }
+        Rows {
+            keys,
+            counters,
+            starts,
+            people,
+            persons: self.persons,
+        }
+    }
+
+    /// The rows of each partition, in row order, partitions in order of
+    /// first appearance.
+    fn partitions<P: Hash + Eq>(&self, partition: impl Fn(&K) -> P) -> Vec<Vec<u32>> {
+        let mut index: HashMap<P, usize, RandomState> = HashMap::default();
+        let mut parts: Vec<Vec<u32>> = Vec::new();
+        for (r, k) in self.keys.iter().enumerate() {
+            let next = parts.len();
+            let i = *index.entry(partition(k)).or_insert(next);
+            if i == next {
+                parts.push(Vec::new());
+            }
+            parts[i].push(r as u32);
+        }
+        parts
+    }
+
+    /// The folding rule. Within each partition (rows with one
+    /// `partition(key)`), rows with fewer people than `need(key)` (at
+    /// least `k`) fold into one row keyed `other(key)`; if that row is
+    /// below the largest need among what it holds, the smallest remaining
+    /// rows (fewest people, then earliest) join it until it is not; if even
+    /// the whole partition is below, the partition is withheld. A row
+    /// already keyed `other(key)` folds in too. `other` must map a
+    /// partition's keys to one key of that partition.
+    pub fn fold<P: Hash + Eq>(
+        self,
+        k: u64,
+        partition: impl Fn(&K) -> P,
+        other: impl Fn(&K) -> K,
+        need: impl Fn(&K) -> u64,
+    ) -> (Vec<Row<K, C>>, Disclosed) {
+        let mut stats = Disclosed {
+            k,
+            rows_in: self.len(),
+            ..Disclosed::default()
+        };
+        let need = |r: u32| need(self.key(r)).max(k);
+        let mut union = self.union();
+        let mut out = Vec::with_capacity(self.len());
+        for rows in self.partitions(partition) {
+            let Some(&first) = rows.first() else { continue };
+            let other_key = other(self.key(first));
+            let (mut folded, mut kept): (Vec<u32>, Vec<u32>) = rows
+                .iter()
+                .partition(|&&r| self.distinct(r) < need(r) || *self.key(r) == other_key);
+            if !folded.is_empty() {
+                kept.sort_by_key(|&r| (self.distinct(r), r));
+                kept.reverse();
+                let mut needed = folded.iter().map(|&r| need(r)).max().unwrap_or(k);
+                while union.count(&self, &folded) < needed {
+                    let Some(next) = kept.pop() else { break };
+                    needed = needed.max(need(next));
+                    folded.push(next);
+                }
+                if kept.is_empty() && union.count(&self, &folded) < needed {
+                    stats.partitions_withheld += 1;
+                    stats.rows_withheld += rows.len();
+                    continue;
+                }
+                let (c, d) = self.combine(&folded, &mut union);
+                stats.rows_folded += folded
+                    .iter()
+                    .filter(|&&r| *self.key(r) != other_key)
+                    .count();
+                stats.other_rows_published += 1;
+                out.push((other_key, c, d));
+            }
+            for r in kept {
+                out.push((
+                    *self.key(r),
+                    self.counters[r as usize].clone(),
+                    self.distinct(r),
+                ));
+            }
+        }
+        (out, stats)
+    }
+
+    /// The time-series rule. Within each partition, rows are taken in
+    /// order of `hour(key)` (Unix seconds of the hour), and adjacent ones
+    /// merge into a bucket until it has `k` people; a tail below `k` joins
+    /// the last bucket; a partition below `k` is withheld. A bucket is keyed
+    /// `at(first key)` and spans from its first hour to the end of its
+    /// last. Also returns each bucket's member rows, for side tables
+    /// bucketed alike.
+    pub fn buckets<P: Hash + Eq>(
+        self,
+        k: u64,
+        partition: impl Fn(&K) -> P,
+        hour: impl Fn(&K) -> i64,
+    ) -> (Vec<BucketRow<K, C>>, Vec<Vec<K>>, Disclosed) {
+        let mut stats = Disclosed {
+            k,
+            rows_in: self.len(),
+            ..Disclosed::default()
+        };
+        let mut union = self.union();
+        let (mut out, mut plans) = (Vec::new(), Vec::new());
+        for mut rows in self.partitions(partition) {
+            rows.sort_by_key(|&r| hour(self.key(r)));
+            let mut buckets: Vec<Vec<u32>> = Vec::new();
+            let mut open: Vec<u32> = Vec::new();
+            for r in rows.iter().copied() {
+                open.push(r);
+                if union.count(&self, &open) >= k {
+                    buckets.push(std::mem::take(&mut open));
+                }
+            }
+            match buckets.last_mut() {
+                Some(last) => last.append(&mut open),
+                None => {
+                    stats.partitions_withheld += 1;
+                    stats.rows_withheld += rows.len();
+                    continue;
+                }
+            }
+            for members in buckets {
+                let (first, last) = (members[0], members[members.len() - 1]);
+                let (start, end) = (hour(self.key(first)), hour(self.key(last)));
+                stats.rows_bucketed += usize::from(members.len() > 1) * members.len();
+                let (c, d) = self.combine(&members, &mut union);
+                out.push((*self.key(first), c, d, (end - start) / 3600 + 1));
+                plans.push(members.iter().map(|&r| *self.key(r)).collect());
+            }
+        }
+        (out, plans, stats)
+    }
+}
