@@ -80,6 +80,9 @@ pub enum Cell {
 }
 
 impl Cell {
+    pub fn is_null(&self) -> bool {
+        matches!(self, Cell::Null)
+    }
     pub fn int(&self) -> i64 {
         match self {
             Cell::Int(i) => *i,
