@@ -55,12 +55,8 @@ impl ZoomAggregate {
     /// The four Zoom tables.
     pub fn into_tables(self, policy: &Policy) -> Result<Vec<Table>, String> {
         let exclude = policy.zoom.sensitive == SensitiveAction::Exclude;
-        let parts: Vec<VeiledParticipation> = self
-            .participations
-            .into_iter()
-            .filter(|p| !(exclude && p.sensitive))
-            .collect();
         let mut signins = self.signins;
+        let parts = super::zoom_people::resolve(self.participations, &mut signins, exclude);
         signins.sort_by_key(|s| (s.time, s.user));
         Ok(vec![
             meetings(&parts, policy)?,

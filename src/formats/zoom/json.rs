@@ -54,8 +54,15 @@ fn participant(v: &Value, options: &ZoomOptions) -> Result<Option<Participation>
     };
     let join = time(&["join_time"])?;
     let leave = time(&["leave_time"])?;
+    let email = field(v, &["email", "user_email"]);
+    // The Dashboard marks the host by role; its e-mail is then the
+    // meeting's host e-mail, which sensitive hosts are recognised by.
+    let host_email = email
+        .clone()
+        .filter(|_| field(v, &["role"]).is_some_and(|r| r.eq_ignore_ascii_case("host")));
     let p = Participation {
-        email: field(v, &["email", "user_email"]),
+        host_email,
+        email,
         name: field(v, &["user_name", "name"]),
         user_id: field(
             v,
@@ -176,12 +183,15 @@ fn webhook(v: &Value, options: &ZoomOptions) -> Result<Option<Event>, Reject> {
     p.leave = None;
     p.meeting_id = field(object, &["id"]);
     p.meeting_start = field(object, &["start_time"]).and_then(|t| options.time.parse(&t));
+    p.occurrence = field(object, &["uuid"]);
     // The key pairing a leave with its join: the most specific id present.
     let person = field(who, &["participant_uuid", "id", "user_id"])
         .or_else(|| p.email.clone())
         .or_else(|| p.name.clone())
         .unwrap_or_default();
-    let meeting = field(object, &["uuid"]).or_else(|| p.meeting_id.clone());
+    // Pairing is by occurrence uuid or meeting id only: a leave event may
+    // lack the start time its join carried.
+    let meeting = p.occurrence.clone().or_else(|| p.meeting_id.clone());
     Ok(Some(Event {
         line: 0,
         joined,
