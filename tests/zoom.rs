@@ -587,6 +587,14 @@ fn a_meeting_whose_host_is_unknown_is_held_to_sensitive_k() {
         );
         assert_eq!(published(&care, &zoom(4)), usize::from(action == "raise_k"));
     }
+    // The Dashboard API names its host by role: 9 people, host Ana.
+    let dashboard = |host: &str| {
+        let zoom = format!("[zoom]\nsensitive_hosts = [\"{host}\"]\nsensitive_k = 20\n");
+        let (dir, _) = run_fixture("dashboard_participants.json", &[], &zoom);
+        table(&dir, "zoom_meetings").len()
+    };
+    assert_eq!(dashboard("counseling@health.example.edu"), 1);
+    assert_eq!(dashboard("ana.ruiz@med.example.edu"), 0);
 }
 
 #[test]

@@ -305,6 +305,17 @@ mod tests {
                 .as_deref(),
             Some("ana@example.edu")
         );
+        let roles = br#"[{"user_name":"Ana","email":"ana@example.edu","role":"host","join_time":"2026-05-30T17:00:00Z","leave_time":"2026-05-30T17:10:00Z"},{"user_name":"Bo","email":"bo@example.edu","role":"cohost","join_time":"2026-05-30T17:00:00Z","leave_time":"2026-05-30T17:10:00Z"}]"#;
+        let read = ZoomApiJson.read(roles, &utc(), "f");
+        let hosts: Vec<_> = people(&read)
+            .iter()
+            .map(|p| p.host_email.as_deref())
+            .collect();
+        assert_eq!(
+            hosts,
+            vec![Some("ana@example.edu"), None],
+            "the host role names the host"
+        );
         let single = br#"{"id":"u1","name":"Ana","join_time":"2026-05-30T17:00:00Z","leave_time":"2026-05-30T17:10:00Z"}"#;
         assert_eq!(people(&ZoomApiJson.read(single, &utc(), "f")).len(), 1);
         assert!(!ZoomApiJson.sniff(b"{\"event\":\"meeting.started\",\"payload\":{}}"));
@@ -330,6 +341,8 @@ mod tests {
             (Some(1_780_160_400), Some(1_780_164_000))
         );
         assert_eq!(p[0].meeting_id.as_deref(), Some("93250013841"));
+        assert_eq!(p[0].occurrence_key().as_deref(), Some("uuid:m1"));
+        assert_eq!(p[1].occurrence_key().as_deref(), Some("id:7"));
         assert_eq!(p[1].leave, None, "Bo's leave is not in the data");
         assert_eq!(r.rejected, vec![(5, Reject::Malformed)]);
         let skipped: u64 = r.skipped.iter().sum();
