@@ -473,6 +473,17 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        // Any text is a possible display name: normalising never panics,
+        // and a normalised name is its own normal form, so a name already
+        // cut is never cut again.
+        #[test]
+        fn normalising_is_total_and_idempotent(name in "(\\PC|'s |\\(Host\\)| - |iPhone){0,12}") {
+            let once = canonical_name(&name);
+            proptest::prop_assert_eq!(canonical_name(&once), once);
+        }
+    }
+
     #[test]
     fn meetings_are_occurrences() {
         let v = veil(ZoomPolicy::default());
