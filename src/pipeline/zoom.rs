@@ -27,9 +27,10 @@ pub(super) fn read_document(
     } = reader.read(data, options, &source_key);
     let mut agg = ZoomAggregate::default();
 
-    // Per meeting occurrence: the key epoch of its start, so a meeting across midnight
-    // keeps one pseudonym per person; and its host, which exports without a
-    // host column still mark with a `(Host)` row. Keyed by owned ids (a
+    // Per meeting occurrence: the key epoch of its start, so a meeting
+    // across midnight keeps one pseudonym per person; and per meeting its
+    // host, which exports without a host column still mark with a `(Host)`
+    // row. Keyed by owned ids (a
     // handful per document), so the records can be consumed below.
     let mut anchors: HashMap<Option<String>, i64> = HashMap::new();
     let mut hosts: HashMap<Option<String>, String> = HashMap::new();
