@@ -15,13 +15,23 @@ fn fixture(name: &str) -> PathBuf {
 
 /// Runs one fixture with no suppression and New York export times.
 fn run_fixture(name: &str, extra: &[&str], policy: &str) -> (tempfile::TempDir, serde_json::Value) {
+    run_inputs(
+        &[&fixture(name)],
+        extra,
+        &format!("[suppression]\nk = 1\nallow_small_k = true\n{policy}"),
+    )
+}
+
+/// Runs `inputs` under the policy text `policy` with New York export times;
+/// the run's output is under `out` in the returned directory.
+fn run_inputs(
+    inputs: &[&Path],
+    extra: &[&str],
+    policy: &str,
+) -> (tempfile::TempDir, serde_json::Value) {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("policy.toml");
-    std::fs::write(
-        &p,
-        format!("[suppression]\nk = 1\nallow_small_k = true\n{policy}"),
-    )
-    .unwrap();
+    std::fs::write(&p, policy).unwrap();
     let out = dir.path().join("out");
     let mut args = vec![
         "-q",
@@ -31,14 +41,22 @@ fn run_fixture(name: &str, extra: &[&str], policy: &str) -> (tempfile::TempDir, 
         p.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
-    let r = run(&[&fixture(name)], &out, &args);
+    let r = run(inputs, &out, &args);
     assert!(
         matches!(r.status.code(), Some(0 | 2)),
-        "{name}: {}",
+        "{inputs:?}: {}",
         String::from_utf8_lossy(&r.stderr)
     );
     let m = serde_json::from_slice(&std::fs::read(out.join("_manifest.json")).unwrap()).unwrap();
     (dir, m)
+}
+
+/// Runs one document given as text under the policy text `policy`.
+fn run_text(name: &str, text: &str, policy: &str) -> (tempfile::TempDir, serde_json::Value) {
+    let input = tempfile::tempdir().unwrap();
+    let path = input.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    run_inputs(&[&path], &[], policy)
 }
 
 fn table(dir: &tempfile::TempDir, name: &str) -> Vec<Row> {
@@ -438,4 +456,195 @@ fn attendance_concurrency_and_meetings_by_hand() {
         })
         .collect();
     assert_eq!(conc, vec![(h20, 3, 5, 3), (h20 + 3_600_000_000, 2, 0, 2)]);
+}
+
+/// No suppression beyond `k`, with small k allowed.
+fn k_policy(k: u64, rest: &str) -> String {
+    format!("[suppression]\nk = {k}\nallow_small_k = true\n{rest}")
+}
+
+/// A participants export with its meeting block: five people, each once
+/// with an e-mail and once name-only from another device, written the ways
+/// Zoom and people write names.
+const DOUBLE_IDENTITIES: &str = "\u{feff}Meeting ID,Topic,Start Time,End Time,User Email,Duration (Minutes),Participants,\r\n\
+    932 5001 3841,Reading group,01/26/2023 03:00:00 PM,01/26/2023 04:00:00 PM,lee.kim@example.edu,60,10,\r\n\
+    \r\n\
+    Name (Original Name),User Email,Join Time,Leave Time,Duration (Minutes),Guest\r\n\
+    Lee Kim (Host),lee.kim@example.edu,01/26/2023 03:00:00 PM,01/26/2023 03:20:00 PM,20,No\r\n\
+    Lee Kim's iPhone,,01/26/2023 03:25:00 PM,01/26/2023 04:00:00 PM,35,Yes\r\n\
+    Ana Ruiz,ana.ruiz@example.edu,01/26/2023 03:01:00 PM,01/26/2023 03:30:00 PM,29,No\r\n\
+    Ana Ruiz\u{2019}s iPad,,01/26/2023 03:31:00 PM,01/26/2023 03:59:00 PM,28,Yes\r\n\
+    Bo Chen,bo.chen@example.edu,01/26/2023 03:02:00 PM,01/26/2023 03:10:00 PM,8,No\r\n\
+    BO  CHEN (Guest),,01/26/2023 03:12:00 PM,01/26/2023 03:50:00 PM,38,Yes\r\n\
+    Dara Whitfield (she/her),dara@example.org,01/26/2023 03:03:00 PM,01/26/2023 03:40:00 PM,37,No\r\n\
+    Dara Whitfield - Android,,01/26/2023 03:41:00 PM,01/26/2023 03:55:00 PM,14,Yes\r\n\
+    Kai Ito,kai.ito@partner.org,01/26/2023 03:04:00 PM,01/26/2023 03:14:00 PM,10,No\r\n\
+    \u{ff2b}ai Ito's Galaxy S21,,01/26/2023 03:15:00 PM,01/26/2023 03:45:00 PM,30,Yes\r\n";
+
+#[test]
+fn five_people_under_two_identities_each_count_as_five() {
+    // Ten identities, five people: k = 10 must withhold the meeting and
+    // every attendance row.
+    let (dir, _) = run_text("double.csv", DOUBLE_IDENTITIES, &k_policy(10, ""));
+    assert!(
+        table(&dir, "zoom_meetings").is_empty(),
+        "five people pass as ten"
+    );
+    assert!(table(&dir, "zoom_attendance").is_empty());
+    // Where five may publish, the row says five.
+    let (dir, _) = run_text("double.csv", DOUBLE_IDENTITIES, &k_policy(5, ""));
+    let m = table(&dir, "zoom_meetings");
+    assert_eq!(m.len(), 1);
+    assert_eq!(
+        (m[0]["unique_participants"].int(), m[0]["sessions"].int()),
+        (5, 10)
+    );
+    assert_eq!(
+        m[0]["guests"].int(),
+        5,
+        "each person joined once as a guest"
+    );
+}
+
+#[test]
+fn display_names_are_normalised_before_pseudonymising() {
+    use logveil::privacy::zoom::canonical_name;
+    let same: &[(&str, &str)] = &[
+        ("Lee Kim (Host)", "lee kim"),
+        ("Lee Kim (Co-host)", "lee kim"),
+        ("Lee Kim (Guest)", "lee kim"),
+        ("Lee Kim(Me)", "lee kim"),
+        ("Lee Kim (Host, me)", "lee kim"),
+        ("  LEE   KIM\t", "lee kim"),
+        ("Lee Kim's iPhone", "lee kim"),
+        ("Lee Kim\u{2019}s iPhone", "lee kim"),
+        ("Lee Kim's iPad (Host)", "lee kim"),
+        ("Lee Kim's Android", "lee kim"),
+        ("Lee Kim's Galaxy S21 Ultra", "lee kim"),
+        ("Lee Kim's MacBook Pro", "lee kim"),
+        ("Lee Kim's Pixel 7", "lee kim"),
+        ("Lee Kim's phone", "lee kim"),
+        ("Lee Kim's laptop", "lee kim"),
+        ("Lee Kim's PC", "lee kim"),
+        ("Lee Kim - iPhone", "lee kim"),
+        ("James' iPhone", "james"),
+        ("Jane Doe (she/her)", "jane doe"),
+        ("\u{ff2c}ee \u{ff2b}im", "lee kim"),
+        ("Stra\u{df}e", "strasse"),
+        ("Lee\u{200b} Kim", "lee kim"),
+        // Only a device after the possessive goes.
+        ("Lee Kim's Office", "lee kim's office"),
+        ("Lee - Kim", "lee - kim"),
+        ("iPhone", "iphone"),
+        ("(Host)", ""),
+    ];
+    let wrong: Vec<String> = same
+        .iter()
+        .filter(|(raw, want)| canonical_name(raw) != *want)
+        .map(|(raw, want)| format!("{raw:?} gave {:?}, not {want:?}", canonical_name(raw)))
+        .collect();
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+/// A participants export without meeting block, whose host is marked only
+/// by `(Host)` after a name: four people.
+const HOST_MARKED_BY_NAME: &str = "Name (Original Name),User Email,Join Time,Leave Time,Duration (Minutes),Guest\r\n\
+    Counseling Team (Host),,01/26/2023 03:00:00 PM,01/26/2023 04:00:00 PM,60,No\r\n\
+    Lee Kim,lee@example.edu,01/26/2023 03:05:00 PM,01/26/2023 03:30:00 PM,25,No\r\n\
+    Ana Ruiz,ana@example.edu,01/26/2023 03:06:00 PM,01/26/2023 03:50:00 PM,44,No\r\n\
+    Bo Chen,,01/26/2023 03:10:00 PM,01/26/2023 03:20:00 PM,10,Yes\r\n";
+
+#[test]
+fn a_meeting_whose_host_is_unknown_is_held_to_sensitive_k() {
+    let sensitive = "[zoom]\nsensitive_hosts = [\"counseling@health.example.edu\"]\n";
+    let published = |text: &str, zoom: &str| {
+        let (dir, _) = run_text("p.csv", text, &k_policy(1, zoom));
+        table(&dir, "zoom_meetings").len()
+    };
+    assert_eq!(published(HOST_MARKED_BY_NAME, ""), 1, "no sensitive hosts");
+    for action in ["raise_k", "exclude"] {
+        let zoom = |k: u64| format!("{sensitive}sensitive = \"{action}\"\nsensitive_k = {k}\n");
+        assert_eq!(
+            published(HOST_MARKED_BY_NAME, &zoom(5)),
+            0,
+            "{action}: 4 people < sensitive_k 5"
+        );
+        assert_eq!(
+            published(HOST_MARKED_BY_NAME, &zoom(4)),
+            1,
+            "{action}: held to sensitive_k, not excluded"
+        );
+        // A `(Host)` row with an e-mail names the host: not a sensitive one.
+        let known = HOST_MARKED_BY_NAME.replace(
+            "Counseling Team (Host),,",
+            "Lab Lead (Host),lab@example.edu,",
+        );
+        assert_eq!(published(&known, &zoom(5)), 1, "{action}: a known host");
+        // … or the sensitive one, excluded or held as configured.
+        let care = HOST_MARKED_BY_NAME.replace(
+            "Counseling Team (Host),,",
+            "Counseling Team (Host),counseling@health.example.edu,",
+        );
+        assert_eq!(published(&care, &zoom(4)), usize::from(action == "raise_k"));
+    }
+    // The Dashboard API names its host by role: 9 people, host Ana.
+    let dashboard = |host: &str| {
+        let zoom = format!("[zoom]\nsensitive_hosts = [\"{host}\"]\nsensitive_k = 20\n");
+        let (dir, _) = run_fixture("dashboard_participants.json", &[], &zoom);
+        table(&dir, "zoom_meetings").len()
+    };
+    assert_eq!(dashboard("counseling@health.example.edu"), 1);
+    assert_eq!(dashboard("ana.ruiz@med.example.edu"), 0);
+}
+
+#[test]
+fn weekly_occurrences_of_one_meeting_id_are_separate_meetings() {
+    let never = k_policy(1, "[keys]\nepoch = \"never\"\n");
+    let header = "Topic,Type,ID,Host name,Host email,Start time,End time,Participants,Duration (minutes),Total participant minutes,Department,Group,Source,Unique viewers,Max concurrent views,Creation time,Name (original name),Email,Join time,Leave time,Duration (minutes),Guest,Recording disclaimer response,In waiting room\n";
+    let row = |day: &str, name: &str, email: &str| {
+        format!(
+            "Seminar,Meeting,932 5001 3841,Ana Ruiz,host@example.edu,{day} 03:00:00 PM,{day} 04:00:00 PM,3,60,90,-,-,-,-,-,-,{name},{email},{day} 03:05:00 PM,{day} 03:35:00 PM,30,No,-,No\n"
+        )
+    };
+    let history = [
+        header.to_string(),
+        row("01/26/2023", "Lee Kim", "lee@example.edu"),
+        row("01/26/2023", "Ana Ruiz", "ana@example.edu"),
+        "\n".to_string(),
+        row("02/02/2023", "Lee Kim", "lee@example.edu"),
+        row("02/02/2023", "Bo Chen", "bo@example.edu"),
+        row("02/02/2023", "Kai Ito", "kai@example.edu"),
+    ]
+    .concat();
+    let (dir, _) = run_text("history.csv", &history, &never);
+    assert_eq!(meetings(&dir), vec![(2, 2, 6000), (3, 3, 9000)]);
+    let days: Vec<i64> = table(&dir, "zoom_meetings")
+        .iter()
+        .map(|r| r["day"].int())
+        .collect();
+    assert_eq!(days, vec![19_383, 19_390]);
+
+    // Webhooks name an occurrence by its uuid, even when the scheduled
+    // start is the same.
+    let event = |uuid: &str, who: &str, joined: bool, at: &str| {
+        let (kind, time) = if joined {
+            ("joined", "join_time")
+        } else {
+            ("left", "leave_time")
+        };
+        format!(
+            r#"{{"event":"meeting.participant_{kind}","payload":{{"object":{{"id":"85746352910","uuid":"{uuid}","start_time":"2026-05-05T17:00:00Z","participant":{{"user_name":"{who}","email":"{who}@example.edu","{time}":"{at}"}}}}}}}}"#
+        ) + "\n"
+    };
+    let hooks = [
+        event("occ1==", "lee", true, "2026-05-05T17:00:00Z"),
+        event("occ1==", "lee", false, "2026-05-05T17:30:00Z"),
+        event("occ2==", "lee", true, "2026-05-12T17:00:00Z"),
+        event("occ2==", "ana", true, "2026-05-12T17:00:00Z"),
+        event("occ2==", "lee", false, "2026-05-12T17:30:00Z"),
+        event("occ2==", "ana", false, "2026-05-12T17:30:00Z"),
+    ]
+    .concat();
+    let (dir, _) = run_text("hooks.ndjson", &hooks, &never);
+    assert_eq!(meetings(&dir), vec![(1, 1, 3000), (2, 2, 6000)]);
 }

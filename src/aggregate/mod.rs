@@ -19,3 +19,4 @@ pub mod quantiles;
 pub mod sessions;
 pub mod web;
 pub mod zoom;
+pub mod zoom_people;

@@ -58,12 +58,8 @@ impl ZoomAggregate {
     /// quiet hours.
     pub fn into_tables(self, policy: &Policy) -> Result<Vec<Table>, String> {
         let exclude = policy.zoom.sensitive == SensitiveAction::Exclude;
-        let parts: Vec<VeiledParticipation> = self
-            .participations
-            .into_iter()
-            .filter(|p| !(exclude && p.sensitive))
-            .collect();
         let mut signins = self.signins;
+        let parts = super::zoom_people::resolve(self.participations, &mut signins, exclude);
         signins.sort_by_key(|s| (s.time, s.user));
         let mut people = DenseIds::default();
         let (meetings, published) = meetings(&parts, policy, &mut people)?;

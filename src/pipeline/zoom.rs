@@ -27,9 +27,10 @@ pub(super) fn read_document(
     } = reader.read(data, options, &source_key);
     let mut agg = ZoomAggregate::default();
 
-    // Per meeting: the key epoch of its start, so a meeting across midnight
-    // keeps one pseudonym per person; and its host, which exports without a
-    // host column still mark with a `(Host)` row. Keyed by owned ids (a
+    // Per meeting occurrence: the key epoch of its start, so a meeting
+    // across midnight keeps one pseudonym per person; and per meeting its
+    // host, which exports without a host column still mark with a `(Host)`
+    // row. Keyed by owned ids (a
     // handful per document), so the records can be consumed below.
     let mut anchors: HashMap<Option<String>, i64> = HashMap::new();
     let mut hosts: HashMap<Option<String>, String> = HashMap::new();
@@ -38,12 +39,8 @@ pub(super) fn read_document(
             continue;
         };
         if let Some(t) = p.meeting_start.or(p.join) {
-            match anchors.get_mut(&p.meeting_id) {
-                Some(a) => *a = (*a).min(t),
-                None => {
-                    anchors.insert(p.meeting_id.clone(), t);
-                }
-            }
+            let a = anchors.entry(p.occurrence_key()).or_insert(t);
+            *a = (*a).min(t);
         }
         let marked = p
             .name
@@ -70,7 +67,7 @@ pub(super) fn read_document(
     for (line, record) in records {
         let times: [Option<i64>; 3] = match &record {
             ZoomRecord::Participation(p) => {
-                let anchor = anchors.get(&p.meeting_id).copied().unwrap_or(0);
+                let anchor = anchors.get(&p.occurrence_key()).copied().unwrap_or(0);
                 let host = p
                     .host_email
                     .as_deref()

@@ -1,16 +1,31 @@
 //! The privacy stage for Zoom data.
 //!
-//! A participant is identified by e-mail when there is one, else by display
-//! name (without a trailing ` (Host)` / ` (Co-host)`), else by id; each kind
-//! is hashed under its own Zoom subkey, so Zoom pseudonyms can never be
-//! compared with web pseudonyms. Meeting ids become pseudonyms too. Names,
-//! topics, phone numbers, device identifiers, internal addresses and
-//! free-text leave reasons never leave the reader. The affiliation is
+//! A participant row carries up to two identities: its e-mail and its
+//! display name, normalised ([`canonical_name`]) so that "Lee Kim (Host)",
+//! "lee  kim" and "Lee Kim’s iPhone" are one name. Each is hashed under its
+//! own Zoom subkey, so Zoom pseudonyms can never be compared with web
+//! pseudonyms. The row's provisional person is its e-mail pseudonym, else
+//! its name pseudonym, else its user id's; `aggregate::zoom_people` later
+//! joins identities seen together on a row into one person, on pseudonyms
+//! only. Normalisation errs towards merging: two people who share a
+//! normalised name count as one, which undercounts (withholds more) rather
+//! than letting one person pass for two.
+//!
+//! A meeting pseudonym names one occurrence (Zoom's occurrence uuid, else id
+//! and start: `Participation::occurrence_key`), so weekly sessions of one
+//! meeting id stay apart however long the key epoch. When sensitive hosts
+//! are configured, a meeting whose host e-mail is not known is marked
+//! sensitive too (`host_unknown`): it cannot be shown not to be one.
+//!
+//! Names, topics, phone numbers, device identifiers, internal addresses
+//! and free-text leave reasons never leave the reader. The affiliation is
 //! derived from the e-mail domain *before* hashing, through the policy's
 //! domain map. Sign-in addresses are hashed under their own subkey.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+
+use unicode_normalization::UnicodeNormalization;
 
 use super::ip::{Generalize, canonical_client, parse_ip};
 use super::key::Key;
@@ -28,14 +43,24 @@ pub const EXTERNAL: &str = "external";
 pub struct VeiledParticipation {
     /// Meeting pseudonym.
     pub meeting: Pseudonym,
-    /// Whether the meeting's host is listed as sensitive.
+    /// Whether the meeting is held to `sensitive_k` (or excluded): its host
+    /// is a listed sensitive host, or sensitive hosts are listed and its
+    /// host is not known.
     pub sensitive: bool,
+    /// Whether `sensitive` holds only because the host is not known: such
+    /// a meeting is held to `sensitive_k`, never excluded outright.
+    pub host_unknown: bool,
     /// Meeting start, if the data has it.
     pub meeting_start: Option<i64>,
     /// Meeting end, if the data has it.
     pub meeting_end: Option<i64>,
-    /// Participant pseudonym.
+    /// Participant pseudonym: provisional (e-mail, else name, else id)
+    /// until `aggregate::zoom_people` sets it to the person's.
     pub person: Pseudonym,
+    /// Pseudonym of the row's e-mail, if it has one.
+    pub email_id: Option<Pseudonym>,
+    /// Pseudonym of the row's normalised display name, if it has one.
+    pub name_id: Option<Pseudonym>,
     /// Affiliation label from the policy's domain map.
     pub affiliation: String,
     /// Guest flag (false when unknown).
@@ -88,15 +113,119 @@ fn domain(kind: IdKind) -> Domain {
     }
 }
 
-/// A display name without Zoom's role suffixes, case-folded.
-pub fn canonical_name(name: &str) -> String {
-    let mut n = name.trim();
-    for suffix in [" (Host)", " (Co-host)", " (host)", " (co-host)"] {
-        if let Some(stripped) = n.strip_suffix(suffix) {
-            n = stripped.trim_end();
-        }
+/// Markers Zoom appends to a display name for a role or for the viewer,
+/// case-folded.
+const ROLE_MARKERS: &[&str] = &[
+    "(host)",
+    "(co-host)",
+    "(cohost)",
+    "(guest)",
+    "(me)",
+    "(host, me)",
+    "(co-host, me)",
+];
+
+/// Words that name a device after a possessive ("Lee Kim's iPhone") or
+/// after Zoom's " - " ("Lee Kim - iPad"), case-folded. Generous on purpose:
+/// a name wrongly cut only merges people, which undercounts.
+const DEVICES: &[&str] = &[
+    "iphone",
+    "ipad",
+    "ipod",
+    "android",
+    "galaxy",
+    "samsung",
+    "macbook",
+    "imac",
+    "mac",
+    "pixel",
+    "phone",
+    "mobile",
+    "laptop",
+    "pc",
+    "computer",
+    "desktop",
+    "tablet",
+    "chromebook",
+    "surface",
+];
+
+/// Whether `tail` starts with a device word ("iPhone 13", "pixel7").
+fn names_device(tail: &str) -> bool {
+    let word = tail
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .trim_end_matches(|c: char| !c.is_alphanumeric());
+    DEVICES.iter().any(|d| {
+        word.strip_prefix(d)
+            .is_some_and(|rest| rest.chars().all(|c| c.is_ascii_digit()))
+    })
+}
+
+/// `name` without one trailing pronoun note ("jane doe (she/her)").
+fn strip_pronouns(name: &str) -> Option<&str> {
+    let inner = name.strip_suffix(')')?;
+    let open = inner.rfind('(')?;
+    let note = &inner[open + 1..];
+    (note.contains('/')
+        && note
+            .chars()
+            .all(|c| c.is_alphabetic() || c == '/' || c == ' '))
+    .then(|| &name[..open])
+}
+
+/// `name` without one trailing device suffix: `'s <device>…`, `s' <device>…`
+/// or ` - <device>…`.
+fn strip_device(name: &str) -> Option<&str> {
+    if let Some(at) = name.rfind("'s ")
+        && names_device(&name[at + 3..])
+    {
+        return Some(&name[..at]);
     }
-    n.to_lowercase()
+    if let Some(at) = name.rfind("s' ")
+        && names_device(&name[at + 3..])
+    {
+        return Some(&name[..at + 1]);
+    }
+    let at = name.rfind(" - ")?;
+    names_device(&name[at + 3..]).then(|| &name[..at])
+}
+
+/// One trailing role marker, pronoun note or device suffix removed.
+fn strip_once(name: &str) -> Option<&str> {
+    ROLE_MARKERS
+        .iter()
+        .find_map(|m| name.strip_suffix(m))
+        .or_else(|| strip_pronouns(name))
+        .or_else(|| strip_device(name))
+        .map(str::trim_end)
+}
+
+/// A display name as one person's handle: Unicode NFKC, case-folded,
+/// apostrophes unified, whitespace collapsed, and trailing role markers
+/// (` (Host)`, ` (Co-host)`, ` (Guest)`, `(Me)`), pronoun notes
+/// (` (she/her)`) and device suffixes (`'s iPhone`, `'s Galaxy S21`,
+/// ` - iPad`, …) removed, repeatedly. Empty when nothing is left.
+pub fn canonical_name(name: &str) -> String {
+    let folded: String = name
+        .nfkc()
+        .filter(|c| !matches!(c, '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}'))
+        .map(|c| match c {
+            '\u{2018}' | '\u{2019}' | '\u{02bc}' | '\u{2032}' | '`' | '\u{00b4}' => '\'',
+            c => c,
+        })
+        .flat_map(char::to_lowercase)
+        .collect();
+    // `to_lowercase` is not full case folding; these are the folds that
+    // names meet.
+    let folded = folded.replace('ß', "ss").replace('ς', "σ");
+    let collapsed = folded.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut n = collapsed.as_str();
+    while let Some(shorter) = strip_once(n) {
+        n = shorter;
+    }
+    n.nfkc().collect()
 }
 
 /// Short client label: the part a person would recognise, bounded in length.
@@ -171,7 +300,9 @@ impl ZoomVeil {
     /// `source_key` names the meeting when the data has no meeting id.
     ///
     /// `host` is the meeting's host e-mail when known (from the export's
-    /// host column or the row marked `(Host)`), to recognise sensitive hosts.
+    /// host column, the Dashboard's host role, or the row marked `(Host)`
+    /// when it has an e-mail), to recognise sensitive hosts. A `(Host)`
+    /// name alone identifies no e-mail, so such a meeting's host is unknown.
     pub fn participation(
         &self,
         p: &Participation,
@@ -184,38 +315,46 @@ impl ZoomVeil {
             .as_deref()
             .map(|e| e.trim().to_lowercase())
             .filter(|e| e.contains('@'));
-        let person = if let Some(e) = &email {
-            self.pseudonym(IdKind::Email, anchor, e.as_bytes())
-        } else if let Some(n) = p
+        let email_id = email
+            .as_deref()
+            .map(|e| self.pseudonym(IdKind::Email, anchor, e.as_bytes()));
+        let name_id = p
             .name
             .as_deref()
             .map(canonical_name)
             .filter(|n| !n.is_empty())
-        {
-            self.pseudonym(IdKind::Name, anchor, n.as_bytes())
-        } else {
-            let id = p
-                .user_id
-                .as_deref()
-                .map(str::trim)
-                .filter(|i| !i.is_empty())?;
-            self.pseudonym(IdKind::UserId, anchor, id.as_bytes())
+            .map(|n| self.pseudonym(IdKind::Name, anchor, n.as_bytes()));
+        let person = match email_id.or(name_id) {
+            Some(person) => person,
+            None => {
+                let id = p
+                    .user_id
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|i| !i.is_empty())?;
+                self.pseudonym(IdKind::UserId, anchor, id.as_bytes())
+            }
         };
-        let meeting_bytes = match &p.meeting_id {
-            Some(id) => format!("id:{id}"),
-            None => format!("source:{source_key}"),
-        };
-        let sensitive = host.is_some_and(|h| {
-            self.sensitive_hosts
-                .iter()
-                .any(|s| s.eq_ignore_ascii_case(h.trim()))
-        });
+        let meeting_bytes = p
+            .occurrence_key()
+            .unwrap_or_else(|| format!("source:{source_key}"));
+        let host = host.map(str::trim).filter(|h| !h.is_empty());
+        let host_unknown = host.is_none() && !self.sensitive_hosts.is_empty();
+        let sensitive = host_unknown
+            || host.is_some_and(|h| {
+                self.sensitive_hosts
+                    .iter()
+                    .any(|s| s.eq_ignore_ascii_case(h))
+            });
         Some(VeiledParticipation {
             meeting: self.pseudonym(IdKind::Meeting, anchor, meeting_bytes.as_bytes()),
             sensitive,
+            host_unknown,
             meeting_start: p.meeting_start,
             meeting_end: p.meeting_end,
             person,
+            email_id,
+            name_id,
             affiliation: self.affiliation(email.as_deref()),
             guest: p.guest.unwrap_or(false),
             join: p.join,
@@ -307,6 +446,81 @@ mod tests {
             by_mail(None, Some("ana@x.edu"))
         );
         assert!(v.participation(&person(None, None), 0, None, "f").is_none());
+    }
+
+    #[test]
+    fn a_row_carries_its_email_and_its_normalised_name() {
+        let v = veil(ZoomPolicy::default());
+        let with_mail = v
+            .participation(
+                &person(Some("lee@example.edu"), Some("Lee Kim")),
+                0,
+                None,
+                "f",
+            )
+            .unwrap();
+        let phone = v
+            .participation(&person(None, Some("Lee Kim’s iPhone")), 0, None, "f")
+            .unwrap();
+        assert_eq!(with_mail.person, with_mail.email_id.unwrap());
+        assert_eq!(with_mail.name_id, phone.name_id);
+        assert_eq!(phone.person, phone.name_id.unwrap());
+        assert_eq!(phone.email_id, None);
+        // A role marker is no handle on a person.
+        assert!(
+            v.participation(&person(None, Some(" (Host)")), 0, None, "f")
+                .is_none()
+        );
+    }
+
+    proptest::proptest! {
+        // Any text is a possible display name: normalising never panics,
+        // and a normalised name is its own normal form, so a name already
+        // cut is never cut again.
+        #[test]
+        fn normalising_is_total_and_idempotent(name in "(\\PC|'s |\\(Host\\)| - |iPhone){0,12}") {
+            let once = canonical_name(&name);
+            proptest::prop_assert_eq!(canonical_name(&once), once);
+        }
+    }
+
+    #[test]
+    fn meetings_are_occurrences() {
+        let v = veil(ZoomPolicy::default());
+        let at = |start: Option<i64>, uuid: Option<&str>| {
+            let mut p = person(Some("a@example.edu"), None);
+            p.meeting_start = start;
+            p.occurrence = uuid.map(str::to_string);
+            v.participation(&p, 0, None, "f").unwrap().meeting
+        };
+        assert_ne!(at(Some(0), None), at(Some(7 * 86_400), None));
+        assert_eq!(at(Some(0), None), at(Some(0), None));
+        assert_ne!(at(Some(0), Some("u1")), at(Some(0), Some("u2")));
+        assert_eq!(at(Some(0), Some("u1")), at(Some(7 * 86_400), Some("u1")));
+    }
+
+    #[test]
+    fn an_unknown_host_is_sensitive_only_when_sensitive_hosts_are_listed() {
+        let plain = veil(ZoomPolicy::default());
+        let row = person(Some("a@example.edu"), None);
+        let p = plain.participation(&row, 0, None, "f").unwrap();
+        assert!(!p.sensitive && !p.host_unknown);
+        let v = veil(ZoomPolicy {
+            sensitive_hosts: vec!["Counseling@Health.example.edu".into()],
+            ..ZoomPolicy::default()
+        });
+        let p = v.participation(&row, 0, None, "f").unwrap();
+        assert!(p.sensitive && p.host_unknown);
+        let p = v.participation(&row, 0, Some(" "), "f").unwrap();
+        assert!(p.sensitive && p.host_unknown, "a blank host is no host");
+        let p = v
+            .participation(&row, 0, Some("counseling@health.example.edu"), "f")
+            .unwrap();
+        assert!(p.sensitive && !p.host_unknown);
+        let p = v
+            .participation(&row, 0, Some("lab@example.edu"), "f")
+            .unwrap();
+        assert!(!p.sensitive && !p.host_unknown);
     }
 
     #[test]

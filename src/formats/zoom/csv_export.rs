@@ -211,6 +211,8 @@ fn person(
     }
     let p = Participation {
         meeting_id: meeting.id.clone(),
+        // CSV exports name an occurrence by meeting id and start time.
+        occurrence: None,
         host_email: meeting.host_email.clone(),
         meeting_start: meeting.start,
         meeting_end: meeting.end,

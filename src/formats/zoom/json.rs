@@ -54,8 +54,15 @@ fn participant(v: &Value, options: &ZoomOptions) -> Result<Option<Participation>
     };
     let join = time(&["join_time"])?;
     let leave = time(&["leave_time"])?;
+    let email = field(v, &["email", "user_email"]);
+    // The Dashboard marks the host by role; its e-mail is then the
+    // meeting's host e-mail, which sensitive hosts are recognised by.
+    let host_email = email
+        .clone()
+        .filter(|_| field(v, &["role"]).is_some_and(|r| r.eq_ignore_ascii_case("host")));
     let p = Participation {
-        email: field(v, &["email", "user_email"]),
+        host_email,
+        email,
         name: field(v, &["user_name", "name"]),
         user_id: field(
             v,
@@ -176,12 +183,15 @@ fn webhook(v: &Value, options: &ZoomOptions) -> Result<Option<Event>, Reject> {
     p.leave = None;
     p.meeting_id = field(object, &["id"]);
     p.meeting_start = field(object, &["start_time"]).and_then(|t| options.time.parse(&t));
+    p.occurrence = field(object, &["uuid"]);
     // The key pairing a leave with its join: the most specific id present.
     let person = field(who, &["participant_uuid", "id", "user_id"])
         .or_else(|| p.email.clone())
         .or_else(|| p.name.clone())
         .unwrap_or_default();
-    let meeting = field(object, &["uuid"]).or_else(|| p.meeting_id.clone());
+    // Pairing is by occurrence uuid or meeting id only: a leave event may
+    // lack the start time its join carried.
+    let meeting = p.occurrence.clone().or_else(|| p.meeting_id.clone());
     Ok(Some(Event {
         line: 0,
         joined,
@@ -295,6 +305,17 @@ mod tests {
                 .as_deref(),
             Some("ana@example.edu")
         );
+        let roles = br#"[{"user_name":"Ana","email":"ana@example.edu","role":"host","join_time":"2026-05-30T17:00:00Z","leave_time":"2026-05-30T17:10:00Z"},{"user_name":"Bo","email":"bo@example.edu","role":"cohost","join_time":"2026-05-30T17:00:00Z","leave_time":"2026-05-30T17:10:00Z"}]"#;
+        let read = ZoomApiJson.read(roles, &utc(), "f");
+        let hosts: Vec<_> = people(&read)
+            .iter()
+            .map(|p| p.host_email.as_deref())
+            .collect();
+        assert_eq!(
+            hosts,
+            vec![Some("ana@example.edu"), None],
+            "the host role names the host"
+        );
         let single = br#"{"id":"u1","name":"Ana","join_time":"2026-05-30T17:00:00Z","leave_time":"2026-05-30T17:10:00Z"}"#;
         assert_eq!(people(&ZoomApiJson.read(single, &utc(), "f")).len(), 1);
         assert!(!ZoomApiJson.sniff(b"{\"event\":\"meeting.started\",\"payload\":{}}"));
@@ -320,6 +341,8 @@ mod tests {
             (Some(1_780_160_400), Some(1_780_164_000))
         );
         assert_eq!(p[0].meeting_id.as_deref(), Some("93250013841"));
+        assert_eq!(p[0].occurrence_key().as_deref(), Some("uuid:m1"));
+        assert_eq!(p[1].occurrence_key().as_deref(), Some("id:7"));
         assert_eq!(p[1].leave, None, "Bo's leave is not in the data");
         assert_eq!(r.rejected, vec![(5, Reject::Malformed)]);
         let skipped: u64 = r.skipped.iter().sum();

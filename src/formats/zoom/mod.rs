@@ -26,6 +26,9 @@ pub use time::ZoomTime;
 pub struct Participation {
     /// Meeting id as exported (spaces removed), if the data carries one.
     pub meeting_id: Option<String>,
+    /// Zoom's id of this occurrence of the meeting (a webhook's `uuid`),
+    /// which unlike the meeting id differs between weekly occurrences.
+    pub occurrence: Option<String>,
     /// Host e-mail, if known (to recognise sensitive hosts).
     pub host_email: Option<String>,
     /// Scheduled or actual meeting start, Unix seconds.
@@ -48,6 +51,27 @@ pub struct Participation {
     pub guest: Option<bool>,
     /// Device or client class when the data has one ("WIN", "Browser").
     pub device: Option<String>,
+}
+
+impl Participation {
+    /// The text that names this session's meeting occurrence, for the
+    /// meeting pseudonym: Zoom's occurrence uuid when the data has one, else
+    /// the meeting id with the occurrence's start. A recurring meeting keeps
+    /// its id for every occurrence, so the id alone would merge a term of
+    /// weekly seminars into one row under a long key epoch. `None` when the
+    /// data names no meeting (the caller then names it by its document).
+    pub fn occurrence_key(&self) -> Option<String> {
+        if let Some(uuid) = &self.occurrence {
+            return Some(format!("uuid:{uuid}"));
+        }
+        let id = self.meeting_id.as_deref()?;
+        Some(match self.meeting_start {
+            Some(start) => format!("id:{id}@{start}"),
+            // Without a start nothing tells occurrences apart; the id is
+            // the best the data allows.
+            None => format!("id:{id}"),
+        })
+    }
 }
 
 /// One sign-in or sign-out event.

@@ -1,0 +1,245 @@
+//! Who is one person in Zoom data, and which meetings are sensitive, decided
+//! once for the whole run before any Zoom table is built.
+//!
+//! One person often appears under several identities: signed in with an
+//! e-mail on a laptop, then as "Lee Kim's iPhone" with no e-mail. Counting
+//! identities would let five people pass a k = 10 test. So identities that
+//! appear together on one row (an e-mail pseudonym and a normalised-name
+//! pseudonym) are joined, transitively, over every participation of the run
+//! (union-find); a person is a connected component, named by its smallest
+//! pseudonym so the result does not depend on input order or threading.
+//! Name-only rows join the component of their name. Sign-ins, keyed by the
+//! e-mail pseudonym, take the same component's name.
+//!
+//! The trade-off is deliberate: two different people who share a normalised
+//! display name (or one generic name like "iPhone") become one, which
+//! undercounts. The k test then withholds more, never less. Everything here
+//! is pseudonyms; no raw name reaches this module.
+//!
+//! Sensitivity is settled per meeting: if any row of a meeting names a
+//! sensitive host, the whole meeting is sensitive with a known host (so
+//! `exclude` drops all of it), whatever other documents of the same
+//! occurrence said.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::privacy::pseudonym::Pseudonym;
+use crate::privacy::zoom::{VeiledParticipation, VeiledSignIn};
+
+/// Disjoint sets over pseudonyms, each set remembering its smallest member.
+#[derive(Debug, Default)]
+struct Components {
+    index: HashMap<Pseudonym, usize>,
+    parent: Vec<usize>,
+    smallest: Vec<Pseudonym>,
+}
+
+impl Components {
+    fn slot(&mut self, p: Pseudonym) -> usize {
+        *self.index.entry(p).or_insert_with(|| {
+            self.parent.push(self.parent.len());
+            self.smallest.push(p);
+            self.parent.len() - 1
+        })
+    }
+
+    fn root(&mut self, mut i: usize) -> usize {
+        // Path halving keeps trees flat without recursion.
+        while self.parent[i] != i {
+            self.parent[i] = self.parent[self.parent[i]];
+            i = self.parent[i];
+        }
+        i
+    }
+
+    fn union(&mut self, a: Pseudonym, b: Pseudonym) {
+        let (a, b) = (self.slot(a), self.slot(b));
+        let (ra, rb) = (self.root(a), self.root(b));
+        if ra != rb {
+            self.parent[rb] = ra;
+            self.smallest[ra] = self.smallest[ra].min(self.smallest[rb]);
+        }
+    }
+
+    /// The component's name for `p`, or `p` itself when it was never linked.
+    fn person(&mut self, p: Pseudonym) -> Pseudonym {
+        match self.index.get(&p) {
+            Some(&i) => {
+                let r = self.root(i);
+                self.smallest[r]
+            }
+            None => p,
+        }
+    }
+}
+
+/// Sets every row's `person`, and every sign-in's `user`, to the person
+/// their identities belong to: the component of identities seen together
+/// on a row, named by its smallest pseudonym.
+pub fn unify_people(parts: &mut [VeiledParticipation], signins: &mut [VeiledSignIn]) {
+    let mut sets = Components::default();
+    for p in parts.iter() {
+        for id in [p.email_id, p.name_id, Some(p.person)]
+            .into_iter()
+            .flatten()
+        {
+            sets.union(p.person, id);
+        }
+    }
+    for p in parts.iter_mut() {
+        p.person = sets.person(p.person);
+    }
+    for s in signins.iter_mut() {
+        s.user = sets.person(s.user);
+    }
+}
+
+/// Makes a meeting sensitive with a known host in every row when any row
+/// names a sensitive host, so excluding it leaves no part behind.
+pub fn settle_sensitivity(parts: &mut [VeiledParticipation]) {
+    let mut known_sensitive: BTreeMap<Pseudonym, bool> = BTreeMap::new();
+    for p in parts.iter() {
+        *known_sensitive.entry(p.meeting).or_default() |= p.sensitive && !p.host_unknown;
+    }
+    for p in parts.iter_mut() {
+        if known_sensitive.get(&p.meeting).copied().unwrap_or(false) {
+            p.sensitive = true;
+            p.host_unknown = false;
+        }
+    }
+}
+
+/// The participations every Zoom table is built from: people unified,
+/// sensitivity settled, and, when `exclude` is set, meetings of sensitive
+/// hosts dropped. Meetings whose host is unknown are kept: the tables hold
+/// them to `sensitive_k`.
+pub fn resolve(
+    mut parts: Vec<VeiledParticipation>,
+    signins: &mut [VeiledSignIn],
+    exclude: bool,
+) -> Vec<VeiledParticipation> {
+    unify_people(&mut parts, signins);
+    settle_sensitivity(&mut parts);
+    parts.retain(|p| !(exclude && p.sensitive && !p.host_unknown));
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::formats::zoom::{Participation, SignIn};
+    use crate::privacy::ip::Generalize;
+    use crate::privacy::key::{Key, KeyMode};
+    use crate::privacy::policy::ZoomPolicy;
+    use crate::privacy::pseudonym::Epoch;
+    use crate::privacy::zoom::ZoomVeil;
+
+    fn veil(sensitive: &[&str]) -> ZoomVeil {
+        let key = Arc::new(Key::generate(KeyMode::Ephemeral).unwrap());
+        let policy = ZoomPolicy {
+            sensitive_hosts: sensitive.iter().map(|s| s.to_string()).collect(),
+            ..ZoomPolicy::default()
+        };
+        ZoomVeil::new(key, Epoch::Never, Generalize::default(), &policy)
+    }
+
+    fn row(
+        v: &ZoomVeil,
+        meeting: &str,
+        email: Option<&str>,
+        name: Option<&str>,
+    ) -> VeiledParticipation {
+        let p = Participation {
+            meeting_id: Some(meeting.into()),
+            email: email.map(str::to_string),
+            name: name.map(str::to_string),
+            ..Participation::default()
+        };
+        v.participation(&p, 0, None, "f").unwrap()
+    }
+
+    fn people(parts: &[VeiledParticipation]) -> usize {
+        let mut p: Vec<_> = parts.iter().map(|p| p.person).collect();
+        p.sort();
+        p.dedup();
+        p.len()
+    }
+
+    #[test]
+    fn identities_on_one_row_are_one_person_transitively() {
+        let v = veil(&[]);
+        let mut parts = vec![
+            row(&v, "1", Some("lee@example.edu"), Some("Lee Kim")),
+            row(&v, "1", None, Some("Lee Kim's iPhone")),
+            // A second account under the same name joins the same person.
+            row(&v, "2", Some("lee.kim@gmail.com"), Some("LEE KIM (Host)")),
+            row(&v, "2", Some("ana@example.edu"), Some("Ana Ruiz")),
+            row(&v, "2", None, Some("Bo")),
+        ];
+        assert_eq!(people(&parts), 5);
+        let mut signins = vec![v.signin(&SignIn {
+            email: Some("lee.kim@gmail.com".into()),
+            time: 0,
+            kind: "Sign in".into(),
+            ip: None,
+            client_type: None,
+            version: None,
+        })];
+        unify_people(&mut parts, &mut signins);
+        assert_eq!(people(&parts), 3);
+        assert_eq!(parts[0].person, parts[1].person);
+        assert_eq!(parts[0].person, parts[2].person);
+        assert_eq!(signins[0].user, parts[0].person);
+        assert_ne!(parts[3].person, parts[4].person);
+    }
+
+    #[test]
+    fn the_person_does_not_depend_on_row_order() {
+        let v = veil(&[]);
+        let rows = vec![
+            row(&v, "1", Some("a@example.edu"), Some("A")),
+            row(&v, "1", None, Some("A's laptop")),
+            row(&v, "1", Some("b@example.edu"), Some("A")),
+        ];
+        let mut forward = rows.clone();
+        let mut backward: Vec<_> = rows.into_iter().rev().collect();
+        unify_people(&mut forward, &mut []);
+        unify_people(&mut backward, &mut []);
+        backward.reverse();
+        assert_eq!(forward, backward);
+        let smallest = forward
+            .iter()
+            .flat_map(|p| [p.email_id, p.name_id])
+            .flatten()
+            .min()
+            .unwrap();
+        assert!(forward.iter().all(|p| p.person == smallest));
+    }
+
+    #[test]
+    fn a_sensitive_host_anywhere_excludes_the_whole_meeting() {
+        let v = veil(&["care@example.edu"]);
+        let p = Participation {
+            meeting_id: Some("9".into()),
+            email: Some("x@example.edu".into()),
+            ..Participation::default()
+        };
+        let known = v
+            .participation(&p, 0, Some("care@example.edu"), "f")
+            .unwrap();
+        let unknown = v.participation(&p, 0, None, "f").unwrap();
+        let other = row(&v, "10", Some("y@example.edu"), None);
+        let kept = resolve(
+            vec![known.clone(), unknown.clone(), other.clone()],
+            &mut [],
+            true,
+        );
+        assert_eq!(kept.len(), 1, "only the host-unknown meeting 10 stays");
+        assert!(kept[0].sensitive && kept[0].host_unknown);
+        let kept = resolve(vec![known, unknown, other], &mut [], false);
+        assert_eq!(kept.len(), 3);
+        assert!(kept.iter().all(|p| p.sensitive));
+    }
+}
