@@ -792,16 +792,16 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
     };
     check_run_log(cfg)?;
     let key = Arc::new(load_key(cfg)?);
-    std::fs::create_dir_all(&cfg.out).map_err(|source| Error::Output {
-        path: cfg.out.clone(),
-        source,
-    })?;
     let discovery = discover(&cfg.inputs);
     let sources = outside_output(discovery.sources, &cfg.out);
     // A link inside an input directory can still lead to the key.
     if let KeySource::File(path) = &cfg.key {
         Key::check_location(path, sources.iter().map(|s| s.path.as_path()), &cfg.out)?;
     }
+    std::fs::create_dir_all(&cfg.out).map_err(|source| Error::Output {
+        path: cfg.out.clone(),
+        source,
+    })?;
     // Outputs name inputs by a keyed id of the resolved path, so a path
     // spelled differently on another run keeps its id.
     let path_id = |path: &Path| key.path_id(&resolve(path));
