@@ -149,6 +149,12 @@ fn a_run_log_inside_the_output_or_an_input_is_refused() {
         assert!(!place.exists());
         assert!(!out.join("_manifest.json").exists());
     }
+    // A run log that cannot be written fails the run before any table.
+    let nowhere = dir.path().join("no-such-dir/run-log.json");
+    let r = run(&[&logs], &out, &["--run-log", nowhere.to_str().unwrap()]);
+    assert_exit(&r, 1);
+    assert!(String::from_utf8_lossy(&r.stderr).contains("no-such-dir"));
+    assert!(!out.join("web_traffic.parquet").exists());
 }
 
 /// The policy's sensitive hosts are published as a count and a keyed

@@ -324,19 +324,15 @@ pub struct RunLog {
 }
 
 impl RunLog {
-    /// Writes the run log as JSON with mode 0600, replacing an earlier one
-    /// (whose mode is tightened before anything is written).
-    pub fn write(&self, path: &Path) -> Result<(), Error> {
+    /// Creates (or empties) the run log file with mode 0600, at the start
+    /// of a run, so an unwritable path fails before the work is done. An
+    /// earlier file's mode is tightened before anything is written to it.
+    pub fn create(path: &Path) -> Result<std::fs::File, Error> {
         let io = |source| Error::Output {
             path: path.to_path_buf(),
             source,
         };
-        let mut text = serde_json::to_string_pretty(self).map_err(|e| Error::Encode {
-            table: "run log".to_string(),
-            message: e.to_string(),
-        })?;
-        text.push('\n');
-        let mut file = std::fs::OpenOptions::new()
+        let file = std::fs::OpenOptions::new()
             .write(true)
             .create(true)
             .truncate(true)
@@ -346,9 +342,21 @@ impl RunLog {
         // `mode` applies only to a new file.
         file.set_permissions(std::fs::Permissions::from_mode(0o600))
             .map_err(io)?;
-        file.write_all(text.as_bytes())
-            .and_then(|()| file.sync_all())
-            .map_err(io)
+        Ok(file)
+    }
+
+    /// Writes the run log as JSON into a file from [`RunLog::create`];
+    /// `path` names it in errors.
+    pub fn write(&self, file: std::fs::File, path: &Path) -> Result<(), Error> {
+        let io = |source| Error::Output {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut w = std::io::BufWriter::new(file);
+        serde_json::to_writer_pretty(&mut w, self).map_err(|e| io(e.into()))?;
+        w.write_all(b"\n").map_err(io)?;
+        let file = w.into_inner().map_err(|e| io(e.into_error()))?;
+        file.sync_all().map_err(io)
     }
 }
 

@@ -810,6 +810,8 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
         let listed: Vec<String> = cfg.inputs.iter().map(|p| p.display().to_string()).collect();
         return Err(Error::NoInput(listed.join(", ")));
     }
+    // Opened now, so a path that cannot be written fails before the work.
+    let run_log_file = cfg.run_log.as_deref().map(RunLog::create).transpose()?;
     if let Some(p) = &cfg.progress {
         let total = sources.iter().map(|s| s.size).sum();
         p.bytes_total.store(total, Ordering::Relaxed);
@@ -1030,8 +1032,8 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
     };
     // Before the manifest, which marks the run finished: a run log that
     // cannot be written fails the run.
-    if let Some(path) = &cfg.run_log {
-        run_log.write(path)?;
+    if let (Some(file), Some(path)) = (run_log_file, &cfg.run_log) {
+        run_log.write(file, path)?;
     }
     let manifest_path = manifest.write(&cfg.out)?;
     Ok(RunReport {
