@@ -802,14 +802,14 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
         path: cfg.out.clone(),
         source,
     })?;
-    // Outputs name inputs by a keyed id of the resolved path, so a path
-    // spelled differently on another run keeps its id.
-    let path_id = |path: &Path| key.path_id(&resolve(path));
-    let ids: Vec<String> = sources.iter().map(|s| path_id(&s.path)).collect();
     if sources.is_empty() {
         let listed: Vec<String> = cfg.inputs.iter().map(|p| p.display().to_string()).collect();
         return Err(Error::NoInput(listed.join(", ")));
     }
+    // Outputs name inputs by a keyed id of the resolved path, so a path
+    // spelled differently on another run keeps its id.
+    let path_id = |path: &Path| key.path_id(&resolve(path));
+    let ids: Vec<String> = sources.iter().map(|s| path_id(&s.path)).collect();
     // Opened now, so a path that cannot be written fails before the work.
     let run_log_file = cfg.run_log.as_deref().map(RunLog::create).transpose()?;
     if let Some(p) = &cfg.progress {
