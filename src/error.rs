@@ -53,7 +53,7 @@ pub enum Error {
     /// The run log would land where logs are read or tables published.
     #[error(
         "the run log {path} is inside {within}; it lists input paths, which are personal \
-         data: write it next to the logs' owner, outside the inputs and the outputs"
+         data: write it where only the operator reads it, outside the inputs and the outputs"
     )]
     RunLogExposed {
         /// The run log's path.
