@@ -176,6 +176,14 @@ pub struct RunArgs {
     #[arg(long, default_value = "mdy", value_parser = ["mdy", "dmy"], value_name = "ORDER")]
     pub zoom_date_order: String,
 
+    /// Also write the operator's run log to FILE (JSON, mode 0600): the
+    /// input paths behind the manifest's input ids, with each input's
+    /// report. Paths name people and meetings, so the run log is personal
+    /// data: it must lie outside the inputs and --out, and is never
+    /// published.
+    #[arg(long, value_name = "FILE")]
+    pub run_log: Option<std::path::PathBuf>,
+
     /// No progress display and no summary on stderr.
     #[arg(long, short)]
     pub quiet: bool,

@@ -50,6 +50,17 @@ pub enum Error {
         /// What the encoder said.
         message: String,
     },
+    /// The run log would land where logs are read or tables published.
+    #[error(
+        "the run log {path} is inside {within}; it lists input paths, which are personal \
+         data: write it where only the operator reads it, outside the inputs and the outputs"
+    )]
+    RunLogExposed {
+        /// The run log's path.
+        path: PathBuf,
+        /// The input or output it is inside.
+        within: crate::input::discover::Within,
+    },
     /// The thread pool could not be created.
     #[error("cannot start {threads} worker threads: {message}")]
     Threads {

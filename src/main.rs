@@ -231,6 +231,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         )
         .threads(args.threads.map(usize::from))
         .key(key)
+        .run_log(args.run_log.clone())
         .progress(progress.clone());
 
     let show = !args.quiet && std::io::stderr().is_terminal();
@@ -242,14 +243,36 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         let r = logveil::run(&cfg);
         done.store(true, Ordering::Relaxed);
         r
-    })?;
+    })
+    .map_err(with_flag_hint)?;
     if !args.quiet {
         summarize(&report);
+        if let Some(path) = &args.run_log {
+            eprintln!(
+                "logveil: run log written to {} (input paths: personal data, keep it private)",
+                path.display()
+            );
+        }
     }
     Ok(match report.completion {
         Completion::Complete => ExitCode::SUCCESS,
         Completion::Partial => ExitCode::from(2),
     })
+}
+
+/// Library errors name files, not flags: say which flag gave the file.
+fn with_flag_hint(e: logveil::Error) -> anyhow::Error {
+    use logveil::privacy::key::KeyError;
+    let hint = match &e {
+        logveil::Error::Key(KeyError::Exposed { .. } | KeyError::Weak { .. }) => {
+            " (the key file named by --key-file or LOGVEIL_KEY_FILE)"
+        }
+        logveil::Error::RunLogExposed { .. } => {
+            " (--run-log must lie outside the inputs and --out)"
+        }
+        _ => return e.into(),
+    };
+    anyhow::anyhow!("{e}{hint}")
 }
 
 fn show_progress(p: &Progress, done: &std::sync::atomic::AtomicBool) {
@@ -278,15 +301,23 @@ fn summarize(report: &RunReport) {
         "logveil: {} inputs, {} lines: {} parsed, {} rejected, {} skipped in {:.2} s ({:.0} lines/s)",
         t.inputs, t.lines, t.parsed, t.rejected, t.skipped, m.elapsed_seconds, m.lines_per_second
     );
-    for p in &m.problems {
-        eprintln!("logveil: warning: {}: {}", p.path.display(), p.message);
+    // Paths come from the run log: the operator sees them here, the
+    // published manifest has only ids.
+    let log = &report.run_log;
+    for p in &log.problems {
+        eprintln!(
+            "logveil: warning: {}: {}",
+            p.path.display(),
+            p.entry.message
+        );
     }
-    for input in &m.inputs {
+    for logged in &log.inputs {
+        let (path, input) = (logged.path.display(), &logged.entry);
         if let Some(err) = &input.error {
-            eprintln!("logveil: warning: {}: {}", input.path.display(), err);
+            eprintln!("logveil: warning: {path}: {err}");
         }
         for note in &input.notes {
-            eprintln!("logveil: note: {}: {note}", input.path.display());
+            eprintln!("logveil: note: {path}: {note}");
         }
         if input.rejected > 0 {
             let reasons: Vec<String> = input
@@ -301,8 +332,7 @@ fn summarize(report: &RunReport) {
                 .map(|l| format!("line {}", l.line))
                 .collect();
             eprintln!(
-                "logveil: {}: {} {} rejected ({}); first at {}",
-                input.path.display(),
+                "logveil: {path}: {} {} rejected ({}); first at {}",
                 input.rejected,
                 if input.rejected == 1 { "line" } else { "lines" },
                 reasons.join(", "),

@@ -194,7 +194,12 @@ fn a_cut_off_gzip_keeps_what_was_read_and_the_other_files_go_on() {
     let out_dir = dir.path().join("out");
     // One visitor: counted only without small-group suppression.
     let policy = common::no_suppression(dir.path());
-    let r = run(&[&inputs], &out_dir, &["--policy", &policy]);
+    let run_log = dir.path().join("run-log.json");
+    let r = run(
+        &[&inputs],
+        &out_dir,
+        &["--policy", &policy, "--run-log", run_log.to_str().unwrap()],
+    );
     assert_eq!(r.status.code(), Some(2));
     let err = String::from_utf8_lossy(&r.stderr);
     assert!(
@@ -202,11 +207,7 @@ fn a_cut_off_gzip_keeps_what_was_read_and_the_other_files_go_on() {
         "{err}"
     );
     let m = manifest(&out_dir);
-    let inputs = m["inputs"].as_array().unwrap();
-    let cut = inputs
-        .iter()
-        .find(|i| i["path"].as_str().unwrap().ends_with("access.log.2.gz"))
-        .unwrap();
+    let cut = common::manifest_input(&m, &common::read_json(&run_log), "access.log.2.gz");
     assert!(cut["error"].is_string());
     let kept = cut["parsed"].as_u64().unwrap();
     assert!(
@@ -337,4 +338,82 @@ fn caddy_wall_times_are_read_in_the_local_timezone_and_the_manifest_says_so() {
         err.contains("--local-timezone") && err.contains("IANA"),
         "{err}"
     );
+}
+
+#[test]
+fn a_key_file_inside_an_input_or_the_output_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    let log = clean_log(&logs, 3);
+    let out_dir = dir.path().join("out");
+    let refused = |key: &Path, inputs: &[&Path]| {
+        let r = run(inputs, &out_dir, &["--key-file", key.to_str().unwrap()]);
+        assert_eq!(r.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&r.stderr).into_owned();
+        assert!(!out_dir.join("_manifest.json").exists(), "{err}");
+        err
+    };
+    // In the log directory (hidden, so the walk would not even read it).
+    let hidden = logs.join(".veil.key");
+    common::keygen(&hidden);
+    let err = refused(&hidden, &[&logs]);
+    assert!(
+        err.contains(".veil.key") && err.contains("inside the input") && err.contains("move it"),
+        "{err}"
+    );
+    assert!(err.contains("--key-file"), "{err}");
+    // Named as an input itself.
+    let apart = dir.path().join("veil.key");
+    common::keygen(&apart);
+    refused(&apart, &[&log, &apart]);
+    // Reached through a link inside an input directory.
+    std::os::unix::fs::symlink(&apart, logs.join("linked.log")).unwrap();
+    let err = refused(&apart, &[&logs]);
+    assert!(err.contains("inside the input"), "{err}");
+    assert!(!out_dir.exists(), "refused before anything is written");
+    std::fs::remove_file(logs.join("linked.log")).unwrap();
+    // Inside the output directory, where it would ship with the tables.
+    std::fs::create_dir(&out_dir).unwrap();
+    let in_out = out_dir.join("veil.key");
+    common::keygen(&in_out);
+    let err = refused(&in_out, &[&log]);
+    assert!(err.contains("output directory"), "{err}");
+    // Kept apart, the same key is accepted.
+    std::fs::remove_file(&in_out).unwrap();
+    let r = run(&[&logs], &out_dir, &["--key-file", apart.to_str().unwrap()]);
+    common::assert_exit(&r, 0);
+}
+
+#[test]
+fn weak_and_non_keygen_keys_are_refused_with_how_to_make_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = clean_log(dir.path(), 3);
+    let out_dir = dir.path().join("out");
+    let key = dir.path().join("k");
+    for (content, expect) in [
+        ("deadbeef".repeat(8), "weak key"),
+        (format!("{}01", "00".repeat(31)), "weak key"),
+        ("0123456789abcdef".repeat(4), "weak key"),
+        // 32 raw bytes: not keygen's form.
+        (
+            "Zq#8vL!2pX@9mK$4rT&7wY*1nB^6hJ%3".to_string(),
+            "64 hexadecimal digits",
+        ),
+    ] {
+        std::fs::write(&key, &content).unwrap();
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let r = run(&[&log], &out_dir, &["--key-file", key.to_str().unwrap()]);
+        assert_eq!(r.status.code(), Some(1), "{content}");
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert!(err.contains(expect), "{err}");
+        assert!(err.contains("logveil keygen --out FILE"), "{err}");
+        assert!(!err.contains(&content), "the key is never printed: {err}");
+        assert!(!out_dir.join("_manifest.json").exists());
+    }
+    // What keygen writes is accepted.
+    std::fs::remove_file(&key).unwrap();
+    common::keygen(&key);
+    let r = run(&[&log], &out_dir, &["--key-file", key.to_str().unwrap()]);
+    common::assert_exit(&r, 0);
 }

@@ -222,7 +222,7 @@ fn key_file(dir: &Path) -> PathBuf {
     let p = dir.join("key");
     std::fs::write(
         &p,
-        "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0\n",
+        "cba4606db212afa24c1b03b1b30acb3d7565d4a7d7af1e221d22ee13f8a7807f\n",
     )
     .unwrap();
     std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();

@@ -122,7 +122,12 @@ fn sample_logs_tables_match_an_independent_count() {
     // Exactly the files the reference recounts.
     let files = clf_sample_files();
     let inputs: Vec<&std::path::Path> = files.iter().map(|p| p.as_path()).collect();
-    let result = run(&inputs, &dir.path().join("o"), &["--policy", &policy]);
+    let run_log = dir.path().join("run-log.json");
+    let result = run(
+        &inputs,
+        &dir.path().join("o"),
+        &["--policy", &policy, "--run-log", run_log.to_str().unwrap()],
+    );
     let out = dir.path().join("o");
     // The samples hold deliberately malformed lines: exit code 2.
     assert_eq!(
@@ -141,8 +146,10 @@ fn sample_logs_tables_match_an_independent_count() {
     // Manifest totals.
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("_manifest.json")).unwrap()).unwrap();
-    // Web inputs against the reference (Zoom samples have their own tests).
-    let web: Vec<&serde_json::Value> = manifest["inputs"]
+    // Web inputs against the reference (Zoom samples have their own tests);
+    // the run log has each input's report with its path.
+    let run_log = common::read_json(&run_log);
+    let web: Vec<&serde_json::Value> = run_log["inputs"]
         .as_array()
         .unwrap()
         .iter()
@@ -435,17 +442,18 @@ fn same_input_and_key_give_identical_bytes_across_threads_and_chunks() {
 fn rejected_lines_are_located_by_line_number_and_reason() {
     // Positions written down by the fixture's author (sample-logs/README.md).
     let out = tempfile::tempdir().unwrap();
-    run(&[&sample_logs()], out.path(), &["-q"]);
+    let log_dir = tempfile::tempdir().unwrap();
+    let run_log = log_dir.path().join("run-log.json");
+    run(
+        &[&sample_logs()],
+        out.path(),
+        &["-q", "--run-log", run_log.to_str().unwrap()],
+    );
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.path().join("_manifest.json")).unwrap()).unwrap();
+    let run_log = common::read_json(&run_log);
     let locations = |suffix: &str| -> Vec<(u64, String)> {
-        let input = manifest["inputs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|i| i["path"].as_str().unwrap().ends_with(suffix))
-            .unwrap();
-        common::reject_locations(input)
+        common::reject_locations(&common::manifest_input(&manifest, &run_log, suffix))
     };
     let want = |v: &[(u64, &str)]| {
         v.iter()
@@ -480,14 +488,20 @@ fn rejected_lines_are_located_by_line_number_and_reason() {
         locations("access.log.1.zst"),
         want(&[(115, "unterminated_quote"), (124, "bad_timestamp")])
     );
-    let ignored: Vec<&str> = manifest["ignored"]
+    // Ignored files: by id and reason in the manifest, by path in the run log.
+    let readme = run_log["ignored"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
+        .find(|v| v["path"].as_str().unwrap().ends_with("README.md"))
+        .unwrap_or_else(|| panic!("{}", run_log["ignored"]));
     assert!(
-        ignored.iter().any(|p| p.ends_with("README.md")),
-        "{ignored:?}"
+        manifest["ignored"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["id"] == readme["id"] && v["reason"] == readme["reason"]),
+        "{}",
+        manifest["ignored"]
     );
 }

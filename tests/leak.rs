@@ -8,10 +8,11 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
+use std::path::Path;
 
 use common::{
-    ip_forms, leaks_in, leaks_in_output_dir, leaks_in_printed, read_input, run, sample_files,
-    sample_logs,
+    exposed_text, ip_forms, leaks_in, leaks_in_output_dir, leaks_in_printed, read_input, run,
+    sample_files, sample_logs,
 };
 use regex::bytes::Regex;
 
@@ -175,4 +176,159 @@ fn no_address_of_a_proxy_chain_is_written() {
     // The 12 distinct real clients (10.1.0.x, right-most untrusted) are counted.
     let traffic = common::read_rows(&out.join("web_traffic.parquet"));
     assert_eq!(traffic[0]["visitors"].int(), 12);
+}
+
+/// Everything under `dir`, recursively: each entry's path below `dir`,
+/// every file's raw bytes, and what a Parquet reader decodes (values,
+/// statistics, metadata), as (place, text).
+fn everything_under(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            let rel = path
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            out.push(("entry name".to_string(), rel.clone()));
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let raw = std::fs::read(&path).unwrap();
+            out.push((
+                format!("{rel}: bytes"),
+                String::from_utf8_lossy(&raw).into_owned(),
+            ));
+            if rel.ends_with(".parquet") {
+                for (place, text) in exposed_text(&path) {
+                    out.push((format!("{rel}: {place}"), text));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Input paths and policy lists name people: none of it may reach `--out`.
+/// File and directory names hold an address, an e-mail, a user name and a
+/// Zoom meeting id (Zoom's own export name); the policy lists sensitive
+/// hosts; an ignored file and a missing path carry identifiers too. The
+/// paths must reach the operator through the run log and stderr only.
+#[test]
+fn no_input_path_or_policy_identifier_appears_under_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs-of-jdoe");
+    let by_addr = logs.join("client-203.0.113.250");
+    std::fs::create_dir_all(&by_addr).unwrap();
+    let line = |i: u32| {
+        format!(
+            "198.18.0.{i} - - [28/Mar/2026:10:00:{i:02} +0000] \"GET /news HTTP/1.1\" 200 512 \"-\" \"curl/8\"\n"
+        )
+    };
+    let web: String = (1..=12).map(line).collect();
+    std::fs::write(logs.join("access-198.51.100.77.log"), &web).unwrap();
+    std::fs::write(logs.join("jane.doe@example.edu-access.log"), &web).unwrap();
+    std::fs::write(by_addr.join("access.log"), &web).unwrap();
+    std::fs::write(logs.join("notes-for-mkowalski.md"), "not a log").unwrap();
+    std::fs::copy(
+        common::root().join("tests/fixtures/zoom/participants_guest_waiting.csv"),
+        logs.join("participants_94455556666.csv"),
+    )
+    .unwrap();
+    let missing = dir.path().join("missing-10.77.66.55.log");
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        "[suppression]\nk = 1\nallow_small_k = true\n[zoom]\nsensitive = \"raise_k\"\nsensitive_k = 1\n\
+         sensitive_hosts = [\"counseling@health.example.edu\", \"Dean.Private@Example.edu\"]\n",
+    )
+    .unwrap();
+    let key = dir.path().join("veil.key");
+    common::keygen(&key);
+    let out = dir.path().join("out");
+    let run_log = dir.path().join("run-log.json");
+    let r = run(
+        &[&logs, &missing],
+        &out,
+        &[
+            "--policy",
+            policy.to_str().unwrap(),
+            "--key-file",
+            key.to_str().unwrap(),
+            "--run-log",
+            run_log.to_str().unwrap(),
+            "--zoom-timezone",
+            "America/New_York",
+        ],
+    );
+    // The missing path makes the run partial.
+    common::assert_exit(&r, 2);
+
+    let secrets = [
+        "203.0.113.250",
+        "198.51.100.77",
+        "jane.doe",
+        "example.edu-access",
+        "94455556666",
+        "jdoe",
+        "mkowalski",
+        "10.77.66.55",
+        "counseling",
+        "health.example.edu",
+        "dean.private",
+        "participants_",
+        "client-",
+        "access-",
+        "logs-of",
+    ];
+    let base = dir.path().to_string_lossy().into_owned();
+    let mut findings = Vec::new();
+    for (place, text) in everything_under(&out) {
+        let lower = text.to_lowercase();
+        for secret in secrets.iter().copied().chain([base.as_str()]) {
+            if lower.contains(&secret.to_lowercase()) {
+                findings.push(format!("{place}: {secret}"));
+            }
+        }
+    }
+    assert!(findings.is_empty(), "identifiers under --out: {findings:?}");
+
+    // The tables were written and the manifest lists every input by id.
+    let manifest = common::read_json(&out.join("_manifest.json"));
+    let inputs = manifest["inputs"].as_array().unwrap();
+    assert_eq!(inputs.len(), 4, "{manifest}");
+    assert!(inputs.iter().all(|i| i["id"].as_str().unwrap().len() == 16));
+    assert_eq!(manifest["problems"].as_array().unwrap().len(), 1);
+    assert_eq!(manifest["ignored"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        manifest["settings"]["policy"]["zoom"]["sensitive_hosts"]["count"],
+        2
+    );
+    assert!(out.join("zoom_meetings.parquet").exists());
+
+    // The operator gets the paths: in the run log and on stderr.
+    let log = std::fs::read_to_string(&run_log).unwrap();
+    for name in [
+        "access-198.51.100.77.log",
+        "participants_94455556666.csv",
+        "notes-for-mkowalski.md",
+        "missing-10.77.66.55.log",
+    ] {
+        assert!(log.contains(name), "run log lacks {name}");
+    }
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert!(stderr.contains("missing-10.77.66.55.log"), "{stderr}");
+
+    // The audit reads the new manifest and agrees.
+    let audit = common::logveil()
+        .arg("audit")
+        .arg(&out)
+        .arg("--inputs")
+        .arg(&logs)
+        .output()
+        .unwrap();
+    common::assert_exit(&audit, 0);
 }

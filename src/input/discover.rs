@@ -12,14 +12,17 @@
 //! explicitly is always read. Compression is recognised by magic bytes,
 //! not by extension, because rotation schemes name files freely
 //! (`access.log.2.gz`, `access.log-20260301`).
+//!
+//! [`within_run`] says whether a path lies inside a run's inputs or output,
+//! comparing resolved paths (links and `..` followed), so a key file or a
+//! run log cannot slip into the logs or the published tables through a
+//! relative path or a link.
 
 use std::collections::HashSet;
 use std::fs;
 use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-
-use crate::output::manifest::Problem;
 
 /// How an input is compressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,13 +79,23 @@ pub struct Source {
     pub compression: Compression,
 }
 
+/// A path that yielded nothing. The path stays with the operator: the
+/// manifest lists it by id only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathProblem {
+    /// The path.
+    pub path: PathBuf,
+    /// What went wrong (never the path itself).
+    pub message: String,
+}
+
 /// The result of discovery: inputs to read and paths that failed.
 #[derive(Debug, Default)]
 pub struct Discovery {
     /// Files to read, in order.
     pub sources: Vec<Source>,
     /// Paths that could not be read or listed.
-    pub problems: Vec<Problem>,
+    pub problems: Vec<PathProblem>,
     /// Files inside directories passed over as plainly not logs.
     pub ignored: Vec<PathBuf>,
 }
@@ -95,7 +108,7 @@ struct Walker {
 
 impl Walker {
     fn problem(&mut self, path: &Path, message: String) {
-        self.out.problems.push(Problem {
+        self.out.problems.push(PathProblem {
             path: path.to_path_buf(),
             message,
         });
@@ -172,6 +185,67 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
     walker.out
 }
 
+/// `path` with links and `..` resolved as far as it exists: the longest
+/// existing ancestor is canonicalized and the rest appended, so an output
+/// directory the run has yet to create still compares correctly.
+pub fn resolve(path: &Path) -> PathBuf {
+    let absolute = match std::env::current_dir() {
+        Ok(cwd) if path.is_relative() => cwd.join(path),
+        _ => path.to_path_buf(),
+    };
+    let mut existing = absolute.as_path();
+    let mut missing = Vec::new();
+    loop {
+        if let Ok(mut resolved) = existing.canonicalize() {
+            resolved.extend(missing.iter().rev());
+            return resolved;
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                missing.push(name);
+                existing = parent;
+            }
+            // Nothing of it exists (or it ends in `..`): compare as given.
+            _ => return absolute,
+        }
+    }
+}
+
+/// Where a path lies within a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Within {
+    /// Inside (or equal to) this input file or directory.
+    Input(PathBuf),
+    /// Inside the output directory.
+    Output(PathBuf),
+}
+
+impl std::fmt::Display for Within {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Within::Input(p) => write!(f, "the input {}", p.display()),
+            Within::Output(p) => write!(f, "the output directory {}", p.display()),
+        }
+    }
+}
+
+/// Whether `path` is inside the output directory or inside (or equal to)
+/// one of the inputs, after resolving links on both sides.
+pub fn within_run<'a>(
+    path: &Path,
+    inputs: impl IntoIterator<Item = &'a Path>,
+    out: &Path,
+) -> Option<Within> {
+    let path = resolve(path);
+    if path.starts_with(resolve(out)) {
+        return Some(Within::Output(out.to_path_buf()));
+    }
+    inputs
+        .into_iter()
+        .find(|input| path.starts_with(resolve(input)))
+        .map(|input| Within::Input(input.to_path_buf()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,5 +291,43 @@ mod tests {
         ]);
         assert_eq!(d.sources.len(), 2);
         assert_eq!(d.problems.len(), 1);
+    }
+
+    #[test]
+    fn within_run_resolves_links_relative_paths_and_missing_outputs() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir_all(root.join("logs/sub")).unwrap();
+        fs::create_dir_all(root.join("etc")).unwrap();
+        fs::write(root.join("logs/sub/k"), "x").unwrap();
+        fs::write(root.join("etc/k"), "x").unwrap();
+        std::os::unix::fs::symlink(root.join("logs"), root.join("link")).unwrap();
+        let out = root.join("out/not/yet");
+        let logs = root.join("logs");
+        let inputs = [logs.as_path()];
+        assert_eq!(
+            within_run(&root.join("link/sub/k"), inputs, &out),
+            Some(Within::Input(logs.clone()))
+        );
+        assert_eq!(
+            within_run(&root.join("logs/sub/../sub/k"), inputs, &out),
+            Some(Within::Input(logs.clone()))
+        );
+        assert_eq!(within_run(&root.join("etc/k"), inputs, &out), None);
+        // An output directory that does not exist yet, reached through a link.
+        let via_link = root.join("link/sub/new-out");
+        assert_eq!(
+            within_run(&root.join("logs/sub/new-out/run.json"), [], &via_link),
+            Some(Within::Output(via_link.clone()))
+        );
+        // A file given as an input contains itself.
+        let file = root.join("etc/k");
+        assert_eq!(
+            within_run(&file, [file.as_path()], &out),
+            Some(Within::Input(file.clone()))
+        );
+        // A sibling with a common name prefix is not inside.
+        fs::write(root.join("logs2"), "x").unwrap();
+        assert_eq!(within_run(&root.join("logs2"), inputs, &out), None);
     }
 }

@@ -1,18 +1,37 @@
-//! `_manifest.json`: what a run read, decided and wrote.
+//! `_manifest.json`: what a run read, decided and wrote; and the run log,
+//! its operator-only companion.
 //!
-//! Written last, atomically, so its presence means the tables beside it are
-//! complete. It holds counts, reasons and locations (file, line, byte
-//! offset) — never the text of a line — and the key's fingerprint, never
-//! the key. For every input, `lines = parsed + rejected + skipped`.
+//! The manifest is written last, atomically, so its presence means the
+//! tables beside it are complete. It is published with them, so it holds
+//! counts, reasons and locations (input id, line, byte offset) — never the
+//! text of a line, never an input path, never an identifier from the
+//! policy — and the key's fingerprint, never the key. For every input,
+//! `lines = parsed + rejected + skipped`.
+//!
+//! Input paths carry identifiers (Zoom names an export after its meeting
+//! id; others hold user names or addresses), so the manifest names every
+//! input, problem and ignored file by a keyed id of its resolved path
+//! (`Key::path_id`): stable across runs with one key file, meaningless
+//! without it. The [`RunLog`] maps those ids back to paths for the
+//! operator; it is personal data, written with mode 0600 and never inside
+//! the output directory. Policy lists of people (`zoom.sensitive_hosts`)
+//! are published as a count and a keyed fingerprint ([`PublishedPolicy`]):
+//! a reader sees that the list changed, not who is on it. The other policy
+//! settings are published as they are: network ranges (trusted proxies,
+//! campus networks) are the institution's, not a person's; site aliases
+//! are the operator's own site names; e-mail domains in `affiliations` are
+//! organisations.
 
 use std::collections::BTreeMap;
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 use crate::error::Error;
 use crate::output::table::Disclosed;
-use crate::privacy::key::KeyMode;
+use crate::privacy::key::{Key, KeyMode};
 use crate::privacy::policy::Policy;
 
 /// File name of the manifest in the output directory.
@@ -37,7 +56,7 @@ pub struct Manifest {
     pub problems: Vec<Problem>,
     /// Files inside input directories passed over as plainly not logs
     /// (documentation, scripts, Parquet).
-    pub ignored: Vec<PathBuf>,
+    pub ignored: Vec<Ignored>,
     /// Sums over inputs.
     pub totals: Totals,
     /// Wall-clock seconds of the run.
@@ -95,8 +114,9 @@ pub struct Settings {
     pub threads: usize,
     /// Target chunk size in bytes.
     pub chunk_bytes: usize,
-    /// The privacy policy in force, every setting spelled out.
-    pub policy: Policy,
+    /// The privacy policy in force, every setting spelled out except lists
+    /// of people, which are summarised.
+    pub policy: PublishedPolicy,
     /// Time zone assumed for Zoom CSV exports.
     pub zoom_timezone: String,
     /// Time zone of web-log times that carry none (W3C `date-local` and
@@ -135,8 +155,8 @@ pub struct DetectionReport {
 /// Everything known about one input.
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct InputReport {
-    /// Path as discovered.
-    pub path: PathBuf,
+    /// Keyed id of the input's path; the run log maps it to the path.
+    pub id: String,
     /// Size on disk.
     pub bytes: u64,
     /// Bytes after decompression.
@@ -182,10 +202,57 @@ pub struct InputReport {
 /// A path that yielded nothing.
 #[derive(Debug, Clone, Serialize)]
 pub struct Problem {
-    /// The path.
-    pub path: PathBuf,
+    /// Keyed id of the path; the run log maps it to the path.
+    pub id: String,
     /// What went wrong.
     pub message: String,
+}
+
+/// A file passed over as plainly not a log.
+#[derive(Debug, Clone, Serialize)]
+pub struct Ignored {
+    /// Keyed id of the path; the run log maps it to the path.
+    pub id: String,
+    /// Why it was passed over.
+    pub reason: String,
+}
+
+/// The policy as published: every setting as in force, except
+/// `zoom.sensitive_hosts`, which becomes `{"count", "fingerprint"}`: how
+/// many distinct hosts (trimmed, lower-cased, as they are matched) and a
+/// keyed fingerprint of the set.
+#[derive(Debug, Clone, Serialize)]
+#[serde(transparent)]
+pub struct PublishedPolicy(serde_json::Value);
+
+impl PublishedPolicy {
+    /// Summarises `policy`'s lists of people under `key`.
+    pub fn new(policy: &Policy, key: &Key) -> PublishedPolicy {
+        // Through a JSON value, so settings added to the policy later are
+        // published without a second list of fields to keep in step.
+        let mut value = serde_json::to_value(policy).unwrap_or_default();
+        if let Some(hosts) = value.pointer_mut("/zoom/sensitive_hosts") {
+            // Matched trimmed and case-blind (`privacy::zoom`).
+            let mut normalized: Vec<String> = policy
+                .zoom
+                .sensitive_hosts
+                .iter()
+                .map(|h| h.trim().to_lowercase())
+                .collect();
+            normalized.sort_unstable();
+            normalized.dedup();
+            *hosts = serde_json::json!({
+                "count": normalized.len(),
+                "fingerprint": key.list_fingerprint(normalized.iter().map(String::as_str)),
+            });
+        }
+        PublishedPolicy(value)
+    }
+
+    /// The published value.
+    pub fn value(&self) -> &serde_json::Value {
+        &self.0
+    }
 }
 
 /// Sums over all inputs.
@@ -220,6 +287,77 @@ pub struct TableReport {
     /// categories.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppression: Option<Disclosed>,
+}
+
+/// An entry of the manifest with the path its id stands for.
+#[derive(Debug, Clone, Serialize)]
+pub struct WithPath<T> {
+    /// The path as reached from the run's arguments.
+    pub path: PathBuf,
+    /// The manifest's entry (with its id).
+    #[serde(flatten)]
+    pub entry: T,
+}
+
+/// What the run log says about itself, at its top.
+pub const RUN_LOG_NOTE: &str = "operator only: personal data. Input paths name people, \
+    addresses and meeting ids; keep this file with the logs, never with the published outputs";
+
+/// The operator's report of a run: the manifest's ids with their paths.
+/// Personal data: it stays with the logs and is never published.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunLog {
+    /// [`RUN_LOG_NOTE`].
+    pub note: &'static str,
+    /// Version of logveil that wrote it.
+    pub version: &'static str,
+    /// The output directory whose manifest the ids belong to.
+    pub output: PathBuf,
+    /// Fingerprint of the key the ids were made with.
+    pub key_fingerprint: String,
+    /// Every input with its report, in the manifest's order.
+    pub inputs: Vec<WithPath<InputReport>>,
+    /// Paths that could not be listed or opened.
+    pub problems: Vec<WithPath<Problem>>,
+    /// Files passed over as plainly not logs.
+    pub ignored: Vec<WithPath<Ignored>>,
+}
+
+impl RunLog {
+    /// Creates (or empties) the run log file with mode 0600, at the start
+    /// of a run, so an unwritable path fails before the work is done. An
+    /// earlier file's mode is tightened before anything is written to it.
+    pub fn create(path: &Path) -> Result<std::fs::File, Error> {
+        let io = |source| Error::Output {
+            path: path.to_path_buf(),
+            source,
+        };
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(io)?;
+        // `mode` applies only to a new file.
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(io)?;
+        Ok(file)
+    }
+
+    /// Writes the run log as JSON into a file from [`RunLog::create`];
+    /// `path` names it in errors.
+    pub fn write(&self, file: std::fs::File, path: &Path) -> Result<(), Error> {
+        let io = |source| Error::Output {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut w = std::io::BufWriter::new(file);
+        serde_json::to_writer_pretty(&mut w, self).map_err(|e| io(e.into()))?;
+        w.write_all(b"\n").map_err(io)?;
+        let file = w.into_inner().map_err(|e| io(e.into_error()))?;
+        file.sync_all().map_err(io)
+    }
 }
 
 impl Manifest {

@@ -36,11 +36,12 @@ use crate::formats::logformat::ApacheFormat;
 use crate::formats::zoom::{ZoomOptions, ZoomTime};
 use crate::formats::{self, LogFormat, Reject, Skip, detect};
 use crate::formats::{json_lines, w3c};
+use crate::input::discover::{resolve, within_run};
 use crate::input::read::{self, Opened, StreamChunks};
 use crate::input::{Source, discover};
 use crate::output::manifest::{
-    DetectionReport, InputReport, KeyInfo, Location, Manifest, Problem, Settings, Stages,
-    TableReport, Totals,
+    DetectionReport, Ignored, InputReport, KeyInfo, Location, Manifest, Problem, PublishedPolicy,
+    RUN_LOG_NOTE, RunLog, Settings, Stages, TableReport, Totals, WithPath,
 };
 use crate::output::parquet::write_table;
 use crate::output::table::Table;
@@ -131,6 +132,7 @@ pub struct RunConfig {
     progress: Option<Arc<Progress>>,
     zoom: ZoomOptions,
     local_zone: chrono_tz::Tz,
+    run_log: Option<PathBuf>,
 }
 
 impl RunConfig {
@@ -152,7 +154,15 @@ impl RunConfig {
                 time: ZoomTime::default(),
             },
             local_zone: chrono_tz::Tz::UTC,
+            run_log: None,
         }
+    }
+
+    /// Where to write the operator's run log (input paths by id), if
+    /// anywhere. It must lie outside the inputs and the output.
+    pub fn run_log(mut self, path: Option<PathBuf>) -> Self {
+        self.run_log = path;
+        self
     }
 
     /// Forces a format by name instead of detecting it per file.
@@ -250,6 +260,9 @@ pub enum Completion {
 pub struct RunReport {
     /// The manifest as written.
     pub manifest: Manifest,
+    /// The operator's view: the manifest's entries with their paths
+    /// (written to the configured run log path, if any).
+    pub run_log: RunLog,
     /// Whether the run was complete.
     pub completion: Completion,
     /// Where the manifest was written.
@@ -370,9 +383,10 @@ fn process_source<'s>(
     shared: &'s Shared<'s, '_>,
     index: usize,
     source: &Source,
+    id: String,
 ) -> InputReport {
     let mut report = InputReport {
-        path: source.path.clone(),
+        id,
         bytes: source.size,
         compression: source.compression.as_str(),
         ..InputReport::default()
@@ -711,11 +725,40 @@ fn distinct_counts_note(epoch: Epoch) -> String {
     }
 }
 
-fn load_key(source: &KeySource) -> Result<Key, Error> {
-    Ok(match source {
-        KeySource::File(path) => Key::from_file(path)?,
+/// Loads the key, refusing a key file inside an input or the output.
+fn load_key(cfg: &RunConfig) -> Result<Key, Error> {
+    Ok(match &cfg.key {
+        KeySource::File(path) => {
+            Key::check_location(path, cfg.inputs.iter().map(PathBuf::as_path), &cfg.out)?;
+            Key::from_file(path)?
+        }
         KeySource::Ephemeral => Key::generate(KeyMode::Ephemeral)?,
     })
+}
+
+/// Refuses a run log where the next run would read it as a log or where
+/// it would be published with the tables.
+fn check_run_log(cfg: &RunConfig) -> Result<(), Error> {
+    let Some(path) = &cfg.run_log else {
+        return Ok(());
+    };
+    match within_run(path, cfg.inputs.iter().map(PathBuf::as_path), &cfg.out) {
+        Some(within) => Err(Error::RunLogExposed {
+            path: path.clone(),
+            within,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Why discovery passed over a file, without its name.
+fn ignored_reason(path: &Path) -> String {
+    // The extension is one of `NOT_LOG_EXTENSIONS`, never input text.
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    format!("not a log: a .{ext} file inside an input directory")
 }
 
 /// Files under the output directory are outputs, not inputs: reading them
@@ -747,17 +790,28 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
             known: formats::known_names(),
         })?),
     };
-    let key = Arc::new(load_key(&cfg.key)?);
+    check_run_log(cfg)?;
+    let key = Arc::new(load_key(cfg)?);
+    let discovery = discover(&cfg.inputs);
+    let sources = outside_output(discovery.sources, &cfg.out);
+    // A link inside an input directory can still lead to the key.
+    if let KeySource::File(path) = &cfg.key {
+        Key::check_location(path, sources.iter().map(|s| s.path.as_path()), &cfg.out)?;
+    }
     std::fs::create_dir_all(&cfg.out).map_err(|source| Error::Output {
         path: cfg.out.clone(),
         source,
     })?;
-    let discovery = discover(&cfg.inputs);
-    let sources = outside_output(discovery.sources, &cfg.out);
     if sources.is_empty() {
         let listed: Vec<String> = cfg.inputs.iter().map(|p| p.display().to_string()).collect();
         return Err(Error::NoInput(listed.join(", ")));
     }
+    // Outputs name inputs by a keyed id of the resolved path, so a path
+    // spelled differently on another run keeps its id.
+    let path_id = |path: &Path| key.path_id(&resolve(path));
+    let ids: Vec<String> = sources.iter().map(|s| path_id(&s.path)).collect();
+    // Opened now, so a path that cannot be written fails before the work.
+    let run_log_file = cfg.run_log.as_deref().map(RunLog::create).transpose()?;
     if let Some(p) = &cfg.progress {
         let total = sources.iter().map(|s| s.size).sum();
         p.bytes_total.store(total, Ordering::Relaxed);
@@ -814,10 +868,10 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
                 max_in_flight: 2 * threads,
             };
             rayon::scope(|scope| {
-                for (i, (source, slot)) in sources.iter().zip(&slots).enumerate() {
+                for (i, ((source, slot), id)) in sources.iter().zip(&slots).zip(&ids).enumerate() {
                     let shared = &shared;
                     scope.spawn(move |scope| {
-                        let report = process_source(scope, shared, i, source);
+                        let report = process_source(scope, shared, i, source, id.clone());
                         *slot.lock().unwrap_or_else(PoisonError::into_inner) = report;
                     });
                 }
@@ -887,7 +941,28 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
         totals.rejected += r.rejected;
         totals.skipped += r.skipped;
     }
-    let problems: Vec<Problem> = discovery.problems;
+    let problems: Vec<WithPath<Problem>> = discovery
+        .problems
+        .into_iter()
+        .map(|p| WithPath {
+            entry: Problem {
+                id: path_id(&p.path),
+                message: p.message,
+            },
+            path: p.path,
+        })
+        .collect();
+    let ignored: Vec<WithPath<Ignored>> = discovery
+        .ignored
+        .into_iter()
+        .map(|path| WithPath {
+            entry: Ignored {
+                id: path_id(&path),
+                reason: ignored_reason(&path),
+            },
+            path,
+        })
+        .collect();
     let complete = problems.is_empty() && totals.inputs_failed == 0 && totals.rejected == 0;
     let elapsed = started.elapsed().as_secs_f64();
     let lines_per_second = if elapsed > 0.0 {
@@ -920,7 +995,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
             default_site: veil.default_site().to_string(),
             threads,
             chunk_bytes: cfg.chunk_bytes,
-            policy: cfg.veil.policy.clone(),
+            policy: PublishedPolicy::new(&cfg.veil.policy, &key),
             zoom_timezone: cfg.zoom.time.zone.name().to_string(),
             local_timezone: cfg.local_zone.name().to_string(),
             zoom_date_order: if cfg.zoom.time.day_first {
@@ -929,9 +1004,9 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
                 "mdy"
             },
         },
-        inputs,
-        problems,
-        ignored: discovery.ignored,
+        inputs: inputs.clone(),
+        problems: problems.iter().map(|p| p.entry.clone()).collect(),
+        ignored: ignored.iter().map(|i| i.entry.clone()).collect(),
         totals,
         elapsed_seconds: elapsed,
         lines_per_second,
@@ -939,8 +1014,30 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
         tables: table_reports,
         distinct_counts: distinct_counts_note(cfg.veil.policy.keys.epoch),
     };
+    let run_log = RunLog {
+        note: RUN_LOG_NOTE,
+        version: env!("CARGO_PKG_VERSION"),
+        output: cfg.out.clone(),
+        key_fingerprint: key.fingerprint(),
+        inputs: sources
+            .iter()
+            .zip(inputs)
+            .map(|(s, entry)| WithPath {
+                path: s.path.clone(),
+                entry,
+            })
+            .collect(),
+        problems,
+        ignored,
+    };
+    // Before the manifest, which marks the run finished: a run log that
+    // cannot be written fails the run.
+    if let (Some(file), Some(path)) = (run_log_file, &cfg.run_log) {
+        run_log.write(file, path)?;
+    }
     let manifest_path = manifest.write(&cfg.out)?;
     Ok(RunReport {
+        run_log,
         completion: if complete {
             Completion::Complete
         } else {

@@ -18,7 +18,9 @@ pub(super) fn read_document(
     report: &mut InputReport,
     max_locations: usize,
 ) -> ZoomAggregate {
-    let source_key = report.path.display().to_string();
+    // The input's keyed id, not its path: stable however the path was
+    // spelled, and no identifier from it reaches the pseudonym material.
+    let source_key = report.id.clone();
     let ZoomRead {
         lines,
         records,

@@ -385,3 +385,31 @@ pub fn ip_forms(ip: std::net::IpAddr) -> Vec<String> {
         }
     }
 }
+
+/// A JSON file (a manifest or a run log).
+pub fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// The manifest's entry for the input whose path ends with `suffix`: the
+/// manifest names inputs by id only, and the run log maps ids to paths.
+pub fn manifest_input(
+    manifest: &serde_json::Value,
+    run_log: &serde_json::Value,
+    suffix: &str,
+) -> serde_json::Value {
+    let id = run_log["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["path"].as_str().unwrap().ends_with(suffix))
+        .unwrap_or_else(|| panic!("no input {suffix} in the run log"))["id"]
+        .clone();
+    manifest["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == id)
+        .unwrap_or_else(|| panic!("no input {id} in the manifest"))
+        .clone()
+}
