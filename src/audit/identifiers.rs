@@ -18,7 +18,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use super::forms::{self, Form, Key, Mode};
-use crate::formats::{ParseContext, detect};
+use crate::formats::{ParseContext, RawRecord, detect};
 use crate::input::discover;
 use crate::input::read::{self, Opened, StreamChunks};
 use crate::privacy::ip::parse_ip;
@@ -159,16 +159,19 @@ impl Identifiers {
     /// Adds every identifier of one line: the parsed client and user (when
     /// the line parsed), the ident field of a CLF-shaped line, and every
     /// strict address or e-mail in its text.
-    pub fn add_line(
-        &mut self,
-        line: &[u8],
-        client: Option<&[u8]>,
-        user: Option<&[u8]>,
-        origin: Origin,
-    ) {
+    pub fn add_line(&mut self, line: &[u8], record: Option<&RawRecord>, origin: Origin) {
+        let (client, user) = match record {
+            Some(r) => (Some(r.client), r.user),
+            None => (None, None),
+        };
         if let Some(c) = client {
             self.add_client(c, origin);
-            if let Some(ident) = clf_ident(line, c) {
+            // Formats such as `%h %v %u` (OVH's) put the virtual host where
+            // CLF has the ident; a site name is not a person.
+            if let Some(ident) = clf_ident(line, c)
+                && record.and_then(|r| r.vhost) != Some(ident)
+                && !looks_like_domain(ident)
+            {
                 self.add_user(ident, origin);
             }
         }
@@ -224,11 +227,7 @@ impl Identifiers {
         for raw_line in data.split(|b| *b == b'\n') {
             let text = raw_line.strip_suffix(b"\r").unwrap_or(raw_line);
             let parsed = format.and_then(|f| f.parse(text, &mut cx).ok());
-            let (client, user) = match &parsed {
-                Some(r) => (Some(r.client), r.user),
-                None => (None, None),
-            };
-            self.add_line(text, client, user, Origin { input, line });
+            self.add_line(text, parsed.as_ref(), Origin { input, line });
             line += 1;
         }
         line
@@ -240,6 +239,16 @@ impl Identifiers {
             .get(origin.input)
             .map_or(Path::new("?"), PathBuf::as_path)
     }
+}
+
+/// Whether `s` reads as a domain name (`www.example.com`): dotted, ending
+/// in a label of letters. Identd answers are login names, so such a value in
+/// the ident place is a virtual host logged by a format detection took for
+/// CLF; the trade-off is that an ident like `j.smith` is not collected.
+fn looks_like_domain(s: &[u8]) -> bool {
+    s.rsplit(|b| *b == b'.').next().is_some_and(|tld| {
+        tld.len() >= 2 && tld.len() < s.len() && tld.iter().all(u8::is_ascii_alphabetic)
+    })
 }
 
 /// The ident field (`%l`) of a line in Common Log Format shape: the second
@@ -262,16 +271,36 @@ mod tests {
 
     const AT: Origin = Origin { input: 0, line: 7 };
 
+    fn record<'a>(
+        client: &'a [u8],
+        user: Option<&'a [u8]>,
+        vhost: Option<&'a [u8]>,
+    ) -> RawRecord<'a> {
+        RawRecord {
+            client,
+            user,
+            time: 0,
+            request: crate::formats::Request::Missing,
+            status: 200,
+            bytes: 0,
+            referer: None,
+            user_agent: None,
+            vhost,
+            forwarded_for: None,
+            duration_us: None,
+        }
+    }
+
     #[test]
     fn clients_users_idents_and_text() {
         let mut ids = Identifiers::default();
         ids.add_line(
             br#"192.0.2.1 ident1 jdoe [10/Oct/2000:13:55:36 -0700] "GET /r?email=jane.doe%40example.edu HTTP/1.1" 200 1 "-" "-" "2001:db8::7, 10.0.0.1""#,
-            Some(b"192.0.2.1"),
-            Some(b"jdoe"),
+            Some(&record(b"192.0.2.1", Some(b"jdoe"), None)),
             AT,
         );
-        ids.add_line(b"x", Some(b"ip-198-51-100-23.Example.NET."), None, AT);
+        let host = record(b"ip-198-51-100-23.Example.NET.", None, None);
+        ids.add_line(b"x", Some(&host), AT);
         for key in [
             Key::V4(0xC000_0201),
             Key::User("jdoe".into()),
@@ -286,6 +315,18 @@ mod tests {
         }
         assert_eq!(ids.origin(&Key::User("get".into())), None);
         assert_eq!(ids.len(), 8);
+    }
+
+    #[test]
+    fn a_virtual_host_in_the_ident_place_is_not_a_user() {
+        let mut ids = Identifiers::default();
+        let line = b"192.0.2.1 www.example.com theuser [10/Feb/2012:16:42:07 -0500] \"GET / HTTP/1.1\" 301 368";
+        for vhost in [Some(&b"www.example.com"[..]), None] {
+            let r = record(b"192.0.2.1", Some(b"theuser"), vhost);
+            ids.add_line(line, Some(&r), AT);
+        }
+        assert_eq!(ids.origin(&Key::User("www.example.com".into())), None);
+        assert_eq!(ids.origin(&Key::User("theuser".into())), Some(AT));
     }
 
     #[test]
