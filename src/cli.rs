@@ -51,9 +51,27 @@ pub enum Command {
         out: PathBuf,
     },
     /// Prove that no identifier of the inputs appears in an output
-    /// directory (values, statistics, metadata, file names, manifest).
+    /// directory: file and directory names, every Parquet value (all
+    /// column types, nested ones included), statistic, metadata entry and
+    /// schema name, and every other file as text (gzip, zstd and UTF-16
+    /// decoded).
+    ///
+    /// Identifiers are client addresses and host names, authusers and
+    /// ident values, and every IP address or e-mail anywhere in an input
+    /// line. Addresses are found in any spelling (with a port, zero-padded,
+    /// dashed as in `ip-198-51-100-23.example.net`, inside `….nip.io`,
+    /// reversed `….in-addr.arpa`, as one integer or hex number, IPv6
+    /// compressed, full, upper case, bracketed or zoned); e-mails after
+    /// `mailto:` and percent-encoded once or twice. User names match as
+    /// whole words; inside a word only when distinctive (six characters or
+    /// more, or holding a digit).
+    ///
+    /// Each finding (on standard output, one `LEAK` line each) names the
+    /// file, place, table, column and row (or line), the kind and form of
+    /// the identifier, and the input file and line that hold it, never the
+    /// identifier itself unless --reveal is given.
     #[command(
-        after_help = "Exit codes:\n  0  clean: no input identifier found in any output\n  3  identifiers found: the report says where (never which)\n  1  the audit could not run (no inputs, unreadable directory)"
+        after_help = "Exit codes:\n  0  clean: no input identifier found, every file read\n  3  identifiers found or files unreadable: the report says where\n  1  the audit could not run (no inputs, unreadable directory)"
     )]
     Audit {
         /// Output directory of a run.
@@ -62,6 +80,10 @@ pub enum Command {
         /// The logs that run read (files or directories).
         #[arg(long, required = true, num_args = 1.., value_name = "PATH")]
         inputs: Vec<PathBuf>,
+        /// Also print each identifier found. Only for someone who holds the
+        /// logs anyway: the report then is personal data.
+        #[arg(long)]
+        reveal: bool,
     },
     /// Show or write the privacy policy.
     #[command(subcommand)]

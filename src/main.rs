@@ -97,22 +97,24 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Audit { out, inputs } => {
+        Command::Audit {
+            out,
+            inputs,
+            reveal,
+        } => {
             let report = logveil::audit::audit(&out, &inputs)?;
             for f in &report.findings {
-                println!(
-                    "LEAK {}: {}: {} occurrence(s) of an input {}",
-                    f.file,
-                    f.place,
-                    f.count,
-                    f.kind.as_str()
-                );
+                if reveal {
+                    println!("LEAK {f}: {}", f.reveal());
+                } else {
+                    println!("LEAK {f}");
+                }
             }
             for (path, message) in &report.unreadable {
                 println!("UNREADABLE {}: {message}", path.display());
             }
             eprintln!(
-                "logveil: audit of {}: {} identifier forms from {} inputs, {} files examined: {}",
+                "logveil: audit of {}: {} identifiers from {} inputs, {} files examined: {}",
                 out.display(),
                 report.identifiers,
                 report.inputs,
