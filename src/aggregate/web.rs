@@ -270,7 +270,7 @@ impl WebAggregate {
                 // not after the last table.
                 drop(sessions);
                 let k = k_of(&schema::WEB_SESSIONS);
-                let (rows, s) = rows.fold(k, |k| *k, |k| *k, |_| k);
+                let (rows, s) = fold_day(rows, k, |k| *k);
                 let rows = sorted(rows, |k| (k.0, text(k.1)));
                 *sessions_slot = Some(emit(
                     sessions_table(&rows, labels).map(|t| t.with_suppression(s)),
@@ -281,11 +281,13 @@ impl WebAggregate {
                 let campus = gather(campus_visitors, other_campus, maps, hour_site);
                 let campus = parts_of.by_hour(campus.into_rows(parts_of.person));
                 let group = gather(traffic, other_traffic, maps, hour_site);
-                let rows = parts_of.by_hour(group.into_rows(parts_of.person));
+                let a = parts_of.by_hour(group.into_rows(parts_of.person));
                 let k = k_of(&schema::WEB_TRAFFIC);
                 let (rows, plans, s) =
-                    rows.buckets(k, |&(h, site)| (time::date32(h), site), |k| k.0);
-                let mut campus = campus.lookup();
+                    a.rows
+                        .buckets(k, |&(h, site)| (time::date32(h), site), |k| k.0);
+                let s = s.admitted(a.rows_in, a.dropped, a.partitions);
+                let mut campus = campus.rows.lookup();
                 let mut rows: Vec<_> = rows
                     .into_iter()
                     .zip(plans)
@@ -310,7 +312,7 @@ impl WebAggregate {
                 });
                 let k = k_of(&schema::WEB_CLIENTS);
                 let rows = parts_of.by_day(group.into_rows(parts_of.person));
-                let (rows, s) = rows.fold(k, |k| (k.0, k.1), |k| (k.0, k.1, other_class), |_| k);
+                let (rows, s) = fold_day(rows, k, |k| (k.0, k.1, other_class));
                 let class = |id: ClassId| labels.class_of(id);
                 let rows = sorted(rows, |k| (k.0, text(k.1), class(k.2)));
                 *clients_slot = Some(emit(
@@ -330,7 +332,7 @@ impl WebAggregate {
                 });
                 let k = k_of(&schema::WEB_STATUS);
                 let rows = parts_of.by_day(group.into_rows(parts_of.person));
-                let (rows, s) = rows.fold(k, |k| (k.0, k.1), |k| (k.0, k.1, OTHER_STATUS), |_| k);
+                let (rows, s) = fold_day(rows, k, |k| (k.0, k.1, OTHER_STATUS));
                 let rows = sorted(rows, |k| (k.0, text(k.1), k.2));
                 *status_slot = Some(emit(
                     status_table(&rows, labels).map(|t| t.with_suppression(s)),
@@ -405,23 +407,49 @@ impl Partitions<'_> {
 
     /// `rows` keyed by day and site first, with every partition renamed or
     /// dropped as decided.
-    fn by_day<K: Copy + Hash + Eq + DaySite, C: Counters>(&self, rows: Rows<K, C>) -> Rows<K, C> {
-        if self.sites.is_identity() {
-            return rows;
-        }
-        rows.rekey(|k| {
+    fn by_day<K: Copy + Hash + Eq + DaySite, C: Counters>(
+        &self,
+        rows: Rows<K, C>,
+    ) -> Admitted<K, C> {
+        self.admit(rows, |k| {
             let (day, site) = k.day_site();
             self.sites.get((day, site)).map(|(_, s)| k.with_site(s))
         })
     }
 
     /// The same for rows keyed by hour and site.
-    fn by_hour<C: Counters>(&self, rows: Rows<(i64, Str), C>) -> Rows<(i64, Str), C> {
-        if self.sites.is_identity() {
-            return rows;
-        }
-        rows.rekey(|&(h, site)| self.sites.get((time::date32(h), site)).map(|(_, s)| (h, s)))
+    fn by_hour<C: Counters>(&self, rows: Rows<(i64, Str), C>) -> Admitted<(i64, Str), C> {
+        self.admit(rows, |&(h, site)| {
+            self.sites.get((time::date32(h), site)).map(|(_, s)| (h, s))
+        })
     }
+
+    fn admit<K: Copy + Hash + Eq, C: Counters>(
+        &self,
+        rows: Rows<K, C>,
+        f: impl Fn(&K) -> Option<K>,
+    ) -> Admitted<K, C> {
+        let rows_in = rows.len();
+        let (rows, dropped) = if self.sites.is_identity() {
+            (rows, 0)
+        } else {
+            rows.rekey(f)
+        };
+        Admitted {
+            rows,
+            rows_in,
+            dropped,
+            partitions: self.sites.withheld,
+        }
+    }
+}
+
+/// A table's rows after the run's partition decision, with what it did.
+struct Admitted<K, C> {
+    rows: Rows<K, C>,
+    rows_in: usize,
+    dropped: usize,
+    partitions: usize,
 }
 
 /// Keys that start with a day and a site.
@@ -480,11 +508,22 @@ type LabelRows<C> = Vec<Row<(Day, Str, Str), C>>;
 /// Rows of a table keyed by day, site and a label, disclosed by the folding
 /// rule into `other`, sorted by their text.
 fn by_label<C: Counters>(
-    rows: Rows<(Day, Str, Str), C>,
+    rows: Admitted<(Day, Str, Str), C>,
     (k, labels, other): (u64, &Labels, Str),
 ) -> (LabelRows<C>, Disclosed) {
-    let (rows, s) = rows.fold(k, |k| (k.0, k.1), |k| (k.0, k.1, other), |_| k);
+    let (rows, s) = fold_day(rows, k, |k| (k.0, k.1, other));
     (sorted(rows, |k| (k.0, labels.get(k.1), labels.get(k.2))), s)
+}
+
+/// The folding rule over a table keyed by day and site first, one
+/// threshold for every row, with what the partition decision did before.
+fn fold_day<K: Copy + Hash + Eq + DaySite, C: Counters>(
+    a: Admitted<K, C>,
+    k: u64,
+    other: impl Fn(&K) -> K,
+) -> (Vec<Row<K, C>>, Disclosed) {
+    let (rows, s) = a.rows.fold(k, |key| key.day_site(), other, |_| k);
+    (rows, s.admitted(a.rows_in, a.dropped, a.partitions))
 }
 
 /// A disclosed traffic row: key (the bucket's first hour), counters,

@@ -58,10 +58,23 @@ pub struct Disclosed {
     pub other_rows_withheld: usize,
     /// Hourly rows merged into multi-hour buckets.
     pub rows_bucketed: usize,
-    /// Partitions (day and site, or day) withheld whole, below `k`.
+    /// Partitions (day and site, or day) withheld whole, below `k`: those
+    /// the run withheld from every table, and those of this table alone.
     pub partitions_withheld: usize,
     /// Rows of those partitions.
     pub rows_withheld: usize,
+}
+
+impl Disclosed {
+    /// Adds what the partition decision did to the table before it folded
+    /// its rows: `rows_in` rows came in, `dropped` of them in withheld
+    /// partitions, and `partitions` partitions were withheld run-wide.
+    pub fn admitted(mut self, rows_in: usize, dropped: usize, partitions: usize) -> Self {
+        self.rows_in = rows_in;
+        self.rows_withheld += dropped;
+        self.partitions_withheld += partitions;
+        self
+    }
 }
 
 /// How every table's partitions are published: a partition keyed `P` is

@@ -195,8 +195,9 @@ impl<K: Copy + Hash + Eq, C: Counters> Rows<K, C> {
     }
 
     /// Renames every row's key with `f` (`None` drops the row) and merges
-    /// rows that end up with one key: counters add, people unite.
-    pub fn rekey(self, f: impl Fn(&K) -> Option<K>) -> Self {
+    /// rows that end up with one key: counters add, people unite. Returns
+    /// the rows and how many were dropped.
+    pub fn rekey(self, f: impl Fn(&K) -> Option<K>) -> (Self, usize) {
         let mut index: HashMap<K, u32, RandomState> = HashMap::default();
         let mut keys = Vec::new();
         let mut members: Vec<Vec<u32>> = Vec::new();
@@ -209,6 +210,7 @@ impl<K: Copy + Hash + Eq, C: Counters> Rows<K, C> {
             });
             members[id as usize].push(r as u32);
         }
+        let dropped = self.keys.len() - members.iter().map(Vec::len).sum::<usize>();
         let mut union = self.union();
         let mut counters = Vec::with_capacity(keys.len());
         let (mut starts, mut people) = (vec![0], Vec::with_capacity(self.people.len()));
@@ -221,13 +223,14 @@ impl<K: Copy + Hash + Eq, C: Counters> Rows<K, C> {
             union.each(&self, m, |p| people.push(p));
             starts.push(people.len());
         }
-        Rows {
+        let rows = Rows {
             keys,
             counters,
             starts,
             people,
             persons: self.persons,
-        }
+        };
+        (rows, dropped)
     }
 
     /// The rows of each partition, in row order, partitions in order of
