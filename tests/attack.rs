@@ -285,6 +285,42 @@ fn an_on_campus_split_that_would_describe_few_people_is_null() {
     assert!(traffic["visitors_on_campus"][0].is_null());
 }
 
+#[test]
+fn injection_from_one_network_is_blunted_by_the_network_threshold() {
+    // Nine attacker addresses in one /24 plus the victim make a sensitive
+    // page reach k = 10. That is the known limit of a k threshold; with
+    // k_networks = 3 the page needs three networks and folds.
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = Log::default();
+    for i in 0..40 {
+        log.get(&format!("198.51.{i}.1"), 0, (9, 0), "/", 200, 1);
+    }
+    for i in 0..9 {
+        log.get(
+            &format!("192.0.2.{}", 10 + i),
+            0,
+            (9, 5),
+            "/clinic/intake",
+            200,
+            1,
+        );
+    }
+    log.get("203.0.113.9", 0, (9, 6), "/clinic/intake", 200, 1);
+    let input = log.write(dir.path());
+    let published = |policy: &str| {
+        let file = dir.path().join("p.toml");
+        std::fs::write(&file, policy).unwrap();
+        let out = dir.path().join("out");
+        let r = run(&[&input], &out, &["-q", "--policy", file.to_str().unwrap()]);
+        assert_eq!(r.status.code(), Some(0), "{r:?}");
+        read_rows(&out.join("web_pages.parquet"))
+            .iter()
+            .any(|r| r["path"].str() == "/clinic/intake")
+    };
+    assert!(published(""), "k alone publishes the injected row");
+    assert!(!published("[suppression]\nk_networks = 3\n"));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
 

@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
+use std::sync::Arc;
 
 use foldhash::fast::RandomState;
 
@@ -85,6 +86,9 @@ pub struct WebAggregate {
     clients: Group<(Day, Str, ClassId), Count>,
     search: Group<(Day, Str, Str), Count>,
     sessions: Sessions<Str>,
+    // Each visitor's network pseudonym, by visitor id, when the veil gives
+    // them (the policy's network threshold is on).
+    networks: Vec<u64>,
 }
 
 impl Default for WebAggregate {
@@ -107,6 +111,7 @@ impl WebAggregate {
             clients: Group::default(),
             search: Group::default(),
             sessions: Sessions::new(session_gap),
+            networks: Vec::new(),
         }
     }
 
@@ -117,6 +122,11 @@ impl WebAggregate {
         // Every row below has the site in its key, so the visitor's id per
         // (site, pseudonym) from the session table counts exactly.
         let visitor = self.sessions.add(site, r.visitor.value(), r.time);
+        if let Some(n) = r.network
+            && visitor as usize == self.networks.len()
+        {
+            self.networks.push(n.value());
+        }
 
         let (row, t) = self.traffic.row((time::hour_of(r.time), site));
         t.requests += 1;
@@ -200,6 +210,12 @@ impl WebAggregate {
         let mut maps = Vec::with_capacity(others.len());
         for (other, ids) in others {
             let visitors = self.sessions.merge(other.sessions, |id| ids.label(id));
+            // Visitors new to this worker got the next ids, in order.
+            for (&new, &n) in visitors.iter().zip(&other.networks) {
+                if new as usize == self.networks.len() {
+                    self.networks.push(n);
+                }
+            }
             parts.traffic.push(other.traffic);
             parts.campus_visitors.push(other.campus_visitors);
             parts.pages.push(other.pages);
@@ -218,14 +234,17 @@ impl WebAggregate {
             clients,
             search,
             sessions,
+            networks,
         } = self;
         let other = labels.other();
         let other_class = labels.other_class();
         let other_site = labels.other_site();
         let (sites, person) = Partitions::decide(&sessions, suppression.k, other_site);
+        let networks = network_ids(&networks, person.as_deref());
         let parts_of = Partitions {
             sites: &sites,
             person: person.as_deref(),
+            networks: networks.map(|n| (n, suppression.k_networks)),
         };
         let (labels, maps, emit, parts_of) = (&labels, maps.as_slice(), &emit, &parts_of);
         let k_of = |spec: &TableSpec| suppression.k_for(spec.name);
@@ -360,6 +379,8 @@ struct Partitions<'a> {
     // Visitor id → person, where small sites fold together and one person
     // may be a visitor of several.
     person: Option<&'a [u32]>,
+    // Person → network, and the networks a row needs.
+    networks: Option<(Arc<[u32]>, u64)>,
 }
 
 impl Partitions<'_> {
@@ -430,6 +451,10 @@ impl Partitions<'_> {
         f: impl Fn(&K) -> Option<K>,
     ) -> Admitted<K, C> {
         let rows_in = rows.len();
+        let rows = match &self.networks {
+            Some((n, k)) => rows.with_networks(n.clone(), *k),
+            None => rows,
+        };
         let (rows, dropped) = if self.sites.is_identity() {
             (rows, 0)
         } else {
@@ -450,6 +475,28 @@ struct Admitted<K, C> {
     rows_in: usize,
     dropped: usize,
     partitions: usize,
+}
+
+/// Dense network ids by person (by visitor where `person` is `None`), from
+/// each visitor's network pseudonym; `None` when there are none.
+fn network_ids(networks: &[u64], person: Option<&[u32]>) -> Option<Arc<[u32]>> {
+    if networks.is_empty() {
+        return None;
+    }
+    let mut dense: HashMap<u64, u32, RandomState> = HashMap::default();
+    let persons = person.map_or(networks.len(), |p| {
+        p.iter().max().map_or(0, |&m| m as usize + 1)
+    });
+    let mut by_person = vec![u32::MAX; persons];
+    for (v, &n) in networks.iter().enumerate() {
+        let next = dense.len() as u32;
+        let id = *dense.entry(n).or_insert(next);
+        let p = person.map_or(v, |p| p.get(v).map_or(usize::MAX, |&p| p as usize));
+        if let Some(slot) = by_person.get_mut(p) {
+            *slot = id;
+        }
+    }
+    Some(by_person.into())
 }
 
 /// Keys that start with a day and a site.

@@ -79,6 +79,9 @@ pub struct VeiledRecord {
     /// Whether the client address is in a configured campus network. Derived
     /// from the raw address here; the address itself goes no further.
     pub on_campus: bool,
+    /// Pseudonym of the client's network (IPv4 /24, IPv6 /48), when the
+    /// policy's network threshold is on.
+    pub network: Option<Pseudonym>,
     /// Time taken to serve the request, in microseconds, when logged.
     pub duration_us: Option<u64>,
 }
@@ -203,6 +206,13 @@ impl Veil {
                 Domain::WEB_CLIENT,
                 self.config.policy.keys.epoch,
             ),
+            networks: (self.config.policy.suppression.k_networks > 0).then(|| {
+                Pseudonymizer::new(
+                    self.key.clone(),
+                    Domain::WEB_NETWORK,
+                    self.config.policy.keys.epoch,
+                )
+            }),
             labels,
             default_site,
             no_referrer,
@@ -225,6 +235,7 @@ struct Client {
     class: Option<ClassId>,
     visitor: Pseudonym,
     on_campus: bool,
+    network: Option<Pseudonym>,
 }
 
 /// What the veil remembers of one request target.
@@ -242,6 +253,8 @@ struct Target {
 pub struct VeilWorker<'v> {
     veil: &'v Veil,
     clients: Pseudonymizer,
+    // Present when the policy's network threshold is on.
+    networks: Option<Pseudonymizer>,
     labels: Labels,
     default_site: LabelId,
     no_referrer: LabelId,
@@ -298,6 +311,13 @@ impl VeilWorker<'_> {
             epoch,
             class,
             visitor: self.clients.pseudonym(time, canonical.as_bytes()),
+            network: self.networks.as_mut().map(|n| {
+                let net = ip::Generalize {
+                    v4_prefix: veil.generalize.v4_prefix.min(24),
+                    v6_prefix: veil.generalize.v6_prefix.min(48),
+                };
+                n.pseudonym(time, ip::canonical_client(address, net).as_bytes())
+            }),
             on_campus: veil.on_campus(address),
         };
         self.addresses.insert(address, c);
@@ -364,6 +384,7 @@ impl VeilWorker<'_> {
             client: agent,
             search_term,
             on_campus: client.on_campus,
+            network: client.network,
             duration_us: raw.duration_us,
         }
     }

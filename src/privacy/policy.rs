@@ -172,6 +172,9 @@ pub struct SuppressionPolicy {
     pub tables: BTreeMap<String, u64>,
     /// Must be true for any `k` below 5.
     pub allow_small_k: bool,
+    /// A second threshold against injection: a web row also needs this
+    /// many distinct client networks (IPv4 /24, IPv6 /48). 0 is off.
+    pub k_networks: u64,
 }
 
 impl Default for SuppressionPolicy {
@@ -180,6 +183,7 @@ impl Default for SuppressionPolicy {
             k: 10,
             tables: BTreeMap::new(),
             allow_small_k: false,
+            k_networks: 0,
         }
     }
 }
@@ -357,6 +361,12 @@ impl Policy {
                 ),
             ));
         }
+        if s.k_networks > s.k {
+            return Err(invalid(
+                "suppression.k_networks",
+                "must not exceed suppression.k: a row of k people has at most k networks",
+            ));
+        }
         for name in s.tables.keys() {
             if !crate::output::schema::ALL_TABLES
                 .iter()
@@ -442,6 +452,11 @@ on_campus = []
 k = 10
 # k below 5 is refused unless this is true.
 allow_small_k = false
+# Against injection: an attacker who sends k - 1 requests of their own from
+# one network lifts a row holding one real visitor to k. With k_networks = 3,
+# a web row also needs 3 distinct client networks (IPv4 /24, IPv6 /48);
+# rows of campus NAT or one office fold more often. 0 turns it off.
+k_networks = 0
 
 [suppression.tables]
 # Per-table k, e.g. web_pages = 20

@@ -56,6 +56,8 @@ pub enum IdKind {
     UserId,
     /// A meeting id.
     Meeting,
+    /// A client's network (IPv4 /24, IPv6 /48), for the network threshold.
+    Network,
 }
 
 /// One (source, kind) pair: a separate pseudonym space.
@@ -74,6 +76,12 @@ impl Domain {
         kind: IdKind::Client,
     };
 
+    /// Web client networks.
+    pub const WEB_NETWORK: Domain = Domain {
+        source: Source::Web,
+        kind: IdKind::Network,
+    };
+
     /// The BLAKE3 `derive_key` context. Hard-coded strings, as BLAKE3
     /// requires: changing one changes every pseudonym of that domain.
     fn context(self) -> &'static str {
@@ -90,6 +98,8 @@ impl Domain {
             (Zoom, Name) => "logveil 2026-11 zoom name pseudonym v1",
             (Zoom, UserId) => "logveil 2026-11 zoom user-id pseudonym v1",
             (Zoom, Meeting) => "logveil 2026-11 zoom meeting pseudonym v1",
+            (Web, Network) => "logveil 2026-12 web network pseudonym v1",
+            (Zoom, Network) => "logveil 2026-12 zoom network pseudonym v1",
         }
     }
 }

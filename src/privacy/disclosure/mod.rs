@@ -99,14 +99,14 @@ impl<P: Copy + Hash + Eq> Admission<P> {
     /// maps to itself, is withheld.
     pub fn decide<C: Counters>(rows: Rows<P, C>, k: u64, other: impl Fn(&P) -> P) -> Self {
         let mut map: HashMap<P, Option<P>, RandomState> = HashMap::default();
+        let mut union = rows.union();
         let small: Vec<u32> = (0..rows.len() as u32)
-            .filter(|&r| rows.distinct(r) < k)
+            .filter(|&r| !rows.enough(&mut union, &[r], k))
             .collect();
         let mut merged: HashMap<P, Vec<u32>, RandomState> = HashMap::default();
         for &r in &small {
             merged.entry(other(rows.key(r))).or_default().push(r);
         }
-        let mut union = rows.union();
         let (mut withheld, mut folded) = (0, 0);
         for (to, members) in &merged {
             // A partition already keyed like the shared one joins it.
@@ -116,7 +116,7 @@ impl<P: Copy + Hash + Eq> Admission<P> {
             {
                 all.push(own);
             }
-            let publish = union.count(&rows, &all) >= k;
+            let publish = rows.enough(&mut union, &all, k);
             for &r in &all {
                 let from = *rows.key(r);
                 if publish {

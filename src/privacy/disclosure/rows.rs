@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
+use std::sync::Arc;
 
 use foldhash::fast::RandomState;
 
@@ -35,12 +36,18 @@ pub struct Rows<K, C> {
     people: Vec<u32>,
     // One past the largest person id.
     persons: usize,
+    // The network of each person, and how many distinct networks a row
+    // needs besides its people (0: no network threshold).
+    networks: Option<Arc<[u32]>>,
+    k_networks: u64,
 }
 
 /// Counts distinct people over sets of rows, reusing one array.
 pub(super) struct Union {
     seen: Vec<u32>,
     round: u32,
+    // The same for networks, when rows have them.
+    nets: Vec<u32>,
 }
 
 impl Union {
@@ -51,11 +58,36 @@ impl Union {
         n
     }
 
+    /// Distinct people and distinct networks of `members` (networks are
+    /// `u64::MAX` when the rows carry none).
+    fn count_both<K, C>(&mut self, rows: &Rows<K, C>, members: &[u32]) -> (u64, u64) {
+        let Some(networks) = rows.networks.clone() else {
+            return (self.count(rows, members), u64::MAX);
+        };
+        let (mut people, mut nets) = (0, 0);
+        let mut found = Vec::new();
+        self.each(rows, members, |p| {
+            people += 1;
+            found.push(networks.get(p as usize).copied().unwrap_or(u32::MAX));
+        });
+        let round = self.round;
+        for n in found {
+            if let Some(s) = self.nets.get_mut(n as usize)
+                && *s != round
+            {
+                *s = round;
+                nets += 1;
+            }
+        }
+        (people, nets)
+    }
+
     /// Calls `f` once for each distinct person of `members`.
     fn each<K, C>(&mut self, rows: &Rows<K, C>, members: &[u32], mut f: impl FnMut(u32)) {
         self.round = self.round.wrapping_add(1);
         if self.round == u32::MAX {
             self.seen.fill(0);
+            self.nets.fill(0);
             self.round = 1;
         }
         for &r in members {
@@ -138,7 +170,26 @@ impl<K: Copy + Hash + Eq, C: Counters> Rows<K, C> {
             starts,
             people,
             persons,
+            networks: None,
+            k_networks: 0,
         }
+    }
+
+    /// The same rows where a row also needs `k_networks` distinct
+    /// networks, `networks[p]` being person `p`'s network (a dense id).
+    pub fn with_networks(mut self, networks: Arc<[u32]>, k_networks: u64) -> Self {
+        if k_networks > 0 {
+            self.networks = Some(networks);
+            self.k_networks = k_networks;
+        }
+        self
+    }
+
+    /// Whether `members` together have `need` people and the networks the
+    /// rows need.
+    pub(super) fn enough(&self, union: &mut Union, members: &[u32], need: u64) -> bool {
+        let (people, nets) = union.count_both(self, members);
+        people >= need && nets >= self.k_networks
     }
 
     /// Rows from `(key, counters, people)` triples; duplicate people in a
@@ -164,9 +215,16 @@ impl<K: Copy + Hash + Eq, C: Counters> Rows<K, C> {
 
     /// A counter of distinct people over sets of these rows.
     pub(super) fn union(&self) -> Union {
+        let nets = self.networks.as_ref().map_or(0, |n| {
+            n.iter()
+                .filter(|&&n| n != u32::MAX)
+                .max()
+                .map_or(0, |&m| m as usize + 1)
+        });
         Union {
             seen: vec![0; self.persons],
             round: 0,
+            nets: vec![0; nets],
         }
     }
 
@@ -229,6 +287,8 @@ impl<K: Copy + Hash + Eq, C: Counters> Rows<K, C> {
             starts,
             people,
             persons: self.persons,
+            networks: self.networks.clone(),
+            k_networks: self.k_networks,
         };
         (rows, dropped)
     }
@@ -275,19 +335,19 @@ impl<K: Copy + Hash + Eq, C: Counters> Rows<K, C> {
         for rows in self.partitions(partition) {
             let Some(&first) = rows.first() else { continue };
             let other_key = other(self.key(first));
-            let (mut folded, mut kept): (Vec<u32>, Vec<u32>) = rows
-                .iter()
-                .partition(|&&r| self.distinct(r) < need(r) || *self.key(r) == other_key);
+            let (mut folded, mut kept): (Vec<u32>, Vec<u32>) = rows.iter().partition(|&&r| {
+                *self.key(r) == other_key || !self.enough(&mut union, &[r], need(r))
+            });
             if !folded.is_empty() {
                 kept.sort_by_key(|&r| (self.distinct(r), r));
                 kept.reverse();
                 let mut needed = folded.iter().map(|&r| need(r)).max().unwrap_or(k);
-                while union.count(&self, &folded) < needed {
+                while !self.enough(&mut union, &folded, needed) {
                     let Some(next) = kept.pop() else { break };
                     needed = needed.max(need(next));
                     folded.push(next);
                 }
-                if kept.is_empty() && union.count(&self, &folded) < needed {
+                if kept.is_empty() && !self.enough(&mut union, &folded, needed) {
                     stats.partitions_withheld += 1;
                     stats.rows_withheld += rows.len();
                     continue;
@@ -337,7 +397,7 @@ impl<K: Copy + Hash + Eq, C: Counters> Rows<K, C> {
             let mut open: Vec<u32> = Vec::new();
             for r in rows.iter().copied() {
                 open.push(r);
-                if union.count(&self, &open) >= k {
+                if self.enough(&mut union, &open, k) {
                     buckets.push(std::mem::take(&mut open));
                 }
             }

@@ -228,3 +228,36 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn a_row_needs_its_networks_too() {
+    // People 0..20 sit in networks 0..20; people 100..112 all in network
+    // 50. With k_networks = 3 the one-network row folds.
+    let mut networks = vec![u32::MAX; 112];
+    for (p, n) in networks.iter_mut().enumerate().take(20) {
+        *n = p as u32;
+    }
+    for n in networks.iter_mut().skip(100) {
+        *n = 50;
+    }
+    let rows = || {
+        Rows::from_sets([
+            ((0u8, 1u8), Hits(1), (0..20).collect::<Vec<u32>>()),
+            ((0, 2), Hits(1), (100..112).collect()),
+        ])
+    };
+    let keys = |rows: Vec<Row<(u8, u8), Hits>>| {
+        let mut k: Vec<u8> = rows.iter().map(|r| r.0.1).collect();
+        k.sort();
+        k
+    };
+    let (plain, _) = rows().fold(10, |k| k.0, |k| (k.0, OTHER), |_| 10);
+    assert_eq!(keys(plain), vec![1, 2]);
+    let (guarded, _) =
+        rows()
+            .with_networks(networks.into(), 3)
+            .fold(10, |k| k.0, |k| (k.0, OTHER), |_| 10);
+    // Row 2 alone is one network: it folds, and (other) takes row 1 to
+    // reach three networks.
+    assert_eq!(keys(guarded), vec![OTHER]);
+}
