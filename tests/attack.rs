@@ -321,6 +321,92 @@ fn injection_from_one_network_is_blunted_by_the_network_threshold() {
     assert!(!published("[suppression]\nk_networks = 3\n"));
 }
 
+/// A Zoom history export: one row per (meeting, participant, session).
+fn zoom_history(meetings: &[(&str, &str, u32, (u32, u32))]) -> String {
+    let mut out = String::from(
+        "Topic,Type,ID,Host name,Host email,Start time,End time,Participants,Duration (minutes),Total participant minutes,Department,Group,Source,Unique viewers,Max concurrent views,Creation time,Name (original name),Email,Join time,Leave time,Duration (minutes),Guest,Recording disclaimer response,In waiting room\n",
+    );
+    for (topic, id, people, (from, to)) in meetings {
+        let t = |h: u32| {
+            format!(
+                "\"03/03/2026 {:02}:{:02}:00 {}\"",
+                (h / 60 + 11) % 12 + 1,
+                h % 60,
+                if h < 720 { "AM" } else { "PM" }
+            )
+        };
+        for p in 0..*people {
+            writeln!(
+                out,
+                "{topic},Meeting,{id},Host,host{id}@example.edu,{},{},{people},60,60,Dept,Group,Zoom,-,-,\"02/20/2026 04:12:55 PM\",Person {id} {p},p{p}.{id}@example.edu,{},{},30,No,-,No",
+                t(*from),
+                t(*to),
+                t(*from),
+                t(*to),
+            )
+            .unwrap();
+        }
+    }
+    out
+}
+
+#[test]
+fn a_small_night_call_shows_in_no_zoom_table() {
+    // A lecture of 20, a seminar of 10, and a two-person call at 02:00.
+    // The call is below k: it folds into the day's (other) meeting (with
+    // the seminar, to reach k) and never reaches the concurrency table.
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("history.csv");
+    std::fs::write(
+        &input,
+        zoom_history(&[
+            ("Lecture", "111 111 1111", 20, (600, 660)),
+            ("Seminar", "222 222 2222", 10, (840, 900)),
+            ("Call", "333 333 3333", 2, (120, 150)),
+        ]),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let r = run(&[&input], &out, &["-q"]);
+    assert_eq!(r.status.code(), Some(0), "{r:?}");
+    let meetings = read_rows(&out.join("zoom_meetings.parquet"));
+    let mut people: Vec<(String, i64)> = meetings
+        .iter()
+        .map(|r| {
+            (
+                r["meeting"].str().to_string(),
+                r["unique_participants"].int(),
+            )
+        })
+        .collect();
+    people.sort_by_key(|p| p.1);
+    assert_eq!(people.len(), 2, "{people:?}");
+    assert_eq!((people[0].0.as_str(), people[0].1), ("(other)", 12));
+    assert_eq!(people[1].1, 20);
+    let concurrency = read_rows(&out.join("zoom_concurrency.parquet"));
+    let two_am = 1_772_496_000 + 2 * 3600; // 2026-03-03T02:00:00Z
+    let covers = |r: &Row, t: i64| {
+        let start = r["hour"].int() / 1_000_000;
+        start <= t && t < start + r["hours"].int() * 3600
+    };
+    // The times are read as UTC: the lecture's 10:00 is published.
+    assert!(concurrency.iter().any(|r| covers(r, two_am + 8 * 3600)));
+    for r in &concurrency {
+        assert!(!covers(r, two_am), "02:00 is published: {r:?}");
+        assert!(r["participants"].int() >= 10);
+        assert!(r["peak_concurrent"].int() >= 20, "only the lecture counts");
+    }
+    // Meetings and attendance add up to the same day.
+    let sessions = |t: &str| -> i64 {
+        read_rows(&out.join(format!("{t}.parquet")))
+            .iter()
+            .map(|r| r["sessions"].int())
+            .sum()
+    };
+    assert_eq!(sessions("zoom_meetings"), 32);
+    assert_eq!(sessions("zoom_attendance"), 32);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
 
