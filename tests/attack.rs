@@ -407,6 +407,59 @@ fn a_small_night_call_shows_in_no_zoom_table() {
     assert_eq!(sessions("zoom_attendance"), 32);
 }
 
+#[test]
+fn exact_hours_for_the_operator_are_marked_internal() {
+    // The operator asks for exact hourly traffic: the quiet 02:00 hour is
+    // then a row of its own, and the file and manifest say it is internal.
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = Log::default();
+    crowd(&mut log, 30, (10, 0), "/");
+    log.get("203.0.113.9", 0, (2, 0), "/", 200, 1);
+    let input = log.write(dir.path());
+    let policy = dir.path().join("p.toml");
+    std::fs::write(
+        &policy,
+        "[suppression]\ninternal_tables = [\"web_traffic\"]\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let r = run(
+        &[&input],
+        &out,
+        &["-q", "--policy", policy.to_str().unwrap()],
+    );
+    assert_eq!(r.status.code(), Some(0));
+    let traffic = read_rows(&out.join("web_traffic.parquet"));
+    assert_eq!(traffic.len(), 2);
+    assert_eq!(traffic[0]["visitors"].int(), 1);
+    let meta = common::exposed_text(&out.join("web_traffic.parquet"));
+    assert!(meta.iter().any(|(_, v)| v.starts_with("logveil.internal=")));
+    let pages = common::exposed_text(&out.join("web_pages.parquet"));
+    assert!(
+        !pages
+            .iter()
+            .any(|(_, v)| v.starts_with("logveil.internal="))
+    );
+    let m = common::read_json(&out.join("_manifest.json"));
+    let table = |name: &str| {
+        m["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == name)
+            .unwrap()["suppression"]["internal"]
+            .clone()
+    };
+    assert_eq!(table("web_traffic"), true);
+    assert!(table("web_pages").is_null());
+    // The other tables still obey the rule.
+    assert!(
+        read_rows(&out.join("web_pages.parquet"))
+            .iter()
+            .all(|r| r["visitors"].int() >= 10)
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
 

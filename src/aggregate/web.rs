@@ -246,8 +246,26 @@ impl WebAggregate {
             person: person.as_deref(),
             networks: networks.map(|n| (n, suppression.k_networks)),
         };
-        let (labels, maps, emit, parts_of) = (&labels, maps.as_slice(), &emit, &parts_of);
+        // Tables the policy asks for exact skip every partition decision.
+        let all = Admission::all();
+        let exact = Partitions {
+            sites: &all,
+            person: parts_of.person,
+            networks: None,
+        };
+        let (labels, maps, emit) = (&labels, maps.as_slice(), &emit);
+        let partitions = |spec: &TableSpec| match suppression.is_internal(spec.name) {
+            true => &exact,
+            false => &parts_of,
+        };
         let k_of = |spec: &TableSpec| suppression.k_for(spec.name);
+        let emit = |spec: &TableSpec, table: Result<Table, String>, s: Disclosed| {
+            let s = Disclosed {
+                internal: suppression.is_internal(spec.name),
+                ..s
+            };
+            emit(table.map(|t| t.with_suppression(s)))
+        };
         let text = |id: Str| labels.get(id);
         let site_label =
             |ids: &Renumbering, (d, site, l): (Day, Str, Str)| (d, ids.label(site), ids.label(l));
@@ -277,31 +295,30 @@ impl WebAggregate {
         // when done).
         rayon::scope(|scope| {
             scope.spawn(|_| {
+                let spec = &schema::WEB_REFERRERS;
                 let group = gather(referrers, other_referrers, maps, site_label);
-                let rows = parts_of.by_day(group.into_rows(parts_of.person));
-                let (rows, s) = by_label(rows, by_label_of(&schema::WEB_REFERRERS));
-                let table = label_count_table(&schema::WEB_REFERRERS, &rows, labels);
-                *referrers_slot = Some(emit(table.map(|t| t.with_suppression(s))));
+                let rows = partitions(spec).by_day(group.into_rows(parts_of.person));
+                let (rows, s) = by_label(rows, by_label_of(spec));
+                *referrers_slot = Some(emit(spec, label_count_table(spec, &rows, labels), s));
             });
             scope.spawn(move |_| {
-                let rows = parts_of.by_day(session_rows(&sessions, parts_of.person));
+                let spec = &schema::WEB_SESSIONS;
+                let rows = partitions(spec).by_day(session_rows(&sessions, parts_of.person));
                 // Freeing every visitor's sessions takes a while: here,
                 // not after the last table.
                 drop(sessions);
-                let k = k_of(&schema::WEB_SESSIONS);
-                let (rows, s) = fold_day(rows, k, |k| *k);
+                let (rows, s) = fold_day(rows, k_of(spec), |k| *k);
                 let rows = sorted(rows, |k| (k.0, text(k.1)));
-                *sessions_slot = Some(emit(
-                    sessions_table(&rows, labels).map(|t| t.with_suppression(s)),
-                ));
+                *sessions_slot = Some(emit(spec, sessions_table(&rows, labels), s));
             });
             scope.spawn(|_| {
+                let spec = &schema::WEB_TRAFFIC;
                 let hour_site = |ids: &Renumbering, (h, site): (i64, Str)| (h, ids.label(site));
                 let campus = gather(campus_visitors, other_campus, maps, hour_site);
-                let campus = parts_of.by_hour(campus.into_rows(parts_of.person));
+                let campus = partitions(spec).by_hour(campus.into_rows(parts_of.person));
                 let group = gather(traffic, other_traffic, maps, hour_site);
-                let a = parts_of.by_hour(group.into_rows(parts_of.person));
-                let k = k_of(&schema::WEB_TRAFFIC);
+                let a = partitions(spec).by_hour(group.into_rows(parts_of.person));
+                let k = k_of(spec);
                 let (rows, plans, s) =
                     a.rows
                         .buckets(k, |&(h, site)| (time::date32(h), site), |k| k.0);
@@ -321,48 +338,41 @@ impl WebAggregate {
                     })
                     .collect();
                 rows.sort_by_cached_key(|r| (r.0.0, text(r.0.1)));
-                *traffic_slot = Some(emit(
-                    traffic_table(&rows, labels).map(|t| t.with_suppression(s)),
-                ));
+                *traffic_slot = Some(emit(spec, traffic_table(&rows, labels), s));
             });
             scope.spawn(|_| {
+                let spec = &schema::WEB_CLIENTS;
                 let group = gather(clients, other_clients, maps, |ids, (d, site, c)| {
                     (d, ids.label(site), ids.class(c))
                 });
-                let k = k_of(&schema::WEB_CLIENTS);
-                let rows = parts_of.by_day(group.into_rows(parts_of.person));
-                let (rows, s) = fold_day(rows, k, |k| (k.0, k.1, other_class));
+                let rows = partitions(spec).by_day(group.into_rows(parts_of.person));
+                let (rows, s) = fold_day(rows, k_of(spec), |k| (k.0, k.1, other_class));
                 let class = |id: ClassId| labels.class_of(id);
                 let rows = sorted(rows, |k| (k.0, text(k.1), class(k.2)));
-                *clients_slot = Some(emit(
-                    clients_table(&rows, labels).map(|t| t.with_suppression(s)),
-                ));
+                *clients_slot = Some(emit(spec, clients_table(&rows, labels), s));
             });
             scope.spawn(|_| {
+                let spec = &schema::WEB_SEARCH_TERMS;
                 let group = gather(search, other_search, maps, site_label);
-                let rows = parts_of.by_day(group.into_rows(parts_of.person));
-                let (rows, s) = by_label(rows, by_label_of(&schema::WEB_SEARCH_TERMS));
-                let table = label_count_table(&schema::WEB_SEARCH_TERMS, &rows, labels);
-                *search_slot = Some(emit(table.map(|t| t.with_suppression(s))));
+                let rows = partitions(spec).by_day(group.into_rows(parts_of.person));
+                let (rows, s) = by_label(rows, by_label_of(spec));
+                *search_slot = Some(emit(spec, label_count_table(spec, &rows, labels), s));
             });
             scope.spawn(|_| {
+                let spec = &schema::WEB_STATUS;
                 let group = gather(status, other_status, maps, |ids, (d, site, st)| {
                     (d, ids.label(site), st)
                 });
-                let k = k_of(&schema::WEB_STATUS);
-                let rows = parts_of.by_day(group.into_rows(parts_of.person));
-                let (rows, s) = fold_day(rows, k, |k| (k.0, k.1, OTHER_STATUS));
+                let rows = partitions(spec).by_day(group.into_rows(parts_of.person));
+                let (rows, s) = fold_day(rows, k_of(spec), |k| (k.0, k.1, OTHER_STATUS));
                 let rows = sorted(rows, |k| (k.0, text(k.1), k.2));
-                *status_slot = Some(emit(
-                    status_table(&rows, labels).map(|t| t.with_suppression(s)),
-                ));
+                *status_slot = Some(emit(spec, status_table(&rows, labels), s));
             });
+            let spec = &schema::WEB_PAGES;
             let group = gather(pages, other_pages, maps, site_label);
-            let rows = parts_of.by_day(group.into_rows(parts_of.person));
-            let (rows, s) = by_label(rows, by_label_of(&schema::WEB_PAGES));
-            *pages_slot = Some(emit(
-                pages_table(&rows, labels).map(|t| t.with_suppression(s)),
-            ));
+            let rows = partitions(spec).by_day(group.into_rows(parts_of.person));
+            let (rows, s) = by_label(rows, by_label_of(spec));
+            *pages_slot = Some(emit(spec, pages_table(&rows, labels), s));
         });
         slots.into_iter().flatten().collect()
     }

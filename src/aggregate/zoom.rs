@@ -67,12 +67,22 @@ impl ZoomAggregate {
             .iter()
             .filter(|p| !p.sensitive && published.contains(&p.meeting.value()))
             .collect();
-        Ok(vec![
+        let tables = vec![
             meetings,
             attendance(&parts, policy, &mut people)?,
             concurrency(&counted, policy, &mut people)?,
             signin_table(&signins, policy)?,
-        ])
+        ];
+        // Tables the policy asks for exact (k = 1) say so.
+        Ok(tables
+            .into_iter()
+            .map(|mut t| {
+                if let Some(s) = t.suppression.as_mut() {
+                    s.internal = policy.suppression.is_internal(t.spec.name);
+                }
+                t
+            })
+            .collect())
     }
 }
 

@@ -15,7 +15,16 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 
+use parquet::file::metadata::KeyValue;
+
 use super::table::Table;
+
+/// File metadata key of a table written exact for the operator.
+pub const INTERNAL_KEY: &str = "logveil.internal";
+
+/// What that key says.
+pub const INTERNAL_NOTE: &str =
+    "exact counts without disclosure control, for the operator's diagnosis only: do not publish";
 use crate::error::Error;
 
 /// Writes `table` to `<dir>/<name>.parquet` atomically, returning the path.
@@ -39,6 +48,12 @@ pub fn write_table(dir: &Path, table: &Table) -> Result<PathBuf, Error> {
         ))
         .set_statistics_enabled(EnabledStatistics::Page)
         .set_created_by(format!("logveil {}", env!("CARGO_PKG_VERSION")))
+        .set_key_value_metadata(table.suppression.filter(|s| s.internal).map(|_| {
+            vec![KeyValue::new(
+                INTERNAL_KEY.to_string(),
+                INTERNAL_NOTE.to_string(),
+            )]
+        }))
         .build();
     let file = File::create(&tmp_path).map_err(|e| io(&tmp_path, e))?;
     let mut writer = ArrowWriter::try_new(

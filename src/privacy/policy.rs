@@ -175,6 +175,10 @@ pub struct SuppressionPolicy {
     /// A second threshold against injection: a web row also needs this
     /// many distinct client networks (IPv4 /24, IPv6 /48). 0 is off.
     pub k_networks: u64,
+    /// Tables written exact, without disclosure control, for the operator's
+    /// own diagnosis (e.g. `web_traffic` by the hour). Marked internal in
+    /// the manifest and in the file's metadata: never to be published.
+    pub internal_tables: Vec<String>,
 }
 
 impl Default for SuppressionPolicy {
@@ -184,14 +188,23 @@ impl Default for SuppressionPolicy {
             tables: BTreeMap::new(),
             allow_small_k: false,
             k_networks: 0,
+            internal_tables: Vec::new(),
         }
     }
 }
 
 impl SuppressionPolicy {
-    /// The threshold for `table`.
+    /// The threshold for `table` (1 for an internal table: every row).
     pub fn k_for(&self, table: &str) -> u64 {
+        if self.is_internal(table) {
+            return 1;
+        }
         self.tables.get(table).copied().unwrap_or(self.k)
+    }
+
+    /// Whether `table` is written exact, for the operator only.
+    pub fn is_internal(&self, table: &str) -> bool {
+        self.internal_tables.iter().any(|t| t == table)
     }
 }
 
@@ -367,7 +380,7 @@ impl Policy {
                 "must not exceed suppression.k: a row of k people has at most k networks",
             ));
         }
-        for name in s.tables.keys() {
+        for name in s.tables.keys().chain(&s.internal_tables) {
             if !crate::output::schema::ALL_TABLES
                 .iter()
                 .any(|t| t.name == name)
@@ -457,6 +470,10 @@ allow_small_k = false
 # a web row also needs 3 distinct client networks (IPv4 /24, IPv6 /48);
 # rows of campus NAT or one office fold more often. 0 turns it off.
 k_networks = 0
+# Tables written exact, with no disclosure control, for your own server
+# diagnosis (e.g. ["web_traffic"] for every hour on its own). They are
+# marked internal in the manifest and in the file: never publish them.
+internal_tables = []
 
 [suppression.tables]
 # Per-table k, e.g. web_pages = 20

@@ -63,6 +63,10 @@ pub struct Disclosed {
     pub partitions_withheld: usize,
     /// Rows of those partitions.
     pub rows_withheld: usize,
+    /// Written exact for the operator at the policy's request: no
+    /// disclosure control, not for publication.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub internal: bool,
 }
 
 impl Disclosed {
