@@ -4,10 +4,13 @@
 //! The crate is a pipeline whose folders follow the data flow:
 //!
 //! ```text
-//! input ──▶ formats ──▶ privacy ──▶ aggregate ──▶ output
-//! (files,    (RawRecord,  (VeiledRecord:  (mergeable     (Parquet tables,
-//!  chunks)    borrowed)    pseudonyms)     accumulators)  manifest)
+//! input ──▶ formats ──▶ privacy ──▶ aggregate ──▶ disclosure ──▶ output
+//! (files,    (RawRecord,  (VeiledRecord:  (mergeable     (every row     (Parquet tables,
+//!  chunks)    borrowed)    pseudonyms)     accumulators)  >= k people)   manifest)
 //! ```
+//!
+//! Disclosure control lives in [`privacy::disclosure`]: it is a privacy
+//! rule, and every table goes through it.
 //!
 //! [`pipeline::run`] wires the stages together and owns the threading. The
 //! privacy boundary is a type: aggregators accept only

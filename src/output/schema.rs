@@ -301,7 +301,7 @@ pub static WEB_SESSIONS: TableSpec = TableSpec {
 /// Zoom meetings.
 pub static ZOOM_MEETINGS: TableSpec = TableSpec {
     name: "zoom_meetings",
-    doc: "One row per Zoom meeting or webinar with at least k distinct participants (policy `suppression.k`, or `zoom.sensitive_k` for meetings of sensitive hosts under `raise_k`; sensitive meetings are left out entirely under the default `exclude`). The day's smaller meetings fold into one `(other)` row, which the smallest published meetings join while it is below k, so a day's meetings add up to the day's attendance; a day below k is withheld. Participants are identified by e-mail, else display name, else id, all pseudonymised; a person who rejoins counts once and their minutes are the union of their sessions.",
+    doc: "One row per Zoom meeting occurrence (a weekly meeting gives one row per week: Zoom's occurrence uuid, else meeting id and start time) with at least k distinct participants (policy `suppression.k`, or `zoom.sensitive_k` for meetings of sensitive hosts under `raise_k`, and for meetings whose host is unknown whenever `sensitive_hosts` is set; meetings of sensitive hosts are left out entirely under the default `exclude`). The day's smaller meetings fold into one `(other)` row, which the smallest published meetings join while it is below k, so a day's meetings add up to the day's attendance; a day below k is withheld. Participants are counted conservatively: an e-mail and a display name on one row are one person, across the whole run, and display names are normalised first (case, Unicode width, ` (Host)`/` (Co-host)`/` (Guest)`/`(Me)`, pronoun notes, `'s iPhone` and other device suffixes), so one person under two identities counts once, and two people sharing a name may count as one. A person who rejoins counts once and their minutes are the union of their sessions.",
     columns: &[
         col(
             "meeting",
@@ -343,7 +343,7 @@ pub static ZOOM_MEETINGS: TableSpec = TableSpec {
 /// Zoom attendance by affiliation.
 pub static ZOOM_ATTENDANCE: TableSpec = TableSpec {
     name: "zoom_attendance",
-    doc: "Zoom attendance per UTC day (of the meeting's start, else the join), affiliation and device; minutes are per meeting and person, as in `zoom_meetings`. Affiliation comes from the e-mail domain through the policy's `zoom.affiliations` map (`external` otherwise, `unknown` without e-mail). Groups with fewer than k distinct users fold into `(other)`.",
+    doc: "Zoom attendance per UTC day (of the meeting's start, else the join), affiliation and device; minutes are per meeting and person, as in `zoom_meetings`. Affiliation comes from the e-mail domain through the policy's `zoom.affiliations` map (`external` otherwise, `unknown` without e-mail). Groups with fewer than k distinct users fold into `(other)`, lifted to k as in `web_pages`.",
     columns: &[
         ZOOM_DAY,
         col(

@@ -496,6 +496,8 @@ sensitive_hosts = []
 # meeting only with at least sensitive_k participants.
 sensitive = "exclude"
 sensitive_k = 20
+# Meetings whose host e-mail is unknown are held to sensitive_k whenever
+# sensitive_hosts is non-empty (never excluded outright).
 
 [zoom.affiliations]
 # E-mail domain = label; subdomains match too, the longest domain wins.
