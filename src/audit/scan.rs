@@ -482,24 +482,22 @@ fn scan_parquet(path: &Path, loc: &Loc, c: &mut Collector) -> Result<(), String>
                 continue;
             };
             let at = loc.with(&place, Some(col.column_path().string()));
+            // A bound is text to read and, as raw bytes, maybe an address.
+            let bytes_hits = |b: &[u8]| {
+                let mut h = c.hits(&String::from_utf8_lossy(b));
+                h.extend(c.key_hit(forms::bytes_value(b), Form::Bytes));
+                h
+            };
             let hits = match stats {
                 Statistics::ByteArray(s) => [s.min_opt(), s.max_opt()]
                     .into_iter()
                     .flatten()
-                    .flat_map(|b| {
-                        let mut h = c.hits(&String::from_utf8_lossy(b.data()));
-                        h.extend(c.key_hit(forms::bytes_value(b.data()), Form::Bytes));
-                        h
-                    })
+                    .flat_map(|b| bytes_hits(b.data()))
                     .collect(),
                 Statistics::FixedLenByteArray(s) => [s.min_opt(), s.max_opt()]
                     .into_iter()
                     .flatten()
-                    .flat_map(|b| {
-                        let mut h = c.hits(&String::from_utf8_lossy(b.data()));
-                        h.extend(c.key_hit(forms::bytes_value(b.data()), Form::Bytes));
-                        h
-                    })
+                    .flat_map(|b| bytes_hits(b.data()))
                     .collect(),
                 Statistics::Int32(s) => [s.min_opt(), s.max_opt()]
                     .into_iter()
