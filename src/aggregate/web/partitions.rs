@@ -1,0 +1,196 @@
+//! The run's partitions (day and site) and how each web table goes through
+//! them: decided once from the sessions, applied to every table before it
+//! folds or buckets its own rows, so no table publishes a partition that
+//! another withholds.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::Arc;
+
+use foldhash::fast::RandomState;
+
+use crate::privacy::Labels;
+use crate::privacy::disclosure::{Admission, Counters, Disclosed, Row, Rows};
+use crate::time;
+
+use super::super::columns::sorted;
+use super::super::sessions::Sessions;
+use super::{Day, Str};
+
+/// How a run's day-and-site partitions are published, shared by every web
+/// table.
+pub(super) struct Partitions<'a> {
+    pub(super) sites: &'a Admission<(Day, Str)>,
+    // Visitor id → person, where small sites fold together and one person
+    // may be a visitor of several.
+    pub(super) person: Option<&'a [u32]>,
+    // Person → network, and the networks a row needs.
+    pub(super) networks: Option<(Arc<[u32]>, u64)>,
+}
+
+impl Partitions<'_> {
+    /// Decides the partitions from the day's visitors per site: a site with
+    /// fewer than `k` on a day folds into `other_site`, withheld when that
+    /// is still below `k`. Returns the visitor → person map when sites fold
+    /// together (a visitor is per site and pseudonym; a person is per
+    /// pseudonym).
+    pub(super) fn decide(
+        sessions: &Sessions<Str>,
+        k: u64,
+        other_site: Str,
+    ) -> (Admission<(Day, Str)>, Option<Vec<u32>>) {
+        let rows = |person: Option<&[u32]>| {
+            let mut days: HashMap<(Day, Str), Vec<u32>, RandomState> = HashMap::default();
+            for (id, (site, _, list)) in sessions.visitors().enumerate() {
+                let who = person.map_or(id as u32, |p| p[id]);
+                let mut last = None;
+                for s in list {
+                    let day = time::date32(s.first);
+                    if last != Some(day) {
+                        days.entry((day, site)).or_default().push(who);
+                        last = Some(day);
+                    }
+                }
+            }
+            Rows::from_sets(days.into_iter().map(|(k, v)| (k, (), v)))
+        };
+        let by_site = rows(None);
+        let small_sites = (0..by_site.len() as u32).any(|r| by_site.distinct(r) < k);
+        if !small_sites {
+            return (Admission::all(), None);
+        }
+        let mut ids: HashMap<u64, u32, RandomState> = HashMap::default();
+        let person: Vec<u32> = sessions
+            .visitors()
+            .map(|(_, p, _)| {
+                let next = ids.len() as u32;
+                *ids.entry(p).or_insert(next)
+            })
+            .collect();
+        let admission = Admission::decide(rows(Some(&person)), k, |&(d, _)| (d, other_site));
+        (admission, Some(person))
+    }
+
+    /// `rows` keyed by day and site first, with every partition renamed or
+    /// dropped as decided.
+    pub(super) fn by_day<K: Copy + Hash + Eq + DaySite, C: Counters>(
+        &self,
+        rows: Rows<K, C>,
+    ) -> Admitted<K, C> {
+        self.admit(rows, |k| {
+            let (day, site) = k.day_site();
+            self.sites.get((day, site)).map(|(_, s)| k.with_site(s))
+        })
+    }
+
+    /// The same for rows keyed by hour and site.
+    pub(super) fn by_hour<C: Counters>(
+        &self,
+        rows: Rows<(i64, Str), C>,
+    ) -> Admitted<(i64, Str), C> {
+        self.admit(rows, |&(h, site)| {
+            self.sites.get((time::date32(h), site)).map(|(_, s)| (h, s))
+        })
+    }
+
+    fn admit<K: Copy + Hash + Eq, C: Counters>(
+        &self,
+        rows: Rows<K, C>,
+        f: impl Fn(&K) -> Option<K>,
+    ) -> Admitted<K, C> {
+        let rows_in = rows.len();
+        let rows = match &self.networks {
+            Some((n, k)) => rows.with_networks(n.clone(), *k),
+            None => rows,
+        };
+        let (rows, dropped) = if self.sites.is_identity() {
+            (rows, 0)
+        } else {
+            rows.rekey(f)
+        };
+        Admitted {
+            rows,
+            rows_in,
+            dropped,
+            partitions: self.sites.withheld,
+        }
+    }
+}
+
+/// A table's rows after the run's partition decision, with what it did.
+pub(super) struct Admitted<K, C> {
+    pub(super) rows: Rows<K, C>,
+    pub(super) rows_in: usize,
+    pub(super) dropped: usize,
+    pub(super) partitions: usize,
+}
+
+/// Dense network ids by person (by visitor where `person` is `None`), from
+/// each visitor's network pseudonym; `None` when there are none.
+pub(super) fn network_ids(networks: &[u64], person: Option<&[u32]>) -> Option<Arc<[u32]>> {
+    if networks.is_empty() {
+        return None;
+    }
+    let mut dense: HashMap<u64, u32, RandomState> = HashMap::default();
+    let persons = person.map_or(networks.len(), |p| {
+        p.iter().max().map_or(0, |&m| m as usize + 1)
+    });
+    let mut by_person = vec![u32::MAX; persons];
+    for (v, &n) in networks.iter().enumerate() {
+        let next = dense.len() as u32;
+        let id = *dense.entry(n).or_insert(next);
+        let p = person.map_or(v, |p| p.get(v).map_or(usize::MAX, |&p| p as usize));
+        if let Some(slot) = by_person.get_mut(p) {
+            *slot = id;
+        }
+    }
+    Some(by_person.into())
+}
+
+/// Keys that start with a day and a site.
+pub(super) trait DaySite {
+    fn day_site(&self) -> (Day, Str);
+    fn with_site(self, site: Str) -> Self;
+}
+
+impl DaySite for (Day, Str) {
+    fn day_site(&self) -> (Day, Str) {
+        *self
+    }
+    fn with_site(self, site: Str) -> Self {
+        (self.0, site)
+    }
+}
+
+impl<T: Copy> DaySite for (Day, Str, T) {
+    fn day_site(&self) -> (Day, Str) {
+        (self.0, self.1)
+    }
+    fn with_site(self, site: Str) -> Self {
+        (self.0, site, self.2)
+    }
+}
+
+/// Finished rows of a table keyed by day, site and a label.
+pub(super) type LabelRows<C> = Vec<Row<(Day, Str, Str), C>>;
+
+/// Rows of a table keyed by day, site and a label, disclosed by the folding
+/// rule into `other`, sorted by their text.
+pub(super) fn by_label<C: Counters>(
+    rows: Admitted<(Day, Str, Str), C>,
+    (k, labels, other): (u64, &Labels, Str),
+) -> (LabelRows<C>, Disclosed) {
+    let (rows, s) = fold_day(rows, k, |k| (k.0, k.1, other));
+    (sorted(rows, |k| (k.0, labels.get(k.1), labels.get(k.2))), s)
+}
+
+/// The folding rule over a table keyed by day and site first, one
+/// threshold for every row, with what the partition decision did before.
+pub(super) fn fold_day<K: Copy + Hash + Eq + DaySite, C: Counters>(
+    a: Admitted<K, C>,
+    k: u64,
+    other: impl Fn(&K) -> K,
+) -> (Vec<Row<K, C>>, Disclosed) {
+    let (rows, s) = a.rows.fold(k, |key| key.day_site(), other, |_| k);
+    (rows, s.admitted(a.rows_in, a.dropped, a.partitions))
+}
