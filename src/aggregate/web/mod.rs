@@ -5,8 +5,8 @@
 //! workers' aggregates in, renumbering their labels and visitors, and
 //! builds the tables, rows sorted by their text keys so output order never
 //! depends on thread timing. Every table passes disclosure control on the
-//! way: [`partitions`] applies the run's decision about days and sites and
-//! the folding rule, [`tables`] lays out the columns.
+//! way: `partitions` applies the run's decision about days and sites and
+//! the folding rule, `tables` lays out the columns.
 
 mod partitions;
 mod tables;
