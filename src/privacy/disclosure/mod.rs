@@ -90,7 +90,7 @@ impl Disclosed {
 pub struct Admission<P> {
     map: HashMap<P, Option<P>, RandomState>,
     identity: bool,
-    /// Partitions withheld, and small ones folded into another.
+    /// Partitions withheld from every table.
     pub withheld: usize,
     /// Partitions renamed into a shared one.
     pub folded: usize,

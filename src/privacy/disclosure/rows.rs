@@ -335,9 +335,15 @@ impl<K: Copy + Hash + Eq, C: Counters> Rows<K, C> {
         for rows in self.partitions(partition) {
             let Some(&first) = rows.first() else { continue };
             let other_key = other(self.key(first));
-            let (mut folded, mut kept): (Vec<u32>, Vec<u32>) = rows.iter().partition(|&&r| {
-                *self.key(r) == other_key || !self.enough(&mut union, &[r], need(r))
-            });
+            let (mut folded, mut kept): (Vec<u32>, Vec<u32>) = rows
+                .iter()
+                .partition(|&&r| !self.enough(&mut union, &[r], need(r)));
+            // A row already keyed like the fold joins it, if there is one.
+            if !folded.is_empty()
+                && let Some(at) = kept.iter().position(|&r| *self.key(r) == other_key)
+            {
+                folded.push(kept.remove(at));
+            }
             if !folded.is_empty() {
                 kept.sort_by_key(|&r| (self.distinct(r), r));
                 kept.reverse();
