@@ -148,7 +148,9 @@ pub struct RunArgs {
     pub nginx_format: Option<String>,
 
     /// GoAccess `--log-format` of the web logs (its specifiers, or a
-    /// predefined name such as COMBINED or VCOMBINED), compiled once.
+    /// predefined name: COMBINED, VCOMBINED, COMMON, VCOMMON, W3C,
+    /// CLOUDFRONT, AWSELB, AWSALB, CADDY, TRAEFIKCLF), compiled once or
+    /// mapped to the logveil reader of that layout.
     #[arg(long, value_name = "FORMAT", conflicts_with_all = ["format", "log_format", "nginx_format"])]
     pub goaccess_format: Option<String>,
 

@@ -572,7 +572,7 @@ fn gather(
 /// its own columns (lines before the first use the first header's).
 fn read_w3c(shared: &Shared<'_, '_>, index: usize, data: &[u8], report: &mut InputReport) {
     let segments = w3c::segments(data);
-    report.format = Some("w3c");
+    report.format = Some(formats::W3C_NAME);
     let Some(first) = segments.iter().find_map(|s| s.fields.as_ref()) else {
         report.error = Some("W3C log without a usable #Fields: header (it needs a time and c-ip); the file was not read".to_string());
         return;
@@ -785,10 +785,17 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
         (Some(_), Some(_)) => return Err(Error::ConflictingFormats),
         (None, Some(c)) => Some(c),
         (None, None) => None,
-        (Some(name), None) => Some(formats::by_name(name).ok_or_else(|| Error::UnknownFormat {
-            name: name.clone(),
-            known: formats::known_names(),
-        })?),
+        (Some(name), None) => match formats::lookup(name) {
+            Some(formats::Named::Line(f)) => Some(f),
+            // Documents are read by their own headers, as detection does.
+            Some(formats::Named::Document(_)) => None,
+            None => {
+                return Err(Error::UnknownFormat {
+                    name: name.clone(),
+                    known: formats::known_names(),
+                });
+            }
+        },
     };
     check_run_log(cfg)?;
     let key = Arc::new(load_key(cfg)?);
