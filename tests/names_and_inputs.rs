@@ -136,3 +136,36 @@ fn goaccess_predefined_names_read_their_logs() {
         "{stderr}"
     );
 }
+
+#[test]
+fn lone_cr_line_ends_are_lines_plain_or_compressed() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines: Vec<String> = (0..3)
+        .map(|i| COMBINED.replace("/a ", &format!("/page{i} ")))
+        .collect();
+    let gz = |text: &str| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut e, text.as_bytes()).unwrap();
+        e.finish().unwrap()
+    };
+    let mac = lines.join("\r") + "\r";
+    let cases: [(&str, Vec<u8>); 4] = [
+        ("mac.log", mac.clone().into_bytes()),
+        ("mac-no-final.log", lines.join("\r").into_bytes()),
+        ("mac.log.gz", gz(&mac)),
+        ("dos.log", (lines.join("\r\n") + "\r\n").into_bytes()),
+    ];
+    for (name, bytes) in cases {
+        let input = dir.path().join(name);
+        std::fs::write(&input, &bytes).unwrap();
+        let out = dir.path().join(format!("out-{name}"));
+        let r = run(&[&input], &out, &["-q"]);
+        assert_exit(&r, 0);
+        let entry = &manifest(&out)["inputs"][0];
+        assert_eq!(
+            (entry["lines"].as_u64(), entry["parsed"].as_u64()),
+            (Some(3), Some(3)),
+            "{name}: {entry}"
+        );
+    }
+}
