@@ -330,6 +330,13 @@ fn summarize(report: &RunReport) {
             p.entry.message
         );
     }
+    // Other ignored files are listed in the manifest only: the user did
+    // not name them.
+    for i in &log.ignored {
+        if i.entry.reason == logveil::input::discover::NAMED_IN_OUTPUT {
+            eprintln!("logveil: warning: {}: {}", i.path.display(), i.entry.reason);
+        }
+    }
     for logged in &log.inputs {
         let (path, input) = (logged.path.display(), &logged.entry);
         if let Some(err) = &input.error {

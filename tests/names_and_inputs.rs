@@ -169,3 +169,63 @@ fn lone_cr_line_ends_are_lines_plain_or_compressed() {
         );
     }
 }
+
+#[test]
+fn a_named_input_inside_the_output_is_listed_warned_and_fails_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let par = dir.path().join("par");
+    std::fs::create_dir_all(par.join("logs")).unwrap();
+    let inside = par.join("logs/a.log");
+    let clean = dir.path().join("clean.log");
+    std::fs::write(&inside, format!("{COMBINED}\n")).unwrap();
+    std::fs::write(&clean, format!("{COMBINED}\n")).unwrap();
+    let run_log = dir.path().join("run-log.json");
+    let r = run(
+        &[&inside, &clean],
+        &par,
+        &["--run-log", run_log.to_str().unwrap()],
+    );
+    // Outputs written, but not everything named was read.
+    assert_exit(&r, 2);
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert!(
+        stderr.contains(&format!("warning: {}", inside.display()))
+            && stderr.contains("inside the output directory"),
+        "{stderr}"
+    );
+    let m = manifest(&par);
+    assert_eq!(m["complete"], Value::Bool(false));
+    assert_eq!(m["inputs"].as_array().map(Vec::len), Some(1));
+    let ignored = m["ignored"].as_array().unwrap();
+    assert_eq!(ignored.len(), 1, "{ignored:?}");
+    assert!(
+        ignored[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("inside the output directory")
+    );
+    // The run log says which path that id is.
+    let log: Value = serde_json::from_slice(&std::fs::read(&run_log).unwrap()).unwrap();
+    assert_eq!(log["ignored"][0]["id"], ignored[0]["id"]);
+    assert_eq!(log["ignored"][0]["path"].as_str(), inside.to_str());
+
+    // A second run over a directory that holds the first run's output
+    // lists those files, without failing or warning.
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    std::fs::rename(&clean, logs.join("clean.log")).unwrap();
+    let out = logs.join("out");
+    let first = run(&[&logs], &out, &["-q"]);
+    assert_exit(&first, 0);
+    let again = run(&[&logs], &out, &[]);
+    assert_exit(&again, 0);
+    assert!(!String::from_utf8_lossy(&again.stderr).contains("warning"));
+    let m = manifest(&out);
+    assert_eq!(m["inputs"].as_array().map(Vec::len), Some(1));
+    assert!(m["ignored"].as_array().unwrap().iter().any(|i| {
+        i["reason"]
+            .as_str()
+            .unwrap()
+            .contains("previous run's output")
+    }));
+}
