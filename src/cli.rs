@@ -131,7 +131,9 @@ pub struct RunArgs {
     #[arg(long, short, value_name = "DIR")]
     pub out: PathBuf,
 
-    /// Force a format instead of detecting it per file (see `logveil formats`).
+    /// Force a line format instead of detecting it per file (see `logveil
+    /// formats`). The document readers (w3c, zoom_*) read each file by its
+    /// own header, as detection does, so naming one forces nothing.
     #[arg(long, value_name = "NAME")]
     pub format: Option<String>,
 
