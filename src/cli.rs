@@ -131,7 +131,9 @@ pub struct RunArgs {
     #[arg(long, short, value_name = "DIR")]
     pub out: PathBuf,
 
-    /// Force a format instead of detecting it per file (see `logveil formats`).
+    /// Force a line format instead of detecting it per file (see `logveil
+    /// formats`). The document readers (w3c, zoom_*) read each file by its
+    /// own header, as detection does, so naming one forces nothing.
     #[arg(long, value_name = "NAME")]
     pub format: Option<String>,
 
@@ -148,7 +150,9 @@ pub struct RunArgs {
     pub nginx_format: Option<String>,
 
     /// GoAccess `--log-format` of the web logs (its specifiers, or a
-    /// predefined name such as COMBINED or VCOMBINED), compiled once.
+    /// predefined name: COMBINED, VCOMBINED, COMMON, VCOMMON, W3C,
+    /// CLOUDFRONT, AWSELB, AWSALB, CADDY, TRAEFIKCLF), compiled once or
+    /// mapped to the logveil reader of that layout.
     #[arg(long, value_name = "FORMAT", conflicts_with_all = ["format", "log_format", "nginx_format"])]
     pub goaccess_format: Option<String>,
 

@@ -14,6 +14,7 @@ use anyhow::Context;
 use clap::Parser;
 
 use cli::{Cli, Command, PolicyCommand, RunArgs};
+use logveil::formats::presets::{GoAccessPreset, goaccess_predefined};
 use logveil::formats::zoom::ZoomTime;
 use logveil::pipeline::{FormatString, KeySource, Progress};
 use logveil::privacy::key::{Key, KeyMode};
@@ -157,7 +158,11 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             for f in logveil::formats::FORMATS {
                 println!("{:<16} {}", f.name(), f.description());
             }
-            println!("{:<16} {}:", "w3c", logveil::formats::w3c::DESCRIPTION);
+            println!(
+                "{:<16} {}:",
+                logveil::formats::W3C_NAME,
+                logveil::formats::w3c::DESCRIPTION
+            );
             for (producer, how) in logveil::formats::w3c::PRODUCERS {
                 println!("{:<16}   {producer}: {how}", "");
             }
@@ -209,20 +214,32 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         zone: ZoomTime::zone_from_name(&args.zoom_timezone).map_err(anyhow::Error::msg)?,
         day_first: args.zoom_date_order == "dmy",
     };
+    let mut format = args.format;
     let format_string = match (args.log_format, args.nginx_format, args.goaccess_format) {
         (Some(f), None, None) => Some(FormatString::Apache(f)),
         (None, Some(f), None) => Some(FormatString::Nginx(f)),
-        (None, None, Some(format)) => Some(FormatString::GoAccess {
-            format,
-            date: args.date_format,
-            time: args.time_format,
-        }),
+        (None, None, Some(goaccess)) => match goaccess_predefined(&goaccess) {
+            // A predefined name logveil reads with a reader of its own: the
+            // same as naming that reader (clap keeps --format out).
+            Some(GoAccessPreset::Named(name)) => {
+                format = Some(name.to_string());
+                None
+            }
+            Some(GoAccessPreset::Unsupported(why)) => {
+                anyhow::bail!("--goaccess-format {goaccess}: {why}")
+            }
+            Some(GoAccessPreset::Compiled) | None => Some(FormatString::GoAccess {
+                format: goaccess,
+                date: args.date_format,
+                time: args.time_format,
+            }),
+        },
         (None, None, None) => None,
         _ => anyhow::bail!("give only one of --log-format, --nginx-format and --goaccess-format"),
     };
     let progress = Arc::new(Progress::default());
     let cfg = RunConfig::new(args.paths, &args.out)
-        .format(args.format)
+        .format(format)
         .format_string(format_string)
         .site(args.site)
         .policy(policy)
@@ -312,6 +329,13 @@ fn summarize(report: &RunReport) {
             p.path.display(),
             p.entry.message
         );
+    }
+    // Other ignored files are listed in the manifest only: the user did
+    // not name them.
+    for i in &log.ignored {
+        if i.entry.reason == logveil::input::discover::NAMED_IN_OUTPUT {
+            eprintln!("logveil: warning: {}: {}", i.path.display(), i.entry.reason);
+        }
     }
     for logged in &log.inputs {
         let (path, input) = (logged.path.display(), &logged.entry);

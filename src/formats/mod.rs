@@ -296,16 +296,47 @@ pub static FORMATS: &[&dyn LogFormat] = &[
     &syslog::Syslog,
 ];
 
-/// Looks a format up by its name.
+/// Looks a line format up by its name.
 pub fn by_name(name: &str) -> Option<&'static dyn LogFormat> {
     FORMATS.iter().copied().find(|f| f.name() == name)
 }
 
-/// Comma-separated names of every format, for messages.
+/// The name of the W3C extended reader, as listed and in the manifest.
+pub const W3C_NAME: &str = "w3c";
+
+/// What a format name selects.
+#[derive(Debug, Clone, Copy)]
+pub enum Named {
+    /// A line format: every line of every web log is read with it.
+    Line(&'static dyn LogFormat),
+    /// A reader of whole documents that carry their own layout (W3C
+    /// `#Fields:` headers, Zoom exports and webhooks). Detection already
+    /// recognises each such file by its header and reads it with this
+    /// reader, so naming one forces no line format on the other files.
+    Document(&'static str),
+}
+
+/// Names of the whole-document readers, in listing order.
+fn document_names() -> impl Iterator<Item = &'static str> {
+    std::iter::once(W3C_NAME).chain(zoom::READERS.iter().map(|r| r.name()))
+}
+
+/// Looks up any name `logveil formats` lists: a line format or a
+/// whole-document reader.
+pub fn lookup(name: &str) -> Option<Named> {
+    if let Some(f) = by_name(name) {
+        return Some(Named::Line(f));
+    }
+    document_names().find(|n| *n == name).map(Named::Document)
+}
+
+/// Comma-separated names of every format and document reader, for
+/// messages.
 pub fn known_names() -> String {
     FORMATS
         .iter()
         .map(|f| f.name())
+        .chain(document_names())
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -357,6 +388,23 @@ mod tests {
         assert_eq!(default_skip(b"  \t"), Some(Skip::Blank));
         assert_eq!(default_skip(b"  # note"), Some(Skip::Comment));
         assert_eq!(default_skip(b"1.2.3.4 - -"), None);
+    }
+
+    #[test]
+    fn every_listed_name_is_looked_up() {
+        for f in FORMATS {
+            assert!(matches!(lookup(f.name()), Some(Named::Line(g)) if g.name() == f.name()));
+        }
+        // `logveil formats` lists these besides the line formats.
+        for name in ["w3c", "zoom_csv", "zoom_webhooks", "zoom_api_json"] {
+            assert!(
+                matches!(lookup(name), Some(Named::Document(n)) if n == name),
+                "{name}"
+            );
+            assert!(known_names().split(", ").any(|n| n == name), "{name}");
+        }
+        assert!(lookup("W3C").is_none(), "names are exact, as listed");
+        assert!(lookup("nope").is_none());
     }
 
     #[test]

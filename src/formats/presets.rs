@@ -110,6 +110,42 @@ pub static AWS_ELB: Preset = Preset {
     client_with_port: true,
 };
 
+/// What one of GoAccess's predefined `--log-format` names becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GoAccessPreset {
+    /// A format string that the GoAccess compiler knows by this name
+    /// ([`super::logformat::goaccess_preset`]).
+    Compiled,
+    /// A logveil reader of the same logs, by a name [`super::lookup`] takes.
+    /// Its parser reads what GoAccess's string does and more (the whole
+    /// header-driven W3C layout, ALB and ELB ports and timings, Caddy's
+    /// JSON keys).
+    Named(&'static str),
+    /// A layout logveil has no reader for; the text says what it reads.
+    Unsupported(&'static str),
+}
+
+/// Maps one of GoAccess's predefined names (any case) to what logveil
+/// reads it with; `None` for a name GoAccess does not predefine, which is
+/// then a format string of its own.
+pub fn goaccess_predefined(name: &str) -> Option<GoAccessPreset> {
+    use GoAccessPreset::{Compiled, Named, Unsupported};
+    const NONE_YET: &str =
+        "no logveil reader for this layout yet; `logveil formats` lists what it reads";
+    Some(match name.to_ascii_uppercase().as_str() {
+        "COMBINED" | "VCOMBINED" | "COMMON" | "VCOMMON" => Compiled,
+        // CloudFront's standard logs are W3C extended, with a #Fields: line.
+        "W3C" | "CLOUDFRONT" => Named(super::W3C_NAME),
+        "AWSELB" => Named("aws_elb"),
+        "AWSALB" => Named("aws_alb"),
+        "CADDY" => Named("json"),
+        // Traefik's CLF is combined followed by fields combined ignores.
+        "TRAEFIKCLF" => Named("combined"),
+        "SQUID" | "AWSS3" | "CLOUDSTORAGE" => Unsupported(NONE_YET),
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,5 +223,41 @@ mod tests {
         let err = br#"http 2018-07-02T22:23:00.186641Z app/lb/5 192.168.131.39:2817 - -1 -1 -1 502 - 34 366 "GET http://x/ HTTP/1.1" "curl/7""#;
         let r = AWS_ALB.parse(err, &mut cx).unwrap();
         assert_eq!((r.status, r.duration_us), (502, None));
+    }
+
+    #[test]
+    fn goaccess_names_map_to_what_reads_them() {
+        use super::super::{Named, logformat::goaccess_preset, lookup};
+        use GoAccessPreset as G;
+        for name in ["COMBINED", "VCOMBINED", "COMMON", "VCOMMON", "combined"] {
+            assert_eq!(goaccess_predefined(name), Some(G::Compiled), "{name}");
+            assert!(goaccess_preset(name).is_some(), "{name} compiles");
+        }
+        let named = [
+            ("W3C", "w3c"),
+            ("CLOUDFRONT", "w3c"),
+            ("AWSELB", "aws_elb"),
+            ("AWSALB", "aws_alb"),
+            ("CADDY", "json"),
+            ("TRAEFIKCLF", "combined"),
+            ("traefikclf", "combined"),
+        ];
+        for (goaccess, ours) in named {
+            assert_eq!(goaccess_predefined(goaccess), Some(G::Named(ours)));
+            assert!(lookup(ours).is_some(), "{ours} is a format name");
+        }
+        assert!(matches!(lookup("aws_elb"), Some(Named::Line(_))));
+        for name in ["SQUID", "AWSS3", "CLOUDSTORAGE"] {
+            assert!(
+                matches!(goaccess_predefined(name), Some(G::Unsupported(why)) if why.contains("logveil formats"))
+            );
+        }
+        assert_eq!(goaccess_predefined("%h %^[%d:%t %^] \"%r\" %s %b"), None);
+        // Traefik CLF, from its documentation: combined reads it whole.
+        let traefik = br#"192.168.1.1 - - [10/Oct/2000:13:55:36 -0700] "GET /x HTTP/1.1" 200 2326 "-" "curl/8" 1 "web@docker" "http://10.0.0.2:80" 3ms"#;
+        let r = crate::formats::combined::Combined
+            .parse(traefik, &mut ParseContext::default())
+            .unwrap();
+        assert_eq!((r.status, r.bytes), (200, 2326));
     }
 }

@@ -13,6 +13,14 @@
 //! not by extension, because rotation schemes name files freely
 //! (`access.log.2.gz`, `access.log-20260301`).
 //!
+//! Inputs inside the run's output directory are never read: they are a
+//! previous run's outputs, and reading them back would count tables as log
+//! lines. They are still listed as ignored, with the reason, so that every
+//! path a user named appears in the manifest; one the user named (or
+//! reached through a named directory that is itself inside the output)
+//! makes the run incomplete, since the user asked for it to be read
+//! ([`Discovery::set_aside_output`]).
+//!
 //! [`within_run`] says whether a path lies inside a run's inputs or output,
 //! comparing resolved paths (links and `..` followed), so a key file or a
 //! run log cannot slip into the logs or the published tables through a
@@ -89,6 +97,59 @@ pub struct PathProblem {
     pub message: String,
 }
 
+/// Why a file was passed over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ignore {
+    /// Inside an input directory, with one of [`NOT_LOG_EXTENSIONS`].
+    NotALog,
+    /// Inside the output directory, found in an input directory that holds
+    /// it: a previous run's output.
+    InOutput,
+    /// Inside the output directory, and named as an input (itself, or a
+    /// directory holding it that is inside the output too).
+    NamedInOutput,
+}
+
+/// The reason [`Ignore::NamedInOutput`] gives, for callers that warn
+/// about it.
+pub const NAMED_IN_OUTPUT: &str = "named as an input but inside the output directory: not read, since a run never reads outputs as inputs";
+
+impl Ignore {
+    /// The reason as the manifest states it; it names the file's
+    /// extension at most, never the path.
+    pub fn reason(self, path: &Path) -> String {
+        match self {
+            Ignore::NotALog => {
+                // The extension is one of `NOT_LOG_EXTENSIONS`, never input text.
+                let ext = path
+                    .extension()
+                    .map(|e| e.to_string_lossy().to_ascii_lowercase())
+                    .unwrap_or_default();
+                format!("not a log: a .{ext} file inside an input directory")
+            }
+            Ignore::InOutput => {
+                "inside the output directory: a previous run's output, not read".to_string()
+            }
+            Ignore::NamedInOutput => NAMED_IN_OUTPUT.to_string(),
+        }
+    }
+
+    /// Whether passing the file over leaves the run incomplete: the user
+    /// named it, so its lines were expected.
+    pub fn fails_run(self) -> bool {
+        self == Ignore::NamedInOutput
+    }
+}
+
+/// A file passed over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ignored {
+    /// Path as reached from the user's arguments.
+    pub path: PathBuf,
+    /// Why.
+    pub why: Ignore,
+}
+
 /// The result of discovery: inputs to read and paths that failed.
 #[derive(Debug, Default)]
 pub struct Discovery {
@@ -96,8 +157,35 @@ pub struct Discovery {
     pub sources: Vec<Source>,
     /// Paths that could not be read or listed.
     pub problems: Vec<PathProblem>,
-    /// Files inside directories passed over as plainly not logs.
-    pub ignored: Vec<PathBuf>,
+    /// Files passed over, with the reason.
+    pub ignored: Vec<Ignored>,
+}
+
+impl Discovery {
+    /// Moves the sources inside the output directory `out` to the ignored
+    /// files: a file under a path of `named` (the user's arguments) that is
+    /// itself inside `out` as [`Ignore::NamedInOutput`], any other as
+    /// [`Ignore::InOutput`]. Paths are compared resolved, so a link or a
+    /// `..` into the output directory is caught.
+    pub fn set_aside_output(&mut self, named: &[PathBuf], out: &Path) {
+        let out = resolve(out);
+        let named_inside: Vec<&PathBuf> = named
+            .iter()
+            .filter(|p| resolve(p).starts_with(&out))
+            .collect();
+        let (inside, outside): (Vec<Source>, Vec<Source>) = std::mem::take(&mut self.sources)
+            .into_iter()
+            .partition(|s| resolve(&s.path).starts_with(&out));
+        self.sources = outside;
+        for s in inside {
+            let why = if named_inside.iter().any(|n| s.path.starts_with(n)) {
+                Ignore::NamedInOutput
+            } else {
+                Ignore::InOutput
+            };
+            self.ignored.push(Ignored { path: s.path, why });
+        }
+    }
 }
 
 struct Walker {
@@ -140,7 +228,10 @@ impl Walker {
             }
         } else if meta.is_file() {
             if !named && plainly_not_a_log(path) {
-                self.out.ignored.push(path.to_path_buf());
+                self.out.ignored.push(Ignored {
+                    path: path.to_path_buf(),
+                    why: Ignore::NotALog,
+                });
                 return;
             }
             if !self.seen_files.insert(id) {
@@ -281,7 +372,17 @@ mod tests {
         assert_eq!(d.sources[0].compression, Compression::Gzip);
         assert_eq!(d.sources[1].compression, Compression::None);
         assert!(d.problems.is_empty());
-        assert_eq!(d.ignored, vec![root.join("README.md")]);
+        assert_eq!(
+            d.ignored,
+            vec![Ignored {
+                path: root.join("README.md"),
+                why: Ignore::NotALog
+            }]
+        );
+        assert_eq!(
+            Ignore::NotALog.reason(&root.join("README.md")),
+            "not a log: a .md file inside an input directory"
+        );
 
         // An explicitly named hidden file is read; a missing path is a problem.
         let d = discover(&[
@@ -329,5 +430,66 @@ mod tests {
         // A sibling with a common name prefix is not inside.
         fs::write(root.join("logs2"), "x").unwrap();
         assert_eq!(within_run(&root.join("logs2"), inputs, &out), None);
+    }
+
+    #[test]
+    fn inputs_inside_the_output_are_set_aside_and_named_ones_fail_the_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let out = root.join("par");
+        fs::create_dir_all(out.join("logs")).unwrap();
+        fs::create_dir_all(root.join("logs")).unwrap();
+        fs::write(out.join("logs/a.log"), "x\n").unwrap();
+        fs::write(out.join("_manifest.json"), "{}\n").unwrap();
+        fs::write(root.join("logs/clean.log"), "x\n").unwrap();
+        std::os::unix::fs::symlink(out.join("logs/a.log"), root.join("link.log")).unwrap();
+
+        // Named: the file itself, through a link, or its directory.
+        let named = vec![
+            out.join("logs/a.log"),
+            root.join("logs/clean.log"),
+            root.join("link.log"),
+        ];
+        let mut d = discover(&named);
+        // The link is the same file as the first: read (or not) once.
+        assert_eq!(d.sources.len(), 2);
+        d.set_aside_output(&named, &out);
+        assert_eq!(d.sources.len(), 1);
+        assert_eq!(d.sources[0].path, root.join("logs/clean.log"));
+        assert_eq!(
+            d.ignored,
+            vec![Ignored {
+                path: out.join("logs/a.log"),
+                why: Ignore::NamedInOutput
+            }]
+        );
+        assert!(Ignore::NamedInOutput.fails_run());
+        assert!(
+            Ignore::NamedInOutput
+                .reason(&d.ignored[0].path)
+                .contains("inside the output directory")
+        );
+        let named = vec![out.join("logs")];
+        let mut d = discover(&named);
+        d.set_aside_output(&named, &out);
+        assert!(d.sources.is_empty());
+        assert_eq!(d.ignored[0].why, Ignore::NamedInOutput);
+
+        // An input directory that holds the output: its files there are a
+        // previous run's, passed over without failing the run.
+        fs::remove_file(root.join("link.log")).unwrap();
+        let named = vec![root.to_path_buf()];
+        let mut d = discover(&named);
+        d.set_aside_output(&named, &out);
+        let whys: Vec<_> = d.ignored.iter().map(|i| (i.path.clone(), i.why)).collect();
+        assert_eq!(
+            whys,
+            vec![
+                (out.join("_manifest.json"), Ignore::InOutput),
+                (out.join("logs/a.log"), Ignore::InOutput),
+            ]
+        );
+        assert!(!Ignore::InOutput.fails_run());
+        assert_eq!(d.sources.len(), 1);
     }
 }

@@ -7,6 +7,12 @@
 //! ending at a line boundary (the partial last line is carried to the next
 //! buffer).
 //!
+//! Old Mac files end their lines in a lone CR. Whether a file does is
+//! decided once, from its first 64 KiB (CRs and no LF), not per line: such
+//! a file is read as a stream whose CRs become LFs, so everything after
+//! this module sees ordinary lines, and every other file pays one small
+//! read (plain) or one copy of its first 64 KiB (compressed).
+//!
 //! Trade-off: a memory map would save one copy per byte (about 2% of a
 //! run), but its pages count as resident memory until unmapped, so a
 //! 1 GB log would cost 1 GB of RSS, and a file truncated by log rotation
@@ -35,7 +41,7 @@ pub enum Opened {
     Stream(Box<dyn Read + Send>),
 }
 
-/// Opens a source according to its compression.
+/// Opens a source according to its compression and line ends.
 pub fn open(source: &Source) -> io::Result<Opened> {
     let file = File::open(&source.path)?;
     match source.compression {
@@ -44,14 +50,125 @@ pub fn open(source: &Source) -> io::Result<Opened> {
             if len == 0 {
                 return Ok(Opened::Empty);
             }
+            if lone_cr(&read_head(&file, LINE_END_PROBE)?) {
+                return Ok(Opened::Stream(Box::new(LineEnds {
+                    state: Ends::Translate,
+                    ..LineEnds::new(file)
+                })));
+            }
             Ok(Opened::Plain(file, len))
         }
-        Compression::Gzip => Ok(Opened::Stream(Box::new(flate2::read::MultiGzDecoder::new(
-            BufReader::with_capacity(256 << 10, file),
+        Compression::Gzip => Ok(Opened::Stream(Box::new(LineEnds::new(
+            flate2::read::MultiGzDecoder::new(BufReader::with_capacity(256 << 10, file)),
         )))),
-        Compression::Zstd => Ok(Opened::Stream(Box::new(zstd::stream::read::Decoder::new(
-            file,
-        )?))),
+        Compression::Zstd => Ok(Opened::Stream(Box::new(LineEnds::new(
+            zstd::stream::read::Decoder::new(file)?,
+        )))),
+    }
+}
+
+/// How many first bytes decide whether a file's lines end in lone CRs:
+/// enough to hold a few lines of any log.
+pub const LINE_END_PROBE: usize = 64 << 10;
+
+/// Whether the first bytes of an input end their lines in lone CRs (old
+/// Mac style): CRs and no LF at all. A CRLF file has LFs and is read as
+/// any other.
+pub fn lone_cr(head: &[u8]) -> bool {
+    memchr::memchr(b'\n', head).is_none() && memchr::memchr(b'\r', head).is_some()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ends {
+    /// The first bytes are yet to be seen.
+    Probe,
+    /// Lone CRs: each becomes an LF.
+    Translate,
+    /// Ordinary line ends: bytes pass unchanged.
+    Pass,
+}
+
+/// A stream whose lone-CR line ends become LFs, when its first
+/// [`LINE_END_PROBE`] bytes show it uses them; otherwise the bytes pass
+/// unchanged.
+pub struct LineEnds<R> {
+    inner: R,
+    state: Ends,
+    /// The probed bytes, served before reading on.
+    head: Vec<u8>,
+    served: usize,
+    /// A read error met while probing, returned after the bytes before it.
+    error: Option<io::Error>,
+}
+
+impl<R: Read> LineEnds<R> {
+    /// Wraps `inner`; its line ends are judged on the first read.
+    pub fn new(inner: R) -> Self {
+        LineEnds {
+            inner,
+            state: Ends::Probe,
+            head: Vec::new(),
+            served: 0,
+            error: None,
+        }
+    }
+
+    fn probe(&mut self) {
+        let mut head = vec![0; LINE_END_PROBE];
+        let mut n = 0;
+        while n < head.len() {
+            match self.inner.read(&mut head[n..]) {
+                Ok(0) => break,
+                Ok(k) => n += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.error = Some(e);
+                    break;
+                }
+            }
+        }
+        head.truncate(n);
+        self.state = if lone_cr(&head) {
+            cr_to_lf(&mut head);
+            Ends::Translate
+        } else {
+            Ends::Pass
+        };
+        self.head = head;
+    }
+}
+
+fn cr_to_lf(bytes: &mut [u8]) {
+    for b in bytes {
+        if *b == b'\r' {
+            *b = b'\n';
+        }
+    }
+}
+
+impl<R: Read> Read for LineEnds<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.state == Ends::Probe {
+            self.probe();
+        }
+        if self.served < self.head.len() {
+            let n = buf.len().min(self.head.len() - self.served);
+            buf[..n].copy_from_slice(&self.head[self.served..self.served + n]);
+            self.served += n;
+            if self.served == self.head.len() {
+                self.head = Vec::new();
+                self.served = 0;
+            }
+            return Ok(n);
+        }
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        let n = self.inner.read(buf)?;
+        if self.state == Ends::Translate {
+            cr_to_lf(&mut buf[..n]);
+        }
+        Ok(n)
     }
 }
 
@@ -370,6 +487,69 @@ mod tests {
             .collect();
         assert_eq!(data, b"one\ntwo\nthr");
         assert!(items.last().unwrap().is_err());
+    }
+
+    fn read_all(mut r: impl Read) -> Vec<u8> {
+        let mut v = Vec::new();
+        r.read_to_end(&mut v).unwrap();
+        v
+    }
+
+    #[test]
+    fn lone_cr_line_ends_become_lines_and_others_pass() {
+        assert_eq!(read_all(LineEnds::new(&b"a\rb\r\rc"[..])), b"a\nb\n\nc");
+        // CRLF and LF files are untouched, CRs inside lines included.
+        let crlf = b"a\r\nb\r\n";
+        assert_eq!(read_all(LineEnds::new(&crlf[..])), crlf);
+        assert_eq!(read_all(LineEnds::new(&b"a\rx\nb\n"[..])), b"a\rx\nb\n");
+        // Decided once: past the probe, a CR is translated in a lone-CR
+        // stream however the reads fall, and kept in an LF one.
+        let mut long: Vec<u8> = (0..20_000)
+            .flat_map(|i| format!("line {i}\r").into_bytes())
+            .collect();
+        let want: Vec<u8> = long
+            .iter()
+            .map(|&b| if b == b'\r' { b'\n' } else { b })
+            .collect();
+        let got = read_all(LineEnds::new(Trickle {
+            data: &long,
+            step: 1000,
+        }));
+        assert_eq!(got, want);
+        long[10] = b'\n';
+        assert_eq!(read_all(LineEnds::new(&long[..])), long);
+        assert!(lone_cr(b"a\rb") && !lone_cr(b"a\r\nb") && !lone_cr(b"ab"));
+    }
+
+    #[test]
+    fn a_probe_cut_by_an_error_keeps_its_bytes() {
+        let mut r = LineEnds::new(Failing(b"one\rtwo\r"));
+        let mut got = Vec::new();
+        let err = r.read_to_end(&mut got).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+        assert_eq!(got, b"one\ntwo\n");
+    }
+
+    #[test]
+    fn plain_lone_cr_files_open_as_translated_streams() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = |name: &str, data: &[u8]| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, data).unwrap();
+            Source {
+                path,
+                size: data.len() as u64,
+                compression: Compression::None,
+            }
+        };
+        match open(&source("mac.log", b"a\rb\r")).unwrap() {
+            Opened::Stream(r) => assert_eq!(read_all(r), b"a\nb\n"),
+            _ => panic!("a lone-CR file is a stream"),
+        }
+        assert!(matches!(
+            open(&source("dos.log", b"a\r\nb\r\n")).unwrap(),
+            Opened::Plain(_, 6)
+        ));
     }
 
     /// A decoder-like reader: at most `step` bytes a call.

@@ -572,7 +572,7 @@ fn gather(
 /// its own columns (lines before the first use the first header's).
 fn read_w3c(shared: &Shared<'_, '_>, index: usize, data: &[u8], report: &mut InputReport) {
     let segments = w3c::segments(data);
-    report.format = Some("w3c");
+    report.format = Some(formats::W3C_NAME);
     let Some(first) = segments.iter().find_map(|s| s.fields.as_ref()) else {
         report.error = Some("W3C log without a usable #Fields: header (it needs a time and c-ip); the file was not read".to_string());
         return;
@@ -751,28 +751,6 @@ fn check_run_log(cfg: &RunConfig) -> Result<(), Error> {
     }
 }
 
-/// Why discovery passed over a file, without its name.
-fn ignored_reason(path: &Path) -> String {
-    // The extension is one of `NOT_LOG_EXTENSIONS`, never input text.
-    let ext = path
-        .extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
-    format!("not a log: a .{ext} file inside an input directory")
-}
-
-/// Files under the output directory are outputs, not inputs: reading them
-/// back would count a previous run's tables as log lines.
-fn outside_output(sources: Vec<Source>, out: &Path) -> Vec<Source> {
-    let Ok(out) = out.canonicalize() else {
-        return sources;
-    };
-    sources
-        .into_iter()
-        .filter(|s| s.path.canonicalize().map_or(true, |p| !p.starts_with(&out)))
-        .collect()
-}
-
 /// Runs the whole pipeline: reads, veils and aggregates every input, writes
 /// the tables and the manifest.
 pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
@@ -785,15 +763,24 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
         (Some(_), Some(_)) => return Err(Error::ConflictingFormats),
         (None, Some(c)) => Some(c),
         (None, None) => None,
-        (Some(name), None) => Some(formats::by_name(name).ok_or_else(|| Error::UnknownFormat {
-            name: name.clone(),
-            known: formats::known_names(),
-        })?),
+        (Some(name), None) => match formats::lookup(name) {
+            Some(formats::Named::Line(f)) => Some(f),
+            // Documents are read by their own headers, as detection does.
+            Some(formats::Named::Document(_)) => None,
+            None => {
+                return Err(Error::UnknownFormat {
+                    name: name.clone(),
+                    known: formats::known_names(),
+                });
+            }
+        },
     };
     check_run_log(cfg)?;
     let key = Arc::new(load_key(cfg)?);
-    let discovery = discover(&cfg.inputs);
-    let sources = outside_output(discovery.sources, &cfg.out);
+    let mut discovery = discover(&cfg.inputs);
+    // Outputs are never inputs; a named one is listed and fails the run.
+    discovery.set_aside_output(&cfg.inputs, &cfg.out);
+    let sources = std::mem::take(&mut discovery.sources);
     // A link inside an input directory can still lead to the key.
     if let KeySource::File(path) = &cfg.key {
         Key::check_location(path, sources.iter().map(|s| s.path.as_path()), &cfg.out)?;
@@ -952,18 +939,20 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
             path: p.path,
         })
         .collect();
+    let named_ignored = discovery.ignored.iter().any(|i| i.why.fails_run());
     let ignored: Vec<WithPath<Ignored>> = discovery
         .ignored
         .into_iter()
-        .map(|path| WithPath {
+        .map(|i| WithPath {
             entry: Ignored {
-                id: path_id(&path),
-                reason: ignored_reason(&path),
+                id: path_id(&i.path),
+                reason: i.why.reason(&i.path),
             },
-            path,
+            path: i.path,
         })
         .collect();
-    let complete = problems.is_empty() && totals.inputs_failed == 0 && totals.rejected == 0;
+    let complete =
+        problems.is_empty() && !named_ignored && totals.inputs_failed == 0 && totals.rejected == 0;
     let elapsed = started.elapsed().as_secs_f64();
     let lines_per_second = if elapsed > 0.0 {
         totals.lines as f64 / elapsed
