@@ -319,7 +319,7 @@ pub struct RunLog {
     pub inputs: Vec<WithPath<InputReport>>,
     /// Paths that could not be listed or opened.
     pub problems: Vec<WithPath<Problem>>,
-    /// Files passed over as plainly not logs.
+    /// Files passed over, with the reason.
     pub ignored: Vec<WithPath<Ignored>>,
 }
 
