@@ -139,6 +139,9 @@ pub(super) static ALIASES: &[Alias] = &[
     // The time. A request's start before the time the line was written
     // (Traefik's logrus `time`, Docker's `time`), which comes later.
     a(Time, "StartUTC"),
+    // Traefik's start in the server's zone, with its offset: before
+    // logrus's `time`, which may carry no zone.
+    a(Time, "StartLocal"),
     a(Time, "EdgeStartTimestamp"),
     a(Time, "start_time"),
     a(Time, "StartTime"),
@@ -151,7 +154,6 @@ pub(super) static ALIASES: &[Alias] = &[
     a(Time, "datetime"),
     a(Time, "time"),
     a(Time, "msec"),
-    a(Time, "StartLocal"),
     // The request: one line, or its parts.
     a(RequestLine, "request"),
     a(RequestLine, "request_line"),
