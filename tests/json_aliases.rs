@@ -3,7 +3,9 @@
 //! documentation ranges), and the real JSON files of `../shared/corpus/`
 //! when that folder exists.
 //!
-//! Fixtures (in `tests/fixtures/formats/`):
+//! Fixtures (in `tests/fixtures/json_aliases/`, beside `formats/`, whose
+//! table in `tests/doc_fixtures.rs` expects every skipped line to be blank
+//! or a comment):
 //! - `matomo_nginx.json`: the nginx `log_format` that Matomo's log
 //!   analytics README documents for its `nginx_json` importer format
 //!   (`ip`, `host`, `path` with the query, `status` as a string, `length`,
@@ -25,11 +27,14 @@
 //!   milliseconds, nanoseconds as a string and microseconds; W3C field
 //!   names; a CLF time; a zone-less time; a binary probe as the request);
 //!   line 7 planted with a `-` status.
-//! - `caddy_compose.json`: `docker compose logs` output of Caddy: runtime
-//!   messages (skipped as events) around two `http.log.access` entries.
 //! - `traefik_username.json`: Traefik JSON with `ClientUsername` set, a
 //!   logrus `time` without a zone, and `StartLocal` with an offset.
 
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{assert_exit, ip_forms, leaks_in_output_dir, leaks_in_printed, no_suppression, run};
 use logveil::formats::json_lines::JsonLines;
 use logveil::formats::{LogFormat, NO_RESPONSE, ParseContext, RawRecord, Reject, Request, Skip};
 
@@ -38,7 +43,7 @@ const T0: i64 = 1_774_699_200;
 
 fn fixture(name: &str) -> Vec<u8> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/formats")
+        .join("tests/fixtures/json_aliases")
         .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -239,10 +244,22 @@ fn every_other_alias_family() {
     assert_eq!(cx.zoneless_times, 1);
 }
 
+/// `docker compose logs` output of Caddy (runtime messages from Caddy's
+/// "How Logging Works" page and its start-up, around two
+/// `http.log.access` entries), inline because its skipped lines are
+/// events, not blanks or comments.
+const CADDY_COMPOSE: &str = r#"caddy  | {"level":"info","ts":1774699200.3152757,"msg":"using config from file","file":"/etc/caddy/Caddyfile"}
+caddy  | {"level":"info","ts":1774699200.316192,"logger":"admin","msg":"admin endpoint started","address":"localhost:2019","enforce_origin":false,"origins":["//[::1]:2019","//127.0.0.1:2019","//localhost:2019"]}
+caddy  | {"level":"info","ts":1774699200.3163323,"logger":"http.log","msg":"server running","name":"srv0","protocols":["h1","h2","h3"]}
+caddy  | {"level":"info","ts":1774699201.6153953,"logger":"http.log.access","msg":"handled request","request":{"remote_ip":"192.0.2.101","remote_port":"46628","client_ip":"192.0.2.101","proto":"HTTP/1.1","method":"GET","host":"localhost","uri":"/","headers":{"User-Agent":["curl/8.5.0"],"Accept":["*/*"]}},"bytes_read":0,"user_id":"","duration":0.000929675,"size":612,"status":200,"resp_headers":{"Server":["Caddy"]}}
+caddy  | {"level":"info","ts":1774699202.1,"logger":"http.log.access","msg":"handled request","request":{"remote_ip":"192.0.2.102","remote_port":"37882","client_ip":"192.0.2.102","proto":"HTTP/1.1","method":"GET","host":"localhost","uri":"/index.html","headers":{"User-Agent":["Mozilla/5.0"]}},"bytes_read":0,"user_id":"","duration":0.0011,"size":612,"status":304,"resp_headers":{}}
+caddy  | {"level":"warn","ts":1774699203.8274047,"msg":"exiting; byeee!! 👋","signal":"SIGTERM"}
+"#;
+
 #[test]
 fn caddy_behind_docker_compose_skips_its_runtime_messages() {
-    let data = fixture("caddy_compose.json");
-    let out = read(&data, &mut ParseContext::default());
+    let data = CADDY_COMPOSE.as_bytes();
+    let out = read(data, &mut ParseContext::default());
     let skipped = out
         .iter()
         .filter(|o| matches!(o, Outcome::Skipped(Skip::Event)))
@@ -332,5 +349,61 @@ fn real_json_logs_parse_fully() {
     if let Some(data) = corpus("38_") {
         let out = read(&data, &mut ParseContext::default());
         assert_eq!(rejects(&out), [(1, Reject::BadClient)]);
+    }
+}
+
+/// Every fixture, with its (parsed, rejected) line counts.
+const FIXTURES: &[(&str, u64, u64)] = &[
+    ("matomo_nginx.json", 3, 1),
+    ("zeek_http.json", 3, 0),
+    ("envoy_istio.json", 2, 0),
+    ("ecs_nginx.json", 2, 0),
+    ("gcp_http_request.json", 2, 0),
+    ("generic_aliases.json", 6, 1),
+    ("traefik_username.json", 2, 0),
+];
+
+/// The addresses of a fixture in every form an output could show them,
+/// with or without a port or brackets, found without logveil's parsers.
+fn addresses(data: &[u8]) -> BTreeSet<String> {
+    let text = String::from_utf8_lossy(data);
+    text.split(|c: char| !(c.is_ascii_hexdigit() || matches!(c, ':' | '.' | '[' | ']')))
+        .filter_map(|t| {
+            t.parse::<std::net::IpAddr>()
+                .ok()
+                .or_else(|| t.parse::<std::net::SocketAddr>().ok().map(|s| s.ip()))
+        })
+        .flat_map(ip_forms)
+        .collect()
+}
+
+#[test]
+fn runs_detect_count_and_leak_nothing() {
+    for &(name, parsed, rejected) in FIXTURES {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/json_aliases")
+            .join(name);
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let out = tmp.path().join("out");
+        let policy = no_suppression(tmp.path());
+        let r = run(&[&path], &out, &["--policy", &policy, "-j", "1"]);
+        assert_exit(&r, if rejected == 0 { 0 } else { 2 });
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("_manifest.json")).expect("manifest"))
+                .expect("manifest JSON");
+        let input = &manifest["inputs"][0];
+        assert_eq!(input["format"], "json", "{name}");
+        assert_eq!(input["parsed"], parsed, "{name}");
+        assert_eq!(input["rejected"], rejected, "{name}");
+
+        let data = fixture(name);
+        let mut ids = addresses(&data);
+        assert!(ids.len() >= 2, "{name}: no addresses collected");
+        ids.insert("jdoe".to_string());
+        let mut found = leaks_in_output_dir(&ids, &out);
+        found.extend(leaks_in_printed(&ids, &r));
+        // Where, not what: the failure message is itself output.
+        let places: Vec<&str> = found.iter().map(|(place, _)| place.as_str()).collect();
+        assert!(places.is_empty(), "{name}: identifiers found in {places:?}");
     }
 }
