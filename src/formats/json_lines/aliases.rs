@@ -271,6 +271,42 @@ pub(super) static ALIASES: &[Alias] = &[
     a(Duration(Unit::Suffixed), "httpRequest.latency"),
 ];
 
+/// Longest key a name can end with; a longer key is no alias.
+const MAX_KEY: usize = 48;
+
+/// Positions in [`ALIASES`] by every key a name can end with, lowercased:
+/// `id.orig_h` is found from a flat key `id.orig_h` and from `orig_h`
+/// nested under `id`. Looking a leaf's key up here instead of trying every
+/// name kept the JSON reader as fast as it was with four producers.
+static BY_KEY: std::sync::LazyLock<
+    hashbrown::HashMap<Vec<u8>, Vec<usize>, foldhash::fast::FixedState>,
+> = std::sync::LazyLock::new(|| {
+    let mut map: hashbrown::HashMap<Vec<u8>, Vec<usize>, _> =
+        hashbrown::HashMap::with_hasher(foldhash::fast::FixedState::default());
+    for (i, alias) in ALIASES.iter().enumerate() {
+        let name = alias.name.to_ascii_lowercase();
+        let starts = std::iter::once(0).chain(name.match_indices('.').map(|(p, _)| p + 1));
+        for start in starts {
+            map.entry(name.as_bytes()[start..].to_vec())
+                .or_default()
+                .push(i);
+        }
+    }
+    map
+});
+
+/// The names that may match a leaf whose own key is `key`, best first.
+pub(super) fn candidates(key: &[u8]) -> &'static [usize] {
+    if key.len() > MAX_KEY {
+        return &[];
+    }
+    let mut buf = [0u8; MAX_KEY];
+    let lower = &mut buf[..key.len()];
+    lower.copy_from_slice(key);
+    lower.make_ascii_lowercase();
+    BY_KEY.get(&lower[..]).map_or(&[], Vec::as_slice)
+}
+
 /// Keys only Envoy and Istio access-log layouts have; with one of them,
 /// `duration` is Envoy's `%DURATION%` in milliseconds.
 pub(super) const ENVOY_MARKERS: &[&str] = &[
@@ -302,6 +338,10 @@ mod tests {
             }
             assert!(x.field.index() < FIELDS);
         }
+        assert!(ALIASES.iter().all(|x| x.name.len() <= MAX_KEY));
+        assert_eq!(candidates(b"ORIG_H"), candidates(b"id.orig_h"));
+        assert_eq!(candidates(b"User-Agent").len(), 2);
+        assert!(candidates(&[b'a'; 100]).is_empty());
         let mut seen = [false; FIELDS];
         for x in ALIASES {
             seen[x.field.index()] = true;

@@ -80,9 +80,12 @@ impl<'a> Fields<'a> {
         for &(node, value) in &obj.leaves {
             f.envoy |= root_key(node, ENVOY_MARKERS);
             f.message |= root_key(node, MESSAGE_MARKERS);
-            let Some((rank, alias)) = ALIASES
+            let Some((rank, alias)) = obj
+                .nodes
+                .get(node as usize)
+                .map_or(&[][..], |n| aliases::candidates(n.key))
                 .iter()
-                .enumerate()
+                .map(|&i| (i, &ALIASES[i]))
                 .find(|(_, x)| obj.path_is(node, x.name.as_bytes(), x.case_sensitive))
             else {
                 continue;
@@ -119,9 +122,12 @@ fn time(obj: &Object<'_>, fields: &Fields<'_>, cx: &mut ParseContext) -> Result<
         .iter()
         .filter(|(_, v)| !absent(v) && *v != first)
         .filter_map(|&(node, v)| {
-            ALIASES
+            let key = obj.nodes.get(node as usize)?.key;
+            aliases::candidates(key)
                 .iter()
-                .position(|x| {
+                .copied()
+                .find(|&i| {
+                    let x = &ALIASES[i];
                     x.field == Field::Time && obj.path_is(node, x.name.as_bytes(), x.case_sensitive)
                 })
                 .map(|rank| (rank, v))
