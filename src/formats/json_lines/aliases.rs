@@ -75,7 +75,7 @@ pub(super) enum Unit {
     /// Caddy's `duration`: seconds as a float, or whole nanoseconds with
     /// `duration_format nano`. Envoy and Istio layouts use the same name
     /// for whole milliseconds (`%DURATION%`), told apart by their other
-    /// keys (see [`envoy_marker`]).
+    /// keys (see [`ENVOY_MARKERS`]).
     SecondsOrNanos,
     /// Go's duration text or Google Cloud's `"0.042s"`: a number with a
     /// unit suffix.

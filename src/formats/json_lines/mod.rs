@@ -5,11 +5,11 @@
 //! `httpRequest`.
 //!
 //! Any object with a client-address key and a time key is a record; the
-//! names each field may go by are in [`aliases`]. A line is scanned once
-//! into borrowed leaves ([`scan`]) and each leaf is classified by one walk
-//! over the alias table, so a record costs one pass over its line and no
-//! copy. Values are read by what they are, not by who wrote them
-//! ([`values`]): numbers may arrive as strings, times in any of the common
+//! names each field may go by are in `aliases`. A line is scanned once
+//! into borrowed leaves (`scan`) and each leaf's key is looked up in an
+//! index of the alias names, so a record costs one pass over its line and
+//! no copy. Values are read by what they are, not by who wrote them
+//! (`values`): numbers may arrive as strings, times in any of the common
 //! textual or epoch forms.
 //!
 //! Objects with no client but a logging library's `level` or `logger` key
