@@ -172,7 +172,9 @@ fn check_record(line: &[u8], rec: &RawRecord<'_>) {
         protocol,
     } = rec.request
     {
-        assert!(!method.is_empty() && !target.is_empty());
+        // The method may be empty: a layout that logs only the target
+        // (Matomo's nginx JSON, W3C without `cs-method`) does not name one.
+        assert!(!target.is_empty());
         assert!(within(line, method) && within(line, target) && within(line, protocol));
     }
     assert!(
