@@ -337,7 +337,8 @@ fn clf_fields<'a>(
     Ok((i, core.record(who.chain, who.host)))
 }
 
-/// Parses ` "%{Referer}i" "%{User-Agent}i"` after the core, filling them in.
+/// Parses ` "%{Referer}i" "%{User-Agent}i"` after the core, filling them
+/// in. An agent without its closing quote at the end of the line is kept.
 pub fn referer_agent<'a>(rest: &'a [u8], rec: &mut RawRecord<'a>) -> Result<&'a [u8], Reject> {
     let quoted_field = |i: &'a [u8]| -> Result<(&'a [u8], &'a [u8]), Reject> {
         match quoted(i) {
@@ -350,7 +351,13 @@ pub fn referer_agent<'a>(rest: &'a [u8], rec: &mut RawRecord<'a>) -> Result<&'a 
     let (i, ()) = field(rest, spaces, Reject::Malformed)?;
     let (i, referer) = quoted_field(i)?;
     let (i, ()) = field(i, spaces, Reject::Malformed)?;
-    let (i, agent) = quoted_field(i)?;
+    let (i, agent) = match i.strip_prefix(b"\"") {
+        // No closing quote: the server cut the line inside the agent (a
+        // length limit, a full disk). GoAccess keeps such lines; the agent
+        // is what was written of it, and nothing can follow.
+        Some(body) if quoted(i).is_err() => (&b""[..], body),
+        _ => quoted_field(i)?,
+    };
     rec.referer = dash_none(referer);
     rec.user_agent = dash_none(agent);
     Ok(i)
