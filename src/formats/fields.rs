@@ -5,6 +5,12 @@
 //! `%h %l %u %t "%r" %>s %b` core that Common, Combined and vhost_combined
 //! share, mapping each failure to the [`Reject`] reason of the field that
 //! failed, so the manifest can say *why* lines were refused.
+//!
+//! Three readers, cheapest first: a straight scan for the usual shape, the
+//! field-by-field parser that names a rejection, and (only for lines whose
+//! fields before the time are not `%h %l %u`) the tolerant `prefix` reader
+//! for a leading host, 0-3 identity fields and proxy chains. Ordinary lines
+//! never reach the last two.
 
 use nom::{
     IResult, Parser,
