@@ -5,6 +5,12 @@
 //! nginx configurations that append `"$http_x_forwarded_for"`, a request
 //! id, a port or timings. (Reading those fields is the job of the custom
 //! format-string parser, not of this preset.)
+//!
+//! A line that ends right after the byte count (a server that writes the
+//! common layout for some requests, as Jetty's NCSA log can) is a record
+//! without referrer and agent rather than a reject: losing the request
+//! would cost more than the two fields. Detection still prefers `common`
+//! for a file of such lines, through [`parse_counting`].
 
 use super::{LogFormat, ParseContext, RawRecord, Reject, fields};
 
@@ -22,14 +28,28 @@ impl LogFormat for Combined {
     }
 
     fn parse<'a>(&self, line: &'a [u8], cx: &mut ParseContext) -> Result<RawRecord<'a>, Reject> {
-        let (rest, mut rec) = fields::clf_core(line, cx)?;
-        let rest = fields::referer_agent(rest, &mut rec)?;
-        fields::end_or_trailing(rest)?;
-        if rec.forwarded_for.is_none() {
-            rec.forwarded_for = forwarded_for(rest);
-        }
-        Ok(rec)
+        parse_counting(line, cx).map(|(rec, _)| rec)
     }
+}
+
+/// Parses a line as [`Combined`] does, also saying how many of the
+/// layout's fields the line lacks (2 for a line that ends after the byte
+/// count, else 0), so detection can score the format by the fields it
+/// actually explains.
+pub fn parse_counting<'a>(
+    line: &'a [u8],
+    cx: &mut ParseContext,
+) -> Result<(RawRecord<'a>, usize), Reject> {
+    let (rest, mut rec) = fields::clf_core(line, cx)?;
+    if rest.trim_ascii().is_empty() {
+        return Ok((rec, 2));
+    }
+    let rest = fields::referer_agent(rest, &mut rec)?;
+    fields::end_or_trailing(rest)?;
+    if rec.forwarded_for.is_none() {
+        rec.forwarded_for = forwarded_for(rest);
+    }
+    Ok((rec, 0))
 }
 
 /// nginx's common extension appends `"$http_x_forwarded_for"` as the first
@@ -152,10 +172,29 @@ mod tests {
     }
 
     #[test]
-    fn common_lines_are_not_combined() {
+    fn common_lines_are_records_without_referer_and_agent() {
+        let line = br#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1"#;
+        let (r, missing) = parse_counting(line, &mut ParseContext::default()).unwrap();
+        assert_eq!((r.referer, r.user_agent, missing), (None, None, 2));
+        // Cut inside the referrer: still a reject.
         assert_eq!(
-            parse(br#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1"#),
+            parse(br#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "http"#),
+            Err(Reject::UnterminatedQuote)
+        );
+        assert_eq!(
+            parse(br#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "-""#),
             Err(Reject::Truncated)
         );
+    }
+
+    #[test]
+    fn an_agent_cut_at_the_end_of_the_line_is_kept() {
+        let r = parse(br#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "-" "Mozilla/5.0 (X11; Linux"#).unwrap();
+        assert_eq!(r.user_agent, Some(&b"Mozilla/5.0 (X11; Linux"[..]));
+        let r = parse(
+            br#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "-" "ends in \"#,
+        )
+        .unwrap();
+        assert_eq!(r.user_agent, Some(&br"ends in \"[..]));
     }
 }

@@ -2,7 +2,11 @@
 //!
 //! The NCSA format Apache calls `common`. Fields after `%b` are ignored, so
 //! forcing `--format common` on richer logs still works (losing referrer and
-//! agent); detection prefers a richer format whenever one parses.
+//! agent); detection scores formats by the fields they explain, so a richer
+//! format wins even when it rejects a few lines this one accepts. The fields
+//! before the time may take the shapes servers write besides `%h %l %u`
+//! (one identity field as in Caddy 0.x, a leading host; see
+//! `fields::clf_core`).
 
 use super::{LogFormat, ParseContext, RawRecord, Reject, fields};
 

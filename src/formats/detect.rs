@@ -2,10 +2,13 @@
 //!
 //! Detection looks at content, never at file names: rotated and renamed
 //! logs keep their format but lose their extension. Every known format
-//! parses a sample of the first records; the best parse rate wins, and
+//! parses a sample of the first records and is scored by the fields it
+//! explains, not by the lines it accepts: a loose format that accepts a
+//! line while leaving its quoted fields unread (`common` on a combined
+//! line) scores less than a richer one that rejects a few damaged lines.
 //! [`FORMATS`]' order breaks ties and near-ties in favour of the more
-//! specific format (a Combined line also satisfies Common, which would lose
-//! the referrer and agent).
+//! specific format. The trade-off: a file where most lines carry fewer
+//! fields than a few others is read with the smaller layout.
 
 use super::{FORMATS, LogFormat, ParseContext};
 
@@ -98,38 +101,95 @@ pub fn failure_reasons(
     counts.into_iter().collect()
 }
 
-/// How many fewer sampled lines than the best candidate a more specific
-/// format may parse and still be chosen. A looser format accepts a line
-/// whose tail is broken (`common` ignores an unterminated user agent that
-/// `combined` rejects); without this slack, one such line would make the
-/// looser format win and cost every other line its referrer and agent.
+/// How far below the best candidate (in lines, or in fields explained) a
+/// more specific format may be and still be chosen: a little slack, so one
+/// odd line does not decide for a looser format.
 fn tolerance(best: usize) -> usize {
     (best / 50).max(1)
+}
+
+/// Fields every record has: client, time, request, status and bytes.
+const CORE_FIELDS: usize = 5;
+
+/// How many fields a record explains: the core plus every optional field
+/// the line filled in.
+fn fields_explained(rec: &super::RawRecord<'_>) -> usize {
+    let optional = [
+        rec.user.is_some(),
+        rec.referer.is_some(),
+        rec.user_agent.is_some(),
+        rec.vhost.is_some(),
+        rec.forwarded_for.is_some(),
+        rec.duration_us.is_some(),
+    ];
+    CORE_FIELDS + optional.iter().filter(|&&b| b).count()
+}
+
+/// A format's score on one line: the fields it explains, less those its
+/// layout expects and the line lacks (the second value, `true` when none
+/// are lacking); `None` when it rejects the line. Only `combined` accepts
+/// lines short of its layout (it takes a common line as a record without
+/// referrer and agent), so only it is asked.
+fn line_score(format: &dyn LogFormat, line: &[u8], cx: &mut ParseContext) -> Option<(usize, bool)> {
+    if format.name() == super::combined::Combined.name() {
+        let (rec, missing) = super::combined::parse_counting(line, cx).ok()?;
+        return Some((fields_explained(&rec).saturating_sub(missing), missing == 0));
+    }
+    format
+        .parse(line, cx)
+        .ok()
+        .map(|rec| (fields_explained(&rec), true))
+}
+
+/// How one candidate did on the sample.
+#[derive(Clone, Copy)]
+struct Candidate {
+    format: &'static dyn LogFormat,
+    /// Fields explained, summed over the lines.
+    score: usize,
+    /// Lines parsed.
+    parsed: usize,
+    /// Lines parsed with every field of the layout present.
+    whole: usize,
 }
 
 /// Detects the format of an input from its first bytes. `complete` says
 /// whether `head` is the entire input.
 pub fn detect(head: &[u8], complete: bool) -> Detection {
     let lines = sample_lines(head, complete);
-    let counts: Vec<(&'static dyn LogFormat, usize)> = FORMATS
+    let candidates: Vec<Candidate> = FORMATS
         .iter()
         .map(|&format| {
             let mut cx = ParseContext::default();
-            let parsed = lines
-                .iter()
-                .filter(|l| format.parse(l, &mut cx).is_ok())
-                .count();
-            (format, parsed)
+            let mut c = Candidate {
+                format,
+                score: 0,
+                parsed: 0,
+                whole: 0,
+            };
+            for line in &lines {
+                if let Some((score, whole)) = line_score(format, line, &mut cx) {
+                    c.score += score;
+                    c.parsed += 1;
+                    c.whole += usize::from(whole);
+                }
+            }
+            c
         })
         .collect();
-    let top = counts.iter().map(|&(_, n)| n).max().unwrap_or(0);
-    // The earliest (most specific) format within the slack of the best one.
-    let best = counts
-        .iter()
-        .copied()
-        .find(|&(_, n)| n + tolerance(top) >= top && (n > 0 || top == 0));
+    let top_score = candidates.iter().map(|c| c.score).max().unwrap_or(0);
+    let top_whole = candidates.iter().map(|c| c.whole).max().unwrap_or(0);
+    // The earliest (most specific) format within the slack of the best one
+    // by fields explained, or by lines it reads whole: the first keeps a
+    // looser format from winning on damaged lines it half reads, the second
+    // keeps a few damaged lines of a small sample from deciding.
+    let best = candidates.iter().copied().find(|c| {
+        (c.score > 0 || top_score == 0)
+            && (c.score + tolerance(top_score) >= top_score
+                || (c.whole > 0 && c.whole + tolerance(top_whole) >= top_whole))
+    });
     let (best_format, parsed) = match best {
-        Some((f, n)) => (Some(f), n),
+        Some(c) => (Some(c.format), c.parsed),
         None => (None, 0),
     };
     let mut detection = Detection {
@@ -183,9 +243,9 @@ mod tests {
 
     #[test]
     fn one_broken_tail_does_not_demote_a_specific_format() {
-        // The agent's closing quote is missing: `combined` rejects the line,
-        // `common` (which ignores what follows the size) accepts it.
-        let broken = &COMBINED[..COMBINED.len() - 1];
+        // The referrer's closing quote is missing: `combined` rejects the
+        // line, `common` (which ignores what follows the size) accepts it.
+        let broken = COMBINED.replacen(r#""-" "#, r#""http://a.example/ "#, 1);
         let text = format!("{COMBINED}\n{broken}\n{COMBINED}\n");
         let d = detect(text.as_bytes(), true);
         assert_eq!(d.format.map(|f| f.name()), Some("combined"));
@@ -195,6 +255,55 @@ mod tests {
         assert_eq!(name(&text), Some("common"));
         // A format that reads nothing is never chosen for its order.
         assert_eq!(name(&format!("{COMMON}\n")), Some("common"));
+    }
+
+    #[test]
+    fn fields_explained_outweigh_lines_accepted() {
+        // 7 of 200 lines damaged inside the referrer: by parse rate alone
+        // `common` (200 of 200) beat `combined` (193) and every agent was
+        // lost; by fields explained `combined` wins.
+        let agent = r#""https://www.example.edu/" "Mozilla/5.0 (X11; Linux x86_64)""#;
+        let good = COMBINED.replace(r#""-" "curl/8""#, agent);
+        let bad = good.replacen(r#"/" "#, r#"/ "#, 1);
+        let text: String = (0..200)
+            .map(|n| if n % 29 == 0 { &bad } else { &good })
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let d = detect(text.as_bytes(), true);
+        assert_eq!(d.format.map(|f| f.name()), Some("combined"));
+        assert_eq!((d.sampled, d.parsed), (200, 193));
+        // Agents cut at the end of the line are read, not rejected.
+        let cut = &good[..good.len() - 1];
+        let text = format!("{good}\n{cut}\n{good}\n");
+        let d = detect(text.as_bytes(), true);
+        assert_eq!(d.format.map(|f| f.name()), Some("combined"));
+        assert_eq!((d.sampled, d.parsed), (3, 3));
+    }
+
+    #[test]
+    fn a_few_common_lines_among_combined_ones_are_combined() {
+        // Jetty's NCSA log writes some requests without referrer and agent.
+        let text = format!("{COMMON}\n{}", format!("{COMBINED}\n").repeat(4));
+        let d = detect(text.as_bytes(), true);
+        assert_eq!(d.format.map(|f| f.name()), Some("combined"));
+        assert_eq!(d.parsed, 5);
+    }
+
+    #[test]
+    fn extended_layouts_are_combined() {
+        for line in [
+            r#" 192.0.2.1 - - [10/Oct/2000:13:55:36 -0700] "\x16\x03\x01" 400 150 "-" "-" 80"#,
+            r#"_ 192.0.2.1 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 9 "-" "curl/8" 443"#,
+            r#"192.0.2.1 - - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 9 "-" "curl/8" "-""#,
+        ] {
+            assert_eq!(
+                name(&format!("{line}\n{line}\n")),
+                Some("combined"),
+                "{line}"
+            );
+        }
+        let caddy = r#"2001:db8::1 - [31/Aug/2015:15:59:14 +0100] "GET / HTTP/1.1" 200 8422"#;
+        assert_eq!(name(&format!("{caddy}\n{caddy}\n")), Some("common"));
     }
 
     #[test]

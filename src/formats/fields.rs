@@ -5,6 +5,12 @@
 //! `%h %l %u %t "%r" %>s %b` core that Common, Combined and vhost_combined
 //! share, mapping each failure to the [`Reject`] reason of the field that
 //! failed, so the manifest can say *why* lines were refused.
+//!
+//! Three readers, cheapest first: a straight scan for the usual shape, the
+//! field-by-field parser that names a rejection, and (only for lines whose
+//! fields before the time are not `%h %l %u`) the tolerant `prefix` reader
+//! for a leading host, 0-3 identity fields and proxy chains. Ordinary lines
+//! never reach the last two.
 
 use nom::{
     IResult, Parser,
@@ -17,6 +23,8 @@ use nom::{
 
 use super::{NO_RESPONSE, ParseContext, RawRecord, Reject, Request};
 use crate::time;
+
+mod prefix;
 
 /// A run of non-space bytes.
 pub fn token(i: &[u8]) -> IResult<&[u8], &[u8]> {
@@ -205,7 +213,7 @@ fn clf_scan<'a>(line: &'a [u8], cx: &mut ParseContext) -> Option<(&'a [u8], RawR
         status: code,
         bytes,
     };
-    Some((rest, core.record(None)))
+    Some((rest, core.record(None, None)))
 }
 
 /// The fields of the CLF core, as both parsers find them.
@@ -220,7 +228,7 @@ struct Core<'a> {
 
 impl<'a> Core<'a> {
     /// The record, with what the core does not carry left empty.
-    fn record(self, forwarded_for: Option<&'a [u8]>) -> RawRecord<'a> {
+    fn record(self, forwarded_for: Option<&'a [u8]>, vhost: Option<&'a [u8]>) -> RawRecord<'a> {
         RawRecord {
             client: self.client,
             user: dash_none(self.user),
@@ -230,18 +238,16 @@ impl<'a> Core<'a> {
             bytes: self.bytes,
             referer: None,
             user_agent: None,
-            vhost: None,
+            vhost,
             forwarded_for,
             duration_us: None,
         }
     }
 }
 
-/// The field-by-field parse of the CLF core, for lines the scan refused.
-fn clf_fields<'a>(
-    line: &'a [u8],
-    cx: &mut ParseContext,
-) -> Result<(&'a [u8], RawRecord<'a>), Reject> {
+/// `%h %l %u ` (the client possibly a bare proxy chain), returning the
+/// rest from the `[` of the time.
+fn strict_prefix(line: &[u8]) -> Result<(&[u8], prefix::Prefix<'_>), Reject> {
     let (mut i, mut client) = field(line, token, Reject::BadClient)?;
     // A proxy chain logged in place of the client (`10.0.0.2, 10.0.0.1,
     // 85.181.35.98 - - […]`): the right-most address is the connecting
@@ -270,6 +276,30 @@ fn clf_fields<'a>(
     let (i, ()) = field(i, spaces, Reject::Malformed)?;
     let (i, user) = field(i, token, Reject::Malformed)?;
     let (i, ()) = field(i, spaces, Reject::Malformed)?;
+    if !i.starts_with(b"[") {
+        return Err(Reject::Malformed);
+    }
+    let who = prefix::Prefix {
+        host: None,
+        client,
+        chain,
+        user,
+    };
+    Ok((i, who))
+}
+
+/// The field-by-field parse of the CLF core, for lines the scan refused.
+/// Fields before the time that are not `%h %l %u` are read by the tolerant
+/// [`prefix`] reader; when it too refuses the line, the strict reader's
+/// reason stands.
+fn clf_fields<'a>(
+    line: &'a [u8],
+    cx: &mut ParseContext,
+) -> Result<(&'a [u8], RawRecord<'a>), Reject> {
+    let (i, who) = match strict_prefix(line) {
+        Ok(ok) => ok,
+        Err(reason) => prefix::read(line).ok_or(reason)?,
+    };
     let (i, ts) = match bracketed(i) {
         Ok(ok) => ok,
         Err(_) if !i.starts_with(b"[") => return Err(Reject::Malformed),
@@ -303,17 +333,18 @@ fn clf_fields<'a>(
         return Err(Reject::BadBytes);
     }
     let core = Core {
-        client,
-        user,
+        client: who.client,
+        user: who.user,
         time: when,
         request,
         status: code,
         bytes,
     };
-    Ok((i, core.record(chain)))
+    Ok((i, core.record(who.chain, who.host)))
 }
 
-/// Parses ` "%{Referer}i" "%{User-Agent}i"` after the core, filling them in.
+/// Parses ` "%{Referer}i" "%{User-Agent}i"` after the core, filling them
+/// in. An agent without its closing quote at the end of the line is kept.
 pub fn referer_agent<'a>(rest: &'a [u8], rec: &mut RawRecord<'a>) -> Result<&'a [u8], Reject> {
     let quoted_field = |i: &'a [u8]| -> Result<(&'a [u8], &'a [u8]), Reject> {
         match quoted(i) {
@@ -326,7 +357,13 @@ pub fn referer_agent<'a>(rest: &'a [u8], rec: &mut RawRecord<'a>) -> Result<&'a 
     let (i, ()) = field(rest, spaces, Reject::Malformed)?;
     let (i, referer) = quoted_field(i)?;
     let (i, ()) = field(i, spaces, Reject::Malformed)?;
-    let (i, agent) = quoted_field(i)?;
+    let (i, agent) = match i.strip_prefix(b"\"") {
+        // No closing quote: the server cut the line inside the agent (a
+        // length limit, a full disk). GoAccess keeps such lines; the agent
+        // is what was written of it, and nothing can follow.
+        Some(body) if quoted(i).is_err() => (&b""[..], body),
+        _ => quoted_field(i)?,
+    };
     rec.referer = dash_none(referer);
     rec.user_agent = dash_none(agent);
     Ok(i)

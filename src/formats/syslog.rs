@@ -183,7 +183,7 @@ mod tests {
         let r = Syslog.parse(clf, cx).unwrap();
         assert_eq!((r.client, r.status, r.bytes), (&b"10.0.1.2"[..], 200, 2750));
         // A broken access line keeps Combined's reason.
-        let broken = br#"<190>Mar 28 10:00:00 web1 nginx: 192.0.2.1 - - [28/Mar/2026:10:00:00 +0000] "GET /a HTTP/1.1" 200 512 "-" "curl"#;
+        let broken = br#"<190>Mar 28 10:00:00 web1 nginx: 192.0.2.1 - - [28/Mar/2026:10:00:00 +0000] "GET /a HTTP/1.1" 200 512 "http://a"#;
         assert_eq!(Syslog.parse(broken, cx), Err(Reject::UnterminatedQuote));
     }
 }
