@@ -168,6 +168,12 @@ pub fn detect(head: &[u8], complete: bool) -> Detection {
                 whole: 0,
             };
             for line in &lines {
+                // A line the format itself passes over (a server's own
+                // message among JSON access records) is no failure of it.
+                if format.skip(line).is_some() {
+                    c.parsed += 1;
+                    continue;
+                }
                 if let Some((score, whole)) = line_score(format, line, &mut cx) {
                     c.score += score;
                     c.parsed += 1;
