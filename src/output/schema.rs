@@ -249,7 +249,7 @@ pub static WEB_CLIENTS: TableSpec = TableSpec {
 /// Site-search terms per day and site.
 pub static WEB_SEARCH_TERMS: TableSpec = TableSpec {
     name: "web_search_terms",
-    doc: "Site-search terms per UTC day and site, from the policy's search endpoints and parameters. Terms are URL-decoded, NFKC-normalised, lower-cased, whitespace-collapsed and capped in length; a term that looks like an e-mail, phone number, IP address, long number or id is `(redacted)` as a whole. Terms with fewer than k distinct searchers fold into `(other)`, itself withheld below k.",
+    doc: "Site-search terms per UTC day and site, from the policy's search endpoints and parameters. Terms are URL-decoded, NFKC-normalised, lower-cased, whitespace-collapsed and capped in length; a term that looks like an e-mail, phone number, IP address, long number or id is `(redacted)` as a whole. Terms with fewer than k distinct searchers fold into `(other)`, which the smallest published terms join while it is below k; a day whose searchers are fewer than k publishes no term.",
     columns: &[
         DAY,
         SITE,
