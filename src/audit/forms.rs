@@ -20,7 +20,10 @@
 //! characters or more or holding a digit. Text is also read once and twice
 //! percent-decoded, which finds `%40` and `%2540` e-mails and `%25` zones.
 
+use std::borrow::Cow;
 use std::net::{Ipv4Addr, Ipv6Addr};
+
+use crate::privacy::url::percent_decode;
 
 /// An identifier in canonical form.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -124,12 +127,14 @@ fn is_separator(c: char) -> bool {
 /// or 2). In [`Mode::Scan`] user names and host names are produced too;
 /// the caller keeps the candidates that are known identifiers.
 pub fn candidates(text: &str, mode: Mode, found: &mut dyn FnMut(Key, Form, u8)) {
-    let mut layer = std::borrow::Cow::Borrowed(text);
+    let mut layer = Cow::Borrowed(text);
     for decoded in 0..=2u8 {
         if decoded > 0 {
-            match percent_decode(&layer) {
-                Some(next) => layer = std::borrow::Cow::Owned(next),
-                None => break,
+            // The privacy stage's own decoder, `+` kept: a text output
+            // holds `%40` for `@`, and a `+` is not a space there.
+            match percent_decode(layer.as_bytes(), false) {
+                Cow::Owned(next) => layer = Cow::Owned(String::from_utf8_lossy(&next).into_owned()),
+                Cow::Borrowed(_) => break,
             }
         }
         for token in layer.split(is_separator).filter(|t| !t.is_empty()) {
@@ -139,28 +144,6 @@ pub fn candidates(text: &str, mode: Mode, found: &mut dyn FnMut(Key, Form, u8)) 
             words(&layer, &mut |k, f| found(k, f, decoded));
         }
     }
-}
-
-/// `%XX` decoded once; `None` when there is nothing to decode.
-fn percent_decode(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut changed = false;
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |j: usize| b.get(j).and_then(|c| (*c as char).to_digit(16));
-        if b[i] == b'%'
-            && let (Some(h), Some(l)) = (hex(i + 1), hex(i + 2))
-        {
-            out.push((h * 16 + l) as u8);
-            changed = true;
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    changed.then(|| String::from_utf8_lossy(&out).into_owned())
 }
 
 fn token_candidates(token: &str, mode: Mode, found: &mut dyn FnMut(Key, Form)) {

@@ -15,7 +15,7 @@
 use unicode_normalization::UnicodeNormalization;
 
 use super::ip::parse_ip;
-use super::url::is_id_like;
+use super::url::{is_id_like, percent_decode};
 
 /// The term published in place of an identifying one.
 pub const REDACTED: &str = "(redacted)";
@@ -29,31 +29,6 @@ pub struct SearchRules {
     pub params: Vec<String>,
     /// Longest term kept, in characters.
     pub max_length: usize,
-}
-
-/// Decodes `%XX` escapes and `+` as space.
-fn url_decode(raw: &[u8]) -> Vec<u8> {
-    let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
-    let mut out = Vec::with_capacity(raw.len());
-    let mut i = 0;
-    while i < raw.len() {
-        match raw[i] {
-            b'+' => out.push(b' '),
-            b'%' => match (
-                raw.get(i + 1).copied().and_then(hex),
-                raw.get(i + 2).copied().and_then(hex),
-            ) {
-                (Some(h), Some(l)) => {
-                    out.push(h * 16 + l);
-                    i += 2;
-                }
-                _ => out.push(b'%'),
-            },
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    out
 }
 
 /// Whether a cleaned term could identify a person or a record.
@@ -94,7 +69,7 @@ impl SearchRules {
                 (name == p.as_bytes()).then(|| &value[1..])
             })
         })?;
-        let decoded = url_decode(raw);
+        let decoded = percent_decode(raw, true);
         let text = String::from_utf8_lossy(&decoded);
         let normalised: String = text.nfkc().collect::<String>().to_lowercase();
         let term = normalised.split_whitespace().collect::<Vec<_>>().join(" ");

@@ -219,6 +219,39 @@ pub fn clean_host(host: &[u8]) -> Cow<'_, str> {
     String::from_utf8_lossy(host)
 }
 
+/// `raw` with its `%XX` escapes decoded, and `+` read as a space where
+/// `plus_is_space` (query strings). Borrowed when nothing was decoded; a
+/// `%` not followed by two hex digits stays as it is.
+pub fn percent_decode(raw: &[u8], plus_is_space: bool) -> Cow<'_, [u8]> {
+    let hex = |i: usize| raw.get(i).and_then(|c| (*c as char).to_digit(16));
+    let mut out = Vec::with_capacity(raw.len());
+    let mut changed = false;
+    let mut i = 0;
+    while i < raw.len() {
+        let escape = (raw[i] == b'%')
+            .then(|| hex(i + 1).zip(hex(i + 2)))
+            .flatten();
+        match (raw[i], escape) {
+            (b'+', _) if plus_is_space => {
+                out.push(b' ');
+                changed = true;
+            }
+            (_, Some((h, l))) => {
+                out.push((h * 16 + l) as u8);
+                changed = true;
+                i += 2;
+            }
+            (c, None) => out.push(c),
+        }
+        i += 1;
+    }
+    if changed {
+        Cow::Owned(out)
+    } else {
+        Cow::Borrowed(raw)
+    }
+}
+
 /// Whether a cleaned host name carries what looks like an identifier: an
 /// IPv4 address written into it (`198.51.100.23.nip.io`,
 /// `ip-198-51-100-23.example.net`), or a run of five or more digits (an
