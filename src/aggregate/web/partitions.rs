@@ -55,9 +55,26 @@ impl Partitions<'_> {
             Rows::from_sets(days.into_iter().map(|(k, v)| (k, (), v)))
         };
         let by_site = rows(None);
-        let small_sites = (0..by_site.len() as u32).any(|r| by_site.distinct(r) < k);
-        if !small_sites {
+        // A visitor is a (site, pseudonym): one person on two sites is two
+        // visitors. That only matters on a day where a small site folds
+        // together with another (a second small one, or an `(other site)`
+        // partition already there); elsewhere visitors count people.
+        let mut folding: HashMap<Day, usize, RandomState> = HashMap::default();
+        for r in 0..by_site.len() as u32 {
+            let (day, site) = *by_site.key(r);
+            if by_site.distinct(r) < k || site == other_site {
+                *folding.entry(day).or_default() += 1;
+            }
+        }
+        let small = (0..by_site.len() as u32).any(|r| by_site.distinct(r) < k);
+        if !small {
             return (Admission::all(), None);
+        }
+        if folding.values().all(|&n| n < 2) {
+            return (
+                Admission::decide(by_site, k, |&(d, _)| (d, other_site)),
+                None,
+            );
         }
         let mut ids: HashMap<u64, u32, RandomState> = HashMap::default();
         let person: Vec<u32> = sessions
