@@ -29,7 +29,7 @@ NULLABLE = {"requests_on_campus", "visitors_on_campus", "status", "duration_minu
 def withheld(t):
     """Whether disclosure control withheld any of the table's requests."""
     s = t.get("suppression") or {}
-    return any(s.get(f, 0) for f in ("other_rows_withheld", "partitions_withheld", "rows_withheld"))
+    return any(s.get(f, 0) for f in ("partitions_withheld", "rows_withheld"))
 
 
 # Every table the manifest lists is there, with the row count it says.

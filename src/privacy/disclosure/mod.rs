@@ -53,9 +53,6 @@ pub struct Disclosed {
     pub rows_folded: usize,
     /// `(other)` rows published.
     pub other_rows_published: usize,
-    /// `(other)` rows withheld (below `k`; only where a partition publishes
-    /// its rows independently, as sites do).
-    pub other_rows_withheld: usize,
     /// Hourly rows merged into multi-hour buckets.
     pub rows_bucketed: usize,
     /// Partitions (day and site, or day) withheld whole, below `k`: those
