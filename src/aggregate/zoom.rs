@@ -67,22 +67,12 @@ impl ZoomAggregate {
             .iter()
             .filter(|p| !p.sensitive && published.contains(&p.meeting.value()))
             .collect();
-        let tables = vec![
+        Ok(vec![
             meetings,
             attendance(&parts, policy, &mut people)?,
             concurrency(&counted, policy, &mut people)?,
             signin_table(&signins, policy)?,
-        ];
-        // Tables the policy asks for exact (k = 1) say so.
-        Ok(tables
-            .into_iter()
-            .map(|mut t| {
-                if let Some(s) = t.suppression.as_mut() {
-                    s.internal = policy.suppression.is_internal(t.spec.name);
-                }
-                t
-            })
-            .collect())
+        ])
     }
 }
 

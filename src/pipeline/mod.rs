@@ -883,10 +883,15 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
         // others are still being built.
         let write_nanos = AtomicU64::new(0);
         let emit = |table: Result<Table, String>| -> Result<TableReport, Error> {
-            let table = table.map_err(|message| Error::Encode {
+            let mut table = table.map_err(|message| Error::Encode {
                 table: "(aggregate)".to_string(),
                 message,
             })?;
+            // Tables the policy asks for exact say so, in the manifest and
+            // in the file's metadata.
+            if let Some(s) = table.suppression.as_mut() {
+                s.internal = cfg.veil.policy.suppression.is_internal(table.spec.name);
+            }
             let started = Instant::now();
             let path = write_table(&cfg.out, &table)?;
             let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);

@@ -265,13 +265,8 @@ impl WebAggregate {
             false => &parts_of,
         };
         let k_of = |spec: &TableSpec| suppression.k_for(spec.name);
-        let emit = |spec: &TableSpec, table: Result<Table, String>, s: Disclosed| {
-            let s = Disclosed {
-                internal: suppression.is_internal(spec.name),
-                ..s
-            };
-            emit(table.map(|t| t.with_suppression(s)))
-        };
+        let emit =
+            |table: Result<Table, String>, s: Disclosed| emit(table.map(|t| t.with_suppression(s)));
         let text = |id: Str| labels.get(id);
         let site_label =
             |ids: &Renumbering, (d, site, l): (Day, Str, Str)| (d, ids.label(site), ids.label(l));
@@ -305,7 +300,7 @@ impl WebAggregate {
                 let group = gather(referrers, other_referrers, maps, site_label);
                 let rows = partitions(spec).by_day(group.into_rows(parts_of.person));
                 let (rows, s) = by_label(rows, by_label_of(spec));
-                *referrers_slot = Some(emit(spec, label_count_table(spec, &rows, labels), s));
+                *referrers_slot = Some(emit(label_count_table(spec, &rows, labels), s));
             });
             scope.spawn(move |_| {
                 let spec = &schema::WEB_SESSIONS;
@@ -315,7 +310,7 @@ impl WebAggregate {
                 drop(sessions);
                 let (rows, s) = fold_day(rows, k_of(spec), |k| *k);
                 let rows = sorted(rows, |k| (k.0, text(k.1)));
-                *sessions_slot = Some(emit(spec, sessions_table(&rows, labels), s));
+                *sessions_slot = Some(emit(sessions_table(&rows, labels), s));
             });
             scope.spawn(|_| {
                 let spec = &schema::WEB_TRAFFIC;
@@ -344,7 +339,7 @@ impl WebAggregate {
                     })
                     .collect();
                 rows.sort_by_cached_key(|r| (r.0.0, text(r.0.1)));
-                *traffic_slot = Some(emit(spec, traffic_table(&rows, labels), s));
+                *traffic_slot = Some(emit(traffic_table(&rows, labels), s));
             });
             scope.spawn(|_| {
                 let spec = &schema::WEB_CLIENTS;
@@ -355,14 +350,14 @@ impl WebAggregate {
                 let (rows, s) = fold_day(rows, k_of(spec), |k| (k.0, k.1, other_class));
                 let class = |id: ClassId| labels.class_of(id);
                 let rows = sorted(rows, |k| (k.0, text(k.1), class(k.2)));
-                *clients_slot = Some(emit(spec, clients_table(&rows, labels), s));
+                *clients_slot = Some(emit(clients_table(&rows, labels), s));
             });
             scope.spawn(|_| {
                 let spec = &schema::WEB_SEARCH_TERMS;
                 let group = gather(search, other_search, maps, site_label);
                 let rows = partitions(spec).by_day(group.into_rows(parts_of.person));
                 let (rows, s) = by_label(rows, by_label_of(spec));
-                *search_slot = Some(emit(spec, label_count_table(spec, &rows, labels), s));
+                *search_slot = Some(emit(label_count_table(spec, &rows, labels), s));
             });
             scope.spawn(|_| {
                 let spec = &schema::WEB_STATUS;
@@ -372,13 +367,13 @@ impl WebAggregate {
                 let rows = partitions(spec).by_day(group.into_rows(parts_of.person));
                 let (rows, s) = fold_day(rows, k_of(spec), |k| (k.0, k.1, OTHER_STATUS));
                 let rows = sorted(rows, |k| (k.0, text(k.1), k.2));
-                *status_slot = Some(emit(spec, status_table(&rows, labels), s));
+                *status_slot = Some(emit(status_table(&rows, labels), s));
             });
             let spec = &schema::WEB_PAGES;
             let group = gather(pages, other_pages, maps, site_label);
             let rows = partitions(spec).by_day(group.into_rows(parts_of.person));
             let (rows, s) = by_label(rows, by_label_of(spec));
-            *pages_slot = Some(emit(spec, pages_table(&rows, labels), s));
+            *pages_slot = Some(emit(pages_table(&rows, labels), s));
         });
         slots.into_iter().flatten().collect()
     }
