@@ -21,7 +21,8 @@ use std::ops::Range;
 use std::sync::atomic::Ordering;
 use std::sync::{Mutex, PoisonError};
 
-use super::{ChunkReject, LineStats, Progress};
+use super::Progress;
+use super::accounting::{ChunkReject, LineStats};
 use crate::aggregate::web::WebAggregate;
 use crate::aggregate::zoom::ZoomAggregate;
 use crate::formats::{LogFormat, ParseContext};

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::{ChunkReject, LineStats, finish_report};
+use super::accounting::{ChunkReject, LineStats, finish_report};
 use crate::aggregate::zoom::ZoomAggregate;
 use crate::formats::Reject;
 use crate::formats::zoom::{ZoomOptions, ZoomRead, ZoomReader, ZoomRecord};

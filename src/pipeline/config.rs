@@ -1,0 +1,193 @@
+//! What a run is asked to do: inputs, output, formats, policy, key and
+//! threads, set through [`RunConfig`]'s builder methods. Nothing here
+//! reads a file; checks that need the file system happen when the run
+//! starts, so a configuration can be built and cloned freely.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::Progress;
+use crate::formats::logformat::ApacheFormat;
+use crate::formats::zoom::{ZoomOptions, ZoomTime};
+use crate::input::read;
+use crate::privacy::VeilConfig;
+use crate::privacy::policy::Policy;
+
+/// A web log layout given as a format string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormatString {
+    /// An Apache `LogFormat` string.
+    Apache(String),
+    /// An nginx `log_format` body.
+    Nginx(String),
+    /// A GoAccess `--log-format` (or predefined name) with its date and
+    /// time formats.
+    GoAccess {
+        /// The log format.
+        format: String,
+        /// `--date-format` (strftime).
+        date: String,
+        /// `--time-format` (strftime).
+        time: String,
+    },
+}
+
+impl FormatString {
+    pub(super) fn compile(&self) -> Result<ApacheFormat, crate::formats::logformat::FormatError> {
+        match self {
+            FormatString::Apache(s) => ApacheFormat::compile(s),
+            FormatString::Nginx(s) => ApacheFormat::compile_nginx(s),
+            FormatString::GoAccess { format, date, time } => {
+                ApacheFormat::compile_goaccess(format, date, time)
+            }
+        }
+    }
+
+    pub(super) fn describe(&self) -> String {
+        match self {
+            FormatString::Apache(s) => format!("apache:{s}"),
+            FormatString::Nginx(s) => format!("nginx:{s}"),
+            FormatString::GoAccess { format, date, time } => {
+                format!("goaccess:{format} (date {date}, time {time})")
+            }
+        }
+    }
+}
+
+/// Where the run's key comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// A key file written by `logveil keygen`.
+    File(PathBuf),
+    /// A random key for this run only.
+    Ephemeral,
+}
+
+/// Everything a run needs. Build with [`RunConfig::new`] and the setters.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    pub(super) inputs: Vec<PathBuf>,
+    pub(super) out: PathBuf,
+    pub(super) format: Option<String>,
+    pub(super) format_string: Option<FormatString>,
+    pub(super) veil: VeilConfig,
+    pub(super) threads: Option<usize>,
+    pub(super) key: KeySource,
+    pub(super) chunk_bytes: usize,
+    pub(super) max_reject_locations: usize,
+    pub(super) progress: Option<Arc<Progress>>,
+    pub(super) zoom: ZoomOptions,
+    pub(super) local_zone: chrono_tz::Tz,
+    pub(super) run_log: Option<PathBuf>,
+}
+
+impl RunConfig {
+    /// A run over `inputs` (files or directories) writing into `out`, with
+    /// defaults: auto-detected formats, all cores, an ephemeral key.
+    pub fn new(inputs: Vec<PathBuf>, out: impl Into<PathBuf>) -> Self {
+        RunConfig {
+            inputs,
+            out: out.into(),
+            format: None,
+            format_string: None,
+            veil: VeilConfig::default(),
+            threads: None,
+            key: KeySource::Ephemeral,
+            chunk_bytes: read::DEFAULT_CHUNK_BYTES,
+            max_reject_locations: 100,
+            progress: None,
+            zoom: ZoomOptions {
+                time: ZoomTime::default(),
+            },
+            local_zone: chrono_tz::Tz::UTC,
+            run_log: None,
+        }
+    }
+
+    /// Where to write the operator's run log (input paths by id), if
+    /// anywhere. It must lie outside the inputs and the output.
+    pub fn run_log(mut self, path: Option<PathBuf>) -> Self {
+        self.run_log = path;
+        self
+    }
+
+    /// Forces a format by name instead of detecting it per file.
+    pub fn format(mut self, name: Option<String>) -> Self {
+        self.format = name;
+        self
+    }
+
+    /// A format string (Apache, nginx or GoAccess) to compile and use for
+    /// every web log instead of detection.
+    pub fn format_string(mut self, format: Option<FormatString>) -> Self {
+        self.format_string = format;
+        self
+    }
+
+    /// Labels inputs that carry no virtual host.
+    pub fn site(mut self, site: Option<String>) -> Self {
+        if site.is_some() {
+            self.veil.default_site = site;
+        }
+        self
+    }
+
+    /// The privacy policy (defaults: [`Policy::default`]).
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.veil.policy = policy;
+        self
+    }
+
+    /// Settings of the privacy stage.
+    pub fn veil(mut self, veil: VeilConfig) -> Self {
+        self.veil = veil;
+        self
+    }
+
+    /// Worker threads (`None`: one per core).
+    pub fn threads(mut self, threads: Option<usize>) -> Self {
+        self.threads = threads;
+        self
+    }
+
+    /// The key to pseudonymise with.
+    pub fn key(mut self, key: KeySource) -> Self {
+        self.key = key;
+        self
+    }
+
+    /// Target chunk size (mostly for tests and benchmarks).
+    pub fn chunk_bytes(mut self, bytes: usize) -> Self {
+        self.chunk_bytes = bytes.max(1);
+        self
+    }
+
+    /// How many rejected-line locations the manifest keeps per input.
+    pub fn max_reject_locations(mut self, n: usize) -> Self {
+        self.max_reject_locations = n;
+        self
+    }
+
+    pub(super) fn session_gap(&self) -> i64 {
+        i64::from(self.veil.policy.sessions.gap_minutes) * 60
+    }
+
+    /// The zone of web-log times that carry none (W3C `date-local` and
+    /// `time-local`, Caddy's `wall` formats); UTC unless set.
+    pub fn local_timezone(mut self, zone: chrono_tz::Tz) -> Self {
+        self.local_zone = zone;
+        self
+    }
+
+    /// How to read zone-less Zoom times (zone, day/month order).
+    pub fn zoom_time(mut self, time: ZoomTime) -> Self {
+        self.zoom.time = time;
+        self
+    }
+
+    /// Counters to update while running.
+    pub fn progress(mut self, progress: Arc<Progress>) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+}
