@@ -342,6 +342,9 @@ fn summarize(report: &RunReport) {
         if let Some(err) = &input.error {
             eprintln!("logveil: warning: {path}: {err}");
         }
+        for warning in &input.warnings {
+            eprintln!("logveil: warning: {path}: {warning}");
+        }
         for note in &input.notes {
             eprintln!("logveil: note: {path}: {note}");
         }

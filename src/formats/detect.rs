@@ -9,7 +9,21 @@
 //! [`FORMATS`]' order breaks ties and near-ties in favour of the more
 //! specific format. The trade-off: a file where most lines carry fewer
 //! fields than a few others is read with the smaller layout.
-
+//!
+//! A file may change layout part way (an operator adds a field; logs of
+//! two servers are concatenated), so detection is also asked again inside
+//! a file. [`Watch`] follows a chunk's parse outcomes; when a quarter of a
+//! window of lines is rejected, detection runs on the rejected lines, and a
+//! format that reads most of them becomes the chunk's second format: it
+//! reads again the rejected lines kept so far, and from then on every line
+//! the first format rejects. The first format keeps every line it reads,
+//! so a looser format found on damaged lines never demotes the others
+//! (`common` taking combined lines and losing their agents). A file where
+//! nothing fits is read with [`NO_FORMAT`], which rejects every line as
+//! `no_format` (so every line is still counted) and is replaced by the
+//! first format detection finds in it. Attempts that find nothing back
+//! off exponentially, so a file of junk costs a few detections per chunk,
+//! and a clean file costs a counter per line.
 use super::{FORMATS, LogFormat, ParseContext};
 
 /// Inputs read whole rather than line by line, recognised by content
@@ -156,7 +170,11 @@ struct Candidate {
 /// Detects the format of an input from its first bytes. `complete` says
 /// whether `head` is the entire input.
 pub fn detect(head: &[u8], complete: bool) -> Detection {
-    let lines = sample_lines(head, complete);
+    detect_lines(&sample_lines(head, complete))
+}
+
+/// Detection on sampled record lines.
+fn detect_lines(lines: &[&[u8]]) -> Detection {
     let candidates: Vec<Candidate> = FORMATS
         .iter()
         .map(|&format| {
@@ -167,7 +185,7 @@ pub fn detect(head: &[u8], complete: bool) -> Detection {
                 parsed: 0,
                 whole: 0,
             };
-            for line in &lines {
+            for line in lines {
                 // A line the format itself passes over (a server's own
                 // message among JSON access records) is no failure of it.
                 if format.skip(line).is_some() {
@@ -213,6 +231,192 @@ pub fn detect(head: &[u8], complete: bool) -> Detection {
         detection.format = best_format;
     }
     detection
+}
+
+/// The format of a file in which no known format fits: every record line
+/// is rejected as [`Reject::NoFormat`](super::Reject::NoFormat), blank lines
+/// and comments are skipped as usual.
+#[derive(Debug, Clone, Copy)]
+pub struct NoFormat;
+
+/// The one [`NoFormat`].
+pub static NO_FORMAT: NoFormat = NoFormat;
+
+impl LogFormat for NoFormat {
+    fn name(&self) -> &'static str {
+        "none"
+    }
+
+    fn description(&self) -> &'static str {
+        "no known format fits: every line is counted as rejected"
+    }
+
+    fn parse<'a>(
+        &self,
+        _line: &'a [u8],
+        _cx: &mut ParseContext,
+    ) -> Result<super::RawRecord<'a>, super::Reject> {
+        Err(super::Reject::NoFormat)
+    }
+}
+
+/// Record lines per window of [`Watch`].
+const WINDOW: u32 = 64;
+
+/// A window with at least this many rejected record lines asks detection
+/// again: a quarter, so a region that the current format half reads is
+/// still looked at, while a file with the odd broken line never is.
+const WINDOW_REJECTS: u32 = WINDOW / 4;
+
+/// A chunk's last window is judged only from this many record lines on.
+const MIN_LAST_WINDOW: u32 = 8;
+
+/// The longest wait, in windows, between attempts that found nothing.
+const MAX_BACKOFF: u32 = 1 << 10;
+
+/// A rejected line that a format taking over may read again.
+#[derive(Debug, Clone, Copy)]
+pub struct Pending {
+    /// Byte range of the line in the chunk, without its terminator.
+    pub range: (usize, usize),
+    /// Its line number in the chunk (1-based).
+    pub line: u64,
+    /// Why it was rejected.
+    pub reason: super::Reject,
+}
+
+/// The most rejected lines a [`Watch`] keeps for reading again; past it
+/// the oldest half is dropped, so a long region that nothing reads costs
+/// bounded memory and only its oldest lines stay rejected.
+const MAX_PENDING: usize = 4096;
+
+/// Follows the parse outcomes of one chunk's lines and says when the
+/// format should be looked for again (see the module docs).
+#[derive(Debug)]
+pub struct Watch {
+    enabled: bool,
+    seen: u32,
+    rejected: u32,
+    // Rejected lines since the format last read a window well, so a format
+    // that takes over reads again what the waits between attempts let by.
+    pending: Vec<Pending>,
+    // Where this window's rejected lines start in `pending`.
+    window_start: usize,
+    wait: u32,
+    backoff: u32,
+}
+
+/// What a window that asks detection again hands over.
+#[derive(Debug)]
+pub struct Attempt<'w> {
+    /// This window's rejected lines: detection's sample.
+    pub sample: &'w [Pending],
+    /// Every rejected line kept since the formats last read well, to be
+    /// read again by a format that takes over.
+    pub pending: &'w [Pending],
+}
+
+impl Watch {
+    /// A watch for a chunk; a disabled one (a format the user named, or a
+    /// document whose headers set the layout) never asks.
+    pub fn new(enabled: bool) -> Watch {
+        Watch {
+            enabled,
+            seen: 0,
+            rejected: 0,
+            pending: Vec::new(),
+            window_start: 0,
+            wait: 0,
+            backoff: 1,
+        }
+    }
+
+    /// A record line was parsed. Returns whether the window is complete
+    /// (call [`Watch::window_end`] then).
+    #[inline]
+    pub fn parsed(&mut self) -> bool {
+        self.seen += 1;
+        self.seen == WINDOW
+    }
+
+    /// A record line was rejected. Returns whether the window is complete.
+    #[inline]
+    pub fn rejected(&mut self, pending: Pending) -> bool {
+        self.seen += 1;
+        self.rejected += 1;
+        if self.enabled {
+            if self.pending.len() == MAX_PENDING {
+                self.pending.drain(..MAX_PENDING / 2);
+                self.window_start = self.window_start.saturating_sub(MAX_PENDING / 2);
+            }
+            self.pending.push(pending);
+        }
+        self.seen == WINDOW
+    }
+
+    /// Ends a window. Returns what to try when this window should ask
+    /// detection again (then call [`Watch::attempted`]), `None` otherwise.
+    pub fn window_end(&mut self) -> Option<Attempt<'_>> {
+        self.close(WINDOW_REJECTS)
+    }
+
+    /// Ends the chunk's last window, which may be short: a chunk smaller
+    /// than a window (a small file, the tail of a large one) is judged by
+    /// the same share of rejected lines, once it has a few.
+    pub fn chunk_end(&mut self) -> Option<Attempt<'_>> {
+        if self.seen < MIN_LAST_WINDOW {
+            return None;
+        }
+        let share = (u64::from(self.seen) * u64::from(WINDOW_REJECTS)).div_ceil(u64::from(WINDOW));
+        self.close(u32::try_from(share).unwrap_or(WINDOW_REJECTS))
+    }
+
+    fn close(&mut self, rejects_due: u32) -> Option<Attempt<'_>> {
+        let due = self.enabled && self.rejected >= rejects_due;
+        self.seen = 0;
+        self.rejected = 0;
+        if !due {
+            // The format reads this region: its rejects are broken lines.
+            self.pending.clear();
+            self.window_start = 0;
+            return None;
+        }
+        if self.wait > 0 {
+            self.wait -= 1;
+            self.window_start = self.pending.len();
+            return None;
+        }
+        let sample = self.pending.get(self.window_start..)?;
+        let sample = &sample[sample.len().saturating_sub(SAMPLE_LINES)..];
+        Some(Attempt {
+            sample,
+            pending: &self.pending,
+        })
+    }
+
+    /// Records the outcome of an attempt: a switch starts afresh, a failure
+    /// waits twice as long as the last one before asking again.
+    pub fn attempted(&mut self, switched: bool) {
+        if switched {
+            self.backoff = 1;
+            self.wait = 0;
+            self.pending.clear();
+        } else {
+            self.wait = self.backoff;
+            self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+        }
+        self.window_start = self.pending.len();
+    }
+}
+
+/// The format that reads `rejected`, lines the formats in use could not
+/// read, if one reads most of them and is none of `in_use`.
+pub fn reads_rejected(
+    rejected: &[&[u8]],
+    in_use: &[&dyn LogFormat],
+) -> Option<&'static dyn LogFormat> {
+    let next = detect_lines(rejected).format?;
+    (!in_use.iter().any(|f| f.name() == next.name())).then_some(next)
 }
 
 #[cfg(test)]
@@ -324,5 +528,86 @@ mod tests {
         let text = format!("{COMBINED}\n{}", &COMBINED[..20]);
         assert_eq!(detect(text.as_bytes(), false).sampled, 1);
         assert_eq!(detect(text.as_bytes(), true).sampled, 2);
+    }
+
+    fn reject(w: &mut Watch, line: u64) -> bool {
+        w.rejected(Pending {
+            range: (0, 0),
+            line,
+            reason: super::super::Reject::Malformed,
+        })
+    }
+
+    #[test]
+    fn a_watch_asks_only_about_mostly_rejected_windows_and_backs_off() {
+        // The odd broken line: never asks.
+        let mut w = Watch::new(true);
+        for i in 0..WINDOW {
+            let done = if i % 8 == 0 {
+                reject(&mut w, i.into())
+            } else {
+                w.parsed()
+            };
+            assert_eq!(done, i + 1 == WINDOW);
+        }
+        assert!(w.window_end().is_none());
+        // A window a quarter rejected asks, with its rejects as the sample.
+        for i in 0..WINDOW {
+            if i < WINDOW_REJECTS {
+                reject(&mut w, i.into())
+            } else {
+                w.parsed()
+            };
+        }
+        let a = w.window_end().expect("asks");
+        assert_eq!(a.sample.len(), WINDOW_REJECTS as usize);
+        w.attempted(false);
+        // Found nothing: the next window waits, the one after asks again
+        // with every reject kept since, and then it waits twice as long.
+        let mut asked = Vec::new();
+        for window in 0..6 {
+            for i in 0..WINDOW {
+                reject(&mut w, u64::from(window * WINDOW + i));
+            }
+            let a = w.window_end();
+            asked.push(a.as_ref().map(|a| (a.sample.len(), a.pending.len())));
+            if a.is_some() {
+                w.attempted(false);
+            }
+        }
+        let w64 = WINDOW as usize;
+        let q = WINDOW_REJECTS as usize;
+        assert_eq!(
+            asked,
+            [
+                None,
+                Some((w64, q + 2 * w64)),
+                None,
+                None,
+                Some((w64, q + 5 * w64)),
+                None
+            ]
+        );
+        // Disabled (a named format): never asks, keeps nothing.
+        let mut w = Watch::new(false);
+        for i in 0..WINDOW {
+            reject(&mut w, i.into());
+        }
+        assert!(w.window_end().is_none());
+    }
+
+    #[test]
+    fn rejected_lines_are_judged_by_themselves() {
+        let json = br#"{"remote_addr":"192.0.2.1","time":"2024-10-10T14:00:00Z","request":"GET / HTTP/1.1","status":200,"bytes":5}"#;
+        let lines: Vec<&[u8]> = vec![json; 20];
+        let combined: &dyn LogFormat = &super::super::combined::Combined;
+        assert_eq!(
+            reads_rejected(&lines, &[combined]).map(|f| f.name()),
+            Some("json")
+        );
+        // A format in use is never proposed again, nor is one for junk.
+        let json_format = reads_rejected(&lines, &[combined]).unwrap();
+        assert!(reads_rejected(&lines, &[combined, json_format]).is_none());
+        assert!(reads_rejected(&[&b"junk"[..]; 20], &[combined]).is_none());
     }
 }

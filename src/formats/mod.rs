@@ -147,11 +147,14 @@ pub enum Reject {
     BadBytes,
     /// A separator or field is not where the format puts it.
     Malformed,
+    /// No known format reads the line or the region of the file around it
+    /// (counted so a file that fits nothing still accounts for its lines).
+    NoFormat,
 }
 
 impl Reject {
     /// Every reason, in manifest order.
-    pub const ALL: [Reject; 8] = [
+    pub const ALL: [Reject; 9] = [
         Reject::Truncated,
         Reject::BadClient,
         Reject::BadVhost,
@@ -160,6 +163,7 @@ impl Reject {
         Reject::BadStatus,
         Reject::BadBytes,
         Reject::Malformed,
+        Reject::NoFormat,
     ];
 
     /// Stable snake_case name used in the manifest and messages.
@@ -173,6 +177,7 @@ impl Reject {
             Reject::BadStatus => "bad_status",
             Reject::BadBytes => "bad_bytes",
             Reject::Malformed => "malformed",
+            Reject::NoFormat => "no_format",
         }
     }
 

@@ -175,6 +175,11 @@ pub struct InputReport {
     pub notes: Vec<&'static str>,
     /// How the format was chosen.
     pub detection: Option<DetectionReport>,
+    /// When the layout changed inside the file: each run of lines read with
+    /// one format (`none` where no known format fits), in file order.
+    /// Absent when one format read the whole file.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<Region>,
     /// Lines read (a final line without newline counts).
     pub lines: u64,
     /// Lines that became records.
@@ -197,6 +202,21 @@ pub struct InputReport {
     pub last_event: Option<String>,
     /// Why the input could not be read completely, if so.
     pub error: Option<String>,
+    /// What the operator should look at although the input was read: a
+    /// high share of rejected lines, lines no format fits.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// A run of lines of one input read with one format.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Region {
+    /// The format's name; `none` when no known format fits these lines.
+    pub format: &'static str,
+    /// Its first line (1-based).
+    pub first_line: u64,
+    /// How many lines it spans.
+    pub lines: u64,
 }
 
 /// A path that yielded nothing.

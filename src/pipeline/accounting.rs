@@ -8,8 +8,8 @@
 //! is known only at the end of the run, which is when the manifest needs it.
 
 use super::lanes::ChunkOutcome;
-use crate::formats::{Reject, Skip, json_lines};
-use crate::output::manifest::{InputReport, Location};
+use crate::formats::{self, LogFormat, Reject, Skip, detect, json_lines};
+use crate::output::manifest::{InputReport, Location, Region};
 use crate::time;
 
 /// Line counts of a chunk, source or run.
@@ -122,6 +122,85 @@ pub(super) fn finish_report(
     locations.truncate(max_locations);
     report.reject_locations_omitted = report.rejected - locations.len() as u64;
     report.reject_locations = locations;
+    judge(report, s.rejected[Reject::NoFormat.index()]);
+}
+
+/// Above this share of rejected record lines, an input gets a warning: a
+/// real log has the odd broken line, not one in ten.
+const HIGH_REJECT_SHARE: f64 = 0.1;
+
+/// Says what the operator should know about an input's counts: that no
+/// format fits it (an error: nothing of it was read), that some of its
+/// lines fit none, or that many of its lines were rejected.
+fn judge(report: &mut InputReport, no_format: u64) {
+    let records = report.parsed + report.rejected;
+    if no_format > 0 && report.parsed == 0 {
+        let d = report.detection.as_ref();
+        report.error = Some(format!(
+            "no known format fits: the best candidate ({}) parsed {} of {} sampled lines; \
+             its {} lines are counted as rejected (no_format); name its format or give its \
+             layout as a format string (known formats: {})",
+            d.and_then(|d| d.best_candidate).unwrap_or("none"),
+            d.map_or(0, |d| d.parsed),
+            d.map_or(0, |d| d.sampled),
+            report.lines,
+            formats::known_names()
+        ));
+        return;
+    }
+    if no_format > 0 {
+        report.warnings.push(format!(
+            "{no_format} lines fit no known format (see regions)"
+        ));
+    }
+    if report.rejected > no_format && report.rejected as f64 > HIGH_REJECT_SHARE * records as f64 {
+        report.warnings.push(format!(
+            "{} of {records} record lines ({:.0}%) were rejected: check that the format ({}) is \
+             the log's layout; the reasons and first locations are in the manifest",
+            report.rejected,
+            report.rejected as f64 * 100.0 / records as f64,
+            report.format.unwrap_or("none"),
+        ));
+    }
+}
+
+/// The runs of lines each format read, from the chunks of one input in
+/// file order; empty when one format read every line.
+fn regions(chunks: &[ChunkOutcome]) -> Vec<Region> {
+    let mut starts: Vec<(u64, &'static str)> = Vec::new();
+    let mut before = 0;
+    for o in chunks {
+        let bounds = std::iter::once((1, o.first_format)).chain(o.switches.iter().copied());
+        for (line, format) in bounds {
+            let line = before + line;
+            // A format that takes over at a chunk's first line replaces
+            // the one the chunk started with.
+            if starts.last().is_some_and(|&(l, _)| l == line) {
+                starts.pop();
+            }
+            if starts.last().is_none_or(|&(_, f)| f != format) {
+                starts.push((line, format));
+            }
+        }
+        before += o.stats.lines;
+    }
+    if starts.len() < 2 {
+        return Vec::new();
+    }
+    let ends = starts
+        .iter()
+        .skip(1)
+        .map(|&(line, _)| line)
+        .chain([before + 1]);
+    starts
+        .iter()
+        .zip(ends)
+        .map(|(&(first_line, format), end)| Region {
+            format,
+            first_line,
+            lines: end - first_line,
+        })
+        .collect()
 }
 
 /// Fills each line-based input's counts from the outcomes of its chunks.
@@ -137,6 +216,17 @@ pub(super) fn fill_line_counts(
         let Some(report) = of_source.first().and_then(|o| inputs.get_mut(o.source)) else {
             continue;
         };
+        report.regions = regions(of_source);
+        // A file where nothing fitted at its start is named after the
+        // format that read most of it, if any did.
+        if report.format.is_none() {
+            report.format = report
+                .regions
+                .iter()
+                .filter(|r| r.format != detect::NO_FORMAT.name())
+                .max_by_key(|r| r.lines)
+                .map(|r| r.format);
+        }
         let mut stats = LineStats::default();
         let mut chunk_lines = Vec::with_capacity(of_source.len());
         let mut rejects = Vec::new();

@@ -25,7 +25,8 @@ use super::Progress;
 use super::accounting::{ChunkReject, LineStats};
 use crate::aggregate::web::WebAggregate;
 use crate::aggregate::zoom::ZoomAggregate;
-use crate::formats::{LogFormat, ParseContext};
+use crate::formats::detect::{self, Attempt, Pending, Watch};
+use crate::formats::{LogFormat, ParseContext, RawRecord, Reject, Skip};
 use crate::input::read;
 use crate::privacy::{Labels, Renumbering, Veil, VeilWorker};
 use crate::time::LocalZone;
@@ -41,6 +42,11 @@ pub(super) struct ChunkOutcome {
     pub stats: LineStats,
     /// Its first rejected lines, located within the chunk.
     pub rejects: Vec<ChunkReject>,
+    /// The format the chunk started with.
+    pub first_format: &'static str,
+    /// Where another format took over: line in the chunk (1-based) and
+    /// the format's name.
+    pub switches: Vec<(u64, &'static str)>,
 }
 
 /// One thread's state.
@@ -57,6 +63,9 @@ pub(super) struct Lane<'v> {
 #[derive(Clone, Copy)]
 pub(super) struct ChunkJob<'f> {
     pub format: &'f dyn LogFormat,
+    /// Whether another format may take over inside the chunk (not when the
+    /// user named the format or a document's header set it).
+    pub redetect: bool,
     pub source: usize,
     pub index: usize,
     /// Byte offset of the chunk in its (decompressed) source.
@@ -198,48 +207,203 @@ impl Lane<'_> {
         let mut stats = LineStats::default();
         let zoneless_before = self.cx.zoneless_times;
         let mut rejects = Vec::new();
+        let mut readers = Readers::new(job.format);
+        let mut watch = Watch::new(job.redetect);
         let mut start = 0usize;
         while start < data.len() {
             let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |p| start + p);
-            let raw_line = &data[start..end];
-            let line = raw_line.strip_suffix(b"\r").unwrap_or(raw_line);
+            let line = line_at(data, (start, end));
             stats.lines += 1;
-            if let Some(skip) = job.format.skip(line) {
-                stats.skipped[skip.index()] += 1;
-            } else {
-                match job.format.parse(line, &mut self.cx) {
-                    Ok(raw) => {
-                        stats.parsed += 1;
-                        stats.min_time = stats.min_time.min(raw.time);
-                        stats.max_time = stats.max_time.max(raw.time);
-                        self.web.add(self.veil.apply(&raw));
-                    }
-                    Err(reason) => {
-                        stats.rejected[reason.index()] += 1;
-                        if rejects.len() < max_rejects {
-                            rejects.push(ChunkReject {
-                                chunk: job.index,
-                                line_in_chunk: stats.lines,
-                                offset: job.offset + start as u64,
-                                reason,
-                            });
-                        }
-                    }
+            let window_done = match readers.read(line, &mut self.cx) {
+                Read::Skipped(skip) => {
+                    stats.skipped[skip.index()] += 1;
+                    false
                 }
+                Read::Parsed(raw, second) => {
+                    readers.read_by(second, stats.lines);
+                    self.fold(&raw, &mut stats);
+                    watch.parsed()
+                }
+                Read::Rejected(reason) => {
+                    stats.rejected[reason.index()] += 1;
+                    if rejects.len() < max_rejects {
+                        rejects.push(ChunkReject {
+                            chunk: job.index,
+                            line_in_chunk: stats.lines,
+                            offset: job.offset + start as u64,
+                            reason,
+                        });
+                    }
+                    watch.rejected(Pending {
+                        range: (start, end),
+                        line: stats.lines,
+                        reason,
+                    })
+                }
+            };
+            if window_done && let Some(attempt) = watch.window_end() {
+                let took = self.take_over(data, &mut readers, attempt, &mut stats, &mut rejects);
+                watch.attempted(took);
             }
             start = end + 1;
+        }
+        if let Some(attempt) = watch.chunk_end() {
+            self.take_over(data, &mut readers, attempt, &mut stats, &mut rejects);
         }
         stats.zoneless = self.cx.zoneless_times - zoneless_before;
         if let Some(p) = progress {
             p.bytes_done.fetch_add(data.len() as u64, Ordering::Relaxed);
             p.lines.fetch_add(stats.lines, Ordering::Relaxed);
         }
+        let mut switches = readers.switches;
+        switches.sort_by_key(|s| s.0);
         self.outcomes.push(ChunkOutcome {
             source: job.source,
             index: job.index,
             stats,
             rejects,
+            first_format: job.format.name(),
+            switches,
         });
         stats.parsed
     }
+
+    /// Asks detection about the rejected lines of an `attempt`; a format
+    /// that reads most of them joins the chunk's readers and reads again
+    /// every rejected line the attempt kept. Returns whether one joined.
+    fn take_over(
+        &mut self,
+        data: &[u8],
+        readers: &mut Readers<'_>,
+        attempt: Attempt<'_>,
+        stats: &mut LineStats,
+        rejects: &mut Vec<ChunkReject>,
+    ) -> bool {
+        let sample: Vec<&[u8]> = attempt
+            .sample
+            .iter()
+            .map(|p| line_at(data, p.range))
+            .collect();
+        let Some(next) = detect::reads_rejected(&sample, &readers.in_use()) else {
+            return false;
+        };
+        let mut first = None;
+        for p in attempt.pending {
+            let Ok(raw) = next.parse(line_at(data, p.range), &mut self.cx) else {
+                continue;
+            };
+            first.get_or_insert(p.line);
+            stats.rejected[p.reason.index()] -= 1;
+            self.fold(&raw, stats);
+            rejects.retain(|r| r.line_in_chunk != p.line);
+        }
+        let last = attempt.pending.last().map_or(stats.lines, |p| p.line);
+        readers.join(next, first.unwrap_or(last), last, stats.lines);
+        true
+    }
+
+    /// Veils a parsed record and folds it into the aggregates.
+    #[inline]
+    fn fold(&mut self, raw: &RawRecord<'_>, stats: &mut LineStats) {
+        stats.parsed += 1;
+        stats.min_time = stats.min_time.min(raw.time);
+        stats.max_time = stats.max_time.max(raw.time);
+        self.web.add(self.veil.apply(raw));
+    }
+}
+
+/// The formats reading one chunk: the first one, and a second that reads
+/// what the first rejects once detection found another layout among the
+/// rejected lines (see `formats::detect`). Also notes where each took
+/// over, for the manifest's regions.
+struct Readers<'f> {
+    first: &'f dyn LogFormat,
+    second: Option<&'static dyn LogFormat>,
+    // Whether the second format read the last parsed line.
+    second_reading: bool,
+    // Line in the chunk (1-based) and the format that read from there on.
+    switches: Vec<(u64, &'static str)>,
+}
+
+/// How a line was read.
+enum Read<'a> {
+    Skipped(Skip),
+    /// Parsed, by the second format when `true`.
+    Parsed(RawRecord<'a>, bool),
+    Rejected(Reject),
+}
+
+impl<'f> Readers<'f> {
+    fn new(first: &'f dyn LogFormat) -> Self {
+        Readers {
+            first,
+            second: None,
+            second_reading: false,
+            switches: Vec::new(),
+        }
+    }
+
+    #[inline]
+    fn read<'a>(&self, line: &'a [u8], cx: &mut ParseContext) -> Read<'a> {
+        if let Some(skip) = self.first.skip(line) {
+            return Read::Skipped(skip);
+        }
+        let reason = match self.first.parse(line, cx) {
+            Ok(raw) => return Read::Parsed(raw, false),
+            Err(reason) => reason,
+        };
+        let Some(second) = self.second else {
+            return Read::Rejected(reason);
+        };
+        if let Some(skip) = second.skip(line) {
+            return Read::Skipped(skip);
+        }
+        match second.parse(line, cx) {
+            Ok(raw) => Read::Parsed(raw, true),
+            Err(_) => Read::Rejected(reason),
+        }
+    }
+
+    /// Notes which format read `line`.
+    #[inline]
+    fn read_by(&mut self, second: bool, line: u64) {
+        if second != self.second_reading {
+            self.second_reading = second;
+            let format = match (second, self.second) {
+                (true, Some(f)) => f.name(),
+                _ => self.first.name(),
+            };
+            self.switches.push((line, format));
+        }
+    }
+
+    fn in_use(&self) -> Vec<&dyn LogFormat> {
+        std::iter::once(self.first)
+            .chain(self.second.map(|f| f as &dyn LogFormat))
+            .collect()
+    }
+
+    /// `next` joins: it replaces a first format that reads nothing, else
+    /// becomes the second. It read lines `from` to `last` again; the lines
+    /// after those, up to `now`, were read before it joined.
+    fn join(&mut self, next: &'static dyn LogFormat, from: u64, last: u64, now: u64) {
+        self.switches.push((from, next.name()));
+        if self.first.name() == detect::NO_FORMAT.name() {
+            self.first = next;
+            self.second_reading = false;
+            return;
+        }
+        self.second = Some(next);
+        self.second_reading = true;
+        if last < now {
+            self.read_by(false, last + 1);
+        }
+    }
+}
+
+/// The line in `range` of a chunk, without a CR before its LF.
+#[inline]
+fn line_at(data: &[u8], (start, end): (usize, usize)) -> &[u8] {
+    let raw = &data[start..end];
+    raw.strip_suffix(b"\r").unwrap_or(raw)
 }

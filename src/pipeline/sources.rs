@@ -49,31 +49,37 @@ impl<'s> Shared<'s, '_> {
     }
 }
 
-/// Chooses the format of one source, from `--format` or its first bytes.
+/// Chooses the format of one source, from the named format or its first
+/// bytes, and records how in `report`. When nothing fits, the source is
+/// read with [`detect::NO_FORMAT`]: every line is counted, and a region
+/// further on that some format reads is still found.
 fn choose_format<'f>(
     forced: Option<&'f dyn LogFormat>,
     head: &[u8],
     complete: bool,
-) -> (Option<&'f dyn LogFormat>, DetectionReport) {
+    report: &mut InputReport,
+) -> &'f dyn LogFormat {
     if let Some(f) = forced {
-        let report = DetectionReport {
+        report.detection = Some(DetectionReport {
             forced: true,
             sampled: 0,
             parsed: 0,
             parse_rate: 1.0,
             best_candidate: Some(f.name()),
-        };
-        return (Some(f), report);
+        });
+        report.format = Some(f.name());
+        return f;
     }
     let d = detect::detect(head, complete);
-    let report = DetectionReport {
+    report.detection = Some(DetectionReport {
         forced: false,
         sampled: d.sampled,
         parsed: d.parsed,
         parse_rate: d.parse_rate(),
         best_candidate: d.best.map(|f| f.name()),
-    };
-    (d.format, report)
+    });
+    report.format = d.format.map(|f| f.name());
+    d.format.unwrap_or(&detect::NO_FORMAT)
 }
 
 /// Reads one source: its lines go to the lanes; the returned report has
@@ -94,7 +100,9 @@ pub(super) fn process_source<'s>(
     match read::open(source) {
         Err(e) => report.error = Some(format!("cannot open: {e}")),
         Ok(Opened::Empty) => {
-            report.detection = Some(choose_format(shared.forced, b"", true).1);
+            choose_format(shared.forced, b"", true, &mut report);
+            // Nothing was read with it.
+            report.format = None;
         }
         Ok(Opened::Plain(file, len)) => read_plain(shared, index, &file, len, &mut report),
         Ok(Opened::Stream(reader)) => read_stream(scope, shared, index, reader, &mut report),
@@ -125,12 +133,7 @@ fn read_plain(
         }
         return;
     }
-    let (format, detection) = choose_format(shared.forced, &head, head.len() as u64 >= len);
-    report.detection = Some(detection);
-    let Some(format) = format else {
-        return no_format(report);
-    };
-    report.format = Some(format.name());
+    let format = choose_format(shared.forced, &head, head.len() as u64 >= len, report);
     let ranges = match read::plan_chunks(file, len, shared.cfg.chunk_bytes) {
         Ok(r) => r,
         Err(e) => {
@@ -148,6 +151,7 @@ fn read_plain(
         .filter_map(|(i, range)| {
             let job = ChunkJob {
                 format,
+                redetect: shared.forced.is_none(),
                 source: index,
                 index: i,
                 offset: range.start,
@@ -199,18 +203,13 @@ fn read_stream<'s>(
                     return read_whole(shared, index, kind, &all, report);
                 }
                 let complete = chunks.peek().is_none_or(|(_, next)| next.is_err());
-                let (f, detection) = choose_format(shared.forced, &chunk.data, complete);
-                report.detection = Some(detection);
-                let Some(f) = f else {
-                    return no_format(report);
-                };
-                report.format = Some(f.name());
-                *format.insert(f)
+                *format.insert(choose_format(shared.forced, &chunk.data, complete, report))
             }
         };
         report.decompressed_bytes += chunk.data.len() as u64;
         let job = ChunkJob {
             format,
+            redetect: shared.forced.is_none(),
             source: index,
             index: i,
             offset: chunk.offset,
@@ -300,6 +299,8 @@ fn read_w3c(shared: &Shared<'_, '_>, index: usize, data: &[u8], report: &mut Inp
             .map(|(i, r)| {
                 let job = ChunkJob {
                     format,
+                    // The `#Fields:` headers set the layout.
+                    redetect: false,
                     source: index,
                     index: chunks + i,
                     offset: (s + r.start) as u64,
@@ -318,16 +319,4 @@ fn read_w3c(shared: &Shared<'_, '_>, index: usize, data: &[u8], report: &mut Inp
             }
         }
     }
-}
-
-fn no_format(report: &mut InputReport) {
-    let d = report.detection.as_ref();
-    report.error = Some(format!(
-        "no known format fits: the best candidate ({}) parsed {} of {} sampled lines; \
-         name the format with --format ({})",
-        d.and_then(|d| d.best_candidate).unwrap_or("none"),
-        d.map_or(0, |d| d.parsed),
-        d.map_or(0, |d| d.sampled),
-        formats::known_names()
-    ));
 }
