@@ -224,6 +224,38 @@ const FIXTURES: &[Fixture] = &[
         latency: true,
         names: &["hwilson"],
     },
+    Fixture {
+        file: "squid.log",
+        format: "squid",
+        rejected: &[(6, "bad_status")],
+        statuses: &[(0, 1), (200, 2), (304, 1), (407, 1)],
+        latency: true,
+        names: &[],
+    },
+    Fixture {
+        file: "envoy.log",
+        format: "envoy",
+        rejected: &[(5, "bad_client")],
+        statuses: &[(200, 1), (204, 1), (418, 1), (503, 1)],
+        latency: true,
+        names: &[],
+    },
+    Fixture {
+        file: "uwsgi.log",
+        format: "uwsgi",
+        rejected: &[(5, "bad_timestamp")],
+        statuses: &[(200, 1), (201, 1), (304, 1), (404, 1)],
+        latency: true,
+        names: &["lmartin"],
+    },
+    Fixture {
+        file: "gandi.log",
+        format: "gandi",
+        rejected: &[(4, "malformed")],
+        statuses: &[(200, 1), (301, 1), (404, 1)],
+        latency: true,
+        names: &["rsmith"],
+    },
 ];
 
 fn dir() -> PathBuf {
@@ -410,6 +442,10 @@ fixture_tests! {
     caddy_v2_json => "caddy_v2.json",
     cloudflare_logpush => "cloudflare.json",
     traefik_json => "traefik.json",
+    squid_native => "squid.log",
+    envoy_default => "envoy.log",
+    uwsgi_request_log => "uwsgi.log",
+    gandi_simple_hosting => "gandi.log",
 }
 
 #[test]

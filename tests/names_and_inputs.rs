@@ -98,6 +98,7 @@ fn goaccess_predefined_names_read_their_logs() {
     let caddy = r#"{"level":"info","ts":1646861401.5241024,"logger":"http.log.access","msg":"handled request","request":{"remote_ip":"192.0.2.7","remote_port":"41342","proto":"HTTP/2.0","method":"GET","host":"example.com","uri":"/","headers":{"User-Agent":["curl/7.82.0"]}},"bytes_read":0,"user_id":"","duration":0.000929675,"size":10900,"status":200,"resp_headers":{}}"#;
     let traefik = r#"192.0.2.7 - - [10/Oct/2024:13:55:36 +0000] "GET /x HTTP/1.1" 200 2326 "-" "curl/8" 1 "web@docker" "http://10.0.0.2:80" 3ms"#;
     let common = r#"192.0.2.7 - - [10/Oct/2024:13:55:36 +0000] "GET /a HTTP/1.1" 200 2326"#;
+    let squid = "1286536308.779    180 192.0.2.7 TCP_MISS/200 1128 GET http://www.example.com/ - HIER_DIRECT/198.51.100.7 text/html";
     let cases = [
         ("COMBINED", COMBINED.to_string()),
         ("VCOMBINED", format!("example.com:80 {COMBINED}")),
@@ -112,6 +113,7 @@ fn goaccess_predefined_names_read_their_logs() {
         ("AWSALB", alb.to_string()),
         ("CADDY", caddy.to_string()),
         ("TRAEFIKCLF", traefik.to_string()),
+        ("SQUID", squid.to_string()),
     ];
     for (name, text) in cases {
         let (code, entry, stderr) = run_one(
@@ -126,13 +128,13 @@ fn goaccess_predefined_names_read_their_logs() {
     // A predefined layout logveil has no reader for is refused by name.
     let (code, _, stderr) = run_one(
         dir.path(),
-        "squid.log",
+        "s3.log",
         COMBINED,
-        &["--goaccess-format", "SQUID"],
+        &["--goaccess-format", "AWSS3"],
     );
     assert_eq!(code, Some(1));
     assert!(
-        stderr.contains("SQUID") && stderr.contains("logveil formats"),
+        stderr.contains("AWSS3") && stderr.contains("logveil formats"),
         "{stderr}"
     );
 }

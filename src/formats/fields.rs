@@ -82,6 +82,15 @@ pub fn dash_none(field: &[u8]) -> Option<&[u8]> {
     (field != b"-" && !field.is_empty()).then_some(field)
 }
 
+/// A field that is all digits (a count, a duration), `None` for anything
+/// else, `-` included: unlike [`size`], a missing value is not zero.
+pub fn digits(v: &[u8]) -> Option<u64> {
+    match size(v) {
+        Ok((b"", n)) if v != b"-" => Some(n),
+        _ => None,
+    }
+}
+
 /// Runs one field parser, naming the reason if it fails. Running out of
 /// line counts as truncation whatever the field, because that is what a
 /// cut-off write looks like.
@@ -98,7 +107,7 @@ pub fn field<'a, T>(
 
 /// Client addresses and host names use a small alphabet; anything else
 /// (binary garbage, a shifted field) is not a client.
-fn plausible_client(c: &[u8]) -> bool {
+pub(crate) fn plausible_client(c: &[u8]) -> bool {
     // `-` is no client: a layout that logs `$http_x_forwarded_for` in its
     // place writes it when the header is missing. Taken as a host name it
     // made every such request one visitor; the format-string and W3C

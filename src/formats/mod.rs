@@ -13,12 +13,15 @@
 pub mod combined;
 pub mod common;
 pub mod detect;
+pub mod envoy;
 pub mod fields;
 pub mod haproxy;
 pub mod json_lines;
 pub mod logformat;
 pub mod presets;
+pub mod squid;
 pub mod syslog;
+pub mod uwsgi;
 pub mod vhost_combined;
 pub mod w3c;
 pub mod zoom;
@@ -286,6 +289,7 @@ pub fn default_skip(line: &[u8]) -> Option<Skip> {
 /// earlier of two formats that parse a sample equally well.
 pub static FORMATS: &[&dyn LogFormat] = &[
     &vhost_combined::VhostCombined,
+    &presets::GANDI,
     // Before `combined`, which would also take its lines (ignoring the
     // trailing fields) but lose the request time.
     &presets::INGRESS_NGINX,
@@ -296,6 +300,9 @@ pub static FORMATS: &[&dyn LogFormat] = &[
     &presets::AWS_ALB,
     &presets::AWS_ELB,
     &haproxy::Haproxy,
+    &squid::Squid,
+    &envoy::Envoy,
+    &uwsgi::Uwsgi,
     // Last: it takes only lines behind a syslog header, which no format
     // above takes (HAProxy's own lines are HAProxy's).
     &syslog::Syslog,

@@ -59,6 +59,11 @@ const AWS_ALB_FORMAT: &str = r#"%{type}e %{%Y-%m-%dT%H:%M:%S%.fZ}t %{elb}e %a %{
 /// SSL listeners log `-` statuses and a `"- - - "` request.
 const AWS_ELB_FORMAT: &str = r#"%{%Y-%m-%dT%H:%M:%S%.fZ}t %{elb}e %a %{backend}e %{rpt}e %T %{spt}e %>s %{backend_status}e %I %b "%r" "%{User-Agent}i""#;
 
+/// Gandi Simple Hosting's virtual-host log: combined after the virtual
+/// host, with the seconds taken in parentheses between time and request
+/// (`www.example.com 192.0.2.1 - - [time] (0 s) "GET / HTTP/1.1" …`).
+const GANDI_FORMAT: &str = r#"%v %h %l %u %t (%T s) "%r" %>s %b "%{Referer}i" "%{User-Agent}i""#;
+
 /// Kubernetes ingress-nginx's default `upstreaminfo` log format.
 const INGRESS_NGINX_FORMAT: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_length $request_time [$proxy_upstream_name] [$proxy_alternative_upstream_name] $upstream_addr $upstream_response_length $upstream_response_time $upstream_status $req_id"#;
 
@@ -77,6 +82,7 @@ static MORGAN_DEFAULT_COMPILED: LazyLock<ApacheFormat> =
     LazyLock::new(|| compile(MORGAN_DEFAULT_FORMAT));
 static AWS_ALB_COMPILED: LazyLock<ApacheFormat> = LazyLock::new(|| compile(AWS_ALB_FORMAT));
 static AWS_ELB_COMPILED: LazyLock<ApacheFormat> = LazyLock::new(|| compile(AWS_ELB_FORMAT));
+static GANDI_COMPILED: LazyLock<ApacheFormat> = LazyLock::new(|| compile(GANDI_FORMAT));
 
 /// Kubernetes ingress-nginx `upstreaminfo`.
 pub static INGRESS_NGINX: Preset = Preset {
@@ -110,6 +116,14 @@ pub static AWS_ELB: Preset = Preset {
     client_with_port: true,
 };
 
+/// Gandi Simple Hosting.
+pub static GANDI: Preset = Preset {
+    name: "gandi",
+    description: "Gandi Simple Hosting: virtual host, then combined with the seconds taken as `(N s)`",
+    compiled: &GANDI_COMPILED,
+    client_with_port: false,
+};
+
 /// What one of GoAccess's predefined `--log-format` names becomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GoAccessPreset {
@@ -141,7 +155,8 @@ pub fn goaccess_predefined(name: &str) -> Option<GoAccessPreset> {
         "CADDY" => Named("json"),
         // Traefik's CLF is combined followed by fields combined ignores.
         "TRAEFIKCLF" => Named("combined"),
-        "SQUID" | "AWSS3" | "CLOUDSTORAGE" => Unsupported(NONE_YET),
+        "SQUID" => Named("squid"),
+        "AWSS3" | "CLOUDSTORAGE" => Unsupported(NONE_YET),
         _ => return None,
     })
 }
@@ -226,6 +241,26 @@ mod tests {
     }
 
     #[test]
+    fn gandi_reads_the_seconds_between_time_and_request() {
+        let line = br#"www.example.com 192.0.2.1 - jdoe [10/Feb/2012:16:42:07 -0500] (2 s) "GET /a HTTP/1.1" 301 368 "-" "Mozilla/5.0""#;
+        let r = GANDI.parse(line, &mut ParseContext::default()).unwrap();
+        assert_eq!(
+            (r.client, r.user, r.vhost, r.status, r.bytes),
+            (
+                &b"192.0.2.1"[..],
+                Some(&b"jdoe"[..]),
+                Some(&b"www.example.com"[..]),
+                301,
+                368
+            )
+        );
+        assert_eq!((r.time, r.duration_us), (1_328_910_127, Some(2_000_000)));
+        // Without the parenthesis it is another layout.
+        let vhost = br#"www.example.com 192.0.2.1 - - [10/Feb/2012:16:42:07 -0500] "GET / HTTP/1.1" 200 1 "-" "-""#;
+        assert!(GANDI.parse(vhost, &mut ParseContext::default()).is_err());
+    }
+
+    #[test]
     fn goaccess_names_map_to_what_reads_them() {
         use super::super::{Named, logformat::goaccess_preset, lookup};
         use GoAccessPreset as G;
@@ -241,13 +276,14 @@ mod tests {
             ("CADDY", "json"),
             ("TRAEFIKCLF", "combined"),
             ("traefikclf", "combined"),
+            ("SQUID", "squid"),
         ];
         for (goaccess, ours) in named {
             assert_eq!(goaccess_predefined(goaccess), Some(G::Named(ours)));
             assert!(lookup(ours).is_some(), "{ours} is a format name");
         }
         assert!(matches!(lookup("aws_elb"), Some(Named::Line(_))));
-        for name in ["SQUID", "AWSS3", "CLOUDSTORAGE"] {
+        for name in ["AWSS3", "CLOUDSTORAGE"] {
             assert!(
                 matches!(goaccess_predefined(name), Some(G::Unsupported(why)) if why.contains("logveil formats"))
             );
