@@ -82,6 +82,14 @@ pub fn dash_none(field: &[u8]) -> Option<&[u8]> {
     (field != b"-" && !field.is_empty()).then_some(field)
 }
 
+/// A whole field of decimal digits (a leading `+`, as HAProxy's
+/// `logasap` writes, allowed), or `None`. Callers map `-` themselves.
+pub fn number(v: &[u8]) -> Option<u64> {
+    let v = v.strip_prefix(b"+").unwrap_or(v);
+    (!v.is_empty() && v.len() <= 19 && v.iter().all(u8::is_ascii_digit))
+        .then(|| v.iter().fold(0u64, |a, &c| a * 10 + u64::from(c - b'0')))
+}
+
 /// Runs one field parser, naming the reason if it fails. Running out of
 /// line counts as truncation whatever the field, because that is what a
 /// cut-off write looks like.
@@ -98,7 +106,7 @@ pub fn field<'a, T>(
 
 /// Client addresses and host names use a small alphabet; anything else
 /// (binary garbage, a shifted field) is not a client.
-fn plausible_client(c: &[u8]) -> bool {
+pub(crate) fn plausible_client(c: &[u8]) -> bool {
     // `-` is no client: a layout that logs `$http_x_forwarded_for` in its
     // place writes it when the header is missing. Taken as a host name it
     // made every such request one visitor; the format-string and W3C

@@ -18,9 +18,11 @@ pub mod haproxy;
 pub mod json_lines;
 pub mod logformat;
 pub mod presets;
+pub mod s3;
 pub mod syslog;
 pub mod vhost_combined;
 pub mod w3c;
+pub mod zeek;
 pub mod zoom;
 
 use crate::time::TimeCache;
@@ -291,6 +293,8 @@ pub static FORMATS: &[&dyn LogFormat] = &[
     &presets::AWS_ALB,
     &presets::AWS_ELB,
     &haproxy::Haproxy,
+    &s3::S3,
+    &zeek::Zeek,
     // Last: it takes only lines behind a syslog header, which no format
     // above takes (HAProxy's own lines are HAProxy's).
     &syslog::Syslog,
