@@ -256,6 +256,33 @@ const FIXTURES: &[Fixture] = &[
         latency: true,
         names: &["rsmith"],
     },
+    Fixture {
+        file: "haproxy_host.log",
+        format: "haproxy",
+        rejected: &[(5, "malformed")],
+        statuses: &[(200, 2), (302, 1), (404, 1)],
+        latency: true,
+        names: &[],
+    },
+    Fixture {
+        file: "s3.log",
+        format: "s3",
+        rejected: &[(7, "bad_client"), (8, "unterminated_quote")],
+        statuses: &[(200, 4), (304, 1), (404, 1)],
+        latency: true,
+        names: &[
+            "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be",
+            "arn:aws:iam::123456789012:user/alice",
+        ],
+    },
+    Fixture {
+        file: "zeek_http.log",
+        format: "zeek_http",
+        rejected: &[(14, "bad_timestamp"), (15, "truncated")],
+        statuses: &[(0, 1), (200, 2), (201, 1), (304, 1)],
+        latency: false,
+        names: &["bwhite"],
+    },
 ];
 
 fn dir() -> PathBuf {
@@ -446,6 +473,9 @@ fixture_tests! {
     envoy_default => "envoy.log",
     uwsgi_request_log => "uwsgi.log",
     gandi_simple_hosting => "gandi.log",
+    haproxy_custom_host_field => "haproxy_host.log",
+    s3_server_access => "s3.log",
+    zeek_http_tsv => "zeek_http.log",
 }
 
 #[test]

@@ -85,10 +85,18 @@ pub fn dash_none(field: &[u8]) -> Option<&[u8]> {
 /// A field that is all digits (a count, a duration), `None` for anything
 /// else, `-` included: unlike [`size`], a missing value is not zero.
 pub fn digits(v: &[u8]) -> Option<u64> {
-    match size(v) {
-        Ok((b"", n)) if v != b"-" => Some(n),
-        _ => None,
+    if v.starts_with(b"+") {
+        return None;
     }
+    number(v)
+}
+
+/// A whole field of decimal digits (a leading `+`, as HAProxy's
+/// `logasap` writes, allowed), or `None`. Callers map `-` themselves.
+pub fn number(v: &[u8]) -> Option<u64> {
+    let v = v.strip_prefix(b"+").unwrap_or(v);
+    (!v.is_empty() && v.len() <= 19 && v.iter().all(u8::is_ascii_digit))
+        .then(|| v.iter().fold(0u64, |a, &c| a * 10 + u64::from(c - b'0')))
 }
 
 /// Runs one field parser, naming the reason if it fails. Running out of

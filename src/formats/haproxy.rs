@@ -11,8 +11,18 @@
 //! for servers, or shift the results). The total time `Ta` (the last of the
 //! five timers, in milliseconds) is the response time; `-1` timers (aborted
 //! requests) leave it unknown. Captured headers in braces are skipped.
+//!
+//! Custom `log-format`s that keep this layout but add one field before the
+//! timers (commonly the `Host` header, `%[capture.req.hdr(0)]`) are read
+//! too: that field is the site when it is a host name, else dropped.
+//!
+//! A client logged as `-` (HAProxy writes `-` for `%ci` when it has no
+//! source address for the stream) is still a request and is counted. Every such request is veiled as the one client
+//! `-`, so visitors are undercounted, never overcounted: disclosure
+//! control stays on the safe side, and requests, bytes and pages stay
+//! exact. Rejecting them would lose whole files of such a frontend.
 
-use super::fields::token;
+use super::fields::{number, plausible_client, strip_port, token};
 use super::{LogFormat, NO_RESPONSE, ParseContext, RawRecord, Reject, Request};
 use crate::time;
 
@@ -33,10 +43,22 @@ fn accept_date(v: &[u8]) -> Option<i64> {
     time::parse_clf(&buf)
 }
 
-fn number(v: &[u8]) -> Option<u64> {
-    let v = v.strip_prefix(b"+").unwrap_or(v);
-    (!v.is_empty() && v.len() <= 19 && v.iter().all(u8::is_ascii_digit))
-        .then(|| v.iter().fold(0u64, |a, &c| a * 10 + u64::from(c - b'0')))
+/// `Tq/Tw/Tc/Tr/Tt` (HTTP) or `Tw/Tc/Tt` (TCP): milliseconds, `-1` for a
+/// step not reached, `+` before the total under `option logasap`.
+fn is_timers(v: &[u8]) -> bool {
+    let parts = v.split(|c| *c == b'/');
+    (3..=5).contains(&parts.clone().count())
+        && parts
+            .map(|t| t.strip_prefix(b"-").unwrap_or(t))
+            .all(|t| number(t).is_some())
+}
+
+/// A field that is a DNS name (with an optional port), not an address.
+fn host_name(v: &[u8]) -> Option<&[u8]> {
+    let host = strip_port(v);
+    let tld = host.rsplit(|c| *c == b'.').next()?;
+    (plausible_client(host) && !host.contains(&b':') && tld.iter().any(u8::is_ascii_alphabetic))
+        .then_some(host)
 }
 
 impl LogFormat for Haproxy {
@@ -65,7 +87,19 @@ impl LogFormat for Haproxy {
             .ok_or(Reject::BadTimestamp)?;
         let _frontend = next(Reject::Truncated)?;
         let _backend = next(Reject::Truncated)?;
-        let timers = next(Reject::Truncated)?;
+        let mut timers = next(Reject::Truncated)?;
+        let mut vhost = None;
+        if !is_timers(timers) {
+            // One field of a custom `log-format` before the timers, in
+            // practice the captured `Host` header: the site when it is a
+            // host name, dropped otherwise (it may be anything, an address
+            // included, and the site is published as written).
+            vhost = host_name(timers);
+            timers = next(Reject::Truncated)?;
+            if !is_timers(timers) {
+                return Err(Reject::Malformed);
+            }
+        }
         let status = match next(Reject::Truncated)? {
             b"-1" => NO_RESPONSE,
             s => number(s)
@@ -85,7 +119,7 @@ impl LogFormat for Haproxy {
             return Err(Reject::BadClient);
         }
         // `%ci:%cp`: always with the port.
-        let client = super::fields::strip_port(client);
+        let client = strip_port(client);
         let total = timers.rsplit(|c| *c == b'/').next().and_then(number);
         Ok(RawRecord {
             client,
@@ -96,7 +130,7 @@ impl LogFormat for Haproxy {
             bytes,
             referer: None,
             user_agent: None,
-            vhost: None,
+            vhost,
             forwarded_for: None,
             duration_us: total.map(|ms| ms.saturating_mul(1000)),
         })
@@ -158,6 +192,25 @@ mod tests {
         // `%ci:%cp` with an IPv6 client: the port is cut.
         let v6 = br#"2001:db8::5:40112 [11/Dec/2019:11:57:09.001] fe~ be/web1 0/0/0/9/10 200 880 - - ---- 4/4/2/1/0 0/0 "GET /status HTTP/1.1""#;
         assert_eq!(parse(v6).unwrap().client, b"2001:db8::5");
+        // A custom log-format with the Host header before the timers, and
+        // a client HAProxy did not know.
+        let host = br#"May 22 02:22:22 lb haproxy[5089]: -:41234 [22/May/2021:02:22:22.222] www-https~ app/node2 www.example.com:443 0/0/0/18/18 200 512 - - ---- 2/2/0/0/0 0/0 "OPTIONS /api/ HTTP/1.1""#;
+        let r = parse(host).unwrap();
+        assert_eq!(
+            (r.client, r.vhost, r.status, r.bytes, r.duration_us),
+            (
+                &b"-"[..],
+                Some(&b"www.example.com"[..]),
+                200,
+                512,
+                Some(18_000)
+            )
+        );
+        // An address in that place is not published as a site.
+        let addr = br#"192.0.2.9:41234 [22/May/2021:02:22:22.222] fe be/s 198.51.100.4 0/0/0/18/18 200 512 - - ---- 2/2/0/0/0 0/0 "GET / HTTP/1.1""#;
+        assert_eq!(parse(addr).unwrap().vhost, None);
+        let two = br#"192.0.2.9:41234 [22/May/2021:02:22:22.222] fe be/s a.example b.example 0/0/0/18/18 200 512 - - ---- 2/2/0/0/0 0/0 "GET / HTTP/1.1""#;
+        assert_eq!(parse(two), Err(Reject::Malformed));
         let open = br#"192.0.2.82:3655 [11/Dec/2019:11:57:09.001] fe~ be/web1 0/0/0/9/10 200 880 - - ---- 4/4/2/1/0 0/0 "GET /status HTTP/1.1"#;
         assert_eq!(parse(open), Err(Reject::Truncated));
         assert_eq!(parse(br#"10.0.1.2:1 [31/Feb/2009:12:14:14.655] a b 1/2/3/4/5 200 1 - - ---- 1/1/1/1/0 0/0 "GET / HTTP/1.1""#), Err(Reject::BadTimestamp));

@@ -19,11 +19,13 @@ pub mod haproxy;
 pub mod json_lines;
 pub mod logformat;
 pub mod presets;
+pub mod s3;
 pub mod squid;
 pub mod syslog;
 pub mod uwsgi;
 pub mod vhost_combined;
 pub mod w3c;
+pub mod zeek;
 pub mod zoom;
 
 use crate::time::TimeCache;
@@ -303,6 +305,8 @@ pub static FORMATS: &[&dyn LogFormat] = &[
     &squid::Squid,
     &envoy::Envoy,
     &uwsgi::Uwsgi,
+    &s3::S3,
+    &zeek::Zeek,
     // Last: it takes only lines behind a syslog header, which no format
     // above takes (HAProxy's own lines are HAProxy's).
     &syslog::Syslog,
