@@ -409,14 +409,28 @@ impl Watch {
     }
 }
 
+/// Fewer rejected lines than this say nothing about another layout.
+const MIN_REJECTED_SAMPLE: usize = 4;
+
 /// The format that reads `rejected`, lines the formats in use could not
-/// read, if one reads most of them and is none of `in_use`.
+/// read, if one reads most of them and is none of `in_use`. A format that
+/// also reads `read_well`, a line the first format read, is a looser
+/// reading of the same layout (`common` of a combined log's damaged
+/// lines), not another layout, and is not proposed.
 pub fn reads_rejected(
     rejected: &[&[u8]],
     in_use: &[&dyn LogFormat],
+    read_well: Option<&[u8]>,
 ) -> Option<&'static dyn LogFormat> {
+    if rejected.len() < MIN_REJECTED_SAMPLE {
+        return None;
+    }
     let next = detect_lines(rejected).format?;
-    (!in_use.iter().any(|f| f.name() == next.name())).then_some(next)
+    if in_use.iter().any(|f| f.name() == next.name()) {
+        return None;
+    }
+    let looser = read_well.is_some_and(|l| next.parse(l, &mut ParseContext::default()).is_ok());
+    (!looser).then_some(next)
 }
 
 #[cfg(test)]

@@ -220,7 +220,7 @@ impl Lane<'_> {
                     false
                 }
                 Read::Parsed(raw, second) => {
-                    readers.read_by(second, stats.lines);
+                    readers.read_by(second, stats.lines, (start, end));
                     self.fold(&raw, &mut stats);
                     watch.parsed()
                 }
@@ -284,7 +284,8 @@ impl Lane<'_> {
             .iter()
             .map(|p| line_at(data, p.range))
             .collect();
-        let Some(next) = detect::reads_rejected(&sample, &readers.in_use()) else {
+        let read_well = readers.read_well.map(|r| line_at(data, r));
+        let Some(next) = detect::reads_rejected(&sample, &readers.in_use(), read_well) else {
             return false;
         };
         let mut first = None;
@@ -321,6 +322,8 @@ struct Readers<'f> {
     second: Option<&'static dyn LogFormat>,
     // Whether the second format read the last parsed line.
     second_reading: bool,
+    // The last line the first format read.
+    read_well: Option<(usize, usize)>,
     // Line in the chunk (1-based) and the format that read from there on.
     switches: Vec<(u64, &'static str)>,
 }
@@ -339,6 +342,7 @@ impl<'f> Readers<'f> {
             first,
             second: None,
             second_reading: false,
+            read_well: None,
             switches: Vec::new(),
         }
     }
@@ -364,9 +368,12 @@ impl<'f> Readers<'f> {
         }
     }
 
-    /// Notes which format read `line`.
+    /// Notes which format read `line`, found at `range` of the chunk.
     #[inline]
-    fn read_by(&mut self, second: bool, line: u64) {
+    fn read_by(&mut self, second: bool, line: u64, range: (usize, usize)) {
+        if !second {
+            self.read_well = Some(range);
+        }
         if second != self.second_reading {
             self.second_reading = second;
             let format = match (second, self.second) {
@@ -396,7 +403,8 @@ impl<'f> Readers<'f> {
         self.second = Some(next);
         self.second_reading = true;
         if last < now {
-            self.read_by(false, last + 1);
+            self.second_reading = false;
+            self.switches.push((last + 1, self.first.name()));
         }
     }
 }
