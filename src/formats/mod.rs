@@ -15,6 +15,7 @@ pub mod common;
 pub mod detect;
 pub mod fields;
 pub mod haproxy;
+pub mod iis;
 pub mod json_lines;
 pub mod logformat;
 pub mod presets;
@@ -291,6 +292,9 @@ pub static FORMATS: &[&dyn LogFormat] = &[
     &presets::AWS_ALB,
     &presets::AWS_ELB,
     &haproxy::Haproxy,
+    // IIS lines whose `#Fields:` header was stripped: only lines of
+    // IIS's default layouts, with addresses where IIS puts them.
+    &iis::HeaderlessIis,
     // Last: it takes only lines behind a syslog header, which no format
     // above takes (HAProxy's own lines are HAProxy's).
     &syslog::Syslog,
