@@ -301,3 +301,175 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn quoted_values_and_runs_of_spaces_in_standard_lines() {
+    // Incapsula quotes every value, empty ones as `""`; `cs-uri` starts
+    // with the host; `s-xff` is the forwarded-for chain.
+    let f = W3cFields::from_header(b"#Fields: date time c-ip cs(User-Agent) cs-uri cs(Referrer) cs-method cs-uri-query sc-status s-xff").unwrap();
+    assert_eq!(f.dialect(), Dialect::Standard);
+    let line = br#""2024-03-14" "08:58:01" "198.51.100.23" "Mozilla/5.0 (X11; Linux x86_64)" "www.example.com/library/hours.html" "" "GET" "lang=en" "200" "203.0.113.9""#;
+    let r = parse(&f, line).unwrap();
+    assert_eq!(r.time, at(2024, 3, 14, 8, 58, 1));
+    assert_eq!(r.client, b"198.51.100.23");
+    assert_eq!(r.user_agent, Some(&b"Mozilla/5.0 (X11; Linux x86_64)"[..]));
+    assert_eq!(r.vhost, Some(&b"www.example.com"[..]));
+    assert_eq!(
+        r.request,
+        Request::Http {
+            method: b"GET",
+            target: b"/library/hours.html",
+            protocol: b""
+        }
+    );
+    assert_eq!((r.referer, r.status), (None, 200));
+    assert_eq!(r.forwarded_for, Some(&b"203.0.113.9"[..]));
+    // A closed connection: no status.
+    let closed =
+        br#""2024-03-14" "08:58:01" "198.51.100.23" "x" "www.example.com/" "" "GET" "" "" """#;
+    assert_eq!(parse(&f, closed).unwrap().status, NO_RESPONSE);
+
+    // Oracle Web Cache: runs of spaces, a user in `c-auth-id`, the whole
+    // target in `cs-uri`, `bytes`.
+    let f = W3cFields::from_header(b"#Fields:  c-ip  c-dns  c-auth-id  date  time  cs-method  cs-uri  sc-status  bytes  cs(Cookie)  cs(Referrer)  time-taken  cs(User-Agent)").unwrap();
+    let line = br#"192.0.2.55      client-55.example.net      kwalczak      2024-03-14     00:00:18      GET      /images/logo.gif?v=2    200     350    "a=b; c=d"         "http://www.example.com/"      3708      "Mozilla/4.5 [en] (WinNT; I)""#;
+    let r = parse(&f, line).unwrap();
+    assert_eq!(
+        (r.client, r.user),
+        (&b"192.0.2.55"[..], Some(&b"kwalczak"[..]))
+    );
+    assert_eq!((r.status, r.bytes), (200, 350));
+    assert_eq!(r.user_agent, Some(&b"Mozilla/4.5 [en] (WinNT; I)"[..]));
+    assert!(matches!(r.request, Request::Http { target, .. } if target == b"/images/logo.gif?v=2"));
+
+    // IIS 6: one quoted cookie with spaces among plain values.
+    let f = W3cFields::from_header(
+        b"#Fields: date time c-ip cs(User-Agent) cs(Cookie) cs(Referer) sc-status",
+    )
+    .unwrap();
+    let line = br#"2024-03-14 10:00:13 198.51.100.12 Mozilla/5.0+(X11) "a=1; b=(none)|c" - 200"#;
+    let r = parse(&f, line).unwrap();
+    assert_eq!((r.status, r.referer), (200, None));
+    // Plain lines read as before: a stray quote stays part of its value,
+    // and an unclosed quoted value does not swallow the columns after it.
+    let line = br#"2024-03-14 10:00:13 198.51.100.12 "Bot"/1.0 - - 200"#;
+    assert_eq!(
+        parse(&f, line).unwrap().user_agent,
+        Some(&br#""Bot"/1.0"#[..])
+    );
+    let line = br#"2024-03-14 10:00:13 198.51.100.12 "Bot - x" 200"#;
+    assert_eq!(parse(&f, line).unwrap().user_agent, Some(&br#""Bot"#[..]));
+    let line = br#"2024-03-14 10:00:13 198.51.100.12 "Bot 1" 200"#;
+    assert_eq!(parse(&f, line), Err(Reject::Truncated));
+}
+
+#[test]
+fn ftp_commands_take_the_day_from_the_date_directive() {
+    let doc = b"#Software: Microsoft Internet Information Services 6.0\n#Date: 2024-03-14 16:44:49\n#Fields: time c-ip cs-method cs-uri-stem sc-status\n";
+    let mut layout = Layout::default();
+    layout.split(doc);
+    let f = layout.fields().unwrap().clone();
+    let r = parse(&f, b"16:45:02 192.0.2.31 [1]sent /pub/readme.txt 226").unwrap();
+    assert_eq!(r.time, at(2024, 3, 14, 16, 45, 2));
+    assert_eq!(
+        r.request,
+        Request::Http {
+            method: b"sent",
+            target: b"/pub/readme.txt",
+            protocol: b""
+        }
+    );
+    assert_eq!(r.status, 226);
+    // A user name goes to the user field, a password nowhere.
+    let r = parse(&f, b"16:44:49 192.0.2.31 [1]USER hgarcia 331").unwrap();
+    assert_eq!(
+        (r.request, r.user),
+        (Request::Missing, Some(&b"hgarcia"[..]))
+    );
+    let r = parse(&f, b"16:44:50 192.0.2.31 [1]PASS visitor@example.com 230").unwrap();
+    assert_eq!((r.request, r.user), (Request::Missing, None));
+    // Without a #Date: there is no day.
+    let bare =
+        W3cFields::from_header(b"#Fields: time c-ip cs-method cs-uri-stem sc-status").unwrap();
+    assert_eq!(
+        parse(&bare, b"16:45:02 192.0.2.31 [1]sent /a 226"),
+        Err(Reject::BadTimestamp)
+    );
+}
+
+#[test]
+fn rtmp_events_are_records() {
+    let f = W3cFields::from_header(b"#Fields: date time x-edge-location c-ip x-event sc-bytes x-cf-status x-cf-client-id cs-uri-stem cs-uri-query c-referrer x-page-url c-user-agent x-sname x-sname-query x-file-ext x-sid").unwrap();
+    let line = b"2024-03-14\t23:51:21\tSEA4\t192.0.2.147\tplay\t3914\tOK\tbfd8\trtmp://s5c39gqb8ow64r.cloudfront.net/cfx/st\tkey=value\thttp://player.example.com/player.swf\thttp://www.example.com/video.html\tLNX%2010,0,32,18\tmyvideo\tp=2&q=4\tflv\t1";
+    let r = parse(&f, line).unwrap();
+    assert!(matches!(
+        r.request,
+        Request::Http {
+            method: b"play",
+            ..
+        }
+    ));
+    assert_eq!((r.status, r.bytes), (200, 3914));
+    assert_eq!(
+        r.referer,
+        Some(&b"http://player.example.com/player.swf"[..])
+    );
+    assert_eq!(r.user_agent, Some(&b"LNX%2010,0,32,18"[..]));
+    // The documentation's example as pasted: three spaces between values.
+    let spaced = line
+        .split(|c| *c == b'\t')
+        .collect::<Vec<_>>()
+        .join(&b"   "[..]);
+    assert_eq!(parse(&f, &spaced).unwrap().time, r.time);
+}
+
+#[test]
+fn a_chain_in_c_ip_gives_the_client_and_its_forwarded_for() {
+    let f = W3cFields::from_header(ADVANCED).unwrap();
+    let line = br#"2024-03-14 17:00:00.675 192.0.2.140 GET /hello/c - 80 - "198.51.100.174, 10.20.30.40" "Mozilla/5.0" - "www.example.com" 404 " not found: moved " 0 359"#;
+    let r = parse(&f, line).unwrap();
+    assert_eq!(r.client, b"10.20.30.40");
+    assert_eq!(r.forwarded_for, Some(&b"198.51.100.174"[..]));
+    assert_eq!(r.status, 404);
+}
+
+#[test]
+fn chunks_are_cut_where_the_columns_change() {
+    let doc = b"#Software: IIS\n#Fields: date time c-ip\n2024-03-14 10:00:00 192.0.2.1\n#Fields: date time c-ip sc-status\n2024-03-14 10:00:01 192.0.2.2 404\n#Software: IIS\n#Fields: date time c-ip sc-status\n2024-03-14 10:00:02 192.0.2.3 200\n#Date: 2024-03-15 00:00:00\n#Fields: time c-ip\n10:00:03 192.0.2.4\n#Date: 2024-03-16 00:00:00\n10:00:04 192.0.2.5\n";
+    // Read at once, or in chunks of any size cut at lines: the same
+    // records, each read with the columns in force.
+    let lines: Vec<&[u8]> = doc.split_inclusive(|c| *c == b'\n').collect();
+    for per_chunk in 1..=lines.len() {
+        let mut layout = Layout::default();
+        let mut got = Vec::new();
+        let mut pieces = 0;
+        for chunk in lines.chunks(per_chunk) {
+            let chunk = chunk.concat();
+            for piece in layout.split(&chunk) {
+                pieces += 1;
+                let Some(f) = piece.fields else { continue };
+                for line in chunk[piece.range].split(|c| *c == b'\n') {
+                    if f.skip(line).is_none() {
+                        let r = parse(&f, line).unwrap();
+                        got.push((r.time, r.status));
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            got,
+            [
+                (at(2024, 3, 14, 10, 0, 0), 200),
+                (at(2024, 3, 14, 10, 0, 1), 404),
+                (at(2024, 3, 14, 10, 0, 2), 200),
+                (at(2024, 3, 15, 10, 0, 3), 200),
+                (at(2024, 3, 16, 10, 0, 4), 200),
+            ],
+            "{per_chunk} lines a chunk"
+        );
+        // The same header again does not cut.
+        if per_chunk == lines.len() {
+            assert_eq!(pieces, 5);
+        }
+    }
+}
