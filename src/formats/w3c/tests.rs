@@ -292,6 +292,13 @@ proptest::proptest! {
         doc.extend_from_slice(&quote_heavy);
         doc.push(b'\n');
         for input in [&data[..], &doc] {
+            let mut layout = Layout::default();
+            for piece in layout.split(input) {
+                let Some(f) = piece.fields else { continue };
+                for line in input[piece.range].split(|b| *b == b'\n') {
+                    let _ = parse(&f, line);
+                }
+            }
             for seg in segments(input) {
                 let Some(f) = seg.fields else { continue };
                 for line in input.split(|b| *b == b'\n') {
