@@ -153,6 +153,14 @@ const FIXTURES: &[Fixture] = &[
         names: &[r"EXAMPLE\jdoe"],
     },
     Fixture {
+        file: "iis_headerless.log",
+        format: "iis",
+        rejected: &[],
+        statuses: &[(200, 4), (404, 2)],
+        latency: true,
+        names: &[r"EXAMPLE\pnovak"],
+    },
+    Fixture {
         file: "syslog.log",
         format: "syslog",
         rejected: &[(8, "unterminated_quote")],
@@ -461,6 +469,7 @@ fixture_tests! {
     haproxy_httplog => "haproxy.log",
     access_lines_relayed_through_syslog => "syslog.log",
     iis_w3c => "iis.log",
+    iis_without_its_header => "iis_headerless.log",
     iis_advanced_logging => "iis_advanced.log",
     cloudfront_w3c => "cloudfront.log",
     aws_alb => "alb.log",

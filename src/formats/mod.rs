@@ -16,6 +16,7 @@ pub mod detect;
 pub mod envoy;
 pub mod fields;
 pub mod haproxy;
+pub mod iis;
 pub mod json_lines;
 pub mod logformat;
 pub mod presets;
@@ -307,6 +308,9 @@ pub static FORMATS: &[&dyn LogFormat] = &[
     &uwsgi::Uwsgi,
     &s3::S3,
     &zeek::Zeek,
+    // IIS lines whose `#Fields:` header was stripped: only lines of
+    // IIS's default layouts, with addresses where IIS puts them.
+    &iis::HeaderlessIis,
     // Last: it takes only lines behind a syslog header, which no format
     // above takes (HAProxy's own lines are HAProxy's).
     &syslog::Syslog,

@@ -18,8 +18,8 @@
 //! 1 GB log would cost 1 GB of RSS, and a file truncated by log rotation
 //! while mapped kills the process with `SIGBUS`. Positioned reads keep
 //! memory at one buffer per thread and turn a shrinking file into an
-//! ordinary read error. Documents that are read whole (Zoom exports, W3C
-//! logs with their mid-file headers) are still mapped.
+//! ordinary read error. W3C logs stream through [`StreamChunks`]; only
+//! documents that are read whole (Zoom exports) are still mapped.
 
 use std::fs::File;
 use std::io::{self, BufReader, Read};

@@ -126,12 +126,21 @@ fn read_plain(
             return;
         }
     };
-    if let Some(kind) = detect::whole_document(&head, shared.forced.is_some()) {
-        match read::map(file) {
-            Ok(map) => read_whole(shared, index, kind, &map, report),
-            Err(e) => report.error = Some(format!("cannot map the file ({e})")),
+    match detect::whole_document(&head, shared.forced.is_some()) {
+        Some(detect::Whole::Zoom(reader)) => {
+            match read::map(file) {
+                Ok(map) => read_zoom(shared, reader, &map, report),
+                Err(e) => report.error = Some(format!("cannot map the file ({e})")),
+            }
+            return;
         }
-        return;
+        // Streamed, not mapped: a file truncated while read (copytruncate
+        // rotation) ends early instead of killing the process.
+        Some(detect::Whole::W3c) => {
+            let chunks = StreamChunks::new(file, shared.cfg.chunk_bytes);
+            return read_w3c(shared, index, chunks, report);
+        }
+        None => {}
     }
     let format = choose_format(shared.forced, &head, head.len() as u64 >= len, report);
     let ranges = match read::plan_chunks(file, len, shared.cfg.chunk_bytes) {
@@ -198,9 +207,21 @@ fn read_stream<'s>(
         let format = match format {
             Some(f) => f,
             None => {
-                if let Some(kind) = detect::whole_document(&chunk.data, shared.forced.is_some()) {
-                    let all = gather(chunk.data, chunks.by_ref(), report);
-                    return read_whole(shared, index, kind, &all, report);
+                match detect::whole_document(&chunk.data, shared.forced.is_some()) {
+                    Some(detect::Whole::Zoom(reader)) => {
+                        let all = gather(chunk.data, chunks.by_ref(), report);
+                        return read_zoom(shared, reader, &all, report);
+                    }
+                    Some(detect::Whole::W3c) => {
+                        let rest = chunks.map(|(_, c)| c);
+                        return read_w3c(
+                            shared,
+                            index,
+                            std::iter::once(Ok(chunk)).chain(rest),
+                            report,
+                        );
+                    }
+                    None => {}
                 }
                 let complete = chunks.peek().is_none_or(|(_, next)| next.is_err());
                 *format.insert(choose_format(shared.forced, &chunk.data, complete, report))
@@ -218,30 +239,24 @@ fn read_stream<'s>(
     }
 }
 
-/// Reads an input that is processed whole (Zoom data, W3C logs).
-fn read_whole(
+/// Reads Zoom data, which is processed whole.
+fn read_zoom(
     shared: &Shared<'_, '_>,
-    index: usize,
-    kind: detect::Whole,
+    reader: &'static dyn formats::zoom::ZoomReader,
     data: &[u8],
     report: &mut InputReport,
 ) {
     let cfg = shared.cfg;
-    match kind {
-        detect::Whole::Zoom(reader) => {
-            report.format = Some(reader.name());
-            let zoom = zoom::read_document(
-                data,
-                reader,
-                &cfg.zoom,
-                shared.zveil,
-                report,
-                cfg.max_reject_locations,
-            );
-            shared.lanes.add_zoom(zoom);
-        }
-        detect::Whole::W3c => read_w3c(shared, index, data, report),
-    }
+    report.format = Some(reader.name());
+    let zoom = zoom::read_document(
+        data,
+        reader,
+        &cfg.zoom,
+        shared.zveil,
+        report,
+        cfg.max_reject_locations,
+    );
+    shared.lanes.add_zoom(zoom);
 }
 
 /// Appends the rest of a stream to its first chunk, for documents that are
@@ -267,56 +282,120 @@ fn gather(
     all
 }
 
-/// A W3C extended log: each `#Fields:` header starts a segment parsed with
-/// its own columns (lines before the first use the first header's).
-fn read_w3c(shared: &Shared<'_, '_>, index: usize, data: &[u8], report: &mut InputReport) {
-    let segments = w3c::segments(data);
+/// Why a W3C log was not read.
+const NO_W3C_HEADER: &str =
+    "W3C log without a usable #Fields: header (it needs a time and c-ip); the file was not read";
+
+/// How many chunks of a W3C log are read before their pieces are parsed
+/// in parallel, per thread: memory stays at a few chunks a thread.
+const W3C_CHUNKS_PER_THREAD: usize = 2;
+
+/// A W3C extended log, read in order as a stream of chunks: each
+/// `#Fields:` header governs the lines after it, and lines before the
+/// first usable one use it (they wait for it, up to a batch of chunks).
+/// A read error, or a file that shrank, ends the input with the lines
+/// before it kept.
+fn read_w3c(
+    shared: &Shared<'_, '_>,
+    index: usize,
+    chunks: impl Iterator<Item = std::io::Result<read::OwnedChunk>>,
+    report: &mut InputReport,
+) {
     report.format = Some(formats::W3C_NAME);
-    let Some(first) = segments.iter().find_map(|s| s.fields.as_ref()) else {
-        report.error = Some("W3C log without a usable #Fields: header (it needs a time and c-ip); the file was not read".to_string());
-        return;
-    };
-    let mut bounds: Vec<usize> = segments.iter().map(|s| s.start).collect();
-    if bounds.first() != Some(&0) {
-        bounds.insert(0, 0);
+    report.decompressed_bytes = 0;
+    let batch = rayon::current_num_threads().max(1) * W3C_CHUNKS_PER_THREAD;
+    let mut layout = w3c::Layout::default();
+    // Lines before the first usable header, with their chunk numbers.
+    let mut waiting: Vec<(usize, u64, Vec<u8>)> = Vec::new();
+    let mut next_index = 0;
+    let mut chunks = chunks.peekable();
+    while chunks.peek().is_some() {
+        let mut owned = Vec::with_capacity(batch);
+        for item in chunks.by_ref().take(batch) {
+            match item {
+                Ok(c) => {
+                    report.decompressed_bytes += c.data.len() as u64;
+                    owned.push(c);
+                }
+                Err(e) => {
+                    report.error = Some(format!(
+                        "read failed after {} bytes ({e}); the lines before it were kept",
+                        report.decompressed_bytes
+                    ));
+                    break;
+                }
+            }
+        }
+        let mut jobs: Vec<(usize, u64, &[u8], w3c::W3cFields)> = Vec::new();
+        for chunk in &owned {
+            for piece in layout.split(&chunk.data) {
+                let offset = chunk.offset + piece.range.start as u64;
+                let data = &chunk.data[piece.range];
+                match piece.fields {
+                    Some(f) => jobs.push((next_index, offset, data, f)),
+                    None => waiting.push((next_index, offset, data.to_vec())),
+                }
+                next_index += 1;
+            }
+        }
+        let failed = report.error.is_some();
+        let first = layout.fields().cloned();
+        match first {
+            Some(first) => {
+                let early = std::mem::take(&mut waiting);
+                let early = early
+                    .iter()
+                    .map(|(i, o, d)| (*i, *o, &d[..], first.clone()));
+                let all: Vec<_> = early.chain(jobs).collect();
+                parse_w3c_pieces(shared, index, &all, report);
+            }
+            None if chunks.peek().is_none() || failed || waiting.len() > batch * 4 => {
+                report.error = Some(NO_W3C_HEADER.to_string());
+                return;
+            }
+            None => {}
+        }
+        if failed {
+            return;
+        }
     }
-    bounds.push(data.len());
-    let mut chunks = 0;
-    for w in bounds.windows(2) {
-        let (s, e) = (w[0], w[1]);
-        let format = segments
-            .iter()
-            .find(|seg| seg.start == s)
-            .and_then(|seg| seg.fields.as_ref())
-            .unwrap_or(first);
-        let segment = &data[s..e];
-        let ranges = read::chunk_ranges(segment, shared.cfg.chunk_bytes);
-        let count = ranges.len();
-        let parsed: u64 = ranges
-            .into_par_iter()
-            .with_max_len(1)
-            .enumerate()
-            .map(|(i, r)| {
-                let job = ChunkJob {
-                    format,
-                    // The `#Fields:` headers set the layout.
-                    redetect: false,
-                    source: index,
-                    index: chunks + i,
-                    offset: (s + r.start) as u64,
-                };
-                shared.lanes.chunk(job, &segment[r])
-            })
-            .sum();
-        chunks += count;
-        // Only segments that gave records say how the input was read.
-        if parsed > 0 {
-            if format.dialect() != w3c::Dialect::Standard {
-                report.dialect = Some(format.dialect().name());
-            }
-            if format.local_time() && !report.notes.contains(&w3c::LOCAL_TIME_NOTE) {
-                report.notes.push(w3c::LOCAL_TIME_NOTE);
-            }
+    if layout.fields().is_none() {
+        report.error = Some(NO_W3C_HEADER.to_string());
+    }
+}
+
+/// Parses pieces of a W3C log in parallel and says in the report how the
+/// input was read (only pieces that gave records count).
+fn parse_w3c_pieces(
+    shared: &Shared<'_, '_>,
+    index: usize,
+    pieces: &[(usize, u64, &[u8], w3c::W3cFields)],
+    report: &mut InputReport,
+) {
+    let parsed: Vec<u64> = pieces
+        .par_iter()
+        .with_max_len(1)
+        .map(|(i, offset, data, format)| {
+            let job = ChunkJob {
+                format,
+                // The `#Fields:` headers set the layout.
+                redetect: false,
+                source: index,
+                index: *i,
+                offset: *offset,
+            };
+            shared.lanes.chunk(job, data)
+        })
+        .collect();
+    for ((_, _, _, format), n) in pieces.iter().zip(parsed) {
+        if n == 0 {
+            continue;
+        }
+        if format.dialect() != w3c::Dialect::Standard {
+            report.dialect = Some(format.dialect().name());
+        }
+        if format.local_time() && !report.notes.contains(&w3c::LOCAL_TIME_NOTE) {
+            report.notes.push(w3c::LOCAL_TIME_NOTE);
         }
     }
 }
