@@ -542,6 +542,7 @@ fn read_whole(
             shared.lanes.add_zoom(zoom);
         }
         detect::Whole::W3c => read_w3c(shared, index, data, report),
+        detect::Whole::Csv => read_csv(shared, index, data, report),
     }
 }
 
@@ -590,23 +591,7 @@ fn read_w3c(shared: &Shared<'_, '_>, index: usize, data: &[u8], report: &mut Inp
             .find(|seg| seg.start == s)
             .and_then(|seg| seg.fields.as_ref())
             .unwrap_or(first);
-        let segment = &data[s..e];
-        let ranges = read::chunk_ranges(segment, shared.cfg.chunk_bytes);
-        let count = ranges.len();
-        let parsed: u64 = ranges
-            .into_par_iter()
-            .with_max_len(1)
-            .enumerate()
-            .map(|(i, r)| {
-                let job = ChunkJob {
-                    format,
-                    source: index,
-                    index: chunks + i,
-                    offset: (s + r.start) as u64,
-                };
-                shared.lanes.chunk(job, &segment[r])
-            })
-            .sum();
+        let (parsed, count) = read_segment(shared, index, format, data, s..e, chunks);
         chunks += count;
         // Only segments that gave records say how the input was read.
         if parsed > 0 {
@@ -617,6 +602,48 @@ fn read_w3c(shared: &Shared<'_, '_>, index: usize, data: &[u8], report: &mut Inp
                 report.notes.push(w3c::LOCAL_TIME_NOTE);
             }
         }
+    }
+}
+
+/// Parses `data[range]` with `format` in parallel chunks numbered from
+/// `first_chunk`; gives the records parsed and the chunks used.
+fn read_segment(
+    shared: &Shared<'_, '_>,
+    index: usize,
+    format: &dyn formats::LogFormat,
+    data: &[u8],
+    range: std::ops::Range<usize>,
+    first_chunk: usize,
+) -> (u64, usize) {
+    let start = range.start;
+    let segment = &data[range];
+    let ranges = read::chunk_ranges(segment, shared.cfg.chunk_bytes);
+    let count = ranges.len();
+    let parsed = ranges
+        .into_par_iter()
+        .with_max_len(1)
+        .enumerate()
+        .map(|(i, r)| {
+            let job = ChunkJob {
+                format,
+                source: index,
+                index: first_chunk + i,
+                offset: (start + r.start) as u64,
+            };
+            shared.lanes.chunk(job, &segment[r])
+        })
+        .sum();
+    (parsed, count)
+}
+
+/// A CSV log: its header line names the columns of every row.
+fn read_csv(shared: &Shared<'_, '_>, index: usize, data: &[u8], report: &mut InputReport) {
+    report.format = Some(formats::json_lines::csv::NAME);
+    match formats::json_lines::csv::CsvLayout::of(data) {
+        Some(layout) => {
+            read_segment(shared, index, &layout, data, 0..data.len(), 0);
+        }
+        None => report.error = Some("CSV log without a usable header line".to_string()),
     }
 }
 
