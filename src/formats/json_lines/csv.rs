@@ -285,4 +285,32 @@ mod tests {
         // A trailing backslash escape at the end of a line does not panic.
         assert!(l.parse(br#""192.0.2.1\"#, &mut cx).is_err());
     }
+
+    proptest::proptest! {
+        /// Rows with random damage, and random headers, never panic.
+        #[test]
+        fn damaged_rows_never_panic(
+            edits in proptest::collection::vec((0usize..200, proptest::prelude::any::<u8>(), 0..3u8), 0..8),
+            header in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..80),
+        ) {
+            let mut row = br#""198.51.100.7","www.example.com","GET","/a?b=""c""",1506702504433000200,200,1,"ua \"q\"","-","r""#.to_vec();
+            for (at, byte, op) in edits {
+                if row.is_empty() {
+                    break;
+                }
+                let i = at % row.len();
+                match op {
+                    0 => row[i] = byte,
+                    1 => row.insert(i, byte),
+                    _ => row.truncate(i),
+                }
+            }
+            let l = layout();
+            let _ = l.skip(&row);
+            let _ = l.parse(&row, &mut ParseContext::default());
+            if let Some(h) = CsvLayout::from_header(&header) {
+                let _ = h.parse(&row, &mut ParseContext::default());
+            }
+        }
+    }
 }

@@ -559,4 +559,39 @@ mod tests {
             r.records.len() as u64 + r.rejected.len() as u64 + skipped
         );
     }
+
+    proptest::proptest! {
+        /// Damaged activities and webhooks, one per line, never panic, and
+        /// every line is accounted for.
+        #[test]
+        fn damaged_json_never_panics(
+            edits in proptest::collection::vec((0usize..400, proptest::prelude::any::<u8>(), 0..3u8), 0..10),
+        ) {
+            let mut data = concat!(
+                r#"{"email":"a@example.edu","time":"2026-05-30T19:00:00Z","type":"Sign in","ip_address":"192.0.2.1"}"#, "\n",
+                r#"{"event":"user.signed_in","payload":{"object":{"email":"a@example.edu","date_time":"2026-05-30T19:00:00Z"}}}"#, "\n",
+                r#"{"activity_logs":[{"email":"b@example.edu","time":"2026-05-30T19:01:00Z","type":"Sign out"}]}"#, "\n",
+            ).as_bytes().to_vec();
+            for (at, byte, op) in edits {
+                if data.is_empty() {
+                    break;
+                }
+                let i = at % data.len();
+                match op {
+                    0 => data[i] = byte,
+                    1 => data.insert(i, byte),
+                    _ => data.truncate(i),
+                }
+            }
+            for reader in [&ZoomApiJson as &dyn ZoomReader, &ZoomWebhooks] {
+                let _ = reader.sniff(&data);
+                let r = reader.read(&data, &utc(), "f");
+                let skipped: u64 = r.skipped.iter().sum();
+                proptest::prop_assert_eq!(
+                    r.lines,
+                    r.records.len() as u64 + r.rejected.len() as u64 + skipped
+                );
+            }
+        }
+    }
 }
