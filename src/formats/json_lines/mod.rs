@@ -20,6 +20,10 @@
 //! (Docker's json-file driver around Envoy's default text format); such a
 //! line has no client key and is rejected as `bad_client`.
 //!
+//! CSV logs whose header line names the columns (Cloudflare Logpush's csv
+//! output) are read by the same names and assembled by the same code, in
+//! [`csv`].
+//!
 //! A query string given under its own key (nginx `$args`, ECS
 //! `url.query`) cannot be joined to a path given without it, since a
 //! record only borrows from its line: such a record keeps the path alone.
