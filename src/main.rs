@@ -166,6 +166,11 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             for (producer, how) in logveil::formats::w3c::PRODUCERS {
                 println!("{:<16}   {producer}: {how}", "");
             }
+            println!(
+                "{:<16} {}",
+                logveil::formats::json_lines::csv::NAME,
+                logveil::formats::json_lines::csv::DESCRIPTION
+            );
             for r in logveil::formats::zoom::READERS {
                 println!(
                     "{:<16} Zoom data, recognised by its header or JSON shape",
@@ -426,6 +431,10 @@ fn detect(paths: &[std::path::PathBuf]) -> anyhow::Result<ExitCode> {
         let whole = detect::whole_document(&head, false);
         if let Some(detect::Whole::Zoom(reader)) = whole {
             println!("{name}: {} (Zoom, recognised by its header)", reader.name());
+            continue;
+        }
+        if let Some(detect::Whole::Csv) = whole {
+            println!("{name}: csv (columns from its header line)");
             continue;
         }
         if let Some(detect::Whole::W3c) = whole {

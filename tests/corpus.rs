@@ -79,6 +79,8 @@ const PASSING: &[&str] = &[
     "45_caddy_json_dockercompose_lnav.log",
     "46_cloudflare_logpush_json_lnav.json",
     "48_zoom_webhook_webinar_beats.ndjson",
+    "49_zoom_webhook_user_signin_beats.ndjson",
+    "50_zoom_api_signin_activity_integrations.ndjson",
 ];
 
 /// Files whose authenticated user is an ordinary word that is also a path

@@ -34,6 +34,8 @@ pub enum Whole {
     Zoom(&'static dyn super::zoom::ZoomReader),
     /// A W3C extended log, steered by its `#Fields:` headers.
     W3c,
+    /// A CSV log whose header line names its columns.
+    Csv,
 }
 
 /// The whole-document reader for an input's first bytes, if it needs one.
@@ -44,7 +46,13 @@ pub fn whole_document(head: &[u8], line_format_forced: bool) -> Option<Whole> {
     if let Some(reader) = super::zoom::detect(head) {
         return Some(Whole::Zoom(reader));
     }
-    (!line_format_forced && super::w3c::sniff(head)).then_some(Whole::W3c)
+    if line_format_forced {
+        return None;
+    }
+    if super::w3c::sniff(head) {
+        return Some(Whole::W3c);
+    }
+    super::json_lines::csv::sniff(head).then_some(Whole::Csv)
 }
 
 /// How many non-skipped lines detection samples.

@@ -338,7 +338,9 @@ pub enum Named {
 
 /// Names of the whole-document readers, in listing order.
 fn document_names() -> impl Iterator<Item = &'static str> {
-    std::iter::once(W3C_NAME).chain(zoom::READERS.iter().map(|r| r.name()))
+    [W3C_NAME, json_lines::csv::NAME]
+        .into_iter()
+        .chain(zoom::READERS.iter().map(|r| r.name()))
 }
 
 /// Looks up any name `logveil formats` lists: a line format or a
@@ -416,7 +418,7 @@ mod tests {
             assert!(matches!(lookup(f.name()), Some(Named::Line(g)) if g.name() == f.name()));
         }
         // `logveil formats` lists these besides the line formats.
-        for name in ["w3c", "zoom_csv", "zoom_webhooks", "zoom_api_json"] {
+        for name in ["w3c", "csv", "zoom_csv", "zoom_webhooks", "zoom_api_json"] {
             assert!(
                 matches!(lookup(name), Some(Named::Document(n)) if n == name),
                 "{name}"

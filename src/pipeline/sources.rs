@@ -12,6 +12,7 @@ use rayon::prelude::*;
 use super::RunConfig;
 use super::lanes::{ChunkJob, Lanes};
 use super::zoom;
+use crate::formats::json_lines::csv;
 use crate::formats::{self, LogFormat, detect, w3c};
 use crate::input::Source;
 use crate::input::read::{self, Opened, StreamChunks};
@@ -126,6 +127,7 @@ fn read_plain(
             return;
         }
     };
+    let mut csv_layout = None;
     match detect::whole_document(&head, shared.forced.is_some()) {
         Some(detect::Whole::Zoom(reader)) => {
             match read::map(file) {
@@ -140,9 +142,20 @@ fn read_plain(
             let chunks = StreamChunks::new(file, shared.cfg.chunk_bytes);
             return read_w3c(shared, index, chunks, report);
         }
+        Some(detect::Whole::Csv) => csv_layout = csv::CsvLayout::of(&head),
         None => {}
     }
-    let format = choose_format(shared.forced, &head, head.len() as u64 >= len, report);
+    // A CSV log's header line makes the line format of all its rows.
+    let (format, redetect): (&dyn LogFormat, bool) = match &csv_layout {
+        Some(layout) => {
+            report.format = Some(csv::NAME);
+            (layout, false)
+        }
+        None => (
+            choose_format(shared.forced, &head, head.len() as u64 >= len, report),
+            shared.forced.is_none(),
+        ),
+    };
     let ranges = match read::plan_chunks(file, len, shared.cfg.chunk_bytes) {
         Ok(r) => r,
         Err(e) => {
@@ -160,7 +173,7 @@ fn read_plain(
         .filter_map(|(i, range)| {
             let job = ChunkJob {
                 format,
-                redetect: shared.forced.is_none(),
+                redetect,
                 source: index,
                 index: i,
                 offset: range.start,
@@ -211,6 +224,12 @@ fn read_stream<'s>(
                     Some(detect::Whole::Zoom(reader)) => {
                         let all = gather(chunk.data, chunks.by_ref(), report);
                         return read_zoom(shared, reader, &all, report);
+                    }
+                    // Compressed CSV (Logpush delivers gzip batches of a
+                    // few MB) is read whole: its rows need its header.
+                    Some(detect::Whole::Csv) => {
+                        let all = gather(chunk.data, chunks.by_ref(), report);
+                        return read_csv_whole(shared, index, &all, report);
                     }
                     Some(detect::Whole::W3c) => {
                         let rest = chunks.map(|(_, c)| c);
@@ -280,6 +299,30 @@ fn gather(
     }
     report.decompressed_bytes = all.len() as u64;
     all
+}
+
+/// A CSV log held whole: its header line names the columns of every row,
+/// which are parsed in parallel chunks.
+fn read_csv_whole(shared: &Shared<'_, '_>, index: usize, data: &[u8], report: &mut InputReport) {
+    report.format = Some(csv::NAME);
+    let Some(layout) = csv::CsvLayout::of(data) else {
+        report.error = Some("CSV log without a usable header line".to_string());
+        return;
+    };
+    read::chunk_ranges(data, shared.cfg.chunk_bytes)
+        .into_par_iter()
+        .with_max_len(1)
+        .enumerate()
+        .for_each(|(i, r)| {
+            let job = ChunkJob {
+                format: &layout,
+                redetect: false,
+                source: index,
+                index: i,
+                offset: r.start as u64,
+            };
+            shared.lanes.chunk(job, &data[r]);
+        });
 }
 
 /// Why a W3C log was not read.

@@ -20,11 +20,16 @@
 //! (Docker's json-file driver around Envoy's default text format); such a
 //! line has no client key and is rejected as `bad_client`.
 //!
+//! CSV logs whose header line names the columns (Cloudflare Logpush's csv
+//! output) are read by the same names and assembled by the same code, in
+//! [`csv`].
+//!
 //! A query string given under its own key (nginx `$args`, ECS
 //! `url.query`) cannot be joined to a path given without it, since a
 //! record only borrows from its line: such a record keeps the path alone.
 
 mod aliases;
+pub mod csv;
 mod scan;
 mod values;
 
@@ -62,15 +67,37 @@ struct Fields<'a> {
 }
 
 impl<'a> Fields<'a> {
-    /// Classifies every leaf by one walk over the alias table.
-    fn of(obj: &Object<'a>) -> Self {
-        let mut f = Fields {
+    /// No field seen yet.
+    fn empty() -> Self {
+        Fields {
             best: [None; FIELDS],
             has_status: false,
             envoy: false,
             message: false,
             unit: None,
-        };
+        }
+    }
+
+    /// Offers `value` under the name at `rank` in [`ALIASES`]: it wins its
+    /// field unless absent or a better-ranked name already gave a value.
+    fn offer(&mut self, rank: usize, value: &'a [u8]) {
+        let alias = &ALIASES[rank];
+        let slot = &mut self.best[alias.field.index()];
+        if alias.field == Field::Status {
+            self.has_status = true;
+        }
+        if absent(value) || slot.is_some_and(|(r, _)| r < rank) {
+            return;
+        }
+        *slot = Some((rank, value));
+        if let Field::Duration(unit) = alias.field {
+            self.unit = Some(unit);
+        }
+    }
+
+    /// Classifies every leaf by one walk over the alias table.
+    fn of(obj: &Object<'a>) -> Self {
+        let mut f = Fields::empty();
         let root_key = |node: u32, names: &[&str]| {
             obj.nodes
                 .get(node as usize)
@@ -80,26 +107,17 @@ impl<'a> Fields<'a> {
         for &(node, value) in &obj.leaves {
             f.envoy |= root_key(node, ENVOY_MARKERS);
             f.message |= root_key(node, MESSAGE_MARKERS);
-            let Some((rank, alias)) = obj
+            if let Some(&rank) = obj
                 .nodes
                 .get(node as usize)
                 .map_or(&[][..], |n| aliases::candidates(n.key))
                 .iter()
-                .map(|&i| (i, &ALIASES[i]))
-                .find(|(_, x)| obj.path_is(node, x.name.as_bytes(), x.case_sensitive))
-            else {
-                continue;
-            };
-            let slot = &mut f.best[alias.field.index()];
-            if alias.field == Field::Status {
-                f.has_status = true;
-            }
-            if absent(value) || slot.is_some_and(|(r, _)| r < rank) {
-                continue;
-            }
-            *slot = Some((rank, value));
-            if let Field::Duration(unit) = alias.field {
-                f.unit = Some(unit);
+                .find(|&&i| {
+                    let x = &ALIASES[i];
+                    obj.path_is(node, x.name.as_bytes(), x.case_sensitive)
+                })
+            {
+                f.offer(rank, value);
             }
         }
         f
@@ -164,15 +182,41 @@ fn request<'a>(fields: &Fields<'a>) -> Request<'a> {
 /// leave the status out (a Cloudflare job without `EdgeResponseStatus`)
 /// counts the request as answered, as W3C and `--log-format` layouts
 /// without one do; Zeek leaves it out when no reply was seen.
-fn status(obj: &Object<'_>, fields: &Fields<'_>) -> Result<u16, Reject> {
+fn status(fields: &Fields<'_>, zeek: bool) -> Result<u16, Reject> {
     match fields.get(Field::Status) {
         Some(s) => number(s)
             .filter(|s| (100.0..1000.0).contains(s))
             .map(|s| s as u16)
             .ok_or(Reject::BadStatus),
         None if fields.has_status => Err(Reject::BadStatus),
-        None if zeek(obj) => Ok(NO_RESPONSE),
+        None if zeek => Ok(NO_RESPONSE),
         None => Ok(200),
+    }
+}
+
+/// The record the fields describe, once its client, time and status are
+/// known: the one assembly for every reader that names fields by alias.
+fn record<'a>(fields: &Fields<'a>, client: &'a [u8], time: i64, status: u16) -> RawRecord<'a> {
+    let bytes = fields
+        .get(Field::Bytes)
+        .and_then(number)
+        .map_or(0, |b| b.max(0.0) as u64);
+    let duration_us = fields
+        .get(Field::Duration(aliases::Unit::Seconds))
+        .zip(fields.unit)
+        .and_then(|(raw, unit)| duration_us(raw, unit, fields.envoy));
+    RawRecord {
+        client,
+        user: fields.get(Field::User),
+        time,
+        request: request(fields),
+        status,
+        bytes,
+        referer: fields.get(Field::Referer),
+        user_agent: fields.get(Field::UserAgent),
+        vhost: fields.get(Field::Vhost),
+        forwarded_for: fields.get(Field::ForwardedFor),
+        duration_us,
     }
 }
 
@@ -217,28 +261,8 @@ impl LogFormat for JsonLines {
         let fields = Fields::of(&obj);
         let client = fields.get(Field::Client).ok_or(Reject::BadClient)?;
         let time = time(&obj, &fields, cx)?;
-        let status = status(&obj, &fields)?;
-        let bytes = fields
-            .get(Field::Bytes)
-            .and_then(number)
-            .map_or(0, |b| b.max(0.0) as u64);
-        let duration_us = fields
-            .get(Field::Duration(aliases::Unit::Seconds))
-            .zip(fields.unit)
-            .and_then(|(raw, unit)| duration_us(raw, unit, fields.envoy));
-        Ok(RawRecord {
-            client,
-            user: fields.get(Field::User),
-            time,
-            request: request(&fields),
-            status,
-            bytes,
-            referer: fields.get(Field::Referer),
-            user_agent: fields.get(Field::UserAgent),
-            vhost: fields.get(Field::Vhost),
-            forwarded_for: fields.get(Field::ForwardedFor),
-            duration_us,
-        })
+        let status = status(&fields, zeek(&obj))?;
+        Ok(record(&fields, client, time, status))
     }
 }
 
