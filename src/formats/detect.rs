@@ -624,12 +624,27 @@ mod tests {
         let lines: Vec<&[u8]> = vec![json; 20];
         let combined: &dyn LogFormat = &super::super::combined::Combined;
         assert_eq!(
-            reads_rejected(&lines, &[combined]).map(|f| f.name()),
+            reads_rejected(&lines, &[combined], Some(COMBINED.as_bytes())).map(|f| f.name()),
             Some("json")
         );
-        // A format in use is never proposed again, nor is one for junk.
-        let json_format = reads_rejected(&lines, &[combined]).unwrap();
-        assert!(reads_rejected(&lines, &[combined, json_format]).is_none());
-        assert!(reads_rejected(&[&b"junk"[..]; 20], &[combined]).is_none());
+        // A format in use is never proposed again, nor is one for junk,
+        // nor one for too few lines.
+        let json_format = reads_rejected(&lines, &[combined], None).unwrap();
+        assert!(reads_rejected(&lines, &[combined, json_format], None).is_none());
+        assert!(reads_rejected(&[&b"junk"[..]; 20], &[combined], None).is_none());
+        assert!(reads_rejected(&lines[..3], &[combined], None).is_none());
+        // Damaged combined lines that `common` reads: a looser reading of
+        // the same layout, not another one.
+        let damaged = COMBINED.replacen(r#""-" "#, r#""http://a.example/ "#, 1);
+        let damaged: Vec<&[u8]> = vec![damaged.as_bytes(); 10];
+        assert_eq!(
+            reads_rejected(&damaged, &[combined], None).map(|f| f.name()),
+            Some("common"),
+            "without a line read well to compare"
+        );
+        assert!(
+            reads_rejected(&damaged, &[combined], Some(COMBINED.as_bytes())).is_none(),
+            "common reads the good line too"
+        );
     }
 }
