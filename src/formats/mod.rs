@@ -147,11 +147,13 @@ pub enum Reject {
     BadBytes,
     /// A separator or field is not where the format puts it.
     Malformed,
+    /// Longer than the run's maximum line length: skipped unread.
+    TooLong,
 }
 
 impl Reject {
     /// Every reason, in manifest order.
-    pub const ALL: [Reject; 8] = [
+    pub const ALL: [Reject; 9] = [
         Reject::Truncated,
         Reject::BadClient,
         Reject::BadVhost,
@@ -160,6 +162,7 @@ impl Reject {
         Reject::BadStatus,
         Reject::BadBytes,
         Reject::Malformed,
+        Reject::TooLong,
     ];
 
     /// Stable snake_case name used in the manifest and messages.
@@ -173,6 +176,7 @@ impl Reject {
             Reject::BadStatus => "bad_status",
             Reject::BadBytes => "bad_bytes",
             Reject::Malformed => "malformed",
+            Reject::TooLong => "too_long",
         }
     }
 

@@ -25,7 +25,7 @@ use super::Progress;
 use super::accounting::{ChunkReject, LineStats};
 use crate::aggregate::web::WebAggregate;
 use crate::aggregate::zoom::ZoomAggregate;
-use crate::formats::{LogFormat, ParseContext};
+use crate::formats::{LogFormat, ParseContext, Reject};
 use crate::input::read;
 use crate::privacy::{Labels, Renumbering, Veil, VeilWorker};
 use crate::time::LocalZone;
@@ -67,6 +67,7 @@ pub(super) struct ChunkJob<'f> {
 pub(super) struct Lanes<'v> {
     lanes: Vec<Mutex<Lane<'v>>>,
     max_rejects: usize,
+    max_line: usize,
     progress: Option<&'v Progress>,
     session_gap: i64,
 }
@@ -90,6 +91,7 @@ impl<'v> Lanes<'v> {
         local_zone: chrono_tz::Tz,
         session_gap: i64,
         max_rejects: usize,
+        max_line: usize,
         progress: Option<&'v Progress>,
     ) -> Self {
         let lanes = (0..count.max(1))
@@ -110,6 +112,7 @@ impl<'v> Lanes<'v> {
         Lanes {
             lanes,
             max_rejects,
+            max_line,
             progress,
             session_gap,
         }
@@ -125,7 +128,30 @@ impl<'v> Lanes<'v> {
     /// became records.
     pub fn chunk(&self, job: ChunkJob<'_>, data: &[u8]) -> u64 {
         let (max, progress) = (self.max_rejects, self.progress);
-        self.with(|lane| lane.chunk(job, data, max, progress))
+        self.with(|lane| lane.chunk(job, data, max, self.max_line, progress))
+    }
+
+    /// Counts one line longer than the limit, skipped unread, as chunk
+    /// `index` of `source`: one line, rejected as too long at `offset`.
+    pub fn too_long(&self, source: usize, index: usize, offset: u64) {
+        let mut stats = LineStats::default();
+        let mut rejects = Vec::new();
+        stats.lines = 1;
+        note_reject(
+            &mut stats,
+            &mut rejects,
+            self.max_rejects,
+            (index, offset),
+            Reject::TooLong,
+        );
+        self.with(|lane| {
+            lane.outcomes.push(ChunkOutcome {
+                source,
+                index,
+                stats,
+                rejects,
+            })
+        });
     }
 
     /// Reads `range` of a plain file and folds its lines; a read error is
@@ -141,7 +167,7 @@ impl<'v> Lanes<'v> {
             let mut buf = std::mem::take(&mut lane.buf);
             let read = read::read_range(file, range, &mut buf);
             if let Ok(n) = read {
-                lane.chunk(job, &buf[..n], max, progress);
+                lane.chunk(job, &buf[..n], max, self.max_line, progress);
             }
             lane.buf = buf;
             read.map(|_| ())
@@ -193,6 +219,7 @@ impl Lane<'_> {
         job: ChunkJob<'_>,
         data: &[u8],
         max_rejects: usize,
+        max_line: usize,
         progress: Option<&Progress>,
     ) -> u64 {
         let mut stats = LineStats::default();
@@ -204,7 +231,10 @@ impl Lane<'_> {
             let raw_line = &data[start..end];
             let line = raw_line.strip_suffix(b"\r").unwrap_or(raw_line);
             stats.lines += 1;
-            if let Some(skip) = job.format.skip(line) {
+            let at = (job.index, job.offset + start as u64);
+            if raw_line.len() > max_line {
+                note_reject(&mut stats, &mut rejects, max_rejects, at, Reject::TooLong);
+            } else if let Some(skip) = job.format.skip(line) {
                 stats.skipped[skip.index()] += 1;
             } else {
                 match job.format.parse(line, &mut self.cx) {
@@ -215,15 +245,7 @@ impl Lane<'_> {
                         self.web.add(self.veil.apply(&raw));
                     }
                     Err(reason) => {
-                        stats.rejected[reason.index()] += 1;
-                        if rejects.len() < max_rejects {
-                            rejects.push(ChunkReject {
-                                chunk: job.index,
-                                line_in_chunk: stats.lines,
-                                offset: job.offset + start as u64,
-                                reason,
-                            });
-                        }
+                        note_reject(&mut stats, &mut rejects, max_rejects, at, reason);
                     }
                 }
             }
@@ -241,5 +263,26 @@ impl Lane<'_> {
             rejects,
         });
         stats.parsed
+    }
+}
+
+/// Counts the current line of a chunk (its last counted) as rejected and
+/// keeps its location while fewer than `max` are kept; `at` is the
+/// chunk's index and the line's offset.
+fn note_reject(
+    stats: &mut LineStats,
+    rejects: &mut Vec<ChunkReject>,
+    max: usize,
+    (chunk, offset): (usize, u64),
+    reason: Reject,
+) {
+    stats.rejected[reason.index()] += 1;
+    if rejects.len() < max {
+        rejects.push(ChunkReject {
+            chunk,
+            line_in_chunk: stats.lines,
+            offset,
+            reason,
+        });
     }
 }
