@@ -61,6 +61,7 @@ const PASSING: &[&str] = &[
     "44_caddy_json_matomo.log",
     "45_caddy_json_dockercompose_lnav.log",
     "46_cloudflare_logpush_json_lnav.json",
+    "47_common_bzip2_matomo.log.bz2",
     "48_zoom_webhook_webinar_beats.ndjson",
 ];
 
