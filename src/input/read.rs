@@ -323,26 +323,35 @@ impl<R: Read> Read for LineEnds<R> {
     }
 }
 
-/// One line of Docker's json-file log driver; exactly these keys.
+/// One line of Docker's json-file log driver (`log`), or of a shipper
+/// that keeps its shape (Filebeat and Kubernetes call it `message`).
 #[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
 struct DockerLine<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, alias = "message")]
     log: Cow<'a, str>,
-    #[expect(dead_code, reason = "required so that only Docker lines match")]
-    stream: serde::de::IgnoredAny,
+    #[serde(borrow)]
+    stream: Cow<'a, str>,
     #[expect(dead_code, reason = "required so that only Docker lines match")]
     time: serde::de::IgnoredAny,
+    /// Metadata the driver or a shipper adds (`attrs`, `kubernetes`).
+    #[serde(flatten)]
+    extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+/// A Docker record: its stream is the container's stdout or stderr, and
+/// any key besides the three is an object of metadata, never a field of
+/// an application's own JSON log.
 fn docker_line(line: &[u8]) -> Option<DockerLine<'_>> {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
-    serde_json::from_slice(line).ok()
+    let d: DockerLine<'_> = serde_json::from_slice(line).ok()?;
+    let stdio = matches!(&*d.stream, "stdout" | "stderr");
+    (stdio && d.extra.values().all(serde_json::Value::is_object)).then_some(d)
 }
 
 /// Whether the first bytes of an input are Docker json-file records: the
-/// first non-blank line is an object with exactly the keys `log`,
-/// `stream` and `time`.
+/// first non-blank line is an object with a string `log` (or `message`),
+/// `stream` (`stdout` or `stderr`) and `time`, and no other key but
+/// objects of metadata.
 pub fn docker_head(head: &[u8]) -> bool {
     head.split(|b| *b == b'\n')
         .find(|l| !l.iter().all(u8::is_ascii_whitespace))
@@ -1270,9 +1279,14 @@ mod tests {
             ));
             assert_eq!(String::from_utf8(got).unwrap(), want, "step {step}");
         }
+        // A shipper's `message` with metadata objects reads the same.
+        let k8s = b"{\"message\":\"m\\n\",\"stream\":\"stderr\",\"time\":\"t\",\"kubernetes\":{\"pod\":{}}}\n";
+        assert_eq!(read_all(DockerLog::new(&k8s[..], 1 << 20)), b"m\n");
         // Other JSON lines, and any other file, pass unchanged.
         for other in [
-            &b"{\"log\":\"x\",\"stream\":\"stdout\",\"time\":\"t\",\"attrs\":{}}\n"[..],
+            &b"{\"log\":\"x\",\"stream\":\"stdout\",\"time\":\"t\",\"level\":\"info\"}\n"[..],
+            b"{\"log\":\"x\",\"stream\":\"app\",\"time\":\"t\"}\n",
+            b"{\"log\":\"x\",\"message\":\"y\",\"stream\":\"stdout\",\"time\":\"t\"}\n",
             b"{\"log\":\"x\",\"time\":\"t\"}\n",
             b"192.0.2.1 - - [01/Jan/2026:00:00:00 +0000] \"GET / HTTP/1.1\" 200 5\n",
         ] {
