@@ -1384,4 +1384,67 @@ mod tests {
         let err = read_document(&file, MAX_DOCUMENT_BYTES + 1).unwrap_err();
         assert!(err.to_string().contains("read whole"), "{err}");
     }
+
+    /// Bytes rich in what the readers look at: line ends, quotes, JSON.
+    fn tricky_bytes() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        let piece = prop_oneof![
+            Just(b"\n".to_vec()),
+            Just(b"\r".to_vec()),
+            Just(b"{\"log\":\"x\\n\",\"stream\":\"stdout\",\"time\":\"t\"}\n".to_vec()),
+            Just(b"\"\\u00".to_vec()),
+            proptest::collection::vec(any::<u8>(), 0..40),
+        ];
+        proptest::collection::vec(piece, 0..30).prop_map(|v| v.concat())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1500))]
+
+        /// Whatever the bytes, limit and read sizes: every line is held
+        /// or skipped exactly once, only lines past the limit are
+        /// skipped, and no chunk outgrows the target plus one line.
+        #[test]
+        fn stream_chunks_account_for_every_line(
+            data in tricky_bytes(),
+            target in 1usize..64,
+            max in 1usize..48,
+            step in 1usize..40,
+        ) {
+            let chunks: Vec<OwnedChunk> = StreamChunks::new(Trickle { data: &data, step }, target)
+                .max_line(max)
+                .map(Result::unwrap)
+                .collect();
+            let mut next = 0;
+            for c in &chunks {
+                proptest::prop_assert_eq!(c.offset, next);
+                proptest::prop_assert!(c.data.len() <= target + max + step);
+                next = c.end;
+            }
+            proptest::prop_assert_eq!(next, data.len() as u64);
+            let parts = chunks.into_iter().map(|c| (c.offset, c.data, c.too_long));
+            let (held, skipped) = held_and_skipped(&data, parts);
+            let mut all: Vec<_> = held.iter().chain(&skipped).copied().collect();
+            all.sort_unstable();
+            proptest::prop_assert_eq!(all, lines_of(&data));
+            proptest::prop_assert!(skipped.iter().all(|&(_, l)| l > max));
+        }
+
+        /// Unwrapping never panics and keeps one line per line.
+        #[test]
+        fn docker_unwrapping_keeps_one_line_per_line(
+            data in tricky_bytes(),
+            docker in proptest::bool::ANY,
+            max in 1usize..200,
+            step in 1usize..40,
+        ) {
+            let mut input = Vec::new();
+            if docker {
+                input.extend_from_slice(b"{\"log\":\"a\\n\",\"stream\":\"stdout\",\"time\":\"t\"}\n");
+            }
+            input.extend_from_slice(&data);
+            let out = read_all(DockerLog::new(Trickle { data: &input, step }, max));
+            proptest::prop_assert_eq!(lines_of(&out).len(), lines_of(&input).len());
+        }
+    }
 }
