@@ -123,8 +123,11 @@ pub fn open_with(source: &Source, limits: Limits) -> io::Result<Opened> {
             }
             return Ok(Opened::Plain(file, len));
         }
+        // The guard counts compressed bytes as they enter this buffer, so
+        // its size bounds how far a bomb runs past the limit: 64 KiB of
+        // gzip at its ~1030:1 ceiling is 64 MiB of output.
         Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(BufReader::with_capacity(
-            256 << 10,
+            64 << 10,
             counted,
         ))),
         Compression::Zstd => Box::new(zstd::stream::read::Decoder::new(counted)?),
