@@ -168,6 +168,13 @@ pub struct RunArgs {
     #[arg(long, value_name = "NAME")]
     pub site: Option<String>,
 
+    /// Longest line read, in bytes (line end not counted). A longer line is
+    /// skipped without being held in memory and counted as rejected
+    /// (`too_long`).
+    #[arg(long, default_value_t = 1 << 20, value_name = "BYTES",
+          value_parser = clap::value_parser!(u64).range(1..=1 << 30))]
+    pub max_line_bytes: u64,
+
     /// Worker threads [default: number of cores].
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,

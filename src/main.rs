@@ -254,6 +254,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
                 .map_err(anyhow::Error::msg)?,
         )
         .threads(args.threads.map(usize::from))
+        .max_line_bytes(usize::try_from(args.max_line_bytes).unwrap_or(usize::MAX))
         .key(key)
         .run_log(args.run_log.clone())
         .progress(progress.clone());

@@ -212,7 +212,12 @@ impl Identifiers {
         };
         let mut line = 1;
         for chunk in StreamChunks::new(reader, read::DEFAULT_CHUNK_BYTES) {
-            line = self.add_text(&chunk?.data, input, line);
+            let chunk = chunk?;
+            if !chunk.data.is_empty() {
+                line = self.add_text(&chunk.data, input, line);
+            }
+            // A line too long to hold is never read, but still numbered.
+            line += u64::from(chunk.too_long.is_some());
         }
         Ok(())
     }

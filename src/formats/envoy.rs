@@ -48,8 +48,16 @@ enum Item<'a> {
     Quoted(&'a [u8]),
 }
 
-/// `[START_TIME] "request"` and what follows, or why not.
+/// `[START_TIME] "request"` and what follows, or why not. One word of
+/// capitals may lead: Ambassador (Emissary-ingress) writes Envoy's default
+/// layout behind `ACCESS `.
 fn head(line: &[u8]) -> Result<(i64, &[u8], &[u8]), Reject> {
+    let line = match memchr::memchr(b' ', line) {
+        Some(p) if p > 0 && p <= 16 && line[..p].iter().all(u8::is_ascii_uppercase) => {
+            &line[p + 1..]
+        }
+        _ => line,
+    };
     let rest = line.strip_prefix(b"[").ok_or(Reject::Malformed)?;
     let close = memchr::memchr(b']', rest).ok_or(Reject::Truncated)?;
     let text = std::str::from_utf8(&rest[..close]).map_err(|_| Reject::BadTimestamp)?;
@@ -173,6 +181,16 @@ mod tests {
 
     fn parse(line: &str) -> Result<RawRecord<'_>, Reject> {
         Envoy.parse(line.as_bytes(), &mut ParseContext::default())
+    }
+
+    #[test]
+    fn ambassadors_access_prefix() {
+        let line = format!("ACCESS {HTTP}");
+        assert_eq!(parse(&line).map(|r| r.status), Ok(204));
+        assert_eq!(
+            parse(&format!("access {HTTP}")).map(|_| ()),
+            Err(Reject::Malformed)
+        );
     }
 
     #[test]

@@ -156,11 +156,13 @@ pub enum Reject {
     /// No known format reads the line or the region of the file around it
     /// (counted so a file that fits nothing still accounts for its lines).
     NoFormat,
+    /// Longer than the run's maximum line length: skipped unread.
+    TooLong,
 }
 
 impl Reject {
     /// Every reason, in manifest order.
-    pub const ALL: [Reject; 9] = [
+    pub const ALL: [Reject; 10] = [
         Reject::Truncated,
         Reject::BadClient,
         Reject::BadVhost,
@@ -170,6 +172,7 @@ impl Reject {
         Reject::BadBytes,
         Reject::Malformed,
         Reject::NoFormat,
+        Reject::TooLong,
     ];
 
     /// Stable snake_case name used in the manifest and messages.
@@ -184,6 +187,7 @@ impl Reject {
             Reject::BadBytes => "bad_bytes",
             Reject::Malformed => "malformed",
             Reject::NoFormat => "no_format",
+            Reject::TooLong => "too_long",
         }
     }
 

@@ -41,6 +41,8 @@ pub enum Compression {
     Gzip,
     /// Zstandard (one or more frames).
     Zstd,
+    /// bzip2 (one or more streams, as `pbzip2` writes).
+    Bzip2,
 }
 
 impl Compression {
@@ -50,6 +52,7 @@ impl Compression {
             Compression::None => "none",
             Compression::Gzip => "gzip",
             Compression::Zstd => "zstd",
+            Compression::Bzip2 => "bzip2",
         }
     }
 
@@ -59,6 +62,10 @@ impl Compression {
             Compression::Gzip
         } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
             Compression::Zstd
+        } else if matches!(head, [b'B', b'Z', b'h', b'1'..=b'9', ..]) {
+            // `BZh` and the block size digit: three letters alone may
+            // also start a plain text file.
+            Compression::Bzip2
         } else {
             Compression::None
         }

@@ -170,7 +170,8 @@ fn regions(chunks: &[ChunkOutcome]) -> Vec<Region> {
     let mut starts: Vec<(u64, &'static str)> = Vec::new();
     let mut before = 0;
     for o in chunks {
-        let bounds = std::iter::once((1, o.first_format)).chain(o.switches.iter().copied());
+        let first = o.first_format.map(|f| (1, f));
+        let bounds = first.into_iter().chain(o.switches.iter().copied());
         for (line, format) in bounds {
             let line = before + line;
             // A format that takes over at a chunk's first line replaces

@@ -74,6 +74,7 @@ pub struct RunConfig {
     pub(super) threads: Option<usize>,
     pub(super) key: KeySource,
     pub(super) chunk_bytes: usize,
+    pub(super) max_line_bytes: usize,
     pub(super) max_reject_locations: usize,
     pub(super) progress: Option<Arc<Progress>>,
     pub(super) zoom: ZoomOptions,
@@ -94,6 +95,7 @@ impl RunConfig {
             threads: None,
             key: KeySource::Ephemeral,
             chunk_bytes: read::DEFAULT_CHUNK_BYTES,
+            max_line_bytes: read::DEFAULT_MAX_LINE_BYTES,
             max_reject_locations: 100,
             progress: None,
             zoom: ZoomOptions {
@@ -159,6 +161,14 @@ impl RunConfig {
     /// Target chunk size (mostly for tests and benchmarks).
     pub fn chunk_bytes(mut self, bytes: usize) -> Self {
         self.chunk_bytes = bytes.max(1);
+        self
+    }
+
+    /// The longest line read, in bytes without its line end (default
+    /// [`read::DEFAULT_MAX_LINE_BYTES`]); a longer line is skipped without
+    /// being held in memory and rejected as `too_long`.
+    pub fn max_line_bytes(mut self, bytes: usize) -> Self {
+        self.max_line_bytes = bytes.max(1);
         self
     }
 

@@ -42,8 +42,9 @@ pub(super) struct ChunkOutcome {
     pub stats: LineStats,
     /// Its first rejected lines, located within the chunk.
     pub rejects: Vec<ChunkReject>,
-    /// The format the chunk started with.
-    pub first_format: &'static str,
+    /// The format the chunk started with; `None` for a line skipped
+    /// unread, which no format saw.
+    pub first_format: Option<&'static str>,
     /// Where another format took over: line in the chunk (1-based) and
     /// the format's name.
     pub switches: Vec<(u64, &'static str)>,
@@ -76,6 +77,7 @@ pub(super) struct ChunkJob<'f> {
 pub(super) struct Lanes<'v> {
     lanes: Vec<Mutex<Lane<'v>>>,
     max_rejects: usize,
+    max_line: usize,
     progress: Option<&'v Progress>,
     session_gap: i64,
 }
@@ -99,6 +101,7 @@ impl<'v> Lanes<'v> {
         local_zone: chrono_tz::Tz,
         session_gap: i64,
         max_rejects: usize,
+        max_line: usize,
         progress: Option<&'v Progress>,
     ) -> Self {
         let lanes = (0..count.max(1))
@@ -119,6 +122,7 @@ impl<'v> Lanes<'v> {
         Lanes {
             lanes,
             max_rejects,
+            max_line,
             progress,
             session_gap,
         }
@@ -134,7 +138,33 @@ impl<'v> Lanes<'v> {
     /// became records.
     pub fn chunk(&self, job: ChunkJob<'_>, data: &[u8]) -> u64 {
         let (max, progress) = (self.max_rejects, self.progress);
-        self.with(|lane| lane.chunk(job, data, max, progress))
+        self.with(|lane| lane.chunk(job, data, max, self.max_line, progress))
+    }
+
+    /// Counts one line longer than the limit, skipped unread, as chunk
+    /// `index` of `source`: one line, rejected as too long at `offset`.
+    pub fn too_long(&self, source: usize, index: usize, offset: u64) {
+        let mut stats = LineStats::default();
+        let mut rejects = Vec::new();
+        stats.lines = 1;
+        note_reject(
+            &mut stats,
+            &mut rejects,
+            self.max_rejects,
+            (index, offset),
+            Reject::TooLong,
+        );
+        self.with(|lane| {
+            lane.outcomes.push(ChunkOutcome {
+                source,
+                index,
+                stats,
+                rejects,
+                // No format saw it: it belongs to the region around it.
+                first_format: None,
+                switches: Vec::new(),
+            })
+        });
     }
 
     /// Reads `range` of a plain file and folds its lines; a read error is
@@ -150,7 +180,7 @@ impl<'v> Lanes<'v> {
             let mut buf = std::mem::take(&mut lane.buf);
             let read = read::read_range(file, range, &mut buf);
             if let Ok(n) = read {
-                lane.chunk(job, &buf[..n], max, progress);
+                lane.chunk(job, &buf[..n], max, self.max_line, progress);
             }
             lane.buf = buf;
             read.map(|_| ())
@@ -202,6 +232,7 @@ impl Lane<'_> {
         job: ChunkJob<'_>,
         data: &[u8],
         max_rejects: usize,
+        max_line: usize,
         progress: Option<&Progress>,
     ) -> u64 {
         let mut stats = LineStats::default();
@@ -214,31 +245,32 @@ impl Lane<'_> {
             let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |p| start + p);
             let line = line_at(data, (start, end));
             stats.lines += 1;
-            let window_done = match readers.read(line, &mut self.cx) {
-                Read::Skipped(skip) => {
-                    stats.skipped[skip.index()] += 1;
-                    false
-                }
-                Read::Parsed(raw, second) => {
-                    readers.read_by(second, stats.lines, (start, end));
-                    self.fold(&raw, &mut stats);
-                    watch.parsed()
-                }
-                Read::Rejected(reason) => {
-                    stats.rejected[reason.index()] += 1;
-                    if rejects.len() < max_rejects {
-                        rejects.push(ChunkReject {
-                            chunk: job.index,
-                            line_in_chunk: stats.lines,
-                            offset: job.offset + start as u64,
-                            reason,
-                        });
+            let at = (job.index, job.offset + start as u64);
+            // A line over the limit that lies whole inside a chunk (the
+            // reader skips longer ones unread): rejected the same wherever
+            // the chunks fall.
+            let window_done = if end - start > max_line {
+                note_reject(&mut stats, &mut rejects, max_rejects, at, Reject::TooLong);
+                false
+            } else {
+                match readers.read(line, &mut self.cx) {
+                    Read::Skipped(skip) => {
+                        stats.skipped[skip.index()] += 1;
+                        false
                     }
-                    watch.rejected(Pending {
-                        range: (start, end),
-                        line: stats.lines,
-                        reason,
-                    })
+                    Read::Parsed(raw, second) => {
+                        readers.read_by(second, stats.lines, (start, end));
+                        self.fold(&raw, &mut stats);
+                        watch.parsed()
+                    }
+                    Read::Rejected(reason) => {
+                        note_reject(&mut stats, &mut rejects, max_rejects, at, reason);
+                        watch.rejected(Pending {
+                            range: (start, end),
+                            line: stats.lines,
+                            reason,
+                        })
+                    }
                 }
             };
             if window_done && let Some(attempt) = watch.window_end() {
@@ -262,7 +294,7 @@ impl Lane<'_> {
             index: job.index,
             stats,
             rejects,
-            first_format: job.format.name(),
+            first_format: Some(job.format.name()),
             switches,
         });
         stats.parsed
@@ -414,4 +446,25 @@ impl<'f> Readers<'f> {
 fn line_at(data: &[u8], (start, end): (usize, usize)) -> &[u8] {
     let raw = &data[start..end];
     raw.strip_suffix(b"\r").unwrap_or(raw)
+}
+
+/// Counts the current line of a chunk (its last counted) as rejected and
+/// keeps its location while fewer than `max` are kept; `at` is the
+/// chunk's index and the line's offset.
+fn note_reject(
+    stats: &mut LineStats,
+    rejects: &mut Vec<ChunkReject>,
+    max: usize,
+    (chunk, offset): (usize, u64),
+    reason: Reject,
+) {
+    stats.rejected[reason.index()] += 1;
+    if rejects.len() < max {
+        rejects.push(ChunkReject {
+            chunk,
+            line_in_chunk: stats.lines,
+            offset,
+            reason,
+        });
+    }
 }

@@ -204,6 +204,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
         cfg.local_zone,
         gap,
         cfg.max_reject_locations,
+        cfg.max_line_bytes,
         cfg.progress.as_deref(),
     );
     let slots: Vec<Mutex<InputReport>> = sources

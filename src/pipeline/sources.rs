@@ -15,7 +15,7 @@ use super::zoom;
 use crate::formats::json_lines::csv;
 use crate::formats::{self, LogFormat, detect, w3c};
 use crate::input::Source;
-use crate::input::read::{self, Opened, StreamChunks};
+use crate::input::read::{self, Limits, Opened, OwnedChunk, Piece, StreamChunks};
 use crate::output::manifest::{DetectionReport, InputReport};
 use crate::privacy::zoom::ZoomVeil;
 
@@ -98,7 +98,10 @@ pub(super) fn process_source<'s>(
         compression: source.compression.as_str(),
         ..InputReport::default()
     };
-    match read::open(source) {
+    let limits = Limits {
+        max_line: shared.cfg.max_line_bytes,
+    };
+    match read::open_with(source, limits) {
         Err(e) => report.error = Some(format!("cannot open: {e}")),
         Ok(Opened::Empty) => {
             choose_format(shared.forced, b"", true, &mut report);
@@ -128,18 +131,29 @@ fn read_plain(
         }
     };
     let mut csv_layout = None;
+    let cfg = shared.cfg;
     match detect::whole_document(&head, shared.forced.is_some()) {
+        // Read, not mapped: a Zoom export truncated while mapped would kill
+        // the process with SIGBUS; read, it is a short read.
         Some(detect::Whole::Zoom(reader)) => {
-            match read::map(file) {
-                Ok(map) => read_zoom(shared, reader, &map, report),
-                Err(e) => report.error = Some(format!("cannot map the file ({e})")),
+            match read::read_document(file, len) {
+                Ok(data) => {
+                    read_zoom(shared, reader, &data, report);
+                    if (data.len() as u64) < len && report.error.is_none() {
+                        report.error = Some(format!(
+                            "the file shrank while being read (ended at byte {}); the part read was kept",
+                            data.len()
+                        ));
+                    }
+                }
+                Err(e) => report.error = Some(format!("not read: {e}")),
             }
             return;
         }
         // Streamed, not mapped: a file truncated while read (copytruncate
         // rotation) ends early instead of killing the process.
         Some(detect::Whole::W3c) => {
-            let chunks = StreamChunks::new(file, shared.cfg.chunk_bytes);
+            let chunks = StreamChunks::new(file, cfg.chunk_bytes).max_line(cfg.max_line_bytes);
             return read_w3c(shared, index, chunks, report);
         }
         Some(detect::Whole::Csv) => csv_layout = csv::CsvLayout::of(&head),
@@ -156,8 +170,8 @@ fn read_plain(
             shared.forced.is_none(),
         ),
     };
-    let ranges = match read::plan_chunks(file, len, shared.cfg.chunk_bytes) {
-        Ok(r) => r,
+    let pieces = match read::plan_chunks(file, len, cfg.chunk_bytes, cfg.max_line_bytes) {
+        Ok(p) => p,
         Err(e) => {
             report.error = Some(format!("read failed while splitting the file ({e})"));
             return;
@@ -166,11 +180,18 @@ fn read_plain(
     // One job per chunk: rayon would otherwise hand a thread a run of
     // chunks as one job, and near the end the other thread, with nothing
     // left to steal, idled for up to that run's length.
-    let failed = ranges
+    let failed = pieces
         .into_par_iter()
         .with_max_len(1)
         .enumerate()
-        .filter_map(|(i, range)| {
+        .filter_map(|(i, piece)| {
+            let range = match piece {
+                Piece::Lines(range) => range,
+                Piece::TooLong(line) => {
+                    shared.lanes.too_long(index, i, line.start);
+                    return None;
+                }
+            };
             let job = ChunkJob {
                 format,
                 redetect,
@@ -193,8 +214,9 @@ fn read_plain(
     }
 }
 
-/// A compressed file: decompressed on this thread, its chunks folded on
-/// whichever threads are free.
+/// A compressed or unwrapped file: decompressed on this thread, its
+/// chunks folded on whichever threads are free. Lines too long to hold
+/// are counted as chunks of their own, in file order.
 fn read_stream<'s>(
     scope: &rayon::Scope<'s>,
     shared: &'s Shared<'s, '_>,
@@ -202,11 +224,19 @@ fn read_stream<'s>(
     reader: Box<dyn std::io::Read + Send>,
     report: &mut InputReport,
 ) {
-    let mut chunks = StreamChunks::new(reader, shared.cfg.chunk_bytes)
-        .enumerate()
+    let cfg = shared.cfg;
+    let mut chunks = StreamChunks::new(reader, cfg.chunk_bytes)
+        .max_line(cfg.max_line_bytes)
         .peekable();
     let mut format = None;
-    while let Some((i, item)) = chunks.next() {
+    let mut next_index = 0;
+    // Too-long lines met before any line to detect the format from.
+    let mut early_long: Vec<u64> = Vec::new();
+    let too_long = |at: u64, next_index: &mut usize| {
+        shared.lanes.too_long(index, *next_index, at);
+        *next_index += 1;
+    };
+    while let Some(item) = chunks.next() {
         let chunk = match item {
             Ok(c) => c,
             Err(e) => {
@@ -219,42 +249,64 @@ fn read_stream<'s>(
         };
         let format = match format {
             Some(f) => f,
+            None if chunk.data.is_empty() => {
+                report.decompressed_bytes = chunk.end;
+                early_long.extend(chunk.too_long.map(|r| r.start));
+                continue;
+            }
             None => {
                 match detect::whole_document(&chunk.data, shared.forced.is_some()) {
                     Some(detect::Whole::Zoom(reader)) => {
-                        let all = gather(chunk.data, chunks.by_ref(), report);
+                        let all = gather(chunk, early_long.len(), chunks.by_ref(), report);
                         return read_zoom(shared, reader, &all, report);
                     }
                     // Compressed CSV (Logpush delivers gzip batches of a
                     // few MB) is read whole: its rows need its header.
                     Some(detect::Whole::Csv) => {
-                        let all = gather(chunk.data, chunks.by_ref(), report);
+                        let all = gather(chunk, early_long.len(), chunks.by_ref(), report);
                         return read_csv_whole(shared, index, &all, report);
                     }
                     Some(detect::Whole::W3c) => {
-                        let rest = chunks.map(|(_, c)| c);
                         return read_w3c(
                             shared,
                             index,
-                            std::iter::once(Ok(chunk)).chain(rest),
+                            std::iter::once(Ok(chunk)).chain(chunks),
                             report,
                         );
                     }
                     None => {}
                 }
-                let complete = chunks.peek().is_none_or(|(_, next)| next.is_err());
-                *format.insert(choose_format(shared.forced, &chunk.data, complete, report))
+                let complete = chunks.peek().is_none_or(Result::is_err);
+                let f = choose_format(shared.forced, &chunk.data, complete, report);
+                for at in early_long.drain(..) {
+                    too_long(at, &mut next_index);
+                }
+                *format.insert(f)
             }
         };
-        report.decompressed_bytes += chunk.data.len() as u64;
-        let job = ChunkJob {
-            format,
-            redetect: shared.forced.is_none(),
-            source: index,
-            index: i,
-            offset: chunk.offset,
-        };
-        shared.dispatch(scope, job, chunk.data);
+        report.decompressed_bytes = chunk.end;
+        if !chunk.data.is_empty() {
+            let job = ChunkJob {
+                format,
+                redetect: shared.forced.is_none(),
+                source: index,
+                index: next_index,
+                offset: chunk.offset,
+            };
+            next_index += 1;
+            shared.dispatch(scope, job, chunk.data);
+        }
+        if let Some(line) = chunk.too_long {
+            too_long(line.start, &mut next_index);
+        }
+    }
+    // Nothing but too-long lines: no format, every line still counted.
+    if format.is_none() && !early_long.is_empty() {
+        choose_format(shared.forced, b"", true, report);
+        report.format = None;
+        for at in early_long {
+            too_long(at, &mut next_index);
+        }
     }
 }
 
@@ -279,25 +331,46 @@ fn read_zoom(
 }
 
 /// Appends the rest of a stream to its first chunk, for documents that are
-/// read whole; a read error is recorded and keeps what came before it.
+/// read whole, up to [`read::MAX_DOCUMENT_BYTES`]; a read error or the
+/// limit is recorded and keeps what came before it. `dropped` lines too
+/// long to hold came before the first chunk.
 fn gather(
-    mut all: Vec<u8>,
-    rest: impl Iterator<Item = (usize, std::io::Result<read::OwnedChunk>)>,
+    first: OwnedChunk,
+    mut dropped: usize,
+    rest: impl Iterator<Item = std::io::Result<OwnedChunk>>,
     report: &mut InputReport,
 ) -> Vec<u8> {
-    for (_, chunk) in rest {
+    dropped += usize::from(first.too_long.is_some());
+    report.decompressed_bytes = first.end;
+    let mut all = first.data;
+    for chunk in rest {
         match chunk {
-            Ok(c) => all.extend_from_slice(&c.data),
+            Ok(c) if (all.len() + c.data.len()) as u64 > read::MAX_DOCUMENT_BYTES => {
+                report.error = Some(format!(
+                    "the document passed {} decompressed bytes, the most read whole; the part before was kept",
+                    read::MAX_DOCUMENT_BYTES
+                ));
+                break;
+            }
+            Ok(c) => {
+                all.extend_from_slice(&c.data);
+                dropped += usize::from(c.too_long.is_some());
+                report.decompressed_bytes = c.end;
+            }
             Err(e) => {
                 report.error = Some(format!(
                     "read failed after {} decompressed bytes ({e})",
-                    all.len()
+                    report.decompressed_bytes
                 ));
                 break;
             }
         }
     }
-    report.decompressed_bytes = all.len() as u64;
+    if dropped > 0 && report.error.is_none() {
+        report.error = Some(format!(
+            "{dropped} lines longer than the maximum line length were left out of the document"
+        ));
+    }
     all
 }
 
@@ -357,7 +430,7 @@ fn read_w3c(
         for item in chunks.by_ref().take(batch) {
             match item {
                 Ok(c) => {
-                    report.decompressed_bytes += c.data.len() as u64;
+                    report.decompressed_bytes = c.end;
                     owned.push(c);
                 }
                 Err(e) => {
@@ -378,6 +451,11 @@ fn read_w3c(
                     Some(f) => jobs.push((next_index, offset, data, f)),
                     None => waiting.push((next_index, offset, data.to_vec())),
                 }
+                next_index += 1;
+            }
+            // A line too long to hold, skipped unread after this chunk.
+            if let Some(line) = &chunk.too_long {
+                shared.lanes.too_long(index, next_index, line.start);
                 next_index += 1;
             }
         }
