@@ -99,6 +99,8 @@ fn goaccess_predefined_names_read_their_logs() {
     let traefik = r#"192.0.2.7 - - [10/Oct/2024:13:55:36 +0000] "GET /x HTTP/1.1" 200 2326 "-" "curl/8" 1 "web@docker" "http://10.0.0.2:80" 3ms"#;
     let common = r#"192.0.2.7 - - [10/Oct/2024:13:55:36 +0000] "GET /a HTTP/1.1" 200 2326"#;
     let squid = "1286536308.779    180 192.0.2.7 TCP_MISS/200 1128 GET http://www.example.com/ - HIER_DIRECT/198.51.100.7 text/html";
+    // The example of AWS's "Amazon S3 server access log format" page.
+    let s3 = r#"79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be DOC-EXAMPLE-BUCKET1 [06/Feb/2019:00:00:38 +0000] 192.0.2.3 79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be 3E57427F3EXAMPLE REST.GET.VERSIONING - "GET /DOC-EXAMPLE-BUCKET1?versioning HTTP/1.1" 200 - 113 - 7 - "-" "S3Console/0.4" - s9lzHYrFp76ZVxRcpX9+5cjAnEH2ROuNkd2BHfIa6UkFVdtjf5mKR3/eTPFvsiP/XV/VLi31234= SigV4 ECDHE-RSA-AES128-GCM-SHA256 AuthHeader DOC-EXAMPLE-BUCKET1.s3.us-west-1.amazonaws.com TLSV1.2 arn:aws:s3:us-west-1:123456789012:accesspoint/example-AP Yes"#;
     let cases = [
         ("COMBINED", COMBINED.to_string()),
         ("VCOMBINED", format!("example.com:80 {COMBINED}")),
@@ -114,6 +116,7 @@ fn goaccess_predefined_names_read_their_logs() {
         ("CADDY", caddy.to_string()),
         ("TRAEFIKCLF", traefik.to_string()),
         ("SQUID", squid.to_string()),
+        ("AWSS3", s3.to_string()),
     ];
     for (name, text) in cases {
         let (code, entry, stderr) = run_one(
@@ -128,13 +131,13 @@ fn goaccess_predefined_names_read_their_logs() {
     // A predefined layout logveil has no reader for is refused by name.
     let (code, _, stderr) = run_one(
         dir.path(),
-        "s3.log",
+        "gcs.log",
         COMBINED,
-        &["--goaccess-format", "AWSS3"],
+        &["--goaccess-format", "CLOUDSTORAGE"],
     );
     assert_eq!(code, Some(1));
     assert!(
-        stderr.contains("AWSS3") && stderr.contains("logveil formats"),
+        stderr.contains("CLOUDSTORAGE") && stderr.contains("logveil formats"),
         "{stderr}"
     );
 }

@@ -156,7 +156,8 @@ pub fn goaccess_predefined(name: &str) -> Option<GoAccessPreset> {
         // Traefik's CLF is combined followed by fields combined ignores.
         "TRAEFIKCLF" => Named("combined"),
         "SQUID" => Named("squid"),
-        "AWSS3" | "CLOUDSTORAGE" => Unsupported(NONE_YET),
+        "AWSS3" => Named("s3"),
+        "CLOUDSTORAGE" => Unsupported(NONE_YET),
         _ => return None,
     })
 }
@@ -277,13 +278,14 @@ mod tests {
             ("TRAEFIKCLF", "combined"),
             ("traefikclf", "combined"),
             ("SQUID", "squid"),
+            ("AWSS3", "s3"),
         ];
         for (goaccess, ours) in named {
             assert_eq!(goaccess_predefined(goaccess), Some(G::Named(ours)));
             assert!(lookup(ours).is_some(), "{ours} is a format name");
         }
         assert!(matches!(lookup("aws_elb"), Some(Named::Line(_))));
-        for name in ["AWSS3", "CLOUDSTORAGE"] {
+        for name in ["CLOUDSTORAGE", "cloudstorage"] {
             assert!(
                 matches!(goaccess_predefined(name), Some(G::Unsupported(why)) if why.contains("logveil formats"))
             );
