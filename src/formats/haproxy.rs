@@ -23,7 +23,7 @@
 //! exact. Rejecting them would lose whole files of such a frontend.
 
 use super::fields::{number, plausible_client, strip_port, token};
-use super::{LogFormat, NO_RESPONSE, ParseContext, RawRecord, Reject, Request};
+use super::{LogFormat, NO_RESPONSE, ParseContext, RawRecord, Reject, Request, Skip, default_skip};
 use crate::time;
 
 /// HAProxy HTTP log.
@@ -61,6 +61,14 @@ fn host_name(v: &[u8]) -> Option<&[u8]> {
         .then_some(host)
 }
 
+/// The message after a syslog prefix up to `haproxy[pid]: `, if the line
+/// has one.
+fn tagged_body(line: &[u8]) -> Option<&[u8]> {
+    let p = memchr::memmem::find(line, b"]: ")?;
+    memchr::memmem::find(&line[..p], b"haproxy[")?;
+    Some(line[p + 3..].trim_ascii_end())
+}
+
 impl LogFormat for Haproxy {
     fn name(&self) -> &'static str {
         "haproxy"
@@ -70,12 +78,24 @@ impl LogFormat for Haproxy {
         "HAProxy HTTP log (option httplog), with or without syslog prefix"
     }
 
+    /// HAProxy's own messages in its log (`Proxy www started.`, `Server
+    /// app/web1 is DOWN`, a connection that failed before any request:
+    /// `…: SSL handshake failure`) are events, not requests. Only lines
+    /// behind a `haproxy[pid]: ` tag are judged, so no other log's lines
+    /// are taken for them.
+    fn skip(&self, line: &[u8]) -> Option<Skip> {
+        default_skip(line).or_else(|| {
+            let body = tagged_body(line)?;
+            let first = body.split(|c| *c == b' ').next().unwrap_or_default();
+            let request_like = first.contains(&b':') || first == b"-";
+            let failed_connection = body.ends_with(b"SSL handshake failure")
+                || body.ends_with(b"Connection error during SSL handshake");
+            (!request_like || failed_connection).then_some(Skip::Event)
+        })
+    }
+
     fn parse<'a>(&self, line: &'a [u8], _cx: &mut ParseContext) -> Result<RawRecord<'a>, Reject> {
-        // Skip a syslog prefix up to `haproxy[pid]: `.
-        let body = match memchr::memmem::find(line, b"]: ") {
-            Some(p) if memchr::memmem::find(&line[..p], b"haproxy[").is_some() => &line[p + 3..],
-            _ => line,
-        };
+        let body = tagged_body(line).unwrap_or(line);
         let mut parts = body.splitn(12, |c| *c == b' ');
         let mut next = |r: Reject| parts.next().filter(|p| !p.is_empty()).ok_or(r);
         let client = next(Reject::BadClient)?;
@@ -214,5 +234,20 @@ mod tests {
         let open = br#"192.0.2.82:3655 [11/Dec/2019:11:57:09.001] fe~ be/web1 0/0/0/9/10 200 880 - - ---- 4/4/2/1/0 0/0 "GET /status HTTP/1.1"#;
         assert_eq!(parse(open), Err(Reject::Truncated));
         assert_eq!(parse(br#"10.0.1.2:1 [31/Feb/2009:12:14:14.655] a b 1/2/3/4/5 200 1 - - ---- 1/1/1/1/0 0/0 "GET / HTTP/1.1""#), Err(Reject::BadTimestamp));
+    }
+
+    #[test]
+    fn haproxys_own_messages_are_events() {
+        for line in [
+            "Feb 25 16:19:40 lb haproxy[1]: Proxy www started.   ",
+            "Feb 25 16:19:40 lb haproxy[1]: Server app/web1 is DOWN, reason: Layer4 timeout.",
+            "Feb 25 16:19:41 lb haproxy[7]: 192.0.2.9:53321 [25/Feb/2019:16:19:41.001] fe-https/1: SSL handshake failure",
+        ] {
+            assert_eq!(Haproxy.skip(line.as_bytes()), Some(Skip::Event), "{line}");
+        }
+        let request = br#"Feb  6 12:14:14 localhost haproxy[14389]: 10.0.1.2:33317 [06/Feb/2009:12:14:14.655] http-in static/srv1 10/0/30/69/109 200 2750 - - ---- 1/1/1/1/0 0/0 {1wt.eu} {} "GET /index.html HTTP/1.1""#;
+        assert_eq!(Haproxy.skip(request), None);
+        // Untagged lines are never judged as HAProxy's messages.
+        assert_eq!(Haproxy.skip(b"Proxy www started."), None);
     }
 }
