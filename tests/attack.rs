@@ -493,3 +493,60 @@ proptest! {
         assert_rule(&tables, 10);
     }
 }
+
+#[test]
+fn requests_without_a_client_address_count_nobody() {
+    // A W3C log where some requests have no client (`c-ip` `-`). Eight
+    // people and the victim read /secret, and the victim's requests are
+    // also logged without an address: counted as a tenth visitor, the
+    // row would reach k = 10 while describing nine people.
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = String::from(
+        "#Fields: date time c-ip cs-method cs-uri-stem sc-status sc-bytes cs(User-Agent)\n",
+    );
+    let mut line = |client: &str, m: u32, path: &str| {
+        writeln!(
+            log,
+            "2026-03-28 09:{m:02}:00 {client} GET {path} 200 1000 Mozilla/5.0+(X11;+Linux+x86_64)"
+        )
+        .unwrap();
+    };
+    for i in 1..=30 {
+        line(&format!("198.51.100.{i}"), 0, "/");
+    }
+    for i in 1..=8 {
+        line(&format!("192.0.2.{i}"), 10, "/secret");
+    }
+    line("203.0.113.9", 20, "/secret");
+    for m in 21..24 {
+        line("-", m, "/secret");
+    }
+    let input = dir.path().join("u_ex260328.log");
+    std::fs::write(&input, log).unwrap();
+    let out = dir.path().join("out");
+    let r = run(&[&input], &out, &["-q"]);
+    assert!(matches!(r.status.code(), Some(0 | 2)), "{r:?}");
+    let tables: BTreeMap<&'static str, Vec<Row>> = PEOPLE
+        .iter()
+        .map(|(t, _)| (*t, read_rows(&out.join(format!("{t}.parquet")))))
+        .collect();
+    assert_rule(&tables, 10);
+    // Every request is still counted.
+    let total: i64 = tables["web_traffic"]
+        .iter()
+        .map(|r| r["requests"].int())
+        .sum();
+    assert_eq!(total, 42);
+    assert!(
+        tables["web_pages"]
+            .iter()
+            .all(|r| r["path"].str() != "/secret"),
+        "/secret published with its unknown client counted as a person"
+    );
+    // The day's visitors are the 39 people with an address.
+    let visitors: i64 = tables["web_sessions"]
+        .iter()
+        .map(|r| r["visitors"].int())
+        .sum();
+    assert_eq!(visitors, 39);
+}

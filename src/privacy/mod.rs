@@ -307,10 +307,15 @@ impl VeilWorker<'_> {
                 canonical.append(part.as_bytes());
             }
         }
+        // No address was logged: no one to name, and no one to count.
+        let unknown = address == b"-";
         let c = Client {
             epoch,
             class,
-            visitor: self.clients.pseudonym(time, canonical.as_bytes()),
+            visitor: match unknown {
+                true => Pseudonym::UNKNOWN,
+                false => self.clients.pseudonym(time, canonical.as_bytes()),
+            },
             network: self.networks.as_mut().map(|n| {
                 let net = ip::Generalize {
                     v4_prefix: veil.generalize.v4_prefix.min(24),

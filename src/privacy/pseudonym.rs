@@ -28,6 +28,11 @@ use crate::time;
 pub struct Pseudonym(u64);
 
 impl Pseudonym {
+    /// The visitor of requests logged without a client (`-`): one value
+    /// for all of them, which the tables count as nobody (a keyed hash is
+    /// 0 with probability 2^-64).
+    pub const UNKNOWN: Pseudonym = Pseudonym(0);
+
     /// The value, for counting distinct pseudonyms.
     pub fn value(self) -> u64 {
         self.0

@@ -10,7 +10,8 @@ use std::sync::Arc;
 use foldhash::fast::RandomState;
 
 use crate::privacy::Labels;
-use crate::privacy::disclosure::{Admission, Counters, Disclosed, Row, Rows};
+use crate::privacy::disclosure::{Admission, Counters, Disclosed, NOBODY, Row, Rows};
+use crate::privacy::pseudonym::Pseudonym;
 use crate::time;
 
 use super::super::columns::sorted;
@@ -54,7 +55,16 @@ impl Partitions<'_> {
             }
             Rows::from_sets(days.into_iter().map(|(k, v)| (k, (), v)))
         };
-        let by_site = rows(None);
+        // Visitors with no client address are nobody (see `NOBODY`): with
+        // any of them, every table maps visitors to people.
+        let unknown = Pseudonym::UNKNOWN.value();
+        let nobody: Option<Vec<u32>> =
+            sessions.visitors().any(|(_, p, _)| p == unknown).then(|| {
+                let ids = sessions.visitors().enumerate();
+                ids.map(|(id, (_, p, _))| if p == unknown { NOBODY } else { id as u32 })
+                    .collect()
+            });
+        let by_site = rows(nobody.as_deref());
         // A visitor is a (site, pseudonym): one person on two sites is two
         // visitors. That only matters on a day where a small site folds
         // together with another (a second small one, or an `(other site)`
@@ -68,18 +78,21 @@ impl Partitions<'_> {
         }
         let small = (0..by_site.len() as u32).any(|r| by_site.distinct(r) < k);
         if !small {
-            return (Admission::all(), None);
+            return (Admission::all(), nobody);
         }
         if folding.values().all(|&n| n < 2) {
             return (
                 Admission::decide(by_site, k, |&(d, _)| (d, other_site)),
-                None,
+                nobody,
             );
         }
         let mut ids: HashMap<u64, u32, RandomState> = HashMap::default();
         let person: Vec<u32> = sessions
             .visitors()
             .map(|(_, p, _)| {
+                if p == unknown {
+                    return NOBODY;
+                }
                 let next = ids.len() as u32;
                 *ids.entry(p).or_insert(next)
             })
@@ -150,7 +163,8 @@ pub(super) fn network_ids(networks: &[u64], person: Option<&[u32]>) -> Option<Ar
     }
     let mut dense: HashMap<u64, u32, RandomState> = HashMap::default();
     let persons = person.map_or(networks.len(), |p| {
-        p.iter().max().map_or(0, |&m| m as usize + 1)
+        let most = p.iter().filter(|&&m| m != NOBODY).max();
+        most.map_or(0, |&m| m as usize + 1)
     });
     let mut by_person = vec![u32::MAX; persons];
     for (v, &n) in networks.iter().enumerate() {

@@ -34,7 +34,7 @@
 
 mod rows;
 
-pub use rows::{Counters, Lookup, Rows};
+pub use rows::{Counters, Lookup, NOBODY, Rows};
 
 use std::collections::HashMap;
 use std::hash::Hash;

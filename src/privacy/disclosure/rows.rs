@@ -153,10 +153,34 @@ impl<K: Copy + Hash + Eq, C: Counters> Lookup<'_, K, C> {
     }
 }
 
+/// The person id of requests that name no client (HAProxy's `-:port`, a
+/// W3C `c-ip` of `-`): they are counted, but describe nobody, so they never
+/// help a row reach k. Without it, one person logged both with and without
+/// an address would count twice.
+pub const NOBODY: u32 = u32::MAX;
+
+/// `starts` and `people` with every [`NOBODY`] taken out.
+fn without_nobody(starts: Vec<usize>, people: Vec<u32>) -> (Vec<usize>, Vec<u32>) {
+    if !people.contains(&NOBODY) {
+        return (starts, people);
+    }
+    let mut kept = Vec::with_capacity(people.len());
+    let mut new_starts = Vec::with_capacity(starts.len());
+    for w in starts.windows(2) {
+        new_starts.push(kept.len());
+        let row = people.get(w[0]..w[1]).unwrap_or_default();
+        kept.extend(row.iter().copied().filter(|&p| p != NOBODY));
+    }
+    new_starts.push(kept.len());
+    (new_starts, kept)
+}
+
 impl<K: Copy + Hash + Eq, C: Counters> Rows<K, C> {
     /// Rows from their parts: `people[starts[r]..starts[r + 1]]` are row
-    /// `r`'s people, which must be distinct within the row.
+    /// `r`'s people, which must be distinct within the row. [`NOBODY`]
+    /// counts no one and is dropped.
     pub fn new(keys: Vec<K>, counters: Vec<C>, starts: Vec<usize>, people: Vec<u32>) -> Self {
+        let (starts, people) = without_nobody(starts, people);
         let persons = people.iter().max().map_or(0, |&p| p as usize + 1);
         let mut starts = starts;
         // Malformed parts (a bug upstream) must not index out of range.
