@@ -7,9 +7,13 @@ use clap::{Args, Parser, Subcommand};
 
 const EXIT_CODES: &str = "\
 Exit codes:
-  0  complete: every input read, every line parsed or skipped
-  2  outputs written, but some inputs or lines failed (see _manifest.json)
-  1  nothing usable: bad arguments, no input, key refused, output not writable";
+  0  complete: every input read; no input rejected more than --max-reject-rate
+     of its record lines (rejects are still counted in _manifest.json)
+  2  outputs written, but an input could not be read, decompressed or
+     recognised, or passed --max-reject-rate (see _manifest.json)
+  1  nothing published, previous outputs untouched: bad arguments, no input,
+     no input gave a record, key refused, output locked, not writable or
+     holding other files";
 
 /// Privacy-safe access-log analytics: logs in, keyed-pseudonymised
 /// aggregate Parquet tables out.
@@ -127,9 +131,29 @@ pub struct RunArgs {
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
-    /// Output directory for the tables and _manifest.json (created if missing).
+    /// Output directory for the tables and _manifest.json (created if
+    /// missing). It is replaced as a whole, atomically: readers see the
+    /// previous set or the new one, never a mix.
     #[arg(long, short, value_name = "DIR")]
     pub out: PathBuf,
+
+    /// Wait for another run writing the same --out to finish instead of
+    /// refusing at once.
+    #[arg(long)]
+    pub wait: bool,
+
+    /// Accept an --out holding files logveil did not write: they are
+    /// carried into the new set unchanged (hard links).
+    #[arg(long)]
+    pub force: bool,
+
+    /// Largest share of an input's record lines (parsed + rejected) that
+    /// may be rejected in a run that exits 0; above it the run exits 2.
+    /// 0 makes any rejected line exit 2. The default, one in ten, tolerates
+    /// the odd broken line of a small file and catches a wrong format.
+    #[arg(long, default_value_t = logveil::pipeline::DEFAULT_MAX_REJECT_RATE,
+          value_name = "SHARE", value_parser = parse_share)]
+    pub max_reject_rate: f64,
 
     /// Force a line format instead of detecting it per file (see `logveil
     /// formats`). The document readers (w3c, zoom_*) read each file by its
@@ -220,4 +244,12 @@ pub struct RunArgs {
     /// No progress display and no summary on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// A share between 0 and 1.
+fn parse_share(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err(format!("{s:?} is not a share between 0 and 1 (0.01 = 1%)")),
+    }
 }

@@ -69,4 +69,32 @@ pub enum Error {
         /// What rayon said.
         message: String,
     },
+    /// Another run holds the output's lock.
+    #[error(
+        "another logveil run{} is writing {out} (it holds the lock {lock}); wait for it to \
+         finish, or ask this run to wait for the lock",
+        pid.map(|p| format!(" (pid {p})")).unwrap_or_default()
+    )]
+    Locked {
+        /// The output directory.
+        out: PathBuf,
+        /// The lock file beside it.
+        lock: PathBuf,
+        /// The other run's process id, as it wrote it into the lock file.
+        pid: Option<u32>,
+    },
+    /// The output directory holds files logveil did not write.
+    #[error(
+        "the output {out} holds {count} file(s) logveil did not write ({names}); logveil \
+         replaces its output directory as a whole, so give it an empty or new directory, or \
+         allow it to carry those files into the new set unchanged"
+    )]
+    ForeignFiles {
+        /// The output directory.
+        out: PathBuf,
+        /// How many entries are foreign.
+        count: usize,
+        /// The first few of their names.
+        names: String,
+    },
 }

@@ -257,6 +257,9 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .max_line_bytes(usize::try_from(args.max_line_bytes).unwrap_or(usize::MAX))
         .key(key)
         .run_log(args.run_log.clone())
+        .wait_for_lock(args.wait)
+        .adopt_foreign_files(args.force)
+        .max_reject_rate(args.max_reject_rate)
         .progress(progress.clone());
 
     let show = !args.quiet && std::io::stderr().is_terminal();
@@ -282,6 +285,14 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     Ok(match report.completion {
         Completion::Complete => ExitCode::SUCCESS,
         Completion::Partial => ExitCode::from(2),
+        _ => {
+            eprintln!(
+                "logveil: error: nothing usable was read (no input gave a record); nothing was \
+                 published and {} was left as it was",
+                args.out.display()
+            );
+            ExitCode::from(1)
+        }
     })
 }
 
@@ -294,6 +305,10 @@ fn with_flag_hint(e: logveil::Error) -> anyhow::Error {
         }
         logveil::Error::RunLogExposed { .. } => {
             " (--run-log must lie outside the inputs and --out)"
+        }
+        logveil::Error::Locked { .. } => " (--wait waits for it)",
+        logveil::Error::ForeignFiles { .. } => {
+            " (--force carries them into the new set; or choose another --out)"
         }
         _ => return e.into(),
     };
@@ -375,11 +390,14 @@ fn summarize(report: &RunReport) {
             );
         }
     }
-    let out_dir = report
+    let Some(out_dir) = report
         .manifest_path
-        .parent()
+        .as_deref()
+        .and_then(std::path::Path::parent)
         .map(|p| p.display().to_string())
-        .unwrap_or_default();
+    else {
+        return;
+    };
     let tables: Vec<String> = m
         .tables
         .iter()

@@ -25,7 +25,9 @@ fn duckdb_and_pyarrow_read_the_outputs() {
     }
     let out = tempfile::tempdir().unwrap();
     let r = common::run(&[&common::sample_logs()], out.path(), &["-q"]);
-    assert_eq!(r.status.code(), Some(2));
+    // The samples' deliberate bad lines stay under the default
+    // --max-reject-rate (issue 14): the README's first command exits 0.
+    assert_eq!(r.status.code(), Some(0));
     let check = Command::new("python3")
         .arg(common::root().join("tests/python/read_back.py"))
         .arg(out.path())

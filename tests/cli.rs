@@ -140,9 +140,20 @@ fn exit_codes_say_what_happened() {
     // 0: everything parsed.
     let log = clean_log(dir.path(), 5);
     assert_eq!(run(&[&log], &out_dir, &["-q"]).status.code(), Some(0));
-    // 2: outputs written but lines rejected.
+    // The samples' few deliberate bad lines stay under the default
+    // --max-reject-rate: 0. With no rejects allowed: 2, outputs written.
     assert_eq!(
         run(&[&sample_logs()], &out_dir, &["-q"]).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        run(
+            &[&sample_logs()],
+            &out_dir,
+            &["-q", "--max-reject-rate", "0"]
+        )
+        .status
+        .code(),
         Some(2)
     );
     // 1: nothing to read, an unknown format, bad arguments.

@@ -393,7 +393,17 @@ fn check(f: &Fixture) {
     let r = run(
         &[&path],
         &out,
-        &["--policy", &policy, "--key-file", key, "-j", "1"],
+        // No rejected line allowed: every planted one makes the run partial.
+        &[
+            "--policy",
+            &policy,
+            "--key-file",
+            key,
+            "-j",
+            "1",
+            "--max-reject-rate",
+            "0",
+        ],
     );
     assert_exit(&r, if f.rejected.is_empty() { 0 } else { 2 });
 

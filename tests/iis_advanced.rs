@@ -97,8 +97,9 @@ fn advanced_logging_is_read_counted_and_veiled() {
             "192.0.2.192/26",
         ],
     );
-    // One line is cut inside a quoted value.
-    common::assert_exit(&r, 2);
+    // One line is cut inside a quoted value: one of twelve record lines,
+    // under the default --max-reject-rate (issue 14), so 0.
+    common::assert_exit(&r, 0);
 
     let m: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("_manifest.json")).unwrap()).unwrap();
@@ -179,7 +180,8 @@ fn local_times_are_read_in_the_named_zone_and_utc_ones_are_left_alone() {
             "America/New_York",
         ],
     );
-    common::assert_exit(&r, 2);
+    // The fixture's one broken line is under the default --max-reject-rate.
+    common::assert_exit(&r, 0);
     let traffic = read_rows(&out.join("web_traffic.parquet"));
     let got: Vec<(i64, &str, i64)> = traffic
         .iter()

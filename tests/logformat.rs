@@ -223,7 +223,8 @@ fn iis_w3c_logs_follow_their_fields_headers_even_when_they_change() {
     let policy = common::no_suppression(dir.path());
     let out = dir.path().join("out");
     let r = run(&[&plain], &out, &["-q", "--policy", &policy]);
-    assert_eq!(r.status.code(), Some(2), "one truncated line");
+    // One truncated line in 16 is under the default --max-reject-rate.
+    assert_eq!(r.status.code(), Some(0), "one truncated line");
     let m: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("_manifest.json")).unwrap()).unwrap();
     let input = &m["inputs"][0];

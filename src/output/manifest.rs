@@ -1,8 +1,9 @@
 //! `_manifest.json`: what a run read, decided and wrote; and the run log,
 //! its operator-only companion.
 //!
-//! The manifest is written last, atomically, so its presence means the
-//! tables beside it are complete. It is published with them, so it holds
+//! The manifest is written last, into the same staging directory as the
+//! tables, and published with them in one swap, so it always describes
+//! the tables beside it. Published with them, it holds
 //! counts, reasons and locations (input id, line, byte offset) — never the
 //! text of a line, never an input path, never an identifier from the
 //! policy — and the key's fingerprint, never the key. For every input,
@@ -114,6 +115,9 @@ pub struct Settings {
     pub threads: usize,
     /// Target chunk size in bytes.
     pub chunk_bytes: usize,
+    /// The largest share of an input's record lines that may be rejected
+    /// in a run that exits 0.
+    pub max_reject_rate: f64,
     /// The privacy policy in force, every setting spelled out except lists
     /// of people, which are summarised.
     pub policy: PublishedPolicy,
@@ -381,12 +385,13 @@ impl RunLog {
 }
 
 impl Manifest {
-    /// Writes the manifest to `<dir>/_manifest.json` atomically.
+    /// Writes and syncs the manifest as `<dir>/_manifest.json`. `dir` is
+    /// the staging directory of a sink: the manifest becomes visible with
+    /// the tables it lists, when the directory is swapped in.
     pub fn write(&self, dir: &Path) -> Result<PathBuf, Error> {
-        let final_path = dir.join(MANIFEST_FILE);
-        let tmp = dir.join(format!(".{MANIFEST_FILE}.tmp"));
-        let io = |path: &Path, source| Error::Output {
-            path: path.to_path_buf(),
+        let path = dir.join(MANIFEST_FILE);
+        let io = |source| Error::Output {
+            path: path.clone(),
             source,
         };
         let mut text = serde_json::to_string_pretty(self).map_err(|e| Error::Encode {
@@ -394,8 +399,11 @@ impl Manifest {
             message: e.to_string(),
         })?;
         text.push('\n');
-        std::fs::write(&tmp, text).map_err(|e| io(&tmp, e))?;
-        std::fs::rename(&tmp, &final_path).map_err(|e| io(&final_path, e))?;
-        Ok(final_path)
+        super::commit::step();
+        let mut file = std::fs::File::create(&path).map_err(io)?;
+        file.write_all(text.as_bytes()).map_err(io)?;
+        super::commit::step();
+        file.sync_all().map_err(io)?;
+        Ok(path)
     }
 }

@@ -1,8 +1,9 @@
-//! Atomic, reproducible Parquet files.
+//! Durable, reproducible Parquet files.
 //!
-//! A table is written to `.<name>.parquet.tmp` in the output directory,
-//! synced, then renamed over `<name>.parquet`: a crash leaves the previous
-//! complete file, never a torn one. Settings are fixed (zstd, page
+//! A table is written straight to `<name>.parquet` in a directory no
+//! reader sees yet (the staging directory of `commit`), then synced: the
+//! swap of the whole directory, not a rename per file, is what makes a
+//! set of tables appear at once. Settings are fixed (zstd, page
 //! statistics, a `created_by` without build details) so the same table
 //! gives the same bytes on every run.
 
@@ -27,11 +28,11 @@ pub const INTERNAL_NOTE: &str =
     "exact counts without disclosure control, for the operator's diagnosis only: do not publish";
 use crate::error::Error;
 
-/// Writes `table` to `<dir>/<name>.parquet` atomically, returning the path.
+/// Writes and syncs `table` as `<dir>/<name>.parquet`, returning the path.
+/// `dir` must be private to the run: a crash can leave a partial file.
 pub fn write_table(dir: &Path, table: &Table) -> Result<PathBuf, Error> {
     let name = table.spec.name;
     let final_path = dir.join(format!("{name}.parquet"));
-    let tmp_path = dir.join(format!(".{name}.parquet.tmp"));
     let encode = |message: String| Error::Encode {
         table: name.to_string(),
         message,
@@ -55,7 +56,8 @@ pub fn write_table(dir: &Path, table: &Table) -> Result<PathBuf, Error> {
             )]
         }))
         .build();
-    let file = File::create(&tmp_path).map_err(|e| io(&tmp_path, e))?;
+    super::commit::step();
+    let file = File::create(&final_path).map_err(|e| io(&final_path, e))?;
     let mut writer = ArrowWriter::try_new(
         BufWriter::new(file),
         Arc::new(batch.schema().as_ref().clone()),
@@ -66,8 +68,8 @@ pub fn write_table(dir: &Path, table: &Table) -> Result<PathBuf, Error> {
     let buffered = writer.into_inner().map_err(|e| encode(e.to_string()))?;
     let file = buffered
         .into_inner()
-        .map_err(|e| io(&tmp_path, e.into_error()))?;
-    file.sync_all().map_err(|e| io(&tmp_path, e))?;
-    std::fs::rename(&tmp_path, &final_path).map_err(|e| io(&final_path, e))?;
+        .map_err(|e| io(&final_path, e.into_error()))?;
+    super::commit::step();
+    file.sync_all().map_err(|e| io(&final_path, e))?;
     Ok(final_path)
 }

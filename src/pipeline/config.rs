@@ -10,6 +10,7 @@ use super::Progress;
 use crate::formats::logformat::ApacheFormat;
 use crate::formats::zoom::{ZoomOptions, ZoomTime};
 use crate::input::read;
+use crate::output::commit::PublishOptions;
 use crate::privacy::VeilConfig;
 use crate::privacy::policy::Policy;
 
@@ -80,7 +81,19 @@ pub struct RunConfig {
     pub(super) zoom: ZoomOptions,
     pub(super) local_zone: chrono_tz::Tz,
     pub(super) run_log: Option<PathBuf>,
+    pub(super) publish: PublishOptions,
+    pub(super) max_reject_rate: f64,
 }
+
+/// The default of [`RunConfig::max_reject_rate`]: one record line in ten.
+/// Every real log has the odd broken line (a write cut at rotation, a
+/// probe sending garbage), and in a small file one such line is a large
+/// share (1 of 19 in the README's Zoom webhook sample, 1.2–5.3% in the
+/// others), so a tighter default would fail ordinary nightly runs and exit
+/// codes would stop meaning anything. A wrong format or a damaged file
+/// rejects far more than one line in ten. It is also the share above which
+/// an input's report warns of many rejects, so the warning and exit 2 agree.
+pub const DEFAULT_MAX_REJECT_RATE: f64 = 0.1;
 
 impl RunConfig {
     /// A run over `inputs` (files or directories) writing into `out`, with
@@ -103,6 +116,8 @@ impl RunConfig {
             },
             local_zone: chrono_tz::Tz::UTC,
             run_log: None,
+            publish: PublishOptions::default(),
+            max_reject_rate: DEFAULT_MAX_REJECT_RATE,
         }
     }
 
@@ -198,6 +213,34 @@ impl RunConfig {
     /// Counters to update while running.
     pub fn progress(mut self, progress: Arc<Progress>) -> Self {
         self.progress = Some(progress);
+        self
+    }
+
+    /// Whether to wait for another run that holds the output's lock
+    /// (default: refuse at once).
+    pub fn wait_for_lock(mut self, wait: bool) -> Self {
+        self.publish.wait = wait;
+        self
+    }
+
+    /// Whether to accept an output directory that holds files logveil did
+    /// not write; they are carried into the new set unchanged (default:
+    /// refuse such a directory).
+    pub fn adopt_foreign_files(mut self, adopt: bool) -> Self {
+        self.publish.adopt_foreign = adopt;
+        self
+    }
+
+    /// The largest share of an input's record lines (parsed + rejected)
+    /// that may be rejected in a complete run (default
+    /// [`DEFAULT_MAX_REJECT_RATE`]). Clamped to 0..=1; 0 makes any
+    /// rejected line leave the run partial.
+    pub fn max_reject_rate(mut self, rate: f64) -> Self {
+        self.max_reject_rate = if rate.is_nan() {
+            0.0
+        } else {
+            rate.clamp(0.0, 1.0)
+        };
         self
     }
 }

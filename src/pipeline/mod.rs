@@ -3,8 +3,13 @@
 //! ```text
 //! discover ─▶ one task per source: open ─▶ detect ─▶ chunks
 //!   each chunk, on any thread: lines ─▶ parse ─▶ veil ─▶ fold into that thread's lane
-//!   lanes ─▶ merge once ─▶ tables ─▶ Parquet ─▶ manifest
+//!   lanes ─▶ merge once ─▶ tables ─▶ sink ─▶ manifest ─▶ commit
 //! ```
+//!
+//! The output is prepared (locked, checked, a staging directory made)
+//! before any input is read, so a run that cannot publish fails at once;
+//! and it is published only when some input gave a record, so a run that
+//! read nothing usable leaves the previous outputs untouched.
 //!
 //! Every source is a task in one rayon scope, so a directory of files
 //! keeps all threads busy. A plain file is planned as newline-aligned
@@ -33,7 +38,7 @@ mod lanes;
 mod sources;
 mod zoom;
 
-pub use config::{FormatString, KeySource, RunConfig};
+pub use config::{DEFAULT_MAX_REJECT_RATE, FormatString, KeySource, RunConfig};
 
 use crate::error::Error;
 use crate::formats::{self, LogFormat};
@@ -43,7 +48,7 @@ use crate::output::manifest::{
     Ignored, InputReport, KeyInfo, Manifest, Problem, PublishedPolicy, RUN_LOG_NOTE, RunLog,
     Settings, Stages, TableReport, Totals, WithPath,
 };
-use crate::output::parquet::write_table;
+use crate::output::sink::{ParquetDir, Sink};
 use crate::output::table::Table;
 use crate::privacy::Veil;
 use crate::privacy::key::{Key, KeyMode};
@@ -66,25 +71,33 @@ pub struct Progress {
 
 /// Whether everything was read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Completion {
-    /// Every input was read and every line parsed or skipped.
+    /// Every input was read, and no input's share of rejected record
+    /// lines passed the configured maximum (exit code 0).
     Complete,
-    /// Outputs were written, but some inputs or lines failed (exit code 2).
+    /// Outputs were published, but an input could not be read,
+    /// decompressed or recognised, or passed the share of rejected lines
+    /// (exit code 2).
     Partial,
+    /// No input gave a single record: nothing was published and the
+    /// previous outputs are as they were (exit code 1).
+    Unusable,
 }
 
 /// What a finished run produced.
 #[derive(Debug, Clone)]
 pub struct RunReport {
-    /// The manifest as written.
+    /// The manifest (as published, unless the run was
+    /// [`Completion::Unusable`]).
     pub manifest: Manifest,
     /// The operator's view: the manifest's entries with their paths
     /// (written to the configured run log path, if any).
     pub run_log: RunLog,
     /// Whether the run was complete.
     pub completion: Completion,
-    /// Where the manifest was written.
-    pub manifest_path: PathBuf,
+    /// Where the published manifest is; `None` when nothing was published.
+    pub manifest_path: Option<PathBuf>,
 }
 
 /// Labels distinct counts for the key epoch: exact within a row, but a
@@ -151,6 +164,8 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
     };
     check_run_log(cfg)?;
     let key = Arc::new(load_key(cfg)?);
+    // Before any input is read: a run that could not publish fails now.
+    let sink = ParquetDir::prepare(&cfg.out, cfg.publish)?;
     let mut discovery = discover(&cfg.inputs);
     // Outputs are never inputs; a named one is listed and fails the run.
     discovery.set_aside_output(&cfg.inputs, &cfg.out);
@@ -159,10 +174,6 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
     if let KeySource::File(path) = &cfg.key {
         Key::check_location(path, sources.iter().map(|s| s.path.as_path()), &cfg.out)?;
     }
-    std::fs::create_dir_all(&cfg.out).map_err(|source| Error::Output {
-        path: cfg.out.clone(),
-        source,
-    })?;
     if sources.is_empty() {
         let listed: Vec<String> = cfg.inputs.iter().map(|p| p.display().to_string()).collect();
         return Err(Error::NoInput(listed.join(", ")));
@@ -219,7 +230,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
     };
     // The end of the run uses the pool too: merging, sorting and encoding
     // are split by table.
-    let (inputs, table_reports) = pool.install(|| -> Result<_, Error> {
+    let (mut inputs, table_reports) = pool.install(|| -> Result<_, Error> {
         {
             let shared = Shared {
                 cfg,
@@ -253,6 +264,11 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
             .map(|m| m.into_inner().unwrap_or_else(PoisonError::into_inner))
             .collect();
         fill_line_counts(&mut inputs, &mut outcomes, cfg.max_reject_locations);
+        // Nothing is published from a run that read nothing: the tables
+        // would only replace the previous ones with empty ones.
+        if !inputs.iter().any(|r| r.parsed > 0) {
+            return Ok((inputs, None));
+        }
 
         // Each table is written by the task that built it, while the
         // others are still being built.
@@ -268,18 +284,10 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
                 s.internal = cfg.veil.policy.suppression.is_internal(table.spec.name);
             }
             let started = Instant::now();
-            let path = write_table(&cfg.out, &table)?;
+            let report = sink.table(&table)?;
             let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
             write_nanos.fetch_add(nanos, Ordering::Relaxed);
-            Ok(TableReport {
-                name: table.spec.name,
-                file: path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-                rows: table.rows(),
-                suppression: table.suppression,
-            })
+            Ok(report)
         };
         let policy = &cfg.veil.policy;
         let (web, zoom) = rayon::join(
@@ -295,8 +303,21 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
             .collect::<Result<Vec<_>, Error>>()?;
         lap(&mut stages.tables_seconds);
         stages.write_seconds = write_nanos.into_inner() as f64 / 1e9;
-        Ok((inputs, table_reports))
+        Ok((inputs, Some(table_reports)))
     })?;
+    let usable = table_reports.is_some();
+    let mut over_limit = false;
+    for r in &mut inputs {
+        let records = r.parsed + r.rejected;
+        if records > 0 && r.rejected as f64 > cfg.max_reject_rate * records as f64 {
+            over_limit = true;
+            r.warnings.push(format!(
+                "more than {:.1}% of its record lines were rejected, the most a complete run \
+                 allows: the run is partial (exit code 2)",
+                cfg.max_reject_rate * 100.0
+            ));
+        }
+    }
 
     let mut totals = Totals::default();
     for r in &inputs {
@@ -331,8 +352,17 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
             path: i.path,
         })
         .collect();
-    let complete =
-        problems.is_empty() && !named_ignored && totals.inputs_failed == 0 && totals.rejected == 0;
+    let read_all = problems.is_empty() && !named_ignored && totals.inputs_failed == 0;
+    // The manifest's `complete` stays strict (not one line rejected); the
+    // run's outcome tolerates the configured share of rejects.
+    let complete = read_all && totals.rejected == 0;
+    let completion = if !usable {
+        Completion::Unusable
+    } else if read_all && !over_limit {
+        Completion::Complete
+    } else {
+        Completion::Partial
+    };
     let elapsed = started.elapsed().as_secs_f64();
     let lines_per_second = if elapsed > 0.0 {
         totals.lines as f64 / elapsed
@@ -364,6 +394,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
             default_site: veil.default_site().to_string(),
             threads,
             chunk_bytes: cfg.chunk_bytes,
+            max_reject_rate: cfg.max_reject_rate,
             policy: PublishedPolicy::new(&cfg.veil.policy, &key),
             zoom_timezone: cfg.zoom.time.zone.name().to_string(),
             local_timezone: cfg.local_zone.name().to_string(),
@@ -380,7 +411,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
         elapsed_seconds: elapsed,
         lines_per_second,
         stages,
-        tables: table_reports,
+        tables: table_reports.unwrap_or_default(),
         distinct_counts: distinct_counts_note(cfg.veil.policy.keys.epoch),
     };
     let run_log = RunLog {
@@ -404,14 +435,16 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
     if let (Some(file), Some(path)) = (run_log_file, &cfg.run_log) {
         run_log.write(file, path)?;
     }
-    let manifest_path = manifest.write(&cfg.out)?;
+    // Dropped unused, the sink removes its staging directory and the
+    // previous outputs stay.
+    let manifest_path = if usable {
+        Some(sink.commit(&manifest)?)
+    } else {
+        None
+    };
     Ok(RunReport {
         run_log,
-        completion: if complete {
-            Completion::Complete
-        } else {
-            Completion::Partial
-        },
+        completion,
         manifest,
         manifest_path,
     })

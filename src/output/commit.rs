@@ -1,0 +1,507 @@
+//! Publishing the output directory all-or-nothing.
+//!
+//! BI tools point at the output directory itself, so it must stay a real
+//! directory whose files are the tables, and a reader must never see new
+//! tables beside an old manifest. A run therefore never writes into it:
+//!
+//! 1. `prepare`, before any input is read: take an exclusive `flock` on
+//!    `.<name>.logveil-lock` beside the output (held until the run ends; a
+//!    second run refuses at once, naming the holder's pid, or waits),
+//!    remove what killed runs left, refuse an output holding files logveil
+//!    did not write, and create the staging directory
+//!    `.<name>.logveil-tmp-<pid>-<random>` in the same parent (so on the
+//!    same file system). Creating it proves the parent is writable.
+//! 2. The sink writes and fsyncs every table and the manifest there.
+//! 3. `commit`: fsync the staging directory, swap it with the output in
+//!    one `renameat2(RENAME_EXCHANGE)` (a plain `rename` on the first run),
+//!    fsync the parent, then delete the previous set.
+//!
+//! Readers see the old directory or the new one, each complete with its
+//! manifest. A crash before the swap leaves the old set and a stale staging
+//! directory; after it, the new set and the old one under the staging
+//! name. Either way the next run deletes the leftovers under the lock.
+//!
+//! Where the file system or kernel lacks `RENAME_EXCHANGE` (EINVAL,
+//! ENOSYS), the swap is two renames: the output aside to
+//! `.<name>.logveil-old-…`, then the staging directory in. Between the two
+//! the output does not exist (never a mix); a crash in that window leaves
+//! it aside, and the next run renames it back before anything else.
+//!
+//! Test hooks, compiled always (an environment lookup once per run, an
+//! atomic increment per step): [`ABORT_ENV`]` = N` aborts the process
+//! (as `kill -9` would end it) at the Nth file operation of the publishing,
+//! and [`NO_EXCHANGE_ENV`] forces the two-rename fallback, so the kill
+//! tests cover both paths on any kernel.
+
+use std::ffi::{OsStr, OsString};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::manifest::MANIFEST_FILE;
+use super::schema::ALL_TABLES;
+use crate::error::Error;
+
+/// Test hook: abort the process at this (1-based) file operation of the
+/// publishing. For kill tests only.
+pub const ABORT_ENV: &str = "LOGVEIL_TEST_ABORT_AT";
+
+/// Test hook: when set, swap with two renames as where `RENAME_EXCHANGE`
+/// is missing. For kill tests only.
+pub const NO_EXCHANGE_ENV: &str = "LOGVEIL_TEST_NO_EXCHANGE";
+
+/// Marks one file operation of the publishing; aborts the process when it
+/// is the one [`ABORT_ENV`] names. Called before the operation, so the
+/// operation numbered N is the first one not done.
+pub(crate) fn step() {
+    static AT: OnceLock<Option<u64>> = OnceLock::new();
+    static DONE: AtomicU64 = AtomicU64::new(0);
+    let at = AT.get_or_init(|| {
+        std::env::var(ABORT_ENV)
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+    });
+    if let Some(at) = *at
+        && DONE.fetch_add(1, Ordering::SeqCst) + 1 == at
+    {
+        std::process::abort();
+    }
+}
+
+/// How to treat another run and an output that holds other files.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PublishOptions {
+    /// Wait for another run holding the lock instead of refusing.
+    pub wait: bool,
+    /// Accept an output holding files logveil did not write, and carry
+    /// them into the new set unchanged (hard links: nothing is copied or
+    /// lost).
+    pub adopt_foreign: bool,
+}
+
+/// An output directory being replaced: the lock, and the staging
+/// directory the new set is written into. Dropped without
+/// [`OutputDir::commit`], it removes the staging directory and leaves the
+/// output as it was.
+#[derive(Debug)]
+pub struct OutputDir {
+    out: PathBuf,
+    parent: PathBuf,
+    name: OsString,
+    staging: PathBuf,
+    foreign: Vec<OsString>,
+    // Held for the run: the lock is the open file description.
+    _lock: File,
+    done: bool,
+}
+
+/// `.<name><suffix>`, a sibling name of the output's.
+fn sibling(name: &OsStr, suffix: &str) -> OsString {
+    let mut s = OsString::from(".");
+    s.push(name);
+    s.push(suffix);
+    s
+}
+
+fn output_err(path: &Path) -> impl FnOnce(io::Error) -> Error + '_ {
+    move |source| Error::Output {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Random hex, so two runs (or a run and a killed one's leftovers with a
+/// reused pid) never share a temp name.
+fn random_suffix() -> String {
+    let mut bytes = [0u8; 6];
+    // Uniqueness, not secrecy: the pid alone still separates live runs.
+    let _ = getrandom::fill(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether logveil writes a file of this name into an output directory:
+/// the tables, the manifest, and the temp names of versions that wrote
+/// in place.
+fn is_own(name: &OsStr) -> bool {
+    let Some(name) = name.to_str() else {
+        return false;
+    };
+    if name == MANIFEST_FILE || name == format!(".{MANIFEST_FILE}.tmp") {
+        return true;
+    }
+    ALL_TABLES.iter().any(|t| {
+        name.strip_suffix(".parquet") == Some(t.name)
+            || name.strip_suffix(".parquet.tmp") == Some(&format!(".{}", t.name))
+    })
+}
+
+/// Makes the directory's entries (creations, renames) durable.
+fn sync_dir(dir: &Path) -> Result<(), Error> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(output_err(dir))
+}
+
+fn flock(file: &File, op: libc::c_int) -> io::Result<()> {
+    loop {
+        // SAFETY: flock on a descriptor this `File` owns.
+        if unsafe { libc::flock(file.as_raw_fd(), op) } == 0 {
+            return Ok(());
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+/// Takes the run lock, refusing or waiting when another run holds it, and
+/// writes this run's pid into it for the next one to name.
+fn take_lock(path: &Path, out: &Path, wait: bool) -> Result<File, Error> {
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o644)
+        .open(path)
+        .map_err(output_err(path))?;
+    if let Err(e) = flock(&file, libc::LOCK_EX | libc::LOCK_NB) {
+        if e.kind() != io::ErrorKind::WouldBlock {
+            return Err(output_err(path)(e));
+        }
+        if !wait {
+            let mut text = String::new();
+            let _ = file.read_to_string(&mut text);
+            return Err(Error::Locked {
+                out: out.to_path_buf(),
+                lock: path.to_path_buf(),
+                pid: text.trim().parse().ok(),
+            });
+        }
+        flock(&file, libc::LOCK_EX).map_err(output_err(path))?;
+    }
+    file.set_len(0)
+        .and_then(|()| file.write_all(format!("{}\n", std::process::id()).as_bytes()))
+        .map_err(output_err(path))?;
+    Ok(file)
+}
+
+/// Where the output is, as a parent directory and a name. A path without
+/// a name of its own (`.`, `..`) or a symbolic link is resolved, so the
+/// swap replaces the directory the user means and keeps a link pointing
+/// at it.
+fn locate(out: &Path) -> Result<(PathBuf, OsString), Error> {
+    let is_link = fs::symlink_metadata(out).is_ok_and(|m| m.file_type().is_symlink());
+    let path = if out.file_name().is_none() || is_link {
+        fs::canonicalize(out).map_err(output_err(out))?
+    } else {
+        out.to_path_buf()
+    };
+    let Some(name) = path.file_name() else {
+        return Err(Error::Output {
+            path: path.clone(),
+            source: io::Error::other("the file system root cannot be an output directory"),
+        });
+    };
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    Ok((parent, name.to_os_string()))
+}
+
+impl OutputDir {
+    /// Locks `out`, cleans what killed runs left, checks its contents and
+    /// creates the staging directory: everything that can fail about the
+    /// output, before any input is read.
+    pub fn prepare(out: &Path, opts: PublishOptions) -> Result<OutputDir, Error> {
+        let (parent, name) = locate(out)?;
+        fs::create_dir_all(&parent).map_err(output_err(&parent))?;
+        let final_path = parent.join(&name);
+        let lock_path = parent.join(sibling(&name, ".logveil-lock"));
+        let lock = take_lock(&lock_path, &final_path, opts.wait)?;
+        clean_stale(&parent, &name, &final_path)?;
+
+        let existing = match fs::metadata(&final_path) {
+            Ok(m) if m.is_dir() => Some(m),
+            Ok(_) => {
+                return Err(Error::Output {
+                    path: final_path,
+                    source: io::Error::other("exists and is not a directory"),
+                });
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => return Err(output_err(&final_path)(e)),
+        };
+        let mut foreign = Vec::new();
+        if existing.is_some() {
+            for entry in fs::read_dir(&final_path).map_err(output_err(&final_path))? {
+                let entry = entry.map_err(output_err(&final_path))?;
+                if !is_own(&entry.file_name()) {
+                    foreign.push(entry.file_name());
+                }
+            }
+            foreign.sort();
+        }
+        if !foreign.is_empty() && !opts.adopt_foreign {
+            return Err(Error::ForeignFiles {
+                out: final_path,
+                count: foreign.len(),
+                names: foreign
+                    .iter()
+                    .take(5)
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+        let staging = parent.join(sibling(
+            &name,
+            &format!(".logveil-tmp-{}-{}", std::process::id(), random_suffix()),
+        ));
+        fs::DirBuilder::new()
+            .mode(0o755)
+            .create(&staging)
+            .map_err(output_err(&staging))?;
+        let dir = OutputDir {
+            out: final_path,
+            parent,
+            name,
+            staging,
+            foreign,
+            _lock: lock,
+            done: false,
+        };
+        // The new set keeps the permissions the operator gave the old one.
+        if let Some(m) = existing {
+            fs::set_permissions(&dir.staging, m.permissions()).map_err(output_err(&dir.staging))?;
+        }
+        Ok(dir)
+    }
+
+    /// The directory the new set is written into.
+    pub fn staging(&self) -> &Path {
+        &self.staging
+    }
+
+    /// The output directory.
+    pub fn path(&self) -> &Path {
+        &self.out
+    }
+
+    /// Publishes the staging directory as the output, durably, and removes
+    /// the previous set. Returns the output's path.
+    pub fn commit(mut self) -> Result<PathBuf, Error> {
+        self.carry_foreign()?;
+        step();
+        sync_dir(&self.staging)?;
+        let old = self.swap()?;
+        // From here the new set is the output; a failure below leaves it.
+        self.done = true;
+        step();
+        sync_dir(&self.parent)?;
+        if let Some(old) = old {
+            step();
+            // Best effort: what stays is hidden and removed by the next run.
+            let _ = fs::remove_dir_all(old);
+        }
+        Ok(self.out.clone())
+    }
+
+    /// Hard-links the files logveil did not write into the new set
+    /// (directories rebuilt, links recreated), so they survive the swap
+    /// unchanged and the old set can still be deleted whole.
+    fn carry_foreign(&self) -> Result<(), Error> {
+        for name in &self.foreign {
+            step();
+            link_tree(&self.out.join(name), &self.staging.join(name))?;
+        }
+        Ok(())
+    }
+
+    /// Puts the staging directory in the output's place; returns where the
+    /// previous set now is, if there was one.
+    fn swap(&self) -> Result<Option<PathBuf>, Error> {
+        step();
+        if !fs::exists(&self.out).map_err(output_err(&self.out))? {
+            fs::rename(&self.staging, &self.out).map_err(output_err(&self.out))?;
+            return Ok(None);
+        }
+        if std::env::var_os(NO_EXCHANGE_ENV).is_none() {
+            match exchange(&self.staging, &self.out) {
+                Ok(()) => return Ok(Some(self.staging.clone())),
+                Err(e) if !exchange_unsupported(&e) => return Err(output_err(&self.out)(e)),
+                Err(_) => {}
+            }
+        }
+        let aside = self.parent.join(sibling(
+            &self.name,
+            &format!(".logveil-old-{}-{}", std::process::id(), random_suffix()),
+        ));
+        fs::rename(&self.out, &aside).map_err(output_err(&self.out))?;
+        step();
+        if let Err(e) = fs::rename(&self.staging, &self.out) {
+            // Put the previous set back rather than leave no output.
+            let _ = fs::rename(&aside, &self.out);
+            return Err(output_err(&self.out)(e));
+        }
+        Ok(Some(aside))
+    }
+}
+
+impl Drop for OutputDir {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = fs::remove_dir_all(&self.staging);
+        }
+    }
+}
+
+fn exchange_unsupported(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EINVAL | libc::ENOSYS | libc::EOPNOTSUPP)
+    )
+}
+
+/// Swaps two paths atomically (Linux `renameat2(RENAME_EXCHANGE)`), by
+/// system call number so an older C library does not matter.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| {
+        std::ffi::CString::new(p.as_os_str().as_bytes())
+            .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))
+    };
+    let (a, b) = (c(a)?, c(b)?);
+    // SAFETY: two valid NUL-terminated paths relative to the working
+    // directory; the call reads them only.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_renameat2,
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> io::Result<()> {
+    Err(io::Error::from_raw_os_error(libc::ENOSYS))
+}
+
+/// Rebuilds `src` at `dst` with hard links to its files.
+fn link_tree(src: &Path, dst: &Path) -> Result<(), Error> {
+    let meta = fs::symlink_metadata(src).map_err(output_err(src))?;
+    if meta.file_type().is_symlink() {
+        let target = fs::read_link(src).map_err(output_err(src))?;
+        std::os::unix::fs::symlink(target, dst).map_err(output_err(dst))
+    } else if meta.is_dir() {
+        fs::create_dir(dst).map_err(output_err(dst))?;
+        fs::set_permissions(dst, meta.permissions()).map_err(output_err(dst))?;
+        for entry in fs::read_dir(src).map_err(output_err(src))? {
+            let entry = entry.map_err(output_err(src))?;
+            link_tree(&entry.path(), &dst.join(entry.file_name()))?;
+        }
+        Ok(())
+    } else {
+        fs::hard_link(src, dst).map_err(output_err(dst))
+    }
+}
+
+/// Removes the staging directories of killed runs and, when a two-rename
+/// swap was killed between its renames, puts the previous set back.
+/// Called under the lock, so nothing found here is in use.
+fn clean_stale(parent: &Path, name: &OsStr, out: &Path) -> Result<(), Error> {
+    let tmp = sibling(name, ".logveil-tmp-");
+    let old = sibling(name, ".logveil-old-");
+    let mut asides = Vec::new();
+    for entry in fs::read_dir(parent).map_err(output_err(parent))? {
+        let entry = entry.map_err(output_err(parent))?;
+        let n = entry.file_name();
+        let bytes = n.as_encoded_bytes();
+        if bytes.starts_with(tmp.as_encoded_bytes()) {
+            fs::remove_dir_all(entry.path()).map_err(output_err(&entry.path()))?;
+        } else if bytes.starts_with(old.as_encoded_bytes()) {
+            asides.push(entry.path());
+        }
+    }
+    if !asides.is_empty() && !fs::exists(out).map_err(output_err(out))? {
+        // One two-rename swap runs at a time, so at most one set is aside
+        // without a successor.
+        if let Some(previous) = asides.pop() {
+            fs::rename(&previous, out).map_err(output_err(out))?;
+            sync_dir(parent)?;
+        }
+    }
+    for aside in asides {
+        fs::remove_dir_all(&aside).map_err(output_err(&aside))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_names_are_tables_manifest_and_old_temps() {
+        for n in [
+            "_manifest.json",
+            "._manifest.json.tmp",
+            "web_pages.parquet",
+            ".web_pages.parquet.tmp",
+        ] {
+            assert!(is_own(OsStr::new(n)), "{n}");
+        }
+        for n in ["notes.txt", "web_pages.csv", "x.parquet", ".web_pages.tmp"] {
+            assert!(!is_own(OsStr::new(n)), "{n}");
+        }
+    }
+
+    #[test]
+    fn a_dropped_run_leaves_the_output_as_it_was() {
+        let base = std::env::temp_dir().join(format!("logveil-commit-{}", random_suffix()));
+        let out = base.join("out");
+        fs::create_dir_all(&out).unwrap();
+        fs::write(out.join(MANIFEST_FILE), "old").unwrap();
+        let dir = OutputDir::prepare(&out, PublishOptions::default()).unwrap();
+        fs::write(dir.staging().join(MANIFEST_FILE), "new").unwrap();
+        drop(dir);
+        assert_eq!(fs::read_to_string(out.join(MANIFEST_FILE)).unwrap(), "old");
+        let dir = OutputDir::prepare(&out, PublishOptions::default()).unwrap();
+        fs::write(dir.staging().join(MANIFEST_FILE), "new").unwrap();
+        assert_eq!(dir.commit().unwrap(), out);
+        assert_eq!(fs::read_to_string(out.join(MANIFEST_FILE)).unwrap(), "new");
+        // Only the output and the lock file remain.
+        assert_eq!(fs::read_dir(&base).unwrap().count(), 2);
+        fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[test]
+    fn a_second_run_is_refused_while_the_first_holds_the_lock() {
+        let base = std::env::temp_dir().join(format!("logveil-commit-{}", random_suffix()));
+        let out = base.join("out");
+        let first = OutputDir::prepare(&out, PublishOptions::default()).unwrap();
+        match OutputDir::prepare(&out, PublishOptions::default()) {
+            Err(Error::Locked { pid, .. }) => assert_eq!(pid, Some(std::process::id())),
+            other => panic!("{other:?}"),
+        }
+        drop(first);
+        OutputDir::prepare(&out, PublishOptions::default()).unwrap();
+        fs::remove_dir_all(&base).unwrap();
+    }
+}
