@@ -25,7 +25,6 @@ pub mod input;
 pub mod output;
 pub mod pipeline;
 pub mod privacy;
-pub mod synth;
 pub mod time;
 
 pub use error::Error;

@@ -75,12 +75,12 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             seed,
             out,
         } => {
-            let write = |w: &mut dyn Write| -> std::io::Result<logveil::synth::GenStats> {
+            let write = |w: &mut dyn Write| -> std::io::Result<logveil_synth::GenStats> {
                 let mut w = std::io::BufWriter::with_capacity(1 << 20, w);
                 let s = if zoom {
-                    logveil::synth::zoom::generate(lines, seed, &mut w)?
+                    logveil_synth::zoom::generate(lines, seed, &mut w)?
                 } else {
-                    logveil::synth::generate(&logveil::synth::GenConfig::new(lines, seed), &mut w)?
+                    logveil_synth::generate(&logveil_synth::GenConfig::new(lines, seed), &mut w)?
                 };
                 w.flush()?;
                 Ok(s)
