@@ -11,6 +11,7 @@ use crate::privacy::key::KeyError;
 /// Everything that can stop a run as a whole. Problems with single lines or
 /// single files are not errors: they are counted in the run's report.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The key could not be loaded or created.
     #[error(transparent)]

@@ -16,6 +16,7 @@ use crate::time;
 
 /// A `LogFormat` string that cannot be compiled.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum FormatError {
     /// A directive logveil does not know.
     #[error(

@@ -58,6 +58,7 @@ const MAX_SAME_BYTE: usize = KEY_LEN / 2;
 
 /// How 32 bytes show they were not drawn at random.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Weakness {
     /// Every byte is the same.
     AllEqual,
@@ -142,6 +143,7 @@ pub fn weakness(bytes: &[u8; KEY_LEN]) -> Option<Weakness> {
 /// Why a key could not be loaded or written. Messages name the file and the
 /// fix, never the key.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum KeyError {
     /// The file could not be opened or read.
     #[error("cannot read key file {path}: {source}")]
