@@ -32,7 +32,8 @@ pub enum Error {
     Format(#[from] crate::formats::logformat::FormatError),
     /// `--format` and a format string were both given.
     #[error(
-        "give only one of --format (a named format), --log-format (an Apache LogFormat), --nginx-format (an nginx log_format) and --goaccess-format (a GoAccess log-format)"
+        "give only one format: a named format, an Apache LogFormat, an nginx log_format \
+         or a GoAccess log-format"
     )]
     ConflictingFormats,
     /// The output directory could not be created or written.

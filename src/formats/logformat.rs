@@ -536,7 +536,7 @@ impl LogFormat for ApacheFormat {
     }
 
     fn description(&self) -> &'static str {
-        "format string given with --log-format or --nginx-format"
+        "an Apache LogFormat or nginx log_format string given for the run"
     }
 
     fn parse<'a>(&self, line: &'a [u8], cx: &mut ParseContext) -> Result<RawRecord<'a>, Reject> {
