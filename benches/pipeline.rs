@@ -13,7 +13,7 @@ use logveil::aggregate::web::WebAggregate;
 use logveil::formats::{LogFormat, ParseContext, combined::Combined};
 use logveil::privacy::key::{Key, KeyMode};
 use logveil::privacy::{Veil, VeilConfig};
-use logveil::synth::{GenConfig, generate};
+use logveil_synth::{GenConfig, generate};
 
 const LINES: u64 = 200_000;
 

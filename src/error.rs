@@ -11,6 +11,7 @@ use crate::privacy::key::KeyError;
 /// Everything that can stop a run as a whole. Problems with single lines or
 /// single files are not errors: they are counted in the run's report.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The key could not be loaded or created.
     #[error(transparent)]
@@ -31,7 +32,8 @@ pub enum Error {
     Format(#[from] crate::formats::logformat::FormatError),
     /// `--format` and a format string were both given.
     #[error(
-        "give only one of --format (a named format), --log-format (an Apache LogFormat), --nginx-format (an nginx log_format) and --goaccess-format (a GoAccess log-format)"
+        "give only one format: a named format, an Apache LogFormat, an nginx log_format \
+         or a GoAccess log-format"
     )]
     ConflictingFormats,
     /// The output directory could not be created or written.

@@ -16,6 +16,14 @@
 //! privacy boundary is a type: aggregators accept only
 //! [`privacy::VeiledRecord`], which has no field able to hold a raw
 //! identifier. `ARCHITECTURE.md` in the repository describes the seams.
+//!
+//! Types that will grow are `#[non_exhaustive]`, so that a new field,
+//! reason or error is not a breaking change: the manifest and run reports,
+//! rejection and skip reasons, errors, the policy sections and the run
+//! configuration. Build those from `new` or `Default` and set fields;
+//! match their enums with a wildcard arm. Types that tests and fuzz targets
+//! build field by field ([`formats::RawRecord`], [`privacy::VeilConfig`],
+//! [`formats::zoom::ZoomOptions`]) stay exhaustive.
 
 pub mod aggregate;
 pub mod audit;
@@ -25,7 +33,6 @@ pub mod input;
 pub mod output;
 pub mod pipeline;
 pub mod privacy;
-pub mod synth;
 pub mod time;
 
 pub use error::Error;

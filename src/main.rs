@@ -75,12 +75,12 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             seed,
             out,
         } => {
-            let write = |w: &mut dyn Write| -> std::io::Result<logveil::synth::GenStats> {
+            let write = |w: &mut dyn Write| -> std::io::Result<logveil_synth::GenStats> {
                 let mut w = std::io::BufWriter::with_capacity(1 << 20, w);
                 let s = if zoom {
-                    logveil::synth::zoom::generate(lines, seed, &mut w)?
+                    logveil_synth::zoom::generate(lines, seed, &mut w)?
                 } else {
-                    logveil::synth::generate(&logveil::synth::GenConfig::new(lines, seed), &mut w)?
+                    logveil_synth::generate(&logveil_synth::GenConfig::new(lines, seed), &mut w)?
                 };
                 w.flush()?;
                 Ok(s)
@@ -216,7 +216,8 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let zoom_time = ZoomTime {
-        zone: ZoomTime::zone_from_name(&args.zoom_timezone).map_err(anyhow::Error::msg)?,
+        zone: logveil::time::zone_from_name(&args.zoom_timezone, "--zoom-timezone")
+            .map_err(anyhow::Error::msg)?,
         day_first: args.zoom_date_order == "dmy",
     };
     let mut format = args.format;
@@ -300,8 +301,15 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
 fn with_flag_hint(e: logveil::Error) -> anyhow::Error {
     use logveil::privacy::key::KeyError;
     let hint = match &e {
-        logveil::Error::Key(KeyError::Exposed { .. } | KeyError::Weak { .. }) => {
+        logveil::Error::Key(KeyError::Exposed { .. }) => {
             " (the key file named by --key-file or LOGVEIL_KEY_FILE)"
+        }
+        logveil::Error::Key(KeyError::Weak { .. } | KeyError::Malformed { .. }) => {
+            " (the key file named by --key-file or LOGVEIL_KEY_FILE; \
+             `logveil keygen --out FILE` writes a new one)"
+        }
+        logveil::Error::ConflictingFormats => {
+            " (--format, --log-format, --nginx-format, --goaccess-format)"
         }
         logveil::Error::RunLogExposed { .. } => {
             " (--run-log must lie outside the inputs and --out)"

@@ -182,8 +182,9 @@ pub fn localize(zone: chrono_tz::Tz, naive: chrono::NaiveDateTime) -> Option<i64
     }
 }
 
-/// The zone named `name` (IANA), or an error naming the option it came
-/// from.
+/// The zone named `name` (IANA), or an error naming what it is for: the
+/// binary passes its flag, the library a plain description, since library
+/// errors must read right for embedders who have no flags.
 pub fn zone_from_name(name: &str, option: &str) -> Result<chrono_tz::Tz, String> {
     name.parse::<chrono_tz::Tz>().map_err(|_| {
         format!("unknown time zone {name:?} for {option}; use an IANA name such as America/New_York or UTC")

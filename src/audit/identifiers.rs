@@ -26,6 +26,7 @@ use crate::privacy::ip::parse_ip;
 /// Kinds of identifier, for reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum IdKind {
     /// An IPv4 address (any form).
     Ipv4,
@@ -65,6 +66,7 @@ impl IdKind {
 
 /// Where an identifier was first seen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[non_exhaustive]
 pub struct Origin {
     /// Index into [`Identifiers::input_paths`].
     pub input: usize,

@@ -35,6 +35,7 @@ pub use scan::Finding;
 
 /// What an audit found.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct AuditReport {
     /// Inputs read to collect identifiers.
     pub inputs: usize,

@@ -40,6 +40,7 @@ use super::identifiers::{IdKind, Identifiers};
 /// One place where an input identifier was found. It says where, what kind
 /// and where the inputs have it, never which identifier it is.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[non_exhaustive]
 pub struct Finding {
     /// File or directory, relative to the output directory.
     pub file: String,

@@ -16,6 +16,7 @@ use crate::time;
 
 /// A `LogFormat` string that cannot be compiled.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum FormatError {
     /// A directive logveil does not know.
     #[error(
@@ -535,7 +536,7 @@ impl LogFormat for ApacheFormat {
     }
 
     fn description(&self) -> &'static str {
-        "format string given with --log-format or --nginx-format"
+        "an Apache LogFormat or nginx log_format string given for the run"
     }
 
     fn parse<'a>(&self, line: &'a [u8], cx: &mut ParseContext) -> Result<RawRecord<'a>, Reject> {

@@ -136,6 +136,7 @@ impl<'a> Request<'a> {
 /// Why a line was rejected. The name is what the manifest counts under;
 /// the line's text is never kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Reject {
     /// The line ended before all the format's fields were seen.
     Truncated,
@@ -199,6 +200,7 @@ impl Reject {
 
 /// Why a line was skipped without being an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Skip {
     /// Empty or whitespace only.
     Blank,
@@ -330,6 +332,7 @@ pub const W3C_NAME: &str = "w3c";
 
 /// What a format name selects.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub enum Named {
     /// A line format: every line of every web log is read with it.
     Line(&'static dyn LogFormat),

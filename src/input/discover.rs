@@ -34,6 +34,7 @@ use std::path::{Path, PathBuf};
 
 /// How an input is compressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Compression {
     /// Plain text.
     None,
@@ -97,6 +98,7 @@ pub struct Source {
 /// A path that yielded nothing. The path stays with the operator: the
 /// manifest lists it by id only.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PathProblem {
     /// The path.
     pub path: PathBuf,
@@ -106,6 +108,7 @@ pub struct PathProblem {
 
 /// Why a file was passed over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Ignore {
     /// Inside an input directory, with one of [`NOT_LOG_EXTENSIONS`].
     NotALog,
@@ -150,6 +153,7 @@ impl Ignore {
 
 /// A file passed over.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Ignored {
     /// Path as reached from the user's arguments.
     pub path: PathBuf,
@@ -159,6 +163,7 @@ pub struct Ignored {
 
 /// The result of discovery: inputs to read and paths that failed.
 #[derive(Debug, Default)]
+#[non_exhaustive]
 pub struct Discovery {
     /// Files to read, in order.
     pub sources: Vec<Source>,

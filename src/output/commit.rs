@@ -74,6 +74,7 @@ pub(crate) fn step() {
 
 /// How to treat another run and an output that holds other files.
 #[derive(Debug, Clone, Copy, Default)]
+#[non_exhaustive]
 pub struct PublishOptions {
     /// Wait for another run holding the lock instead of refusing.
     pub wait: bool,

@@ -40,6 +40,7 @@ pub const MANIFEST_FILE: &str = "_manifest.json";
 
 /// The whole manifest.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Manifest {
     /// Always `logveil`.
     pub tool: &'static str,
@@ -77,6 +78,7 @@ pub struct Manifest {
 /// up to about `elapsed_seconds` (the rest is discovery, key loading and
 /// the manifest); `write_seconds` is part of `tables_seconds`.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
+#[non_exhaustive]
 pub struct Stages {
     /// Reading, detecting, parsing, veiling and folding every input.
     pub read_seconds: f64,
@@ -95,6 +97,7 @@ pub struct Stages {
 
 /// Key mode and fingerprint.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct KeyInfo {
     /// `file` or `ephemeral`.
     pub mode: KeyMode,
@@ -106,6 +109,7 @@ pub struct KeyInfo {
 
 /// Run settings that affect the outputs.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Settings {
     /// Forced format name, or `auto`.
     pub format: String,
@@ -132,6 +136,7 @@ pub struct Settings {
 
 /// Where a rejected line is; its text is never recorded.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[non_exhaustive]
 pub struct Location {
     /// 1-based line number in the (decompressed) input.
     pub line: u64,
@@ -143,6 +148,7 @@ pub struct Location {
 
 /// How the format was chosen.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct DetectionReport {
     /// True when `--format` forced it.
     pub forced: bool,
@@ -158,6 +164,7 @@ pub struct DetectionReport {
 
 /// Everything known about one input.
 #[derive(Debug, Clone, Serialize, Default)]
+#[non_exhaustive]
 pub struct InputReport {
     /// Keyed id of the input's path; the run log maps it to the path.
     pub id: String,
@@ -214,6 +221,7 @@ pub struct InputReport {
 
 /// A run of lines of one input read with one format.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Region {
     /// The format's name; `none` when no known format fits these lines.
     pub format: &'static str,
@@ -225,6 +233,7 @@ pub struct Region {
 
 /// A path that yielded nothing.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Problem {
     /// Keyed id of the path; the run log maps it to the path.
     pub id: String,
@@ -234,6 +243,7 @@ pub struct Problem {
 
 /// A file passed over as plainly not a log.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Ignored {
     /// Keyed id of the path; the run log maps it to the path.
     pub id: String,
@@ -281,6 +291,7 @@ impl PublishedPolicy {
 
 /// Sums over all inputs.
 #[derive(Debug, Clone, Serialize, Default)]
+#[non_exhaustive]
 pub struct Totals {
     /// Input files processed.
     pub inputs: usize,
@@ -300,6 +311,7 @@ pub struct Totals {
 
 /// One table written.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct TableReport {
     /// Table name.
     pub name: &'static str,
@@ -330,6 +342,7 @@ pub const RUN_LOG_NOTE: &str = "operator only: personal data. Input paths name p
 /// The operator's report of a run: the manifest's ids with their paths.
 /// Personal data: it stays with the logs and is never published.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct RunLog {
     /// [`RUN_LOG_NOTE`].
     pub note: &'static str,

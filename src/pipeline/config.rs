@@ -16,6 +16,7 @@ use crate::privacy::policy::Policy;
 
 /// A web log layout given as a format string.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum FormatString {
     /// An Apache `LogFormat` string.
     Apache(String),
@@ -57,6 +58,7 @@ impl FormatString {
 
 /// Where the run's key comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum KeySource {
     /// A key file written by `logveil keygen`.
     File(PathBuf),
@@ -66,6 +68,7 @@ pub enum KeySource {
 
 /// Everything a run needs. Build with [`RunConfig::new`] and the setters.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct RunConfig {
     pub(super) inputs: Vec<PathBuf>,
     pub(super) out: PathBuf,

@@ -60,6 +60,7 @@ use sources::{Shared, process_source};
 
 /// Live counters a caller can poll to show progress.
 #[derive(Debug, Default)]
+#[non_exhaustive]
 pub struct Progress {
     /// Bytes of input (on disk) in the run.
     pub bytes_total: AtomicU64,
@@ -87,6 +88,7 @@ pub enum Completion {
 
 /// What a finished run produced.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct RunReport {
     /// The manifest (as published, unless the run was
     /// [`Completion::Unusable`]).

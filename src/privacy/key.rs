@@ -58,6 +58,7 @@ const MAX_SAME_BYTE: usize = KEY_LEN / 2;
 
 /// How 32 bytes show they were not drawn at random.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Weakness {
     /// Every byte is the same.
     AllEqual,
@@ -142,6 +143,7 @@ pub fn weakness(bytes: &[u8; KEY_LEN]) -> Option<Weakness> {
 /// Why a key could not be loaded or written. Messages name the file and the
 /// fix, never the key.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum KeyError {
     /// The file could not be opened or read.
     #[error("cannot read key file {path}: {source}")]
@@ -165,7 +167,7 @@ pub enum KeyError {
     /// The content is not a key.
     #[error(
         "key file {path} does not hold a key: expected exactly 64 hexadecimal digits \
-         and an optional newline, as written by `logveil keygen --out FILE`"
+         and an optional newline, as a newly generated key file holds"
     )]
     Malformed {
         /// The key file.
@@ -174,7 +176,7 @@ pub enum KeyError {
     /// The content is a key that was plainly not drawn at random.
     #[error(
         "key file {path} holds a weak key ({weakness}); a key must be 32 random bytes: \
-         create one with `logveil keygen --out FILE`"
+         generate a new key file"
     )]
     Weak {
         /// The key file.
@@ -472,7 +474,11 @@ mod tests {
             let p = write(dir.path(), name, content, 0o600);
             let err = Key::from_file(&p).unwrap_err();
             assert!(matches!(err, KeyError::Malformed { .. }), "{name}: {err}");
-            assert!(err.to_string().contains("logveil keygen --out FILE"));
+            assert!(
+                err.to_string().contains("64 hexadecimal digits"),
+                "{name}: {err}"
+            );
+            assert!(!err.to_string().contains("--"), "{name}: no flag: {err}");
         };
         malformed("short", b"abcd\n");
         malformed("nothex", "zz".repeat(32).as_bytes());
@@ -546,7 +552,8 @@ mod tests {
         let p = write(dir.path(), "k", "deadbeef".repeat(8).as_bytes(), 0o600);
         let err = Key::from_file(&p).unwrap_err().to_string();
         assert!(err.contains("weak key"), "{err}");
-        assert!(err.contains("logveil keygen --out FILE"), "{err}");
+        assert!(err.contains("generate a new key file"), "{err}");
+        assert!(!err.contains("--"), "library errors name no flag: {err}");
         assert!(!err.contains("deadbeef"), "{err}");
     }
 

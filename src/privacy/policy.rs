@@ -20,6 +20,7 @@ pub const MIN_SAFE_K: u64 = 5;
 
 /// Why a policy was refused. Messages name the file and the setting.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PolicyError {
     /// The file could not be read.
     #[error("cannot read policy file {path}: {source}")]
@@ -50,6 +51,7 @@ pub enum PolicyError {
 /// Key rotation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
 pub struct KeysPolicy {
     /// How often pseudonym subkeys rotate: `day`, `week`, `month` or `never`.
     pub epoch: Epoch,
@@ -58,6 +60,7 @@ pub struct KeysPolicy {
 /// Address generalisation before hashing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
 pub struct IpPolicy {
     /// IPv4 prefix length kept before hashing (32 = whole address).
     pub ipv4_prefix: u8,
@@ -105,6 +108,7 @@ impl IpPolicy {
 
 /// What counts as one visitor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[non_exhaustive]
 pub enum VisitorIdentity {
     /// The client address alone.
     #[default]
@@ -119,6 +123,7 @@ pub enum VisitorIdentity {
 /// Visitor identity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
 pub struct VisitorPolicy {
     /// `ip` or `ip+agent`.
     pub identity: VisitorIdentity,
@@ -127,6 +132,7 @@ pub struct VisitorPolicy {
 /// Path reduction.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
 pub struct PathPolicy {
     /// Query parameters whose values are kept (all others are dropped with
     /// the query string). Empty: no query string survives.
@@ -151,6 +157,7 @@ impl Default for PathPolicy {
 /// Networks and sites.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
 pub struct NetworkPolicy {
     /// Proxies whose forwarded-for entries are trusted (CIDRs).
     pub trusted_proxies: Vec<Cidr>,
@@ -164,6 +171,7 @@ pub struct NetworkPolicy {
 /// Small-group suppression.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
 pub struct SuppressionPolicy {
     /// Minimum distinct pseudonyms for a row keyed by a people-derived
     /// category to be published.
@@ -211,6 +219,7 @@ impl SuppressionPolicy {
 /// Site search.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
 pub struct SearchPolicy {
     /// Paths of search endpoints.
     pub endpoints: Vec<String>,
@@ -233,6 +242,7 @@ impl Default for SearchPolicy {
 /// Sessions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
 pub struct SessionPolicy {
     /// Inactivity that ends a session, in minutes.
     pub gap_minutes: u32,
@@ -247,6 +257,7 @@ impl Default for SessionPolicy {
 /// What happens to meetings of sensitive hosts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum SensitiveAction {
     /// Left out of every Zoom table.
     #[default]
@@ -258,6 +269,7 @@ pub enum SensitiveAction {
 /// Zoom identities and meetings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
 pub struct ZoomPolicy {
     /// E-mail domain → affiliation label; a domain also matches its
     /// subdomains, and the longest match wins. Others are `external`;
@@ -285,6 +297,7 @@ impl Default for ZoomPolicy {
 /// The whole policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
 pub struct Policy {
     /// Key rotation.
     pub keys: KeysPolicy,

@@ -44,7 +44,7 @@ pub struct JsonLines;
 
 /// What the manifest says of an input whose times carried no zone, beside
 /// W3C's [`super::w3c::LOCAL_TIME_NOTE`].
-pub const ZONELESS_TIME_NOTE: &str = "times logged without a zone (Caddy `wall` time formats, ISO 8601 without an offset), the server's clock in a zone the log does not name, read in settings.local_timezone (UTC unless --local-timezone names another)";
+pub const ZONELESS_TIME_NOTE: &str = "times logged without a zone (Caddy `wall` time formats, ISO 8601 without an offset), the server's clock in a zone the log does not name, read in settings.local_timezone (UTC unless the run was given another)";
 
 /// A value that stands for "not logged".
 fn absent(v: &[u8]) -> bool {

@@ -112,7 +112,7 @@ impl Dialect {
 
 /// What the manifest says of an input whose times came from
 /// `date-local`/`time-local`.
-pub const LOCAL_TIME_NOTE: &str = "times read from date-local/time-local, the server's clock in a zone the log does not name, in settings.local_timezone (UTC unless --local-timezone names another)";
+pub const LOCAL_TIME_NOTE: &str = "times read from date-local/time-local, the server's clock in a zone the log does not name, in settings.local_timezone (UTC unless the run was given another)";
 
 /// Columns this reader uses; a slot each in a parsed line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -23,6 +23,7 @@ pub use time::ZoomTime;
 
 /// One join session of one participant.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct Participation {
     /// Meeting id as exported (spaces removed), if the data carries one.
     pub meeting_id: Option<String>,
@@ -76,6 +77,7 @@ impl Participation {
 
 /// One sign-in or sign-out event.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SignIn {
     /// Account e-mail.
     pub email: Option<String>,
@@ -93,6 +95,7 @@ pub struct SignIn {
 
 /// A record read from Zoom data.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum ZoomRecord {
     /// A participant's session in a meeting or webinar.
     Participation(Participation),
@@ -109,6 +112,7 @@ pub struct ZoomOptions {
 
 /// What reading one Zoom document produced. Positions are 1-based lines.
 #[derive(Debug, Default, Clone)]
+#[non_exhaustive]
 pub struct ZoomRead {
     /// Lines (or CSV records) read.
     pub lines: u64,

@@ -29,10 +29,10 @@ impl Default for ZoomTime {
 }
 
 impl ZoomTime {
-    /// Parses an IANA zone name (`America/New_York`), with a message naming
-    /// the option on failure.
+    /// Parses an IANA zone name (`America/New_York`), with a message saying
+    /// the zone was for Zoom times on failure (the binary names its flag).
     pub fn zone_from_name(name: &str) -> Result<Tz, String> {
-        crate::time::zone_from_name(name, "--zoom-timezone")
+        crate::time::zone_from_name(name, "Zoom times")
     }
 
     /// Unix seconds of a Zoom time, or `None` if it is not one.
@@ -150,11 +150,9 @@ mod tests {
             ny().parse("03/08/2026 02:30"),
             ny().parse("03/08/2026 03:30")
         );
-        assert!(
-            ZoomTime::zone_from_name("Mars/Olympus")
-                .unwrap_err()
-                .contains("--zoom-timezone")
-        );
+        let err = ZoomTime::zone_from_name("Mars/Olympus").unwrap_err();
+        assert!(err.contains("Zoom times") && err.contains("IANA"), "{err}");
+        assert!(!err.contains("--"), "library errors name no flag: {err}");
         assert_eq!(ZoomTime::default().parse("01/01/1970 00:00"), Some(0));
     }
 }

@@ -128,29 +128,25 @@ pub fn generate<W: Write>(rows: u64, seed: u64, out: &mut W) -> io::Result<GenSt
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::formats::zoom::{ZoomOptions, ZoomReader, ZoomTime, csv_export::ZoomCsv};
 
+    /// Reading the rows back with logveil's Zoom reader is tested in the
+    /// main package (`tests/synth_roundtrip.rs`), which sees both crates.
     #[test]
-    fn every_row_reads_back() {
+    fn counts_are_exact_and_same_seed_same_bytes() {
         let mut out = Vec::new();
         let stats = generate(2_000, 3, &mut out).unwrap();
         assert_eq!(stats.lines, 2_000);
         assert_eq!(stats.bytes, out.len() as u64);
-        let read = ZoomCsv.read(
-            &out,
-            &ZoomOptions {
-                time: ZoomTime::default(),
-            },
-            "gen",
-        );
-        assert_eq!(read.records.len(), 2_000);
+        let rows = out.iter().filter(|&&b| b == b'\n').count();
         assert!(
-            read.rejected.is_empty(),
-            "{:?}",
-            &read.rejected[..read.rejected.len().min(3)]
+            rows > 2_000,
+            "header lines plus 2,000 rows, got {rows} lines"
         );
         let mut again = Vec::new();
         generate(2_000, 3, &mut again).unwrap();
         assert_eq!(out, again);
+        let mut other = Vec::new();
+        generate(2_000, 4, &mut other).unwrap();
+        assert_ne!(out, other);
     }
 }

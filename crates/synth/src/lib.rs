@@ -34,6 +34,12 @@
 //! page's size does not change with time, a "returning" visitor is a coin
 //! toss), and any particular real site. The output is a plausible workload,
 //! not a statistical twin of one.
+//!
+//! This is a crate of its own, not a module of `logveil`, so that the
+//! library's public surface is what an embedder needs: only the `logveil`
+//! binary (`gen`) and the benchmarks use it. It depends on nothing of
+//! `logveil`; the test that reads generated files back with logveil's
+//! readers lives in the main package (`tests/synth_roundtrip.rs`).
 
 pub mod zoom;
 
