@@ -67,6 +67,8 @@ fn read(chunks: &[&[u8]]) -> Vec<(usize, Outcome)> {
     let mut out = Vec::new();
     let mut waiting: Vec<(usize, Vec<u8>)> = Vec::new();
     let mut line = 0usize;
+    // The columns of the first usable header, for the lines before it.
+    let mut first: Option<W3cFields> = None;
     for chunk in chunks {
         let pieces = layout.split(chunk);
         let mut at = 0;
@@ -76,16 +78,19 @@ fn read(chunks: &[&[u8]]) -> Vec<(usize, Outcome)> {
             at = piece.range.end;
             let data = &chunk[piece.range];
             match piece.fields {
-                Some(f) => read_piece(&f, data, line, &mut out),
+                Some(f) => {
+                    read_piece(&f, data, line, &mut out);
+                    first.get_or_insert(f);
+                }
                 None => waiting.push((line, data.to_vec())),
             }
             line += memchr_count(data);
         }
         assert_eq!(at, chunk.len(), "pieces do not cover the chunk");
     }
-    if let Some(first) = layout.fields().cloned() {
+    if let Some(first) = &first {
         for (line, data) in &waiting {
-            read_piece(&first, data, *line, &mut out);
+            read_piece(first, data, *line, &mut out);
         }
     }
     out.sort_by_key(|(l, _)| *l);
