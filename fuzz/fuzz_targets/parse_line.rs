@@ -33,6 +33,8 @@
 //! small-group suppression all run.
 #![no_main]
 
+#[path = "line_checks.rs"]
+mod line_checks;
 #[path = "one_thread.rs"]
 mod one_thread;
 
@@ -42,8 +44,9 @@ use std::path::Path;
 use std::sync::{Arc, LazyLock};
 
 use libfuzzer_sys::fuzz_target;
+use line_checks::{check_record, lines};
 use logveil::aggregate::web::WebAggregate;
-use logveil::formats::{FORMATS, LogFormat, NO_RESPONSE, ParseContext, RawRecord, Request, detect};
+use logveil::formats::{FORMATS, LogFormat, ParseContext, RawRecord, detect};
 use logveil::input::read::{chunk_ranges, plan_chunks, read_range};
 use logveil::output::table::Table;
 use logveil::privacy::key::{Key, KeyMode};
@@ -138,52 +141,6 @@ fn veil_for(data: &[u8]) -> &'static Veil {
     &veils[data.len() % veils.len()]
 }
 
-/// `inner` is a sub-slice of `outer`. An empty slice may point anywhere
-/// (`Request::parse` returns a static `b""` for a missing protocol).
-fn within(outer: &[u8], inner: &[u8]) -> bool {
-    if inner.is_empty() {
-        return true;
-    }
-    let o = outer.as_ptr_range();
-    let i = inner.as_ptr_range();
-    o.start <= i.start && i.end <= o.end
-}
-
-fn check_record(line: &[u8], rec: &RawRecord<'_>) {
-    assert!(
-        within(line, rec.client),
-        "client not borrowed from the line"
-    );
-    for f in [
-        rec.user,
-        rec.referer,
-        rec.user_agent,
-        rec.vhost,
-        rec.forwarded_for,
-    ]
-    .into_iter()
-    .flatten()
-    {
-        assert!(within(line, f), "field not borrowed from the line");
-    }
-    if let Request::Http {
-        method,
-        target,
-        protocol,
-    } = rec.request
-    {
-        // The method may be empty: a layout that logs only the target
-        // (Matomo's nginx JSON, W3C without `cs-method`) does not name one.
-        assert!(!target.is_empty());
-        assert!(within(line, method) && within(line, target) && within(line, protocol));
-    }
-    assert!(
-        rec.status == NO_RESPONSE || (100..=999).contains(&rec.status),
-        "status {}",
-        rec.status
-    );
-}
-
 /// Formats whose parser is `fields::clf_core`: a straight scan of the
 /// layout, with the field-by-field parser as fallback for any line the
 /// scan refuses.
@@ -220,25 +177,6 @@ fn check_scan_fallback(format: &dyn LogFormat, line: &[u8], rec: &RawRecord<'_>)
             String::from_utf8_lossy(line)
         ),
     }
-}
-
-/// Splits like `Lane::chunk` in `pipeline::lanes`: on `\n`, one `\r`
-/// stripped, a final line without terminator included.
-fn lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let mut start = 0usize;
-    std::iter::from_fn(move || {
-        if start >= data.len() {
-            return None;
-        }
-        let end = memchr_nl(&data[start..]).map_or(data.len(), |p| start + p);
-        let raw = &data[start..end];
-        start = end + 1;
-        Some(raw.strip_suffix(b"\r").unwrap_or(raw))
-    })
-}
-
-fn memchr_nl(s: &[u8]) -> Option<usize> {
-    s.iter().position(|&c| c == b'\n')
 }
 
 fn check_detect(data: &[u8]) {

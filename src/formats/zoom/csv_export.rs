@@ -252,7 +252,8 @@ impl ZoomReader for ZoomCsv {
             // Lines a multi-line record spans beyond its first are part of it.
             let extra = record.lines - 1;
             if record.is_blank() {
-                out.skip(Skip::Blank);
+                // A quoted blank cell may span lines: each is blank.
+                out.skipped[Skip::Blank.index()] += record.lines;
                 continue;
             }
             if let Some(next) = header(&record) {
@@ -391,6 +392,21 @@ mod tests {
         assert!(!ZoomCsv.sniff(data.as_bytes()));
         let read = ZoomCsv.read(data.as_bytes(), &utc(), "f");
         assert_eq!(read.rejected.len(), 3);
+    }
+
+    #[test]
+    fn a_blank_record_over_several_lines_counts_each_line() {
+        // A quoted cell holding only newlines is one blank record of three
+        // lines; every line read must be counted somewhere (found by the
+        // `documents` fuzz target).
+        let read = ZoomCsv.read(b"\"\n\n\"\nx\n", &utc(), "f");
+        let skipped: u64 = read.skipped.iter().sum();
+        assert_eq!(read.lines, 4);
+        assert_eq!(
+            read.lines,
+            read.records.len() as u64 + read.rejected.len() as u64 + skipped
+        );
+        assert_eq!(read.skipped[Skip::Blank.index()], 3);
     }
 
     #[test]
