@@ -191,3 +191,33 @@ fn the_fixture_folder_and_the_cases_agree() {
         assert!(sources.contains(&format!("`{}`", c.file)), "{}", c.file);
     }
 }
+
+#[test]
+fn lines_before_the_first_header_take_its_columns_at_any_chunk_size() {
+    // Two headers with different columns in the first chunk: the line
+    // before both is read with the first, whatever the chunk size (it was
+    // read with the columns in force at the end of the first batch).
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("u_ex240314.log");
+    std::fs::write(
+        &log,
+        "2024-03-14 10:00:00 192.0.2.1 GET /a 200\n\
+         #Fields: date time c-ip cs-method cs-uri-stem sc-status\n\
+         2024-03-14 10:00:01 192.0.2.2 GET /b 200\n\
+         #Fields: date time cs-method cs-uri-stem sc-status c-ip\n\
+         2024-03-14 10:00:02 GET /c 200 192.0.2.3\n",
+    )
+    .unwrap();
+    for chunk in [1 << 20, 64, 1] {
+        let cfg =
+            logveil::RunConfig::new(vec![log.clone()], dir.path().join(format!("out{chunk}")))
+                .chunk_bytes(chunk)
+                .threads(Some(2));
+        let input = logveil::run(&cfg).unwrap().manifest.inputs.remove(0);
+        assert_eq!(
+            (input.parsed, input.rejected),
+            (3, 0),
+            "chunk {chunk}: {input:?}"
+        );
+    }
+}

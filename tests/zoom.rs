@@ -656,3 +656,21 @@ fn weekly_occurrences_of_one_meeting_id_are_separate_meetings() {
     let (dir, _) = run_text("hooks.ndjson", &hooks, &never);
     assert_eq!(meetings(&dir), vec![(1, 1, 3000), (2, 2, 6000)]);
 }
+
+#[test]
+fn a_session_spanning_centuries_is_a_bad_timestamp_not_attendance() {
+    // A join year mistyped as 0226 (found by fuzzing): counted, the session
+    // spanned 1,800 years of hours and took about a minute for one line.
+    let text = "Name (Original Name),User Email,Join Time,Leave Time,Duration (Minutes)\n\
+                A,a@example.edu,02/10/0226 01:55:00 PM,02/10/2026 03:05:12 PM,71\n\
+                B,b@example.edu,02/10/2026 01:55:00 PM,02/10/2026 03:05:12 PM,71\n";
+    let (dir, m) = run_text(
+        "participants_123.csv",
+        text,
+        "[suppression]\nk = 1\nallow_small_k = true\n",
+    );
+    let input = &m["inputs"][0];
+    assert_eq!(input["parsed"], 1, "{input}");
+    assert_eq!(input["rejected_by_reason"]["bad_timestamp"], 1, "{input}");
+    assert!(table(&dir, "zoom_concurrency").len() <= 3);
+}

@@ -460,7 +460,13 @@ fn read_w3c(
             }
         }
         let failed = report.error.is_some();
-        let first = layout.fields().cloned();
+        // Lines before the first usable header take that header's columns:
+        // the first piece with columns (later headers of the same batch
+        // must not decide, or the result would depend on the chunk size).
+        let first = jobs
+            .first()
+            .map(|j| j.3.clone())
+            .or_else(|| layout.fields().cloned());
         match first {
             Some(first) => {
                 let early = std::mem::take(&mut waiting);

@@ -9,6 +9,10 @@ use crate::formats::zoom::{ZoomOptions, ZoomRead, ZoomReader, ZoomRecord};
 use crate::output::manifest::InputReport;
 use crate::privacy::zoom::ZoomVeil;
 
+/// The longest session taken as attendance: Zoom ends a meeting after 30
+/// hours; two days leaves room for time-zone slips in exports.
+const MAX_SESSION_SECONDS: i64 = 48 * 3600;
+
 /// Reads, veils and folds one Zoom document, filling the counts of `report`.
 pub(super) fn read_document(
     data: &[u8],
@@ -69,6 +73,15 @@ pub(super) fn read_document(
     for (line, record) in records {
         let times: [Option<i64>; 3] = match &record {
             ZoomRecord::Participation(p) => {
+                // A session longer than any Zoom meeting can last is a
+                // mistyped date (a join in 0226 for 2026), not attendance:
+                // counted, it would span centuries of hours.
+                if let (Some(j), Some(l)) = (p.join, p.leave)
+                    && l.saturating_sub(j) > MAX_SESSION_SECONDS
+                {
+                    failed.push((line, Reject::BadTimestamp));
+                    continue;
+                }
                 let anchor = anchors.get(&p.occurrence_key()).copied().unwrap_or(0);
                 let host = p
                     .host_email
