@@ -336,6 +336,13 @@ impl Counters for Presence {
     }
 }
 
+/// The longest session taken as attendance: Zoom ends a meeting after 30
+/// hours; two days leave room for time-zone slips in exports. A longer one
+/// is a mistyped date (a join in 0226 for 2026): a run rejects it as
+/// `bad_timestamp` (`pipeline/zoom.rs`), and the hourly table never walks
+/// it, whoever calls it.
+pub const MAX_SESSION_SECONDS: i64 = 48 * 3600;
+
 /// Concurrency of the meetings in `parts` (those published on their own
 /// and not sensitive), per hour with someone present, in buckets of at
 /// least k people per day.
@@ -348,7 +355,9 @@ fn concurrency(
     let mut presence: HashMap<(u64, Pseudonym), Vec<(i64, i64)>> = HashMap::new();
     let mut hours: BTreeMap<i64, (Presence, Vec<u32>)> = BTreeMap::new();
     for p in parts {
-        if let (Some(j), Some(l)) = (p.join, p.leave) {
+        if let (Some(j), Some(l)) = (p.join, p.leave)
+            && l.saturating_sub(j) <= MAX_SESSION_SECONDS
+        {
             presence
                 .entry((p.meeting.value(), p.person))
                 .or_default()

@@ -3,15 +3,11 @@
 use std::collections::HashMap;
 
 use super::accounting::{ChunkReject, LineStats, finish_report};
-use crate::aggregate::zoom::ZoomAggregate;
+use crate::aggregate::zoom::{MAX_SESSION_SECONDS, ZoomAggregate};
 use crate::formats::Reject;
 use crate::formats::zoom::{ZoomOptions, ZoomRead, ZoomReader, ZoomRecord};
 use crate::output::manifest::InputReport;
 use crate::privacy::zoom::ZoomVeil;
-
-/// The longest session taken as attendance: Zoom ends a meeting after 30
-/// hours; two days leaves room for time-zone slips in exports.
-const MAX_SESSION_SECONDS: i64 = 48 * 3600;
 
 /// Reads, veils and folds one Zoom document, filling the counts of `report`.
 pub(super) fn read_document(
