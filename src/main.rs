@@ -342,12 +342,26 @@ fn show_progress(p: &Progress, done: &std::sync::atomic::AtomicBool) {
     eprint!("\r\x1b[2K");
 }
 
+/// `n` and `noun`, plural unless `n` is 1.
+fn counted(n: u64, noun: &str) -> String {
+    match n {
+        1 => format!("1 {noun}"),
+        _ => format!("{n} {noun}s"),
+    }
+}
+
 fn summarize(report: &RunReport) {
     let m = &report.manifest;
     let t = &m.totals;
     eprintln!(
-        "logveil: {} inputs, {} lines: {} parsed, {} rejected, {} skipped in {:.2} s ({:.0} lines/s)",
-        t.inputs, t.lines, t.parsed, t.rejected, t.skipped, m.elapsed_seconds, m.lines_per_second
+        "logveil: {}, {}: {} parsed, {} rejected, {} skipped in {:.2} s ({:.0} lines/s)",
+        counted(t.inputs as u64, "input"),
+        counted(t.lines, "line"),
+        t.parsed,
+        t.rejected,
+        t.skipped,
+        m.elapsed_seconds,
+        m.lines_per_second
     );
     // Paths come from the run log: the operator sees them here, the
     // published manifest has only ids.
@@ -409,7 +423,7 @@ fn summarize(report: &RunReport) {
     let tables: Vec<String> = m
         .tables
         .iter()
-        .map(|t| format!("{} ({} rows)", t.name, t.rows))
+        .map(|t| format!("{} ({})", t.name, counted(t.rows as u64, "row")))
         .collect();
     eprintln!("logveil: wrote {} to {}", tables.join(", "), out_dir);
     eprintln!(

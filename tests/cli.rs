@@ -428,3 +428,20 @@ fn weak_and_non_keygen_keys_are_refused_with_how_to_make_one() {
     let r = run(&[&log], &out_dir, &["--key-file", key.to_str().unwrap()]);
     common::assert_exit(&r, 0);
 }
+
+#[test]
+fn the_summary_counts_in_words_a_person_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = clean_log(dir.path(), 1);
+    // Suppression off, so the one visitor's rows are written.
+    let policy = common::no_suppression(dir.path());
+    let r = run(&[&log], &dir.path().join("out"), &["--policy", &policy]);
+    assert_eq!(r.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("logveil: 1 input, 1 line: 1 parsed"), "{err}");
+    assert!(err.contains("(1 row)") && err.contains("(0 rows)"), "{err}");
+    assert!(
+        !err.contains("1 inputs") && !err.contains("(1 rows)"),
+        "{err}"
+    );
+}
