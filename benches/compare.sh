@@ -76,7 +76,7 @@ bin=${CARGO_TARGET_DIR:-$root/target}/release/logveil
 [[ -x $bin ]] || die "no logveil binary at $bin"
 
 say "generating $LINES lines (logveil gen --seed $SEED)"
-"$bin" gen --lines "$LINES" --seed "$SEED" --out "$log"
+"$bin" gen --lines "$LINES" --seed "$SEED" --out "$log" --force
 bytes=$(stat -c %s -- "$log")
 
 key=$WORK/veil.key

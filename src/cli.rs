@@ -50,9 +50,13 @@ pub enum Command {
         /// Random seed: the same seed gives the same file.
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// Output file (`-` for standard output).
+        /// Output file (`-` for standard output); an existing file is
+        /// refused unless --force.
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// Overwrite an existing output file.
+        #[arg(long)]
+        force: bool,
     },
     /// Prove that no identifier of the inputs appears in an output
     /// directory: file and directory names, every Parquet value (all

@@ -37,7 +37,10 @@ pub enum Error {
     )]
     ConflictingFormats,
     /// The output directory could not be created or written.
-    #[error("cannot write to output {path}: {source}; check that the directory is writable")]
+    #[error(
+        "cannot write to output {path}: {source}; name a directory that is new or that \
+         logveil wrote, in a writable place"
+    )]
     Output {
         /// The file or directory concerned.
         path: PathBuf,

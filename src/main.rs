@@ -74,6 +74,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             lines,
             seed,
             out,
+            force,
         } => {
             let write = |w: &mut dyn Write| -> std::io::Result<logveil_synth::GenStats> {
                 let mut w = std::io::BufWriter::with_capacity(1 << 20, w);
@@ -88,8 +89,17 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             let stats = if out.as_os_str() == "-" {
                 write(&mut std::io::stdout().lock())?
             } else {
-                let mut file = std::fs::File::create(&out)
-                    .with_context(|| format!("cannot create {}", out.display()))?;
+                // A log named by mistake is not overwritten.
+                let mut file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create(true)
+                    .truncate(force)
+                    .create_new(!force)
+                    .open(&out)
+                    .with_context(|| match out.exists() && !force {
+                        true => format!("{} exists; pass --force to overwrite it", out.display()),
+                        false => format!("cannot create {}", out.display()),
+                    })?;
                 write(&mut file).with_context(|| format!("cannot write {}", out.display()))?
             };
             eprintln!(

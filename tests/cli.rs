@@ -445,3 +445,40 @@ fn the_summary_counts_in_words_a_person_reads() {
         "{err}"
     );
 }
+
+#[test]
+fn messages_say_what_is_wrong_with_what_was_named() {
+    let dir = tempfile::tempdir().unwrap();
+    // A path that does not exist: said so, not only "no input files".
+    let missing = dir.path().join("nosuch.log");
+    let r = run(&[&missing], &dir.path().join("out"), &["-q"]);
+    assert_eq!(r.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("nosuch.log: cannot read"), "{err}");
+    // An --out that is a file: no advice about writable directories.
+    let file = dir.path().join("afile");
+    std::fs::write(&file, "x\n").unwrap();
+    let log = clean_log(dir.path(), 2);
+    let r = run(&[&log], &file, &["-q"]);
+    assert_eq!(r.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(
+        err.contains("not a directory") && err.contains("name a directory"),
+        "{err}"
+    );
+    // `gen` never overwrites a file unless told.
+    let generate = |extra: &[&str]| {
+        logveil()
+            .args(["gen", "--lines", "3", "--out"])
+            .arg(&file)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let r = generate(&[]);
+    assert_eq!(r.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("--force"));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "x\n");
+    assert_eq!(generate(&["--force"]).status.code(), Some(0));
+    assert_eq!(std::fs::read_to_string(&file).unwrap().lines().count(), 3);
+}

@@ -178,7 +178,18 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
     }
     if sources.is_empty() {
         let listed: Vec<String> = cfg.inputs.iter().map(|p| p.display().to_string()).collect();
-        return Err(Error::NoInput(listed.join(", ")));
+        // Say why, when a named path could not be read at all: the user
+        // named these paths, so they may appear in the message.
+        let why: Vec<String> = discovery
+            .problems
+            .iter()
+            .map(|p| format!("{}: {}", p.path.display(), p.message))
+            .collect();
+        let listed = match why.is_empty() {
+            true => listed.join(", "),
+            false => format!("{} ({})", listed.join(", "), why.join("; ")),
+        };
+        return Err(Error::NoInput(listed));
     }
     // Outputs name inputs by a keyed id of the resolved path, so a path
     // spelled differently on another run keeps its id.
