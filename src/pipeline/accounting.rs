@@ -130,10 +130,10 @@ pub(super) fn finish_report(
 const HIGH_REJECT_SHARE: f64 = 0.1;
 
 /// Says what the operator should know about an input's counts: that no
-/// format fits it (an error: nothing of it was read), that some of its
-/// lines fit none, or that many of its lines were rejected.
+/// format fits it (an error: nothing of it was read), or that some of its
+/// lines fit none. The share of rejected lines is judged once the run's
+/// limit is known ([`reject_share`]).
 fn judge(report: &mut InputReport, no_format: u64) {
-    let records = report.parsed + report.rejected;
     if no_format > 0 && report.parsed == 0 {
         let d = report.detection.as_ref();
         report.error = Some(format!(
@@ -153,15 +153,48 @@ fn judge(report: &mut InputReport, no_format: u64) {
             "{no_format} lines fit no known format (see regions)"
         ));
     }
-    if report.rejected > no_format && report.rejected as f64 > HIGH_REJECT_SHARE * records as f64 {
-        report.warnings.push(format!(
+}
+
+/// Warns, in one message, when an input rejected many of its record lines
+/// (more than [`HIGH_REJECT_SHARE`], lines no format fits aside: those
+/// have their own message) and when it passed `max_rate`, the share a
+/// complete run allows. Returns whether it passed `max_rate`.
+pub(super) fn reject_share(report: &mut InputReport, max_rate: f64) -> bool {
+    let records = report.parsed + report.rejected;
+    let no_format = report
+        .rejected_by_reason
+        .get(Reject::NoFormat.as_str())
+        .copied()
+        .unwrap_or(0);
+    let share = |limit: f64| records > 0 && report.rejected as f64 > limit * records as f64;
+    // A file nothing fits has its error instead.
+    let many = !(no_format > 0 && report.parsed == 0)
+        && report.rejected > no_format
+        && share(HIGH_REJECT_SHARE);
+    let over = share(max_rate);
+    let what = many.then(|| {
+        format!(
             "{} of {records} record lines ({:.0}%) were rejected: check that the format ({}) is \
              the log's layout; the reasons and first locations are in the manifest",
             report.rejected,
             report.rejected as f64 * 100.0 / records as f64,
             report.format.unwrap_or("none"),
-        ));
+        )
+    });
+    let consequence = over.then(|| {
+        format!(
+            "more than the {:.1}% of its record lines a complete run allows, so the run \
+             is partial (exit code 2)",
+            max_rate * 100.0
+        )
+    });
+    match (what, consequence) {
+        (Some(w), Some(c)) => report.warnings.push(format!("{w}; that is {c}")),
+        (Some(w), None) => report.warnings.push(w),
+        (None, Some(c)) => report.warnings.push(format!("rejected lines are {c}")),
+        (None, None) => {}
     }
+    over
 }
 
 /// The runs of lines each format read, from the chunks of one input in

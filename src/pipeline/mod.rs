@@ -321,21 +321,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
     let usable = table_reports.is_some();
     let mut over_limit = false;
     for r in &mut inputs {
-        let records = r.parsed + r.rejected;
-        if records > 0 && r.rejected as f64 > cfg.max_reject_rate * records as f64 {
-            over_limit = true;
-            let consequence = format!(
-                "more than the {:.1}% of its record lines a complete run allows, so the run \
-                 is partial (exit code 2)",
-                cfg.max_reject_rate * 100.0
-            );
-            // One warning about the share: the accounting's, when it gave
-            // one, says what was rejected; this adds what it means.
-            match r.warnings.iter_mut().find(|w| w.contains("record lines (")) {
-                Some(w) => *w = format!("{w}; that is {consequence}"),
-                None => r.warnings.push(format!("rejected lines are {consequence}")),
-            }
-        }
+        over_limit |= accounting::reject_share(r, cfg.max_reject_rate);
     }
 
     let mut totals = Totals::default();
