@@ -61,9 +61,14 @@ const PEOPLE: &[(&str, &str)] = &[
 
 /// Runs the default policy over `log` and returns every web table's rows.
 fn publish(dir: &Path, log: &Log) -> BTreeMap<&'static str, Vec<Row>> {
-    let input = log.write(dir);
+    publish_file(dir, &log.write(dir))
+}
+
+/// Runs the default policy over the log file `input` and returns every web
+/// table's rows.
+fn publish_file(dir: &Path, input: &Path) -> BTreeMap<&'static str, Vec<Row>> {
     let out = dir.join("out");
-    let r = run(&[&input], &out, &["-q"]);
+    let r = run(&[input], &out, &["-q"]);
     assert!(matches!(r.status.code(), Some(0 | 2)), "{r:?}");
     PEOPLE
         .iter()
@@ -523,13 +528,7 @@ fn requests_without_a_client_address_count_nobody() {
     }
     let input = dir.path().join("u_ex260328.log");
     std::fs::write(&input, log).unwrap();
-    let out = dir.path().join("out");
-    let r = run(&[&input], &out, &["-q"]);
-    assert!(matches!(r.status.code(), Some(0 | 2)), "{r:?}");
-    let tables: BTreeMap<&'static str, Vec<Row>> = PEOPLE
-        .iter()
-        .map(|(t, _)| (*t, read_rows(&out.join(format!("{t}.parquet")))))
-        .collect();
+    let tables = publish_file(dir.path(), &input);
     assert_rule(&tables, 10);
     // Every request is still counted.
     let total: i64 = tables["web_traffic"]

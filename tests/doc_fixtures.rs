@@ -431,17 +431,7 @@ fn check(f: &Fixture) {
         .count();
     assert_eq!(timed > 0, f.latency, "{}: latency columns", f.file);
 
-    let mut per_status: BTreeMap<i64, i64> = BTreeMap::new();
-    for row in read_rows(&out.join("web_status.parquet")) {
-        // A null status is the (other) row of statuses that describe no
-        // one (requests without a client), counted here under -1.
-        let status = if row["status"].is_null() {
-            -1
-        } else {
-            row["status"].int()
-        };
-        *per_status.entry(status).or_default() += row["requests"].int();
-    }
+    let per_status = common::requests_per_status(&out);
     let want: BTreeMap<i64, i64> = f.statuses.iter().copied().collect();
     assert_eq!(per_status, want, "{}: requests per status", f.file);
 

@@ -136,22 +136,7 @@ fn check(case: &Case) {
     );
     assert_eq!(i["dialect"].as_str(), case.dialect, "{}", case.file);
 
-    let mut statuses: Vec<(i64, i64)> = Vec::new();
-    for row in read_rows(&out.join("web_status.parquet")) {
-        // A null status is the (other) row of statuses that describe no
-        // one (a `c-ip` of `-`), counted here under -1.
-        let s = if row["status"].is_null() {
-            -1
-        } else {
-            row["status"].int()
-        };
-        let c = row["requests"].int();
-        match statuses.iter_mut().find(|(x, _)| *x == s) {
-            Some(e) => e.1 += c,
-            None => statuses.push((s, c)),
-        }
-    }
-    statuses.sort();
+    let statuses: Vec<(i64, i64)> = common::requests_per_status(&out).into_iter().collect();
     assert_eq!(statuses, case.statuses, "{}", case.file);
 
     let hour_us = 3_600_000_000i64;

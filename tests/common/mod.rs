@@ -168,6 +168,22 @@ pub fn read_rows(path: &Path) -> Vec<Row> {
         .collect()
 }
 
+/// Requests per status in `<out>/web_status.parquet`. A null status is
+/// the (other) row of statuses too small to publish (such as those of
+/// requests without a client, which describe no one), counted under -1.
+pub fn requests_per_status(out: &Path) -> std::collections::BTreeMap<i64, i64> {
+    let mut per_status = std::collections::BTreeMap::new();
+    for row in read_rows(&out.join("web_status.parquet")) {
+        let status = if row["status"].is_null() {
+            -1
+        } else {
+            row["status"].int()
+        };
+        *per_status.entry(status).or_default() += row["requests"].int();
+    }
+    per_status
+}
+
 /// Every piece of text a Parquet file exposes to a reader: decoded values,
 /// column statistics (min/max), key-value metadata (including the embedded
 /// Arrow schema), field names and field metadata. Labelled by where it was
