@@ -47,6 +47,21 @@ pub enum Error {
         /// The underlying I/O error.
         source: std::io::Error,
     },
+    /// A state needs pseudonyms that stay the same from run to run.
+    #[error(
+        "a private state needs a key file: pseudonyms of a key that is random for each run \
+         cannot be merged with the next run's; create one with `logveil keygen` and give it"
+    )]
+    StateNeedsKey,
+    /// The private state directory cannot be read, written or used for
+    /// this run.
+    #[error("state {path}: {message}")]
+    State {
+        /// The state directory or the file in it concerned.
+        path: PathBuf,
+        /// What is wrong and what to do.
+        message: String,
+    },
     /// Encoding a table as Parquet failed.
     #[error("cannot encode table {table} as Parquet: {message}")]
     Encode {

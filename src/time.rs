@@ -51,6 +51,22 @@ pub fn hour_of(unix: i64) -> i64 {
     unix - unix.rem_euclid(HOUR)
 }
 
+/// `YYYY-MM-DD` of a day (days since the epoch), as Hive partition
+/// directories and the manifest name days.
+pub fn iso_date(day: i32) -> String {
+    chrono::DateTime::from_timestamp(i64::from(day) * DAY, 0)
+        .map(|t| t.format("%Y-%m-%d").to_string())
+        .unwrap_or_else(|| "(out of range)".to_string())
+}
+
+/// The day (days since the epoch) of `YYYY-MM-DD`.
+pub fn parse_iso_date(text: &str) -> Option<i32> {
+    let d = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1)?;
+    let days = d.signed_duration_since(epoch).num_days();
+    i32::try_from(days).ok()
+}
+
 /// RFC 3339 text of a Unix time, for the manifest.
 pub fn rfc3339(unix: i64) -> String {
     chrono::DateTime::from_timestamp(unix, 0)

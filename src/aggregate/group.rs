@@ -313,6 +313,20 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
         starts
     }
 
+    /// Hands every row, with its counters and distinct visitor ids, to
+    /// `each`, in row order; the group stays usable. For saving a run's
+    /// aggregate as private partials.
+    pub fn for_each_row(&mut self, mut each: impl FnMut(&K, &C, &[VisitorId])) {
+        let starts = self.distinct_per_row();
+        let mut visitors = Vec::new();
+        for (r, (key, counters)) in self.keys.iter().zip(&self.counters).enumerate() {
+            visitors.clear();
+            let pairs = self.pairs.get(starts[r]..starts[r + 1]).unwrap_or(&[]);
+            visitors.extend(pairs.iter().map(|&p| visitor_of(p)));
+            each(key, counters, &visitors);
+        }
+    }
+
     /// The rows with their people, for disclosure control: each row's
     /// distinct visitors, mapped to people through `person` (indexed by
     /// visitor id) where visitors of several sites may be one person.

@@ -50,6 +50,26 @@ impl Sketch {
         }
     }
 
+    /// The sketch as stored in private partials: the count of zero
+    /// durations and each occupied bucket's index and count.
+    pub fn parts(&self) -> (u64, impl Iterator<Item = (i32, u64)> + '_) {
+        (self.zeros, self.buckets.iter().map(|(&i, &n)| (i, n)))
+    }
+
+    /// A sketch from what [`Sketch::parts`] gave.
+    pub fn from_parts(zeros: u64, buckets: impl IntoIterator<Item = (i32, u64)>) -> Sketch {
+        let mut s = Sketch {
+            zeros,
+            count: zeros,
+            ..Sketch::default()
+        };
+        for (i, n) in buckets {
+            *s.buckets.entry(i).or_default() += n;
+            s.count += n;
+        }
+        s
+    }
+
     /// Number of values.
     pub fn count(&self) -> u64 {
         self.count

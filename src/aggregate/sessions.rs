@@ -241,6 +241,17 @@ impl<S: Copy + Hash + Eq> Sessions<S> {
         self.put((site, visitor), List::One(Interval::at(time)))
     }
 
+    /// Adds sessions read back from a private partial (sorted, disjoint
+    /// intervals of one day, as [`Sessions::visitors`] gives them); returns
+    /// the visitor's id. An empty list only hands out the id.
+    pub fn add_intervals(&mut self, site: S, visitor: u64, intervals: &[Interval]) -> VisitorId {
+        let list = match intervals {
+            [one] => List::One(*one),
+            many => List::Many(many.to_vec()),
+        };
+        self.put((site, visitor), list)
+    }
+
     /// Merges `other`, mapping its site keys with `f`. Returns the new id
     /// of each of `other`'s visitors, indexed by its old id.
     pub fn merge<S2>(&mut self, other: Sessions<S2>, f: impl Fn(S2) -> S) -> Vec<VisitorId> {

@@ -135,6 +135,51 @@ impl ClientClass {
         device: "(other)",
         is_bot: false,
     };
+
+    /// A class read back from the private state, where its labels are
+    /// stored as text. The labels are `&'static str`, so text is matched
+    /// to the one static copy the classifier hands out; text seen for the
+    /// first time (a class written by another version) is leaked once per
+    /// process and then shared. The state only ever holds classes this
+    /// classifier made, a few dozen labels, so that is bounded in
+    /// practice; past [`MAX_RESTORED`] new labels, text reads as `Other`.
+    pub fn restore(browser: &str, os: &str, device: &str, is_bot: bool) -> ClientClass {
+        ClientClass {
+            browser: static_label(browser),
+            os: static_label(os),
+            device: static_label(device),
+            is_bot,
+        }
+    }
+}
+
+/// Most distinct labels [`ClientClass::restore`] keeps for a process.
+pub const MAX_RESTORED: usize = 4096;
+
+/// The one static copy of a class label.
+fn static_label(text: &str) -> &'static str {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock, PoisonError};
+    static SEEN: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let seen = SEEN.get_or_init(|| {
+        let known = [ClientClass::NONE, ClientClass::OTHER]
+            .into_iter()
+            .flat_map(|c| [c.browser, c.os, c.device])
+            .chain(BROWSERS)
+            .chain(OSES)
+            .chain([OTHER, OTHER_BOT]);
+        Mutex::new(known.collect())
+    });
+    let mut seen = seen.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(&s) = seen.get(text) {
+        return s;
+    }
+    if seen.len() >= MAX_RESTORED {
+        return OTHER;
+    }
+    let s: &'static str = Box::leak(text.to_owned().into_boxed_str());
+    seen.insert(s);
+    s
 }
 
 /// Browser families in precedence order: when an agent names several, the

@@ -137,6 +137,19 @@ impl Labels {
         id
     }
 
+    /// The id of text read back from the private state. The state holds
+    /// only labels that passed the veil on an earlier run (under the same
+    /// policy, which the state records), so this is the one way besides the
+    /// veil to make an id, and it is crate-private for that reason.
+    pub(crate) fn restore(&mut self, text: &str) -> LabelId {
+        self.intern(text)
+    }
+
+    /// The id of a client class read back from the private state.
+    pub(crate) fn restore_class(&mut self, class: ClientClass) -> ClassId {
+        self.class(class)
+    }
+
     /// The class that small client groups are folded into.
     pub fn other_class(&mut self) -> ClassId {
         self.class(ClientClass::OTHER)

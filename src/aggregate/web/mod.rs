@@ -8,6 +8,7 @@
 //! way: `partitions` applies the run's decision about days and sites and
 //! the folding rule, `tables` lays out the columns.
 
+pub mod partial;
 mod partitions;
 mod tables;
 

@@ -1,0 +1,486 @@
+//! A web aggregate as private partials: per day, every row's additive
+//! measures and its distinct visitor pseudonyms, and every visitor's
+//! sessions, with text in place of label ids.
+//!
+//! This is the aggregate state before disclosure control, so that nights
+//! of a rotating log merge exactly: distinct visitors of a row are the
+//! union of the nights' pseudonyms, sessions coalesce across the nights'
+//! intervals, counters add. It holds pseudonyms, so it is personal data
+//! and lives only in the private state (`crate::state`), never in
+//! published outputs.
+//!
+//! Export and import are the whole interface: [`WebAggregate::export`]
+//! splits an aggregate by day, [`WebAggregate::import`] adds a day's
+//! partial into an aggregate (which is a merge when it already holds that
+//! day). [`DayPartial::canonical`] sorts a partial so that an aggregate
+//! built from it does not depend on how the data arrived: rows are
+//! inserted in one order, so disclosure control's tie-breaks (which
+//! follow row order) give the same tables whether a day came in one run
+//! or seven.
+
+use std::collections::{BTreeMap, HashMap};
+
+use foldhash::fast::RandomState;
+
+use crate::privacy::agent::ClientClass;
+use crate::privacy::{ClassId, Labels, Renumbering};
+use crate::time;
+
+use super::super::group::{Count, Counters, Group, VisitorId};
+use super::super::quantiles::Sketch;
+use super::super::sessions::Interval;
+use super::{Page, Str, Traffic, WebAggregate};
+
+/// Which web group a partial row belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PartialTable {
+    /// Hourly traffic (`web_traffic`).
+    Traffic,
+    /// Hourly on-campus visitors (the campus split of `web_traffic`).
+    Campus,
+    /// Pages per day (`web_pages`).
+    Pages,
+    /// Status codes per day (`web_status`).
+    Status,
+    /// Referring hosts per day (`web_referrers`).
+    Referrers,
+    /// Client classes per day (`web_clients`).
+    Clients,
+    /// Search terms per day (`web_search_terms`).
+    Search,
+}
+
+impl PartialTable {
+    /// Every group, in the order partials list them.
+    pub const ALL: [PartialTable; 7] = [
+        PartialTable::Traffic,
+        PartialTable::Campus,
+        PartialTable::Pages,
+        PartialTable::Status,
+        PartialTable::Referrers,
+        PartialTable::Clients,
+        PartialTable::Search,
+    ];
+
+    /// The name stored in the partial's `table` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PartialTable::Traffic => "traffic",
+            PartialTable::Campus => "campus",
+            PartialTable::Pages => "pages",
+            PartialTable::Status => "status",
+            PartialTable::Referrers => "referrers",
+            PartialTable::Clients => "clients",
+            PartialTable::Search => "search",
+        }
+    }
+
+    /// The group of a stored name.
+    pub fn from_name(name: &str) -> Option<PartialTable> {
+        PartialTable::ALL.into_iter().find(|t| t.as_str() == name)
+    }
+}
+
+/// A row's additive measures; each group uses the ones it has.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Measures {
+    /// Requests.
+    pub requests: u64,
+    /// Bytes sent.
+    pub bytes: u64,
+    /// Responses with status ≥ 400 (pages).
+    pub errors: u64,
+    /// Requests by status class 1xx..5xx (traffic).
+    pub classes: [u64; 5],
+    /// Requests from campus networks (traffic).
+    pub on_campus: u64,
+    /// Response times (traffic).
+    pub latency: Sketch,
+}
+
+/// One row of one group, before disclosure control.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartialRow {
+    /// The group.
+    pub table: PartialTable,
+    /// Start of the row's hour (traffic, campus) or day (the others), Unix
+    /// seconds, UTC.
+    pub time: i64,
+    /// The site.
+    pub site: String,
+    /// The path, referring host or search term of the row, if its group
+    /// has one.
+    pub label: Option<String>,
+    /// The status code (status).
+    pub status: Option<u16>,
+    /// The client class (clients).
+    pub class: Option<ClientClass>,
+    /// Additive measures.
+    pub measures: Measures,
+    /// Distinct visitor pseudonyms of the row, ascending.
+    pub visitors: Vec<u64>,
+}
+
+/// One session of one visitor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionRow<S> {
+    /// The site.
+    pub site: S,
+    /// The visitor's pseudonym.
+    pub visitor: u64,
+    /// The visitor's network pseudonym, when the policy's network
+    /// threshold is on.
+    pub network: Option<u64>,
+    /// The session.
+    pub interval: Interval,
+}
+
+/// One day of a web aggregate, in the private partial form.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DayPartial {
+    /// Days since 1970-01-01 (UTC).
+    pub day: i32,
+    /// Every group's rows of the day.
+    pub rows: Vec<PartialRow>,
+    /// Every session of the day.
+    pub sessions: Vec<SessionRow<String>>,
+}
+
+impl DayPartial {
+    /// An empty partial of `day`.
+    pub fn new(day: i32) -> DayPartial {
+        DayPartial {
+            day,
+            ..DayPartial::default()
+        }
+    }
+
+    /// Sorts rows and sessions into the one order partials are stored and
+    /// imported in.
+    pub fn canonical(mut self) -> DayPartial {
+        self.rows.sort_by(|a, b| {
+            let key = |r: &PartialRow| {
+                (
+                    r.table,
+                    r.time,
+                    r.site.clone(),
+                    r.label.clone(),
+                    r.status,
+                    r.class,
+                )
+            };
+            key(a).cmp(&key(b))
+        });
+        for r in &mut self.rows {
+            r.visitors.sort_unstable();
+        }
+        self.sessions.sort_by(|a, b| {
+            (&a.site, a.visitor, a.interval.first).cmp(&(&b.site, b.visitor, b.interval.first))
+        });
+        self
+    }
+
+    /// Requests of the day (from the traffic rows).
+    pub fn requests(&self) -> u64 {
+        self.rows
+            .iter()
+            .filter(|r| r.table == PartialTable::Traffic)
+            .map(|r| r.measures.requests)
+            .sum()
+    }
+}
+
+/// Counters that round-trip through [`Measures`].
+trait Stored: Counters {
+    fn store(&self) -> Measures;
+    fn load(m: &Measures) -> Self;
+}
+
+impl Stored for Traffic {
+    fn store(&self) -> Measures {
+        Measures {
+            requests: self.requests,
+            bytes: self.bytes,
+            classes: self.classes,
+            on_campus: self.on_campus,
+            latency: self.latency.clone(),
+            ..Measures::default()
+        }
+    }
+
+    fn load(m: &Measures) -> Self {
+        Traffic {
+            requests: m.requests,
+            bytes: m.bytes,
+            classes: m.classes,
+            on_campus: m.on_campus,
+            latency: m.latency.clone(),
+        }
+    }
+}
+
+impl Stored for Page {
+    fn store(&self) -> Measures {
+        Measures {
+            requests: self.requests,
+            bytes: self.bytes,
+            errors: self.errors,
+            ..Measures::default()
+        }
+    }
+
+    fn load(m: &Measures) -> Self {
+        Page {
+            requests: m.requests,
+            bytes: m.bytes,
+            errors: m.errors,
+        }
+    }
+}
+
+impl Stored for Count {
+    fn store(&self) -> Measures {
+        Measures {
+            requests: self.0,
+            ..Measures::default()
+        }
+    }
+
+    fn load(m: &Measures) -> Self {
+        Count(m.requests)
+    }
+}
+
+/// What a row's key says besides its group.
+struct KeyParts {
+    time: i64,
+    site: Str,
+    label: Option<Str>,
+    status: Option<u16>,
+    class: Option<ClassId>,
+}
+
+/// A group's key, taken apart for storing and put together on import.
+trait StoredKey: Copy + std::hash::Hash + Eq {
+    fn parts(self) -> KeyParts;
+    fn from_parts(p: &KeyParts) -> Option<Self>;
+}
+
+fn day_start(day: i32) -> i64 {
+    i64::from(day) * time::DAY
+}
+
+impl StoredKey for (i64, Str) {
+    fn parts(self) -> KeyParts {
+        KeyParts {
+            time: self.0,
+            site: self.1,
+            label: None,
+            status: None,
+            class: None,
+        }
+    }
+
+    fn from_parts(p: &KeyParts) -> Option<Self> {
+        Some((p.time, p.site))
+    }
+}
+
+impl StoredKey for (i32, Str, Str) {
+    fn parts(self) -> KeyParts {
+        KeyParts {
+            time: day_start(self.0),
+            site: self.1,
+            label: Some(self.2),
+            status: None,
+            class: None,
+        }
+    }
+
+    fn from_parts(p: &KeyParts) -> Option<Self> {
+        Some((time::date32(p.time), p.site, p.label?))
+    }
+}
+
+impl StoredKey for (i32, Str, u16) {
+    fn parts(self) -> KeyParts {
+        KeyParts {
+            time: day_start(self.0),
+            site: self.1,
+            label: None,
+            status: Some(self.2),
+            class: None,
+        }
+    }
+
+    fn from_parts(p: &KeyParts) -> Option<Self> {
+        Some((time::date32(p.time), p.site, p.status?))
+    }
+}
+
+impl StoredKey for (i32, Str, ClassId) {
+    fn parts(self) -> KeyParts {
+        KeyParts {
+            time: day_start(self.0),
+            site: self.1,
+            label: None,
+            status: None,
+            class: Some(self.2),
+        }
+    }
+
+    fn from_parts(p: &KeyParts) -> Option<Self> {
+        Some((time::date32(p.time), p.site, p.class?))
+    }
+}
+
+/// Exports one group's rows into the days' partials.
+fn export_group<K: StoredKey, C: Stored>(
+    group: &mut Group<K, C>,
+    table: PartialTable,
+    (labels, ids): (&Labels, &Renumbering),
+    pseudonyms: &[u64],
+    days: &mut BTreeMap<i32, DayPartial>,
+) {
+    group.for_each_row(|&key, counters, visitors| {
+        let p = key.parts();
+        let day = time::date32(p.time);
+        let row = PartialRow {
+            table,
+            time: p.time,
+            site: labels.get(ids.label(p.site)).to_string(),
+            label: p.label.map(|l| labels.get(ids.label(l)).to_string()),
+            status: p.status,
+            class: p.class.map(|c| labels.class_of(ids.class(c))),
+            measures: counters.store(),
+            visitors: visitors
+                .iter()
+                .filter_map(|&v| pseudonyms.get(v as usize).copied())
+                .collect(),
+        };
+        days.entry(day)
+            .or_insert_with(|| DayPartial::new(day))
+            .rows
+            .push(row);
+    });
+}
+
+/// Imports rows of one group into it.
+fn import_group<K: StoredKey, C: Stored>(
+    group: &mut Group<K, C>,
+    rows: &[&PartialRow],
+    labels: &mut Labels,
+    visitor_id: &HashMap<(Str, u64), VisitorId, RandomState>,
+) {
+    for r in rows {
+        let site = labels.restore(&r.site);
+        let parts = KeyParts {
+            time: r.time,
+            site,
+            label: r.label.as_deref().map(|l| labels.restore(l)),
+            status: r.status,
+            class: r.class.map(|c| labels.restore_class(c)),
+        };
+        // A row whose group needs a part it lacks was not written by
+        // this version: skipped rather than guessed.
+        let Some(key) = K::from_parts(&parts) else {
+            continue;
+        };
+        let (row, c) = group.row(key);
+        c.merge(&C::load(&r.measures));
+        for v in &r.visitors {
+            if let Some(&id) = visitor_id.get(&(site, *v)) {
+                group.visit(row, id);
+            }
+        }
+    }
+}
+
+impl WebAggregate {
+    /// This aggregate, split by UTC day into private partials: text for
+    /// label ids (its ids renumbered by `ids` into `labels`; an empty
+    /// [`Renumbering`] when they already point there), pseudonyms for
+    /// visitor ids. Unsorted; see [`DayPartial::canonical`].
+    pub fn export(mut self, labels: &Labels, ids: &Renumbering) -> BTreeMap<i32, DayPartial> {
+        let mut days = BTreeMap::new();
+        let pseudonyms: Vec<u64> = self.sessions.visitors().map(|(_, v, _)| v).collect();
+        for (id, (site, visitor, intervals)) in self.sessions.visitors().enumerate() {
+            let network = self.networks.get(id).copied();
+            let site = labels.get(ids.label(site));
+            for &interval in intervals {
+                let day = time::date32(interval.first);
+                days.entry(day)
+                    .or_insert_with(|| DayPartial::new(day))
+                    .sessions
+                    .push(SessionRow {
+                        site: site.to_string(),
+                        visitor,
+                        network,
+                        interval,
+                    });
+            }
+        }
+        let d = &mut days;
+        let p = pseudonyms.as_slice();
+        let labels = (labels, ids);
+        export_group(&mut self.traffic, PartialTable::Traffic, labels, p, d);
+        export_group(
+            &mut self.campus_visitors,
+            PartialTable::Campus,
+            labels,
+            p,
+            d,
+        );
+        export_group(&mut self.pages, PartialTable::Pages, labels, p, d);
+        export_group(&mut self.status, PartialTable::Status, labels, p, d);
+        export_group(&mut self.referrers, PartialTable::Referrers, labels, p, d);
+        export_group(&mut self.clients, PartialTable::Clients, labels, p, d);
+        export_group(&mut self.search, PartialTable::Search, labels, p, d);
+        days
+    }
+
+    /// Adds a day's partial into this aggregate, interning its text into
+    /// `labels`: counters add, visitors join their rows, sessions
+    /// coalesce with the ones already here.
+    pub fn import(&mut self, labels: &mut Labels, part: &DayPartial) {
+        let mut visitor_id: HashMap<(Str, u64), VisitorId, RandomState> = HashMap::default();
+        // One visitor's sessions arrive together in a canonical partial;
+        // gathered here so that any order imports the same.
+        let mut sessions: BTreeMap<(Str, u64), (Option<u64>, Vec<Interval>)> = BTreeMap::new();
+        for s in &part.sessions {
+            let site = labels.restore(&s.site);
+            let entry = sessions.entry((site, s.visitor)).or_default();
+            entry.0 = entry.0.or(s.network);
+            entry.1.push(s.interval);
+        }
+        for ((site, visitor), (network, mut intervals)) in sessions {
+            intervals.sort_by_key(|i| i.first);
+            let id = self.sessions.add_intervals(site, visitor, &intervals);
+            if id as usize == self.networks.len()
+                && let Some(n) = network
+            {
+                self.networks.push(n);
+            }
+            visitor_id.insert((site, visitor), id);
+        }
+        let mut by_table: BTreeMap<PartialTable, Vec<&PartialRow>> = BTreeMap::new();
+        for r in &part.rows {
+            by_table.entry(r.table).or_default().push(r);
+        }
+        for (table, rows) in by_table {
+            let v = &visitor_id;
+            match table {
+                PartialTable::Traffic => import_group(&mut self.traffic, &rows, labels, v),
+                PartialTable::Campus => import_group(&mut self.campus_visitors, &rows, labels, v),
+                PartialTable::Pages => import_group(&mut self.pages, &rows, labels, v),
+                PartialTable::Status => import_group(&mut self.status, &rows, labels, v),
+                PartialTable::Referrers => import_group(&mut self.referrers, &rows, labels, v),
+                PartialTable::Clients => import_group(&mut self.clients, &rows, labels, v),
+                PartialTable::Search => import_group(&mut self.search, &rows, labels, v),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,531 @@
+//! Private partials on disk: one directory per day, two Parquet files.
+//!
+//! The format (version [`FORMAT_VERSION`], recorded in the state's
+//! `state.json`) is documented in the README's "Private state" section and
+//! is meant to be read by other tools, Spark first: exact merges of
+//! partials are a `GROUP BY` of the key columns with a sum of the
+//! measures and a union of `visitors` (issue 16).
+//!
+//! `partials/day=YYYY-MM-DD/rows.parquet`, one row per table row:
+//! `table` (traffic, campus, pages, status, referrers, clients, search),
+//! `time` (Unix seconds: the hour for traffic and campus, the day's
+//! midnight UTC otherwise), `site`, `label` (path, referring host or
+//! search term), `status`, `browser`, `os`, `device`, `is_bot` (the key
+//! columns; null where the table has no such key), the measures
+//! `requests`, `bytes`, `errors`, `status_1xx` … `status_5xx`,
+//! `on_campus`, the response-time sketch `latency_zeros`,
+//! `latency_buckets`, `latency_counts`, and `visitors`, the row's
+//! distinct visitor pseudonyms (a list of 64-bit values stored as signed
+//! integers, since Spark has no unsigned type).
+//!
+//! `partials/day=YYYY-MM-DD/sessions.parquet`, one row per session:
+//! `site`, `visitor`, `network` (null unless the network threshold is
+//! on), `first`, `last` (Unix seconds) and `requests`.
+//!
+//! Pseudonyms make this personal data: files are created 0600 inside the
+//! 0700 state directory, and nothing here is ever published.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::BufWriter;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow_array::builder::{
+    BooleanBuilder, Int32Builder, Int64Builder, ListBuilder, StringBuilder,
+};
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Int32Type, Int64Type};
+use arrow_array::{Array, ArrayRef, RecordBatch};
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+
+use crate::aggregate::quantiles::Sketch;
+use crate::aggregate::sessions::Interval;
+use crate::aggregate::web::partial::{DayPartial, Measures, PartialRow, PartialTable, SessionRow};
+use crate::error::Error;
+use crate::privacy::agent::ClientClass;
+use crate::time;
+
+/// Version of the on-disk partial format.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The rows file of a day's directory.
+pub const ROWS_FILE: &str = "rows.parquet";
+
+/// The sessions file of a day's directory.
+pub const SESSIONS_FILE: &str = "sessions.parquet";
+
+/// The directory name of a day's partial, `day=YYYY-MM-DD`.
+pub fn day_dir_name(day: i32) -> String {
+    format!("day={}", time::iso_date(day))
+}
+
+/// The day of a directory name made by [`day_dir_name`].
+pub fn day_of_dir_name(name: &str) -> Option<i32> {
+    time::parse_iso_date(name.strip_prefix("day=")?)
+}
+
+fn damaged(path: &Path, what: impl std::fmt::Display) -> Error {
+    Error::State {
+        path: path.to_path_buf(),
+        message: format!(
+            "a private partial is damaged ({what}); restore the state directory from a backup, \
+             or start a new state and read the logs again"
+        ),
+    }
+}
+
+fn io_err(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |source| Error::Output {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Writes `part` into `dir` (created), synced.
+pub fn write_day(dir: &Path, part: &DayPartial) -> Result<(), Error> {
+    crate::output::commit::step();
+    fs::create_dir_all(dir).map_err(io_err(dir))?;
+    write_batch(&dir.join(ROWS_FILE), rows_batch(&part.rows))?;
+    write_batch(&dir.join(SESSIONS_FILE), sessions_batch(&part.sessions))?;
+    Ok(())
+}
+
+/// Reads the partial of `day` from `dir`.
+pub fn read_day(dir: &Path, day: i32) -> Result<DayPartial, Error> {
+    let mut part = DayPartial::new(day);
+    let rows_path = dir.join(ROWS_FILE);
+    for batch in read_batches(&rows_path)? {
+        read_rows(&batch, &mut part.rows).map_err(|what| damaged(&rows_path, what))?;
+    }
+    let sessions_path = dir.join(SESSIONS_FILE);
+    for batch in read_batches(&sessions_path)? {
+        read_sessions(&batch, &mut part.sessions).map_err(|what| damaged(&sessions_path, what))?;
+    }
+    Ok(part)
+}
+
+fn write_batch(
+    path: &Path,
+    batch: Result<RecordBatch, arrow_schema::ArrowError>,
+) -> Result<(), Error> {
+    let encode = |message: String| Error::Encode {
+        table: format!("private partial {}", path.display()),
+        message,
+    };
+    let batch = batch.map_err(|e| encode(e.to_string()))?;
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(
+            ZstdLevel::try_new(3).map_err(|e| encode(e.to_string()))?,
+        ))
+        .set_created_by(format!("logveil {}", env!("CARGO_PKG_VERSION")))
+        .build();
+    crate::output::commit::step();
+    let file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(io_err(path))?;
+    let mut writer = ArrowWriter::try_new(BufWriter::new(file), batch.schema(), Some(props))
+        .map_err(|e| encode(e.to_string()))?;
+    writer.write(&batch).map_err(|e| encode(e.to_string()))?;
+    let file = writer
+        .into_inner()
+        .map_err(|e| encode(e.to_string()))?
+        .into_inner()
+        .map_err(|e| io_err(path)(e.into_error()))?;
+    crate::output::commit::step();
+    file.sync_all().map_err(io_err(path))
+}
+
+fn read_batches(path: &Path) -> Result<Vec<RecordBatch>, Error> {
+    let file = File::open(path).map_err(io_err(path))?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .and_then(|b| b.build())
+        .map_err(|e| damaged(path, e))?;
+    reader
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| damaged(path, e))
+}
+
+/// Pseudonyms are `u64`; stored as the `i64` with the same bits.
+fn signed(v: u64) -> i64 {
+    v as i64
+}
+
+fn unsigned(v: i64) -> u64 {
+    v as u64
+}
+
+fn count(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn rows_batch(rows: &[PartialRow]) -> Result<RecordBatch, arrow_schema::ArrowError> {
+    let n = rows.len();
+    let mut table = StringBuilder::new();
+    let mut time = Int64Builder::with_capacity(n);
+    let mut site = StringBuilder::new();
+    let mut label = StringBuilder::new();
+    let mut status = Int32Builder::with_capacity(n);
+    let (mut browser, mut os, mut device) = (
+        StringBuilder::new(),
+        StringBuilder::new(),
+        StringBuilder::new(),
+    );
+    let mut is_bot = BooleanBuilder::with_capacity(n);
+    let mut measures: [Int64Builder; 10] = std::array::from_fn(|_| Int64Builder::with_capacity(n));
+    let mut buckets = ListBuilder::new(Int32Builder::new());
+    let mut bucket_counts = ListBuilder::new(Int64Builder::new());
+    let mut visitors = ListBuilder::new(Int64Builder::new());
+    for r in rows {
+        table.append_value(r.table.as_str());
+        time.append_value(r.time);
+        site.append_value(&r.site);
+        label.append_option(r.label.as_deref());
+        status.append_option(r.status.map(i32::from));
+        browser.append_option(r.class.map(|c| c.browser));
+        os.append_option(r.class.map(|c| c.os));
+        device.append_option(r.class.map(|c| c.device));
+        is_bot.append_option(r.class.map(|c| c.is_bot));
+        let m = &r.measures;
+        let (zeros, parts) = m.latency.parts();
+        let values = [
+            m.requests,
+            m.bytes,
+            m.errors,
+            m.classes[0],
+            m.classes[1],
+            m.classes[2],
+            m.classes[3],
+            m.classes[4],
+            m.on_campus,
+            zeros,
+        ];
+        for (b, v) in measures.iter_mut().zip(values) {
+            b.append_value(count(v));
+        }
+        for (i, c) in parts {
+            buckets.values().append_value(i);
+            bucket_counts.values().append_value(count(c));
+        }
+        buckets.append(true);
+        bucket_counts.append(true);
+        for &v in &r.visitors {
+            visitors.values().append_value(signed(v));
+        }
+        visitors.append(true);
+    }
+    let mut columns: Vec<(&str, ArrayRef)> = vec![
+        ("table", Arc::new(table.finish())),
+        ("time", Arc::new(time.finish())),
+        ("site", Arc::new(site.finish())),
+        ("label", Arc::new(label.finish())),
+        ("status", Arc::new(status.finish())),
+        ("browser", Arc::new(browser.finish())),
+        ("os", Arc::new(os.finish())),
+        ("device", Arc::new(device.finish())),
+        ("is_bot", Arc::new(is_bot.finish())),
+    ];
+    for (name, mut b) in MEASURES.into_iter().zip(measures) {
+        columns.push((name, Arc::new(b.finish())));
+    }
+    columns.push(("latency_buckets", Arc::new(buckets.finish())));
+    columns.push(("latency_counts", Arc::new(bucket_counts.finish())));
+    columns.push(("visitors", Arc::new(visitors.finish())));
+    RecordBatch::try_from_iter(columns)
+}
+
+/// The measure columns, in the order of `rows_batch`'s values.
+const MEASURES: [&str; 10] = [
+    "requests",
+    "bytes",
+    "errors",
+    "status_1xx",
+    "status_2xx",
+    "status_3xx",
+    "status_4xx",
+    "status_5xx",
+    "on_campus",
+    "latency_zeros",
+];
+
+fn sessions_batch(rows: &[SessionRow<String>]) -> Result<RecordBatch, arrow_schema::ArrowError> {
+    let n = rows.len();
+    let mut site = StringBuilder::new();
+    let mut numbers: [Int64Builder; 4] = std::array::from_fn(|_| Int64Builder::with_capacity(n));
+    let mut network = Int64Builder::with_capacity(n);
+    for s in rows {
+        site.append_value(&s.site);
+        network.append_option(s.network.map(signed));
+        let values = [
+            signed(s.visitor),
+            s.interval.first,
+            s.interval.last,
+            count(s.interval.requests),
+        ];
+        for (b, v) in numbers.iter_mut().zip(values) {
+            b.append_value(v);
+        }
+    }
+    let [mut visitor, mut first, mut last, mut requests] = numbers;
+    RecordBatch::try_from_iter([
+        ("site", Arc::new(site.finish()) as ArrayRef),
+        ("visitor", Arc::new(visitor.finish())),
+        ("network", Arc::new(network.finish())),
+        ("first", Arc::new(first.finish())),
+        ("last", Arc::new(last.finish())),
+        ("requests", Arc::new(requests.finish())),
+    ])
+}
+
+/// A column of a stored batch, by name and type; a message naming what is
+/// missing otherwise.
+fn column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a ArrayRef, String> {
+    batch
+        .column_by_name(name)
+        .ok_or_else(|| format!("no column {name}"))
+}
+
+fn strings<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a arrow_array::StringArray, String> {
+    column(batch, name)?
+        .as_string_opt::<i32>()
+        .ok_or_else(|| format!("column {name} is not text"))
+}
+
+fn int64s<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a arrow_array::Int64Array, String> {
+    column(batch, name)?
+        .as_primitive_opt::<Int64Type>()
+        .ok_or_else(|| format!("column {name} is not a 64-bit integer"))
+}
+
+fn lists<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a arrow_array::ListArray, String> {
+    column(batch, name)?
+        .as_list_opt::<i32>()
+        .ok_or_else(|| format!("column {name} is not a list"))
+}
+
+/// Non-negative count from a stored value.
+fn stored_count(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+fn opt_str(a: &arrow_array::StringArray, i: usize) -> Option<&str> {
+    a.is_valid(i).then(|| a.value(i))
+}
+
+fn read_rows(batch: &RecordBatch, out: &mut Vec<PartialRow>) -> Result<(), String> {
+    let table = strings(batch, "table")?;
+    let time = int64s(batch, "time")?;
+    let site = strings(batch, "site")?;
+    let label = strings(batch, "label")?;
+    let status = column(batch, "status")?
+        .as_primitive_opt::<Int32Type>()
+        .ok_or("column status is not an integer")?;
+    let (browser, os, device) = (
+        strings(batch, "browser")?,
+        strings(batch, "os")?,
+        strings(batch, "device")?,
+    );
+    let is_bot = column(batch, "is_bot")?
+        .as_boolean_opt()
+        .ok_or("column is_bot is not a boolean")?;
+    let measures = MEASURES
+        .iter()
+        .map(|name| int64s(batch, name))
+        .collect::<Result<Vec<_>, _>>()?;
+    let buckets = lists(batch, "latency_buckets")?;
+    let bucket_counts = lists(batch, "latency_counts")?;
+    let visitors = lists(batch, "visitors")?;
+    for i in 0..batch.num_rows() {
+        let kind = PartialTable::from_name(table.value(i))
+            .ok_or_else(|| format!("unknown table {:?}", table.value(i)))?;
+        let m = |k: usize| measures.get(k).map_or(0, |a| stored_count(a.value(i)));
+        let class = match (opt_str(browser, i), opt_str(os, i), opt_str(device, i)) {
+            (Some(b), Some(o), Some(d)) => Some(ClientClass::restore(
+                b,
+                o,
+                d,
+                is_bot.is_valid(i) && is_bot.value(i),
+            )),
+            _ => None,
+        };
+        let idx = buckets.value(i);
+        let idx = idx
+            .as_primitive_opt::<Int32Type>()
+            .ok_or("latency_buckets do not hold integers")?;
+        let cnt = bucket_counts.value(i);
+        let cnt = cnt
+            .as_primitive_opt::<Int64Type>()
+            .ok_or("latency_counts do not hold integers")?;
+        let latency = Sketch::from_parts(
+            m(9),
+            idx.values()
+                .iter()
+                .zip(cnt.values().iter())
+                .map(|(&b, &c)| (b, stored_count(c))),
+        );
+        let vis = visitors.value(i);
+        let vis = vis
+            .as_primitive_opt::<Int64Type>()
+            .ok_or("visitors do not hold integers")?;
+        out.push(PartialRow {
+            table: kind,
+            time: time.value(i),
+            site: site.value(i).to_string(),
+            label: opt_str(label, i).map(str::to_string),
+            status: status
+                .is_valid(i)
+                .then(|| u16::try_from(status.value(i)).ok())
+                .flatten(),
+            class,
+            measures: Measures {
+                requests: m(0),
+                bytes: m(1),
+                errors: m(2),
+                classes: [m(3), m(4), m(5), m(6), m(7)],
+                on_campus: m(8),
+                latency,
+            },
+            visitors: vis.values().iter().map(|&v| unsigned(v)).collect(),
+        });
+    }
+    Ok(())
+}
+
+fn read_sessions(batch: &RecordBatch, out: &mut Vec<SessionRow<String>>) -> Result<(), String> {
+    let site = strings(batch, "site")?;
+    let visitor = int64s(batch, "visitor")?;
+    let network = int64s(batch, "network")?;
+    let first = int64s(batch, "first")?;
+    let last = int64s(batch, "last")?;
+    let requests = int64s(batch, "requests")?;
+    for i in 0..batch.num_rows() {
+        out.push(SessionRow {
+            site: site.value(i).to_string(),
+            visitor: unsigned(visitor.value(i)),
+            network: network.is_valid(i).then(|| unsigned(network.value(i))),
+            interval: Interval {
+                first: first.value(i),
+                last: last.value(i),
+                requests: stored_count(requests.value(i)),
+            },
+        });
+    }
+    Ok(())
+}
+
+/// Every day directory under `partials`, with its day, oldest first.
+pub fn list_days(partials: &Path) -> Result<Vec<(i32, PathBuf)>, Error> {
+    let entries = match fs::read_dir(partials) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io_err(partials)(e)),
+    };
+    let mut days = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(io_err(partials))?;
+        if let Some(day) = entry.file_name().to_str().and_then(day_of_dir_name) {
+            days.push((day, entry.path()));
+        }
+    }
+    days.sort();
+    Ok(days)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> DayPartial {
+        let mut latency = Sketch::default();
+        for us in [0, 5, 900, 120_000] {
+            latency.add(us);
+        }
+        let day = 20_000;
+        DayPartial {
+            day,
+            rows: vec![
+                PartialRow {
+                    table: PartialTable::Traffic,
+                    time: i64::from(day) * time::DAY + 7_200,
+                    site: "(default)".to_string(),
+                    label: None,
+                    status: None,
+                    class: None,
+                    measures: Measures {
+                        requests: 4,
+                        bytes: 1_000,
+                        classes: [0, 3, 0, 1, 0],
+                        latency,
+                        ..Measures::default()
+                    },
+                    visitors: vec![1, u64::MAX, 0],
+                },
+                PartialRow {
+                    table: PartialTable::Clients,
+                    time: i64::from(day) * time::DAY,
+                    site: "www.example.org".to_string(),
+                    label: None,
+                    status: None,
+                    class: Some(ClientClass::NONE),
+                    measures: Measures {
+                        requests: 2,
+                        ..Measures::default()
+                    },
+                    visitors: vec![42],
+                },
+                PartialRow {
+                    table: PartialTable::Status,
+                    time: i64::from(day) * time::DAY,
+                    site: "www.example.org".to_string(),
+                    label: Some("/a".to_string()),
+                    status: Some(404),
+                    class: None,
+                    measures: Measures::default(),
+                    visitors: vec![],
+                },
+            ],
+            sessions: vec![SessionRow {
+                site: "www.example.org".to_string(),
+                visitor: u64::MAX - 1,
+                network: Some(7),
+                interval: Interval {
+                    first: 10,
+                    last: 20,
+                    requests: 3,
+                },
+            }],
+        }
+    }
+
+    #[test]
+    fn a_day_round_trips_through_parquet() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = dir.path().join(day_dir_name(20_000));
+        write_day(&at, &sample()).unwrap();
+        assert_eq!(read_day(&at, 20_000).unwrap(), sample());
+        let listed = list_days(dir.path()).unwrap();
+        assert_eq!(listed, vec![(20_000, at.clone())]);
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(at.join(ROWS_FILE))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "partials are private");
+    }
+
+    #[test]
+    fn a_damaged_partial_is_an_error_that_says_what_to_do() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join(ROWS_FILE), b"not parquet").unwrap();
+        fs::write(dir.path().join(SESSIONS_FILE), b"").unwrap();
+        let e = read_day(dir.path(), 1).unwrap_err().to_string();
+        assert!(e.contains("damaged") && e.contains("backup"), "{e}");
+    }
+}
