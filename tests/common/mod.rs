@@ -2,6 +2,8 @@
 //! Parquet back the way a BI tool does.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod logrotate;
+
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Read;
