@@ -120,6 +120,7 @@ fn publish_with(out: &Path, plan: &Plan, opts: PublishOptions) -> Result<PathBuf
             .collect();
         tasks.into_iter().try_for_each(|t| t.join().unwrap())
     })?;
+    let kept = hive.kept_partitions()?;
     let days: Vec<String> = hive
         .days_after_commit()?
         .into_iter()
@@ -127,7 +128,9 @@ fn publish_with(out: &Path, plan: &Plan, opts: PublishOptions) -> Result<PathBuf
         .collect();
     hive.commit_with(|staging| {
         let path = staging.join("_manifest.json");
-        std::fs::write(&path, serde_json::json!({ "days": days }).to_string()).unwrap();
+        let kept: Vec<String> = kept.iter().map(|p| p.display().to_string()).collect();
+        let manifest = serde_json::json!({ "days": days, "kept": kept });
+        std::fs::write(&path, manifest.to_string()).unwrap();
         Ok(path)
     })
 }
@@ -236,6 +239,10 @@ fn a_second_commit_replaces_its_days_and_keeps_the_others_as_they_were() {
     assert_eq!(
         m["days"],
         serde_json::json!(["2026-03-01", "2026-03-02", "2026-03-03", "2026-03-05"])
+    );
+    assert_eq!(
+        m["kept"],
+        serde_json::json!(TABLES.map(|t| format!("{}/day=2026-03-01/part-0.parquet", t.name)))
     );
     // The day is in the path, not in the file; web_traffic has no day
     // column and keeps every column.
@@ -427,7 +434,9 @@ fn the_state_kind_is_private_and_owns_its_files() {
     assert_eq!(mode(&state), 0o700);
     let ino = std::fs::metadata(state.join(partial)).unwrap().ino();
 
-    // Its own files are not foreign; a run keeps them by carrying them over.
+    // Its own files are not foreign; a run keeps them by carrying them
+    // over, and tightens a state an operator opened up.
+    std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o755)).unwrap();
     let dir = OutputDir::prepare(&state, PublishOptions::state()).unwrap();
     let carried = dir.carry_over(|rel| rel.starts_with("partials")).unwrap();
     assert_eq!(carried, vec![partial.to_path_buf()]);
@@ -514,4 +523,18 @@ fn the_audit_looks_into_partitions_and_names_their_table() {
     assert_eq!(f.table.as_deref(), Some("web_pages"));
     assert_eq!(f.column.as_deref(), Some("path"));
     assert_eq!(f.row, Some(1));
+}
+
+#[test]
+fn a_flat_output_becomes_a_partitioned_one_without_a_mix() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    // What a one-shot run leaves (contents do not matter here).
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("web_pages.parquet"), "PAR1").unwrap();
+    std::fs::write(out.join("_manifest.json"), "{}").unwrap();
+    // Its files are logveil's own, so not refused, and not carried over.
+    publish(&out, &first()).unwrap();
+    assert!(!out.join("web_pages.parquet").exists());
+    assert_eq!(snapshot(&out).len(), 4 * 3 + 1);
 }

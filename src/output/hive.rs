@@ -80,6 +80,13 @@ pub fn partition_day(rel: &Path) -> Option<i32> {
     }
 }
 
+/// Whether a commit carries the published file `rel` over: a partition of
+/// a day not replaced. Flat tables of a one-shot run are not carried, so
+/// a set never mixes the two layouts.
+fn keep(rel: &Path, replaced: &BTreeSet<i32>) -> bool {
+    partition_day(rel).is_some_and(|d| !replaced.contains(&d))
+}
+
 /// An output directory of day-partitioned tables being re-published.
 /// Dropped without a commit, it leaves the output as it was.
 #[derive(Debug)]
@@ -212,6 +219,17 @@ impl HiveDir {
         Ok(days)
     }
 
+    /// The partitions of the published set that the commit will carry
+    /// over, relative to the output and sorted: those of days not
+    /// re-published (so far). For a manifest that lists every file of the
+    /// new set; call it once all days are marked.
+    pub fn kept_partitions(&self) -> Result<Vec<PathBuf>, Error> {
+        let replaced = self.replaced.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut files = self.dir.published_files()?;
+        files.retain(|rel| keep(rel, &replaced));
+        Ok(files)
+    }
+
     /// Carries the partitions of the days not re-published over, writes
     /// the manifest last, and publishes the new set at once; returns the
     /// manifest's path.
@@ -230,8 +248,7 @@ impl HiveDir {
             .replaced
             .into_inner()
             .unwrap_or_else(PoisonError::into_inner);
-        self.dir
-            .carry_over(|rel| partition_day(rel).is_some_and(|d| !replaced.contains(&d)))?;
+        self.dir.carry_over(|rel| keep(rel, &replaced))?;
         let written = write_manifest(self.dir.staging())?;
         let name = written
             .file_name()
