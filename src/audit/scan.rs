@@ -44,7 +44,8 @@ use super::identifiers::{IdKind, Identifiers};
 pub struct Finding {
     /// File or directory, relative to the output directory.
     pub file: String,
-    /// Table (the Parquet file's stem), for Parquet files.
+    /// Table (the Parquet file's stem, or the table directory of a Hive
+    /// partition `<table>/day=…/part-N.parquet`), for Parquet files.
     pub table: Option<String>,
     /// What part of the file: `file name`, `value`, `statistics of row
     /// group N`, `key-value metadata`, `field metadata`, `field name`,
@@ -534,9 +535,13 @@ fn scan_file(path: &Path, loc: &mut Loc, c: &mut Collector) -> Result<(), String
     let mut magic = [0u8; 4];
     let n = file.read(&mut magic).map_err(|e| e.to_string())?;
     if magic[..n] == *b"PAR1" {
-        loc.table = Path::new(&loc.file)
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned());
+        // A Hive partition's table is its top directory, not `part-0`.
+        let rel = Path::new(&loc.file);
+        loc.table = match crate::output::hive::partition_day(rel) {
+            Some(_) => rel.iter().next(),
+            None => rel.file_stem(),
+        }
+        .map(|s| s.to_string_lossy().into_owned());
         return scan_parquet(path, loc, c);
     }
     let mut bytes = magic[..n].to_vec();

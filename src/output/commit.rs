@@ -27,6 +27,17 @@
 //! the output does not exist (never a mix); a crash in that window leaves
 //! it aside, and the next run renames it back before anything else.
 //!
+//! The same protocol serves two kinds of directory ([`Kind`]): the
+//! published tables (flat `<table>.parquet`, or Hive-partitioned
+//! `<table>/day=YYYY-MM-DD/part-N.parquet`, with `_manifest.json`) and the
+//! private state (`ledger.json`, `state.json`, `partials/…`), which is
+//! created mode 0700 since it holds pseudonyms. The kind decides which
+//! files count as logveil's own; anything else is foreign and refused
+//! unless adopted. A new set may keep files of the published one
+//! ([`OutputDir::carry_over`]) as hard links, so re-publishing a few days
+//! of a long history costs those days only, and the old set can still be
+//! deleted whole after the swap.
+//!
 //! Test hooks, compiled always (an environment lookup once per run, an
 //! atomic increment per step): [`ABORT_ENV`]` = N` aborts the process
 //! (as `kill -9` would end it) at the Nth file operation of the publishing,
@@ -37,7 +48,7 @@ use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -72,6 +83,82 @@ pub(crate) fn step() {
     }
 }
 
+/// What a directory replaced through [`OutputDir`] holds, which decides
+/// the files that count as logveil's own (everything else is foreign).
+#[derive(Debug, Clone, Copy, Default)]
+#[non_exhaustive]
+pub enum Kind {
+    /// Published tables: `_manifest.json`, flat `<table>.parquet`, and
+    /// Hive partitions `<table>/day=YYYY-MM-DD/part-N.parquet`, for the
+    /// tables of [`ALL_TABLES`].
+    #[default]
+    Tables,
+    /// The private state: `ledger.json`, `state.json`, and under
+    /// `partials/` directories named `key=value` holding `.parquet` or
+    /// `.arrow` files.
+    State,
+    /// Decided by the caller: called with a path relative to the
+    /// directory and whether it is a directory (a directory that is not
+    /// owned is foreign as a whole; an owned one is looked into).
+    Custom(fn(&Path, bool) -> bool),
+}
+
+impl Kind {
+    /// Whether logveil writes the entry at `rel` (relative to the
+    /// directory) in a directory of this kind.
+    pub fn owns(self, rel: &Path, is_dir: bool) -> bool {
+        let parts: Option<Vec<&str>> = rel.iter().map(OsStr::to_str).collect();
+        let Some(parts) = parts else {
+            return false;
+        };
+        match self {
+            Kind::Tables => tables_own(&parts, is_dir),
+            Kind::State => state_owns(&parts, is_dir),
+            Kind::Custom(owns) => owns(rel, is_dir),
+        }
+    }
+}
+
+/// [`Kind::Tables`]: the flat names, or the Hive layout.
+fn tables_own(parts: &[&str], is_dir: bool) -> bool {
+    let table = |name: &str| ALL_TABLES.iter().any(|t| t.name == name);
+    let day = |name: &str| {
+        name.strip_prefix("day=")
+            .and_then(super::hive::parse_day)
+            .is_some()
+    };
+    let part = |name: &str| {
+        name.strip_prefix("part-")
+            .and_then(|n| n.strip_suffix(".parquet"))
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    };
+    match (parts, is_dir) {
+        ([name], false) => is_own(OsStr::new(name)),
+        ([t], true) => table(t),
+        ([t, d], true) => table(t) && day(d),
+        ([t, d, p], false) => table(t) && day(d) && part(p),
+        _ => false,
+    }
+}
+
+/// [`Kind::State`]: the ledger, the state file and the partials.
+fn state_owns(parts: &[&str], is_dir: bool) -> bool {
+    let key = |name: &str| {
+        name.split_once('=')
+            .is_some_and(|(k, v)| !k.is_empty() && !v.is_empty())
+    };
+    match (parts, is_dir) {
+        (["ledger.json" | "state.json"], false) | (["partials"], true) => true,
+        (["partials", dirs @ ..], true) => dirs.iter().all(|d| key(d)),
+        (["partials", dirs @ .., file], false) => {
+            !dirs.is_empty()
+                && dirs.iter().all(|d| key(d))
+                && (file.ends_with(".parquet") || file.ends_with(".arrow"))
+        }
+        _ => false,
+    }
+}
+
 /// How to treat another run and an output that holds other files.
 #[derive(Debug, Clone, Copy, Default)]
 #[non_exhaustive]
@@ -82,6 +169,23 @@ pub struct PublishOptions {
     /// them into the new set unchanged (hard links: nothing is copied or
     /// lost).
     pub adopt_foreign: bool,
+    /// What the directory holds (which files are logveil's own).
+    pub kind: Kind,
+    /// Create the new set with mode 0700 whatever the old one had: for a
+    /// directory of personal data. [`PublishOptions::state`] sets it.
+    pub private: bool,
+}
+
+impl PublishOptions {
+    /// Options for the private state directory: [`Kind::State`], mode
+    /// 0700, refusing foreign files and another run.
+    pub fn state() -> PublishOptions {
+        PublishOptions {
+            kind: Kind::State,
+            private: true,
+            ..PublishOptions::default()
+        }
+    }
 }
 
 /// An output directory being replaced: the lock, and the staging
@@ -94,7 +198,8 @@ pub struct OutputDir {
     parent: PathBuf,
     name: OsString,
     staging: PathBuf,
-    foreign: Vec<OsString>,
+    // Relative to the output, each at the outermost level not owned.
+    foreign: Vec<PathBuf>,
     // Held for the run: the lock is the open file description.
     _lock: File,
     done: bool,
@@ -145,6 +250,89 @@ fn sync_dir(dir: &Path) -> Result<(), Error> {
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(output_err(dir))
+}
+
+/// Makes every directory under `dir` durable, deepest first, so a nested
+/// layout survives a crash as a flat one does. Symbolic links are not
+/// followed.
+fn sync_tree(dir: &Path) -> Result<(), Error> {
+    for entry in fs::read_dir(dir).map_err(output_err(dir))? {
+        let entry = entry.map_err(output_err(dir))?;
+        if entry.file_type().map_err(output_err(dir))?.is_dir() {
+            sync_tree(&entry.path())?;
+        }
+    }
+    sync_dir(dir)
+}
+
+/// Collects, relative to `root`, the entries under `root/rel` that `kind`
+/// does not own: a foreign directory as a whole, an owned one looked into.
+fn find_foreign(root: &Path, rel: &Path, kind: Kind, out: &mut Vec<PathBuf>) -> Result<(), Error> {
+    let dir = root.join(rel);
+    for entry in fs::read_dir(&dir).map_err(output_err(&dir))? {
+        let entry = entry.map_err(output_err(&dir))?;
+        let path = rel.join(entry.file_name());
+        // A link to a directory is not looked through.
+        let is_dir = entry.file_type().map_err(output_err(&dir))?.is_dir();
+        if !kind.owns(&path, is_dir) {
+            out.push(path);
+        } else if is_dir {
+            find_foreign(root, &path, kind, out)?;
+        }
+    }
+    Ok(())
+}
+
+/// Collects, relative to `root`, the regular files under `root/rel`.
+fn regular_files(root: &Path, rel: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
+    let dir = root.join(rel);
+    for entry in fs::read_dir(&dir).map_err(output_err(&dir))? {
+        let entry = entry.map_err(output_err(&dir))?;
+        let path = rel.join(entry.file_name());
+        let ty = entry.file_type().map_err(output_err(&dir))?;
+        if ty.is_dir() {
+            regular_files(root, &path, out)?;
+        } else if ty.is_file() {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Hard-links `src` at `dst`; where the file system cannot link (another
+/// device, links not allowed or too many), copies it and syncs the copy,
+/// since unlike a link its bytes are new.
+fn link_or_copy(src: &Path, dst: &Path) -> Result<(), Error> {
+    match fs::hard_link(src, dst) {
+        Ok(()) => Ok(()),
+        Err(e)
+            if matches!(
+                e.raw_os_error(),
+                Some(libc::EXDEV | libc::EPERM | libc::EMLINK | libc::EOPNOTSUPP | libc::ENOSYS)
+            ) =>
+        {
+            copy_synced(src, dst)
+        }
+        Err(e) => Err(output_err(dst)(e)),
+    }
+}
+
+/// Copies `src` to a new file `dst` with its permissions, and syncs it.
+fn copy_synced(src: &Path, dst: &Path) -> Result<(), Error> {
+    let mut from = File::open(src).map_err(output_err(src))?;
+    let mode = from
+        .metadata()
+        .map_err(output_err(src))?
+        .permissions()
+        .mode();
+    let mut to = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode & 0o777)
+        .open(dst)
+        .map_err(output_err(dst))?;
+    io::copy(&mut from, &mut to).map_err(output_err(dst))?;
+    to.sync_all().map_err(output_err(dst))
 }
 
 fn flock(file: &File, op: libc::c_int) -> io::Result<()> {
@@ -241,12 +429,7 @@ impl OutputDir {
         };
         let mut foreign = Vec::new();
         if existing.is_some() {
-            for entry in fs::read_dir(&final_path).map_err(output_err(&final_path))? {
-                let entry = entry.map_err(output_err(&final_path))?;
-                if !is_own(&entry.file_name()) {
-                    foreign.push(entry.file_name());
-                }
-            }
+            find_foreign(&final_path, Path::new(""), opts.kind, &mut foreign)?;
             foreign.sort();
         }
         if !foreign.is_empty() && !opts.adopt_foreign {
@@ -256,7 +439,7 @@ impl OutputDir {
                 names: foreign
                     .iter()
                     .take(5)
-                    .map(|n| n.to_string_lossy().into_owned())
+                    .map(|n| n.display().to_string())
                     .collect::<Vec<_>>()
                     .join(", "),
             });
@@ -266,7 +449,7 @@ impl OutputDir {
             &format!(".logveil-tmp-{}-{}", std::process::id(), random_suffix()),
         ));
         fs::DirBuilder::new()
-            .mode(0o755)
+            .mode(if opts.private { 0o700 } else { 0o755 })
             .create(&staging)
             .map_err(output_err(&staging))?;
         let dir = OutputDir {
@@ -278,9 +461,16 @@ impl OutputDir {
             _lock: lock,
             done: false,
         };
-        // The new set keeps the permissions the operator gave the old one.
-        if let Some(m) = existing {
-            fs::set_permissions(&dir.staging, m.permissions()).map_err(output_err(&dir.staging))?;
+        // A private set is 0700 whatever the umask or the old set said;
+        // otherwise the new set keeps the permissions the operator gave
+        // the old one.
+        let mode = if opts.private {
+            Some(fs::Permissions::from_mode(0o700))
+        } else {
+            existing.map(|m| m.permissions())
+        };
+        if let Some(mode) = mode {
+            fs::set_permissions(&dir.staging, mode).map_err(output_err(&dir.staging))?;
         }
         Ok(dir)
     }
@@ -295,12 +485,69 @@ impl OutputDir {
         &self.out
     }
 
+    /// The regular files of the published set, relative to the output and
+    /// sorted (symbolic links and special files left out); none when
+    /// nothing is published yet. Stable for the run: the lock keeps other
+    /// runs from publishing.
+    pub fn published_files(&self) -> Result<Vec<PathBuf>, Error> {
+        let mut files = Vec::new();
+        if fs::symlink_metadata(&self.out).is_ok_and(|m| m.is_dir()) {
+            regular_files(&self.out, Path::new(""), &mut files)?;
+        }
+        files.sort();
+        Ok(files)
+    }
+
+    /// Keeps files of the published set in the new one: every regular
+    /// file of the output whose path relative to it satisfies `keep` gets
+    /// the same relative path under the staging directory (directories
+    /// created as needed), as a hard link, or a copy where the file
+    /// system refuses the link. Symbolic links and other special files
+    /// are never carried. Returns the relative paths carried, sorted; none
+    /// when nothing is published yet.
+    ///
+    /// A file the new set already holds at that path is an error: the
+    /// caller's `keep` must leave out what it writes anew.
+    pub fn carry_over(&self, keep: impl Fn(&Path) -> bool) -> Result<Vec<PathBuf>, Error> {
+        let mut files = self.published_files()?;
+        files.retain(|rel| keep(rel));
+        for rel in &files {
+            if let Some(parent) = rel.parent() {
+                self.make_dirs(parent)?;
+            }
+            step();
+            link_or_copy(&self.out.join(rel), &self.staging.join(rel))?;
+        }
+        Ok(files)
+    }
+
+    /// Creates `rel` and its missing ancestors under the staging
+    /// directory, each with the permissions of its namesake in the output
+    /// (or the default, where there is none).
+    fn make_dirs(&self, rel: &Path) -> Result<(), Error> {
+        let mut at = PathBuf::new();
+        for part in rel.iter() {
+            at.push(part);
+            let dst = self.staging.join(&at);
+            match fs::create_dir(&dst) {
+                Ok(()) => {
+                    if let Ok(m) = fs::metadata(self.out.join(&at)) {
+                        fs::set_permissions(&dst, m.permissions()).map_err(output_err(&dst))?;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(output_err(&dst)(e)),
+            }
+        }
+        Ok(())
+    }
+
     /// Publishes the staging directory as the output, durably, and removes
     /// the previous set. Returns the output's path.
     pub fn commit(mut self) -> Result<PathBuf, Error> {
         self.carry_foreign()?;
         step();
-        sync_dir(&self.staging)?;
+        sync_tree(&self.staging)?;
         let old = self.swap()?;
         // From here the new set is the output; a failure below leaves it.
         self.done = true;
@@ -318,9 +565,12 @@ impl OutputDir {
     /// (directories rebuilt, links recreated), so they survive the swap
     /// unchanged and the old set can still be deleted whole.
     fn carry_foreign(&self) -> Result<(), Error> {
-        for name in &self.foreign {
+        for rel in &self.foreign {
+            if let Some(parent) = rel.parent() {
+                self.make_dirs(parent)?;
+            }
             step();
-            link_tree(&self.out.join(name), &self.staging.join(name))?;
+            link_tree(&self.out.join(rel), &self.staging.join(rel))?;
         }
         Ok(())
     }
@@ -471,6 +721,75 @@ mod tests {
         for n in ["notes.txt", "web_pages.csv", "x.parquet", ".web_pages.tmp"] {
             assert!(!is_own(OsStr::new(n)), "{n}");
         }
+    }
+
+    #[test]
+    fn the_tables_kind_owns_the_flat_and_the_hive_layout() {
+        let owns = |p: &str, dir: bool| Kind::Tables.owns(Path::new(p), dir);
+        assert!(owns("web_pages.parquet", false));
+        assert!(owns("_manifest.json", false));
+        assert!(owns("web_pages", true));
+        assert!(owns("web_pages/day=2026-03-28", true));
+        assert!(owns("web_pages/day=2026-03-28/part-0.parquet", false));
+        assert!(owns("zoom_signins/day=1999-12-31/part-17.parquet", false));
+        for (p, dir) in [
+            ("notes", true),
+            ("web_pages", false),
+            ("web_pages.parquet", true),
+            ("web_pages/day=2026-02-30", true),
+            ("web_pages/hour=2026-03-28", true),
+            ("web_pages/day=2026-03-28/part-0.parquet", true),
+            ("web_pages/day=2026-03-28/part-.parquet", false),
+            ("web_pages/day=2026-03-28/part-0.csv", false),
+            ("web_pages/day=2026-03-28/x/part-0.parquet", false),
+            ("web_pages/part-0.parquet", false),
+            ("ledger.json", false),
+        ] {
+            assert!(!owns(p, dir), "{p} {dir}");
+        }
+    }
+
+    #[test]
+    fn the_state_kind_owns_the_ledger_and_the_partials() {
+        let owns = |p: &str, dir: bool| Kind::State.owns(Path::new(p), dir);
+        assert!(owns("ledger.json", false));
+        assert!(owns("state.json", false));
+        assert!(owns("partials", true));
+        assert!(owns("partials/day=2026-03-28", true));
+        assert!(owns("partials/day=2026-03-28/web.parquet", false));
+        assert!(owns("partials/epoch=2026-W13/web.arrow", false));
+        for (p, dir) in [
+            ("ledger.json", true),
+            ("partials", false),
+            ("partials/web.parquet", false),
+            ("partials/misc", true),
+            ("partials/day=2026-03-28/notes.txt", false),
+            ("_manifest.json", false),
+            ("web_pages.parquet", false),
+        ] {
+            assert!(!owns(p, dir), "{p} {dir}");
+        }
+        let custom = Kind::Custom(|p, dir| !dir && p == Path::new("x"));
+        assert!(custom.owns(Path::new("x"), false));
+        assert!(!custom.owns(Path::new("y"), false));
+    }
+
+    #[test]
+    fn a_copy_where_links_fail_keeps_bytes_and_mode() {
+        let base = std::env::temp_dir().join(format!("logveil-commit-{}", random_suffix()));
+        fs::create_dir_all(&base).unwrap();
+        let (src, dst) = (base.join("a"), base.join("b"));
+        fs::write(&src, "bytes").unwrap();
+        fs::set_permissions(&src, fs::Permissions::from_mode(0o640)).unwrap();
+        copy_synced(&src, &dst).unwrap();
+        assert_eq!(fs::read(&dst).unwrap(), b"bytes");
+        assert_eq!(
+            fs::metadata(&dst).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
+        // Never over an existing file.
+        assert!(copy_synced(&src, &dst).is_err());
+        fs::remove_dir_all(&base).unwrap();
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! ever sees a raw record.
 
 pub mod commit;
+pub mod hive;
 pub mod manifest;
 pub mod parquet;
 pub mod schema;

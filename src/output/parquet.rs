@@ -1,6 +1,7 @@
 //! Durable, reproducible Parquet files.
 //!
-//! A table is written straight to `<name>.parquet` in a directory no
+//! A table is written straight to `<name>.parquet` (or a partition's
+//! `part-0.parquet`, without the column its path holds) in a directory no
 //! reader sees yet (the staging directory of `commit`), then synced: the
 //! swap of the whole directory, not a rename per file, is what makes a
 //! set of tables appear at once. Settings are fixed (zstd, page
@@ -31,18 +32,33 @@ use crate::error::Error;
 /// Writes and syncs `table` as `<dir>/<name>.parquet`, returning the path.
 /// `dir` must be private to the run: a crash can leave a partial file.
 pub fn write_table(dir: &Path, table: &Table) -> Result<PathBuf, Error> {
+    let path = dir.join(format!("{}.parquet", table.spec.name));
+    write_table_without(&path, table, &[])?;
+    Ok(path)
+}
+
+/// Writes and syncs `table` as the new file `path`, leaving out the
+/// columns named in `without` (a partition's key, which its path holds).
+/// The other columns keep their order, types and descriptions; nothing is
+/// copied to leave one out. As for [`write_table`], `path` must be private
+/// to the run.
+pub fn write_table_without(path: &Path, table: &Table, without: &[&str]) -> Result<(), Error> {
     let name = table.spec.name;
-    let final_path = dir.join(format!("{name}.parquet"));
     let encode = |message: String| Error::Encode {
         table: name.to_string(),
         message,
     };
-    let io = |path: &Path, source| Error::Output {
+    let io = |source| Error::Output {
         path: path.to_path_buf(),
         source,
     };
 
     let batch = table.to_record_batch().map_err(|e| encode(e.to_string()))?;
+    let keep: Vec<usize> = (table.spec.columns.iter().enumerate())
+        .filter(|(_, c)| !without.contains(&c.name))
+        .map(|(i, _)| i)
+        .collect();
+    let batch = batch.project(&keep).map_err(|e| encode(e.to_string()))?;
     let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(
             ZstdLevel::try_new(3).map_err(|e| encode(e.to_string()))?,
@@ -57,7 +73,7 @@ pub fn write_table(dir: &Path, table: &Table) -> Result<PathBuf, Error> {
         }))
         .build();
     super::commit::step();
-    let file = File::create(&final_path).map_err(|e| io(&final_path, e))?;
+    let file = File::create(path).map_err(io)?;
     let mut writer = ArrowWriter::try_new(
         BufWriter::new(file),
         Arc::new(batch.schema().as_ref().clone()),
@@ -66,10 +82,7 @@ pub fn write_table(dir: &Path, table: &Table) -> Result<PathBuf, Error> {
     .map_err(|e| encode(e.to_string()))?;
     writer.write(&batch).map_err(|e| encode(e.to_string()))?;
     let buffered = writer.into_inner().map_err(|e| encode(e.to_string()))?;
-    let file = buffered
-        .into_inner()
-        .map_err(|e| io(&final_path, e.into_error()))?;
+    let file = buffered.into_inner().map_err(|e| io(e.into_error()))?;
     super::commit::step();
-    file.sync_all().map_err(|e| io(&final_path, e))?;
-    Ok(final_path)
+    file.sync_all().map_err(io)
 }
