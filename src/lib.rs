@@ -33,6 +33,7 @@ pub mod input;
 pub mod output;
 pub mod pipeline;
 pub mod privacy;
+pub mod state;
 pub mod time;
 
 pub use error::Error;

@@ -157,11 +157,7 @@ fn plain_lone_cr_files_open_as_translated_streams() {
     let source = |name: &str, data: &[u8]| {
         let path = dir.path().join(name);
         std::fs::write(&path, data).unwrap();
-        Source {
-            path,
-            size: data.len() as u64,
-            compression: Compression::None,
-        }
+        Source::new(path, data.len() as u64, Compression::None)
     };
     match open(&source("mac.log", b"a\rb\r")).unwrap() {
         Opened::Stream(r) => assert_eq!(read_all(r), b"a\nb\n"),
@@ -458,11 +454,7 @@ fn bzip2_inputs_are_sniffed_and_read_whole_across_streams() {
     std::fs::write(&path, &bz).unwrap();
     assert_eq!(Compression::sniff(&bz), Compression::Bzip2);
     assert_eq!(Compression::sniff(b"BZh is a word"), Compression::None);
-    let source = Source {
-        path,
-        size: bz.len() as u64,
-        compression: Compression::Bzip2,
-    };
+    let source = Source::new(path, bz.len() as u64, Compression::Bzip2);
     match open(&source).unwrap() {
         Opened::Stream(r) => assert_eq!(read_all(r), b"first line\nsecond line\n"),
         _ => panic!("a bzip2 file is a stream"),

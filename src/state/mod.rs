@@ -1,0 +1,3 @@
+//! The private state of nightly runs.
+
+pub mod ledger;
