@@ -8,8 +8,8 @@ use std::path::Path;
 
 use super::read_sources;
 use crate::RunConfig;
-use crate::input::discover::discover;
 use crate::input::Compression;
+use crate::input::discover::discover;
 use crate::output::manifest::InputReport;
 use crate::state::ledger::Ledger;
 
