@@ -534,3 +534,31 @@ proptest::proptest! {
         proptest::prop_assert_eq!(lines_of(&out).len(), lines_of(&input).len());
     }
 }
+
+#[test]
+fn whole_lines_leave_a_last_line_without_newline_unread() {
+    let data = b"one\ntwo\nthr";
+    let chunks: Vec<OwnedChunk> = StreamChunks::new(&data[..], 4)
+        .whole_lines(true)
+        .map(Result::unwrap)
+        .collect();
+    let read: Vec<u8> = chunks.iter().flat_map(|c| c.data.clone()).collect();
+    assert_eq!(read, b"one\ntwo\n");
+    assert_eq!(chunks.last().unwrap().end, 8);
+    // Without it, the last line is read.
+    let all: Vec<u8> = StreamChunks::new(&data[..], 4)
+        .flat_map(|c| c.unwrap().data)
+        .collect();
+    assert_eq!(all, data);
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.log");
+    std::fs::write(&path, data).unwrap();
+    let file = std::fs::File::open(&path).unwrap();
+    assert_eq!(whole_lines_end(&file, 0, 11).unwrap(), 8);
+    assert_eq!(whole_lines_end(&file, 8, 11).unwrap(), 8);
+    assert_eq!(
+        plan_chunks_from(&file, 4, 8, 2, 100).unwrap(),
+        vec![Piece::Lines(4..8)]
+    );
+}

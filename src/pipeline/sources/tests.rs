@@ -254,3 +254,38 @@ fn a_resume_point_past_the_end_of_a_plain_file_is_an_error_not_a_crash() {
     assert!(report.error.is_some());
     assert_eq!(report.lines, 0);
 }
+
+#[test]
+fn a_csv_log_resumed_past_its_header_reads_its_rows_by_it_plain_or_compressed() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = "ClientIP,ClientRequestHost,ClientRequestMethod,ClientRequestURI,\
+                  EdgeStartTimestamp,EdgeResponseStatus,EdgeResponseBytes,\
+                  ClientRequestUserAgent,ClientRequestReferer\n";
+    let row = |i: usize| {
+        format!(
+            "\"198.51.100.{i}\",\"example.org\",\"GET\",\"/r{i}\",{},200,10,\"Mozilla/5.0\",\"\"\n",
+            (1_774_699_200 + i as i64) * 1_000_000_000
+        )
+    };
+    let rows = |r: std::ops::Range<usize>| r.map(row).collect::<String>();
+    let plain = dir.path().join("logpush.csv");
+    let gz = dir.path().join("logpush.csv.gz");
+    let mut ledger = Ledger::default();
+    append(&plain, &(header.to_string() + &rows(0..4)));
+    // Other rows: the same content would be known already.
+    fs::write(&gz, gzip((header.to_string() + &rows(10..14)).as_bytes())).unwrap();
+    for path in [&plain, &gz] {
+        let first = night(&mut ledger, path).unwrap();
+        assert_eq!((first.format, first.parsed), (Some("csv"), 4));
+    }
+    append(&plain, &rows(4..7));
+    fs::write(&gz, gzip((header.to_string() + &rows(10..17)).as_bytes())).unwrap();
+    for path in [&plain, &gz] {
+        let more = night(&mut ledger, path).unwrap();
+        assert_eq!(
+            (more.format, more.parsed, more.rejected),
+            (Some("csv"), 3, 0)
+        );
+        assert_eq!((more.span.start_line, more.span.end_line), (5, 8));
+    }
+}
