@@ -112,7 +112,8 @@ impl Resume {
 }
 
 /// Why a document read whole (a Zoom export) is not read at an offset.
-const WHOLE_DOCUMENT_RESUMED: &str = "a document read whole grew since an earlier run read it;      it cannot be read from where that run stopped, so it was not read again";
+const WHOLE_DOCUMENT_RESUMED: &str = "a document read whole grew since an earlier run read it; \
+     it cannot be read from where that run stopped, so it was not read again";
 
 /// Reads one source: its lines go to the lanes; the returned report has
 /// everything but the line counts, which come from the chunks' outcomes.
