@@ -117,4 +117,27 @@ pub enum Error {
         /// The first few of their names.
         names: String,
     },
+    /// The ledger of what earlier runs read could not be read or written.
+    #[error(
+        "cannot use the ledger {path}: {source}; the state directory must be readable and \
+         writable by the user who runs logveil"
+    )]
+    Ledger {
+        /// The ledger file.
+        path: PathBuf,
+        /// The underlying I/O error.
+        source: std::io::Error,
+    },
+    /// The ledger's file is damaged.
+    #[error(
+        "the ledger {path} is damaged ({message}); restore it from a backup of the state \
+         directory, or move it aside to start a new ledger (then every input still present \
+         is read again from its start, and what earlier runs read is counted twice)"
+    )]
+    LedgerDamaged {
+        /// The ledger file.
+        path: PathBuf,
+        /// What is wrong with it (never its content).
+        message: String,
+    },
 }

@@ -33,10 +33,11 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 /// How an input is compressed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Compression {
     /// Plain text.
+    #[default]
     None,
     /// gzip (one or more members).
     Gzip,
@@ -84,8 +85,14 @@ fn plainly_not_a_log(path: &Path) -> bool {
         .is_some_and(|e| NOT_LOG_EXTENSIONS.iter().any(|n| n.eq_ignore_ascii_case(e)))
 }
 
-/// One input file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One input file, and how much of it to read.
+///
+/// Discovery reads every file whole; a nightly run that keeps a ledger of
+/// what it read sets [`Source::skip_bytes`] and [`Source::skip_lines`]
+/// from it, so only content appended since is parsed. Offsets are in the
+/// stream the pipeline reads (decompressed, unwrapped), and the format is
+/// still detected from the file's head.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Source {
     /// Path as reached from the user's arguments.
     pub path: PathBuf,
@@ -93,6 +100,29 @@ pub struct Source {
     pub size: u64,
     /// Compression, from magic bytes.
     pub compression: Compression,
+    /// Bytes of the (decompressed) content already read by an earlier
+    /// run: lines before it are neither parsed nor counted. Always at a
+    /// line start (where an earlier run stopped).
+    pub skip_bytes: u64,
+    /// Lines in those bytes, so that line numbers stay the file's own.
+    pub skip_lines: u64,
+    /// Read only lines that end in a newline: a last line without one is
+    /// left for the next run, since the server may still be writing it.
+    /// Meant for files still being appended to; a compressed, rotated file
+    /// is final, and its last line is read whether it ends or not.
+    pub whole_lines: bool,
+}
+
+impl Source {
+    /// A source read whole, from its start.
+    pub fn new(path: PathBuf, size: u64, compression: Compression) -> Self {
+        Source {
+            path,
+            size,
+            compression,
+            ..Source::default()
+        }
+    }
 }
 
 /// A path that yielded nothing. The path stays with the operator: the
@@ -253,11 +283,11 @@ impl Walker {
             let n = fs::File::open(path)
                 .and_then(|mut f| read_up_to(&mut f, &mut head))
                 .unwrap_or(0);
-            self.out.sources.push(Source {
-                path: path.to_path_buf(),
-                size: meta.len(),
-                compression: Compression::sniff(&head[..n]),
-            });
+            self.out.sources.push(Source::new(
+                path.to_path_buf(),
+                meta.len(),
+                Compression::sniff(&head[..n]),
+            ));
         } else {
             self.problem(path, "not a regular file or directory; skipped".to_string());
         }

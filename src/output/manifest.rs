@@ -217,6 +217,37 @@ pub struct InputReport {
     /// high share of rejected lines, lines no format fits.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Where reading started and stopped, for a ledger of nightly runs;
+    /// published only for a resumed read (one that did not start at the
+    /// input's first byte), so one-shot manifests stay as they were.
+    #[serde(skip_serializing_if = "ReadSpan::from_start")]
+    pub span: ReadSpan,
+}
+
+/// The part of an input's (decompressed) content a run read: lines from
+/// `start_line + 1`, bytes from `start_byte` to `end_byte`. Line-based
+/// inputs only; a document read whole spans all of it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ReadSpan {
+    /// Byte where reading started (an earlier run read the bytes before).
+    pub start_byte: u64,
+    /// Lines before `start_byte`.
+    pub start_line: u64,
+    /// Byte where reading stopped: the content read is `..end_byte`.
+    pub end_byte: u64,
+    /// Lines in `..end_byte`: `start_line` plus the lines read.
+    pub end_line: u64,
+    /// Whether `end_byte` is the end of the content: nothing was left
+    /// unread (no last line without newline held back, no read error).
+    pub to_end: bool,
+}
+
+impl ReadSpan {
+    /// Whether reading started at the input's first byte.
+    pub fn from_start(&self) -> bool {
+        self.start_byte == 0
+    }
 }
 
 /// A run of lines of one input read with one format.

@@ -66,7 +66,8 @@ pub(super) struct ChunkReject {
 
 /// Fills the counts, event times and reject locations of a report. Line
 /// numbers of rejects are resolved from the chunks' line counts: a reject's
-/// line is the lines of all earlier chunks plus its line in its chunk.
+/// line is the lines before the read started (an earlier run read them),
+/// the lines of all earlier chunks, and its line in its chunk.
 pub(super) fn finish_report(
     report: &mut InputReport,
     s: &LineStats,
@@ -75,6 +76,7 @@ pub(super) fn finish_report(
     max_locations: usize,
 ) {
     report.lines = s.lines;
+    report.span.end_line = report.span.start_line + s.lines;
     report.parsed = s.parsed;
     report.rejected = s.rejected.iter().sum();
     report.skipped = s.skipped.iter().sum();
@@ -103,7 +105,7 @@ pub(super) fn finish_report(
     let mut chunk_lines = chunk_lines.to_vec();
     chunk_lines.sort_unstable();
     let mut before = vec![0u64; chunk_lines.last().map_or(0, |c| c.0 + 1)];
-    let mut running = 0;
+    let mut running = report.span.start_line;
     for (i, n) in chunk_lines {
         if let Some(b) = before.get_mut(i) {
             *b = running;
@@ -113,7 +115,11 @@ pub(super) fn finish_report(
     let mut locations: Vec<Location> = rejects
         .iter()
         .map(|r| Location {
-            line: before.get(r.chunk).copied().unwrap_or(0) + r.line_in_chunk,
+            line: before
+                .get(r.chunk)
+                .copied()
+                .unwrap_or(report.span.start_line)
+                + r.line_in_chunk,
             byte_offset: r.offset,
             reason: r.reason.as_str(),
         })
@@ -198,10 +204,11 @@ pub(super) fn reject_share(report: &mut InputReport, max_rate: f64) -> bool {
 }
 
 /// The runs of lines each format read, from the chunks of one input in
-/// file order; empty when one format read every line.
-fn regions(chunks: &[ChunkOutcome]) -> Vec<Region> {
+/// file order, the first read after `start_line` lines; empty when one
+/// format read every line.
+fn regions(chunks: &[ChunkOutcome], start_line: u64) -> Vec<Region> {
     let mut starts: Vec<(u64, &'static str)> = Vec::new();
-    let mut before = 0;
+    let mut before = start_line;
     for o in chunks {
         let first = o.first_format.map(|f| (1, f));
         let bounds = first.into_iter().chain(o.switches.iter().copied());
@@ -250,7 +257,7 @@ pub(super) fn fill_line_counts(
         let Some(report) = of_source.first().and_then(|o| inputs.get_mut(o.source)) else {
             continue;
         };
-        report.regions = regions(of_source);
+        report.regions = regions(of_source, report.span.start_line);
         // A file where nothing fitted at its start is named after the
         // format that read most of it, if any did.
         if report.format.is_none() {

@@ -16,7 +16,7 @@ use crate::formats::json_lines::csv;
 use crate::formats::{self, LogFormat, detect, w3c};
 use crate::input::Source;
 use crate::input::read::{self, Limits, Opened, OwnedChunk, Piece, StreamChunks};
-use crate::output::manifest::{DetectionReport, InputReport};
+use crate::output::manifest::{DetectionReport, InputReport, ReadSpan};
 use crate::privacy::zoom::ZoomVeil;
 
 /// Bytes of a plain file sampled for format detection.
@@ -83,8 +83,42 @@ fn choose_format<'f>(
     d.format.unwrap_or(&detect::NO_FORMAT)
 }
 
+/// Where one source's reading starts and how it ends: the bytes (and
+/// lines) an earlier run read are passed over, and with `whole_lines` a
+/// last line without newline is left for the next run.
+#[derive(Debug, Clone, Copy)]
+struct Resume {
+    skip: u64,
+    whole_lines: bool,
+}
+
+impl Resume {
+    /// `chunk` without its part before the resume point. Chunks end on
+    /// line boundaries and the resume point is one, so what is left
+    /// starts with a whole line.
+    fn trim(self, mut chunk: OwnedChunk) -> OwnedChunk {
+        if chunk.too_long.as_ref().is_some_and(|l| l.start < self.skip) {
+            chunk.too_long = None;
+        }
+        if chunk.offset < self.skip {
+            let cut = usize::try_from(self.skip - chunk.offset)
+                .unwrap_or(usize::MAX)
+                .min(chunk.data.len());
+            chunk.data.drain(..cut);
+            chunk.offset += cut as u64;
+        }
+        chunk
+    }
+}
+
+/// Why a document read whole (a Zoom export) is not read at an offset.
+const WHOLE_DOCUMENT_RESUMED: &str = "a document read whole grew since an earlier run read it; \
+     it cannot be read from where that run stopped, so it was not read again";
+
 /// Reads one source: its lines go to the lanes; the returned report has
 /// everything but the line counts, which come from the chunks' outcomes.
+/// Reading starts at the source's `skip_bytes`, and its span says where
+/// it stopped.
 pub(super) fn process_source<'s>(
     scope: &rayon::Scope<'s>,
     shared: &'s Shared<'s, '_>,
@@ -96,10 +130,21 @@ pub(super) fn process_source<'s>(
         id,
         bytes: source.size,
         compression: source.compression.as_str(),
+        span: ReadSpan {
+            start_byte: source.skip_bytes,
+            start_line: source.skip_lines,
+            end_byte: source.skip_bytes,
+            end_line: source.skip_lines,
+            to_end: false,
+        },
         ..InputReport::default()
     };
     let limits = Limits {
         max_line: shared.cfg.max_line_bytes,
+    };
+    let resume = Resume {
+        skip: source.skip_bytes,
+        whole_lines: source.whole_lines,
     };
     match read::open_with(source, limits) {
         Err(e) => report.error = Some(format!("cannot open: {e}")),
@@ -107,9 +152,18 @@ pub(super) fn process_source<'s>(
             choose_format(shared.forced, b"", true, &mut report);
             // Nothing was read with it.
             report.format = None;
+            report.span.to_end = resume.skip == 0;
         }
-        Ok(Opened::Plain(file, len)) => read_plain(shared, index, &file, len, &mut report),
-        Ok(Opened::Stream(reader)) => read_stream(scope, shared, index, reader, &mut report),
+        Ok(Opened::Plain(file, len)) => {
+            read_plain(shared, index, &file, len, resume, &mut report);
+        }
+        Ok(Opened::Stream(reader)) => {
+            read_stream(scope, shared, index, reader, resume, &mut report);
+            report.span.end_byte = report.decompressed_bytes.max(resume.skip);
+            // Whether a stream held a last line back is not known here:
+            // said conservatively, so only the ledger's fast path is lost.
+            report.span.to_end = report.error.is_none() && !resume.whole_lines;
+        }
     }
     report
 }
@@ -120,9 +174,17 @@ fn read_plain(
     index: usize,
     file: &File,
     len: u64,
+    resume: Resume,
     report: &mut InputReport,
 ) {
     report.decompressed_bytes = len;
+    if resume.skip > len {
+        report.error = Some(format!(
+            "the file has {len} bytes, fewer than the {} an earlier run read; not read",
+            resume.skip
+        ));
+        return;
+    }
     let head = match read::read_head(file, DETECT_BYTES) {
         Ok(h) => h,
         Err(e) => {
@@ -135,10 +197,16 @@ fn read_plain(
     match detect::whole_document(&head, shared.forced.is_some()) {
         // Read, not mapped: a Zoom export truncated while mapped would kill
         // the process with SIGBUS; read, it is a short read.
+        Some(detect::Whole::Zoom(_)) if resume.skip > 0 => {
+            report.error = Some(WHOLE_DOCUMENT_RESUMED.to_string());
+            return;
+        }
         Some(detect::Whole::Zoom(reader)) => {
             match read::read_document(file, len) {
                 Ok(data) => {
                     read_zoom(shared, reader, &data, report);
+                    report.span.end_byte = data.len() as u64;
+                    report.span.to_end = data.len() as u64 == len;
                     if (data.len() as u64) < len && report.error.is_none() {
                         report.error = Some(format!(
                             "the file shrank while being read (ended at byte {}); the part read was kept",
@@ -153,8 +221,13 @@ fn read_plain(
         // Streamed, not mapped: a file truncated while read (copytruncate
         // rotation) ends early instead of killing the process.
         Some(detect::Whole::W3c) => {
-            let chunks = StreamChunks::new(file, cfg.chunk_bytes).max_line(cfg.max_line_bytes);
-            return read_w3c(shared, index, chunks, report);
+            let chunks = StreamChunks::new(file, cfg.chunk_bytes)
+                .max_line(cfg.max_line_bytes)
+                .whole_lines(resume.whole_lines);
+            read_w3c(shared, index, chunks, resume, report);
+            report.span.end_byte = report.decompressed_bytes.max(resume.skip);
+            report.span.to_end = report.error.is_none() && report.decompressed_bytes == len;
+            return;
         }
         Some(detect::Whole::Csv) => csv_layout = csv::CsvLayout::of(&head),
         None => {}
@@ -170,13 +243,25 @@ fn read_plain(
             shared.forced.is_none(),
         ),
     };
-    let pieces = match read::plan_chunks(file, len, cfg.chunk_bytes, cfg.max_line_bytes) {
-        Ok(p) => p,
-        Err(e) => {
-            report.error = Some(format!("read failed while splitting the file ({e})"));
-            return;
+    let end = if resume.whole_lines {
+        match read::whole_lines_end(file, resume.skip, len) {
+            Ok(end) => end,
+            Err(e) => {
+                report.error = Some(format!("read failed near the end ({e})"));
+                return;
+            }
         }
+    } else {
+        len
     };
+    let pieces =
+        match read::plan_chunks_from(file, resume.skip, end, cfg.chunk_bytes, cfg.max_line_bytes) {
+            Ok(p) => p,
+            Err(e) => {
+                report.error = Some(format!("read failed while splitting the file ({e})"));
+                return;
+            }
+        };
     // One job per chunk: rayon would otherwise hand a thread a run of
     // chunks as one job, and near the end the other thread, with nothing
     // left to steal, idled for up to that run's length.
@@ -212,6 +297,8 @@ fn read_plain(
             "read failed in the chunk at byte {at} ({e}); the other chunks were kept"
         ));
     }
+    report.span.end_byte = end;
+    report.span.to_end = report.error.is_none() && end == len;
 }
 
 /// A compressed or unwrapped file: decompressed on this thread, its
@@ -222,11 +309,13 @@ fn read_stream<'s>(
     shared: &'s Shared<'s, '_>,
     index: usize,
     reader: Box<dyn std::io::Read + Send>,
+    resume: Resume,
     report: &mut InputReport,
 ) {
     let cfg = shared.cfg;
     let mut chunks = StreamChunks::new(reader, cfg.chunk_bytes)
         .max_line(cfg.max_line_bytes)
+        .whole_lines(resume.whole_lines)
         .peekable();
     let mut format = None;
     let mut next_index = 0;
@@ -251,11 +340,20 @@ fn read_stream<'s>(
             Some(f) => f,
             None if chunk.data.is_empty() => {
                 report.decompressed_bytes = chunk.end;
-                early_long.extend(chunk.too_long.map(|r| r.start));
+                early_long.extend(
+                    chunk
+                        .too_long
+                        .map(|r| r.start)
+                        .filter(|&s| s >= resume.skip),
+                );
                 continue;
             }
             None => {
                 match detect::whole_document(&chunk.data, shared.forced.is_some()) {
+                    Some(detect::Whole::Zoom(_)) if resume.skip > 0 => {
+                        report.error = Some(WHOLE_DOCUMENT_RESUMED.to_string());
+                        return;
+                    }
                     Some(detect::Whole::Zoom(reader)) => {
                         let all = gather(chunk, early_long.len(), chunks.by_ref(), report);
                         return read_zoom(shared, reader, &all, report);
@@ -264,13 +362,14 @@ fn read_stream<'s>(
                     // few MB) is read whole: its rows need its header.
                     Some(detect::Whole::Csv) => {
                         let all = gather(chunk, early_long.len(), chunks.by_ref(), report);
-                        return read_csv_whole(shared, index, &all, report);
+                        return read_csv_whole(shared, index, &all, resume.skip, report);
                     }
                     Some(detect::Whole::W3c) => {
                         return read_w3c(
                             shared,
                             index,
                             std::iter::once(Ok(chunk)).chain(chunks),
+                            resume,
                             report,
                         );
                     }
@@ -285,6 +384,8 @@ fn read_stream<'s>(
             }
         };
         report.decompressed_bytes = chunk.end;
+        // Detected from the head, read from where the last run stopped.
+        let chunk = resume.trim(chunk);
         if !chunk.data.is_empty() {
             let job = ChunkJob {
                 format,
@@ -376,13 +477,22 @@ fn gather(
 
 /// A CSV log held whole: its header line names the columns of every row,
 /// which are parsed in parallel chunks.
-fn read_csv_whole(shared: &Shared<'_, '_>, index: usize, data: &[u8], report: &mut InputReport) {
+/// Rows before byte `skip` were read by an earlier run: the header still
+/// names the columns, but only the rows after it are read.
+fn read_csv_whole(
+    shared: &Shared<'_, '_>,
+    index: usize,
+    data: &[u8],
+    skip: u64,
+    report: &mut InputReport,
+) {
     report.format = Some(csv::NAME);
     let Some(layout) = csv::CsvLayout::of(data) else {
         report.error = Some("CSV log without a usable header line".to_string());
         return;
     };
-    read::chunk_ranges(data, shared.cfg.chunk_bytes)
+    let skip = usize::try_from(skip).unwrap_or(usize::MAX).min(data.len());
+    read::chunk_ranges(&data[skip..], shared.cfg.chunk_bytes)
         .into_par_iter()
         .with_max_len(1)
         .enumerate()
@@ -392,9 +502,9 @@ fn read_csv_whole(shared: &Shared<'_, '_>, index: usize, data: &[u8], report: &m
                 redetect: false,
                 source: index,
                 index: i,
-                offset: r.start as u64,
+                offset: (skip + r.start) as u64,
             };
-            shared.lanes.chunk(job, &data[r]);
+            shared.lanes.chunk(job, &data[skip + r.start..skip + r.end]);
         });
 }
 
@@ -415,6 +525,7 @@ fn read_w3c(
     shared: &Shared<'_, '_>,
     index: usize,
     chunks: impl Iterator<Item = std::io::Result<read::OwnedChunk>>,
+    resume: Resume,
     report: &mut InputReport,
 ) {
     report.format = Some(formats::W3C_NAME);
@@ -444,9 +555,17 @@ fn read_w3c(
         }
         let mut jobs: Vec<(usize, u64, &[u8], w3c::W3cFields)> = Vec::new();
         for chunk in &owned {
+            // Every directive is read, those an earlier run read too, so
+            // the lines after the resume point take the header in force.
             for piece in layout.split(&chunk.data) {
-                let offset = chunk.offset + piece.range.start as u64;
-                let data = &chunk.data[piece.range];
+                let mut range = piece.range;
+                let skip = resume.skip.saturating_sub(chunk.offset);
+                range.start = range.start.max(usize::try_from(skip).unwrap_or(usize::MAX));
+                if range.start >= range.end {
+                    continue;
+                }
+                let offset = chunk.offset + range.start as u64;
+                let data = &chunk.data[range];
                 match piece.fields {
                     Some(f) => jobs.push((next_index, offset, data, f)),
                     None => waiting.push((next_index, offset, data.to_vec())),
@@ -454,7 +573,7 @@ fn read_w3c(
                 next_index += 1;
             }
             // A line too long to hold, skipped unread after this chunk.
-            if let Some(line) = &chunk.too_long {
+            if let Some(line) = chunk.too_long.as_ref().filter(|l| l.start >= resume.skip) {
                 shared.lanes.too_long(index, next_index, line.start);
                 next_index += 1;
             }
@@ -526,3 +645,66 @@ fn parse_w3c_pieces(
         }
     }
 }
+
+/// Reads `sources` as a run would, on `threads` threads, and returns their
+/// reports with line counts: for tests of reading (resumed reads, line
+/// numbers) that need no tables.
+#[cfg(test)]
+pub(crate) fn read_sources(
+    cfg: &RunConfig,
+    sources: &[Source],
+    threads: usize,
+) -> Vec<InputReport> {
+    use std::sync::{Arc, Mutex};
+
+    use crate::privacy::Veil;
+    use crate::privacy::key::{Key, KeyMode};
+
+    let key = Arc::new(Key::generate(KeyMode::Ephemeral).expect("a key"));
+    let veil = Veil::new(key.clone(), cfg.veil.clone());
+    let policy = &cfg.veil.policy;
+    let zveil = ZoomVeil::new(key, policy.keys.epoch, veil.generalize(), &policy.zoom);
+    let lanes = Lanes::new(
+        &veil,
+        threads,
+        cfg.local_zone,
+        cfg.session_gap(),
+        cfg.max_reject_locations,
+        cfg.max_line_bytes,
+        None,
+    );
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("a pool");
+    let slots: Vec<Mutex<InputReport>> = sources.iter().map(|_| Mutex::default()).collect();
+    pool.install(|| {
+        let shared = Shared {
+            cfg,
+            forced: None,
+            zveil: &zveil,
+            lanes: &lanes,
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: 2 * threads,
+        };
+        rayon::scope(|scope| {
+            for (i, (source, slot)) in sources.iter().zip(&slots).enumerate() {
+                let shared = &shared;
+                scope.spawn(move |scope| {
+                    let report = process_source(scope, shared, i, source, format!("input{i}"));
+                    *slot.lock().expect("not poisoned") = report;
+                });
+            }
+        });
+    });
+    let mut outcomes = lanes.merge().outcomes;
+    let mut inputs: Vec<InputReport> = slots
+        .into_iter()
+        .map(|m| m.into_inner().expect("not poisoned"))
+        .collect();
+    super::accounting::fill_line_counts(&mut inputs, &mut outcomes, cfg.max_reject_locations);
+    inputs
+}
+
+#[cfg(test)]
+mod tests;

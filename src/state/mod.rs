@@ -1,3 +1,4 @@
 //! The private state of nightly runs.
 
+pub mod ledger;
 pub mod partials;

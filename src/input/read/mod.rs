@@ -50,7 +50,10 @@ mod stream;
 mod tests;
 mod wrappings;
 
-pub use plain::{Piece, chunk_ranges, plan_chunks, read_document, read_head, read_range};
+pub use plain::{
+    Piece, chunk_ranges, plan_chunks, plan_chunks_from, read_document, read_head, read_range,
+    whole_lines_end,
+};
 pub use stream::{OwnedChunk, StreamChunks};
 pub use wrappings::{DockerLog, LINE_END_PROBE, LineEnds, docker_head, lone_cr};
 

@@ -155,12 +155,24 @@ pub fn plan_chunks(
     target: usize,
     max_line: usize,
 ) -> io::Result<Vec<Piece>> {
+    plan_chunks_from(file, 0, len, target, max_line)
+}
+
+/// [`plan_chunks`] from byte `from` (a line start) on: an earlier run
+/// read the bytes before, and they are not read again.
+pub fn plan_chunks_from(
+    file: &File,
+    from: u64,
+    len: u64,
+    target: usize,
+    max_line: usize,
+) -> io::Result<Vec<Piece>> {
     let target = target.max(1) as u64;
     let max_line = max_line as u64;
     let mut window = vec![0u8; 4 << 10];
     let mut long_window = Vec::new();
-    let mut pieces = Vec::with_capacity((len / target) as usize + 1);
-    let mut start = 0;
+    let mut pieces = Vec::with_capacity((len.saturating_sub(from) / target) as usize + 1);
+    let mut start = from;
     while start < len {
         let probe = start.saturating_add(target).min(len);
         let limit = probe.saturating_add(max_line).saturating_add(1);
@@ -193,6 +205,14 @@ pub fn plan_chunks(
         }
     }
     Ok(pieces)
+}
+
+/// Where the whole lines of `from..len` of `file` end: just after its
+/// last newline, or `from` when it holds none. A last line without
+/// newline may still be being written.
+pub fn whole_lines_end(file: &File, from: u64, len: u64) -> io::Result<u64> {
+    let mut window = vec![0u8; 64 << 10];
+    Ok(last_newline(file, from, len, &mut window)?.map_or(from, |nl| nl + 1))
 }
 
 /// Reads `range` of `file` into `buf` (grown as needed, never shrunk) and

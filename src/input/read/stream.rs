@@ -36,6 +36,7 @@ pub struct StreamChunks<R> {
     offset: u64,
     error: Option<io::Error>,
     done: bool,
+    whole_lines: bool,
 }
 
 /// Room read past a chunk's target for the rest of its last line, and the
@@ -53,7 +54,15 @@ impl<R: Read> StreamChunks<R> {
             offset: 0,
             error: None,
             done: false,
+            whole_lines: false,
         }
+    }
+
+    /// Leaves out a last line without newline: the stream ends after its
+    /// last newline (the file may still be being written).
+    pub fn whole_lines(mut self, whole_lines: bool) -> Self {
+        self.whole_lines = whole_lines;
+        self
     }
 
     /// Sets the longest line held, in bytes without its newline.
@@ -153,10 +162,14 @@ impl<R: Read> Iterator for StreamChunks<R> {
                 Ok(0) => {
                     buf.truncate(old);
                     self.done = true;
-                    if buf.is_empty() {
+                    let len = if self.whole_lines {
+                        line_start
+                    } else {
+                        buf.len()
+                    };
+                    if len == 0 {
                         return None;
                     }
-                    let len = buf.len();
                     return Some(Ok(self.emit(buf, len)));
                 }
                 Ok(n) => {

@@ -157,11 +157,7 @@ fn plain_lone_cr_files_open_as_translated_streams() {
     let source = |name: &str, data: &[u8]| {
         let path = dir.path().join(name);
         std::fs::write(&path, data).unwrap();
-        Source {
-            path,
-            size: data.len() as u64,
-            compression: Compression::None,
-        }
+        Source::new(path, data.len() as u64, Compression::None)
     };
     match open(&source("mac.log", b"a\rb\r")).unwrap() {
         Opened::Stream(r) => assert_eq!(read_all(r), b"a\nb\n"),
@@ -458,11 +454,7 @@ fn bzip2_inputs_are_sniffed_and_read_whole_across_streams() {
     std::fs::write(&path, &bz).unwrap();
     assert_eq!(Compression::sniff(&bz), Compression::Bzip2);
     assert_eq!(Compression::sniff(b"BZh is a word"), Compression::None);
-    let source = Source {
-        path,
-        size: bz.len() as u64,
-        compression: Compression::Bzip2,
-    };
+    let source = Source::new(path, bz.len() as u64, Compression::Bzip2);
     match open(&source).unwrap() {
         Opened::Stream(r) => assert_eq!(read_all(r), b"first line\nsecond line\n"),
         _ => panic!("a bzip2 file is a stream"),
@@ -541,4 +533,32 @@ proptest::proptest! {
         let out = read_all(DockerLog::new(Trickle { data: &input, step }, max));
         proptest::prop_assert_eq!(lines_of(&out).len(), lines_of(&input).len());
     }
+}
+
+#[test]
+fn whole_lines_leave_a_last_line_without_newline_unread() {
+    let data = b"one\ntwo\nthr";
+    let chunks: Vec<OwnedChunk> = StreamChunks::new(&data[..], 4)
+        .whole_lines(true)
+        .map(Result::unwrap)
+        .collect();
+    let read: Vec<u8> = chunks.iter().flat_map(|c| c.data.clone()).collect();
+    assert_eq!(read, b"one\ntwo\n");
+    assert_eq!(chunks.last().unwrap().end, 8);
+    // Without it, the last line is read.
+    let all: Vec<u8> = StreamChunks::new(&data[..], 4)
+        .flat_map(|c| c.unwrap().data)
+        .collect();
+    assert_eq!(all, data);
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.log");
+    std::fs::write(&path, data).unwrap();
+    let file = std::fs::File::open(&path).unwrap();
+    assert_eq!(whole_lines_end(&file, 0, 11).unwrap(), 8);
+    assert_eq!(whole_lines_end(&file, 8, 11).unwrap(), 8);
+    assert_eq!(
+        plan_chunks_from(&file, 4, 8, 2, 100).unwrap(),
+        vec![Piece::Lines(4..8)]
+    );
 }
