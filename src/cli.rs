@@ -141,6 +141,23 @@ pub struct RunArgs {
     #[arg(long, short, value_name = "DIR")]
     pub out: PathBuf,
 
+    /// Private state directory for nightly runs (created 0700). It holds
+    /// a ledger of what was read and each day's aggregates before
+    /// disclosure control, so a run reads only what is new, merges it
+    /// into the days it touches and re-publishes those days exactly; with
+    /// it, --out is day-partitioned (`<table>/day=YYYY-MM-DD/`). It holds
+    /// pseudonyms: personal data, back it up with the key, never publish
+    /// it. Needs --key-file.
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+
+    /// With --state: keep the partials of this many days, counted back
+    /// from the newest day they hold; older ones are deleted, and lines
+    /// that arrive later for those days are counted and left out.
+    #[arg(long, value_name = "DAYS", requires = "state",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub keep_days: Option<u32>,
+
     /// Wait for another run writing the same --out to finish instead of
     /// refusing at once.
     #[arg(long)]

@@ -271,6 +271,12 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .wait_for_lock(args.wait)
         .adopt_foreign_files(args.force)
         .max_reject_rate(args.max_reject_rate)
+        .state(args.state.clone().map(|dir| {
+            let mut state = logveil::state::StateOptions::new(dir);
+            state.keep_days = args.keep_days;
+            state.wait = args.wait;
+            state
+        }))
         .progress(progress.clone());
 
     let show = !args.quiet && std::io::stderr().is_terminal();
@@ -325,6 +331,8 @@ fn with_flag_hint(e: logveil::Error) -> anyhow::Error {
             " (--run-log must lie outside the inputs and --out)"
         }
         logveil::Error::Locked { .. } => " (--wait waits for it)",
+        logveil::Error::StateNeedsKey => " (--key-file or LOGVEIL_KEY_FILE)",
+        logveil::Error::State { .. } => " (the directory named by --state)",
         logveil::Error::ForeignFiles { .. } => {
             " (--force carries them into the new set; or choose another --out)"
         }

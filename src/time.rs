@@ -51,20 +51,28 @@ pub fn hour_of(unix: i64) -> i64 {
     unix - unix.rem_euclid(HOUR)
 }
 
-/// `YYYY-MM-DD` of a day (days since the epoch), as Hive partition
-/// directories and the manifest name days.
-pub fn iso_date(day: i32) -> String {
-    chrono::DateTime::from_timestamp(i64::from(day) * DAY, 0)
-        .map(|t| t.format("%Y-%m-%d").to_string())
-        .unwrap_or_else(|| "(out of range)".to_string())
+/// Days since 0001-01-01 (chrono's count) of 1970-01-01.
+const EPOCH_FROM_CE: i32 = 719_163;
+
+/// A date32 day (days since 1970-01-01) as `YYYY-MM-DD`, as Hive
+/// partitions, the private state and the manifest name days; `None` outside
+/// the years 0001–9999, whose names would not read back in that form.
+pub fn format_day(day: i32) -> Option<String> {
+    let date = chrono::NaiveDate::from_num_days_from_ce_opt(day.checked_add(EPOCH_FROM_CE)?)?;
+    (1..=9999)
+        .contains(&chrono::Datelike::year(&date))
+        .then(|| date.format("%Y-%m-%d").to_string())
 }
 
-/// The day (days since the epoch) of `YYYY-MM-DD`.
-pub fn parse_iso_date(text: &str) -> Option<i32> {
-    let d = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
-    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1)?;
-    let days = d.signed_duration_since(epoch).num_days();
-    i32::try_from(days).ok()
+/// The day of a `YYYY-MM-DD` text, exactly as [`format_day`] writes it
+/// (no other spelling, so a name maps to one day and back).
+pub fn parse_day(text: &str) -> Option<i32> {
+    if text.len() != 10 {
+        return None;
+    }
+    let date = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+    let day = chrono::Datelike::num_days_from_ce(&date).checked_sub(EPOCH_FROM_CE)?;
+    (format_day(day)? == text).then_some(day)
 }
 
 /// RFC 3339 text of a Unix time, for the manifest.

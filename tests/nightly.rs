@@ -118,7 +118,6 @@ impl Nightly {
 }
 
 #[test]
-#[ignore = "needs --state (issue 14, lead wiring)"]
 fn seven_nights_publish_the_bytes_of_one_run_over_all_lines() {
     let n = Nightly::new();
     let mut server = Server::new(&n.tmp.path().join("logs"), SEED);
@@ -154,7 +153,6 @@ fn seven_nights_publish_the_bytes_of_one_run_over_all_lines() {
 }
 
 #[test]
-#[ignore = "needs --state (issue 14, lead wiring)"]
 fn a_night_run_twice_reads_nothing_new_and_changes_no_table() {
     let n = Nightly::new();
     let mut server = Server::new(&n.tmp.path().join("logs"), SEED);

@@ -41,28 +41,7 @@ pub const DAY_KEY: &str = "day";
 /// File name of a partition's one file.
 pub const PART_FILE: &str = "part-0.parquet";
 
-/// Days since 0001-01-01 (chrono's count) of 1970-01-01.
-const EPOCH_FROM_CE: i32 = 719_163;
-
-/// A date32 day (days since 1970-01-01) as `YYYY-MM-DD`; `None` outside
-/// the years 0001–9999, whose names would not read back in that form.
-pub fn format_day(day: i32) -> Option<String> {
-    let date = chrono::NaiveDate::from_num_days_from_ce_opt(day.checked_add(EPOCH_FROM_CE)?)?;
-    (1..=9999)
-        .contains(&chrono::Datelike::year(&date))
-        .then(|| date.format("%Y-%m-%d").to_string())
-}
-
-/// The day of a `YYYY-MM-DD` text, exactly as [`format_day`] writes it
-/// (no other spelling, so a name maps to one day and back).
-pub fn parse_day(text: &str) -> Option<i32> {
-    if text.len() != 10 {
-        return None;
-    }
-    let date = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
-    let day = chrono::Datelike::num_days_from_ce(&date).checked_sub(EPOCH_FROM_CE)?;
-    (format_day(day)? == text).then_some(day)
-}
+pub use crate::time::{format_day, parse_day};
 
 /// The day of a partition file's path relative to the output
 /// (`<table>/day=YYYY-MM-DD/part-N.parquet`, for a known table), or

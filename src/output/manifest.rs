@@ -72,6 +72,35 @@ pub struct Manifest {
     /// What the distinct counts (`visitors`, `searchers`) mean under the
     /// key epoch in force.
     pub distinct_counts: String,
+    /// With a private state: the days this run published and the set holds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub days: Option<DaysReport>,
+}
+
+/// The days of a day-partitioned output (a run with a private state).
+#[derive(Debug, Clone, Default, Serialize)]
+#[non_exhaustive]
+pub struct DaysReport {
+    /// Days this run re-published (`YYYY-MM-DD`), from the merged
+    /// partials: the days its new lines touched, and days an interrupted
+    /// run merged but did not publish.
+    pub published: Vec<String>,
+    /// Every day the output holds after this run.
+    pub held: Vec<String>,
+    /// The private state's generation these tables were published from.
+    pub state_generation: String,
+    /// Requests of days whose partials retention had deleted: left out,
+    /// since they can no longer be merged exactly.
+    pub expired_requests: u64,
+    /// Days whose partials retention deleted in this run (their
+    /// published tables stay).
+    pub expired_days: Vec<String>,
+    /// Inputs the ledger knew were read to their end: not read again.
+    pub unchanged_inputs: usize,
+    /// Web tables are kept in the state; Zoom documents are not yet, so a
+    /// run with a state publishes no Zoom tables and says so here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// Where a run's time went. The first three are wall-clock seconds and add

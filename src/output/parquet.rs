@@ -13,6 +13,8 @@ use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use arrow_array::RecordBatch;
+
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
@@ -48,10 +50,6 @@ pub fn write_table_without(path: &Path, table: &Table, without: &[&str]) -> Resu
         table: name.to_string(),
         message,
     };
-    let io = |source| Error::Output {
-        path: path.to_path_buf(),
-        source,
-    };
 
     let batch = table.to_record_batch().map_err(|e| encode(e.to_string()))?;
     let keep: Vec<usize> = (table.spec.columns.iter().enumerate())
@@ -59,18 +57,39 @@ pub fn write_table_without(path: &Path, table: &Table, without: &[&str]) -> Resu
         .map(|(i, _)| i)
         .collect();
     let batch = batch.project(&keep).map_err(|e| encode(e.to_string()))?;
+    let metadata = table.suppression.filter(|s| s.internal).map(|_| {
+        vec![KeyValue::new(
+            INTERNAL_KEY.to_string(),
+            INTERNAL_NOTE.to_string(),
+        )]
+    });
+    write_batch(path, &batch, metadata, name)
+}
+
+/// Writes and syncs `batch` as the new file `path` with the fixed settings
+/// (the private state's partials too). `what` names the data in encoding
+/// errors.
+pub(crate) fn write_batch(
+    path: &Path,
+    batch: &RecordBatch,
+    metadata: Option<Vec<KeyValue>>,
+    what: &str,
+) -> Result<(), Error> {
+    let encode = |message: String| Error::Encode {
+        table: what.to_string(),
+        message,
+    };
+    let io = |source| Error::Output {
+        path: path.to_path_buf(),
+        source,
+    };
     let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(
             ZstdLevel::try_new(3).map_err(|e| encode(e.to_string()))?,
         ))
         .set_statistics_enabled(EnabledStatistics::Page)
         .set_created_by(format!("logveil {}", env!("CARGO_PKG_VERSION")))
-        .set_key_value_metadata(table.suppression.filter(|s| s.internal).map(|_| {
-            vec![KeyValue::new(
-                INTERNAL_KEY.to_string(),
-                INTERNAL_NOTE.to_string(),
-            )]
-        }))
+        .set_key_value_metadata(metadata)
         .build();
     super::commit::step();
     let file = File::create(path).map_err(io)?;
@@ -80,7 +99,7 @@ pub fn write_table_without(path: &Path, table: &Table, without: &[&str]) -> Resu
         Some(props),
     )
     .map_err(|e| encode(e.to_string()))?;
-    writer.write(&batch).map_err(|e| encode(e.to_string()))?;
+    writer.write(batch).map_err(|e| encode(e.to_string()))?;
     let buffered = writer.into_inner().map_err(|e| encode(e.to_string()))?;
     let file = buffered.into_inner().map_err(|e| io(e.into_error()))?;
     super::commit::step();

@@ -13,6 +13,7 @@ use crate::input::read;
 use crate::output::commit::PublishOptions;
 use crate::privacy::VeilConfig;
 use crate::privacy::policy::Policy;
+use crate::state::StateOptions;
 
 /// A web log layout given as a format string.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,6 +87,7 @@ pub struct RunConfig {
     pub(super) run_log: Option<PathBuf>,
     pub(super) publish: PublishOptions,
     pub(super) max_reject_rate: f64,
+    pub(super) state: Option<StateOptions>,
 }
 
 /// The default of [`RunConfig::max_reject_rate`]: one record line in ten.
@@ -121,6 +123,7 @@ impl RunConfig {
             run_log: None,
             publish: PublishOptions::default(),
             max_reject_rate: DEFAULT_MAX_REJECT_RATE,
+            state: None,
         }
     }
 
@@ -244,6 +247,14 @@ impl RunConfig {
         } else {
             rate.clamp(0.0, 1.0)
         };
+        self
+    }
+
+    /// Keep a private state (see [`crate::state`]): read only what is
+    /// new, merge it into the days it touches and publish those days,
+    /// day-partitioned. Needs a key file.
+    pub fn state(mut self, state: Option<StateOptions>) -> Self {
+        self.state = state;
         self
     }
 }

@@ -72,7 +72,11 @@ pub(super) fn merge_and_publish<R: Send>(
     let days: BTreeSet<i32> = new
         .keys()
         .copied()
-        .chain(also.iter().copied().filter(|d| state.stored_days().contains(d)))
+        .chain(
+            also.iter()
+                .copied()
+                .filter(|d| state.stored_days().contains(d)),
+        )
         .collect();
     for day in days {
         let parts = new.remove(&day).unwrap_or_default();

@@ -34,7 +34,10 @@ use rayon::prelude::*;
 
 mod accounting;
 mod config;
+mod days;
 mod lanes;
+mod nightly;
+mod publish;
 mod sources;
 mod zoom;
 
@@ -44,18 +47,22 @@ use crate::error::Error;
 use crate::formats::{self, LogFormat};
 use crate::input::discover;
 use crate::input::discover::{resolve, within_run};
+use crate::output::hive::HiveDir;
 use crate::output::manifest::{
     Ignored, InputReport, KeyInfo, Manifest, Problem, PublishedPolicy, RUN_LOG_NOTE, RunLog,
     Settings, Stages, TableReport, Totals, WithPath,
 };
-use crate::output::sink::{ParquetDir, Sink};
+use crate::output::sink::ParquetDir;
 use crate::output::table::Table;
 use crate::privacy::Veil;
 use crate::privacy::key::{Key, KeyMode};
 use crate::privacy::pseudonym::Epoch;
 use crate::privacy::zoom::ZoomVeil;
+use crate::state::StateDir;
 use accounting::fill_line_counts;
 use lanes::{Lanes, Merged};
+use nightly::{Reads, published_generation, settings_hash};
+use publish::Output;
 use sources::{Shared, process_source};
 
 /// Live counters a caller can poll to show progress.
@@ -166,8 +173,24 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
     };
     check_run_log(cfg)?;
     let key = Arc::new(load_key(cfg)?);
+    let mut state = match &cfg.state {
+        None => None,
+        Some(opts) => {
+            if cfg.key == KeySource::Ephemeral {
+                return Err(Error::StateNeedsKey);
+            }
+            Some(StateDir::open(
+                opts,
+                &key.fingerprint(),
+                &settings_hash(cfg),
+            )?)
+        }
+    };
     // Before any input is read: a run that could not publish fails now.
-    let sink = ParquetDir::prepare(&cfg.out, cfg.publish)?;
+    let sink = match state {
+        None => Output::Flat(ParquetDir::prepare(&cfg.out, cfg.publish)?),
+        Some(_) => Output::Days(HiveDir::prepare(&cfg.out, cfg.publish)?),
+    };
     let mut discovery = discover(&cfg.inputs);
     // Outputs are never inputs; a named one is listed and fails the run.
     discovery.set_aside_output(&cfg.inputs, &cfg.out);
@@ -191,6 +214,13 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
         };
         return Err(Error::NoInput(listed));
     }
+    // With a state, only content the ledger has not seen is read; inputs
+    // read to their end before stay out of the run.
+    let reads = match &state {
+        None => Reads::all(sources),
+        Some(state) => Reads::plan(state, sources),
+    };
+    let sources = &reads.sources;
     // Outputs name inputs by a keyed id of the resolved path, so a path
     // spelled differently on another run keeps its id.
     let path_id = |path: &Path| key.path_id(&resolve(path));
@@ -243,7 +273,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
     };
     // The end of the run uses the pool too: merging, sorting and encoding
     // are split by table.
-    let (mut inputs, table_reports) = pool.install(|| -> Result<_, Error> {
+    let (mut inputs, table_reports, days) = pool.install(|| -> Result<_, Error> {
         {
             let shared = Shared {
                 cfg,
@@ -278,15 +308,21 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
             .collect();
         fill_line_counts(&mut inputs, &mut outcomes, cfg.max_reject_locations);
         // Nothing is published from a run that read nothing: the tables
-        // would only replace the previous ones with empty ones.
-        if !inputs.iter().any(|r| r.parsed > 0) {
-            return Ok((inputs, None));
+        // would only replace the previous ones with empty ones. With a
+        // state, a night with nothing new is not that: it publishes the
+        // set as it stands (and any days a stopped run left unpublished).
+        let nothing_new =
+            state.is_some() && inputs.iter().all(|r| r.lines == 0 && r.error.is_none());
+        if !inputs.iter().any(|r| r.parsed > 0) && !nothing_new {
+            return Ok((inputs, None, None));
         }
 
         // Each table is written by the task that built it, while the
         // others are still being built.
         let write_nanos = AtomicU64::new(0);
-        let emit = |table: Result<Table, String>| -> Result<TableReport, Error> {
+        let emit = |day: Option<i32>,
+                    table: Result<Table, String>|
+         -> Result<Option<TableReport>, Error> {
             let mut table = table.map_err(|message| Error::Encode {
                 table: "(aggregate)".to_string(),
                 message,
@@ -297,28 +333,64 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
                 s.internal = cfg.veil.policy.suppression.is_internal(table.spec.name);
             }
             let started = Instant::now();
-            let report = sink.table(&table)?;
+            let report = sink.table(day, &table)?;
             let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
             write_nanos.fetch_add(nanos, Ordering::Relaxed);
             Ok(report)
         };
         let policy = &cfg.veil.policy;
+        if let (Some(state), Output::Days(hive)) = (&state, &sink) {
+            let also = match state.is_published(published_generation(&cfg.out).as_deref()) {
+                true => Default::default(),
+                false => state.stored_days().clone(),
+            };
+            let days = days::merge_and_publish(
+                state,
+                (web, other_web, labels),
+                &also,
+                gap,
+                &policy.suppression,
+                |day, table| emit(Some(day), table),
+            )?;
+            let published: Vec<i32> = days.published.iter().copied().collect();
+            hive.replace_days(&published);
+            let reports = days.tables.into_iter().filter_map(Result::transpose);
+            let table_reports = reports.collect::<Result<Vec<_>, Error>>()?;
+            lap(&mut stages.tables_seconds);
+            stages.write_seconds = write_nanos.into_inner() as f64 / 1e9;
+            let days = nightly::Merged {
+                published: days.published,
+                expired_requests: days.expired_requests,
+                zoom_left: !zoom.is_empty(),
+            };
+            return Ok((inputs, Some(table_reports), Some(days)));
+        }
         let (web, zoom) = rayon::join(
-            || web.into_tables(other_web, labels, &policy.suppression, emit),
+            || web.into_tables(other_web, labels, &policy.suppression, |t| emit(None, t)),
             || match zoom.into_tables(policy) {
-                Ok(tables) => tables.into_par_iter().map(|t| emit(Ok(t))).collect(),
-                Err(message) => vec![emit(Err(format!("Zoom tables: {message}")))],
+                Ok(tables) => tables.into_par_iter().map(|t| emit(None, Ok(t))).collect(),
+                Err(message) => vec![emit(None, Err(format!("Zoom tables: {message}")))],
             },
         );
         let table_reports = web
             .into_iter()
             .chain(zoom)
+            .filter_map(Result::transpose)
             .collect::<Result<Vec<_>, Error>>()?;
         lap(&mut stages.tables_seconds);
         stages.write_seconds = write_nanos.into_inner() as f64 / 1e9;
-        Ok((inputs, Some(table_reports)))
+        Ok((inputs, Some(table_reports), None))
     })?;
     let usable = table_reports.is_some();
+    // With a state, the ledger notes what was read and the state is
+    // committed, before the output (see `crate::state`).
+    let days_report = match (state.take(), days, usable) {
+        (Some(st), Some(days), true) => {
+            let keep_days = cfg.state.as_ref().and_then(|s| s.keep_days);
+            Some(reads.commit(st, keep_days, &inputs, days)?)
+        }
+        _ => None,
+    };
     let mut over_limit = false;
     for r in &mut inputs {
         over_limit |= accounting::reject_share(r, cfg.max_reject_rate);
@@ -361,9 +433,10 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
     // The manifest's `complete` stays strict (not one line rejected); the
     // run's outcome tolerates the configured share of rejects.
     let complete = read_all && totals.rejected == 0;
+    let zoom_left = days_report.as_ref().is_some_and(|d| d.note.is_some());
     let completion = if !usable {
         Completion::Unusable
-    } else if read_all && !over_limit {
+    } else if read_all && !over_limit && !zoom_left {
         Completion::Complete
     } else {
         Completion::Partial
@@ -374,7 +447,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
     } else {
         0.0
     };
-    let manifest = Manifest {
+    let mut manifest = Manifest {
         tool: "logveil",
         version: env!("CARGO_PKG_VERSION"),
         complete,
@@ -418,6 +491,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
         stages,
         tables: table_reports.unwrap_or_default(),
         distinct_counts: distinct_counts_note(cfg.veil.policy.keys.epoch),
+        days: days_report,
     };
     let run_log = RunLog {
         note: RUN_LOG_NOTE,
@@ -443,7 +517,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
     // Dropped unused, the sink removes its staging directory and the
     // previous outputs stay.
     let manifest_path = if usable {
-        Some(sink.commit(&manifest)?)
+        Some(sink.commit(&mut manifest)?)
     } else {
         None
     };

@@ -22,12 +22,10 @@
 //! `site`, `visitor`, `network` (null unless the network threshold is
 //! on), `first`, `last` (Unix seconds) and `requests`.
 //!
-//! Pseudonyms make this personal data: files are created 0600 inside the
-//! 0700 state directory, and nothing here is ever published.
+//! Pseudonyms make this personal data: the files live only inside the
+//! state directory, which is 0700, and nothing here is ever published.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::BufWriter;
-use std::os::unix::fs::OpenOptionsExt;
+use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -37,10 +35,7 @@ use arrow_array::builder::{
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int32Type, Int64Type};
 use arrow_array::{Array, ArrayRef, RecordBatch};
-use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::WriterProperties;
 
 use crate::aggregate::quantiles::Sketch;
 use crate::aggregate::sessions::Interval;
@@ -60,12 +55,12 @@ pub const SESSIONS_FILE: &str = "sessions.parquet";
 
 /// The directory name of a day's partial, `day=YYYY-MM-DD`.
 pub fn day_dir_name(day: i32) -> String {
-    format!("day={}", time::iso_date(day))
+    format!("day={}", time::format_day(day).unwrap_or_default())
 }
 
 /// The day of a directory name made by [`day_dir_name`].
 pub fn day_of_dir_name(name: &str) -> Option<i32> {
-    time::parse_iso_date(name.strip_prefix("day=")?)
+    time::parse_day(name.strip_prefix("day=")?)
 }
 
 fn damaged(path: &Path, what: impl std::fmt::Display) -> Error {
@@ -112,35 +107,12 @@ fn write_batch(
     path: &Path,
     batch: Result<RecordBatch, arrow_schema::ArrowError>,
 ) -> Result<(), Error> {
-    let encode = |message: String| Error::Encode {
-        table: format!("private partial {}", path.display()),
-        message,
-    };
-    let batch = batch.map_err(|e| encode(e.to_string()))?;
-    let props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(
-            ZstdLevel::try_new(3).map_err(|e| encode(e.to_string()))?,
-        ))
-        .set_created_by(format!("logveil {}", env!("CARGO_PKG_VERSION")))
-        .build();
-    crate::output::commit::step();
-    let file = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(io_err(path))?;
-    let mut writer = ArrowWriter::try_new(BufWriter::new(file), batch.schema(), Some(props))
-        .map_err(|e| encode(e.to_string()))?;
-    writer.write(&batch).map_err(|e| encode(e.to_string()))?;
-    let file = writer
-        .into_inner()
-        .map_err(|e| encode(e.to_string()))?
-        .into_inner()
-        .map_err(|e| io_err(path)(e.into_error()))?;
-    crate::output::commit::step();
-    file.sync_all().map_err(io_err(path))
+    let what = format!("private partial {}", path.display());
+    let batch = batch.map_err(|e| Error::Encode {
+        table: what.clone(),
+        message: e.to_string(),
+    })?;
+    crate::output::parquet::write_batch(path, &batch, None, &what)
 }
 
 fn read_batches(path: &Path) -> Result<Vec<RecordBatch>, Error> {
