@@ -249,6 +249,13 @@ pub struct RunArgs {
     #[arg(long, default_value = "UTC", value_name = "ZONE")]
     pub local_timezone: String,
 
+    /// Calendar of the tables (IANA name): the days and hours rows are
+    /// grouped by, the midnights that end sessions, and the days, weeks or
+    /// months after which pseudonyms rotate. A site at −05:00 reporting
+    /// in UTC would see its evenings on the next day.
+    #[arg(long, default_value = "UTC", value_name = "ZONE")]
+    pub report_timezone: String,
+
     /// Day/month order of Zoom CSV dates: `mdy` (US, default) or `dmy`
     /// (UK-locale accounts). Dates impossible in that order are rejected.
     #[arg(long, default_value = "mdy", value_parser = ["mdy", "dmy"], value_name = "ORDER")]

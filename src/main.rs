@@ -264,6 +264,10 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             logveil::time::zone_from_name(&args.local_timezone, "--local-timezone")
                 .map_err(anyhow::Error::msg)?,
         )
+        .report_timezone(
+            logveil::time::zone_from_name(&args.report_timezone, "--report-timezone")
+                .map_err(anyhow::Error::msg)?,
+        )
         .threads(args.threads.map(usize::from))
         .max_line_bytes(usize::try_from(args.max_line_bytes).unwrap_or(usize::MAX))
         .key(key)

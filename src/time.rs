@@ -215,6 +215,71 @@ pub fn zone_from_name(name: &str, option: &str) -> Result<chrono_tz::Tz, String>
     })
 }
 
+/// The calendar that days, hours, sessions and key epochs follow: UTC by
+/// default, or a report time zone, so that a site at −05:00 gets its own
+/// days rather than UTC's (which would give it a partial eighth day in a
+/// week of logs).
+///
+/// Times stay Unix seconds everywhere; only the day and the hour a time
+/// falls in depend on the calendar. An hour row is keyed by the instant
+/// its local hour starts, so zones with half-hour offsets get whole local
+/// hours. The offset is looked up per call (a `chrono-tz` search): the
+/// default UTC calendar costs nothing, and a zone only a few lookups per
+/// line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Calendar {
+    // `None` is UTC: no lookup at all.
+    zone: Option<chrono_tz::Tz>,
+}
+
+impl Calendar {
+    /// Days and hours of UTC.
+    pub const UTC: Calendar = Calendar { zone: None };
+
+    /// The calendar of `zone`.
+    pub fn new(zone: chrono_tz::Tz) -> Calendar {
+        Calendar {
+            zone: (zone != chrono_tz::Tz::UTC).then_some(zone),
+        }
+    }
+
+    /// The zone's IANA name.
+    pub fn name(self) -> &'static str {
+        self.zone.map_or("UTC", |z| z.name())
+    }
+
+    /// Seconds east of UTC at `unix`.
+    fn offset(self, unix: i64) -> i64 {
+        use chrono::{Offset, TimeZone};
+        let Some(zone) = self.zone else {
+            return 0;
+        };
+        chrono::DateTime::from_timestamp(unix, 0).map_or(0, |t| {
+            i64::from(
+                zone.offset_from_utc_datetime(&t.naive_utc())
+                    .fix()
+                    .local_minus_utc(),
+            )
+        })
+    }
+
+    /// The local reading of `unix`, as Unix seconds of that reading in UTC
+    /// (so [`day_of`] of it is the local day).
+    pub fn wall(self, unix: i64) -> i64 {
+        unix.saturating_add(self.offset(unix))
+    }
+
+    /// The local day of `unix`, as Parquet's `DATE`.
+    pub fn day(self, unix: i64) -> i32 {
+        date32(self.wall(unix))
+    }
+
+    /// The instant the local hour of `unix` started.
+    pub fn hour_start(self, unix: i64) -> i64 {
+        unix - self.wall(unix).rem_euclid(HOUR)
+    }
+}
+
 /// The zone of web-log times that carry none (W3C `date-local` and
 /// `time-local`, Caddy's `wall` formats): `--local-timezone`, UTC unless
 /// given. Parsers read such a time as if it were UTC and hand it here.
@@ -275,6 +340,35 @@ impl LocalZone {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_calendar_gives_local_days_and_whole_local_hours() {
+        let utc = |y: i64, m: u32, d: u32, h: i64, min: i64| {
+            days_from_civil(y, m, d) * DAY + h * HOUR + min * 60
+        };
+        let march = |d| days_from_civil(2026, 3, d) as i32;
+        // UTC costs nothing and changes nothing.
+        let t = utc(2026, 3, 3, 4, 10);
+        assert_eq!(Calendar::UTC.day(t), march(3));
+        assert_eq!(Calendar::UTC.hour_start(t), utc(2026, 3, 3, 4, 0));
+        assert_eq!(Calendar::new(chrono_tz::Tz::UTC), Calendar::UTC);
+        // New York: 04:10 UTC is 23:10 the day before.
+        let ny = Calendar::new(chrono_tz::America::New_York);
+        assert_eq!(ny.day(t), march(2));
+        assert_eq!(ny.hour_start(t), utc(2026, 3, 3, 4, 0));
+        // The day the clocks go forward (2026-03-08) has 23 hours: local
+        // midnight of the 9th is 04:00 UTC, not 05:00.
+        assert_eq!(ny.day(utc(2026, 3, 9, 3, 59)), march(8));
+        assert_eq!(ny.day(utc(2026, 3, 9, 4, 0)), march(9));
+        // India is +05:30: a local hour starts at half past a UTC hour.
+        let india = Calendar::new(chrono_tz::Asia::Kolkata);
+        assert_eq!(
+            india.hour_start(utc(2026, 3, 3, 4, 10)),
+            utc(2026, 3, 3, 3, 30)
+        );
+        assert_eq!(india.day(utc(2026, 3, 2, 18, 30)), march(3));
+        assert_eq!(india.name(), "Asia/Kolkata");
+    }
 
     #[test]
     fn local_zone_matches_a_lookup_for_every_reading_across_clock_changes() {

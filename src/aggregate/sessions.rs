@@ -11,7 +11,8 @@
 //! does not depend on how the events were split. Memory is one interval
 //! per session, not per request.
 //!
-//! Sessions end at midnight UTC, whatever the key epoch, so a day's
+//! Sessions end at midnight (of the run's calendar: UTC unless a report
+//! time zone is set), whatever the key epoch, so a day's
 //! sessions account for exactly that day's requests and visitors and the
 //! session table adds up with the day's other tables (disclosure control
 //! relies on that). With daily rotation a visit across midnight is two
@@ -34,10 +35,11 @@ use hashbrown::HashTable;
 use hashbrown::hash_table::Entry;
 
 use super::group::VisitorId;
+use crate::time::Calendar;
 
-/// Whether two times fall on one UTC day.
-fn same_day(a: i64, b: i64) -> bool {
-    a.div_euclid(crate::time::DAY) == b.div_euclid(crate::time::DAY)
+/// Whether two times fall on one day of the calendar.
+fn same_day(cal: Calendar, a: i64, b: i64) -> bool {
+    cal.day(a) == cal.day(b)
 }
 
 /// One session (or part of one, until merged).
@@ -61,10 +63,10 @@ impl Interval {
     }
 
     /// Whether the two come within `gap` seconds of each other on one
-    /// UTC day. Sessions end at midnight, so a day's sessions hold exactly
+    /// day. Sessions end at midnight, so a day's sessions hold exactly
     /// that day's requests and visitors, as its other tables do.
-    fn touches(&self, other: &Interval, gap: i64) -> bool {
-        same_day(self.first, other.first)
+    fn touches(&self, other: &Interval, gap: i64, cal: Calendar) -> bool {
+        same_day(cal, self.first, other.first)
             && self.last.saturating_add(gap) >= other.first
             && other.last.saturating_add(gap) >= self.first
     }
@@ -78,17 +80,16 @@ impl Interval {
 
 /// Adds `new` to a sorted list of disjoint intervals, coalescing any that
 /// come within `gap` seconds of it.
-fn insert(list: &mut Vec<Interval>, mut new: Interval, gap: i64) {
+fn insert(list: &mut Vec<Interval>, mut new: Interval, gap: i64, cal: Calendar) {
     // First interval that could touch `new`: the one whose end is within gap.
     // Intervals of earlier days sort first and never touch it.
-    let day = new.first.div_euclid(crate::time::DAY);
-    let start = list.partition_point(|i| {
-        i.last.saturating_add(gap) < new.first || i.first.div_euclid(crate::time::DAY) < day
-    });
+    let day = cal.day(new.first);
+    let start =
+        list.partition_point(|i| i.last.saturating_add(gap) < new.first || cal.day(i.first) < day);
     let mut end = start;
     while end < list.len()
         && list[end].first <= new.last.saturating_add(gap)
-        && same_day(list[end].first, new.first)
+        && same_day(cal, list[end].first, new.first)
     {
         new.absorb(&list[end]);
         end += 1;
@@ -118,9 +119,9 @@ impl List {
         }
     }
 
-    fn add(&mut self, new: Interval, gap: i64) {
+    fn add(&mut self, new: Interval, gap: i64, cal: Calendar) {
         match self {
-            List::One(i) if i.touches(&new, gap) => i.absorb(&new),
+            List::One(i) if i.touches(&new, gap, cal) => i.absorb(&new),
             List::One(i) => {
                 let (a, b) = if new.first < i.first {
                     (new, *i)
@@ -129,7 +130,7 @@ impl List {
                 };
                 *self = List::Many(vec![a, b]);
             }
-            List::Many(v) => insert(v, new, gap),
+            List::Many(v) => insert(v, new, gap, cal),
         }
     }
 }
@@ -138,6 +139,7 @@ impl List {
 #[derive(Debug, Clone, Default)]
 pub struct Sessions<S> {
     gap: i64,
+    calendar: Calendar,
     hasher: RandomState,
     // Ids, found by hashing the key they point to in `keys`.
     index: HashTable<VisitorId>,
@@ -149,10 +151,18 @@ pub struct Sessions<S> {
 }
 
 impl<S: Copy + Hash + Eq> Sessions<S> {
-    /// Sessions ending after `gap_seconds` of inactivity.
+    /// Sessions ending after `gap_seconds` of inactivity, and at UTC
+    /// midnight.
     pub fn new(gap_seconds: i64) -> Self {
+        Sessions::with_calendar(gap_seconds, Calendar::UTC)
+    }
+
+    /// Sessions ending after `gap_seconds` of inactivity, and at midnight
+    /// of `calendar`.
+    pub fn with_calendar(gap_seconds: i64, calendar: Calendar) -> Self {
         Sessions {
             gap: gap_seconds,
+            calendar,
             hasher: RandomState::default(),
             index: HashTable::new(),
             keys: Vec::new(),
@@ -164,6 +174,11 @@ impl<S: Copy + Hash + Eq> Sessions<S> {
     /// The inactivity gap, in seconds.
     pub fn gap(&self) -> i64 {
         self.gap
+    }
+
+    /// The calendar whose midnights end sessions.
+    pub fn calendar(&self) -> Calendar {
+        self.calendar
     }
 
     /// Number of visitors.
@@ -216,7 +231,7 @@ impl<S: Copy + Hash + Eq> Sessions<S> {
     }
 
     fn extend(&mut self, id: VisitorId, list: List) {
-        let gap = self.gap;
+        let (gap, cal) = (self.gap, self.calendar);
         let at = (id as usize).min(self.lists.len().saturating_sub(1));
         let Some(mine) = self.lists.get_mut(at) else {
             return;
@@ -225,14 +240,14 @@ impl<S: Copy + Hash + Eq> Sessions<S> {
         if let (List::One(new), Some(last)) = (&list, mine.last_mut())
             && new.first >= last.last
             && new.first - last.last <= gap
-            && same_day(new.first, last.first)
+            && same_day(cal, new.first, last.first)
         {
             last.last = new.last;
             last.requests += new.requests;
             return;
         }
         for &i in list.as_slice() {
-            mine.add(i, gap);
+            mine.add(i, gap, cal);
         }
     }
 

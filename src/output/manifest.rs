@@ -159,6 +159,9 @@ pub struct Settings {
     /// Time zone of web-log times that carry none (W3C `date-local` and
     /// `time-local`, Caddy's `wall` formats).
     pub local_timezone: String,
+    /// The calendar of days, hours, sessions and key epochs (IANA name;
+    /// `UTC` unless a report time zone was set).
+    pub report_timezone: String,
     /// Day/month order assumed for Zoom CSV dates (`mdy` or `dmy`).
     pub zoom_date_order: &'static str,
 }

@@ -14,6 +14,7 @@ use crate::output::commit::PublishOptions;
 use crate::privacy::VeilConfig;
 use crate::privacy::policy::Policy;
 use crate::state::StateOptions;
+use crate::time::Calendar;
 
 /// A web log layout given as a format string.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,6 +89,7 @@ pub struct RunConfig {
     pub(super) publish: PublishOptions,
     pub(super) max_reject_rate: f64,
     pub(super) state: Option<StateOptions>,
+    pub(super) calendar: Calendar,
 }
 
 /// The default of [`RunConfig::max_reject_rate`]: one record line in ten.
@@ -124,6 +126,7 @@ impl RunConfig {
             publish: PublishOptions::default(),
             max_reject_rate: DEFAULT_MAX_REJECT_RATE,
             state: None,
+            calendar: Calendar::UTC,
         }
     }
 
@@ -247,6 +250,13 @@ impl RunConfig {
         } else {
             rate.clamp(0.0, 1.0)
         };
+        self
+    }
+
+    /// The calendar of the tables' days and hours, sessions and key
+    /// epochs: UTC unless set, or a report time zone.
+    pub fn report_timezone(mut self, zone: chrono_tz::Tz) -> Self {
+        self.calendar = Calendar::new(zone);
         self
     }
 

@@ -22,6 +22,7 @@ use crate::output::table::Table;
 use crate::privacy::policy::SuppressionPolicy;
 use crate::privacy::{Labels, Renumbering};
 use crate::state::StateDir;
+use crate::time::Calendar;
 
 /// What merging and publishing the days did.
 #[derive(Debug, Default)]
@@ -42,7 +43,7 @@ pub(super) fn merge_and_publish<R: Send>(
     state: &StateDir,
     (web, others, labels): (WebAggregate, Vec<(WebAggregate, Renumbering)>, Labels),
     also: &BTreeSet<i32>,
-    gap: i64,
+    (gap, calendar): (i64, Calendar),
     suppression: &SuppressionPolicy,
     emit: impl Fn(i32, Result<Table, String>) -> R + Sync,
 ) -> Result<Days<R>, Error> {
@@ -85,7 +86,10 @@ pub(super) fn merge_and_publish<R: Send>(
             // Nothing new: the stored partial is already canonical.
             (Some(stored), true) => stored,
             (stored, _) => {
-                let (mut aggregate, mut labels) = (WebAggregate::new(gap), Labels::default());
+                let (mut aggregate, mut labels) = (
+                    WebAggregate::with_calendar(gap, calendar),
+                    Labels::default(),
+                );
                 for part in stored.iter().chain(&parts) {
                     aggregate.import(&mut labels, part);
                 }
@@ -99,7 +103,10 @@ pub(super) fn merge_and_publish<R: Send>(
                 merged
             }
         };
-        let (mut aggregate, mut labels) = (WebAggregate::new(gap), Labels::default());
+        let (mut aggregate, mut labels) = (
+            WebAggregate::with_calendar(gap, calendar),
+            Labels::default(),
+        );
         aggregate.import(&mut labels, &merged);
         drop(merged);
         let emit = |t| emit(day, t);

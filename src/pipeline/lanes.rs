@@ -29,6 +29,7 @@ use crate::formats::detect::{self, Attempt, Pending, Watch};
 use crate::formats::{LogFormat, ParseContext, RawRecord, Reject, Skip};
 use crate::input::read;
 use crate::privacy::{Labels, Renumbering, Veil, VeilWorker};
+use crate::time::Calendar;
 use crate::time::LocalZone;
 
 /// What one chunk counted.
@@ -80,6 +81,7 @@ pub(super) struct Lanes<'v> {
     max_line: usize,
     progress: Option<&'v Progress>,
     session_gap: i64,
+    calendar: Calendar,
 }
 
 /// The state of every lane, ready to be merged table by table: the labels
@@ -99,7 +101,7 @@ impl<'v> Lanes<'v> {
         veil: &'v Veil,
         count: usize,
         local_zone: chrono_tz::Tz,
-        session_gap: i64,
+        (session_gap, calendar): (i64, Calendar),
         max_rejects: usize,
         max_line: usize,
         progress: Option<&'v Progress>,
@@ -108,7 +110,7 @@ impl<'v> Lanes<'v> {
             .map(|_| {
                 Mutex::new(Lane {
                     veil: veil.worker(),
-                    web: WebAggregate::new(session_gap),
+                    web: WebAggregate::with_calendar(session_gap, calendar),
                     zoom: ZoomAggregate::default(),
                     cx: ParseContext {
                         local: LocalZone::new(local_zone),
@@ -125,6 +127,7 @@ impl<'v> Lanes<'v> {
             max_line,
             progress,
             session_gap,
+            calendar,
         }
     }
 
@@ -203,7 +206,7 @@ impl<'v> Lanes<'v> {
         let Some(first) = lanes.next() else {
             return Merged {
                 labels: Labels::default(),
-                web: WebAggregate::new(self.session_gap),
+                web: WebAggregate::with_calendar(self.session_gap, self.calendar),
                 other_web: Vec::new(),
                 zoom: ZoomAggregate::default(),
                 outcomes: Vec::new(),

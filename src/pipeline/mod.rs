@@ -243,7 +243,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
             threads,
             message: e.to_string(),
         })?;
-    let veil = Veil::new(key.clone(), cfg.veil.clone());
+    let veil = Veil::new(key.clone(), cfg.veil.clone()).with_calendar(cfg.calendar);
     let policy = &cfg.veil.policy;
     let zveil = ZoomVeil::new(
         key.clone(),
@@ -251,7 +251,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
         veil.generalize(),
         &policy.zoom,
     );
-    let gap = cfg.session_gap();
+    let gap = (cfg.session_gap(), cfg.calendar);
     let lanes = Lanes::new(
         &veil,
         threads,
@@ -476,6 +476,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
             policy: PublishedPolicy::new(&cfg.veil.policy, &key),
             zoom_timezone: cfg.zoom.time.zone.name().to_string(),
             local_timezone: cfg.local_zone.name().to_string(),
+            report_timezone: cfg.calendar.name().to_string(),
             zoom_date_order: if cfg.zoom.time.day_first {
                 "dmy"
             } else {

@@ -32,6 +32,7 @@ pub(super) fn settings_hash(cfg: &RunConfig) -> String {
         "default_site": cfg.veil.default_site,
         "local_timezone": cfg.local_zone.name(),
         "session_gap": cfg.session_gap(),
+        "report_timezone": cfg.calendar.name(),
     });
     blake3::hash(settings.to_string().as_bytes()).to_hex()[..32].to_string()
 }

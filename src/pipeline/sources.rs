@@ -668,7 +668,7 @@ pub(crate) fn read_sources(
         &veil,
         threads,
         cfg.local_zone,
-        cfg.session_gap(),
+        (cfg.session_gap(), cfg.calendar),
         cfg.max_reject_locations,
         cfg.max_line_bytes,
         None,

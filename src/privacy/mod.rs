@@ -35,6 +35,7 @@ pub mod search;
 pub mod url;
 pub mod zoom;
 
+use crate::time::Calendar;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -106,9 +107,19 @@ pub struct Veil {
     search: SearchRules,
     // Lower-cased alias → canonical site name.
     aliases: HashMap<String, String>,
+    // Whose days the key epochs follow.
+    calendar: Calendar,
 }
 
 impl Veil {
+    /// Key epochs (a new pseudonym every day, week or month) that follow
+    /// the days of `calendar` rather than UTC's, so they agree with the
+    /// report's days.
+    pub fn with_calendar(mut self, calendar: Calendar) -> Self {
+        self.calendar = calendar;
+        self
+    }
+
     /// A veil using `key` and `config`.
     pub fn new(key: Arc<Key>, config: VeilConfig) -> Self {
         let policy = &config.policy;
@@ -124,6 +135,7 @@ impl Veil {
             .collect();
         Veil {
             key,
+            calendar: Calendar::UTC,
             default_site: config
                 .default_site
                 .clone()
@@ -205,13 +217,15 @@ impl Veil {
                 self.key.clone(),
                 Domain::WEB_CLIENT,
                 self.config.policy.keys.epoch,
-            ),
+            )
+            .with_calendar(self.calendar),
             networks: (self.config.policy.suppression.k_networks > 0).then(|| {
                 Pseudonymizer::new(
                     self.key.clone(),
                     Domain::WEB_NETWORK,
                     self.config.policy.keys.epoch,
                 )
+                .with_calendar(self.calendar)
             }),
             labels,
             default_site,

@@ -18,7 +18,7 @@
 use std::sync::Arc;
 
 use super::key::Key;
-use crate::time;
+use crate::time::{self, Calendar};
 
 /// A pseudonym: an opaque 64-bit value, only meaningful within one subkey.
 ///
@@ -174,6 +174,7 @@ pub struct Pseudonymizer {
     key: Arc<Key>,
     domain: Domain,
     epoch: Epoch,
+    calendar: Calendar,
     current: Option<((u8, i64), [u8; 32])>,
 }
 
@@ -184,12 +185,19 @@ impl Pseudonymizer {
             key,
             domain,
             epoch,
+            calendar: Calendar::UTC,
             current: None,
         }
     }
 
+    /// Epochs that follow the days of `calendar` instead of UTC's.
+    pub fn with_calendar(mut self, calendar: Calendar) -> Self {
+        self.calendar = calendar;
+        self
+    }
+
     fn subkey(&mut self, unix: i64) -> [u8; 32] {
-        let index = self.epoch.index(unix);
+        let index = self.epoch.index(self.calendar.wall(unix));
         match self.current {
             Some((i, k)) if i == index => k,
             _ => {

@@ -19,7 +19,7 @@ use crate::output::table::Table;
 use crate::privacy::disclosure::{Admission, Counters, Disclosed};
 use crate::privacy::policy::{SessionPolicy, SuppressionPolicy};
 use crate::privacy::{ClassId, LabelId, Labels, Renumbering, VeiledRecord};
-use crate::time;
+use crate::time::Calendar;
 
 use super::columns::sorted;
 use super::group::{Count, Group, VisitorId};
@@ -107,8 +107,13 @@ impl Default for WebAggregate {
 
 impl WebAggregate {
     /// An empty aggregate whose sessions end after `session_gap` seconds
-    /// of inactivity.
+    /// of inactivity, with UTC days.
     pub fn new(session_gap: i64) -> Self {
+        WebAggregate::with_calendar(session_gap, Calendar::UTC)
+    }
+
+    /// An empty aggregate whose days, hours and sessions follow `calendar`.
+    pub fn with_calendar(session_gap: i64, calendar: Calendar) -> Self {
         WebAggregate {
             traffic: Group::default(),
             campus_visitors: Group::default(),
@@ -117,7 +122,7 @@ impl WebAggregate {
             referrers: Group::default(),
             clients: Group::default(),
             search: Group::default(),
-            sessions: Sessions::new(session_gap),
+            sessions: Sessions::with_calendar(session_gap, calendar),
             networks: Vec::new(),
         }
     }
@@ -125,7 +130,8 @@ impl WebAggregate {
     /// Adds one veiled record.
     pub fn add(&mut self, r: VeiledRecord) {
         let (site, path, referrer) = (r.site, r.path, r.referrer_host);
-        let day = time::date32(r.time);
+        let cal = self.sessions.calendar();
+        let (day, hour) = (cal.day(r.time), cal.hour_start(r.time));
         // Every row below has the site in its key, so the visitor's id per
         // (site, pseudonym) from the session table counts exactly.
         let visitor = self.sessions.add(site, r.visitor.value(), r.time);
@@ -135,7 +141,7 @@ impl WebAggregate {
             self.networks.push(n.value());
         }
 
-        let (row, t) = self.traffic.row((time::hour_of(r.time), site));
+        let (row, t) = self.traffic.row((hour, site));
         t.requests += 1;
         t.bytes = t.bytes.saturating_add(r.bytes);
         if let Some(c) = t
@@ -150,7 +156,7 @@ impl WebAggregate {
         }
         self.traffic.visit(row, visitor);
         if r.on_campus {
-            let (row, c) = self.campus_visitors.row((time::hour_of(r.time), site));
+            let (row, c) = self.campus_visitors.row((hour, site));
             c.0 += 1;
             self.campus_visitors.visit(row, visitor);
         }
@@ -244,6 +250,7 @@ impl WebAggregate {
             networks,
         } = self;
         let other = labels.other();
+        let cal = sessions.calendar();
         let other_class = labels.other_class();
         let other_site = labels.other_site();
         let (sites, person) = Partitions::decide(&sessions, suppression.k, other_site);
@@ -252,6 +259,7 @@ impl WebAggregate {
             sites: &sites,
             person: person.as_deref(),
             networks: networks.map(|n| (n, suppression.k_networks)),
+            calendar: cal,
         };
         // Tables the policy asks for exact skip every partition decision.
         let all = Admission::all();
@@ -259,6 +267,7 @@ impl WebAggregate {
             sites: &all,
             person: parts_of.person,
             networks: None,
+            calendar: cal,
         };
         let (labels, maps, emit) = (&labels, maps.as_slice(), &emit);
         let partitions = |spec: &TableSpec| match suppression.is_internal(spec.name) {
@@ -321,9 +330,7 @@ impl WebAggregate {
                 let group = gather(traffic, other_traffic, maps, hour_site);
                 let a = partitions(spec).by_hour(group.into_rows(parts_of.person));
                 let k = k_of(spec);
-                let (rows, plans, s) =
-                    a.rows
-                        .buckets(k, |&(h, site)| (time::date32(h), site), |k| k.0);
+                let (rows, plans, s) = a.rows.buckets(k, |&(h, site)| (cal.day(h), site), |k| k.0);
                 let s = s.admitted(a.rows_in, a.dropped, a.partitions);
                 let mut campus = campus.rows.lookup();
                 let mut rows: Vec<_> = rows

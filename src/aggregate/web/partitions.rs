@@ -12,7 +12,7 @@ use foldhash::fast::RandomState;
 use crate::privacy::Labels;
 use crate::privacy::disclosure::{Admission, Counters, Disclosed, NOBODY, Row, Rows};
 use crate::privacy::pseudonym::Pseudonym;
-use crate::time;
+use crate::time::Calendar;
 
 use super::super::columns::sorted;
 use super::super::sessions::Sessions;
@@ -27,6 +27,8 @@ pub(super) struct Partitions<'a> {
     pub(super) person: Option<&'a [u32]>,
     // Person → network, and the networks a row needs.
     pub(super) networks: Option<(Arc<[u32]>, u64)>,
+    // The calendar of the days, to find an hour's day.
+    pub(super) calendar: Calendar,
 }
 
 impl Partitions<'_> {
@@ -46,7 +48,7 @@ impl Partitions<'_> {
                 let who = person.map_or(id as u32, |p| p[id]);
                 let mut last = None;
                 for s in list {
-                    let day = time::date32(s.first);
+                    let day = sessions.calendar().day(s.first);
                     if last != Some(day) {
                         days.entry((day, site)).or_default().push(who);
                         last = Some(day);
@@ -119,7 +121,9 @@ impl Partitions<'_> {
         rows: Rows<(i64, Str), C>,
     ) -> Admitted<(i64, Str), C> {
         self.admit(rows, |&(h, site)| {
-            self.sites.get((time::date32(h), site)).map(|(_, s)| (h, s))
+            self.sites
+                .get((self.calendar.day(h), site))
+                .map(|(_, s)| (h, s))
         })
     }
 

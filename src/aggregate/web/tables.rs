@@ -9,7 +9,6 @@ use crate::output::schema::{self, TableSpec};
 use crate::output::table::{Table, Values};
 use crate::privacy::disclosure::{Counters, Row, Rows};
 use crate::privacy::{ClassId, Labels};
-use crate::time;
 
 use super::super::columns::{days, float64, int64, utf8};
 use super::super::group::Count;
@@ -227,7 +226,7 @@ pub(super) fn session_rows(
         // start on come in order: the visitor counts once per (day, site).
         let mut counted = None;
         for s in list.iter() {
-            let day = time::date32(s.first);
+            let day = sessions.calendar().day(s.first);
             let (g, people) = groups.entry((day, site)).or_default();
             g.sessions += 1;
             g.requests += s.requests;

@@ -24,7 +24,7 @@ use foldhash::fast::RandomState;
 
 use crate::privacy::agent::ClientClass;
 use crate::privacy::{ClassId, Labels, Renumbering};
-use crate::time;
+use crate::time::{self, Calendar};
 
 use super::super::group::{Count, Counters, Group, VisitorId};
 use super::super::quantiles::Sketch;
@@ -103,8 +103,8 @@ pub struct Measures {
 pub struct PartialRow {
     /// The group.
     pub table: PartialTable,
-    /// Start of the row's hour (traffic, campus) or day (the others), Unix
-    /// seconds, UTC.
+    /// The instant the row's hour starts (traffic, campus), or its day's
+    /// number times 86,400 (the others), Unix seconds.
     pub time: i64,
     /// The site.
     pub site: String,
@@ -339,12 +339,17 @@ fn export_group<K: StoredKey, C: Stored>(
     group: &mut Group<K, C>,
     table: PartialTable,
     (labels, ids): (&Labels, &Renumbering),
-    pseudonyms: &[u64],
+    (pseudonyms, cal): (&[u64], Calendar),
     days: &mut BTreeMap<i32, DayPartial>,
 ) {
     group.for_each_row(|&key, counters, visitors| {
         let p = key.parts();
-        let day = time::date32(p.time);
+        // Hour rows hold the instant their hour starts, whose day is the
+        // calendar's; day rows hold their day's number.
+        let day = match table {
+            PartialTable::Traffic | PartialTable::Campus => cal.day(p.time),
+            _ => time::date32(p.time),
+        };
         let row = PartialRow {
             table,
             time: p.time,
@@ -403,12 +408,13 @@ impl WebAggregate {
     /// visitor ids. Unsorted; see [`DayPartial::canonical`].
     pub fn export(mut self, labels: &Labels, ids: &Renumbering) -> BTreeMap<i32, DayPartial> {
         let mut days = BTreeMap::new();
+        let cal = self.sessions.calendar();
         let pseudonyms: Vec<u64> = self.sessions.visitors().map(|(_, v, _)| v).collect();
         for (id, (site, visitor, intervals)) in self.sessions.visitors().enumerate() {
             let network = self.networks.get(id).copied();
             let site = labels.get(ids.label(site));
             for &interval in intervals {
-                let day = time::date32(interval.first);
+                let day = cal.day(interval.first);
                 days.entry(day)
                     .or_insert_with(|| DayPartial::new(day))
                     .sessions
@@ -421,7 +427,7 @@ impl WebAggregate {
             }
         }
         let d = &mut days;
-        let p = pseudonyms.as_slice();
+        let p = (pseudonyms.as_slice(), cal);
         let labels = (labels, ids);
         export_group(&mut self.traffic, PartialTable::Traffic, labels, p, d);
         export_group(
