@@ -9,11 +9,13 @@
 //! alone. Publishing from the canonical form is what makes the tables of
 //! seven nights byte-identical to one run over the same lines: the rows
 //! reach disclosure control in one order, whatever order the lines came
-//! in. Days go one at a time so memory holds one day's aggregate (a
-//! nightly run touches one or two); each day's tables are still built in
-//! parallel.
+//! in. Days are merged and published in parallel, each on its own task
+//! (whose tables are again built in parallel); memory holds about one
+//! day's aggregate per thread.
 
 use std::collections::{BTreeMap, BTreeSet};
+
+use rayon::prelude::*;
 
 use crate::aggregate::web::WebAggregate;
 use crate::aggregate::web::partial::DayPartial;
@@ -79,40 +81,67 @@ pub(super) fn merge_and_publish<R: Send>(
                 .filter(|d| state.stored_days().contains(d)),
         )
         .collect();
-    for day in days {
-        let parts = new.remove(&day).unwrap_or_default();
-        let stored = state.read_day(day)?;
-        let merged = match (stored, parts.is_empty()) {
-            // Nothing new: the stored partial is already canonical.
-            (Some(stored), true) => stored,
-            (stored, _) => {
-                let (mut aggregate, mut labels) = (
-                    WebAggregate::with_calendar(gap, calendar),
-                    Labels::default(),
-                );
-                for part in stored.iter().chain(&parts) {
-                    aggregate.import(&mut labels, part);
-                }
-                drop(parts);
-                let merged = aggregate
-                    .export(&labels, &Renumbering::default())
-                    .remove(&day)
-                    .unwrap_or_else(|| DayPartial::new(day))
-                    .canonical();
-                state.write_day(&merged)?;
-                merged
-            }
-        };
-        let (mut aggregate, mut labels) = (
-            WebAggregate::with_calendar(gap, calendar),
-            Labels::default(),
-        );
-        aggregate.import(&mut labels, &merged);
-        drop(merged);
-        let emit = |t| emit(day, t);
-        out.tables
-            .extend(aggregate.into_tables(Vec::new(), labels, suppression, emit));
+    // Days are independent: each merges and publishes on its own task
+    // (a nightly run has one or two; a first run over old logs, many).
+    let mut work: Vec<(i32, Vec<DayPartial>)> = days
+        .into_iter()
+        .map(|d| (d, new.remove(&d).unwrap_or_default()))
+        .collect();
+    drop(new);
+    let shape = (gap, calendar);
+    let tables = std::mem::take(&mut work)
+        .into_par_iter()
+        .map(|(day, parts)| {
+            let emit = |t| emit(day, t);
+            publish_day(state, day, parts, shape, suppression, emit)
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    for (day, t) in tables {
         out.published.insert(day);
+        out.tables.extend(t);
     }
     Ok(out)
+}
+
+/// Merges a day's new partials into its stored one, writes the result to
+/// the state and publishes the day from it.
+fn publish_day<R: Send>(
+    state: &StateDir,
+    day: i32,
+    parts: Vec<DayPartial>,
+    (gap, calendar): (i64, Calendar),
+    suppression: &SuppressionPolicy,
+    emit: impl Fn(Result<Table, String>) -> R + Sync,
+) -> Result<(i32, Vec<R>), Error> {
+    let fresh = || {
+        (
+            WebAggregate::with_calendar(gap, calendar),
+            Labels::default(),
+        )
+    };
+    let merged = match (state.read_day(day)?, parts.is_empty()) {
+        // Nothing new: the stored partial is already canonical.
+        (Some(stored), true) => stored,
+        (stored, _) => {
+            let (mut aggregate, mut labels) = fresh();
+            for part in stored.iter().chain(&parts) {
+                aggregate.import(&mut labels, part);
+            }
+            drop(parts);
+            let merged = aggregate
+                .export(&labels, &Renumbering::default())
+                .remove(&day)
+                .unwrap_or_else(|| DayPartial::new(day))
+                .canonical();
+            state.write_day(&merged)?;
+            merged
+        }
+    };
+    let (mut aggregate, mut labels) = fresh();
+    aggregate.import(&mut labels, &merged);
+    drop(merged);
+    Ok((
+        day,
+        aggregate.into_tables(Vec::new(), labels, suppression, emit),
+    ))
 }

@@ -484,12 +484,6 @@ mod tests {
         assert_eq!(read_day(&at, 20_000).unwrap(), sample());
         let listed = list_days(dir.path()).unwrap();
         assert_eq!(listed, vec![(20_000, at.clone())]);
-        use std::os::unix::fs::PermissionsExt;
-        let mode = fs::metadata(at.join(ROWS_FILE))
-            .unwrap()
-            .permissions()
-            .mode();
-        assert_eq!(mode & 0o077, 0, "partials are private");
     }
 
     #[test]

@@ -121,6 +121,29 @@ pub struct PartialRow {
     pub visitors: Vec<u64>,
 }
 
+impl PartialRow {
+    /// What canonical order sorts rows by: group, then key.
+    fn sort_key(
+        &self,
+    ) -> (
+        PartialTable,
+        i64,
+        &str,
+        Option<&str>,
+        Option<u16>,
+        Option<ClientClass>,
+    ) {
+        (
+            self.table,
+            self.time,
+            &self.site,
+            self.label.as_deref(),
+            self.status,
+            self.class,
+        )
+    }
+}
+
 /// One session of one visitor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionRow<S> {
@@ -158,19 +181,8 @@ impl DayPartial {
     /// Sorts rows and sessions into the one order partials are stored and
     /// imported in.
     pub fn canonical(mut self) -> DayPartial {
-        self.rows.sort_by(|a, b| {
-            let key = |r: &PartialRow| {
-                (
-                    r.table,
-                    r.time,
-                    r.site.clone(),
-                    r.label.clone(),
-                    r.status,
-                    r.class,
-                )
-            };
-            key(a).cmp(&key(b))
-        });
+        self.rows
+            .sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         for r in &mut self.rows {
             r.visitors.sort_unstable();
         }
