@@ -442,12 +442,48 @@ fn summarize(report: &RunReport) {
     else {
         return;
     };
-    let tables: Vec<String> = m
-        .tables
-        .iter()
-        .map(|t| format!("{} ({})", t.name, counted(t.rows as u64, "row")))
-        .collect();
-    eprintln!("logveil: wrote {} to {}", tables.join(", "), out_dir);
+    match &m.days {
+        // Day partitions: one line per run, not per table and day.
+        Some(days) => {
+            let rows: u64 = m.tables.iter().map(|t| t.rows as u64).sum();
+            let span = match (days.published.first(), days.published.last()) {
+                (Some(a), Some(b)) if a != b => format!(" ({a} to {b})"),
+                (Some(a), _) => format!(" ({a})"),
+                _ => String::new(),
+            };
+            eprintln!(
+                "logveil: re-published {}{span}: {} in {} files; {} held in {}",
+                counted(days.published.len() as u64, "day"),
+                counted(rows, "row"),
+                m.tables.len(),
+                counted(days.held.len() as u64, "day"),
+                out_dir
+            );
+            if days.unchanged_inputs > 0 {
+                eprintln!(
+                    "logveil: {} read to the end before, not read again",
+                    counted(days.unchanged_inputs as u64, "input")
+                );
+            }
+            if days.expired_requests > 0 {
+                eprintln!(
+                    "logveil: {} left out: their days' partials were deleted by --keep-days",
+                    counted(days.expired_requests, "request")
+                );
+            }
+            if let Some(note) = &days.note {
+                eprintln!("logveil: {note}");
+            }
+        }
+        None => {
+            let tables: Vec<String> = m
+                .tables
+                .iter()
+                .map(|t| format!("{} ({})", t.name, counted(t.rows as u64, "row")))
+                .collect();
+            eprintln!("logveil: wrote {} to {}", tables.join(", "), out_dir);
+        }
+    }
     eprintln!(
         "logveil: key fingerprint {} ({} key)",
         m.key.fingerprint,
