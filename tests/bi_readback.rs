@@ -9,18 +9,7 @@ use std::process::Command;
 
 #[test]
 fn duckdb_and_pyarrow_read_the_outputs() {
-    let probe = Command::new("python3")
-        .args(["-c", "import duckdb, pyarrow, pytz"])
-        .output();
-    let available = probe.as_ref().is_ok_and(|o| o.status.success());
-    if !available {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must have python3 with duckdb, pyarrow and pytz (see .ci/run)"
-        );
-        eprintln!(
-            "SKIPPED: python3 with duckdb, pyarrow and pytz not found; `pip install duckdb pyarrow pytz`"
-        );
+    if !common::python_has("duckdb, pyarrow, pytz") {
         return;
     }
     let out = tempfile::tempdir().unwrap();

@@ -365,17 +365,7 @@ fn the_two_rename_fallback_with_carry_over_is_safe_at_any_step_too() {
 
 #[test]
 fn duckdb_and_pyarrow_read_a_table_directory_as_one_dataset() {
-    let probe = Command::new("python3")
-        .args(["-c", "import duckdb, pyarrow"])
-        .output();
-    if !probe.as_ref().is_ok_and(|o| o.status.success()) {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must have python3 with duckdb and pyarrow (see .ci/run)"
-        );
-        eprintln!(
-            "SKIPPED: python3 with duckdb and pyarrow not found; `pip install duckdb pyarrow`"
-        );
+    if !common::python_has("duckdb, pyarrow") {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();

@@ -423,26 +423,33 @@ pub struct RunLog {
     pub ignored: Vec<WithPath<Ignored>>,
 }
 
+/// Creates (or empties) a file only its owner may read (mode 0600, an
+/// earlier file's mode tightened before anything is written to it): the
+/// run log and the private state's own files.
+pub(crate) fn create_private(path: &Path) -> Result<std::fs::File, Error> {
+    let io = |source| Error::Output {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(io)?;
+    // `mode` applies only to a new file.
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))
+        .map_err(io)?;
+    Ok(file)
+}
+
 impl RunLog {
     /// Creates (or empties) the run log file with mode 0600, at the start
     /// of a run, so an unwritable path fails before the work is done. An
     /// earlier file's mode is tightened before anything is written to it.
     pub fn create(path: &Path) -> Result<std::fs::File, Error> {
-        let io = |source| Error::Output {
-            path: path.to_path_buf(),
-            source,
-        };
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(path)
-            .map_err(io)?;
-        // `mode` applies only to a new file.
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))
-            .map_err(io)?;
-        Ok(file)
+        create_private(path)
     }
 
     /// Writes the run log as JSON into a file from [`RunLog::create`];

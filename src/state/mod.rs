@@ -34,7 +34,6 @@ pub mod partials;
 use std::collections::BTreeSet;
 use std::fs;
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -355,13 +354,7 @@ fn write_private(path: &Path, value: &impl Serialize) -> Result<(), Error> {
     };
     let text = serde_json::to_vec_pretty(value).map_err(|e| io(e.into()))?;
     crate::output::commit::step();
-    let mut file = fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(io)?;
+    let mut file = crate::output::manifest::create_private(path)?;
     file.write_all(&text).map_err(io)?;
     file.sync_all().map_err(io)
 }

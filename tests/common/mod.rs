@@ -42,6 +42,25 @@ pub fn no_suppression(dir: &Path) -> String {
     p.to_str().unwrap().to_string()
 }
 
+/// Whether python3 can import `modules` (comma-separated), to read
+/// outputs back as BI users do. Under CI (`CI` set) they must be there
+/// (`.ci/run` installs them); elsewhere a test without them says so and
+/// passes.
+pub fn python_has(modules: &str) -> bool {
+    let probe = Command::new("python3")
+        .args(["-c", &format!("import {modules}")])
+        .output();
+    if probe.as_ref().is_ok_and(|o| o.status.success()) {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI must have python3 with {modules} (see .ci/run)"
+    );
+    eprintln!("SKIPPED: python3 with {modules} not found; `pip install {modules}`");
+    false
+}
+
 /// Writes a new key with `logveil keygen --out <path>`.
 pub fn keygen(path: &Path) {
     let status = logveil()
