@@ -12,37 +12,48 @@
 //! in. Days go one at a time so memory holds one day's aggregate (a
 //! nightly run touches one or two); each day's tables are still built in
 //! parallel.
+//!
+//! When the key epoch allows period tables (`periods`), every day of a
+//! touched week or month is fed, in order, to that period's aggregate:
+//! the re-published days as merged, the others as stored.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::aggregate::web::WebAggregate;
 use crate::aggregate::web::partial::DayPartial;
 use crate::error::Error;
+use crate::output::manifest::PeriodsReport;
 use crate::output::table::Table;
 use crate::privacy::policy::SuppressionPolicy;
+use crate::privacy::pseudonym::Epoch;
 use crate::privacy::{Labels, Renumbering};
 use crate::state::StateDir;
+
+use super::periods;
 
 /// What merging and publishing the days did.
 #[derive(Debug, Default)]
 pub(super) struct Days<R> {
     /// Days published, in order.
     pub published: BTreeSet<i32>,
-    /// What the emitter returned for each table of each day.
+    /// What the emitter returned for each table of each day and period.
     pub tables: Vec<R>,
+    /// The period tables.
+    pub periods: PeriodsReport,
     /// Requests of days whose partials retention deleted: they cannot be
     /// merged exactly, so they were left out.
     pub expired_requests: u64,
 }
 
 /// Merges the run's aggregates into the state's partials and publishes
-/// every touched day, plus `also` (days merged before but not published).
-/// `emit` receives each day's tables.
+/// every touched day, plus `also` (days merged before but not published),
+/// and the periods of those days that `epoch` allows. `emit` receives
+/// each day's tables, and each period's with the period's first day.
 pub(super) fn merge_and_publish<R: Send>(
     state: &StateDir,
     (web, others, labels): (WebAggregate, Vec<(WebAggregate, Renumbering)>, Labels),
     also: &BTreeSet<i32>,
-    gap: i64,
+    (gap, epoch): (i64, Epoch),
     suppression: &SuppressionPolicy,
     emit: impl Fn(i32, Result<Table, String>) -> R + Sync,
 ) -> Result<Days<R>, Error> {
@@ -60,6 +71,7 @@ pub(super) fn merge_and_publish<R: Send>(
         published: BTreeSet::new(),
         tables: Vec::new(),
         expired_requests: 0,
+        periods: PeriodsReport::default(),
     };
     if let Some(first) = state.expired_before() {
         let late: Vec<i32> = new.range(..first).map(|(&d, _)| d).collect();
@@ -78,7 +90,17 @@ pub(super) fn merge_and_publish<R: Send>(
                 .filter(|d| state.stored_days().contains(d)),
         )
         .collect();
-    for day in days {
+    let plan = periods::Plan::new(epoch, &days, state.expired_before());
+    let others = plan.days_needed(state.stored_days());
+    let mut periods = periods::Builder::new(plan, suppression);
+    for day in others.union(&days).copied().collect::<BTreeSet<i32>>() {
+        if !days.contains(&day) {
+            // A day of a touched period, not re-published itself.
+            if let Some(stored) = state.read_day(day)? {
+                periods.feed(&stored, &emit, &mut out.tables);
+            }
+            continue;
+        }
         let parts = new.remove(&day).unwrap_or_default();
         let stored = state.read_day(day)?;
         let merged = match (stored, parts.is_empty()) {
@@ -99,6 +121,7 @@ pub(super) fn merge_and_publish<R: Send>(
                 merged
             }
         };
+        periods.feed(&merged, &emit, &mut out.tables);
         let (mut aggregate, mut labels) = (WebAggregate::new(gap), Labels::default());
         aggregate.import(&mut labels, &merged);
         drop(merged);
@@ -107,5 +130,6 @@ pub(super) fn merge_and_publish<R: Send>(
             .extend(aggregate.into_tables(Vec::new(), labels, suppression, emit));
         out.published.insert(day);
     }
+    out.periods = periods.finish(epoch, &emit, &mut out.tables);
     Ok(out)
 }
