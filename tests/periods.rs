@@ -384,3 +384,24 @@ fn a_period_missing_expired_partials_is_left_as_published() {
     let days = m["days"]["published"].as_array().unwrap();
     assert!(days.contains(&serde_json::json!("2026-03-15")), "{days:?}");
 }
+
+#[test]
+fn the_output_owns_period_partitions_under_their_own_key_only() {
+    use logveil::output::commit::Kind;
+    let owns = |p: &str, dir: bool| Kind::Tables.owns(Path::new(p), dir);
+    assert!(owns("web_sites_weekly", true));
+    assert!(owns("web_pages_weekly/week=2026-03-02", true));
+    assert!(owns(
+        "web_pages_monthly/month=2026-03-01/part-0.parquet",
+        false
+    ));
+    assert!(!owns("web_pages_weekly/day=2026-03-02", true));
+    assert!(!owns("web_pages/week=2026-03-02", true));
+    assert!(!owns(
+        "web_pages_monthly/week=2026-03-02/part-0.parquet",
+        false
+    ));
+    assert!(!owns("web_status_weekly", true));
+    // Period tables are never flat files.
+    assert!(!owns("web_pages_weekly.parquet", false));
+}
