@@ -413,6 +413,13 @@ const PERIOD_VISITORS: ColumnSpec = col(
     "Exact number of distinct client pseudonyms in the row over the whole period: a visitor who came back on several of its days counts once.",
 );
 
+/// The site column of a table over a period.
+const PERIOD_SITE: ColumnSpec = col(
+    "site",
+    Utf8,
+    "As in the daily tables, but `(other site)` gathers the sites with fewer than k visitors over the period.",
+);
+
 /// The tables of one period grain, declared together since they differ
 /// only in the period column and the words for it.
 macro_rules! period_tables {
@@ -422,11 +429,11 @@ macro_rules! period_tables {
         pub static $sites: TableSpec = TableSpec {
             name: concat!("web_sites_", $suffix),
             doc: concat!(
-                "Requests, exact distinct visitors and sessions per ", $period, " and site. Published only by runs with a private state (`--state`) and a key epoch of ", $epochs, ": pseudonyms then stay the same over the period, so a visitor counts once in it, where a sum of the daily rows counts them once per day. Each period is rebuilt from the private partials of all its days whenever one of them is re-published, and goes through the same disclosure control as the daily tables, over the period: a site with fewer than k visitors in the period folds into `(other site)`, withheld while that is still below k. A period some of whose days' partials retention deleted is not rebuilt (the manifest lists it)."
+                "Requests, exact distinct visitors and sessions per ", $period, " and site. Published only by runs that keep a private state, under a key epoch of ", $epochs, ": pseudonyms then stay the same over the period, so a visitor counts once in it, where a sum of the daily rows counts them once per day. Each period is rebuilt from the private partials of all its days whenever one of them is re-published, and goes through the same disclosure control as the daily tables, over the period: a site with fewer than k visitors in the period folds into `(other site)`, withheld while that is still below k. A period some of whose days' partials retention deleted is not rebuilt (the manifest lists it)."
             ),
             columns: &[
                 $grain,
-                SITE,
+                PERIOD_SITE,
                 REQUESTS,
                 PERIOD_VISITORS,
                 col(
@@ -444,7 +451,7 @@ macro_rules! period_tables {
             doc: concat!(
                 "`web_pages` per ", $period, " instead of per day (see `web_sites_", $suffix, "` for when it is published): paths with fewer than k distinct visitors in the period fold into `(other)` as in `web_pages`."
             ),
-            columns: &[$grain, SITE, PATH, REQUESTS, PERIOD_VISITORS, PAGE_BYTES, ERRORS],
+            columns: &[$grain, PERIOD_SITE, PATH, REQUESTS, PERIOD_VISITORS, PAGE_BYTES, ERRORS],
             order: concat!($key, ", site, path"),
         };
 
@@ -454,7 +461,7 @@ macro_rules! period_tables {
             doc: concat!(
                 "`web_referrers` per ", $period, " (see `web_sites_", $suffix, "`), folded over the period as in `web_pages`."
             ),
-            columns: &[$grain, SITE, REFERRER_HOST, REQUESTS, PERIOD_VISITORS],
+            columns: &[$grain, PERIOD_SITE, REFERRER_HOST, REQUESTS, PERIOD_VISITORS],
             order: concat!($key, ", site, referrer_host"),
         };
 
@@ -464,7 +471,7 @@ macro_rules! period_tables {
             doc: concat!(
                 "`web_clients` per ", $period, " (see `web_sites_", $suffix, "`), folded over the period as in `web_clients`."
             ),
-            columns: &[$grain, SITE, BROWSER, OS, DEVICE, IS_BOT, REQUESTS, PERIOD_VISITORS],
+            columns: &[$grain, PERIOD_SITE, BROWSER, OS, DEVICE, IS_BOT, REQUESTS, PERIOD_VISITORS],
             order: concat!($key, ", site, browser, os, device, is_bot"),
         };
 
@@ -476,7 +483,7 @@ macro_rules! period_tables {
             ),
             columns: &[
                 $grain,
-                SITE,
+                PERIOD_SITE,
                 TERM,
                 SEARCHES,
                 col(
