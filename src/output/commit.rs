@@ -119,14 +119,11 @@ impl Kind {
     }
 }
 
-/// [`Kind::Tables`]: the flat names, or the Hive layout.
+/// [`Kind::Tables`]: the flat names, or the Hive layout (daily tables
+/// under `day=`, period tables under `week=` or `month=`).
 fn tables_own(parts: &[&str], is_dir: bool) -> bool {
-    let table = |name: &str| ALL_TABLES.iter().any(|t| t.name == name);
-    let day = |name: &str| {
-        name.strip_prefix("day=")
-            .and_then(super::hive::parse_day)
-            .is_some()
-    };
+    let table = |name: &str| super::schema::partition_key(name).is_some();
+    let key = |t: &str, d: &str| super::hive::partition_dir(t, d).is_some();
     let part = |name: &str| {
         name.strip_prefix("part-")
             .and_then(|n| n.strip_suffix(".parquet"))
@@ -135,8 +132,8 @@ fn tables_own(parts: &[&str], is_dir: bool) -> bool {
     match (parts, is_dir) {
         ([name], false) => is_own(OsStr::new(name)),
         ([t], true) => table(t),
-        ([t, d], true) => table(t) && day(d),
-        ([t, d, p], false) => table(t) && day(d) && part(p),
+        ([t, d], true) => key(t, d),
+        ([t, d, p], false) => key(t, d) && part(p),
         _ => false,
     }
 }

@@ -19,6 +19,13 @@
 //! rather than an empty file (an empty file has no schema some readers
 //! accept, and a missing one reads as no rows).
 //!
+//! Period tables (`<table>_weekly/week=YYYY-MM-DD/part-0.parquet`,
+//! `<table>_monthly/month=YYYY-MM-01/…`, see `schema::Grain`) are
+//! partitions of the same kind, keyed by their period's first day: a
+//! period re-published replaces its partitions, the others are carried
+//! over. Their directories are named apart from the daily tables', so a
+//! reader pointed at `web_pages/` never sees weekly rows.
+//!
 //! Trade-off: the swap still exchanges the whole directory, so each
 //! commit rebuilds the tree of links (one per published day and table);
 //! that is cheap next to writing any table, and it keeps one protocol for
@@ -31,7 +38,7 @@ use std::sync::{Mutex, PoisonError};
 use super::commit::{Kind, OutputDir, PublishOptions};
 use super::manifest::{MANIFEST_FILE, Manifest, TableReport};
 use super::parquet::write_table_without;
-use super::schema::ALL_TABLES;
+use super::schema::partition_key;
 use super::table::{Table, Values};
 use crate::error::Error;
 
@@ -43,27 +50,47 @@ pub const PART_FILE: &str = "part-0.parquet";
 
 pub use crate::time::{format_day, parse_day};
 
-/// The day of a partition file's path relative to the output
-/// (`<table>/day=YYYY-MM-DD/part-N.parquet`, for a known table), or
+/// A partition: its key (`day`, `week` or `month`) and first day.
+type Partition = (&'static str, i32);
+
+/// The partition directory name `<key>=<day>` of a table's directory, if
+/// `dir` is one: the key must be the table's (see
+/// [`partition_key`](super::schema::partition_key)).
+pub fn partition_dir(table: &str, dir: &str) -> Option<Partition> {
+    let key = partition_key(table)?;
+    let day = dir
+        .strip_prefix(key)?
+        .strip_prefix('=')
+        .and_then(parse_day)?;
+    Some((key, day))
+}
+
+/// The partition of a partition file's path relative to the output
+/// (`<table>/<key>=YYYY-MM-DD/part-N.parquet`, for a known table), or
 /// `None` for any other path.
-pub fn partition_day(rel: &Path) -> Option<i32> {
+fn partition_of(rel: &Path) -> Option<Partition> {
     let parts: Option<Vec<&str>> = rel.iter().map(|p| p.to_str()).collect();
     match parts?.as_slice() {
         [table, dir, file] => {
-            let known = ALL_TABLES.iter().any(|t| t.name == *table);
             let part = file.starts_with("part-") && file.ends_with(".parquet");
-            let day = dir.strip_prefix("day=").and_then(parse_day)?;
-            (known && part).then_some(day)
+            part.then(|| partition_dir(table, dir)).flatten()
         }
         _ => None,
     }
 }
 
-/// Whether a commit carries the published file `rel` over: a partition of
-/// a day not replaced. Flat tables of a one-shot run are not carried, so
-/// a set never mixes the two layouts.
-fn keep(rel: &Path, replaced: &BTreeSet<i32>) -> bool {
-    partition_day(rel).is_some_and(|d| !replaced.contains(&d))
+/// The day of a daily partition file's path relative to the output
+/// (`<table>/day=YYYY-MM-DD/part-N.parquet`, for a known table), or
+/// `None` for any other path (a period table's partition included).
+pub fn partition_day(rel: &Path) -> Option<i32> {
+    partition_of(rel).and_then(|(key, day)| (key == DAY_KEY).then_some(day))
+}
+
+/// Whether a commit carries the published file `rel` over: a partition
+/// not replaced. Flat tables of a one-shot run are not carried, so a set
+/// never mixes the two layouts.
+fn keep(rel: &Path, replaced: &BTreeSet<Partition>) -> bool {
+    partition_of(rel).is_some_and(|p| !replaced.contains(&p))
 }
 
 /// An output directory of day-partitioned tables being re-published.
@@ -71,8 +98,8 @@ fn keep(rel: &Path, replaced: &BTreeSet<i32>) -> bool {
 #[derive(Debug)]
 pub struct HiveDir {
     dir: OutputDir,
-    /// Days whose partitions the new set replaces.
-    replaced: Mutex<BTreeSet<i32>>,
+    /// Partitions (days and periods) the new set replaces.
+    replaced: Mutex<BTreeSet<Partition>>,
     /// Partitions written, by table and day.
     written: Mutex<BTreeSet<(&'static str, i32)>>,
 }
@@ -123,22 +150,27 @@ impl HiveDir {
         self.replaced
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .extend(days.iter().copied());
+            .extend(days.iter().map(|&d| (DAY_KEY, d)));
     }
 
     /// Writes `table`, whose rows all belong to `day`, as that day's
     /// partition `<table>/day=YYYY-MM-DD/part-0.parquet` of the new set,
     /// without its `day` column if it has one; marks the day re-published.
+    /// For a period table, `day` is the period's first day and the
+    /// partition `<table>/week=…/` or `<table>/month=…/`, without that
+    /// column; the period is marked re-published.
     /// A table without rows writes nothing and returns `None`. Callable
-    /// from several threads at once, once per table and day.
+    /// from several threads at once, once per table and partition.
     pub fn table_for_day(&self, day: i32, table: &Table) -> Result<Option<TableReport>, Error> {
         let name = table.spec.name;
+        let key = partition_key(name)
+            .ok_or_else(|| encode_err(name, "not a table of the output".to_string()))?;
         let dir_name = format_day(day)
-            .map(|d| format!("{DAY_KEY}={d}"))
+            .map(|d| format!("{key}={d}"))
             .ok_or_else(|| encode_err(name, format!("day {day} is outside the years 0001–9999")))?;
         let mut without: Vec<&str> = Vec::new();
         for (spec, values) in table.spec.columns.iter().zip(&table.columns) {
-            if spec.name != DAY_KEY {
+            if spec.name != key {
                 continue;
             }
             if let Values::Date(days) = values {
@@ -149,10 +181,13 @@ impl HiveDir {
                         format!("a row of day {other} in the partition of {dir_name}"),
                     ));
                 }
-                without.push(DAY_KEY);
+                without.push(key);
             }
         }
-        self.replace_days(&[day]);
+        self.replaced
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert((key, day));
         if table.rows() == 0 {
             return Ok(None);
         }
@@ -186,13 +221,14 @@ impl HiveDir {
         let mut days: BTreeSet<i32> = self
             .published_days()?
             .into_iter()
-            .filter(|d| !replaced.contains(d))
+            .filter(|&d| !replaced.contains(&(DAY_KEY, d)))
             .collect();
         days.extend(
             self.written
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .iter()
+                .filter(|&&(name, _)| partition_key(name) == Some(DAY_KEY))
                 .map(|&(_, d)| d),
         );
         Ok(days)
@@ -277,5 +313,19 @@ mod tests {
         assert_eq!(day("web_pages/day=2026-03-28/notes.txt"), None);
         assert_eq!(day("web_pages.parquet"), None);
         assert_eq!(day("_manifest.json"), None);
+        // Period partitions are not days, and take only their own key.
+        assert_eq!(day("web_pages_weekly/week=2026-03-23/part-0.parquet"), None);
+        let of = |p: &str| partition_of(Path::new(p));
+        assert_eq!(
+            of("web_pages_weekly/week=2026-03-23/part-0.parquet"),
+            Some(("week", 20_535))
+        );
+        assert_eq!(
+            of("web_sites_monthly/month=2026-03-01/part-0.parquet"),
+            Some(("month", 20_513))
+        );
+        assert_eq!(of("web_pages_weekly/day=2026-03-23/part-0.parquet"), None);
+        assert_eq!(of("web_pages/week=2026-03-23/part-0.parquet"), None);
+        assert_eq!(of("web_pages_monthly/week=2026-03-23/part-0.parquet"), None);
     }
 }

@@ -101,6 +101,30 @@ pub struct DaysReport {
     /// run with a state publishes no Zoom tables and says so here.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The weekly and monthly tables: which the key epoch allows, or why
+    /// there are none.
+    pub periods: PeriodsReport,
+}
+
+/// The period tables of a day-partitioned output.
+#[derive(Debug, Clone, Default, Serialize)]
+#[non_exhaustive]
+pub struct PeriodsReport {
+    /// The grains published (`week`, `month`), as the key epoch allows:
+    /// distinct visitors over a period are exact only where pseudonyms
+    /// stay the same over it.
+    pub grains: Vec<&'static str>,
+    /// What the period tables count, or why there are none.
+    pub note: String,
+    /// Periods this run re-published, as their partition names
+    /// (`week=YYYY-MM-DD`, `month=YYYY-MM-01`).
+    pub published: Vec<String>,
+    /// Periods touched by this run but not re-published because
+    /// retention deleted the partials of some of their days: their
+    /// published tables, if any, stay as they were and lack this run's
+    /// data.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub incomplete: Vec<String>,
 }
 
 /// Where a run's time went. The first three are wall-clock seconds and add

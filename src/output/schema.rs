@@ -105,6 +105,37 @@ const VISITORS: ColumnSpec = col(
     "Exact number of distinct client pseudonyms in the row. Pseudonyms rotate with the key epoch (a UTC day by default), so a visitor seen on two days of a longer window counts twice there.",
 );
 
+const PATH: ColumnSpec = col(
+    "path",
+    Utf8,
+    "Request path without query string, fragment or `;` parameters; id-like segments (5+ digit runs, UUIDs, long hex or token strings, e-mail-like or IP-like segments) replaced by `{id}`. Unparseable requests are `(invalid request)`, `\"\"` is `(empty request)`, `-` is `(no request)`.",
+);
+const PAGE_BYTES: ColumnSpec = col("bytes", Int64, "Response bytes sent.");
+const ERRORS: ColumnSpec = col("errors", Int64, "Responses with status ≥ 400.");
+const REFERRER_HOST: ColumnSpec = col(
+    "referrer_host",
+    Utf8,
+    "Host of the `Referer` (lower-cased, no port, no credentials); `(direct)` when absent, `(ip address)` for IP-literal hosts, `(invalid)` for values that are not URLs.",
+);
+const BROWSER: ColumnSpec = col(
+    "browser",
+    Utf8,
+    "Browser, bot or library family (`(none)` without agent).",
+);
+const OS: ColumnSpec = col("os", Utf8, "Operating-system family.");
+const DEVICE: ColumnSpec = col(
+    "device",
+    Utf8,
+    "`desktop`, `mobile`, `tablet`, `bot` or `other`.",
+);
+const IS_BOT: ColumnSpec = col(
+    "is_bot",
+    Bool,
+    "Whether the agent is a crawler, monitor or HTTP library.",
+);
+const TERM: ColumnSpec = col("term", Utf8, "The cleaned term, `(redacted)` or `(other)`.");
+const SEARCHES: ColumnSpec = col("searches", Int64, "Searches for the term.");
+
 /// Requests per UTC hour and site.
 pub static WEB_TRAFFIC: TableSpec = TableSpec {
     name: "web_traffic",
@@ -165,19 +196,7 @@ pub static WEB_TRAFFIC: TableSpec = TableSpec {
 pub static WEB_PAGES: TableSpec = TableSpec {
     name: "web_pages",
     doc: "Requests per UTC day, site and path. Paths with fewer than k distinct visitors (policy, default 10) fold into a `(other)` row per day and site; while that row is below k, the smallest published paths join it. So every row has at least k visitors and a day's rows add up to the day's totals in every web table. Sites with fewer than k visitors on a day fold into `(other site)`; a day and site below k in all is withheld from every table.",
-    columns: &[
-        DAY,
-        SITE,
-        col(
-            "path",
-            Utf8,
-            "Request path without query string, fragment or `;` parameters; id-like segments (5+ digit runs, UUIDs, long hex or token strings, e-mail-like or IP-like segments) replaced by `{id}`. Unparseable requests are `(invalid request)`, `\"\"` is `(empty request)`, `-` is `(no request)`.",
-        ),
-        REQUESTS,
-        VISITORS,
-        col("bytes", Int64, "Response bytes sent."),
-        col("errors", Int64, "Responses with status ≥ 400."),
-    ],
+    columns: &[DAY, SITE, PATH, REQUESTS, VISITORS, PAGE_BYTES, ERRORS],
     order: "day, site, path",
 };
 
@@ -203,17 +222,7 @@ pub static WEB_STATUS: TableSpec = TableSpec {
 pub static WEB_REFERRERS: TableSpec = TableSpec {
     name: "web_referrers",
     doc: "Requests per UTC day, site and referring host. Hosts with fewer than k distinct visitors fold into `(other)` as in `web_pages`.",
-    columns: &[
-        DAY,
-        SITE,
-        col(
-            "referrer_host",
-            Utf8,
-            "Host of the `Referer` (lower-cased, no port, no credentials); `(direct)` when absent, `(ip address)` for IP-literal hosts, `(invalid)` for values that are not URLs.",
-        ),
-        REQUESTS,
-        VISITORS,
-    ],
+    columns: &[DAY, SITE, REFERRER_HOST, REQUESTS, VISITORS],
     order: "day, site, referrer_host",
 };
 
@@ -221,28 +230,7 @@ pub static WEB_REFERRERS: TableSpec = TableSpec {
 pub static WEB_CLIENTS: TableSpec = TableSpec {
     name: "web_clients",
     doc: "Requests per UTC day, site and coarse client class derived from the User-Agent. Classes with fewer than k distinct visitors fold into an `(other)` row (all labels `(other)`, `is_bot` false).",
-    columns: &[
-        DAY,
-        SITE,
-        col(
-            "browser",
-            Utf8,
-            "Browser, bot or library family (`(none)` without agent).",
-        ),
-        col("os", Utf8, "Operating-system family."),
-        col(
-            "device",
-            Utf8,
-            "`desktop`, `mobile`, `tablet`, `bot` or `other`.",
-        ),
-        col(
-            "is_bot",
-            Bool,
-            "Whether the agent is a crawler, monitor or HTTP library.",
-        ),
-        REQUESTS,
-        VISITORS,
-    ],
+    columns: &[DAY, SITE, BROWSER, OS, DEVICE, IS_BOT, REQUESTS, VISITORS],
     order: "day, site, browser, os, device, is_bot",
 };
 
@@ -253,8 +241,8 @@ pub static WEB_SEARCH_TERMS: TableSpec = TableSpec {
     columns: &[
         DAY,
         SITE,
-        col("term", Utf8, "The cleaned term, `(redacted)` or `(other)`."),
-        col("searches", Int64, "Searches for the term."),
+        TERM,
+        SEARCHES,
         col(
             "searchers",
             Int64,
@@ -418,6 +406,221 @@ pub static ZOOM_SIGNINS: TableSpec = TableSpec {
     order: "day, type, client_type, version_major",
 };
 
+/// The visitors column of a table over a period.
+const PERIOD_VISITORS: ColumnSpec = col(
+    "visitors",
+    Int64,
+    "Exact number of distinct client pseudonyms in the row over the whole period: a visitor who came back on several of its days counts once.",
+);
+
+/// The site column of a table over a period.
+const PERIOD_SITE: ColumnSpec = col(
+    "site",
+    Utf8,
+    "As in the daily tables, but `(other site)` gathers the sites with fewer than k visitors over the period.",
+);
+
+/// The tables of one period grain, declared together since they differ
+/// only in the period column and the words for it.
+macro_rules! period_tables {
+    ($suffix:literal, $key:literal, $period:literal, $epochs:literal, $grain:expr,
+     $sites:ident, $pages:ident, $referrers:ident, $clients:ident, $search:ident) => {
+        #[doc = concat!("Requests, visitors and sessions per ", $period, " and site.")]
+        pub static $sites: TableSpec = TableSpec {
+            name: concat!("web_sites_", $suffix),
+            doc: concat!(
+                "Requests, exact distinct visitors and sessions per ", $period, " and site. Published only by runs that keep a private state, under a key epoch of ", $epochs, ": pseudonyms then stay the same over the period, so a visitor counts once in it, where a sum of the daily rows counts them once per day. Each period is rebuilt from the private partials of all its days whenever one of them is re-published, and goes through the same disclosure control as the daily tables, over the period: a site with fewer than k visitors in the period folds into `(other site)`, withheld while that is still below k. A period some of whose days' partials retention deleted is not rebuilt (the manifest lists it)."
+            ),
+            columns: &[
+                $grain,
+                PERIOD_SITE,
+                REQUESTS,
+                PERIOD_VISITORS,
+                col(
+                    "sessions",
+                    Int64,
+                    "Sessions in the period (each lies in one day, so this is the sum of the days' sessions).",
+                ),
+            ],
+            order: concat!($key, ", site"),
+        };
+
+        #[doc = concat!("Requests per ", $period, ", site and path.")]
+        pub static $pages: TableSpec = TableSpec {
+            name: concat!("web_pages_", $suffix),
+            doc: concat!(
+                "`web_pages` per ", $period, " instead of per day (see `web_sites_", $suffix, "` for when it is published): paths with fewer than k distinct visitors in the period fold into `(other)` as in `web_pages`."
+            ),
+            columns: &[$grain, PERIOD_SITE, PATH, REQUESTS, PERIOD_VISITORS, PAGE_BYTES, ERRORS],
+            order: concat!($key, ", site, path"),
+        };
+
+        #[doc = concat!("Requests per ", $period, ", site and referrer host.")]
+        pub static $referrers: TableSpec = TableSpec {
+            name: concat!("web_referrers_", $suffix),
+            doc: concat!(
+                "`web_referrers` per ", $period, " (see `web_sites_", $suffix, "`), folded over the period as in `web_pages`."
+            ),
+            columns: &[$grain, PERIOD_SITE, REFERRER_HOST, REQUESTS, PERIOD_VISITORS],
+            order: concat!($key, ", site, referrer_host"),
+        };
+
+        #[doc = concat!("Requests per ", $period, ", site and client class.")]
+        pub static $clients: TableSpec = TableSpec {
+            name: concat!("web_clients_", $suffix),
+            doc: concat!(
+                "`web_clients` per ", $period, " (see `web_sites_", $suffix, "`), folded over the period as in `web_clients`."
+            ),
+            columns: &[$grain, PERIOD_SITE, BROWSER, OS, DEVICE, IS_BOT, REQUESTS, PERIOD_VISITORS],
+            order: concat!($key, ", site, browser, os, device, is_bot"),
+        };
+
+        #[doc = concat!("Site-search terms per ", $period, " and site.")]
+        pub static $search: TableSpec = TableSpec {
+            name: concat!("web_search_terms_", $suffix),
+            doc: concat!(
+                "`web_search_terms` per ", $period, " (see `web_sites_", $suffix, "`), folded over the period as in `web_search_terms`."
+            ),
+            columns: &[
+                $grain,
+                PERIOD_SITE,
+                TERM,
+                SEARCHES,
+                col(
+                    "searchers",
+                    Int64,
+                    "Exact number of distinct visitor pseudonyms who searched for it in the period.",
+                ),
+            ],
+            order: concat!($key, ", site, term"),
+        };
+    };
+}
+
+period_tables!(
+    "weekly",
+    "week",
+    "ISO week (Monday to Sunday)",
+    "`week` or `never`",
+    col(
+        "week",
+        Date,
+        "First day (Monday) of the ISO week; the partition key, `week=YYYY-MM-DD`."
+    ),
+    WEB_SITES_WEEKLY,
+    WEB_PAGES_WEEKLY,
+    WEB_REFERRERS_WEEKLY,
+    WEB_CLIENTS_WEEKLY,
+    WEB_SEARCH_TERMS_WEEKLY
+);
+
+period_tables!(
+    "monthly",
+    "month",
+    "calendar month",
+    "`month` or `never`",
+    col(
+        "month",
+        Date,
+        "First day of the calendar month; the partition key, `month=YYYY-MM-01`."
+    ),
+    WEB_SITES_MONTHLY,
+    WEB_PAGES_MONTHLY,
+    WEB_REFERRERS_MONTHLY,
+    WEB_CLIENTS_MONTHLY,
+    WEB_SEARCH_TERMS_MONTHLY
+);
+
+/// The grain of a period table: its rows and its Hive partitions span an
+/// ISO week or a calendar month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Grain {
+    /// ISO weeks, Monday to Sunday.
+    Week,
+    /// Calendar months.
+    Month,
+}
+
+/// One grain's tables, and the daily table whose policy settings (a
+/// per-table `k`) each follows.
+#[derive(Debug, Clone, Copy)]
+pub struct PeriodTables {
+    /// Requests, visitors and sessions per period and site.
+    pub sites: &'static TableSpec,
+    /// Per period, site and path.
+    pub pages: &'static TableSpec,
+    /// Per period, site and referrer host.
+    pub referrers: &'static TableSpec,
+    /// Per period, site and client class.
+    pub clients: &'static TableSpec,
+    /// Per period, site and search term.
+    pub search: &'static TableSpec,
+}
+
+impl Grain {
+    /// Both grains.
+    pub const ALL: [Grain; 2] = [Grain::Week, Grain::Month];
+
+    /// The partition key and period column: `week` or `month`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Grain::Week => "week",
+            Grain::Month => "month",
+        }
+    }
+
+    /// The grain's tables.
+    pub fn tables(self) -> PeriodTables {
+        match self {
+            Grain::Week => PeriodTables {
+                sites: &WEB_SITES_WEEKLY,
+                pages: &WEB_PAGES_WEEKLY,
+                referrers: &WEB_REFERRERS_WEEKLY,
+                clients: &WEB_CLIENTS_WEEKLY,
+                search: &WEB_SEARCH_TERMS_WEEKLY,
+            },
+            Grain::Month => PeriodTables {
+                sites: &WEB_SITES_MONTHLY,
+                pages: &WEB_PAGES_MONTHLY,
+                referrers: &WEB_REFERRERS_MONTHLY,
+                clients: &WEB_CLIENTS_MONTHLY,
+                search: &WEB_SEARCH_TERMS_MONTHLY,
+            },
+        }
+    }
+}
+
+/// Every period table: published only as Hive partitions of a run with a
+/// private state, never as flat files.
+pub static PERIOD_TABLES: &[&TableSpec] = &[
+    &WEB_SITES_WEEKLY,
+    &WEB_PAGES_WEEKLY,
+    &WEB_REFERRERS_WEEKLY,
+    &WEB_CLIENTS_WEEKLY,
+    &WEB_SEARCH_TERMS_WEEKLY,
+    &WEB_SITES_MONTHLY,
+    &WEB_PAGES_MONTHLY,
+    &WEB_REFERRERS_MONTHLY,
+    &WEB_CLIENTS_MONTHLY,
+    &WEB_SEARCH_TERMS_MONTHLY,
+];
+
+/// The Hive partition key of a table's directory: `day` for the tables of
+/// [`ALL_TABLES`], `week` or `month` for a period table; `None` for a
+/// name that is no table.
+pub fn partition_key(table: &str) -> Option<&'static str> {
+    if ALL_TABLES.iter().any(|t| t.name == table) {
+        return Some("day");
+    }
+    Grain::ALL.into_iter().find_map(|g| {
+        let t = g.tables();
+        [t.sites, t.pages, t.referrers, t.clients, t.search]
+            .iter()
+            .any(|s| s.name == table)
+            .then(|| g.key())
+    })
+}
+
 /// Every table, in the order they are written.
 pub static ALL_TABLES: &[&TableSpec] = &[
     &WEB_TRAFFIC,
@@ -437,7 +640,7 @@ pub static ALL_TABLES: &[&TableSpec] = &[
 /// README).
 pub fn markdown() -> String {
     let mut out = String::new();
-    for t in ALL_TABLES {
+    for t in ALL_TABLES.iter().chain(PERIOD_TABLES) {
         let _ = writeln!(
             out,
             "#### `{}`\n\n{} Rows sorted by {}.\n",

@@ -9,9 +9,13 @@
 //! alone. Publishing from the canonical form is what makes the tables of
 //! seven nights byte-identical to one run over the same lines: the rows
 //! reach disclosure control in one order, whatever order the lines came
-//! in. Days are merged and published in parallel, each on its own task
-//! (whose tables are again built in parallel); memory holds about one
-//! day's aggregate per thread.
+//! in. Days are merged and published in parallel, a batch of as many days
+//! as threads at a time, in order (each day's tables are again built in
+//! parallel); memory holds about one day's aggregate per thread.
+//!
+//! When the key epoch allows period tables (`periods`), every day of a
+//! touched week or month is fed, in order, to that period's aggregate:
+//! the re-published days as merged, the others as stored.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -20,32 +24,39 @@ use rayon::prelude::*;
 use crate::aggregate::web::WebAggregate;
 use crate::aggregate::web::partial::DayPartial;
 use crate::error::Error;
+use crate::output::manifest::PeriodsReport;
 use crate::output::table::Table;
 use crate::privacy::policy::SuppressionPolicy;
+use crate::privacy::pseudonym::Epoch;
 use crate::privacy::{Labels, Renumbering};
 use crate::state::StateDir;
 use crate::time::Calendar;
+
+use super::periods;
 
 /// What merging and publishing the days did.
 #[derive(Debug, Default)]
 pub(super) struct Days<R> {
     /// Days published, in order.
     pub published: BTreeSet<i32>,
-    /// What the emitter returned for each table of each day.
+    /// What the emitter returned for each table of each day and period.
     pub tables: Vec<R>,
+    /// The period tables.
+    pub periods: PeriodsReport,
     /// Requests of days whose partials retention deleted: they cannot be
     /// merged exactly, so they were left out.
     pub expired_requests: u64,
 }
 
 /// Merges the run's aggregates into the state's partials and publishes
-/// every touched day, plus `also` (days merged before but not published).
-/// `emit` receives each day's tables.
+/// every touched day, plus `also` (days merged before but not published),
+/// and the periods of those days that `epoch` allows. `emit` receives
+/// each day's tables, and each period's with the period's first day.
 pub(super) fn merge_and_publish<R: Send>(
     state: &StateDir,
     (web, others, labels): (WebAggregate, Vec<(WebAggregate, Renumbering)>, Labels),
     also: &BTreeSet<i32>,
-    (gap, calendar): (i64, Calendar),
+    (gap, calendar, epoch): (i64, Calendar, Epoch),
     suppression: &SuppressionPolicy,
     emit: impl Fn(i32, Result<Table, String>) -> R + Sync,
 ) -> Result<Days<R>, Error> {
@@ -63,6 +74,7 @@ pub(super) fn merge_and_publish<R: Send>(
         published: BTreeSet::new(),
         tables: Vec::new(),
         expired_requests: 0,
+        periods: PeriodsReport::default(),
     };
     if let Some(first) = state.expired_before() {
         let late: Vec<i32> = new.range(..first).map(|(&d, _)| d).collect();
@@ -81,30 +93,56 @@ pub(super) fn merge_and_publish<R: Send>(
                 .filter(|d| state.stored_days().contains(d)),
         )
         .collect();
-    // Days are independent: each merges and publishes on its own task
-    // (a nightly run has one or two; a first run over old logs, many).
-    let mut work: Vec<(i32, Vec<DayPartial>)> = days
-        .into_iter()
-        .map(|d| (d, new.remove(&d).unwrap_or_default()))
+    let plan = periods::Plan::new(epoch, &days, state.expired_before());
+    let others = plan.days_needed(state.stored_days());
+    let mut periods = periods::Builder::new(plan, suppression);
+    // Every day in order: the re-published ones with their new partials,
+    // the others only for their periods.
+    let all: Vec<(i32, Option<Vec<DayPartial>>)> = others
+        .union(&days)
+        .map(|&d| {
+            let parts = days
+                .contains(&d)
+                .then(|| new.remove(&d).unwrap_or_default());
+            (d, parts)
+        })
         .collect();
     drop(new);
     let shape = (gap, calendar);
-    let tables = std::mem::take(&mut work)
-        .into_par_iter()
-        .map(|(day, parts)| {
-            let emit = |t| emit(day, t);
-            publish_day(state, day, parts, shape, suppression, emit)
-        })
-        .collect::<Result<Vec<_>, Error>>()?;
-    for (day, t) in tables {
-        out.published.insert(day);
-        out.tables.extend(t);
+    let mut all = all.into_iter().peekable();
+    let batch = rayon::current_num_threads().max(1);
+    while all.peek().is_some() {
+        let work: Vec<_> = all.by_ref().take(batch).collect();
+        let done = work
+            .into_par_iter()
+            .map(|(day, parts)| match parts {
+                // A day of a touched period, not re-published itself.
+                None => Ok((day, state.read_day(day)?, None)),
+                Some(parts) => {
+                    let emit = |t| emit(day, t);
+                    let (merged, tables) =
+                        publish_day(state, day, parts, shape, suppression, emit)?;
+                    Ok((day, Some(merged), Some(tables)))
+                }
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        for (day, merged, tables) in done {
+            if let Some(merged) = merged {
+                periods.feed(&merged, &emit, &mut out.tables);
+            }
+            if let Some(tables) = tables {
+                out.published.insert(day);
+                out.tables.extend(tables);
+            }
+        }
     }
+    out.periods = periods.finish(epoch, &emit, &mut out.tables);
     Ok(out)
 }
 
 /// Merges a day's new partials into its stored one, writes the result to
-/// the state and publishes the day from it.
+/// the state and publishes the day from it; gives the merged partial back
+/// for the day's periods.
 fn publish_day<R: Send>(
     state: &StateDir,
     day: i32,
@@ -112,7 +150,7 @@ fn publish_day<R: Send>(
     (gap, calendar): (i64, Calendar),
     suppression: &SuppressionPolicy,
     emit: impl Fn(Result<Table, String>) -> R + Sync,
-) -> Result<(i32, Vec<R>), Error> {
+) -> Result<(DayPartial, Vec<R>), Error> {
     let fresh = || {
         (
             WebAggregate::with_calendar(gap, calendar),
@@ -139,9 +177,6 @@ fn publish_day<R: Send>(
     };
     let (mut aggregate, mut labels) = fresh();
     aggregate.import(&mut labels, &merged);
-    drop(merged);
-    Ok((
-        day,
-        aggregate.into_tables(Vec::new(), labels, suppression, emit),
-    ))
+    let tables = aggregate.into_tables(Vec::new(), labels, suppression, emit);
+    Ok((merged, tables))
 }

@@ -37,6 +37,7 @@ mod config;
 mod days;
 mod lanes;
 mod nightly;
+mod periods;
 mod publish;
 mod sources;
 mod zoom;
@@ -109,14 +110,26 @@ pub struct RunReport {
     pub manifest_path: Option<PathBuf>,
 }
 
-/// Labels distinct counts for the key epoch: exact within a row, but a
-/// returning visitor counts once per epoch in any sum over a longer window.
+/// Labels distinct counts for the key epoch: exact within a row; a sum
+/// over rows counts a returning visitor once per row (so once per day over
+/// daily rows, whatever the epoch); only the period tables of a run with a
+/// state count them once per week or month, where the epoch allows.
 fn distinct_counts_note(epoch: Epoch) -> String {
+    const ROWS: &str = "exact distinct pseudonyms per row (rows span an hour or a day); a sum over rows counts a returning visitor once per row, so a sum of daily rows over a week counts them once per day";
     match epoch {
-        Epoch::Never => "exact distinct pseudonyms per row; pseudonyms never rotate, so counts can also be compared across rows and runs with the same key".to_string(),
-        e => format!(
-            "exact distinct pseudonyms per row (rows span an hour or a day); pseudonyms rotate every {0}, so a sum over a window longer than a {0} counts a returning visitor once per {0}",
-            e.as_str()
+        Epoch::Day => format!(
+            "{ROWS}; pseudonyms rotate every day, so distinct visitors over a week or month cannot be counted at all, by design"
+        ),
+        Epoch::Week | Epoch::Month => format!(
+            "{ROWS}; pseudonyms rotate every {0}, so with a private state the {1} tables (`*_{1}`) count each visitor once per {0}; over windows longer than a {0} a returning visitor counts once per {0} at best",
+            epoch.as_str(),
+            match epoch {
+                Epoch::Week => "weekly",
+                _ => "monthly",
+            }
+        ),
+        Epoch::Never => format!(
+            "{ROWS}; pseudonyms never rotate, so with a private state the weekly and monthly tables (`*_weekly`, `*_monthly`) count each visitor once per week or month, and counts can be compared across runs with the same key"
         ),
     }
 }
@@ -348,7 +361,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
                 state,
                 (web, other_web, labels),
                 &also,
-                gap,
+                (gap.0, gap.1, policy.keys.epoch),
                 &policy.suppression,
                 |day, table| emit(Some(day), table),
             )?;
@@ -362,6 +375,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
                 published: days.published,
                 expired_requests: days.expired_requests,
                 zoom_left: !zoom.is_empty(),
+                periods: days.periods,
             };
             return Ok((inputs, Some(table_reports), Some(days)));
         }

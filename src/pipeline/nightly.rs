@@ -57,6 +57,8 @@ pub(super) struct Merged {
     pub expired_requests: u64,
     /// Whether Zoom records were read (they are not kept in the state).
     pub zoom_left: bool,
+    /// The period tables.
+    pub periods: crate::output::manifest::PeriodsReport,
 }
 
 /// The run's sources with what the ledger says of them: the ones to read
@@ -126,6 +128,7 @@ impl Reads {
             expired_days: names(&mut commit.expired.iter().copied()),
             unchanged_inputs: self.unchanged.len(),
             note: days.zoom_left.then(|| ZOOM_NOT_KEPT.to_string()),
+            periods: days.periods,
             ..DaysReport::default()
         })
     }

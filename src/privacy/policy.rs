@@ -435,8 +435,10 @@ pub const DEFAULT_POLICY_TOML: &str = r#"# logveil privacy policy. Every value b
 
 [keys]
 # How often pseudonym subkeys rotate: "day", "week", "month" or "never".
-# Distinct counts over windows longer than this count a returning visitor
-# once per epoch (the schema docs and manifest say so).
+# Daily rows count a returning visitor once per day in any sum. With a
+# state (nightly runs), "week" or "month" (or "never") adds weekly or
+# monthly tables that count each visitor once per period; "day" makes that
+# impossible by design.
 epoch = "day"
 
 [ip]

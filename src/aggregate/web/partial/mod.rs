@@ -389,10 +389,22 @@ fn import_group<K: StoredKey, C: Stored>(
     labels: &mut Labels,
     visitor_id: &HashMap<(Str, u64), VisitorId, RandomState>,
 ) {
+    import_group_at(group, rows, labels, visitor_id, None);
+}
+
+/// [`import_group`], every row's time replaced by `at` when given (a
+/// period's start, for rows gathered over a period).
+fn import_group_at<K: StoredKey, C: Stored>(
+    group: &mut Group<K, C>,
+    rows: &[&PartialRow],
+    labels: &mut Labels,
+    visitor_id: &HashMap<(Str, u64), VisitorId, RandomState>,
+    at: Option<i64>,
+) {
     for r in rows {
         let site = labels.restore(&r.site);
         let parts = KeyParts {
-            time: r.time,
+            time: at.unwrap_or(r.time),
             site,
             label: r.label.as_deref().map(|l| labels.restore(l)),
             status: r.status,
@@ -499,6 +511,10 @@ impl WebAggregate {
         }
     }
 }
+
+mod period;
+
+pub use period::PeriodAggregate;
 
 #[cfg(test)]
 mod tests;
