@@ -135,7 +135,18 @@ impl StateDir {
         let dir = OutputDir::prepare(&opts.dir, publish)?;
         let current = dir.path().to_path_buf();
         let meta_path = current.join(STATE_FILE);
+        let ledger_path = current.join(LEDGER_FILE);
+        let exists = |path: &Path| fs::symlink_metadata(path).is_ok();
         let meta = match fs::read(&meta_path) {
+            // Every commit writes both: a ledger lost alone would have every
+            // log read again and counted twice.
+            Ok(_) if !exists(&ledger_path) => {
+                return Err(state_err(
+                    &ledger_path,
+                    "is missing, so every log would be read again and counted twice; restore \
+                     the state from a backup, or start a new state and read the logs again",
+                ));
+            }
             Ok(bytes) => serde_json::from_slice::<Meta>(&bytes).map_err(|e| {
                 state_err(
                     &meta_path,
@@ -144,6 +155,18 @@ impl StateDir {
                     ),
                 )
             })?,
+            // Without it, nothing says which key and settings a ledger or
+            // partials left here were made under.
+            Err(e)
+                if e.kind() == std::io::ErrorKind::NotFound
+                    && (exists(&ledger_path) || exists(&current.join(PARTIALS_DIR))) =>
+            {
+                return Err(state_err(
+                    &meta_path,
+                    "is missing, yet the state holds a ledger or partials made under an unknown \
+                     key and settings; restore the state from a backup, or start a new one",
+                ));
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Meta {
                 what: "logveil state".to_string(),
                 format: partials::FORMAT_VERSION,
@@ -184,7 +207,7 @@ impl StateDir {
                  a new state and read the logs again",
             ));
         }
-        let ledger = Ledger::load(&current.join(LEDGER_FILE))?;
+        let ledger = Ledger::load(&ledger_path)?;
         let stored = partials::list_days(&current.join(PARTIALS_DIR))?
             .into_iter()
             .map(|(d, _)| d)
