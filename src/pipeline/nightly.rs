@@ -136,11 +136,7 @@ impl Reads {
         inputs: &[InputReport],
     ) -> Result<(), Error> {
         let (sources, plans, unchanged) = (&self.sources, &self.plans, &self.unchanged);
-        let today = time::date32(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
-        );
+        let today = crate::state::today();
         let ledger = state.ledger_mut();
         let failed = |source: &Source, e: std::io::Error| Error::State {
             path: source.path.clone(),

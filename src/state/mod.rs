@@ -83,7 +83,8 @@ pub struct StateOptions {
     pub dir: PathBuf,
     /// Keep partials of this many days, counted back from the newest day
     /// they hold (not the clock, so a run over old logs keeps what it
-    /// reads); `None` keeps every day.
+    /// reads; days after tomorrow do not count, so a line dated in the
+    /// future expires nothing); `None` keeps every day.
     pub keep_days: Option<u32>,
     /// Wait for another run holding the state's lock.
     pub wait: bool,
@@ -282,10 +283,17 @@ impl StateDir {
     }
 
     /// The days retention keeps once this run's days are in: the newest
-    /// `keep_days` days counted back from the newest day held.
-    fn first_kept(&self, days: &BTreeSet<i32>) -> Option<i32> {
+    /// `keep_days` days counted back from the newest day held that is not
+    /// after tomorrow. Later days (a line dated in the future, from a wrong
+    /// clock or a damaged line) are kept but do not count: otherwise one
+    /// such line would expire every real day and have the real days' lines
+    /// refused for years.
+    fn first_kept(&self, days: &BTreeSet<i32>, today: i32) -> Option<i32> {
         let keep = i32::try_from(self.keep_days?).unwrap_or(i32::MAX);
-        let newest = *days.last()?;
+        let newest = *days
+            .range(..=today.saturating_add(1))
+            .next_back()
+            .or(days.last())?;
         Some(newest.saturating_sub(keep.saturating_sub(1)))
     }
 
@@ -300,7 +308,7 @@ impl StateDir {
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
         );
         let all: BTreeSet<i32> = self.stored.union(&written).copied().collect();
-        let first_kept = self.first_kept(&all);
+        let first_kept = self.first_kept(&all, today());
         let expired: Vec<i32> = all
             .iter()
             .copied()
@@ -358,6 +366,14 @@ pub struct StateCommit {
     pub generation: String,
     /// Days whose partials retention deleted.
     pub expired: Vec<i32>,
+}
+
+/// Today (UTC), as days since 1970-01-01, by the system clock.
+pub(crate) fn today() -> i32 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    time::date32(now)
 }
 
 /// A fresh random generation id.
