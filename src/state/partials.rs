@@ -112,7 +112,12 @@ fn write_batch(
         table: what.clone(),
         message: e.to_string(),
     })?;
-    crate::output::parquet::write_batch(path, &batch, None, &what)
+    crate::output::parquet::write_batch(path, &batch, None, &what)?;
+    // Pseudonyms: private whatever the umask, so a copy of the state made
+    // without its 0700 directory (a backup) still exposes nothing. The
+    // file is in the staging directory, itself 0700, until then.
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o600)).map_err(io_err(path))
 }
 
 fn read_batches(path: &Path) -> Result<Vec<RecordBatch>, Error> {
