@@ -862,6 +862,13 @@ fn a_new_output_gets_every_stored_day_and_no_pseudonym_is_published() {
         std::fs::metadata(&state).unwrap().permissions().mode() & 0o777,
         0o700
     );
+    for rel in files(&state).keys() {
+        let mode = std::fs::metadata(state.join(rel))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "{rel} is {mode:o}");
+    }
     let audit = common::logveil()
         .arg("audit")
         .arg(&out)
