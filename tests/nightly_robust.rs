@@ -963,3 +963,38 @@ fn a_line_dated_in_the_future_expires_no_real_day() {
     assert_eq!(m["days"]["expired_requests"], 0, "{}", m["days"]);
     assert_eq!(m["days"]["published"], serde_json::json!(["2026-03-28"]));
 }
+
+#[test]
+fn a_state_overlapping_the_output_or_an_input_is_refused() {
+    let s = Small::new();
+    write_days(&s.logs.join("a.log"), &[28], 30, 0);
+    let night = s.night(&[]);
+    let (out, state) = (s.path("out"), s.path("state"));
+    for (out, state, says) in [
+        (out.clone(), out.join("state"), "lies inside the output"),
+        (state.join("out"), state.clone(), "holds the output"),
+        (out.clone(), out.clone(), "lies inside the output"),
+        (out.clone(), s.logs.join("state"), "lies inside the input"),
+        (out.clone(), s.logs.join(".state"), "lies inside the input"),
+        (s.logs.join("out"), s.logs.clone(), "lies inside the input"),
+        (out.clone(), s.tmp.path().to_path_buf(), "holds the output"),
+    ] {
+        let before = files(s.tmp.path());
+        let r = night.run(&out, &state, &[]);
+        assert_exit(&r, 1);
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert!(
+            err.contains(says) && err.contains("keep the state apart"),
+            "{err}"
+        );
+        assert!(
+            files(s.tmp.path()) == before,
+            "{says}: something was written"
+        );
+        assert!(
+            !out.exists() && !state.join("state.json").exists(),
+            "{says}"
+        );
+    }
+    night.ok(&out, &state);
+}
