@@ -998,3 +998,25 @@ fn a_state_overlapping_the_output_or_an_input_is_refused() {
     }
     night.ok(&out, &state);
 }
+
+#[test]
+fn a_state_holding_other_files_is_refused_as_a_state() {
+    let s = Small::new();
+    write_days(&s.logs.join("a.log"), &[28], 30, 0);
+    let (out, state) = (s.path("out"), s.path("state"));
+    let night = s.night(&[]);
+    night.ok(&out, &state);
+    std::fs::copy(&s.key, state.join("logveil.key")).unwrap();
+    let r = night.run(&out, &state, &[]);
+    assert_exit(&r, 1);
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(
+        err.contains("logveil.key") && err.contains("outside it"),
+        "{err}"
+    );
+    // Not the output's message: a state adopts nothing.
+    assert!(
+        !err.contains("--force") && !err.contains("the output"),
+        "{err}"
+    );
+}

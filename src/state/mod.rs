@@ -133,7 +133,19 @@ impl StateDir {
             wait: opts.wait,
             ..PublishOptions::state()
         };
-        let dir = OutputDir::prepare(&opts.dir, publish)?;
+        let dir = OutputDir::prepare(&opts.dir, publish).map_err(|e| match e {
+            // The output's message would offer to adopt them, which a state
+            // never does: its files are all logveil's own.
+            Error::ForeignFiles { out, count, names } => state_err(
+                &out,
+                format!(
+                    "holds {count} file(s) logveil did not write ({names}); the state is \
+                     replaced as a whole by every run, so keep other files (the key, backups) \
+                     outside it, or give a new directory"
+                ),
+            ),
+            e => e,
+        })?;
         let current = dir.path().to_path_buf();
         let meta_path = current.join(STATE_FILE);
         let ledger_path = current.join(LEDGER_FILE);
