@@ -926,6 +926,13 @@ fn a_new_output_gets_every_stored_day_and_no_pseudonym_is_published() {
             assert!(!runs.iter().any(|r| r.contains(&text)), "{text} published");
         }
     }
+    // Nor does any published file name the state, the logs or their files.
+    for (name, bytes) in files(&out) {
+        let text = String::from_utf8_lossy(&bytes);
+        for needle in [tmp.path().to_string_lossy().as_ref(), "access.log"] {
+            assert!(!text.contains(needle), "{name} holds {needle:?}");
+        }
+    }
     // The state's own files name no input.
     for file in ["ledger.json", "state.json"] {
         let text = std::fs::read_to_string(state.join(file)).unwrap();
