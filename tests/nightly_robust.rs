@@ -752,6 +752,18 @@ fn a_damaged_state_is_named_and_the_output_left_alone() {
         );
         std::fs::write(&file, good).unwrap();
     }
+    // A partial file gone is named as the state's, not as an output.
+    let sessions = state.join("partials/day=2026-03-28/sessions.parquet");
+    let good = std::fs::read(&sessions).unwrap();
+    std::fs::remove_file(&sessions).unwrap();
+    let name = sessions.to_string_lossy().into_owned();
+    refused(
+        &night,
+        &out,
+        &state,
+        &[name.as_str(), "private partial", "backup"],
+    );
+    std::fs::write(&sessions, good).unwrap();
     s.night(&[]).ok(&out, &state);
     assert_eq!(manifest(&out)["totals"]["parsed"], 20);
 }

@@ -188,12 +188,7 @@ impl StateDir {
                 expired_before: None,
                 generation: String::new(),
             },
-            Err(e) => {
-                return Err(Error::Output {
-                    path: meta_path,
-                    source: e,
-                });
-            }
+            Err(e) => return Err(state_err(&meta_path, format!("cannot be read ({e})"))),
         };
         if meta.format != partials::FORMAT_VERSION {
             return Err(state_err(

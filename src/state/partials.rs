@@ -121,7 +121,14 @@ fn write_batch(
 }
 
 fn read_batches(path: &Path) -> Result<Vec<RecordBatch>, Error> {
-    let file = File::open(path).map_err(io_err(path))?;
+    // Not an output error: its advice (another directory) is wrong here.
+    let file = File::open(path).map_err(|e| Error::State {
+        path: path.to_path_buf(),
+        message: format!(
+            "a private partial cannot be opened ({e}); restore the state directory from a \
+             backup, or start a new state and read the logs again"
+        ),
+    })?;
     let reader = ParquetRecordBatchReaderBuilder::try_new(file)
         .and_then(|b| b.build())
         .map_err(|e| damaged(path, e))?;
