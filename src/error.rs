@@ -131,8 +131,8 @@ pub enum Error {
     /// The ledger's file is damaged.
     #[error(
         "the ledger {path} is damaged ({message}); restore it from a backup of the state \
-         directory, or move it aside to start a new ledger (then every input still present \
-         is read again from its start, and what earlier runs read is counted twice)"
+         directory, or start a new state and read the logs again (a state without its ledger \
+         would read every input again and count it twice)"
     )]
     LedgerDamaged {
         /// The ledger file.

@@ -192,6 +192,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
             if cfg.key == KeySource::Ephemeral {
                 return Err(Error::StateNeedsKey);
             }
+            nightly::check_state_location(&opts.dir, &cfg.inputs, &cfg.out)?;
             Some(StateDir::open(
                 opts,
                 &key.fingerprint(),

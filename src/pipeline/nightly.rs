@@ -11,11 +11,11 @@
 //! published from, so an output that lags its state is brought up to
 //! date.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::RunConfig;
 use crate::error::Error;
-use crate::input::discover::Source;
+use crate::input::discover::{Source, resolve, within_run};
 use crate::output::manifest::{DaysReport, InputReport};
 use crate::state::StateDir;
 use crate::state::ledger::{Fingerprint, Resume};
@@ -35,6 +35,39 @@ pub(super) fn settings_hash(cfg: &RunConfig) -> String {
         "report_timezone": cfg.calendar.name(),
     });
     blake3::hash(settings.to_string().as_bytes()).to_hex()[..32].to_string()
+}
+
+/// Refuses a state directory that overlaps the output or an input. Inside
+/// the output (or holding it) one of the two would be swapped away with
+/// the other, and where foreign files are adopted the state's pseudonyms
+/// would be published; inside an input, the next run would read the
+/// state's own files as logs.
+pub(super) fn check_state_location(
+    state: &Path,
+    inputs: &[PathBuf],
+    out: &Path,
+) -> Result<(), Error> {
+    let at = resolve(state);
+    let overlap = match within_run(state, inputs.iter().map(PathBuf::as_path), out) {
+        Some(within) => Some(format!("lies inside {within}")),
+        None if resolve(out).starts_with(&at) => {
+            Some(format!("holds the output directory {}", out.display()))
+        }
+        None => inputs
+            .iter()
+            .find(|input| resolve(input).starts_with(&at))
+            .map(|input| format!("holds the input {}", input.display())),
+    };
+    match overlap {
+        None => Ok(()),
+        Some(overlap) => Err(Error::State {
+            path: state.to_path_buf(),
+            message: format!(
+                "{overlap}; keep the state apart from the logs and the outputs, in a private \
+                 place of its own (it holds pseudonyms: personal data)"
+            ),
+        }),
+    }
 }
 
 /// The state generation the published output came from, if it says.
@@ -140,11 +173,7 @@ impl Reads {
         inputs: &[InputReport],
     ) -> Result<(), Error> {
         let (sources, plans, unchanged) = (&self.sources, &self.plans, &self.unchanged);
-        let today = time::date32(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
-        );
+        let today = crate::state::today();
         let ledger = state.ledger_mut();
         let failed = |source: &Source, e: std::io::Error| Error::State {
             path: source.path.clone(),

@@ -82,7 +82,8 @@ pub struct StateOptions {
     pub dir: PathBuf,
     /// Keep partials of this many days, counted back from the newest day
     /// they hold (not the clock, so a run over old logs keeps what it
-    /// reads); `None` keeps every day.
+    /// reads; days after tomorrow do not count, so a line dated in the
+    /// future expires nothing); `None` keeps every day.
     pub keep_days: Option<u32>,
     /// Wait for another run holding the state's lock.
     pub wait: bool,
@@ -131,10 +132,33 @@ impl StateDir {
             wait: opts.wait,
             ..PublishOptions::state()
         };
-        let dir = OutputDir::prepare(&opts.dir, publish)?;
+        let dir = OutputDir::prepare(&opts.dir, publish).map_err(|e| match e {
+            // The output's message would offer to adopt them, which a state
+            // never does: its files are all logveil's own.
+            Error::ForeignFiles { out, count, names } => state_err(
+                &out,
+                format!(
+                    "holds {count} file(s) logveil did not write ({names}); the state is \
+                     replaced as a whole by every run, so keep other files (the key, backups) \
+                     outside it, or give a new directory"
+                ),
+            ),
+            e => e,
+        })?;
         let current = dir.path().to_path_buf();
         let meta_path = current.join(STATE_FILE);
+        let ledger_path = current.join(LEDGER_FILE);
+        let exists = |path: &Path| fs::symlink_metadata(path).is_ok();
         let meta = match fs::read(&meta_path) {
+            // Every commit writes both: a ledger lost alone would have every
+            // log read again and counted twice.
+            Ok(_) if !exists(&ledger_path) => {
+                return Err(state_err(
+                    &ledger_path,
+                    "is missing, so every log would be read again and counted twice; restore \
+                     the state from a backup, or start a new state and read the logs again",
+                ));
+            }
             Ok(bytes) => serde_json::from_slice::<Meta>(&bytes).map_err(|e| {
                 state_err(
                     &meta_path,
@@ -143,6 +167,18 @@ impl StateDir {
                     ),
                 )
             })?,
+            // Without it, nothing says which key and settings a ledger or
+            // partials left here were made under.
+            Err(e)
+                if e.kind() == std::io::ErrorKind::NotFound
+                    && (exists(&ledger_path) || exists(&current.join(PARTIALS_DIR))) =>
+            {
+                return Err(state_err(
+                    &meta_path,
+                    "is missing, yet the state holds a ledger or partials made under an unknown \
+                     key and settings; restore the state from a backup, or start a new one",
+                ));
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Meta {
                 what: "logveil state".to_string(),
                 format: partials::FORMAT_VERSION,
@@ -151,12 +187,7 @@ impl StateDir {
                 expired_before: None,
                 generation: String::new(),
             },
-            Err(e) => {
-                return Err(Error::Output {
-                    path: meta_path,
-                    source: e,
-                });
-            }
+            Err(e) => return Err(state_err(&meta_path, format!("cannot be read ({e})"))),
         };
         if meta.format != partials::FORMAT_VERSION {
             return Err(state_err(
@@ -183,7 +214,7 @@ impl StateDir {
                  a new state and read the logs again",
             ));
         }
-        let ledger = Ledger::load(&current.join(LEDGER_FILE))?;
+        let ledger = Ledger::load(&ledger_path)?;
         let stored = partials::list_days(&current.join(PARTIALS_DIR))?
             .into_iter()
             .map(|(d, _)| d)
@@ -258,10 +289,17 @@ impl StateDir {
     }
 
     /// The days retention keeps once this run's days are in: the newest
-    /// `keep_days` days counted back from the newest day held.
-    fn first_kept(&self, days: &BTreeSet<i32>) -> Option<i32> {
+    /// `keep_days` days counted back from the newest day held that is not
+    /// after tomorrow. Later days (a line dated in the future, from a wrong
+    /// clock or a damaged line) are kept but do not count: otherwise one
+    /// such line would expire every real day and have the real days' lines
+    /// refused for years.
+    fn first_kept(&self, days: &BTreeSet<i32>, today: i32) -> Option<i32> {
         let keep = i32::try_from(self.keep_days?).unwrap_or(i32::MAX);
-        let newest = *days.last()?;
+        let newest = *days
+            .range(..=today.saturating_add(1))
+            .next_back()
+            .or(days.last())?;
         Some(newest.saturating_sub(keep.saturating_sub(1)))
     }
 
@@ -276,7 +314,7 @@ impl StateDir {
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
         );
         let all: BTreeSet<i32> = self.stored.union(&written).copied().collect();
-        let first_kept = self.first_kept(&all);
+        let first_kept = self.first_kept(&all, today());
         let expired: Vec<i32> = all
             .iter()
             .copied()
@@ -334,6 +372,14 @@ pub struct StateCommit {
     pub generation: String,
     /// Days whose partials retention deleted.
     pub expired: Vec<i32>,
+}
+
+/// Today (UTC), as days since 1970-01-01, by the system clock.
+pub(crate) fn today() -> i32 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    time::date32(now)
 }
 
 /// A fresh random generation id.

@@ -112,11 +112,23 @@ fn write_batch(
         table: what.clone(),
         message: e.to_string(),
     })?;
-    crate::output::parquet::write_batch(path, &batch, None, &what)
+    crate::output::parquet::write_batch(path, &batch, None, &what)?;
+    // Pseudonyms: private whatever the umask, so a copy of the state made
+    // without its 0700 directory (a backup) still exposes nothing. The
+    // file is in the staging directory, itself 0700, until then.
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o600)).map_err(io_err(path))
 }
 
 fn read_batches(path: &Path) -> Result<Vec<RecordBatch>, Error> {
-    let file = File::open(path).map_err(io_err(path))?;
+    // Not an output error: its advice (another directory) is wrong here.
+    let file = File::open(path).map_err(|e| Error::State {
+        path: path.to_path_buf(),
+        message: format!(
+            "a private partial cannot be opened ({e}); restore the state directory from a \
+             backup, or start a new state and read the logs again"
+        ),
+    })?;
     let reader = ParquetRecordBatchReaderBuilder::try_new(file)
         .and_then(|b| b.build())
         .map_err(|e| damaged(path, e))?;

@@ -96,7 +96,7 @@ fn a_damaged_ledger_is_a_clear_error_naming_the_file() {
     assert!(message.contains(&path.display().to_string()), "{message}");
     assert!(message.contains("damaged"), "{message}");
     assert!(message.contains("restore it from a backup"), "{message}");
-    assert!(message.contains("move it aside"), "{message}");
+    assert!(message.contains("start a new state"), "{message}");
 
     fs::write(&path, "{\"version\": 9, \"entries\": []}").unwrap();
     let message = Ledger::load(&path).unwrap_err().to_string();
