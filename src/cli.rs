@@ -152,8 +152,9 @@ pub struct RunArgs {
     pub state: Option<PathBuf>,
 
     /// With --state: keep the partials of this many days, counted back
-    /// from the newest day they hold; older ones are deleted, and lines
-    /// that arrive later for those days are counted and left out.
+    /// from the newest day they hold (days after tomorrow, from a wrong
+    /// clock, do not count); older ones are deleted, and lines that arrive
+    /// later for those days are counted and left out.
     #[arg(long, value_name = "DAYS", requires = "state",
           value_parser = clap::value_parser!(u32).range(1..))]
     pub keep_days: Option<u32>,
