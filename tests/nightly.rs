@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use common::logrotate::{COPYTRUNCATE_NIGHT, Server, nights, play};
-use common::{assert_exit, keygen, read_json, run};
+use common::{assert_exit, keygen, parquet_files as published, read_json, run};
 
 const SEED: u64 = 14;
 
@@ -26,25 +26,6 @@ const SEED: u64 = 14;
 fn run_with_state(input: &Path, out: &Path, state: &Path, key: &Path) -> Output {
     let (state, key) = (state.to_str().unwrap(), key.to_str().unwrap());
     run(&[input], out, &["--state", state, "--key-file", key, "-q"])
-}
-
-/// Every `*.parquet` under `out`: path relative to `out` → bytes.
-fn published(out: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut tables = BTreeMap::new();
-    let mut stack = vec![out.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "parquet") {
-                let relative = path.strip_prefix(out).unwrap();
-                let name = relative.to_string_lossy().into_owned();
-                tables.insert(name, std::fs::read(&path).unwrap());
-            }
-        }
-    }
-    tables
 }
 
 /// The tables that differ between two published sets (missing on either

@@ -11,7 +11,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use common::{assert_exit, keygen, read_json, read_rows, run};
+use common::{assert_exit, keygen, parquet_files as published, read_json, read_rows, run};
 
 /// k of the test policies: small, so a handful of visitors clears it.
 const K: usize = 3;
@@ -128,28 +128,6 @@ fn append(path: &Path, lines: &[&(u32, String)]) {
     for (_, l) in lines {
         f.write_all(l.as_bytes()).unwrap();
     }
-}
-
-/// Every `*.parquet` under `out`: path relative to `out` → bytes.
-fn published(out: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut files = BTreeMap::new();
-    let mut stack = vec![out.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "parquet") {
-                let rel = path
-                    .strip_prefix(out)
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned();
-                files.insert(rel, std::fs::read(&path).unwrap());
-            }
-        }
-    }
-    files
 }
 
 fn part(out: &Path, table: &str, key: &str, day: &str) -> PathBuf {

@@ -87,7 +87,11 @@ const fn col(name: &'static str, ty: ColumnType, doc: &'static str) -> ColumnSpe
 
 use ColumnType::*;
 
-const DAY: ColumnSpec = col("day", Date, "UTC calendar day of the requests.");
+const DAY: ColumnSpec = col(
+    "day",
+    Date,
+    "Calendar day of the requests (UTC unless a report time zone is set).",
+);
 const ZOOM_DAY: ColumnSpec = col(
     "day",
     Date,
@@ -102,7 +106,7 @@ const REQUESTS: ColumnSpec = col("requests", Int64, "Requests (parsed log lines)
 const VISITORS: ColumnSpec = col(
     "visitors",
     Int64,
-    "Exact number of distinct client pseudonyms in the row. Pseudonyms rotate with the key epoch (a UTC day by default), so a visitor seen on two days of a longer window counts twice there.",
+    "Exact number of distinct client pseudonyms in the row. Pseudonyms rotate with the key epoch (a day by default), so a visitor seen on two days of a longer window counts twice there.",
 );
 
 const PATH: ColumnSpec = col(
@@ -136,15 +140,15 @@ const IS_BOT: ColumnSpec = col(
 const TERM: ColumnSpec = col("term", Utf8, "The cleaned term, `(redacted)` or `(other)`.");
 const SEARCHES: ColumnSpec = col("searches", Int64, "Searches for the term.");
 
-/// Requests per UTC hour and site.
+/// Requests per hour and site.
 pub static WEB_TRAFFIC: TableSpec = TableSpec {
     name: "web_traffic",
-    doc: "Traffic per UTC hour and site. Quiet hours are not published one by one: adjacent hours of a day and site merge into one bucket until it has k distinct visitors (policy, default 10), and a quiet end of the day joins the day's last bucket; `hour` is the bucket's start and `hours` its span. A day and site with fewer than k visitors in all is withheld from every table. Plot `requests / hours` for an hourly rate.",
+    doc: "Traffic per hour and site (of the report time zone, UTC unless set). Quiet hours are not published one by one: adjacent hours of a day and site merge into one bucket until it has k distinct visitors (policy, default 10), and a quiet end of the day joins the day's last bucket; `hour` is the bucket's start and `hours` its span. A day and site with fewer than k visitors in all is withheld from every table. Plot `requests / hours` for an hourly rate.",
     columns: &[
         col(
             "hour",
             Timestamp,
-            "Start of the UTC hour, or of the bucket of quiet hours.",
+            "Start of the hour, or of the bucket of quiet hours.",
         ),
         col(
             "hours",
@@ -195,7 +199,7 @@ pub static WEB_TRAFFIC: TableSpec = TableSpec {
 /// Requests per day, site and path.
 pub static WEB_PAGES: TableSpec = TableSpec {
     name: "web_pages",
-    doc: "Requests per UTC day, site and path. Paths with fewer than k distinct visitors (policy, default 10) fold into a `(other)` row per day and site; while that row is below k, the smallest published paths join it. So every row has at least k visitors and a day's rows add up to the day's totals in every web table. Sites with fewer than k visitors on a day fold into `(other site)`; a day and site below k in all is withheld from every table.",
+    doc: "Requests per day, site and path. Paths with fewer than k distinct visitors (policy, default 10) fold into a `(other)` row per day and site; while that row is below k, the smallest published paths join it. So every row has at least k visitors and a day's rows add up to the day's totals in every web table. Sites with fewer than k visitors on a day fold into `(other site)`; a day and site below k in all is withheld from every table.",
     columns: &[DAY, SITE, PATH, REQUESTS, VISITORS, PAGE_BYTES, ERRORS],
     order: "day, site, path",
 };
@@ -203,7 +207,7 @@ pub static WEB_PAGES: TableSpec = TableSpec {
 /// Requests per day, site and status.
 pub static WEB_STATUS: TableSpec = TableSpec {
     name: "web_status",
-    doc: "Requests per UTC day, site and HTTP status. Statuses with fewer than k distinct visitors fold into one row whose `status` is null, as `(other)` rows do in `web_pages`.",
+    doc: "Requests per day, site and HTTP status. Statuses with fewer than k distinct visitors fold into one row whose `status` is null, as `(other)` rows do in `web_pages`.",
     columns: &[
         DAY,
         SITE,
@@ -221,7 +225,7 @@ pub static WEB_STATUS: TableSpec = TableSpec {
 /// Requests per day, site and referrer host.
 pub static WEB_REFERRERS: TableSpec = TableSpec {
     name: "web_referrers",
-    doc: "Requests per UTC day, site and referring host. Hosts with fewer than k distinct visitors fold into `(other)` as in `web_pages`.",
+    doc: "Requests per day, site and referring host. Hosts with fewer than k distinct visitors fold into `(other)` as in `web_pages`.",
     columns: &[DAY, SITE, REFERRER_HOST, REQUESTS, VISITORS],
     order: "day, site, referrer_host",
 };
@@ -229,7 +233,7 @@ pub static WEB_REFERRERS: TableSpec = TableSpec {
 /// Requests per day, site and client class.
 pub static WEB_CLIENTS: TableSpec = TableSpec {
     name: "web_clients",
-    doc: "Requests per UTC day, site and coarse client class derived from the User-Agent. Classes with fewer than k distinct visitors fold into an `(other)` row (all labels `(other)`, `is_bot` false).",
+    doc: "Requests per day, site and coarse client class derived from the User-Agent. Classes with fewer than k distinct visitors fold into an `(other)` row (all labels `(other)`, `is_bot` false).",
     columns: &[DAY, SITE, BROWSER, OS, DEVICE, IS_BOT, REQUESTS, VISITORS],
     order: "day, site, browser, os, device, is_bot",
 };
@@ -237,7 +241,7 @@ pub static WEB_CLIENTS: TableSpec = TableSpec {
 /// Site-search terms per day and site.
 pub static WEB_SEARCH_TERMS: TableSpec = TableSpec {
     name: "web_search_terms",
-    doc: "Site-search terms per UTC day and site, from the policy's search endpoints and parameters. Terms are URL-decoded, NFKC-normalised, lower-cased, whitespace-collapsed and capped in length; a term that looks like an e-mail, phone number, IP address, long number or id is `(redacted)` as a whole. Terms with fewer than k distinct searchers fold into `(other)`, which the smallest published terms join while it is below k; a day whose searchers are fewer than k publishes no term.",
+    doc: "Site-search terms per day and site, from the policy's search endpoints and parameters. Terms are URL-decoded, NFKC-normalised, lower-cased, whitespace-collapsed and capped in length; a term that looks like an e-mail, phone number, IP address, long number or id is `(redacted)` as a whole. Terms with fewer than k distinct searchers fold into `(other)`, which the smallest published terms join while it is below k; a day whose searchers are fewer than k publishes no term.",
     columns: &[
         DAY,
         SITE,
@@ -255,7 +259,7 @@ pub static WEB_SEARCH_TERMS: TableSpec = TableSpec {
 /// Sessions per day and site.
 pub static WEB_SESSIONS: TableSpec = TableSpec {
     name: "web_sessions",
-    doc: "Sessions per UTC day and site. A session is one visitor pseudonym's requests with no gap longer than the policy's `sessions.gap_minutes` (default 30), and it ends at midnight UTC, so a day's row covers exactly the day's requests and visitors (its `visitors` are the day's distinct visitors).",
+    doc: "Sessions per day and site. A session is one visitor pseudonym's requests with no gap longer than the policy's `sessions.gap_minutes` (default 30), and it ends at midnight (UTC unless a report time zone is set), so a day's row covers exactly the day's requests and visitors (its `visitors` are the day's distinct visitors).",
     columns: &[
         DAY,
         SITE,

@@ -61,6 +61,25 @@ pub fn python_has(modules: &str) -> bool {
     false
 }
 
+/// Every `*.parquet` under `out` (day partitions included): path relative
+/// to `out` → bytes, to compare published sets byte for byte.
+pub fn parquet_files(out: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut stack = vec![out.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "parquet") {
+                let rel = path.strip_prefix(out).unwrap().to_string_lossy();
+                files.insert(rel.into_owned(), std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    files
+}
+
 /// Writes a new key with `logveil keygen --out <path>`.
 pub fn keygen(path: &Path) {
     let status = logveil()

@@ -192,6 +192,15 @@ impl DayPartial {
         self
     }
 
+    /// The rows of each group, in order.
+    pub(super) fn rows_by_table(&self) -> BTreeMap<PartialTable, Vec<&PartialRow>> {
+        let mut by_table: BTreeMap<PartialTable, Vec<&PartialRow>> = BTreeMap::new();
+        for r in &self.rows {
+            by_table.entry(r.table).or_default().push(r);
+        }
+        by_table
+    }
+
     /// Requests of the day (from the traffic rows).
     pub fn requests(&self) -> u64 {
         self.rows
@@ -346,6 +355,17 @@ impl StoredKey for (i32, Str, ClassId) {
     }
 }
 
+/// Records a visitor's network pseudonym when the visitor is new (its id
+/// the next one), as `WebAggregate::add` does: `networks` is indexed by
+/// visitor id.
+pub(super) fn note_network(networks: &mut Vec<u64>, id: VisitorId, network: Option<u64>) {
+    if id as usize == networks.len()
+        && let Some(n) = network
+    {
+        networks.push(n);
+    }
+}
+
 /// Exports one group's rows into the days' partials.
 fn export_group<K: StoredKey, C: Stored>(
     group: &mut Group<K, C>,
@@ -486,18 +506,10 @@ impl WebAggregate {
         for ((site, visitor), (network, mut intervals)) in sessions {
             intervals.sort_by_key(|i| i.first);
             let id = self.sessions.add_intervals(site, visitor, &intervals);
-            if id as usize == self.networks.len()
-                && let Some(n) = network
-            {
-                self.networks.push(n);
-            }
+            note_network(&mut self.networks, id, network);
             visitor_id.insert((site, visitor), id);
         }
-        let mut by_table: BTreeMap<PartialTable, Vec<&PartialRow>> = BTreeMap::new();
-        for r in &part.rows {
-            by_table.entry(r.table).or_default().push(r);
-        }
-        for (table, rows) in by_table {
+        for (table, rows) in part.rows_by_table() {
             let v = &visitor_id;
             match table {
                 PartialTable::Traffic => import_group(&mut self.traffic, &rows, labels, v),

@@ -39,7 +39,7 @@ use super::super::super::sessions::Sessions;
 use super::super::partitions::{Partitions, by_label, fold_day, network_ids};
 use super::super::tables::{clients_table, label_count_table, pages_table};
 use super::super::{Day, Page, Str};
-use super::{DayPartial, PartialRow, PartialTable, import_group_at};
+use super::{DayPartial, PartialTable, import_group_at, note_network};
 
 /// Counters of a period's row per site.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -109,20 +109,12 @@ impl PeriodAggregate {
         let mut sessions: BTreeMap<Str, u64> = BTreeMap::new();
         for ((site, visitor), (network, n)) in seen {
             let id = self.visitors.add(site, visitor, at);
-            if id as usize == self.networks.len()
-                && let Some(n) = network
-            {
-                self.networks.push(n);
-            }
+            note_network(&mut self.networks, id, network);
             visitor_id.insert((site, visitor), id);
             *sessions.entry(site).or_default() += n;
         }
-        let mut by_table: BTreeMap<PartialTable, Vec<&PartialRow>> = BTreeMap::new();
-        for r in &part.rows {
-            by_table.entry(r.table).or_default().push(r);
-        }
         let v = &visitor_id;
-        for (table, rows) in by_table {
+        for (table, rows) in part.rows_by_table() {
             match table {
                 PartialTable::Traffic => {
                     for r in rows {
