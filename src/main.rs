@@ -219,12 +219,6 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         Some(p) => KeySource::File(p.clone()),
         None => KeySource::Ephemeral,
     };
-    if key == KeySource::Ephemeral && !args.quiet {
-        eprintln!(
-            "logveil: no key file given (--key-file or LOGVEIL_KEY_FILE): using an ephemeral random key. \
-             Pseudonyms from this run cannot be linked to any other run; create a key with `logveil keygen --out FILE`."
-        );
-    }
     let zoom_time = ZoomTime {
         zone: logveil::time::zone_from_name(&args.zoom_timezone, "--zoom-timezone")
             .map_err(anyhow::Error::msg)?,
@@ -282,6 +276,15 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             state
         }))
         .progress(progress.clone());
+    // Every argument is checked before anything is said about the key, so
+    // a mistyped option gets its error alone.
+    cfg.validate().map_err(with_flag_hint)?;
+    if args.key_file.is_none() && !args.quiet {
+        eprintln!(
+            "logveil: no key file given (--key-file or LOGVEIL_KEY_FILE): using an ephemeral random key. \
+             Pseudonyms from this run cannot be linked to any other run; create a key with `logveil keygen --out FILE`."
+        );
+    }
 
     let show = !args.quiet && std::io::stderr().is_terminal();
     let done = std::sync::atomic::AtomicBool::new(false);

@@ -482,3 +482,27 @@ fn messages_say_what_is_wrong_with_what_was_named() {
     assert_eq!(generate(&["--force"]).status.code(), Some(0));
     assert_eq!(std::fs::read_to_string(&file).unwrap().lines().count(), 3);
 }
+
+#[test]
+fn an_argument_error_comes_alone() {
+    // Nothing is said about an ephemeral key before the arguments are
+    // known to be good: the error is the one line to read.
+    let dir = tempfile::tempdir().unwrap();
+    let log = clean_log(dir.path(), 2);
+    let out = dir.path().join("out");
+    for bad in [
+        &["--format", "nosuch"][..],
+        &["--log-format", "%h %Q"][..],
+        &["--state", "st"][..],
+    ] {
+        let r = run(&[&log], &out, bad);
+        assert_eq!(r.status.code(), Some(1), "{bad:?}");
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert_eq!(err.lines().count(), 1, "{bad:?}: {err}");
+        assert!(err.starts_with("logveil: error:"), "{bad:?}: {err}");
+        assert!(!out.exists(), "{bad:?}");
+    }
+    // A good run still announces its ephemeral key.
+    let r = run(&[&log], &out, &[]);
+    assert!(String::from_utf8_lossy(&r.stderr).contains("ephemeral random key"));
+}

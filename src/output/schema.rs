@@ -124,9 +124,13 @@ const REFERRER_HOST: ColumnSpec = col(
 const BROWSER: ColumnSpec = col(
     "browser",
     Utf8,
-    "Browser, bot or library family (`(none)` without agent).",
+    "Browser, bot or library family: `Other` for an agent no family matches, `Other bot` for an unknown crawler, `(none)` without an agent, `(other)` on the row that folds classes below k.",
 );
-const OS: ColumnSpec = col("os", Utf8, "Operating-system family.");
+const OS: ColumnSpec = col(
+    "os",
+    Utf8,
+    "Operating-system family: `Other` when the agent names none logveil knows (always for crawlers), `(none)` without an agent, `(other)` on the row that folds classes below k.",
+);
 const DEVICE: ColumnSpec = col(
     "device",
     Utf8,

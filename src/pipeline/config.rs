@@ -7,8 +7,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::Progress;
+use crate::error::Error;
 use crate::formats::logformat::ApacheFormat;
 use crate::formats::zoom::{ZoomOptions, ZoomTime};
+use crate::formats::{self, LogFormat};
 use crate::input::read;
 use crate::output::commit::PublishOptions;
 use crate::privacy::VeilConfig;
@@ -258,6 +260,51 @@ impl RunConfig {
     pub fn report_timezone(mut self, zone: chrono_tz::Tz) -> Self {
         self.calendar = Calendar::new(zone);
         self
+    }
+
+    /// Checks what can be checked before a run: the format names and
+    /// strings, a state's need for a key file, where the run log goes. A
+    /// run checks the same first; this lets a caller fail before saying
+    /// anything else.
+    pub fn validate(&self) -> Result<(), Error> {
+        let compiled = self.compiled_format()?;
+        self.forced_format(compiled.as_ref())?;
+        if self.state.is_some() && self.key == KeySource::Ephemeral {
+            return Err(Error::StateNeedsKey);
+        }
+        super::check_run_log(self)
+    }
+
+    /// The compiled format string, if one was given.
+    pub(super) fn compiled_format(&self) -> Result<Option<ApacheFormat>, Error> {
+        Ok(match &self.format_string {
+            Some(f) => Some(f.compile()?),
+            None => None,
+        })
+    }
+
+    /// The line format the run forces, if any: the compiled format string
+    /// or a named line format. A named document reader forces nothing,
+    /// since those files are always read by their own headers.
+    pub(super) fn forced_format<'a>(
+        &self,
+        compiled: Option<&'a ApacheFormat>,
+    ) -> Result<Option<&'a dyn LogFormat>, Error> {
+        Ok(match (&self.format, compiled) {
+            (Some(_), Some(_)) => return Err(Error::ConflictingFormats),
+            (None, Some(c)) => Some(c),
+            (None, None) => None,
+            (Some(name), None) => match formats::lookup(name) {
+                Some(formats::Named::Line(f)) => Some(f),
+                Some(formats::Named::Document(_)) => None,
+                None => {
+                    return Err(Error::UnknownFormat {
+                        name: name.clone(),
+                        known: formats::known_names(),
+                    });
+                }
+            },
+        })
     }
 
     /// Keep a private state (see [`crate::state`]): read only what is

@@ -45,7 +45,6 @@ mod zoom;
 pub use config::{DEFAULT_MAX_REJECT_RATE, FormatString, KeySource, RunConfig};
 
 use crate::error::Error;
-use crate::formats::{self, LogFormat};
 use crate::input::discover;
 use crate::input::discover::{resolve, within_run};
 use crate::output::hive::HiveDir;
@@ -147,7 +146,7 @@ fn load_key(cfg: &RunConfig) -> Result<Key, Error> {
 
 /// Refuses a run log where the next run would read it as a log or where
 /// it would be published with the tables.
-fn check_run_log(cfg: &RunConfig) -> Result<(), Error> {
+pub(super) fn check_run_log(cfg: &RunConfig) -> Result<(), Error> {
     let Some(path) = &cfg.run_log else {
         return Ok(());
     };
@@ -164,27 +163,9 @@ fn check_run_log(cfg: &RunConfig) -> Result<(), Error> {
 /// the tables and the manifest.
 pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
     let started = Instant::now();
-    let compiled = match &cfg.format_string {
-        Some(f) => Some(f.compile()?),
-        None => None,
-    };
-    let forced: Option<&dyn LogFormat> = match (&cfg.format, &compiled) {
-        (Some(_), Some(_)) => return Err(Error::ConflictingFormats),
-        (None, Some(c)) => Some(c),
-        (None, None) => None,
-        (Some(name), None) => match formats::lookup(name) {
-            Some(formats::Named::Line(f)) => Some(f),
-            // Documents are read by their own headers, as detection does.
-            Some(formats::Named::Document(_)) => None,
-            None => {
-                return Err(Error::UnknownFormat {
-                    name: name.clone(),
-                    known: formats::known_names(),
-                });
-            }
-        },
-    };
-    check_run_log(cfg)?;
+    cfg.validate()?;
+    let compiled = cfg.compiled_format()?;
+    let forced = cfg.forced_format(compiled.as_ref())?;
     let key = Arc::new(load_key(cfg)?);
     let mut state = match &cfg.state {
         None => None,
