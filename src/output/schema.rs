@@ -116,6 +116,15 @@ const PATH: ColumnSpec = col(
 );
 const PAGE_BYTES: ColumnSpec = col("bytes", Int64, "Response bytes sent.");
 const ERRORS: ColumnSpec = col("errors", Int64, "Responses with status ≥ 400.");
+const NOT_FOUND: ColumnSpec = col(
+    "not_found",
+    Int64,
+    "Responses with status 404: the page's \"not found\" count.",
+);
+const STATUS_2XX: ColumnSpec = col("status_2xx", Int64, "Requests answered 200–299.");
+const STATUS_3XX: ColumnSpec = col("status_3xx", Int64, "Requests answered 300–399.");
+const STATUS_4XX: ColumnSpec = col("status_4xx", Int64, "Requests answered 400–499.");
+const STATUS_5XX: ColumnSpec = col("status_5xx", Int64, "Requests answered 500–599.");
 const REFERRER_HOST: ColumnSpec = col(
     "referrer_host",
     Utf8,
@@ -167,10 +176,10 @@ pub static WEB_TRAFFIC: TableSpec = TableSpec {
             "Response bytes sent (`%b`/`%O`; `-` counts as 0).",
         ),
         VISITORS,
-        col("status_2xx", Int64, "Requests answered 200–299."),
-        col("status_3xx", Int64, "Requests answered 300–399."),
-        col("status_4xx", Int64, "Requests answered 400–499."),
-        col("status_5xx", Int64, "Requests answered 500–599."),
+        STATUS_2XX,
+        STATUS_3XX,
+        STATUS_4XX,
+        STATUS_5XX,
         col(
             "requests_on_campus",
             OptInt64,
@@ -203,8 +212,11 @@ pub static WEB_TRAFFIC: TableSpec = TableSpec {
 /// Requests per day, site and path.
 pub static WEB_PAGES: TableSpec = TableSpec {
     name: "web_pages",
-    doc: "Requests per day, site and path. Paths with fewer than k distinct visitors (policy, default 10) fold into a `(other)` row per day and site; while that row is below k, the smallest published paths join it. So every row has at least k visitors and a day's rows add up to the day's totals in every web table. Sites with fewer than k visitors on a day fold into `(other site)`; a day and site below k in all is withheld from every table.",
-    columns: &[DAY, SITE, PATH, REQUESTS, VISITORS, PAGE_BYTES, ERRORS],
+    doc: "Requests per day, site and path, with the path's status classes (so \"404s by page\" is `not_found` here). Paths with fewer than k distinct visitors (policy, default 10) fold into a `(other)` row per day and site; while that row is below k, the smallest published paths join it. So every row has at least k visitors and a day's rows add up to the day's totals in every web table. Sites with fewer than k visitors on a day fold into `(other site)`; a day and site below k in all is withheld from every table.",
+    columns: &[
+        DAY, SITE, PATH, REQUESTS, VISITORS, PAGE_BYTES, ERRORS, NOT_FOUND, STATUS_2XX, STATUS_3XX,
+        STATUS_4XX, STATUS_5XX,
+    ],
     order: "day, site, path",
 };
 
@@ -459,7 +471,10 @@ macro_rules! period_tables {
             doc: concat!(
                 "`web_pages` per ", $period, " instead of per day (see `web_sites_", $suffix, "` for when it is published): paths with fewer than k distinct visitors in the period fold into `(other)` as in `web_pages`."
             ),
-            columns: &[$grain, PERIOD_SITE, PATH, REQUESTS, PERIOD_VISITORS, PAGE_BYTES, ERRORS],
+            columns: &[
+                $grain, PERIOD_SITE, PATH, REQUESTS, PERIOD_VISITORS, PAGE_BYTES, ERRORS,
+                NOT_FOUND, STATUS_2XX, STATUS_3XX, STATUS_4XX, STATUS_5XX,
+            ],
             order: concat!($key, ", site, path"),
         };
 

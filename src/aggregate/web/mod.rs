@@ -67,6 +67,10 @@ pub struct Page {
     pub bytes: u64,
     /// Responses with status ≥ 400.
     pub errors: u64,
+    /// Responses with status 404, the page's "not found".
+    pub not_found: u64,
+    /// Requests by status class 1xx..5xx (index 0 = 1xx).
+    pub classes: [u64; 5],
 }
 
 impl Counters for Page {
@@ -74,7 +78,17 @@ impl Counters for Page {
         self.requests += o.requests;
         self.bytes = self.bytes.saturating_add(o.bytes);
         self.errors += o.errors;
+        self.not_found += o.not_found;
+        for (a, b) in self.classes.iter_mut().zip(o.classes) {
+            *a += b;
+        }
     }
+}
+
+/// The index of a status's class in `classes` counters (1xx → 0), if it
+/// has one (0, "no response", has none).
+fn status_class(status: u16) -> Option<usize> {
+    usize::from(status / 100).checked_sub(1).filter(|&c| c < 5)
 }
 
 pub use crate::privacy::labels::OTHER;
@@ -144,10 +158,7 @@ impl WebAggregate {
         let (row, t) = self.traffic.row((hour, site));
         t.requests += 1;
         t.bytes = t.bytes.saturating_add(r.bytes);
-        if let Some(c) = t
-            .classes
-            .get_mut(usize::from(r.status / 100).wrapping_sub(1))
-        {
+        if let Some(c) = status_class(r.status).and_then(|c| t.classes.get_mut(c)) {
             *c += 1;
         }
         t.on_campus += u64::from(r.on_campus);
@@ -165,6 +176,10 @@ impl WebAggregate {
         p.requests += 1;
         p.bytes = p.bytes.saturating_add(r.bytes);
         p.errors += u64::from(r.status >= 400);
+        p.not_found += u64::from(r.status == 404);
+        if let Some(c) = status_class(r.status).and_then(|c| p.classes.get_mut(c)) {
+            *c += 1;
+        }
         self.pages.visit(row, visitor);
 
         let (row, c) = self.status.row((day, site, r.status));

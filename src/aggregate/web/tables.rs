@@ -83,6 +83,11 @@ pub(super) fn pages_table(
             int64(rows, |r| r.2),
             int64(rows, |r| r.1.bytes),
             int64(rows, |r| r.1.errors),
+            int64(rows, |r| r.1.not_found),
+            int64(rows, |r| r.1.classes[1]),
+            int64(rows, |r| r.1.classes[2]),
+            int64(rows, |r| r.1.classes[3]),
+            int64(rows, |r| r.1.classes[4]),
         ],
     )
 }

@@ -90,7 +90,9 @@ pub struct Measures {
     pub bytes: u64,
     /// Responses with status ≥ 400 (pages).
     pub errors: u64,
-    /// Requests by status class 1xx..5xx (traffic).
+    /// Responses with status 404 (pages).
+    pub not_found: u64,
+    /// Requests by status class 1xx..5xx (traffic, pages).
     pub classes: [u64; 5],
     /// Requests from campus networks (traffic).
     pub on_campus: u64,
@@ -246,6 +248,8 @@ impl Stored for Page {
             requests: self.requests,
             bytes: self.bytes,
             errors: self.errors,
+            not_found: self.not_found,
+            classes: self.classes,
             ..Measures::default()
         }
     }
@@ -255,6 +259,8 @@ impl Stored for Page {
             requests: m.requests,
             bytes: m.bytes,
             errors: m.errors,
+            not_found: m.not_found,
+            classes: m.classes,
         }
     }
 }
