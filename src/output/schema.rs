@@ -121,6 +121,16 @@ const NOT_FOUND: ColumnSpec = col(
     Int64,
     "Responses with status 404: the page's \"not found\" count.",
 );
+const REQUEST_CLASS: ColumnSpec = col(
+    "class",
+    Utf8,
+    "Request class of the path, from fixed defaults: `static` (style, script, image, font and media files by extension), `download` (documents and archives: pdf, zip, office files, …), `api` (`/api/`, `/graphql`, `/wp-json/`, `/rest/`, `/v1/`, `/v2/`, `.json`), `feed` (`/feed`, `/rss`, `/atom`, `.rss`, `.atom`, `.xml`), `page` otherwise, `other` for the folded and reserved rows. A site whose pages end in `.json`, or whose assets have no extension, sees them in the wrong class.",
+);
+const BOT_REQUESTS: ColumnSpec = col(
+    "bot_requests",
+    Int64,
+    "Requests from crawlers and scripted HTTP clients (`web_clients.is_bot`); `requests - bot_requests` are the human (or unrecognised) ones.",
+);
 const STATUS_2XX: ColumnSpec = col("status_2xx", Int64, "Requests answered 200–299.");
 const STATUS_3XX: ColumnSpec = col("status_3xx", Int64, "Requests answered 300–399.");
 const STATUS_4XX: ColumnSpec = col("status_4xx", Int64, "Requests answered 400–499.");
@@ -180,6 +190,7 @@ pub static WEB_TRAFFIC: TableSpec = TableSpec {
         STATUS_3XX,
         STATUS_4XX,
         STATUS_5XX,
+        BOT_REQUESTS,
         col(
             "requests_on_campus",
             OptInt64,
@@ -212,10 +223,22 @@ pub static WEB_TRAFFIC: TableSpec = TableSpec {
 /// Requests per day, site and path.
 pub static WEB_PAGES: TableSpec = TableSpec {
     name: "web_pages",
-    doc: "Requests per day, site and path, with the path's status classes (so \"404s by page\" is `not_found` here). Paths with fewer than k distinct visitors (policy, default 10) fold into a `(other)` row per day and site; while that row is below k, the smallest published paths join it. So every row has at least k visitors and a day's rows add up to the day's totals in every web table. Sites with fewer than k visitors on a day fold into `(other site)`; a day and site below k in all is withheld from every table.",
+    doc: "Requests per day, site and path, with the path's request class, status classes and bot requests (so \"404s by page\" is `not_found`, and \"top human pages\" `requests - bot_requests` where `class = 'page'`). Paths with fewer than k distinct visitors (policy, default 10) fold into a `(other)` row per day and site; while that row is below k, the smallest published paths join it. So every row has at least k visitors and a day's rows add up to the day's totals in every web table. Sites with fewer than k visitors on a day fold into `(other site)`; a day and site below k in all is withheld from every table.",
     columns: &[
-        DAY, SITE, PATH, REQUESTS, VISITORS, PAGE_BYTES, ERRORS, NOT_FOUND, STATUS_2XX, STATUS_3XX,
-        STATUS_4XX, STATUS_5XX,
+        DAY,
+        SITE,
+        PATH,
+        REQUEST_CLASS,
+        REQUESTS,
+        VISITORS,
+        PAGE_BYTES,
+        ERRORS,
+        NOT_FOUND,
+        STATUS_2XX,
+        STATUS_3XX,
+        STATUS_4XX,
+        STATUS_5XX,
+        BOT_REQUESTS,
     ],
     order: "day, site, path",
 };
@@ -472,8 +495,9 @@ macro_rules! period_tables {
                 "`web_pages` per ", $period, " instead of per day (see `web_sites_", $suffix, "` for when it is published): paths with fewer than k distinct visitors in the period fold into `(other)` as in `web_pages`."
             ),
             columns: &[
-                $grain, PERIOD_SITE, PATH, REQUESTS, PERIOD_VISITORS, PAGE_BYTES, ERRORS,
-                NOT_FOUND, STATUS_2XX, STATUS_3XX, STATUS_4XX, STATUS_5XX,
+                $grain, PERIOD_SITE, PATH, REQUEST_CLASS, REQUESTS, PERIOD_VISITORS,
+                PAGE_BYTES, ERRORS, NOT_FOUND, STATUS_2XX, STATUS_3XX, STATUS_4XX, STATUS_5XX,
+                BOT_REQUESTS,
             ],
             order: concat!($key, ", site, path"),
         };

@@ -75,6 +75,9 @@ pub struct VeiledRecord {
     pub referrer_host: LabelId,
     /// Browser family, OS family, device class and bot flag.
     pub client: ClassId,
+    /// Whether the client is a crawler or a scripted HTTP client (the bot
+    /// flag of `client`, at hand for counting automated requests).
+    pub is_bot: bool,
     /// The cleaned site-search term, for requests to a search endpoint.
     pub search_term: Option<LabelId>,
     /// Whether the client address is in a configured campus network. Derived
@@ -401,6 +404,7 @@ impl VeilWorker<'_> {
             bytes: raw.bytes,
             referrer_host: self.referrer(raw.referer),
             client: agent,
+            is_bot: self.labels.class_of(agent).is_bot,
             search_term,
             on_campus: client.on_campus,
             network: client.network,

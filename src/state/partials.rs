@@ -12,8 +12,8 @@
 //! midnight UTC otherwise), `site`, `label` (path, referring host or
 //! search term), `status`, `browser`, `os`, `device`, `is_bot` (the key
 //! columns; null where the table has no such key), the measures
-//! `requests`, `bytes`, `errors`, `not_found`, `status_1xx` …
-//! `status_5xx`, `on_campus`, the response-time sketch `latency_zeros`,
+//! `requests`, `bytes`, `errors`, `not_found`, `bot_requests`,
+//! `status_1xx` … `status_5xx`, `on_campus`, the response-time sketch `latency_zeros`,
 //! `latency_buckets`, `latency_counts`, and `visitors`, the row's
 //! distinct visitor pseudonyms (a list of 64-bit values stored as signed
 //! integers, since Spark has no unsigned type).
@@ -45,7 +45,8 @@ use crate::privacy::agent::ClientClass;
 use crate::time;
 
 /// Version of the on-disk partial format.
-/// Version 2 added `not_found` and the status classes of pages.
+/// Version 2 added `not_found`, `bot_requests` and the status classes of
+/// pages.
 pub const FORMAT_VERSION: u32 = 2;
 
 /// The rows file of a day's directory.
@@ -164,7 +165,7 @@ fn rows_batch(rows: &[PartialRow]) -> Result<RecordBatch, arrow_schema::ArrowErr
         StringBuilder::new(),
     );
     let mut is_bot = BooleanBuilder::with_capacity(n);
-    let mut measures: [Int64Builder; 11] = std::array::from_fn(|_| Int64Builder::with_capacity(n));
+    let mut measures: [Int64Builder; 12] = std::array::from_fn(|_| Int64Builder::with_capacity(n));
     let mut buckets = ListBuilder::new(Int32Builder::new());
     let mut bucket_counts = ListBuilder::new(Int64Builder::new());
     let mut visitors = ListBuilder::new(Int64Builder::new());
@@ -192,6 +193,7 @@ fn rows_batch(rows: &[PartialRow]) -> Result<RecordBatch, arrow_schema::ArrowErr
             m.on_campus,
             zeros,
             m.not_found,
+            m.bot_requests,
         ];
         for (b, v) in measures.iter_mut().zip(values) {
             b.append_value(count(v));
@@ -228,7 +230,7 @@ fn rows_batch(rows: &[PartialRow]) -> Result<RecordBatch, arrow_schema::ArrowErr
 }
 
 /// The measure columns, in the order of `rows_batch`'s values.
-const MEASURES: [&str; 11] = [
+const MEASURES: [&str; 12] = [
     "requests",
     "bytes",
     "errors",
@@ -240,6 +242,7 @@ const MEASURES: [&str; 11] = [
     "on_campus",
     "latency_zeros",
     "not_found",
+    "bot_requests",
 ];
 
 fn sessions_batch(rows: &[SessionRow<String>]) -> Result<RecordBatch, arrow_schema::ArrowError> {
@@ -378,6 +381,7 @@ fn read_rows(batch: &RecordBatch, out: &mut Vec<PartialRow>) -> Result<(), Strin
                 classes: [m(3), m(4), m(5), m(6), m(7)],
                 on_campus: m(8),
                 not_found: m(10),
+                bot_requests: m(11),
                 latency,
             },
             visitors: vis.values().iter().map(|&v| unsigned(v)).collect(),

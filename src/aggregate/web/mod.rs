@@ -10,6 +10,7 @@
 
 pub mod partial;
 mod partitions;
+pub mod request_class;
 mod tables;
 
 use std::hash::Hash;
@@ -44,6 +45,8 @@ pub struct Traffic {
     pub on_campus: u64,
     /// Response times, where the format logs them.
     pub latency: Sketch,
+    /// Requests from crawlers and scripted clients.
+    pub bot_requests: u64,
 }
 
 impl Counters for Traffic {
@@ -55,6 +58,7 @@ impl Counters for Traffic {
         }
         self.on_campus += o.on_campus;
         self.latency.merge(&o.latency);
+        self.bot_requests += o.bot_requests;
     }
 }
 
@@ -71,6 +75,8 @@ pub struct Page {
     pub not_found: u64,
     /// Requests by status class 1xx..5xx (index 0 = 1xx).
     pub classes: [u64; 5],
+    /// Requests from crawlers and scripted clients.
+    pub bot_requests: u64,
 }
 
 impl Counters for Page {
@@ -79,6 +85,7 @@ impl Counters for Page {
         self.bytes = self.bytes.saturating_add(o.bytes);
         self.errors += o.errors;
         self.not_found += o.not_found;
+        self.bot_requests += o.bot_requests;
         for (a, b) in self.classes.iter_mut().zip(o.classes) {
             *a += b;
         }
@@ -162,6 +169,7 @@ impl WebAggregate {
             *c += 1;
         }
         t.on_campus += u64::from(r.on_campus);
+        t.bot_requests += u64::from(r.is_bot);
         if let Some(d) = r.duration_us {
             t.latency.add(d);
         }
@@ -177,6 +185,7 @@ impl WebAggregate {
         p.bytes = p.bytes.saturating_add(r.bytes);
         p.errors += u64::from(r.status >= 400);
         p.not_found += u64::from(r.status == 404);
+        p.bot_requests += u64::from(r.is_bot);
         if let Some(c) = status_class(r.status).and_then(|c| p.classes.get_mut(c)) {
             *c += 1;
         }

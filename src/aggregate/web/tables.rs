@@ -13,7 +13,7 @@ use crate::privacy::{ClassId, Labels};
 use super::super::columns::{days, float64, int64, utf8};
 use super::super::group::Count;
 use super::super::sessions::Sessions;
-use super::{Day, Page, Str, Traffic};
+use super::{Day, Page, Str, Traffic, request_class};
 
 /// The status code of the row that small status groups fold into; written
 /// as null.
@@ -60,6 +60,7 @@ pub(super) fn traffic_table(rows: &[TrafficRow], labels: &Labels) -> Result<Tabl
             int64(rows, |r| r.1.classes[2]),
             int64(rows, |r| r.1.classes[3]),
             int64(rows, |r| r.1.classes[4]),
+            int64(rows, |r| r.1.bot_requests),
             opt(|c| c.0),
             opt(|c| c.1),
             latency(0.50),
@@ -79,6 +80,7 @@ pub(super) fn pages_table(
             days(rows, |k| k.0),
             utf8(rows, |r| labels.get(r.0.1)),
             utf8(rows, |r| labels.get(r.0.2)),
+            utf8(rows, |r| request_class::of(labels.get(r.0.2))),
             int64(rows, |r| r.1.requests),
             int64(rows, |r| r.2),
             int64(rows, |r| r.1.bytes),
@@ -88,6 +90,7 @@ pub(super) fn pages_table(
             int64(rows, |r| r.1.classes[2]),
             int64(rows, |r| r.1.classes[3]),
             int64(rows, |r| r.1.classes[4]),
+            int64(rows, |r| r.1.bot_requests),
         ],
     )
 }

@@ -92,6 +92,8 @@ pub struct Measures {
     pub errors: u64,
     /// Responses with status 404 (pages).
     pub not_found: u64,
+    /// Requests from crawlers and scripted clients (traffic, pages).
+    pub bot_requests: u64,
     /// Requests by status class 1xx..5xx (traffic, pages).
     pub classes: [u64; 5],
     /// Requests from campus networks (traffic).
@@ -227,6 +229,7 @@ impl Stored for Traffic {
             classes: self.classes,
             on_campus: self.on_campus,
             latency: self.latency.clone(),
+            bot_requests: self.bot_requests,
             ..Measures::default()
         }
     }
@@ -238,6 +241,7 @@ impl Stored for Traffic {
             classes: m.classes,
             on_campus: m.on_campus,
             latency: m.latency.clone(),
+            bot_requests: m.bot_requests,
         }
     }
 }
@@ -250,6 +254,7 @@ impl Stored for Page {
             errors: self.errors,
             not_found: self.not_found,
             classes: self.classes,
+            bot_requests: self.bot_requests,
             ..Measures::default()
         }
     }
@@ -261,6 +266,7 @@ impl Stored for Page {
             errors: m.errors,
             not_found: m.not_found,
             classes: m.classes,
+            bot_requests: m.bot_requests,
         }
     }
 }
