@@ -125,10 +125,18 @@ def top_pages():
     last = max(r["day"] for r in pages) - datetime.timedelta(days=7)
     acc = {}
     for r in pages:
-        if r["day"] > last:
+        if r["day"] > last and r["class"] == "page":
             req, vis = acc.get((r["site"], r["path"]), (0, 0))
-            acc[(r["site"], r["path"])] = (req + r["requests"], max(vis, r["visitors"]))
-    rows = sorted(((s, p, q, v) for (s, p), (q, v) in acc.items()), key=lambda t: (-t[2], t[0], t[1]))
+            human = r["requests"] - r["bot_requests"]
+            acc[(r["site"], r["path"])] = (req + human, max(vis, r["visitors"]))
+    rows = sorted(((s, p, q, v) for (s, p), (q, v) in acc.items() if q > 0), key=lambda t: (-t[2], t[0], t[1]))
+    # Another way round: the pages' bot requests of a day are the bot
+    # classes' requests in web_clients.
+    bots = sums(pages, lambda r: (r["day"], r["site"]), "bot_requests")
+    clients = sums(table("web_clients"), lambda r: (r["day"], r["site"]), "requests", where=lambda r: r["is_bot"])
+    check({k: v for k, v in bots.items() if v[0]} == {k: v for k, v in clients.items() if v[0]},
+          "web_pages bot_requests differ from web_clients' bot requests")
+    check(any(r["class"] == "static" for r in pages), "the samples have static files, the classes none")
     return rows[:20]
 
 
@@ -147,11 +155,19 @@ def daily_uniques():
 
 
 def not_found():
-    rows = sorted((r["day"], r["site"], r["requests"], r["visitors"]) for r in table("web_status") if r["status"] == 404)
-    fours = sums(table("web_traffic"), lambda r: (day_of(r["hour"]), r["site"]), "status_4xx")
-    for day, site, n, _ in rows:
-        check(n <= fours[(day, site)][0], f"404s of {day} {site} above its 4xx")
-    return rows
+    pages = table("web_pages")
+    acc = sums(pages, lambda r: (r["site"], r["path"]), "not_found", "requests")
+    rows = sorted(((s, p, n, q) for (s, p), (n, q) in acc.items() if n > 0), key=lambda t: (-t[2], t[0], t[1]))
+    # Another way round: a day's 404s are web_status's 404 row, unless
+    # small statuses were folded into its null row.
+    per_day = sums(pages, lambda r: (r["day"], r["site"]), "not_found")
+    status = table("web_status")
+    folded = {(r["day"], r["site"]) for r in status if r["status"] is None}
+    by_status = sums(status, lambda r: (r["day"], r["site"]), "requests", where=lambda r: r["status"] == 404)
+    for key, (n,) in per_day.items():
+        if key not in folded:
+            check(n == by_status.get(key, [0])[0], f"404s of {key}: pages {n}, web_status {by_status.get(key)}")
+    return rows[:20]
 
 
 def error_pages():
@@ -166,8 +182,9 @@ def error_pages():
 def bot_share():
     acc = sums(table("web_clients"), lambda r: (r["day"], r["site"]), "requests")
     bots = sums(table("web_clients"), lambda r: (r["day"], r["site"]), "requests", where=lambda r: r["is_bot"])
-    traffic = sums(table("web_traffic"), lambda r: (day_of(r["hour"]), r["site"]), "requests")
-    check(acc == traffic, "web_clients requests per day differ from web_traffic's")
+    traffic = sums(table("web_traffic"), lambda r: (day_of(r["hour"]), r["site"]), "requests", "bot_requests")
+    check({k: [v[0]] for k, v in traffic.items()} == dict(acc), "web_clients requests per day differ from web_traffic's")
+    check(all(traffic[k][1] == bots[k][0] for k in acc), "web_traffic bot_requests differ from web_clients' bots")
     check(any(v[0] for v in bots.values()), "the samples have bots, the reference none")
     return [(d, s, bots[(d, s)][0], q, round(bots[(d, s)][0] / q, 3)) for (d, s), (q,) in sorted(acc.items())]
 
