@@ -775,12 +775,17 @@ fn summary_rows(m: &logveil::output::manifest::Manifest) -> Vec<(&'static str, S
     if t.skipped > 0 {
         rows.push(("skipped", grouped(t.skipped)));
     }
+    // Day-partitioned sets list a file per table and day.
+    let unit = match m.days {
+        Some(_) => "file",
+        None => "table",
+    };
     let table_rows: u64 = m.tables.iter().map(|t| t.rows as u64).sum();
     rows.push((
         "tables",
         format!(
             "{}, {}",
-            counted(m.tables.len() as u64, "table"),
+            counted(m.tables.len() as u64, unit),
             counted_grouped(table_rows, "row")
         ),
     ));
@@ -806,7 +811,7 @@ fn summary_rows(m: &logveil::output::manifest::Manifest) -> Vec<(&'static str, S
             format!(
                 "{} folded into (other){withheld}, in {}",
                 counted_grouped(folded, "row"),
-                counted(tables, "table")
+                counted(tables, unit)
             ),
         ));
     }

@@ -242,6 +242,17 @@ fn the_summary_table_counts_rejects_by_reason_and_what_disclosure_control_left_o
         err.contains("access.log: ") && err.contains(" lines rejected ("),
         "{err}"
     );
+    // A nightly run's set has a file per table and day, and says so.
+    let state = dir.path().join("state").display().to_string();
+    let err = run_logged(
+        &key,
+        &inputs,
+        &dir.path().join("days"),
+        &["--state", &state],
+    );
+    let files = regex::Regex::new(r"\n  tables +\d+ files, [\d,]+ rows\n").unwrap();
+    assert!(files.is_match(&err), "{err}");
+    assert!(err.contains("logveil: re-published "), "{err}");
 }
 
 /// `tmux`, if installed.
