@@ -273,6 +273,25 @@ pub struct RunArgs {
     /// No progress display and no summary on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+
+    /// Progress on stderr: `auto` (a bar when stderr is a terminal,
+    /// nothing otherwise), `bar`, `plain` (a line every few seconds, for
+    /// cron logs) or `none`. `-q` implies `none`.
+    #[arg(long, value_enum, default_value_t = ProgressMode::Auto, value_name = "MODE")]
+    pub progress: ProgressMode,
+}
+
+/// How progress is shown (`--progress`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProgressMode {
+    /// A bar when stderr is a terminal, nothing otherwise.
+    Auto,
+    /// A bar, sized to the terminal.
+    Bar,
+    /// A heartbeat line every few seconds.
+    Plain,
+    /// Nothing.
+    None,
 }
 
 /// A share between 0 and 1.

@@ -13,7 +13,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 
-use cli::{Cli, Command, PolicyCommand, RunArgs};
+use cli::{Cli, Command, PolicyCommand, ProgressMode, RunArgs};
 use logveil::formats::presets::{GoAccessPreset, goaccess_predefined};
 use logveil::formats::zoom::ZoomTime;
 use logveil::pipeline::{FormatString, KeySource, Progress};
@@ -286,11 +286,11 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         );
     }
 
-    let show = !args.quiet && std::io::stderr().is_terminal();
+    let display = ProgressDisplay::choose(args.progress, args.quiet);
     let done = std::sync::atomic::AtomicBool::new(false);
     let report = std::thread::scope(|scope| {
-        if show {
-            scope.spawn(|| show_progress(&progress, &done));
+        if display != ProgressDisplay::Nothing {
+            scope.spawn(|| show_progress(&progress, &done, display));
         }
         let r = logveil::run(&cfg);
         done.store(true, Ordering::Relaxed);
@@ -348,23 +348,253 @@ fn with_flag_hint(e: logveil::Error) -> anyhow::Error {
     anyhow::anyhow!("{e}{hint}")
 }
 
-fn show_progress(p: &Progress, done: &std::sync::atomic::AtomicBool) {
-    let start = std::time::Instant::now();
-    while !done.load(Ordering::Relaxed) {
-        std::thread::sleep(Duration::from_millis(250));
-        let total = p.bytes_total.load(Ordering::Relaxed).max(1);
-        let read = p.bytes_done.load(Ordering::Relaxed);
-        let lines = p.lines.load(Ordering::Relaxed);
-        let secs = start.elapsed().as_secs_f64().max(1e-3);
-        eprint!(
-            "\r\x1b[2K{:>7.1} MiB read ({:.0}% of input on disk)  {:>11} lines  {:>6.2} M lines/s",
-            read as f64 / 1048576.0,
-            (read as f64 * 100.0 / total as f64).min(100.0),
-            lines,
-            lines as f64 / secs / 1e6
-        );
+/// What shows progress on stderr during a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ProgressDisplay {
+    /// A one-line bar fitted to the terminal's width.
+    Bar,
+    /// A heartbeat line every [`heartbeat_interval`], for cron logs.
+    Heartbeat,
+    /// Nothing.
+    Nothing,
+}
+
+impl ProgressDisplay {
+    /// `auto` draws a bar only on a terminal: redirected to a file, a
+    /// redrawn line would fill it with carriage returns.
+    fn choose(mode: ProgressMode, quiet: bool) -> Self {
+        match (mode, quiet) {
+            (_, true) | (ProgressMode::None, _) => ProgressDisplay::Nothing,
+            (ProgressMode::Plain, _) => ProgressDisplay::Heartbeat,
+            (ProgressMode::Bar, _) => ProgressDisplay::Bar,
+            (ProgressMode::Auto, _) if std::io::stderr().is_terminal() => ProgressDisplay::Bar,
+            (ProgressMode::Auto, _) => ProgressDisplay::Nothing,
+        }
     }
-    eprint!("\r\x1b[2K");
+}
+
+/// Time between two heartbeat lines: 5 s, or what the undocumented
+/// `LOGVEIL_PROGRESS_INTERVAL_MS` says (tests need short runs to beat).
+fn heartbeat_interval() -> Duration {
+    std::env::var("LOGVEIL_PROGRESS_INTERVAL_MS")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map_or(Duration::from_secs(5), |ms| {
+            Duration::from_millis(ms.max(10))
+        })
+}
+
+/// Shows the run's progress until `done`.
+fn show_progress(p: &Progress, done: &std::sync::atomic::AtomicBool, display: ProgressDisplay) {
+    let start = std::time::Instant::now();
+    // Short naps, so the display stops as soon as the run ends.
+    let nap = Duration::from_millis(100);
+    match display {
+        ProgressDisplay::Nothing => {}
+        ProgressDisplay::Heartbeat => {
+            let every = heartbeat_interval();
+            let mut next = every;
+            while !done.load(Ordering::Relaxed) {
+                std::thread::sleep(nap.min(every));
+                if start.elapsed() >= next && !done.load(Ordering::Relaxed) {
+                    eprintln!("logveil: {}", Snapshot::take(p, start).heartbeat());
+                    next += every;
+                }
+            }
+        }
+        ProgressDisplay::Bar => {
+            let bar = indicatif::ProgressBar::with_draw_target(
+                Some(1),
+                indicatif::ProgressDrawTarget::stderr_with_hz(4),
+            );
+            let style = indicatif::ProgressStyle::with_template("{prefix} [{wide_bar}] {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> ");
+            bar.set_style(style);
+            let mut tick = Duration::ZERO;
+            while !done.load(Ordering::Relaxed) {
+                std::thread::sleep(nap);
+                tick += nap;
+                if tick < Duration::from_millis(250) {
+                    continue;
+                }
+                tick = Duration::ZERO;
+                let snap = Snapshot::take(p, start);
+                let width = usize::from(console::Term::stderr().size().1);
+                let (prefix, message) = snap.bar_text(width);
+                bar.set_length(snap.total.max(1));
+                bar.set_position(snap.done.min(snap.total));
+                bar.set_prefix(prefix);
+                bar.set_message(message);
+            }
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// The progress counters at one moment, and how to say them.
+struct Snapshot {
+    done: u64,
+    total: u64,
+    lines: u64,
+    seconds: f64,
+    file: u64,
+    files: u64,
+    name: String,
+}
+
+/// Columns the bar keeps for itself, brackets included, and the
+/// prefix before it (`100%`).
+const BAR_MIN: usize = 12;
+const PREFIX: usize = 4;
+
+impl Snapshot {
+    fn take(p: &Progress, start: std::time::Instant) -> Self {
+        let files = p.files_total.load(Ordering::Relaxed);
+        Snapshot {
+            done: p.bytes_done.load(Ordering::Relaxed),
+            total: p.bytes_total.load(Ordering::Relaxed),
+            lines: p.lines.load(Ordering::Relaxed),
+            seconds: start.elapsed().as_secs_f64().max(1e-3),
+            file: p.files_started.load(Ordering::Relaxed).min(files),
+            files,
+            name: p.current_file(),
+        }
+    }
+
+    fn percent(&self) -> u64 {
+        match self.total {
+            0 => 0,
+            t => (self.done.min(t) as u128 * 100 / t as u128) as u64,
+        }
+    }
+
+    /// `1.2/2.8 GiB`: both in the total's unit.
+    fn bytes(&self) -> String {
+        const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+        let mut unit = 0;
+        while unit + 1 < UNITS.len() && self.total >= 1024u64.pow(unit as u32 + 1) {
+            unit += 1;
+        }
+        let scale = 1024f64.powi(unit as i32);
+        let (done, total) = (self.done.min(self.total) as f64, self.total as f64);
+        match unit {
+            0 => format!("{done}/{total} B"),
+            _ => format!("{:.1}/{:.1} {}", done / scale, total / scale, UNITS[unit]),
+        }
+    }
+
+    fn rate(&self) -> String {
+        per_second(self.lines as f64 / self.seconds)
+    }
+
+    /// Time left at the run's average speed so far over bytes on disk;
+    /// `--:--` before anything was read.
+    fn eta(&self) -> String {
+        if self.done == 0 {
+            return "--:--".to_string();
+        }
+        let left = self.total.saturating_sub(self.done) as f64;
+        let secs = (self.seconds * left / self.done as f64).round() as u64;
+        match secs {
+            s if s >= 3600 => format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60),
+            s => format!("{:02}:{:02}", s / 60, s % 60),
+        }
+    }
+
+    /// `43% 1.2/2.8 GiB, 4.1 M lines, 1.02 M lines/s, ETA 00:41, file
+    /// 3/14`: no file name, since cron logs are kept and passed around.
+    fn heartbeat(&self) -> String {
+        format!(
+            "{}% {}, {} lines, {}, ETA {}, file {}/{}",
+            self.percent(),
+            self.bytes(),
+            short_count(self.lines),
+            self.rate(),
+            self.eta(),
+            self.file,
+            self.files
+        )
+    }
+
+    /// The bar's prefix and message for a terminal `width` columns wide:
+    /// the parts that fit, most useful first (ETA, bytes, file, rate),
+    /// the file name shortened in its middle to what is left, so the line
+    /// never wraps (one column is left free: some terminals wrap on the
+    /// last one).
+    fn bar_text(&self, width: usize) -> (String, String) {
+        let prefix = format!("{:>3}%", self.percent());
+        let budget = width.saturating_sub(PREFIX + 1 + BAR_MIN + 1 + 1);
+        let eta = format!("ETA {}", self.eta());
+        let bytes = self.bytes();
+        let rate = self.rate();
+        let file = format!("{}/{}", self.file, self.files);
+        // Greedy, by importance; shown in reading order after.
+        let by_importance = [&eta, &bytes, &file, &rate];
+        let mut keep = [false; 4];
+        let mut used = 0;
+        for (i, part) in by_importance.into_iter().enumerate() {
+            let cost = part.chars().count() + usize::from(used > 0) * 2;
+            if used + cost <= budget {
+                keep[i] = true;
+                used += cost;
+            }
+        }
+        let [eta_fits, bytes_fit, file_fits, rate_fits] = keep;
+        let mut parts: Vec<String> = Vec::new();
+        if bytes_fit {
+            parts.push(bytes);
+        }
+        if rate_fits {
+            parts.push(rate);
+        }
+        if eta_fits {
+            parts.push(eta);
+        }
+        if file_fits {
+            // The name takes what is left, after a space.
+            let room = budget.saturating_sub(used + 1);
+            match shorten(&printable(&self.name), room) {
+                name if name.is_empty() => parts.push(file),
+                name => parts.push(format!("{file} {name}")),
+            }
+        }
+        (prefix, parts.join("  "))
+    }
+}
+
+/// A file name as the terminal may show it: control characters (which
+/// could move the cursor or clear the screen) become `?`.
+fn printable(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
+/// `s` in at most `max` characters, its middle replaced by `…` (a
+/// rotated log's name differs at its end); empty when fewer than 6 fit.
+fn shorten(s: &str, max: usize) -> String {
+    let n = s.chars().count();
+    if n <= max {
+        return s.to_string();
+    }
+    if max < 6 {
+        return String::new();
+    }
+    let tail = (max - 1) / 2;
+    let head = max - 1 - tail;
+    let start: String = s.chars().take(head).collect();
+    let end: String = s.chars().skip(n - tail).collect();
+    format!("{start}…{end}")
+}
+
+/// `812`, `41.2 k`, `4.1 M`.
+fn short_count(n: u64) -> String {
+    match n {
+        n if n < 1000 => n.to_string(),
+        n if n < 1_000_000 => format!("{:.1} k", n as f64 / 1e3),
+        n => format!("{:.1} M", n as f64 / 1e6),
+    }
 }
 
 /// `n` and `noun`, plural unless `n` is 1.
@@ -437,6 +667,7 @@ fn summarize(report: &RunReport) {
             );
         }
     }
+    print_summary_table(m);
     let Some(out_dir) = report
         .manifest_path
         .as_deref()
@@ -492,6 +723,149 @@ fn summarize(report: &RunReport) {
         m.key.fingerprint,
         m.key.mode.as_str()
     );
+}
+
+/// Reasons named in the summary's `rejected` row; the rest are summed.
+const TOP_REASONS: usize = 3;
+
+/// The run's accounting as label and value rows, for the table at the
+/// end of a run: what was read, what became of it, and what disclosure
+/// control left out. Everything in it is from the manifest (no path).
+fn summary_rows(m: &logveil::output::manifest::Manifest) -> Vec<(&'static str, String)> {
+    let t = &m.totals;
+    let mut rows = Vec::new();
+    let failed = match t.inputs_failed {
+        0 => String::new(),
+        n => format!(" ({n} failed)"),
+    };
+    rows.push(("inputs", format!("{}{failed}", grouped(t.inputs as u64))));
+    rows.push(("lines", grouped(t.lines)));
+    let share = |n: u64| match t.lines {
+        0 => String::new(),
+        all => format!(" ({:.1}%)", n as f64 * 100.0 / all as f64),
+    };
+    rows.push((
+        "parsed",
+        format!("{}{}", grouped(t.parsed), share(t.parsed)),
+    ));
+    let mut reasons: std::collections::BTreeMap<&str, u64> = Default::default();
+    for input in &m.inputs {
+        for (reason, n) in &input.rejected_by_reason {
+            *reasons.entry(reason).or_default() += n;
+        }
+    }
+    let mut reasons: Vec<(&str, u64)> = reasons.into_iter().collect();
+    reasons.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let mut named: Vec<String> = reasons
+        .iter()
+        .take(TOP_REASONS)
+        .map(|(r, n)| format!("{} {r}", grouped(*n)))
+        .collect();
+    let rest: u64 = reasons.iter().skip(TOP_REASONS).map(|r| r.1).sum();
+    if rest > 0 {
+        named.push(format!("{} other", grouped(rest)));
+    }
+    let rejected = match named.is_empty() {
+        true => format!("{}{}", grouped(t.rejected), share(t.rejected)),
+        false => format!(
+            "{}{}: {}",
+            grouped(t.rejected),
+            share(t.rejected),
+            named.join(", ")
+        ),
+    };
+    rows.push(("rejected", rejected));
+    if t.skipped > 0 {
+        rows.push(("skipped", grouped(t.skipped)));
+    }
+    // Day-partitioned sets list a file per table and day.
+    let unit = match m.days {
+        Some(_) => "file",
+        None => "table",
+    };
+    let table_rows: u64 = m.tables.iter().map(|t| t.rows as u64).sum();
+    rows.push((
+        "tables",
+        format!(
+            "{}, {}",
+            counted(m.tables.len() as u64, unit),
+            counted_grouped(table_rows, "row")
+        ),
+    ));
+    // Internal tables are exact by request: nothing folded there.
+    let disclosed = m
+        .tables
+        .iter()
+        .filter_map(|t| t.suppression.as_ref())
+        .filter(|s| !s.internal);
+    let (mut folded, mut withheld, mut tables) = (0u64, 0u64, 0u64);
+    for s in disclosed {
+        folded += s.rows_folded as u64;
+        withheld += s.rows_withheld as u64;
+        tables += u64::from(s.rows_folded + s.rows_withheld > 0);
+    }
+    if tables > 0 {
+        let withheld = match withheld {
+            0 => String::new(),
+            n => format!(", {} withheld (days or sites below k)", grouped(n)),
+        };
+        rows.push((
+            "disclosure",
+            format!(
+                "{} folded into (other){withheld}, in {}",
+                counted_grouped(folded, "row"),
+                counted(tables, unit)
+            ),
+        ));
+    }
+    rows.push((
+        "time",
+        format!(
+            "{:.2} s, {}",
+            m.elapsed_seconds,
+            per_second(m.lines_per_second)
+        ),
+    ));
+    rows
+}
+
+/// Prints the summary table, its labels aligned.
+fn print_summary_table(m: &logveil::output::manifest::Manifest) {
+    let rows = summary_rows(m);
+    let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
+    eprintln!("logveil: summary");
+    for (label, value) in rows {
+        eprintln!("  {label:<width$}  {value}");
+    }
+}
+
+/// `1,234,567`.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// [`counted`], its number grouped.
+fn counted_grouped(n: u64, noun: &str) -> String {
+    match n {
+        1 => format!("1 {noun}"),
+        _ => format!("{} {noun}s", grouped(n)),
+    }
+}
+
+/// `1.02 M lines/s`, or `9.8 k lines/s` below a million.
+fn per_second(rate: f64) -> String {
+    match rate {
+        r if r >= 1e6 => format!("{:.2} M lines/s", r / 1e6),
+        r => format!("{:.1} k lines/s", r / 1e3),
+    }
 }
 
 /// `logveil detect`: the same detection a run uses, explained per file.

@@ -286,8 +286,8 @@ impl Lane<'_> {
             self.take_over(data, &mut readers, attempt, &mut stats, &mut rejects);
         }
         stats.zoneless = self.cx.zoneless_times - zoneless_before;
+        // Bytes are counted by the readers, in bytes of the file on disk.
         if let Some(p) = progress {
-            p.bytes_done.fetch_add(data.len() as u64, Ordering::Relaxed);
             p.lines.fetch_add(stats.lines, Ordering::Relaxed);
         }
         let mut switches = readers.switches;

@@ -66,15 +66,51 @@ use publish::Output;
 use sources::{Shared, process_source};
 
 /// Live counters a caller can poll to show progress.
+///
+/// Bytes are those of the files on disk: a compressed file counts the
+/// compressed bytes its decoder consumed, so the share read moves evenly
+/// over a set of rotated `.gz` files. With a state, the total is what the
+/// run will read (a plain file from where the last run stopped, a
+/// compressed one whole), not the inputs' whole size.
 #[derive(Debug, Default)]
 #[non_exhaustive]
 pub struct Progress {
-    /// Bytes of input (on disk) in the run.
+    /// Bytes of input on disk that the run will read.
     pub bytes_total: AtomicU64,
-    /// Bytes of input read so far (decompressed bytes for compressed files).
+    /// Bytes of input on disk read so far (compressed bytes consumed, for
+    /// compressed files).
     pub bytes_done: AtomicU64,
     /// Lines read so far.
     pub lines: AtomicU64,
+    /// Inputs the run will read.
+    pub files_total: AtomicU64,
+    /// Inputs whose reading has started.
+    pub files_started: AtomicU64,
+    // The file name (no directory) of the input started last; for the
+    // operator's own terminal only, never written to an output.
+    current: Mutex<String>,
+}
+
+impl Progress {
+    /// The file name (without its directory) of the input whose reading
+    /// started last; empty before the first. Meant for the operator's
+    /// terminal only: it is a path component, never part of an output.
+    pub fn current_file(&self) -> String {
+        self.current
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Records that reading `path` starts.
+    pub(crate) fn start_file(&self, path: &Path) {
+        self.files_started.fetch_add(1, Ordering::Relaxed);
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        *self.current.lock().unwrap_or_else(PoisonError::into_inner) = name;
+    }
 }
 
 /// Whether everything was read.
@@ -223,8 +259,9 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
     // Opened now, so a path that cannot be written fails before the work.
     let run_log_file = cfg.run_log.as_deref().map(RunLog::create).transpose()?;
     if let Some(p) = &cfg.progress {
-        let total = sources.iter().map(|s| s.size).sum();
+        let total = sources.iter().map(sources::bytes_to_read).sum();
         p.bytes_total.store(total, Ordering::Relaxed);
+        p.files_total.store(sources.len() as u64, Ordering::Relaxed);
     }
     let threads = cfg
         .threads

@@ -3,19 +3,25 @@
 //! compressed files are decompressed by their own task, which dispatches
 //! each chunk to whichever thread is free. Documents that carry their own
 //! layout (W3C logs, Zoom data) are read by their document readers.
+//!
+//! Progress counts bytes of the files on disk: a plain file's ranges as
+//! they are read, a stream's file bytes its decoder consumed (synced at
+//! each chunk, so at most a chunk late). Each source settles at its end
+//! to exactly its share of the total, whatever its reading skipped (a
+//! too-long line, an error), so the run's bar ends at its total.
 
 use std::fs::File;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
-use super::RunConfig;
 use super::lanes::{ChunkJob, Lanes};
 use super::zoom;
+use super::{Progress, RunConfig};
 use crate::formats::json_lines::csv;
 use crate::formats::{self, LogFormat, detect, w3c};
-use crate::input::Source;
-use crate::input::read::{self, Limits, Opened, OwnedChunk, Piece, StreamChunks};
+use crate::input::read::{self, Consumed, Limits, Opened, OwnedChunk, Piece, StreamChunks};
+use crate::input::{Compression, Source};
 use crate::output::manifest::{DetectionReport, InputReport, ReadSpan};
 use crate::privacy::zoom::ZoomVeil;
 
@@ -111,6 +117,69 @@ impl Resume {
     }
 }
 
+/// Bytes of `source` on disk that a run reads: a plain file from where
+/// an earlier run stopped, a compressed one whole (its resume point is in
+/// the decompressed stream, reached only by decompressing from the start).
+pub(super) fn bytes_to_read(source: &Source) -> u64 {
+    match source.compression {
+        Compression::None => source.size.saturating_sub(source.skip_bytes),
+        _ => source.size,
+    }
+}
+
+/// One source's part of the run's progress.
+struct Tally<'p> {
+    progress: Option<&'p Progress>,
+    // Bytes of the file before this run's part (a plain file's resume point).
+    base: u64,
+    planned: u64,
+    // Atomic: a plain file's ranges are read on several threads.
+    counted: AtomicU64,
+}
+
+impl<'p> Tally<'p> {
+    fn new(progress: Option<&'p Progress>, source: &Source) -> Self {
+        let planned = bytes_to_read(source);
+        Tally {
+            progress,
+            base: source.size - planned,
+            planned,
+            counted: AtomicU64::new(0),
+        }
+    }
+
+    /// Counts `n` more bytes read.
+    fn add(&self, n: u64) {
+        if let Some(p) = self.progress {
+            self.counted.fetch_add(n, Ordering::Relaxed);
+            p.bytes_done.fetch_add(n, Ordering::Relaxed);
+        }
+    }
+
+    /// Counts the bytes up to `at`, a position in the file on disk.
+    fn reached(&self, at: u64) {
+        let now = at.saturating_sub(self.base);
+        let before = self.counted.load(Ordering::Relaxed);
+        self.add(now.saturating_sub(before));
+    }
+
+    /// Ends the source at exactly its planned share: what reading passed
+    /// over (an error, a skipped line) is added, and a file that grew
+    /// since it was listed raises the total instead.
+    fn settle(self) {
+        let Some(p) = self.progress else { return };
+        let counted = self.counted.load(Ordering::Relaxed);
+        match counted.cmp(&self.planned) {
+            std::cmp::Ordering::Less => self.add(self.planned - counted),
+            std::cmp::Ordering::Greater => {
+                p.bytes_total
+                    .fetch_add(counted - self.planned, Ordering::Relaxed);
+            }
+            std::cmp::Ordering::Equal => {}
+        }
+    }
+}
+
 /// Why a document read whole (a Zoom export) is not read at an offset.
 const WHOLE_DOCUMENT_RESUMED: &str = "a document read whole grew since an earlier run read it; \
      it cannot be read from where that run stopped, so it was not read again";
@@ -146,25 +215,32 @@ pub(super) fn process_source<'s>(
         skip: source.skip_bytes,
         whole_lines: source.whole_lines,
     };
-    match read::open_with(source, limits) {
+    let progress = shared.cfg.progress.as_deref();
+    if let Some(p) = progress {
+        p.start_file(&source.path);
+    }
+    let tally = Tally::new(progress, source);
+    match read::open_counted(source, limits) {
         Err(e) => report.error = Some(format!("cannot open: {e}")),
-        Ok(Opened::Empty) => {
+        Ok((Opened::Empty, _)) => {
             choose_format(shared.forced, b"", true, &mut report);
             // Nothing was read with it.
             report.format = None;
             report.span.to_end = resume.skip == 0;
         }
-        Ok(Opened::Plain(file, len)) => {
-            read_plain(shared, index, &file, len, resume, &mut report);
+        Ok((Opened::Plain(file, len), _)) => {
+            read_plain(shared, index, &file, len, resume, &tally, &mut report);
         }
-        Ok(Opened::Stream(reader)) => {
-            read_stream(scope, shared, index, reader, resume, &mut report);
+        Ok((Opened::Stream(reader), consumed)) => {
+            let read = StreamRead { reader, consumed };
+            read_stream(scope, shared, index, read, resume, &tally, &mut report);
             report.span.end_byte = report.decompressed_bytes.max(resume.skip);
             // Whether a stream held a last line back is not known here:
             // said conservatively, so only the ledger's fast path is lost.
             report.span.to_end = report.error.is_none() && !resume.whole_lines;
         }
     }
+    tally.settle();
     report
 }
 
@@ -175,6 +251,7 @@ fn read_plain(
     file: &File,
     len: u64,
     resume: Resume,
+    tally: &Tally<'_>,
     report: &mut InputReport,
 ) {
     report.decompressed_bytes = len;
@@ -223,7 +300,9 @@ fn read_plain(
         Some(detect::Whole::W3c) => {
             let chunks = StreamChunks::new(file, cfg.chunk_bytes)
                 .max_line(cfg.max_line_bytes)
-                .whole_lines(resume.whole_lines);
+                .whole_lines(resume.whole_lines)
+                // A plain file's stream offsets are its bytes on disk.
+                .inspect(|c| c.iter().for_each(|c| tally.reached(c.end)));
             read_w3c(shared, index, chunks, resume, report);
             report.span.end_byte = report.decompressed_bytes.max(resume.skip);
             report.span.to_end = report.error.is_none() && report.decompressed_bytes == len;
@@ -273,10 +352,12 @@ fn read_plain(
             let range = match piece {
                 Piece::Lines(range) => range,
                 Piece::TooLong(line) => {
+                    tally.add(line.end - line.start);
                     shared.lanes.too_long(index, i, line.start);
                     return None;
                 }
             };
+            tally.add(range.end - range.start);
             let job = ChunkJob {
                 format,
                 redetect,
@@ -301,6 +382,12 @@ fn read_plain(
     report.span.to_end = report.error.is_none() && end == len;
 }
 
+/// An opened stream and the count of the file bytes it consumed.
+struct StreamRead {
+    reader: Box<dyn std::io::Read + Send>,
+    consumed: Consumed,
+}
+
 /// A compressed or unwrapped file: decompressed on this thread, its
 /// chunks folded on whichever threads are free. Lines too long to hold
 /// are counted as chunks of their own, in file order.
@@ -308,14 +395,17 @@ fn read_stream<'s>(
     scope: &rayon::Scope<'s>,
     shared: &'s Shared<'s, '_>,
     index: usize,
-    reader: Box<dyn std::io::Read + Send>,
+    read: StreamRead,
     resume: Resume,
+    tally: &Tally<'_>,
     report: &mut InputReport,
 ) {
     let cfg = shared.cfg;
-    let mut chunks = StreamChunks::new(reader, cfg.chunk_bytes)
+    let consumed = read.consumed;
+    let mut chunks = StreamChunks::new(read.reader, cfg.chunk_bytes)
         .max_line(cfg.max_line_bytes)
         .whole_lines(resume.whole_lines)
+        .inspect(|_| tally.reached(consumed.get()))
         .peekable();
     let mut format = None;
     let mut next_index = 0;

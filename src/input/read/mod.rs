@@ -36,6 +36,13 @@
 //! into memory with ordinary reads ([`read_document`], at most
 //! [`MAX_DOCUMENT_BYTES`]); W3C logs stream through [`StreamChunks`]. No
 //! input is memory-mapped.
+//!
+//! Progress is measured in bytes of the file on disk, not of its
+//! decompressed stream: [`open_counted`] hands back a [`Consumed`] handle
+//! that counts the bytes the decoder has taken from the file (read ahead
+//! by at most one buffer), so a progress bar over on-disk sizes reaches
+//! its end when the last compressed byte is consumed, not at a third of
+//! the run. Plain files are read in ranges, which their reader counts.
 
 use std::fs::File;
 use std::io::{self, BufReader, Read};
@@ -111,29 +118,49 @@ pub fn open(source: &Source) -> io::Result<Opened> {
 
 /// Opens a source according to its compression, line ends and wrapping.
 pub fn open_with(source: &Source, limits: Limits) -> io::Result<Opened> {
+    open_counted(source, limits).map(|(opened, _)| opened)
+}
+
+/// Bytes of a file on disk that a stream opened by [`open_counted`] has
+/// consumed so far; a plain file's count stays 0 (its ranges are read by
+/// position, and counted by whoever reads them).
+#[derive(Debug, Clone, Default)]
+pub struct Consumed(Arc<AtomicU64>);
+
+impl Consumed {
+    /// Bytes consumed so far.
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Like [`open_with`], with a handle on the bytes of the file on disk
+/// that the returned stream has consumed.
+pub fn open_counted(source: &Source, limits: Limits) -> io::Result<(Opened, Consumed)> {
     let file = File::open(&source.path)?;
     let max_line = limits.max_line;
     let compressed = Arc::new(AtomicU64::new(0));
+    let consumed = Consumed(Arc::clone(&compressed));
     let counted = Counted {
         inner: file,
         count: Arc::clone(&compressed),
     };
     let decoder: Box<dyn Read + Send> = match source.compression {
         Compression::None => {
-            let file = counted.inner;
-            let len = file.metadata()?.len();
+            let len = counted.inner.metadata()?.len();
             if len == 0 {
-                return Ok(Opened::Empty);
+                return Ok((Opened::Empty, consumed));
             }
-            let head = read_head(&file, LINE_END_PROBE)?;
-            if lone_cr(&head) {
-                let ends = LineEnds::translating(file);
-                return Ok(Opened::Stream(Box::new(DockerLog::new(ends, max_line))));
-            }
-            if docker_head(&head) {
-                return Ok(Opened::Stream(Box::new(DockerLog::new(file, max_line))));
-            }
-            return Ok(Opened::Plain(file, len));
+            let head = read_head(&counted.inner, LINE_END_PROBE)?;
+            let opened = if lone_cr(&head) {
+                let ends = LineEnds::translating(counted);
+                Opened::Stream(Box::new(DockerLog::new(ends, max_line)))
+            } else if docker_head(&head) {
+                Opened::Stream(Box::new(DockerLog::new(counted, max_line)))
+            } else {
+                Opened::Plain(counted.inner, len)
+            };
+            return Ok((opened, consumed));
         }
         // The guard counts compressed bytes as they enter this buffer, so
         // its size bounds how far a bomb runs past the limit: 64 KiB of
@@ -151,10 +178,8 @@ pub fn open_with(source: &Source, limits: Limits) -> io::Result<Opened> {
         out: 0,
         tripped: false,
     };
-    Ok(Opened::Stream(Box::new(DockerLog::new(
-        LineEnds::new(guarded),
-        max_line,
-    ))))
+    let stream = DockerLog::new(LineEnds::new(guarded), max_line);
+    Ok((Opened::Stream(Box::new(stream)), consumed))
 }
 
 /// A reader that counts the bytes read through it.

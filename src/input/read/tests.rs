@@ -562,3 +562,100 @@ fn whole_lines_leave_a_last_line_without_newline_unread() {
         vec![Piece::Lines(4..8)]
     );
 }
+
+/// Opens `bytes` written to `name` as its compression, reads the stream
+/// whole in small steps and returns the consumed counts seen along the way.
+fn consumed_while_reading(name: &str, bytes: &[u8]) -> (Vec<u64>, Vec<u8>) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, bytes).unwrap();
+    let source = Source::new(path, bytes.len() as u64, Compression::sniff(bytes));
+    let (opened, consumed) = open_counted(&source, Limits::default()).unwrap();
+    let Opened::Stream(mut r) = opened else {
+        panic!("{name} opens as a stream");
+    };
+    let (mut seen, mut out, mut buf) = (Vec::new(), Vec::new(), [0u8; 4096]);
+    loop {
+        let n = r.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        out.extend_from_slice(&buf[..n]);
+        seen.push(consumed.get());
+    }
+    seen.push(consumed.get());
+    (seen, out)
+}
+
+/// Lines that compress well but not to nothing, like a log.
+fn log_like(lines: usize) -> Vec<u8> {
+    (0..lines)
+        .flat_map(|i| {
+            format!(
+                "10.0.{}.{} - - GET /page/{} 200\n",
+                i % 251,
+                i % 7,
+                i * 7919 % 100_003
+            )
+            .into_bytes()
+        })
+        .collect()
+}
+
+#[test]
+fn a_gzip_input_consumes_its_on_disk_size_not_its_decompressed_size() {
+    let plain = log_like(200_000);
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut enc, &plain).unwrap();
+    let gz = enc.finish().unwrap();
+    assert!(
+        gz.len() * 3 < plain.len(),
+        "the test needs real compression"
+    );
+    let (seen, out) = consumed_while_reading("access.log.1.gz", &gz);
+    assert_eq!(out, plain);
+    assert_eq!(*seen.last().unwrap(), gz.len() as u64);
+    // Counted as it is consumed, not all at the end: halfway through the
+    // output, about half of the file was taken (one 64 KiB buffer ahead).
+    let half = seen[seen.len() / 2];
+    assert!(
+        half > 0 && half < gz.len() as u64 * 3 / 4,
+        "{half} of {}",
+        gz.len()
+    );
+    assert!(seen.windows(2).all(|w| w[0] <= w[1]));
+}
+
+#[test]
+fn zstd_and_bzip2_inputs_consume_their_on_disk_size() {
+    let plain = log_like(20_000);
+    let zst = zstd::stream::encode_all(&plain[..], 3).unwrap();
+    let (seen, out) = consumed_while_reading("a.log.zst", &zst);
+    assert_eq!(
+        (out.len(), *seen.last().unwrap()),
+        (plain.len(), zst.len() as u64)
+    );
+    let bz = bzip2_of(&[&plain]);
+    let (seen, out) = consumed_while_reading("a.log.bz2", &bz);
+    assert_eq!(
+        (out.len(), *seen.last().unwrap()),
+        (plain.len(), bz.len() as u64)
+    );
+}
+
+#[test]
+fn unwrapped_plain_files_count_their_bytes_and_plain_ones_leave_it_to_the_ranges() {
+    // A lone-CR file streams through its translator: its own bytes count.
+    let cr = b"one\rtwo\rthree\r".repeat(1000);
+    let (seen, out) = consumed_while_reading("mac.log", &cr);
+    assert_eq!(out.len(), cr.len());
+    assert_eq!(*seen.last().unwrap(), cr.len() as u64);
+    // A plain file is read by position: the reader of its ranges counts.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plain.log");
+    std::fs::write(&path, b"a\nb\n").unwrap();
+    let source = Source::new(path, 4, Compression::None);
+    let (opened, consumed) = open_counted(&source, Limits::default()).unwrap();
+    assert!(matches!(opened, Opened::Plain(_, 4)));
+    assert_eq!(consumed.get(), 0);
+}
