@@ -214,6 +214,14 @@ fn a_day_partitioned_output_is_read_with_its_days_from_the_paths() {
     let days = std::fs::read_dir(out.join("web_sessions")).unwrap().count();
     assert!(days >= 2);
     assert_eq!(assert_drawn(&page, "sessions", 1), days);
+    for entry in std::fs::read_dir(out.join("web_sessions")).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        let day = name.strip_prefix("day=").unwrap();
+        assert!(
+            page.contains(&format!("<tr><td>{day}</td>")),
+            "no row of {day}"
+        );
+    }
     assert!(page.contains("Days published:"));
     // The manifest lists a table once per partition; the page adds them up.
     assert_eq!(page.matches("<td>web_sessions</td>").count(), 1);

@@ -177,8 +177,48 @@ fn charts_of_web(out: &Path, html: &mut String) -> Result<(), ReportError> {
         figure(html, "sessions", "Sessions per day", &rows, || {
             charts::timeline("Sessions per day", "sessions", Grain::Day, &spans)
         })?;
+        sessions_table(html, &rows);
     }
     Ok(())
+}
+
+/// The most recent days of `web_sessions` as published, one row per day
+/// and site: averages and rates are per site and cannot be added up.
+fn sessions_table(html: &mut String, rows: &Rows) {
+    const ROWS_SHOWN: usize = 62;
+    let cell = |row: &BTreeMap<String, Value>, column: &str| match row.get(column) {
+        Some(Value::Str(s)) => s.clone(),
+        Some(Value::Day(d)) => crate::time::format_day(*d).unwrap_or_default(),
+        Some(Value::Float(f)) if column == "bounce_rate" => format!("{:.1}%", f * 100.0),
+        Some(Value::Float(f)) => format!("{f:.1}"),
+        Some(Value::Int(i)) => i.to_string(),
+        _ => String::new(),
+    };
+    let mut sorted: Vec<&BTreeMap<String, Value>> = rows.iter().collect();
+    sorted.sort_by_key(|row| {
+        std::cmp::Reverse(row.get("day").and_then(Value::num).map(|d| d as i64))
+    });
+    let columns = [
+        "day",
+        "site",
+        "sessions",
+        "visitors",
+        "pages_per_session",
+        "median_session_seconds",
+        "bounce_rate",
+    ];
+    let body: Vec<Vec<String>> = sorted
+        .iter()
+        .take(ROWS_SHOWN)
+        .map(|row| columns.iter().map(|c| cell(row, c)).collect())
+        .collect();
+    let header: Vec<String> = columns.iter().map(|c| c.replace('_', " ")).collect();
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    let caption = match rows.len() > ROWS_SHOWN {
+        true => format!("Sessions, newest {ROWS_SHOWN} rows (requests, not page views)"),
+        false => "Sessions (requests, not page views)".to_string(),
+    };
+    table(html, &caption, &header, &body);
 }
 
 /// The Zoom tables' charts, each only when its table was published.
