@@ -107,6 +107,17 @@ pub enum Command {
     Formats,
     /// Print the schema of every output table as Markdown.
     Schema,
+    /// Write a static HTML page with charts of an output's published
+    /// tables and its run's accounting (no script, nothing loaded from the
+    /// network; it opens from a file).
+    Report {
+        /// Output directory of a run (flat or day-partitioned).
+        #[arg(value_name = "OUTDIR")]
+        out: PathBuf,
+        /// Where to write the page; an existing file is replaced.
+        #[arg(long, value_name = "FILE")]
+        html: PathBuf,
+    },
 }
 
 /// `logveil policy …`.

@@ -16,6 +16,9 @@ pub enum Error {
     /// The key could not be loaded or created.
     #[error(transparent)]
     Key(#[from] KeyError),
+    /// A report of an output could not be made.
+    #[error(transparent)]
+    Report(#[from] crate::report::ReportError),
     /// None of the given paths yielded a readable file.
     #[error("no input files found in {0}; give log files or directories that contain them")]
     NoInput(String),

@@ -33,6 +33,7 @@ pub mod input;
 pub mod output;
 pub mod pipeline;
 pub mod privacy;
+pub mod report;
 pub mod state;
 pub mod time;
 

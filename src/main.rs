@@ -164,6 +164,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Detect { paths } => detect(&paths),
+        Command::Report { out, html } => write_report(&out, &html),
         Command::Formats => {
             for f in logveil::formats::FORMATS {
                 println!("{:<16} {}", f.name(), f.description());
@@ -197,6 +198,31 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `logveil report`: the page of `out` written to `html`. The page is
+/// written beside its final name and renamed, so a page open in a browser
+/// is never seen half-written.
+fn write_report(out: &std::path::Path, html: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let page = logveil::report::render(out).map_err(logveil::Error::from)?;
+    let mut tmp = html.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = std::path::PathBuf::from(tmp);
+    std::fs::write(&tmp, page.as_bytes())
+        .and_then(|()| std::fs::rename(&tmp, html))
+        .with_context(|| {
+            let _ = std::fs::remove_file(&tmp);
+            format!(
+                "cannot write the report to {}; name a file in a writable directory",
+                html.display()
+            )
+        })?;
+    eprintln!(
+        "logveil: wrote the report of {} to {}",
+        out.display(),
+        html.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn load_policy(path: Option<&std::path::Path>) -> anyhow::Result<Policy> {
