@@ -5,8 +5,6 @@
 
 mod common;
 
-use std::process::Command;
-
 #[test]
 fn duckdb_and_pyarrow_read_the_outputs() {
     if !common::python_has("duckdb, pyarrow, pytz") {
@@ -17,15 +15,5 @@ fn duckdb_and_pyarrow_read_the_outputs() {
     // The samples' deliberate bad lines stay under the default
     // --max-reject-rate (issue 14): the README's first command exits 0.
     assert_eq!(r.status.code(), Some(0));
-    let check = Command::new("python3")
-        .arg(common::root().join("tests/python/read_back.py"))
-        .arg(out.path())
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&check.stdout),
-        String::from_utf8_lossy(&check.stderr)
-    );
+    common::run_python("read_back.py", &[out.path().as_os_str()]);
 }

@@ -14,7 +14,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 /// The policy of both runs: k = 1, one on-campus network of the samples,
 /// and the key epoch (`week` gives the nightly run weekly tables).
@@ -73,18 +72,14 @@ fn every_cookbook_query_runs_and_matches_its_reference() {
     let r = common::run(&[&common::sample_logs()], &suppressed, &["-q"]);
     common::assert_exit(&r, 0);
 
-    let check = Command::new("python3")
-        .arg(common::root().join("tests/python/cookbook.py"))
-        .arg(common::root().join("README.md"))
-        .arg(&flat)
-        .arg(&parted)
-        .arg(&suppressed)
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&check.stdout),
-        String::from_utf8_lossy(&check.stderr)
+    let readme = common::root().join("README.md");
+    common::run_python(
+        "cookbook.py",
+        &[
+            readme.as_os_str(),
+            flat.as_os_str(),
+            parted.as_os_str(),
+            suppressed.as_os_str(),
+        ],
     );
 }

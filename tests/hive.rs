@@ -394,17 +394,10 @@ fn duckdb_and_pyarrow_read_a_table_directory_as_one_dataset() {
             }
         }
     }
-    let check = Command::new("python3")
-        .arg(common::root().join("tests/python/read_hive.py"))
-        .arg(&out)
-        .arg(serde_json::to_string(&expected).unwrap())
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&check.stdout),
-        String::from_utf8_lossy(&check.stderr)
+    let expected = serde_json::to_string(&expected).unwrap();
+    common::run_python(
+        "read_hive.py",
+        &[out.as_os_str(), std::ffi::OsStr::new(&expected)],
     );
 }
 

@@ -61,6 +61,22 @@ pub fn python_has(modules: &str) -> bool {
     false
 }
 
+/// Runs `tests/python/<script>` with `args` and fails the test, showing
+/// what it printed, unless it succeeds.
+pub fn run_python(script: &str, args: &[&std::ffi::OsStr]) {
+    let check = Command::new("python3")
+        .arg(root().join("tests/python").join(script))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
+
 /// Every `*.parquet` under `out` (day partitions included): path relative
 /// to `out` → bytes, to compare published sets byte for byte.
 pub fn parquet_files(out: &Path) -> BTreeMap<String, Vec<u8>> {
