@@ -274,9 +274,11 @@ impl Calendar {
         date32(self.wall(unix))
     }
 
-    /// The instant the local hour of `unix` started.
-    pub fn hour_start(self, unix: i64) -> i64 {
-        unix - self.wall(unix).rem_euclid(HOUR)
+    /// The local day of `unix` and the instant its local hour started,
+    /// from one zone lookup (every web record needs both).
+    pub fn day_and_hour(self, unix: i64) -> (i32, i64) {
+        let wall = self.wall(unix);
+        (date32(wall), unix - wall.rem_euclid(HOUR))
     }
 }
 
@@ -350,12 +352,12 @@ mod tests {
         // UTC costs nothing and changes nothing.
         let t = utc(2026, 3, 3, 4, 10);
         assert_eq!(Calendar::UTC.day(t), march(3));
-        assert_eq!(Calendar::UTC.hour_start(t), utc(2026, 3, 3, 4, 0));
+        assert_eq!(Calendar::UTC.day_and_hour(t).1, utc(2026, 3, 3, 4, 0));
         assert_eq!(Calendar::new(chrono_tz::Tz::UTC), Calendar::UTC);
         // New York: 04:10 UTC is 23:10 the day before.
         let ny = Calendar::new(chrono_tz::America::New_York);
         assert_eq!(ny.day(t), march(2));
-        assert_eq!(ny.hour_start(t), utc(2026, 3, 3, 4, 0));
+        assert_eq!(ny.day_and_hour(t).1, utc(2026, 3, 3, 4, 0));
         // The day the clocks go forward (2026-03-08) has 23 hours: local
         // midnight of the 9th is 04:00 UTC, not 05:00.
         assert_eq!(ny.day(utc(2026, 3, 9, 3, 59)), march(8));
@@ -363,8 +365,8 @@ mod tests {
         // India is +05:30: a local hour starts at half past a UTC hour.
         let india = Calendar::new(chrono_tz::Asia::Kolkata);
         assert_eq!(
-            india.hour_start(utc(2026, 3, 3, 4, 10)),
-            utc(2026, 3, 3, 3, 30)
+            india.day_and_hour(utc(2026, 3, 3, 4, 10)),
+            (march(3), utc(2026, 3, 3, 3, 30))
         );
         assert_eq!(india.day(utc(2026, 3, 2, 18, 30)), march(3));
         assert_eq!(india.name(), "Asia/Kolkata");

@@ -152,7 +152,7 @@ impl WebAggregate {
     pub fn add(&mut self, r: VeiledRecord) {
         let (site, path, referrer) = (r.site, r.path, r.referrer_host);
         let cal = self.sessions.calendar();
-        let (day, hour) = (cal.day(r.time), cal.hour_start(r.time));
+        let (day, hour) = cal.day_and_hour(r.time);
         // Every row below has the site in its key, so the visitor's id per
         // (site, pseudonym) from the session table counts exactly.
         let visitor = self.sessions.add(site, r.visitor.value(), r.time);
