@@ -186,3 +186,56 @@ fn one_shot_reads_a_rotated_directory_as_one_file_of_all_lines() {
     let diff = differing(&published(&dir), &tables);
     assert!(diff.is_empty(), "{diff:#?}");
 }
+
+#[test]
+fn a_damaged_archive_is_counted_once_however_many_nights_it_stays() {
+    // A cut-off `.gz` keeps its lines before the damage, and the run exits
+    // 2 for it. The ledger must still note how far it was read: otherwise
+    // those lines are merged again every night the archive stays.
+    let tmp = tempfile::tempdir().unwrap();
+    let logs = tmp.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    let mut text = String::new();
+    for i in 0..3000 {
+        text.push_str(&format!(
+            "192.0.2.{} - - [02/Mar/2026:10:{:02}:{:02} +0000] \"GET /p{} HTTP/1.1\" 200 {} \"-\" \"Mozilla/5.0 (X11; Linux x86_64) Firefox/125.0\"\n",
+            i % 200,
+            (i / 60) % 60,
+            i % 60,
+            i % 17,
+            1000 + i
+        ));
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, text.as_bytes()).unwrap();
+    let gz = gz.finish().unwrap();
+    let archive = logs.join("access.log.2.gz");
+    std::fs::write(&archive, &gz[..gz.len() * 2 / 3]).unwrap();
+    let key = tmp.path().join("logveil.key");
+    keygen(&key);
+    let (out, state) = (tmp.path().join("out"), tmp.path().join("state"));
+
+    let first = run_with_state(&logs, &out, &state, &key);
+    assert_exit(&first, 2);
+    let parsed = read_json(&out.join("_manifest.json"))["totals"]["parsed"]
+        .as_u64()
+        .unwrap();
+    assert!(parsed > 0 && parsed < 3000, "{parsed}");
+    let tables = published(&out);
+    let partials = published(&state);
+
+    // Later nights resume after the lines read and meet the damage again:
+    // nothing new is usable (exit 1), and neither the tables nor the
+    // private partials change. Before, the kept lines were merged again
+    // each night.
+    for night in 2..=3 {
+        let r = run_with_state(&logs, &out, &state, &key);
+        assert_exit(&r, 1);
+        assert_eq!(published(&out), tables, "night {night} changed the tables");
+        assert_eq!(
+            published(&state),
+            partials,
+            "night {night} changed the partials"
+        );
+    }
+}

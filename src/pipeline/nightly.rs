@@ -137,9 +137,6 @@ impl Reads {
         reads
     }
 
-    /// Notes in the ledger how far each input was read. An input that could
-    /// not be read, or a Zoom document (not kept in the state), is not noted,
-    /// so the next run reads it again.
     /// Notes what was read in the ledger and commits the state; says
     /// what the manifest should of the days.
     pub fn commit(
@@ -181,9 +178,12 @@ impl Reads {
                 "cannot note how far this input was read ({e}); nothing was published, and the next run reads it again"
             ),
         };
+        // An input that failed part-way (a cut-off archive) is noted up to
+        // where its lines were read: they are in the partials now, and the
+        // next run must not merge them again.
         for ((source, plan), report) in sources.iter().zip(plans).zip(inputs) {
             let zoom = report.format.is_some_and(|f| f.starts_with("zoom"));
-            if let (Some(fp), None, false) = (plan, &report.error, zoom) {
+            if let (Some(fp), false) = (plan, zoom) {
                 ledger
                     .record(source, fp, &report.span, today)
                     .map_err(|e| failed(source, e))?;

@@ -385,7 +385,11 @@ impl Ledger {
             Some(m) => Resume {
                 skip_bytes: m.read_to,
                 skip_lines: m.lines,
-                done: !content.longer_than(m.read_to)?,
+                // Content that cannot be read past the match (a cut-off
+                // archive) is still the content read before: resume there,
+                // and let the run report the damage again, rather than
+                // forget the match and read it all a second time.
+                done: content.longer_than(m.read_to).is_ok_and(|more| !more),
                 fingerprint: Fingerprint {
                     file,
                     matched: Some(m.clone()),
