@@ -17,21 +17,10 @@ use arrow_array::{
     LargeBinaryArray, LargeStringArray, RecordBatch, StringArray, StringViewArray, StructArray,
 };
 use arrow_schema::{DataType, Field, Fields, Schema};
-use common::{logveil, run, sample_logs};
+use common::{audit, run, sample_logs};
 use parquet::arrow::ArrowWriter;
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
-
-fn audit(out: &Path, inputs: &Path, extra: &[&str]) -> std::process::Output {
-    logveil()
-        .arg("audit")
-        .arg(out)
-        .arg("--inputs")
-        .arg(inputs)
-        .args(extra)
-        .output()
-        .unwrap()
-}
 
 fn stdout(r: &std::process::Output) -> String {
     String::from_utf8_lossy(&r.stdout).into_owned()

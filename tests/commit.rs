@@ -13,7 +13,6 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -194,26 +193,6 @@ fn a_first_run_killed_at_any_step_leaves_no_output_or_a_whole_one() {
     }
 }
 
-/// Holds the run lock of `out` as another run would: `flock` on the lock
-/// file beside it, with a pid written in.
-fn hold_lock(out: &Path, pid: u32) -> std::fs::File {
-    let lock: PathBuf = out.with_file_name(format!(
-        ".{}.logveil-lock",
-        out.file_name().unwrap().to_string_lossy()
-    ));
-    let mut f = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(lock)
-        .unwrap();
-    // SAFETY: flock on the descriptor `f` owns.
-    assert_eq!(unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) }, 0);
-    writeln!(f, "{pid}").unwrap();
-    f
-}
-
 #[test]
 fn a_second_run_refuses_naming_the_first_or_waits_for_it() {
     let dir = tempfile::tempdir().unwrap();
@@ -223,7 +202,7 @@ fn a_second_run_refuses_naming_the_first_or_waits_for_it() {
     common::assert_exit(&run_in(dir.path(), &log, &out, &[], &[]), 0);
     let before = snapshot(&out);
 
-    let lock = hold_lock(&out, 424242);
+    let (lock, _) = common::hold_lock(&out, 424242);
     let started = std::time::Instant::now();
     let r = run_in(dir.path(), &log, &out, &[], &[]);
     common::assert_exit(&r, 1);

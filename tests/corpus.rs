@@ -190,13 +190,7 @@ fn check(dir: &Path, work: &Path, n: usize, e: &Expected) -> Outcome {
             outcome.lines, outcome.parsed, outcome.rejected, outcome.skipped
         ));
     }
-    let audit = logveil()
-        .arg("audit")
-        .arg(&out)
-        .arg("--inputs")
-        .arg(&input)
-        .output()
-        .expect("the binary runs");
+    let audit = common::audit(&out, &input, &[]);
     let stdout = String::from_utf8_lossy(&audit.stdout);
     let tolerated = USER_NAME_IS_A_PATH_WORD.contains(&e.file.as_str())
         && audit.status.code() == Some(3)

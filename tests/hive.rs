@@ -135,24 +135,6 @@ fn publish_with(out: &Path, plan: &Plan, opts: PublishOptions) -> Result<PathBuf
     })
 }
 
-/// Every file under `dir`, by relative path, with its bytes.
-fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut files = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
-                files.insert(rel, std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    files
-}
-
 fn part(out: &Path, table: &str, d: &str) -> PathBuf {
     out.join(table)
         .join(format!("day={d}"))
@@ -183,7 +165,7 @@ fn a_second_commit_replaces_its_days_and_keeps_the_others_as_they_were() {
     let out = tmp.path().join("out");
     let manifest = publish(&out, &first()).unwrap();
     assert_eq!(manifest, out.join("_manifest.json"));
-    let before = snapshot(&out);
+    let before = common::files_under(&out);
     assert_eq!(before.len(), 4 * 3 + 1, "{:?}", before.keys());
     let ino = |p: &Path| std::fs::metadata(p).unwrap().ino();
     let kept: Vec<(PathBuf, u64)> = TABLES
@@ -194,7 +176,7 @@ fn a_second_commit_replaces_its_days_and_keeps_the_others_as_they_were() {
     let replaced_ino = ino(&part(&out, "web_pages", "2026-03-02"));
 
     publish(&out, &second()).unwrap();
-    let after = snapshot(&out);
+    let after = common::files_under(&out);
 
     // The untouched day: the same files (inodes), so the same bytes.
     for (p, i) in &kept {
@@ -305,16 +287,16 @@ fn kill_at_every_step(no_exchange: bool) {
     // The sets expected before and after, published without interruption.
     let reference = tmp.path().join("reference");
     publish(&reference, &first()).unwrap();
-    let old = snapshot(&reference);
+    let old = common::files_under(&reference);
     publish(&reference, &second()).unwrap();
-    let new = snapshot(&reference);
+    let new = common::files_under(&reference);
     assert_ne!(old, new);
 
     let out = tmp.path().join("out");
     let mut steps = 0;
     for n in 1.. {
         publish(&out, &first()).unwrap();
-        assert_eq!(snapshot(&out), old);
+        assert_eq!(common::files_under(&out), old);
         assert_eq!(leftovers(tmp.path()), Vec::<String>::new(), "step {n}");
         let mut child = Command::new(std::env::current_exe().unwrap());
         child
@@ -333,13 +315,13 @@ fn kill_at_every_step(no_exchange: bool) {
         }
         let r = child.output().unwrap();
         if r.status.code() == Some(0) {
-            assert_eq!(snapshot(&out), new, "finished at step {n}");
+            assert_eq!(common::files_under(&out), new, "finished at step {n}");
             break;
         }
         assert_eq!(r.status.code(), None, "step {n}: not aborted: {r:?}");
         steps = n;
         if out.exists() {
-            let now = snapshot(&out);
+            let now = common::files_under(&out);
             assert!(now == old || now == new, "step {n}: a mix of the two sets");
         } else {
             assert!(no_exchange, "step {n}: output missing");
@@ -519,5 +501,5 @@ fn a_flat_output_becomes_a_partitioned_one_without_a_mix() {
     // Its files are logveil's own, so not refused, and not carried over.
     publish(&out, &first()).unwrap();
     assert!(!out.join("web_pages.parquet").exists());
-    assert_eq!(snapshot(&out).len(), 4 * 3 + 1);
+    assert_eq!(common::files_under(&out).len(), 4 * 3 + 1);
 }

@@ -7,27 +7,16 @@
 //! "reads" what the plan says with a few lines of its own, as a caller of
 //! `Ledger::plan` and `Ledger::record` would get it from the run's report.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::Path;
 
 use logveil::input::discover::discover;
 use logveil::output::manifest::ReadSpan;
 use logveil::state::ledger::Ledger;
-
-/// Decompressed content of a log file.
-fn content(path: &Path) -> Vec<u8> {
-    let raw = fs::read(path).unwrap();
-    if !raw.starts_with(&[0x1f, 0x8b]) {
-        return raw;
-    }
-    let mut out = Vec::new();
-    flate2::read::MultiGzDecoder::new(&raw[..])
-        .read_to_end(&mut out)
-        .unwrap();
-    out
-}
 
 fn gzip_file(from: &Path, to: &Path) {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
@@ -82,7 +71,7 @@ fn night(dir: &Path, state: &Path, day: i32) -> Vec<String> {
             continue;
         }
         resume.apply(&mut source);
-        let all = content(&source.path);
+        let all = common::read_input(&source.path);
         let from = source.skip_bytes as usize;
         let mut end = all.len();
         if source.whole_lines {
@@ -121,17 +110,7 @@ fn count(lines: &[String]) -> BTreeMap<&str, usize> {
 /// logrotate with `delaycompress`: `.N.gz` shifted up, `.1` compressed
 /// to `.2.gz`, the live log renamed to `.1`.
 fn rotate(dir: &Path) {
-    let mut n = 9;
-    while n >= 2 {
-        let from = dir.join(format!("access.log.{n}.gz"));
-        if from.exists() {
-            fs::rename(&from, dir.join(format!("access.log.{}.gz", n + 1))).unwrap();
-        }
-        n -= 1;
-    }
-    if dir.join("access.log.1").exists() {
-        gzip_file(&dir.join("access.log.1"), &dir.join("access.log.2.gz"));
-    }
+    rotate_archives(dir);
     fs::rename(dir.join("access.log"), dir.join("access.log.1")).unwrap();
 }
 
@@ -139,9 +118,7 @@ fn rotate(dir: &Path) {
 /// truncated in place.
 fn copytruncate(dir: &Path) {
     let log = dir.join("access.log");
-    if dir.join("access.log.1").exists() {
-        rotate_archives_only(dir);
-    }
+    rotate_archives(dir);
     fs::copy(&log, dir.join("access.log.1")).unwrap();
     fs::OpenOptions::new()
         .write(true)
@@ -150,16 +127,18 @@ fn copytruncate(dir: &Path) {
         .unwrap();
 }
 
-fn rotate_archives_only(dir: &Path) {
-    let mut n = 9;
-    while n >= 2 {
+/// The archives' part of a rotation: `.N.gz` shifted up, and `.1`, if
+/// there is one, compressed to `.2.gz`.
+fn rotate_archives(dir: &Path) {
+    for n in (2..=9).rev() {
         let from = dir.join(format!("access.log.{n}.gz"));
         if from.exists() {
             fs::rename(&from, dir.join(format!("access.log.{}.gz", n + 1))).unwrap();
         }
-        n -= 1;
     }
-    gzip_file(&dir.join("access.log.1"), &dir.join("access.log.2.gz"));
+    if dir.join("access.log.1").exists() {
+        gzip_file(&dir.join("access.log.1"), &dir.join("access.log.2.gz"));
+    }
 }
 
 #[test]

@@ -10,9 +10,8 @@ use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 use chrono::{DateTime, FixedOffset};
-use common::logrotate::{
-    COPYTRUNCATE_NIGHT, LOG, ROTATE_AT, RUN_AT, Server, local, nights, play, read_log,
-};
+use common::logrotate::{COPYTRUNCATE_NIGHT, LOG, ROTATE_AT, RUN_AT, Server, local, nights, play};
+use common::read_input;
 
 fn lines(bytes: &[u8]) -> Vec<String> {
     String::from_utf8(bytes.to_vec())
@@ -32,7 +31,7 @@ fn time_of(line: &str) -> DateTime<FixedOffset> {
 fn concatenated(server: &Server) -> Vec<u8> {
     let mut files = server.files();
     files.reverse();
-    files.iter().flat_map(|p| read_log(p)).collect()
+    files.iter().flat_map(|p| read_input(p)).collect()
 }
 
 #[test]
@@ -48,7 +47,7 @@ fn seven_nights_lose_no_line_and_keep_logrotate_order() {
         // are exactly what was written, in order.
         assert_eq!(concatenated(server), server.all_lines(), "night {night}");
         for file in server.files() {
-            seen.extend(lines(&read_log(&file)));
+            seen.extend(lines(&read_input(&file)));
         }
     });
     assert_eq!(runs, 7);
@@ -109,7 +108,7 @@ fn gz_files_hold_what_dot_one_held() {
             Some(held) => {
                 let raw = std::fs::read(&two).unwrap();
                 assert_eq!(&raw[..2], [0x1f, 0x8b], "night {night}: not gzip");
-                assert_eq!(&read_log(&two), held, "night {night}");
+                assert_eq!(&read_input(&two), held, "night {night}");
             }
         }
         // delaycompress: `.1` stays plain.
@@ -150,7 +149,10 @@ fn copytruncate_leaves_the_log_holding_only_new_lines() {
     play(&mut server, &nights(COPYTRUNCATE_NIGHT), |night, server| {
         at_night.insert(
             night,
-            (read_log(&server.rotated(0)), read_log(&server.rotated(1))),
+            (
+                read_input(&server.rotated(0)),
+                read_input(&server.rotated(1)),
+            ),
         );
     });
     let (log_before, _) = &at_night[&(COPYTRUNCATE_NIGHT - 1)];
@@ -171,8 +173,8 @@ fn a_run_at_two_finds_yesterday_split_across_two_files() {
         if night != 3 {
             return;
         }
-        let log = lines(&read_log(&server.rotated(0)));
-        let one = lines(&read_log(&server.rotated(1)));
+        let log = lines(&read_input(&server.rotated(0)));
+        let one = lines(&read_input(&server.rotated(1)));
         // access.log: yesterday from 06:25 to today 02:00.
         assert!(time_of(&log[0]) >= local(2, ROTATE_AT.0, ROTATE_AT.1));
         assert!(time_of(log.last().unwrap()) < local(3, RUN_AT.0, RUN_AT.1));

@@ -15,7 +15,6 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -71,38 +70,6 @@ impl Night<'_> {
     }
 }
 
-/// Every regular file under `dir`, relative path → bytes.
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut all = BTreeMap::new();
-    if !dir.exists() {
-        return all;
-    }
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let rel = path
-                    .strip_prefix(dir)
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned();
-                all.insert(rel, std::fs::read(&path).unwrap());
-            }
-        }
-    }
-    all
-}
-
-/// The published tables: every `*.parquet` under `out`.
-fn tables(out: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut t = files(out);
-    t.retain(|k, _| k.ends_with(".parquet"));
-    t
-}
-
 /// The tables that differ between two sets, for failure messages.
 fn differing(a: &BTreeMap<String, Vec<u8>>, b: &BTreeMap<String, Vec<u8>>) -> Vec<String> {
     let names: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
@@ -141,7 +108,7 @@ fn leftovers(parent: &Path) -> Vec<String> {
 /// Files in the state that a state does not hold: anything but the
 /// ledger, `state.json` and the two files of each day's partial.
 fn stray_state_files(state: &Path) -> Vec<String> {
-    files(state)
+    common::files_under(state)
         .into_keys()
         .filter(|rel| {
             let parts: Vec<&str> = rel.split('/').collect();
@@ -212,7 +179,7 @@ fn staged(work: &Path, touched: &[String]) -> String {
         leftovers(work)
             .into_iter()
             .find(|n| n.starts_with(prefix))
-            .map(|n| files(&work.join(n)))
+            .map(|n| common::files_under(&work.join(n)))
             .unwrap_or_default()
     };
     let (state, out) = (staging(".state.logveil-tmp-"), staging(".out.logveil-tmp-"));
@@ -282,7 +249,10 @@ impl Matrix {
                 night.ok(&clean.join("out"), &clean.join("state"));
             }
         });
-        let (ref1, ref2) = (tables(&base.join("out")), tables(&clean.join("out")));
+        let (ref1, ref2) = (
+            common::parquet_files(&base.join("out")),
+            common::parquet_files(&clean.join("out")),
+        );
         assert_ne!(ref1, ref2, "night 2 changed no table");
         let held = |dir: &Path| manifest(&dir.join("out"))["days"]["held"].clone();
         let touched = manifest(&clean.join("out"))["days"]["published"]
@@ -292,7 +262,7 @@ impl Matrix {
             .map(|d| format!("day={}", d.as_str().unwrap()))
             .collect();
         Matrix {
-            partials2: files(&clean.join("state").join("partials")),
+            partials2: common::files_under(&clean.join("state").join("partials")),
             held: [held(&base), held(&clean)],
             generations: (
                 state_generation(&base.join("state")).unwrap(),
@@ -335,7 +305,11 @@ impl Matrix {
         killed_env.push((ABORT_ENV, step.to_string()));
         let r = night.run(&out, &state, &killed_env);
         if r.status.success() {
-            assert_eq!(tables(&out), self.ref2, "the run past every step");
+            assert_eq!(
+                common::parquet_files(&out),
+                self.ref2,
+                "the run past every step"
+            );
             std::fs::remove_dir_all(&work).unwrap();
             return None;
         }
@@ -348,7 +322,7 @@ impl Matrix {
         );
         assert_ne!(kind, "OUTPUT AHEAD OF STATE", "step {step}");
         // (a) A reader finds night 1 or night 2, whole, with its manifest.
-        let now = tables(&out);
+        let now = common::parquet_files(&out);
         let seen = if now == self.ref1 {
             assert_eq!(manifest(&out)["days"]["held"], self.held[0], "step {step}");
             "night-1 set"
@@ -369,14 +343,14 @@ impl Matrix {
         // (b) Night 2 again, not killed: the clean night's bytes.
         let again = night.run(&out, &state, &env);
         assert_exit(&again, 0);
-        let diff = differing(&tables(&out), &self.ref2);
+        let diff = differing(&common::parquet_files(&out), &self.ref2);
         assert!(
             diff.is_empty(),
             "step {step} ({kind}) then a rerun: {diff:#?}"
         );
         // No line counted twice or lost in the private partials either.
         assert!(
-            files(&state.join("partials")) == self.partials2,
+            common::files_under(&state.join("partials")) == self.partials2,
             "step {step} ({kind}): partials after the rerun differ from a clean night's"
         );
         assert_eq!(leftovers(&work), Vec::<String>::new(), "step {step}");
@@ -397,7 +371,7 @@ impl Matrix {
             assert_exit(&third, 0);
             assert_eq!(manifest(&out)["totals"]["parsed"], 0, "step {step}");
             assert!(
-                differing(&tables(&out), &self.ref2).is_empty(),
+                differing(&common::parquet_files(&out), &self.ref2).is_empty(),
                 "step {step}"
             );
         }
@@ -548,26 +522,6 @@ impl Small {
     }
 }
 
-/// Holds the lock beside `dir` as another run would: `flock` on
-/// `.<name>.logveil-lock`, with a pid written in.
-fn hold_lock(dir: &Path, pid: u32) -> (std::fs::File, PathBuf) {
-    let lock = dir.with_file_name(format!(
-        ".{}.logveil-lock",
-        dir.file_name().unwrap().to_string_lossy()
-    ));
-    let mut f = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(&lock)
-        .unwrap();
-    // SAFETY: flock on the descriptor `f` owns.
-    assert_eq!(unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) }, 0);
-    writeln!(f, "{pid}").unwrap();
-    (f, lock)
-}
-
 #[test]
 fn a_second_run_on_one_state_refuses_naming_the_lock_or_waits() {
     let s = Small::new();
@@ -576,10 +530,10 @@ fn a_second_run_on_one_state_refuses_naming_the_lock_or_waits() {
     let (out, state) = (s.path("out"), s.path("state"));
     night.ok(&out, &state);
     write_days(&s.logs.join("b.log"), &[28], 50, 7);
-    let (out_before, state_before) = (files(&out), files(&state));
+    let (out_before, state_before) = (common::files_under(&out), common::files_under(&state));
 
     // Another run holds the state (even writing another output).
-    let (lock, lock_path) = hold_lock(&state, 424242);
+    let (lock, lock_path) = common::hold_lock(&state, 424242);
     for target in [&out, &s.path("other-out")] {
         let r = night.run(target, &state, &[]);
         assert_exit(&r, 1);
@@ -588,7 +542,7 @@ fn a_second_run_on_one_state_refuses_naming_the_lock_or_waits() {
         assert!(err.contains(&*lock_path.to_string_lossy()), "{err}");
         assert!(err.contains("--wait"), "{err}");
     }
-    assert!(files(&out) == out_before && files(&state) == state_before);
+    assert!(common::files_under(&out) == out_before && common::files_under(&state) == state_before);
     assert!(!s.path("other-out").exists(), "a refused run published");
     assert_eq!(leftovers(s.tmp.path()), Vec::<String>::new());
 
@@ -596,7 +550,7 @@ fn a_second_run_on_one_state_refuses_naming_the_lock_or_waits() {
     let mut child = s.night(&["--wait"]).command(&out, &state).spawn().unwrap();
     std::thread::sleep(std::time::Duration::from_millis(700));
     assert!(child.try_wait().unwrap().is_none(), "did not wait");
-    assert!(files(&out) == out_before && files(&state) == state_before);
+    assert!(common::files_under(&out) == out_before && common::files_under(&state) == state_before);
     drop(lock);
     assert_eq!(child.wait().unwrap().code(), Some(0));
     assert_eq!(manifest(&out)["totals"]["parsed"], 50);
@@ -608,7 +562,7 @@ fn concurrent_runs_on_one_state_publish_what_one_run_does() {
     write_days(&s.logs.join("a.log"), &[26, 27, 28], 150, 0);
     let single = (s.path("single-out"), s.path("single-state"));
     s.night(&[]).ok(&single.0, &single.1);
-    let reference = tables(&single.0);
+    let reference = common::parquet_files(&single.0);
     for (round, wait) in [(0, false), (1, false), (2, true)] {
         let (out, state) = (
             s.path(&format!("out-{round}")),
@@ -639,9 +593,9 @@ fn concurrent_runs_on_one_state_publish_what_one_run_does() {
         }
         assert!(published > usize::from(wait), "round {round}");
         // Whoever won, the tables are one run's, and each reads back.
-        let diff = differing(&tables(&out), &reference);
+        let diff = differing(&common::parquet_files(&out), &reference);
         assert!(diff.is_empty(), "round {round}: {diff:#?}");
-        for name in tables(&out).keys() {
+        for name in common::parquet_files(&out).keys() {
             common::read_rows(&out.join(name));
         }
         assert_eq!(leftovers(s.tmp.path()), Vec::<String>::new());
@@ -683,15 +637,21 @@ fn a_state_without_a_key_file_is_refused_before_anything_is_made() {
 /// Runs that must refuse the state: exit 1, a message holding `says`,
 /// and neither the output nor the state changed.
 fn refused(night: &Night, out: &Path, state: &Path, says: &[&str]) {
-    let (out_before, state_before) = (files(out), files(state));
+    let (out_before, state_before) = (common::files_under(out), common::files_under(state));
     let r = night.run(out, state, &[]);
     assert_exit(&r, 1);
     let err = String::from_utf8_lossy(&r.stderr);
     for s in says {
         assert!(err.contains(s), "{s:?} not in: {err}");
     }
-    assert!(files(out) == out_before, "the output changed: {err}");
-    assert!(files(state) == state_before, "the state changed: {err}");
+    assert!(
+        common::files_under(out) == out_before,
+        "the output changed: {err}"
+    );
+    assert!(
+        common::files_under(state) == state_before,
+        "the state changed: {err}"
+    );
 }
 
 #[test]
@@ -800,7 +760,7 @@ fn partial_days(state: &Path) -> Vec<String> {
 
 /// The published tables of one day.
 fn day_tables(out: &Path, day: &str) -> BTreeMap<String, Vec<u8>> {
-    let mut t = tables(out);
+    let mut t = common::parquet_files(out);
     t.retain(|k, _| k.contains(&format!("/day={day}/")));
     t
 }
@@ -866,7 +826,7 @@ fn a_new_output_gets_every_stored_day_and_no_pseudonym_is_published() {
             let m = manifest(&out2);
             assert_eq!(m["totals"]["parsed"], 0, "read again");
             assert_eq!(m["days"]["published"], manifest(&out)["days"]["held"]);
-            let diff = differing(&tables(&out2), &tables(&out));
+            let diff = differing(&common::parquet_files(&out2), &common::parquet_files(&out));
             assert!(diff.is_empty(), "{diff:#?}");
         }
     });
@@ -874,26 +834,20 @@ fn a_new_output_gets_every_stored_day_and_no_pseudonym_is_published() {
         std::fs::metadata(&state).unwrap().permissions().mode() & 0o777,
         0o700
     );
-    for rel in files(&state).keys() {
+    for rel in common::files_under(&state).keys() {
         let mode = std::fs::metadata(state.join(rel))
             .unwrap()
             .permissions()
             .mode();
         assert_eq!(mode & 0o077, 0, "{rel} is {mode:o}");
     }
-    let audit = common::logveil()
-        .arg("audit")
-        .arg(&out)
-        .arg("--inputs")
-        .arg(&logs)
-        .output()
-        .unwrap();
+    let audit = common::audit(&out, &logs, &[]);
     assert_exit(&audit, 0);
     assert!(!String::from_utf8_lossy(&audit.stdout).contains("LEAK"));
 
     // The state's pseudonyms, from the partials.
     let mut pseudonyms = BTreeSet::new();
-    for (rel, _) in files(&state.join("partials")) {
+    for (rel, _) in common::files_under(&state.join("partials")) {
         if !rel.ends_with("rows.parquet") {
             continue;
         }
@@ -919,7 +873,7 @@ fn a_new_output_gets_every_stored_day_and_no_pseudonym_is_published() {
     // published files, searched for each pseudonym's encodings.
     let mut windows = std::collections::HashSet::new();
     let mut runs = Vec::new();
-    for bytes in files(&out).values() {
+    for bytes in common::files_under(&out).values() {
         windows.extend(bytes.windows(8).map(|w| <[u8; 8]>::try_from(w).unwrap()));
         runs.extend(
             bytes
@@ -939,7 +893,7 @@ fn a_new_output_gets_every_stored_day_and_no_pseudonym_is_published() {
         }
     }
     // Nor does any published file name the state, the logs or their files.
-    for (name, bytes) in files(&out) {
+    for (name, bytes) in common::files_under(&out) {
         let text = String::from_utf8_lossy(&bytes);
         for needle in [tmp.path().to_string_lossy().as_ref(), "access.log"] {
             assert!(!text.contains(needle), "{name} holds {needle:?}");
@@ -998,7 +952,7 @@ fn a_state_overlapping_the_output_or_an_input_is_refused() {
         (s.logs.join("out"), s.logs.clone(), "lies inside the input"),
         (out.clone(), s.tmp.path().to_path_buf(), "holds the output"),
     ] {
-        let before = files(s.tmp.path());
+        let before = common::files_under(s.tmp.path());
         let r = night.run(&out, &state, &[]);
         assert_exit(&r, 1);
         let err = String::from_utf8_lossy(&r.stderr);
@@ -1007,7 +961,7 @@ fn a_state_overlapping_the_output_or_an_input_is_refused() {
             "{err}"
         );
         assert!(
-            files(s.tmp.path()) == before,
+            common::files_under(s.tmp.path()) == before,
             "{says}: something was written"
         );
         assert!(

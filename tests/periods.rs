@@ -100,6 +100,14 @@ impl Setup {
         d
     }
 
+    /// `logs/access.log` holding every line of the test log at once.
+    fn whole_log(&self) -> PathBuf {
+        let (lines, _) = log();
+        let access = self.dir("logs").join("access.log");
+        append(&access, &lines.iter().collect::<Vec<_>>());
+        access
+    }
+
     /// A nightly run over `log` with the state `state` into `out`.
     fn night(&self, log: &Path, out: &Path, state: &Path, extra: &[&str]) {
         let mut args = vec![
@@ -261,10 +269,7 @@ fn weekly_visitors_are_exact_over_the_week_whatever_the_nights() {
 #[test]
 fn a_daily_epoch_publishes_no_period_table_and_says_why() {
     let s = Setup::new("day");
-    let (lines, _) = log();
-    let logs = s.dir("logs");
-    let access = logs.join("access.log");
-    append(&access, &lines.iter().collect::<Vec<_>>());
+    let access = s.whole_log();
     let out = s.tmp.path().join("out");
     s.night(&access, &out, &s.tmp.path().join("state"), &[]);
     let files = published(&out);
@@ -291,10 +296,8 @@ fn a_daily_epoch_publishes_no_period_table_and_says_why() {
 #[test]
 fn period_rows_below_k_fold_like_the_daily_ones() {
     let s = Setup::new("never");
+    let access = s.whole_log();
     let (lines, _) = log();
-    let logs = s.dir("logs");
-    let access = logs.join("access.log");
-    append(&access, &lines.iter().collect::<Vec<_>>());
     let out = s.tmp.path().join("out");
     s.night(&access, &out, &s.tmp.path().join("state"), &[]);
     for (table, key, start) in [
@@ -333,10 +336,7 @@ fn period_rows_below_k_fold_like_the_daily_ones() {
 #[test]
 fn a_period_missing_expired_partials_is_left_as_published() {
     let s = Setup::new("week");
-    let (lines, _) = log();
-    let logs = s.dir("logs");
-    let access = logs.join("access.log");
-    append(&access, &lines.iter().collect::<Vec<_>>());
+    let access = s.whole_log();
     let (out, state) = (s.tmp.path().join("out"), s.tmp.path().join("state"));
     // Three days kept: the partials of 2026-03-13 to 15 survive.
     s.night(&access, &out, &state, &["--keep-days", "3"]);

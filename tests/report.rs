@@ -130,15 +130,7 @@ fn the_report_holds_no_input_identifier() {
     let pages = tmp.path().join("pages");
     std::fs::create_dir(&pages).unwrap();
     let (html, page) = page_of(&out, &pages);
-    let audit = |dir: &Path| {
-        logveil()
-            .arg("audit")
-            .arg(dir)
-            .arg("--inputs")
-            .arg(sample_logs())
-            .output()
-            .unwrap()
-    };
+    let audit = |dir: &Path| common::audit(dir, &sample_logs(), &[]);
     assert_exit(&audit(&pages), 0);
 
     // The audit does read the page: an address planted in it is found.

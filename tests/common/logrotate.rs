@@ -23,7 +23,7 @@
 //! logrotate's documented caveat and nothing a reader can recover.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufWriter, Read, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone, Timelike};
@@ -260,20 +260,6 @@ impl Server {
     /// Writes [`Server::all_lines`] into one plain file at `path`.
     pub fn write_all_lines(&self, path: &Path) {
         fs::write(path, &self.written).unwrap();
-    }
-}
-
-/// The text of a log file, gunzipped when its name ends in `.gz`.
-pub fn read_log(path: &Path) -> Vec<u8> {
-    let raw = fs::read(path).unwrap();
-    if path.extension().is_some_and(|e| e == "gz") {
-        let mut out = Vec::new();
-        flate2::read::GzDecoder::new(&raw[..])
-            .read_to_end(&mut out)
-            .unwrap();
-        out
-    } else {
-        raw
     }
 }
 

@@ -77,22 +77,68 @@ pub fn run_python(script: &str, args: &[&std::ffi::OsStr]) {
     );
 }
 
-/// Every `*.parquet` under `out` (day partitions included): path relative
-/// to `out` → bytes, to compare published sets byte for byte.
-pub fn parquet_files(out: &Path) -> BTreeMap<String, Vec<u8>> {
+/// Runs `logveil audit <out> --inputs <inputs> [extra]`.
+pub fn audit(out: &Path, inputs: &Path, extra: &[&str]) -> Output {
+    logveil()
+        .arg("audit")
+        .arg(out)
+        .arg("--inputs")
+        .arg(inputs)
+        .args(extra)
+        .output()
+        .expect("run logveil audit")
+}
+
+/// Holds the lock beside `dir` (an output or a state) as another run
+/// would: `flock` on `.<name>.logveil-lock`, with a pid written in.
+/// Returns the open lock file (the lock lasts while it is) and its path.
+pub fn hold_lock(dir: &Path, pid: u32) -> (File, PathBuf) {
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
+    let lock = dir.with_file_name(format!(
+        ".{}.logveil-lock",
+        dir.file_name().unwrap().to_string_lossy()
+    ));
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&lock)
+        .unwrap();
+    // SAFETY: flock on the descriptor `f` owns.
+    assert_eq!(unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) }, 0);
+    writeln!(f, "{pid}").unwrap();
+    (f, lock)
+}
+
+/// Every regular file under `dir`: path relative to `dir` → bytes (empty
+/// when `dir` does not exist), to compare directories byte for byte.
+pub fn files_under(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut files = BTreeMap::new();
-    let mut stack = vec![out.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
+    if !dir.exists() {
+        return files;
+    }
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
             let path = entry.unwrap().path();
             if path.is_dir() {
                 stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "parquet") {
-                let rel = path.strip_prefix(out).unwrap().to_string_lossy();
+            } else {
+                let rel = path.strip_prefix(dir).unwrap().to_string_lossy();
                 files.insert(rel.into_owned(), std::fs::read(&path).unwrap());
             }
         }
     }
+    files
+}
+
+/// Every `*.parquet` under `out` (day partitions included): path relative
+/// to `out` → bytes, to compare published sets byte for byte.
+pub fn parquet_files(out: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut files = files_under(out);
+    files.retain(|rel, _| rel.ends_with(".parquet"));
     files
 }
 
