@@ -108,15 +108,6 @@ fn consistent_set(out: &Path) -> u64 {
     manifest["totals"]["lines"].as_u64().unwrap()
 }
 
-/// Names in the parent that a run leaves only when killed.
-fn leftovers(parent: &Path) -> Vec<String> {
-    std::fs::read_dir(parent)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains(".logveil-tmp-") || n.contains(".logveil-old-"))
-        .collect()
-}
-
 fn kill_at_every_step(no_exchange: bool) {
     let dir = tempfile::tempdir().unwrap();
     let (old_log, new_log) = (dir.path().join("old.log"), dir.path().join("new.log"));
@@ -154,7 +145,11 @@ fn kill_at_every_step(no_exchange: bool) {
         }
         // The next run cleans up and publishes the old input again.
         common::assert_exit(&run_in(dir.path(), &old_log, &out, &[], &env), 0);
-        assert_eq!(leftovers(dir.path()), Vec::<String>::new(), "step {n}");
+        assert_eq!(
+            common::leftovers(dir.path()),
+            Vec::<String>::new(),
+            "step {n}"
+        );
         assert_eq!(consistent_set(&out), 40);
         assert!(n < 200, "the hook never let the run finish");
     }
@@ -212,7 +207,7 @@ fn a_second_run_refuses_naming_the_first_or_waits_for_it() {
     // At once, not after reading the input.
     assert!(started.elapsed().as_secs() < 10);
     assert_eq!(snapshot(&out), before);
-    assert_eq!(leftovers(dir.path()), Vec::<String>::new());
+    assert_eq!(common::leftovers(dir.path()), Vec::<String>::new());
 
     // With --wait it runs once the lock is released.
     let mut c = common::logveil();
@@ -287,7 +282,7 @@ fn concurrent_runs_never_leave_an_unreadable_file() {
         }
         let lines = consistent_set(&out);
         assert!(lines == 300 || lines == 400, "{lines}");
-        assert_eq!(leftovers(dir.path()), Vec::<String>::new());
+        assert_eq!(common::leftovers(dir.path()), Vec::<String>::new());
     }
     eprintln!("{refused} of 8 runs refused while the other held the lock");
 }

@@ -151,14 +151,6 @@ fn column_names(file: &Path) -> Vec<String> {
         .collect()
 }
 
-fn leftovers(parent: &Path) -> Vec<String> {
-    std::fs::read_dir(parent)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains(".logveil-tmp-") || n.contains(".logveil-old-"))
-        .collect()
-}
-
 #[test]
 fn a_second_commit_replaces_its_days_and_keeps_the_others_as_they_were() {
     let tmp = tempfile::tempdir().unwrap();
@@ -233,7 +225,7 @@ fn a_second_commit_replaces_its_days_and_keeps_the_others_as_they_were() {
     assert_eq!(pages.len(), WEB_PAGES.columns.len() - 1);
     let traffic = column_names(&part(&out, "web_traffic", "2026-03-01"));
     assert_eq!(traffic.len(), WEB_TRAFFIC.columns.len());
-    assert_eq!(leftovers(tmp.path()), Vec::<String>::new());
+    assert_eq!(common::leftovers(tmp.path()), Vec::<String>::new());
 
     // What the next run sees as published.
     let hive = HiveDir::prepare(&out, PublishOptions::default()).unwrap();
@@ -297,7 +289,11 @@ fn kill_at_every_step(no_exchange: bool) {
     for n in 1.. {
         publish(&out, &first()).unwrap();
         assert_eq!(common::files_under(&out), old);
-        assert_eq!(leftovers(tmp.path()), Vec::<String>::new(), "step {n}");
+        assert_eq!(
+            common::leftovers(tmp.path()),
+            Vec::<String>::new(),
+            "step {n}"
+        );
         let mut child = Command::new(std::env::current_exe().unwrap());
         child
             .current_dir(tmp.path())

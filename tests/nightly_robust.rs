@@ -96,15 +96,6 @@ fn copy_tree(from: &Path, to: &Path) {
     std::fs::set_permissions(to, mode).unwrap();
 }
 
-/// Names a killed run leaves beside the output or the state.
-fn leftovers(parent: &Path) -> Vec<String> {
-    std::fs::read_dir(parent)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains(".logveil-tmp-") || n.contains(".logveil-old-"))
-        .collect()
-}
-
 /// Files in the state that a state does not hold: anything but the
 /// ledger, `state.json` and the two files of each day's partial.
 fn stray_state_files(state: &Path) -> Vec<String> {
@@ -148,7 +139,7 @@ fn state_generation(state: &Path) -> Option<String> {
 
 /// Where a killed run stopped, told from what it left on disk.
 fn phase(work: &Path, base_state_gen: &str, base_out_gen: &str, touched: &[String]) -> String {
-    let names = leftovers(work);
+    let names = common::leftovers(work);
     let has = |prefix: &str| names.iter().any(|n| n.starts_with(prefix));
     let state_gen = state_generation(&work.join("state"));
     let out_gen = out_generation(&work.join("out"));
@@ -176,7 +167,7 @@ fn phase(work: &Path, base_state_gen: &str, base_out_gen: &str, touched: &[Strin
 /// staging directories hold.
 fn staged(work: &Path, touched: &[String]) -> String {
     let staging = |prefix: &str| {
-        leftovers(work)
+        common::leftovers(work)
             .into_iter()
             .find(|n| n.starts_with(prefix))
             .map(|n| common::files_under(&work.join(n)))
@@ -353,7 +344,11 @@ impl Matrix {
             common::files_under(&state.join("partials")) == self.partials2,
             "step {step} ({kind}): partials after the rerun differ from a clean night's"
         );
-        assert_eq!(leftovers(&work), Vec::<String>::new(), "step {step}");
+        assert_eq!(
+            common::leftovers(&work),
+            Vec::<String>::new(),
+            "step {step}"
+        );
         assert_eq!(
             stray_state_files(&state),
             Vec::<String>::new(),
@@ -544,7 +539,7 @@ fn a_second_run_on_one_state_refuses_naming_the_lock_or_waits() {
     }
     assert!(common::files_under(&out) == out_before && common::files_under(&state) == state_before);
     assert!(!s.path("other-out").exists(), "a refused run published");
-    assert_eq!(leftovers(s.tmp.path()), Vec::<String>::new());
+    assert_eq!(common::leftovers(s.tmp.path()), Vec::<String>::new());
 
     // With --wait, it runs once the lock is released.
     let mut child = s.night(&["--wait"]).command(&out, &state).spawn().unwrap();
@@ -598,7 +593,7 @@ fn concurrent_runs_on_one_state_publish_what_one_run_does() {
         for name in common::parquet_files(&out).keys() {
             common::read_rows(&out.join(name));
         }
-        assert_eq!(leftovers(s.tmp.path()), Vec::<String>::new());
+        assert_eq!(common::leftovers(s.tmp.path()), Vec::<String>::new());
         assert_eq!(stray_state_files(&state), Vec::<String>::new());
     }
 }

@@ -89,6 +89,16 @@ pub fn audit(out: &Path, inputs: &Path, extra: &[&str]) -> Output {
         .expect("run logveil audit")
 }
 
+/// Names in `parent` that a killed run leaves beside an output or a state
+/// (its staging directory, or the previous set put aside).
+pub fn leftovers(parent: &Path) -> Vec<String> {
+    std::fs::read_dir(parent)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".logveil-tmp-") || n.contains(".logveil-old-"))
+        .collect()
+}
+
 /// Holds the lock beside `dir` (an output or a state) as another run
 /// would: `flock` on `.<name>.logveil-lock`, with a pid written in.
 /// Returns the open lock file (the lock lasts while it is) and its path.
