@@ -2,6 +2,7 @@
 //! Parquet back the way a BI tool does.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod agents;
 pub mod logrotate;
 
 use std::collections::BTreeMap;
