@@ -291,6 +291,33 @@ fn an_on_campus_split_that_would_describe_few_people_is_null() {
 }
 
 #[test]
+fn a_human_session_split_that_would_describe_few_people_is_null() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = Log::default();
+    crowd(&mut log, 20, (9, 0), "/");
+    // One visitor who only fetched assets: the other side of the split.
+    for minute in [5, 6, 7] {
+        log.get("192.0.2.7", 0, (9, minute), "/style.css", 200, 1);
+    }
+    let sessions = publish(dir.path(), &log)["web_sessions"].clone();
+    assert_eq!(sessions.len(), 1);
+    assert_eq!(sessions[0]["visitors"].int(), 21);
+    // Sessions minus human sessions would count that one visitor's.
+    for column in ["human_sessions", "page_views", "pages_per_session", "bounce_rate"] {
+        assert!(sessions[0][column].is_null(), "{column} published");
+    }
+
+    // With k such visitors, both sides describe k people: published.
+    for i in 0..10 {
+        log.get(&format!("192.0.2.{}", 20 + i), 0, (9, 30), "/app.js", 200, 1);
+    }
+    let sessions = publish(dir.path(), &log)["web_sessions"].clone();
+    assert_eq!(sessions[0]["human_sessions"].int(), 20);
+    assert_eq!(sessions[0]["page_views"].int(), 20);
+    assert_eq!(sessions[0]["bounce_rate"].float(), 1.0);
+}
+
+#[test]
 fn injection_from_one_network_is_blunted_by_the_network_threshold() {
     // Nine attacker addresses in one /24 plus the victim make a sensitive
     // page reach k = 10. That is the known limit of a k threshold; with

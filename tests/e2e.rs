@@ -20,6 +20,36 @@ struct RefLine {
     bytes: i64,
     referer: Option<String>,
     agent: Option<String>,
+    request: String,
+}
+
+impl RefLine {
+    /// Whether the line is a page view: not an asset, download, API call
+    /// or feed of the samples (by the documented default classes), and not from
+    /// one of the samples' crawlers and scripts.
+    fn page_view(&self) -> bool {
+        let target = self.request.split(' ').nth(1).unwrap_or("");
+        let path = target.split('?').next().unwrap_or("");
+        let ext = path.rsplit('/').next().and_then(|l| l.rsplit_once('.'));
+        let asset = ext.is_some_and(|(_, e)| {
+            let not_pages = [
+                "js", "css", "svg", "woff2", "webp", "ico", "png", "xml", "rss",
+            ];
+            let downloads = ["xlsx", "pdf", "csv"];
+            not_pages.contains(&e) || downloads.contains(&e)
+        });
+        let agent = self.agent.as_deref().unwrap_or("").to_ascii_lowercase();
+        let bot = [
+            "bot",
+            "curl/",
+            "python-requests",
+            "go-http-client",
+            "sqlmap",
+        ]
+        .iter()
+        .any(|b| agent.contains(b));
+        !target.is_empty() && !asset && !path.starts_with("/api/") && !bot
+    }
 }
 
 const Q: &str = r#""((?:[^"\\]|\\.)*)""#;
@@ -88,6 +118,7 @@ fn reference() -> (Vec<RefLine>, u64, u64) {
                 client: canonical_client(&g(1 + off)),
                 status: g(5 + off).parse().unwrap(),
                 bytes: g(6 + off).parse().unwrap_or(0),
+                request: g(4 + off),
                 referer: c
                     .get(7 + off)
                     .map(|m| String::from_utf8_lossy(m.as_bytes()).into_owned())
@@ -109,7 +140,9 @@ struct RefSessions {
     visitors: BTreeSet<String>,
     durations: Vec<i64>,
     requests: i64,
-    single: i64,
+    human: i64,
+    page_views: i64,
+    bounces: i64,
 }
 
 /// Per hour and site: requests, bytes, clients, status classes 2xx..5xx.
@@ -308,27 +341,30 @@ fn sample_logs_tables_match_an_independent_count() {
     // web_sessions: a visitor is a client on one UTC day (daily pseudonym
     // rotation); sessions split at gaps over 30 minutes.
     let sessions = read_rows(&out.join("web_sessions.parquet"));
-    let mut times: BTreeMap<(String, String, i64), Vec<i64>> = BTreeMap::new();
+    let mut times: BTreeMap<(String, String, i64), Vec<(i64, bool)>> = BTreeMap::new();
     for r in &reference {
         times
             .entry((r.site.clone(), r.client.clone(), r.time.div_euclid(86_400)))
             .or_default()
-            .push(r.time);
+            .push((r.time, r.page_view()));
     }
     let mut expected: BTreeMap<(i64, String), RefSessions> = BTreeMap::new();
     for ((site, client, _), mut ts) in times {
         ts.sort();
         let mut start = 0;
         for i in 1..=ts.len() {
-            if i == ts.len() || ts[i] - ts[i - 1] > 1800 {
+            if i == ts.len() || ts[i].0 - ts[i - 1].0 > 1800 {
                 let e = expected
-                    .entry((ts[start].div_euclid(86_400), site.clone()))
+                    .entry((ts[start].0.div_euclid(86_400), site.clone()))
                     .or_default();
                 e.sessions += 1;
                 e.visitors.insert(client.clone());
-                e.durations.push(ts[i - 1] - ts[start]);
+                e.durations.push(ts[i - 1].0 - ts[start].0);
                 e.requests += (i - start) as i64;
-                e.single += i64::from(i - start == 1);
+                let pages = ts[start..i].iter().filter(|t| t.1).count() as i64;
+                e.human += i64::from(pages > 0);
+                e.page_views += pages;
+                e.bounces += i64::from(pages == 1);
                 start = i;
             }
         }
@@ -341,7 +377,9 @@ fn sample_logs_tables_match_an_independent_count() {
             visitors,
             mut durations,
             requests,
-            single,
+            human,
+            page_views,
+            bounces,
         } = expected.remove(&key).unwrap();
         assert_eq!(row["sessions"].int(), n, "{key:?}");
         assert_eq!(row["visitors"].int(), visitors.len() as i64, "{key:?}");
@@ -360,13 +398,21 @@ fn sample_logs_tables_match_an_independent_count() {
             "{key:?}"
         );
         assert!(
-            close(row["pages_per_session"].float(), requests as f64 / n as f64),
+            close(
+                row["requests_per_session"].float(),
+                requests as f64 / n as f64
+            ),
             "{key:?}"
         );
+        // k = 1: the human split is always published.
+        assert_eq!(row["human_sessions"].int(), human, "{key:?}");
+        assert_eq!(row["page_views"].int(), page_views, "{key:?}");
+        let per = |x: i64| x as f64 / human.max(1) as f64;
         assert!(
-            close(row["bounce_rate"].float(), single as f64 / n as f64),
+            close(row["pages_per_session"].float(), per(page_views)),
             "{key:?}"
         );
+        assert!(close(row["bounce_rate"].float(), per(bounces)), "{key:?}");
     }
 }
 

@@ -51,14 +51,19 @@ pub struct Interval {
     pub last: i64,
     /// Requests in the session.
     pub requests: u64,
+    /// Page views in the session: requests the caller counts as pages
+    /// (`web_sessions` counts requests of class page from clients that
+    /// are not bots).
+    pub pages: u64,
 }
 
 impl Interval {
-    fn at(time: i64) -> Self {
+    fn at(time: i64, page: bool) -> Self {
         Interval {
             first: time,
             last: time,
             requests: 1,
+            pages: u64::from(page),
         }
     }
 
@@ -75,6 +80,7 @@ impl Interval {
         self.first = self.first.min(other.first);
         self.last = self.last.max(other.last);
         self.requests += other.requests;
+        self.pages += other.pages;
     }
 }
 
@@ -244,6 +250,7 @@ impl<S: Copy + Hash + Eq> Sessions<S> {
         {
             last.last = new.last;
             last.requests += new.requests;
+            last.pages += new.pages;
             return;
         }
         for &i in list.as_slice() {
@@ -251,9 +258,10 @@ impl<S: Copy + Hash + Eq> Sessions<S> {
         }
     }
 
-    /// Records one request and returns the visitor's id.
-    pub fn add(&mut self, site: S, visitor: u64, time: i64) -> VisitorId {
-        self.put((site, visitor), List::One(Interval::at(time)))
+    /// Records one request, a page view if `page`, and returns the
+    /// visitor's id.
+    pub fn add(&mut self, site: S, visitor: u64, time: i64, page: bool) -> VisitorId {
+        self.put((site, visitor), List::One(Interval::at(time, page)))
     }
 
     /// Adds sessions read back from a private partial (sorted, disjoint
@@ -310,7 +318,7 @@ mod tests {
     fn sessions(events: &[(u64, i64)], gap: i64) -> Vec<(u64, i64, i64, u64)> {
         let mut s = Sessions::new(gap);
         for &(v, t) in events {
-            s.add(0u8, v, t);
+            s.add(0u8, v, t, false);
         }
         let mut out: Vec<_> = s
             .sessions()
@@ -339,14 +347,14 @@ mod tests {
     #[test]
     fn ids_are_dense_and_merging_maps_them() {
         let mut a = Sessions::new(1800);
-        assert_eq!(a.add(0u8, 70, 0), 0);
-        assert_eq!(a.add(0u8, 71, 10), 1);
-        assert_eq!(a.add(0u8, 70, 20), 0);
+        assert_eq!(a.add(0u8, 70, 0, false), 0);
+        assert_eq!(a.add(0u8, 71, 10, false), 1);
+        assert_eq!(a.add(0u8, 70, 20, false), 0);
         // Another site is another visitor.
-        assert_eq!(a.add(1u8, 70, 30), 2);
+        assert_eq!(a.add(1u8, 70, 30, false), 2);
         let mut b = Sessions::new(1800);
-        assert_eq!(b.add(0u8, 71, 5000), 0);
-        assert_eq!(b.add(0u8, 72, 40), 1);
+        assert_eq!(b.add(0u8, 71, 5000, false), 0);
+        assert_eq!(b.add(0u8, 72, 40, false), 1);
         assert_eq!(a.merge(b, |s| s), vec![1, 3]);
         let got: Vec<_> = a.visitors().map(|(s, v, l)| (s, v, l.len())).collect();
         assert_eq!(got, vec![(0, 70, 1), (0, 71, 2), (1, 70, 1), (0, 72, 1)]);
@@ -357,7 +365,7 @@ mod tests {
         /// sessions of the sorted events.
         #[test]
         fn order_and_splitting_do_not_matter(
-            mut events in proptest::collection::vec((0u64..3, 0i64..20_000), 1..60),
+            mut events in proptest::collection::vec((0u64..3, 0i64..20_000, proptest::bool::ANY), 1..60),
             cut in 0usize..60,
             gap in 1i64..3000,
         ) {
@@ -365,13 +373,15 @@ mod tests {
                 let mut sorted = events.clone();
                 sorted.sort();
                 let mut out = Vec::new();
-                for &(v, t) in &sorted {
+                for &(v, t, page) in &sorted {
+                    let page = u64::from(page);
                     match out.last_mut() {
-                        Some((lv, _, last, n)) if *lv == v && t - *last <= gap => {
+                        Some((lv, _, last, n, p)) if *lv == v && t - *last <= gap => {
                             *last = t;
                             *n += 1;
+                            *p += page;
                         }
-                        _ => out.push((v, t, t, 1u64)),
+                        _ => out.push((v, t, t, 1u64, page)),
                     }
                 }
                 out.sort();
@@ -381,15 +391,18 @@ mod tests {
             let cut = cut.min(events.len());
             let (a, b) = events.split_at(cut);
             let mut left = Sessions::new(gap);
-            for &(v, t) in a {
-                left.add(0u8, v, t);
+            for &(v, t, page) in a {
+                left.add(0u8, v, t, page);
             }
             let mut right = Sessions::new(gap);
-            for &(v, t) in b {
-                right.add(1u8, v, t);
+            for &(v, t, page) in b {
+                right.add(1u8, v, t, page);
             }
             right.merge(left, |_| 1u8);
-            let mut got: Vec<_> = right.sessions().map(|(_, v, i)| (v, i.first, i.last, i.requests)).collect();
+            let mut got: Vec<_> = right
+                .sessions()
+                .map(|(_, v, i)| (v, i.first, i.last, i.requests, i.pages))
+                .collect();
             got.sort();
             proptest::prop_assert_eq!(got, expected);
         }

@@ -124,7 +124,17 @@ const NOT_FOUND: ColumnSpec = col(
 const REQUEST_CLASS: ColumnSpec = col(
     "class",
     Utf8,
-    "Request class of the path, from fixed defaults: `static` (style, script, image, font and media files by extension), `download` (documents and archives: pdf, zip, office files, …), `api` (`/api/`, `/graphql`, `/wp-json/`, `/rest/`, `/v1/`, `/v2/`, `.json`), `feed` (`/feed`, `/rss`, `/atom`, `.rss`, `.atom`, `.xml`), `page` otherwise, `other` for the folded and reserved rows. A site whose pages end in `.json`, or whose assets have no extension, sees them in the wrong class.",
+    "Request class of the path, by the policy's `[classes]` rules, whose defaults are: `api` (`/api/`, `/graphql`, `/wp-json/`, `/rest/`, `/v1/`, `/v2/`, `.json`), `feed` (`/feed`, `/rss`, `/atom`, `.rss`, `.atom`, `.xml`), `static` (style, script, image, font and media files by extension), `download` (documents and archives: pdf, zip, office files, …), `page` otherwise, `other` for the folded and reserved rows. A site whose pages end in `.json`, or whose assets have no extension, lists its own prefixes and extensions in the policy.",
+);
+const PAGE_LATENCY_P50: ColumnSpec = col(
+    "latency_p50_ms",
+    OptFloat64,
+    "Median time to serve the path in milliseconds, where the log format carries one (`%D`, `%T`, `$request_time`); null otherwise. From a mergeable log-bucket sketch: within 1% of a true value at that rank.",
+);
+const PAGE_LATENCY_P95: ColumnSpec = col(
+    "latency_p95_ms",
+    OptFloat64,
+    "95th percentile time to serve the path, as above.",
 );
 const BOT_REQUESTS: ColumnSpec = col(
     "bot_requests",
@@ -191,6 +201,21 @@ pub static WEB_TRAFFIC: TableSpec = TableSpec {
         STATUS_4XX,
         STATUS_5XX,
         BOT_REQUESTS,
+        col("get_requests", Int64, "Requests with method GET."),
+        col("post_requests", Int64, "Requests with method POST."),
+        col("head_requests", Int64, "Requests with method HEAD."),
+        col(
+            "other_method_requests",
+            Int64,
+            "Requests with any other method (PUT, OPTIONS, PROPFIND, scanners' junk), or with no readable request line.",
+        ),
+        col(
+            "http1_requests",
+            Int64,
+            "Requests over HTTP/0.9, 1.0 or 1.1. With `http2_requests` and `http3_requests` this adds up to `requests` only where the log format records the protocol.",
+        ),
+        col("http2_requests", Int64, "Requests over HTTP/2."),
+        col("http3_requests", Int64, "Requests over HTTP/3."),
         col(
             "requests_on_campus",
             OptInt64,
@@ -239,6 +264,8 @@ pub static WEB_PAGES: TableSpec = TableSpec {
         STATUS_4XX,
         STATUS_5XX,
         BOT_REQUESTS,
+        PAGE_LATENCY_P50,
+        PAGE_LATENCY_P95,
     ],
     order: "day, site, path",
 };
@@ -298,7 +325,7 @@ pub static WEB_SEARCH_TERMS: TableSpec = TableSpec {
 /// Sessions per day and site.
 pub static WEB_SESSIONS: TableSpec = TableSpec {
     name: "web_sessions",
-    doc: "Sessions per day and site. A session is one visitor pseudonym's requests with no gap longer than the policy's `sessions.gap_minutes` (default 30), and it ends at midnight (UTC unless a report time zone is set), so a day's row covers exactly the day's requests and visitors (its `visitors` are the day's distinct visitors).",
+    doc: "Sessions per day and site. A session is one visitor pseudonym's requests with no gap longer than the policy's `sessions.gap_minutes` (default 30), and it ends at midnight (UTC unless a report time zone is set), so a day's row covers exactly the day's requests and visitors (its `visitors` are the day's distinct visitors). Human sessions are those with at least one page view: a request of class `page` (see `web_pages.class`) from a client that is not a bot; the page-view columns describe them, as GoAccess and web analytics count bounce and pages per session.",
     columns: &[
         DAY,
         SITE,
@@ -319,11 +346,26 @@ pub static WEB_SESSIONS: TableSpec = TableSpec {
             "Mean time from first to last request of a session (0 for one request).",
         ),
         col("median_session_seconds", Float64, "Median of the same."),
-        col("pages_per_session", Float64, "Mean requests per session."),
+        col(
+            "requests_per_session",
+            Float64,
+            "Mean requests per session, assets and bots included.",
+        ),
+        col(
+            "human_sessions",
+            OptInt64,
+            "Sessions with at least one page view. Null, with the three columns after it, when the visitors with a human session or those with another session number between 1 and k − 1, since the split would describe them.",
+        ),
+        col("page_views", OptInt64, "Page views of the human sessions."),
+        col(
+            "pages_per_session",
+            OptFloat64,
+            "Mean page views per human session.",
+        ),
         col(
             "bounce_rate",
-            Float64,
-            "Share of sessions with a single request (0–1).",
+            OptFloat64,
+            "Share of human sessions with a single page view (0–1).",
         ),
     ],
     order: "day, site",
@@ -497,7 +539,7 @@ macro_rules! period_tables {
             columns: &[
                 $grain, PERIOD_SITE, PATH, REQUEST_CLASS, REQUESTS, PERIOD_VISITORS,
                 PAGE_BYTES, ERRORS, NOT_FOUND, STATUS_2XX, STATUS_3XX, STATUS_4XX, STATUS_5XX,
-                BOT_REQUESTS,
+                BOT_REQUESTS, PAGE_LATENCY_P50, PAGE_LATENCY_P95,
             ],
             order: concat!($key, ", site, path"),
         };

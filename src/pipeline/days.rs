@@ -26,7 +26,7 @@ use crate::aggregate::web::partial::DayPartial;
 use crate::error::Error;
 use crate::output::manifest::PeriodsReport;
 use crate::output::table::Table;
-use crate::privacy::policy::SuppressionPolicy;
+use crate::privacy::policy::Policy;
 use crate::privacy::pseudonym::Epoch;
 use crate::privacy::{Labels, Renumbering};
 use crate::state::StateDir;
@@ -57,7 +57,7 @@ pub(super) fn merge_and_publish<R: Send>(
     (web, others, labels): (WebAggregate, Vec<(WebAggregate, Renumbering)>, Labels),
     also: &BTreeSet<i32>,
     (gap, calendar, epoch): (i64, Calendar, Epoch),
-    suppression: &SuppressionPolicy,
+    policy: &Policy,
     emit: impl Fn(i32, Result<Table, String>) -> R + Sync,
 ) -> Result<Days<R>, Error> {
     let mut new: BTreeMap<i32, Vec<DayPartial>> = BTreeMap::new();
@@ -95,7 +95,7 @@ pub(super) fn merge_and_publish<R: Send>(
         .collect();
     let plan = periods::Plan::new(epoch, &days, state.expired_before());
     let others = plan.days_needed(state.stored_days());
-    let mut periods = periods::Builder::new(plan, suppression);
+    let mut periods = periods::Builder::new(plan, policy);
     // Every day in order: the re-published ones with their new partials,
     // the others only for their periods.
     let all: Vec<(i32, Option<Vec<DayPartial>>)> = others
@@ -120,8 +120,7 @@ pub(super) fn merge_and_publish<R: Send>(
                 None => Ok((day, state.read_day(day)?, None)),
                 Some(parts) => {
                     let emit = |t| emit(day, t);
-                    let (merged, tables) =
-                        publish_day(state, day, parts, shape, suppression, emit)?;
+                    let (merged, tables) = publish_day(state, day, parts, shape, policy, emit)?;
                     Ok((day, Some(merged), Some(tables)))
                 }
             })
@@ -148,7 +147,7 @@ fn publish_day<R: Send>(
     day: i32,
     parts: Vec<DayPartial>,
     (gap, calendar): (i64, Calendar),
-    suppression: &SuppressionPolicy,
+    policy: &Policy,
     emit: impl Fn(Result<Table, String>) -> R + Sync,
 ) -> Result<(DayPartial, Vec<R>), Error> {
     let fresh = || {
@@ -177,6 +176,6 @@ fn publish_day<R: Send>(
     };
     let (mut aggregate, mut labels) = fresh();
     aggregate.import(&mut labels, &merged);
-    let tables = aggregate.into_tables(Vec::new(), labels, suppression, emit);
+    let tables = aggregate.into_tables(Vec::new(), labels, policy, emit);
     Ok((merged, tables))
 }

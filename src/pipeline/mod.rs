@@ -381,7 +381,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
                 (web, other_web, labels),
                 &also,
                 (gap.0, gap.1, policy.keys.epoch),
-                &policy.suppression,
+                policy,
                 |day, table| emit(Some(day), table),
             )?;
             let published: Vec<i32> = days.published.iter().copied().collect();
@@ -399,7 +399,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
             return Ok((inputs, Some(table_reports), Some(days)));
         }
         let (web, zoom) = rayon::join(
-            || web.into_tables(other_web, labels, &policy.suppression, |t| emit(None, t)),
+            || web.into_tables(other_web, labels, policy, |t| emit(None, t)),
             || match zoom.into_tables(policy) {
                 Ok(tables) => tables.into_par_iter().map(|t| emit(None, Ok(t))).collect(),
                 Err(message) => vec![emit(None, Err(format!("Zoom tables: {message}")))],

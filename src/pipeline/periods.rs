@@ -24,7 +24,7 @@ use crate::output::manifest::PeriodsReport;
 use crate::output::schema::Grain;
 use crate::output::table::Table;
 use crate::privacy::Labels;
-use crate::privacy::policy::SuppressionPolicy;
+use crate::privacy::policy::Policy;
 use crate::privacy::pseudonym::Epoch;
 use crate::time;
 
@@ -131,17 +131,17 @@ struct Open {
 /// each period once its last day has passed.
 pub(super) struct Builder<'a> {
     plan: Plan,
-    suppression: &'a SuppressionPolicy,
+    policy: &'a Policy,
     open: BTreeMap<Grain, Open>,
     published: Vec<(Grain, i32)>,
 }
 
 impl<'a> Builder<'a> {
     /// A builder of the periods of `plan`.
-    pub fn new(plan: Plan, suppression: &'a SuppressionPolicy) -> Builder<'a> {
+    pub fn new(plan: Plan, policy: &'a Policy) -> Builder<'a> {
         Builder {
             plan,
-            suppression,
+            policy,
             open: BTreeMap::new(),
             published: Vec::new(),
         }
@@ -165,7 +165,7 @@ impl<'a> Builder<'a> {
                 && let Some(done) = self.open.remove(&grain)
             {
                 self.published.push((grain, done.start));
-                out.extend(publish(grain, done, self.suppression, emit));
+                out.extend(publish(grain, done, self.policy, emit));
             }
             let open = self.open.entry(grain).or_insert_with(|| Open {
                 start,
@@ -186,7 +186,7 @@ impl<'a> Builder<'a> {
     ) -> PeriodsReport {
         for (grain, open) in std::mem::take(&mut self.open) {
             self.published.push((grain, open.start));
-            out.extend(publish(grain, open, self.suppression, emit));
+            out.extend(publish(grain, open, self.policy, emit));
         }
         self.published.sort();
         let names = |set: &mut dyn Iterator<Item = &(Grain, i32)>| -> Vec<String> {
@@ -205,12 +205,12 @@ impl<'a> Builder<'a> {
 fn publish<R>(
     grain: Grain,
     open: Open,
-    suppression: &SuppressionPolicy,
+    policy: &Policy,
     emit: &impl Fn(i32, Result<Table, String>) -> R,
 ) -> Vec<R> {
     let start = open.start;
     open.aggregate
-        .into_tables(open.labels, grain.tables(), suppression, |t| emit(start, t))
+        .into_tables(open.labels, grain.tables(), policy, |t| emit(start, t))
 }
 
 #[cfg(test)]

@@ -31,6 +31,8 @@ pub mod key;
 pub mod labels;
 pub mod policy;
 pub mod pseudonym;
+pub mod request;
+pub mod request_class;
 pub mod search;
 pub mod url;
 pub mod zoom;
@@ -47,6 +49,8 @@ use key::Key;
 pub use labels::{ClassId, LabelId, Labels, Renumbering};
 use policy::{Policy, VisitorIdentity};
 use pseudonym::{Domain, Pseudonym, Pseudonymizer};
+use request::{Method, Protocol};
+use request_class::{RequestClass, RequestClasses};
 use search::SearchRules;
 use url::PathRules;
 
@@ -78,6 +82,13 @@ pub struct VeiledRecord {
     /// Whether the client is a crawler or a scripted HTTP client (the bot
     /// flag of `client`, at hand for counting automated requests).
     pub is_bot: bool,
+    /// The request class of the path (page, static, …), by the policy's
+    /// rules.
+    pub class: RequestClass,
+    /// The method family.
+    pub method: Method,
+    /// The protocol family.
+    pub protocol: Protocol,
     /// The cleaned site-search term, for requests to a search endpoint.
     pub search_term: Option<LabelId>,
     /// Whether the client address is in a configured campus network. Derived
@@ -112,6 +123,7 @@ pub struct Veil {
     aliases: HashMap<String, String>,
     // Whose days the key epochs follow.
     calendar: Calendar,
+    classes: RequestClasses,
 }
 
 impl Veil {
@@ -139,6 +151,7 @@ impl Veil {
         Veil {
             key,
             calendar: Calendar::UTC,
+            classes: RequestClasses::new(&policy.classes),
             default_site: config
                 .default_site
                 .clone()
@@ -259,6 +272,7 @@ struct Client {
 #[derive(Debug, Clone, Copy)]
 struct Target {
     path: LabelId,
+    class: RequestClass,
     search_term: Option<LabelId>,
 }
 
@@ -348,9 +362,13 @@ impl VeilWorker<'_> {
 
     fn target(&mut self, target: &[u8]) -> Target {
         let (veil, labels) = (self.veil, &mut self.labels);
-        self.targets.get_or_insert_with(target, || Target {
-            path: labels.intern(&url::clean_path(target, &veil.paths)),
-            search_term: veil.search.term(target).map(|t| labels.intern(&t)),
+        self.targets.get_or_insert_with(target, || {
+            let path = url::clean_path(target, &veil.paths);
+            Target {
+                class: veil.classes.of(&path),
+                path: labels.intern(&path),
+                search_term: veil.search.term(target).map(|t| labels.intern(&t)),
+            }
         })
     }
 
@@ -386,14 +404,31 @@ impl VeilWorker<'_> {
     pub fn apply(&mut self, raw: &RawRecord<'_>) -> VeiledRecord {
         let agent = self.classify(raw.user_agent);
         let client = self.client(self.veil.real_client(raw), raw.time, agent);
-        let (path, search_term) = match raw.request {
-            Request::Http { target, .. } => {
+        let (path, class, search_term, method, protocol) = match raw.request {
+            Request::Http {
+                method,
+                target,
+                protocol,
+            } => {
                 let t = self.target(target);
-                (t.path, t.search_term)
+                let (m, p) = (Method::of(method), Protocol::of(protocol));
+                (t.path, t.class, t.search_term, m, p)
             }
-            Request::Empty => (self.labels.intern("(empty request)"), None),
-            Request::Missing => (self.labels.intern("(no request)"), None),
-            Request::Invalid => (self.labels.intern(url::INVALID_REQUEST), None),
+            unread => {
+                let label = match unread {
+                    Request::Empty => "(empty request)",
+                    Request::Missing => "(no request)",
+                    _ => url::INVALID_REQUEST,
+                };
+                let path = self.labels.intern(label);
+                (
+                    path,
+                    RequestClass::Other,
+                    None,
+                    Method::Other,
+                    Protocol::Unknown,
+                )
+            }
         };
         VeiledRecord {
             time: raw.time,
@@ -405,6 +440,9 @@ impl VeilWorker<'_> {
             referrer_host: self.referrer(raw.referer),
             client: agent,
             is_bot: self.labels.class_of(agent).is_bot,
+            class,
+            method,
+            protocol,
             search_term,
             on_campus: client.on_campus,
             network: client.network,

@@ -254,6 +254,56 @@ impl Default for SessionPolicy {
     }
 }
 
+/// The request classes of `web_pages.class` and of page views in
+/// `web_sessions` (see `privacy::request_class`). Each list replaces its
+/// default when given. Rules apply in order: api, feed, static, download;
+/// a path no rule claims is a page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
+pub struct ClassPolicy {
+    /// Path prefixes of programmatic endpoints.
+    pub api_prefixes: Vec<String>,
+    /// File extensions of programmatic endpoints.
+    pub api_extensions: Vec<String>,
+    /// Path prefixes of feeds and sitemaps.
+    pub feed_prefixes: Vec<String>,
+    /// File extensions of feeds and sitemaps.
+    pub feed_extensions: Vec<String>,
+    /// Path prefixes of assets (styles, scripts, images, fonts, media).
+    pub static_prefixes: Vec<String>,
+    /// File extensions of assets.
+    pub static_extensions: Vec<String>,
+    /// File extensions of downloads (documents, archives, installers).
+    pub download_extensions: Vec<String>,
+}
+
+fn strings(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+impl Default for ClassPolicy {
+    fn default() -> Self {
+        ClassPolicy {
+            api_prefixes: strings(&["/api/", "/graphql", "/wp-json/", "/rest/", "/v1/", "/v2/"]),
+            api_extensions: strings(&["json"]),
+            feed_prefixes: strings(&["/feed", "/rss", "/atom"]),
+            feed_extensions: strings(&["rss", "atom", "xml"]),
+            static_prefixes: Vec::new(),
+            static_extensions: strings(&[
+                "css", "js", "mjs", "map", "png", "jpg", "jpeg", "gif", "svg", "ico", "webp",
+                "avif", "bmp", "woff", "woff2", "ttf", "otf", "eot", "mp4", "webm", "mp3", "ogg",
+                "wav", "m4a",
+            ]),
+            download_extensions: strings(&[
+                "pdf", "zip", "gz", "tgz", "bz2", "xz", "7z", "rar", "doc", "docx", "xls", "xlsx",
+                "ppt", "pptx", "odt", "ods", "odp", "csv", "epub", "iso", "dmg", "exe", "msi",
+                "deb", "rpm",
+            ]),
+        }
+    }
+}
+
 /// What happens to meetings of sensitive hosts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -315,6 +365,8 @@ pub struct Policy {
     pub search: SearchPolicy,
     /// Sessions.
     pub sessions: SessionPolicy,
+    /// Request classes.
+    pub classes: ClassPolicy,
     /// Zoom identities and meetings.
     pub zoom: ZoomPolicy,
 }
@@ -416,6 +468,18 @@ impl Policy {
         if self.search.max_length == 0 {
             return Err(invalid("search.max_length", "must be at least 1"));
         }
+        let c = &self.classes;
+        for p in [&c.api_prefixes, &c.feed_prefixes, &c.static_prefixes]
+            .into_iter()
+            .flatten()
+        {
+            if !p.starts_with('/') {
+                return Err(invalid(
+                    "classes",
+                    format!("prefix {p:?} must start with '/'"),
+                ));
+            }
+        }
         for r in &self.paths.routes {
             if !r.starts_with('/') {
                 return Err(invalid(
@@ -503,6 +567,19 @@ max_length = 64
 [sessions]
 # Inactivity that ends a session, in minutes.
 gap_minutes = 30
+
+[classes]
+# The request class of each path (web_pages.class; page views in
+# web_sessions count "page" requests of clients that are not bots). Rules
+# apply in this order, and a path no rule claims is a "page". Each list
+# replaces its default.
+api_prefixes = ["/api/", "/graphql", "/wp-json/", "/rest/", "/v1/", "/v2/"]
+api_extensions = ["json"]
+feed_prefixes = ["/feed", "/rss", "/atom"]
+feed_extensions = ["rss", "atom", "xml"]
+static_prefixes = []
+static_extensions = ["css", "js", "mjs", "map", "png", "jpg", "jpeg", "gif", "svg", "ico", "webp", "avif", "bmp", "woff", "woff2", "ttf", "otf", "eot", "mp4", "webm", "mp3", "ogg", "wav", "m4a"]
+download_extensions = ["pdf", "zip", "gz", "tgz", "bz2", "xz", "7z", "rar", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "odt", "ods", "odp", "csv", "epub", "iso", "dmg", "exe", "msi", "deb", "rpm"]
 
 [zoom]
 # Hosts (e-mails) whose meetings are sensitive, e.g. health services.

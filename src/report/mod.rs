@@ -192,7 +192,7 @@ fn sessions_table(html: &mut String, rows: &Rows) {
         Some(Value::Float(f)) if column == "bounce_rate" => format!("{:.1}%", f * 100.0),
         Some(Value::Float(f)) => format!("{f:.1}"),
         Some(Value::Int(i)) => i.to_string(),
-        _ => String::new(),
+        _ => "–".to_string(),
     };
     let mut sorted: Vec<&BTreeMap<String, Value>> = rows.iter().collect();
     sorted.sort_by_key(|row| {
@@ -203,6 +203,7 @@ fn sessions_table(html: &mut String, rows: &Rows) {
         "site",
         "sessions",
         "visitors",
+        "human_sessions",
         "pages_per_session",
         "median_session_seconds",
         "bounce_rate",

@@ -13,14 +13,17 @@
 //! search term), `status`, `browser`, `os`, `device`, `is_bot` (the key
 //! columns; null where the table has no such key), the measures
 //! `requests`, `bytes`, `errors`, `not_found`, `bot_requests`,
-//! `status_1xx` … `status_5xx`, `on_campus`, the response-time sketch `latency_zeros`,
+//! `status_1xx` … `status_5xx`, `on_campus`, `get_requests`,
+//! `post_requests`, `head_requests`, `other_method_requests`,
+//! `http1_requests` … `http3_requests`, the response-time sketch `latency_zeros`,
 //! `latency_buckets`, `latency_counts`, and `visitors`, the row's
 //! distinct visitor pseudonyms (a list of 64-bit values stored as signed
 //! integers, since Spark has no unsigned type).
 //!
 //! `partials/day=YYYY-MM-DD/sessions.parquet`, one row per session:
 //! `site`, `visitor`, `network` (null unless the network threshold is
-//! on), `first`, `last` (Unix seconds) and `requests`.
+//! on), `first`, `last` (Unix seconds), `requests` and `pages` (page
+//! views: requests of class page from clients that are not bots).
 //!
 //! Pseudonyms make this personal data: the files live only inside the
 //! state directory, which is 0700, and nothing here is ever published.
@@ -46,8 +49,9 @@ use crate::time;
 
 /// Version of the on-disk partial format.
 /// Version 2 added `not_found`, `bot_requests` and the status classes of
-/// pages.
-pub const FORMAT_VERSION: u32 = 2;
+/// pages; version 3 the method and protocol counts, the response times of
+/// pages and the page views of sessions.
+pub const FORMAT_VERSION: u32 = 3;
 
 /// The rows file of a day's directory.
 pub const ROWS_FILE: &str = "rows.parquet";
@@ -165,7 +169,8 @@ fn rows_batch(rows: &[PartialRow]) -> Result<RecordBatch, arrow_schema::ArrowErr
         StringBuilder::new(),
     );
     let mut is_bot = BooleanBuilder::with_capacity(n);
-    let mut measures: [Int64Builder; 12] = std::array::from_fn(|_| Int64Builder::with_capacity(n));
+    let mut measures: [Int64Builder; MEASURES.len()] =
+        std::array::from_fn(|_| Int64Builder::with_capacity(n));
     let mut buckets = ListBuilder::new(Int32Builder::new());
     let mut bucket_counts = ListBuilder::new(Int64Builder::new());
     let mut visitors = ListBuilder::new(Int64Builder::new());
@@ -194,6 +199,13 @@ fn rows_batch(rows: &[PartialRow]) -> Result<RecordBatch, arrow_schema::ArrowErr
             zeros,
             m.not_found,
             m.bot_requests,
+            m.methods[0],
+            m.methods[1],
+            m.methods[2],
+            m.methods[3],
+            m.protocols[0],
+            m.protocols[1],
+            m.protocols[2],
         ];
         for (b, v) in measures.iter_mut().zip(values) {
             b.append_value(count(v));
@@ -230,7 +242,7 @@ fn rows_batch(rows: &[PartialRow]) -> Result<RecordBatch, arrow_schema::ArrowErr
 }
 
 /// The measure columns, in the order of `rows_batch`'s values.
-const MEASURES: [&str; 12] = [
+const MEASURES: [&str; 19] = [
     "requests",
     "bytes",
     "errors",
@@ -243,12 +255,19 @@ const MEASURES: [&str; 12] = [
     "latency_zeros",
     "not_found",
     "bot_requests",
+    "get_requests",
+    "post_requests",
+    "head_requests",
+    "other_method_requests",
+    "http1_requests",
+    "http2_requests",
+    "http3_requests",
 ];
 
 fn sessions_batch(rows: &[SessionRow<String>]) -> Result<RecordBatch, arrow_schema::ArrowError> {
     let n = rows.len();
     let mut site = StringBuilder::new();
-    let mut numbers: [Int64Builder; 4] = std::array::from_fn(|_| Int64Builder::with_capacity(n));
+    let mut numbers: [Int64Builder; 5] = std::array::from_fn(|_| Int64Builder::with_capacity(n));
     let mut network = Int64Builder::with_capacity(n);
     for s in rows {
         site.append_value(&s.site);
@@ -258,12 +277,13 @@ fn sessions_batch(rows: &[SessionRow<String>]) -> Result<RecordBatch, arrow_sche
             s.interval.first,
             s.interval.last,
             count(s.interval.requests),
+            count(s.interval.pages),
         ];
         for (b, v) in numbers.iter_mut().zip(values) {
             b.append_value(v);
         }
     }
-    let [mut visitor, mut first, mut last, mut requests] = numbers;
+    let [mut visitor, mut first, mut last, mut requests, mut pages] = numbers;
     RecordBatch::try_from_iter([
         ("site", Arc::new(site.finish()) as ArrayRef),
         ("visitor", Arc::new(visitor.finish())),
@@ -271,6 +291,7 @@ fn sessions_batch(rows: &[SessionRow<String>]) -> Result<RecordBatch, arrow_sche
         ("first", Arc::new(first.finish())),
         ("last", Arc::new(last.finish())),
         ("requests", Arc::new(requests.finish())),
+        ("pages", Arc::new(pages.finish())),
     ])
 }
 
@@ -382,6 +403,8 @@ fn read_rows(batch: &RecordBatch, out: &mut Vec<PartialRow>) -> Result<(), Strin
                 on_campus: m(8),
                 not_found: m(10),
                 bot_requests: m(11),
+                methods: [m(12), m(13), m(14), m(15)],
+                protocols: [m(16), m(17), m(18)],
                 latency,
             },
             visitors: vis.values().iter().map(|&v| unsigned(v)).collect(),
@@ -397,6 +420,7 @@ fn read_sessions(batch: &RecordBatch, out: &mut Vec<SessionRow<String>>) -> Resu
     let first = int64s(batch, "first")?;
     let last = int64s(batch, "last")?;
     let requests = int64s(batch, "requests")?;
+    let pages = int64s(batch, "pages")?;
     for i in 0..batch.num_rows() {
         out.push(SessionRow {
             site: site.value(i).to_string(),
@@ -406,6 +430,7 @@ fn read_sessions(batch: &RecordBatch, out: &mut Vec<SessionRow<String>>) -> Resu
                 first: first.value(i),
                 last: last.value(i),
                 requests: stored_count(requests.value(i)),
+                pages: stored_count(pages.value(i)),
             },
         });
     }
@@ -455,6 +480,8 @@ mod tests {
                         bytes: 1_000,
                         classes: [0, 3, 0, 1, 0],
                         latency,
+                        methods: [2, 1, 0, 1],
+                        protocols: [1, 2, 0],
                         ..Measures::default()
                     },
                     visitors: vec![1, u64::MAX, 0],
@@ -491,6 +518,7 @@ mod tests {
                     first: 10,
                     last: 20,
                     requests: 3,
+                    pages: 2,
                 },
             }],
         }

@@ -207,9 +207,15 @@ def search_terms():
 def sessions():
     rows = []
     for r in sorted(table("web_sessions"), key=lambda r: (r["day"], r["site"])):
-        rows.append((r["day"], r["site"], r["sessions"], r["visitors"], round(r["pages_per_session"], 2),
-                     float(round(r["median_session_seconds"])), round(r["bounce_rate"], 3)))
-        check(r["bounce_rate"] * r["sessions"] <= r["requests"], "more bounces than requests")
+        human = r["human_sessions"]
+        rows.append((r["day"], r["site"], r["sessions"], r["visitors"], human,
+                     None if human is None else round(r["pages_per_session"], 2),
+                     float(round(r["median_session_seconds"])),
+                     None if human is None else round(r["bounce_rate"], 3)))
+        if human is not None:
+            check(human <= r["sessions"], "more human sessions than sessions")
+            check(r["bounce_rate"] * human <= r["page_views"], "more bounces than page views")
+            check(r["page_views"] <= r["requests"], "more page views than requests")
     return rows
 
 

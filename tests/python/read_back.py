@@ -23,7 +23,8 @@ def check(cond, msg):
 
 # Columns that may be null: a withheld split, the folded status row, the
 # length of the (other) meeting.
-NULLABLE = {"requests_on_campus", "visitors_on_campus", "status", "duration_minutes"}
+NULLABLE = {"requests_on_campus", "visitors_on_campus", "status", "duration_minutes",
+            "human_sessions", "page_views", "pages_per_session", "bounce_rate"}
 
 
 def withheld(t):
@@ -57,9 +58,9 @@ check(column_types("web_pages")["day"] == "DATE", "day is not DATE")
 check(column_types("web_clients")["is_bot"] == "BOOLEAN", "is_bot is not BOOLEAN")
 check(column_types("web_sessions")["bounce_rate"] == "DOUBLE", "bounce_rate is not DOUBLE")
 (sessions, requests, mean) = con.execute(
-    f"SELECT sum(sessions), sum(requests), sum(round(sessions * pages_per_session)) FROM read_parquet('{out / 'web_sessions.parquet'}')"
+    f"SELECT sum(sessions), sum(requests), sum(round(sessions * requests_per_session)) FROM read_parquet('{out / 'web_sessions.parquet'}')"
 ).fetchone()
-check(requests == mean, f"sessions hold {requests} requests but {mean} by pages per session")
+check(requests == mean, f"sessions hold {requests} requests but {mean} by requests per session")
 
 # Totals agree with the manifest: every web table counts every parsed line,
 # unless disclosure control withheld a day and site (or a site's small

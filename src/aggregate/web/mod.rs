@@ -10,7 +10,6 @@
 
 pub mod partial;
 mod partitions;
-pub mod request_class;
 mod tables;
 
 use std::hash::Hash;
@@ -18,7 +17,9 @@ use std::hash::Hash;
 use crate::output::schema::{self, TableSpec};
 use crate::output::table::Table;
 use crate::privacy::disclosure::{Admission, Counters, Disclosed};
-use crate::privacy::policy::{SessionPolicy, SuppressionPolicy};
+use crate::privacy::policy::{Policy, SessionPolicy};
+use crate::privacy::request::{Method, Protocol};
+use crate::privacy::request_class::{RequestClass, RequestClasses};
 use crate::privacy::{ClassId, LabelId, Labels, Renumbering, VeiledRecord};
 use crate::time::Calendar;
 
@@ -47,23 +48,36 @@ pub struct Traffic {
     pub latency: Sketch,
     /// Requests from crawlers and scripted clients.
     pub bot_requests: u64,
+    /// Requests by method family (GET, POST, HEAD, other; see
+    /// [`Method`]).
+    pub methods: [u64; Method::COUNT],
+    /// Requests by known protocol family (HTTP/1, 2, 3; see
+    /// [`Protocol`]).
+    pub protocols: [u64; Protocol::COUNT],
+}
+
+/// Adds `b` into `a`, element by element.
+fn add_each<const N: usize>(a: &mut [u64; N], b: &[u64; N]) {
+    for (a, b) in a.iter_mut().zip(b) {
+        *a += b;
+    }
 }
 
 impl Counters for Traffic {
     fn merge(&mut self, o: &Self) {
         self.requests += o.requests;
         self.bytes = self.bytes.saturating_add(o.bytes);
-        for (a, b) in self.classes.iter_mut().zip(o.classes) {
-            *a += b;
-        }
+        add_each(&mut self.classes, &o.classes);
         self.on_campus += o.on_campus;
         self.latency.merge(&o.latency);
         self.bot_requests += o.bot_requests;
+        add_each(&mut self.methods, &o.methods);
+        add_each(&mut self.protocols, &o.protocols);
     }
 }
 
 /// Counters of a `web_pages` row.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Page {
     /// Requests.
     pub requests: u64,
@@ -77,6 +91,8 @@ pub struct Page {
     pub classes: [u64; 5],
     /// Requests from crawlers and scripted clients.
     pub bot_requests: u64,
+    /// Response times, where the format logs them.
+    pub latency: Sketch,
 }
 
 impl Counters for Page {
@@ -86,9 +102,8 @@ impl Counters for Page {
         self.errors += o.errors;
         self.not_found += o.not_found;
         self.bot_requests += o.bot_requests;
-        for (a, b) in self.classes.iter_mut().zip(o.classes) {
-            *a += b;
-        }
+        add_each(&mut self.classes, &o.classes);
+        self.latency.merge(&o.latency);
     }
 }
 
@@ -155,7 +170,12 @@ impl WebAggregate {
         let (day, hour) = cal.day_and_hour(r.time);
         // Every row below has the site in its key, so the visitor's id per
         // (site, pseudonym) from the session table counts exactly.
-        let visitor = self.sessions.add(site, r.visitor.value(), r.time);
+        // A page view is a person reading a page: what bounce and pages
+        // per session are about (assets and crawlers would drown them).
+        let page_view = r.class == RequestClass::Page && !r.is_bot;
+        let visitor = self
+            .sessions
+            .add(site, r.visitor.value(), r.time, page_view);
         if let Some(n) = r.network
             && visitor as usize == self.networks.len()
         {
@@ -170,6 +190,10 @@ impl WebAggregate {
         }
         t.on_campus += u64::from(r.on_campus);
         t.bot_requests += u64::from(r.is_bot);
+        t.methods[r.method.index()] += 1;
+        if let Some(p) = r.protocol.index() {
+            t.protocols[p] += 1;
+        }
         if let Some(d) = r.duration_us {
             t.latency.add(d);
         }
@@ -188,6 +212,9 @@ impl WebAggregate {
         p.bot_requests += u64::from(r.is_bot);
         if let Some(c) = status_class(r.status).and_then(|c| p.classes.get_mut(c)) {
             *c += 1;
+        }
+        if let Some(d) = r.duration_us {
+            p.latency.add(d);
         }
         self.pages.visit(row, visitor);
 
@@ -240,9 +267,11 @@ impl WebAggregate {
         mut self,
         others: Vec<(WebAggregate, Renumbering)>,
         mut labels: Labels,
-        suppression: &SuppressionPolicy,
+        policy: &Policy,
         emit: impl Fn(Result<Table, String>) -> R + Sync,
     ) -> Vec<R> {
+        let suppression = &policy.suppression;
+        let classes = RequestClasses::new(&policy.classes);
         let mut parts = Others::default();
         let mut maps = Vec::with_capacity(others.len());
         for (other, ids) in others {
@@ -344,7 +373,7 @@ impl WebAggregate {
                 drop(sessions);
                 let (rows, s) = fold_day(rows, k_of(spec), |k| *k);
                 let rows = sorted(rows, |k| (k.0, text(k.1)));
-                *sessions_slot = Some(emit(sessions_table(&rows, labels), s));
+                *sessions_slot = Some(emit(sessions_table(&rows, labels, k_of(spec)), s));
             });
             scope.spawn(|_| {
                 let spec = &schema::WEB_TRAFFIC;
@@ -405,7 +434,7 @@ impl WebAggregate {
             let group = gather(pages, other_pages, maps, site_label);
             let rows = partitions(spec).by_day(group.into_rows(parts_of.person));
             let (rows, s) = by_label(rows, by_label_of(spec));
-            *pages_slot = Some(emit(pages_table(&rows, labels), s));
+            *pages_slot = Some(emit(pages_table(&rows, labels, &classes), s));
         });
         slots.into_iter().flatten().collect()
     }

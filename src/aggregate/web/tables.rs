@@ -13,7 +13,9 @@ use crate::privacy::{ClassId, Labels};
 use super::super::columns::{days, float64, int64, utf8};
 use super::super::group::Count;
 use super::super::sessions::Sessions;
-use super::{Day, Page, Str, Traffic, request_class};
+use super::{Day, Page, Str, Traffic};
+use crate::aggregate::quantiles::Sketch;
+use crate::privacy::request_class::RequestClasses;
 
 /// The status code of the row that small status groups fold into; written
 /// as null.
@@ -40,13 +42,7 @@ pub(super) fn traffic_table(rows: &[TrafficRow], labels: &Labels) -> Result<Tabl
                 .collect(),
         )
     };
-    let latency = |q: f64| {
-        Values::OptFloat64(
-            rows.iter()
-                .map(|r| r.1.latency.quantile(q).map(|us| us / 1000.0))
-                .collect(),
-        )
-    };
+    let latency = |q: f64| latency_ms(rows, |r| &r.1.latency, q);
     Table::new(
         &schema::WEB_TRAFFIC,
         vec![
@@ -61,6 +57,13 @@ pub(super) fn traffic_table(rows: &[TrafficRow], labels: &Labels) -> Result<Tabl
             int64(rows, |r| r.1.classes[3]),
             int64(rows, |r| r.1.classes[4]),
             int64(rows, |r| r.1.bot_requests),
+            int64(rows, |r| r.1.methods[0]),
+            int64(rows, |r| r.1.methods[1]),
+            int64(rows, |r| r.1.methods[2]),
+            int64(rows, |r| r.1.methods[3]),
+            int64(rows, |r| r.1.protocols[0]),
+            int64(rows, |r| r.1.protocols[1]),
+            int64(rows, |r| r.1.protocols[2]),
             opt(|c| c.0),
             opt(|c| c.1),
             latency(0.50),
@@ -70,9 +73,20 @@ pub(super) fn traffic_table(rows: &[TrafficRow], labels: &Labels) -> Result<Tabl
     )
 }
 
+/// A quantile of each row's response-time sketch, in milliseconds (null
+/// where the row has no times).
+fn latency_ms<R>(rows: &[R], sketch: impl Fn(&R) -> &Sketch, q: f64) -> Values {
+    Values::OptFloat64(
+        rows.iter()
+            .map(|r| sketch(r).quantile(q).map(|us| us / 1000.0))
+            .collect(),
+    )
+}
+
 pub(super) fn pages_table(
     rows: &[Row<(Day, Str, Str), Page>],
     labels: &Labels,
+    classes: &RequestClasses,
 ) -> Result<Table, String> {
     Table::new(
         &schema::WEB_PAGES,
@@ -80,7 +94,7 @@ pub(super) fn pages_table(
             days(rows, |k| k.0),
             utf8(rows, |r| labels.get(r.0.1)),
             utf8(rows, |r| labels.get(r.0.2)),
-            utf8(rows, |r| request_class::of(labels.get(r.0.2))),
+            utf8(rows, |r| classes.of(labels.get(r.0.2)).as_str()),
             int64(rows, |r| r.1.requests),
             int64(rows, |r| r.2),
             int64(rows, |r| r.1.bytes),
@@ -91,6 +105,8 @@ pub(super) fn pages_table(
             int64(rows, |r| r.1.classes[3]),
             int64(rows, |r| r.1.classes[4]),
             int64(rows, |r| r.1.bot_requests),
+            latency_ms(rows, |r| &r.1.latency, 0.50),
+            latency_ms(rows, |r| &r.1.latency, 0.95),
         ],
     )
 }
@@ -135,10 +151,27 @@ pub(super) fn clients_table(
     )
 }
 
+/// The sessions table; `k` decides whether a row's split into human and
+/// other sessions may be published.
 pub(super) fn sessions_table(
     rows: &[Row<(Day, Str), DaySessions>],
     labels: &Labels,
+    k: u64,
 ) -> Result<Table, String> {
+    let human: Vec<Option<&DaySessions>> = rows
+        .iter()
+        .map(|r| r.1.human_split_safe(k).then_some(&r.1))
+        .collect();
+    let opt_int = |f: fn(&DaySessions) -> u64| {
+        Values::OptInt64(
+            human
+                .iter()
+                .map(|h| h.map(|h| i64::try_from(f(h)).unwrap_or(i64::MAX)))
+                .collect(),
+        )
+    };
+    let opt_float =
+        |f: fn(&DaySessions) -> f64| Values::OptFloat64(human.iter().map(|h| h.map(f)).collect());
     Table::new(
         &schema::WEB_SESSIONS,
         vec![
@@ -150,7 +183,10 @@ pub(super) fn sessions_table(
             float64(rows, |r| r.1.mean_seconds()),
             float64(rows, |r| r.1.median_seconds()),
             float64(rows, |r| r.1.requests_per_session()),
-            float64(rows, |r| r.1.bounce_rate()),
+            opt_int(|h| h.human),
+            opt_int(|h| h.page_views),
+            opt_float(DaySessions::pages_per_session),
+            opt_float(DaySessions::bounce_rate),
         ],
     )
 }
@@ -179,8 +215,16 @@ pub(super) fn label_count_table(
 pub(super) struct DaySessions {
     sessions: u64,
     requests: u64,
-    single: u64,
     durations: Vec<i64>,
+    /// Sessions with a page view, their page views, and those of them
+    /// with one page view.
+    human: u64,
+    page_views: u64,
+    bounces: u64,
+    /// People with a human session, and people with another session
+    /// (either may repeat; counted distinct when published).
+    human_people: Vec<u32>,
+    other_people: Vec<u32>,
 }
 
 impl DaySessions {
@@ -207,8 +251,25 @@ impl DaySessions {
         self.requests as f64 / self.sessions.max(1) as f64
     }
 
+    fn pages_per_session(&self) -> f64 {
+        self.page_views as f64 / self.human.max(1) as f64
+    }
+
     fn bounce_rate(&self) -> f64 {
-        self.single as f64 / self.sessions.max(1) as f64
+        self.bounces as f64 / self.human.max(1) as f64
+    }
+
+    /// Whether the human/other split describes groups of k people or
+    /// none: the rule of the campus split in `web_traffic`.
+    fn human_split_safe(&self, k: u64) -> bool {
+        let distinct = |people: &[u32]| {
+            let mut p = people.to_vec();
+            p.sort_unstable();
+            p.dedup();
+            p.len() as u64
+        };
+        let small = |n: u64| n > 0 && n < k;
+        !small(distinct(&self.human_people)) && !small(distinct(&self.other_people))
     }
 }
 
@@ -216,8 +277,12 @@ impl Counters for DaySessions {
     fn merge(&mut self, o: &Self) {
         self.sessions += o.sessions;
         self.requests += o.requests;
-        self.single += o.single;
         self.durations.extend_from_slice(&o.durations);
+        self.human += o.human;
+        self.page_views += o.page_views;
+        self.bounces += o.bounces;
+        self.human_people.extend_from_slice(&o.human_people);
+        self.other_people.extend_from_slice(&o.other_people);
     }
 }
 
@@ -238,8 +303,15 @@ pub(super) fn session_rows(
             let (g, people) = groups.entry((day, site)).or_default();
             g.sessions += 1;
             g.requests += s.requests;
-            g.single += u64::from(s.requests == 1);
             g.durations.push(s.last - s.first);
+            if s.pages > 0 {
+                g.human += 1;
+                g.page_views += s.pages;
+                g.bounces += u64::from(s.pages == 1);
+                g.human_people.push(who);
+            } else {
+                g.other_people.push(who);
+            }
             if counted != Some(day) {
                 people.push(who);
                 counted = Some(day);

@@ -23,6 +23,7 @@ use std::collections::{BTreeMap, HashMap};
 use foldhash::fast::RandomState;
 
 use crate::privacy::agent::ClientClass;
+use crate::privacy::request::{Method, Protocol};
 use crate::privacy::{ClassId, Labels, Renumbering};
 use crate::time::{self, Calendar};
 
@@ -98,8 +99,12 @@ pub struct Measures {
     pub classes: [u64; 5],
     /// Requests from campus networks (traffic).
     pub on_campus: u64,
-    /// Response times (traffic).
+    /// Response times (traffic, pages).
     pub latency: Sketch,
+    /// Requests by method family: GET, POST, HEAD, other (traffic).
+    pub methods: [u64; Method::COUNT],
+    /// Requests by protocol family: HTTP/1, 2, 3 (traffic).
+    pub protocols: [u64; Protocol::COUNT],
 }
 
 /// One row of one group, before disclosure control.
@@ -230,6 +235,8 @@ impl Stored for Traffic {
             on_campus: self.on_campus,
             latency: self.latency.clone(),
             bot_requests: self.bot_requests,
+            methods: self.methods,
+            protocols: self.protocols,
             ..Measures::default()
         }
     }
@@ -242,6 +249,8 @@ impl Stored for Traffic {
             on_campus: m.on_campus,
             latency: m.latency.clone(),
             bot_requests: m.bot_requests,
+            methods: m.methods,
+            protocols: m.protocols,
         }
     }
 }
@@ -255,6 +264,7 @@ impl Stored for Page {
             not_found: self.not_found,
             classes: self.classes,
             bot_requests: self.bot_requests,
+            latency: self.latency.clone(),
             ..Measures::default()
         }
     }
@@ -267,6 +277,7 @@ impl Stored for Page {
             not_found: m.not_found,
             classes: m.classes,
             bot_requests: m.bot_requests,
+            latency: m.latency.clone(),
         }
     }
 }

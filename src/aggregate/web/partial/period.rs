@@ -29,7 +29,8 @@ use foldhash::fast::RandomState;
 use crate::output::schema::{self, PeriodTables, TableSpec};
 use crate::output::table::Table;
 use crate::privacy::disclosure::{Counters, Disclosed};
-use crate::privacy::policy::SuppressionPolicy;
+use crate::privacy::policy::Policy;
+use crate::privacy::request_class::RequestClasses;
 use crate::privacy::{ClassId, Labels};
 use crate::time;
 
@@ -108,7 +109,7 @@ impl PeriodAggregate {
         let mut visitor_id: HashMap<(Str, u64), VisitorId, RandomState> = HashMap::default();
         let mut sessions: BTreeMap<Str, u64> = BTreeMap::new();
         for ((site, visitor), (network, n)) in seen {
-            let id = self.visitors.add(site, visitor, at);
+            let id = self.visitors.add(site, visitor, at, false);
             note_network(&mut self.networks, id, network);
             visitor_id.insert((site, visitor), id);
             *sessions.entry(site).or_default() += n;
@@ -154,9 +155,11 @@ impl PeriodAggregate {
         self,
         mut labels: Labels,
         tables: PeriodTables,
-        suppression: &SuppressionPolicy,
+        policy: &Policy,
         emit: impl Fn(Result<Table, String>) -> R,
     ) -> Vec<R> {
+        let suppression = &policy.suppression;
+        let classes = RequestClasses::new(&policy.classes);
         let other = labels.other();
         let other_class = labels.other_class();
         let other_site = labels.other_site();
@@ -202,7 +205,7 @@ impl PeriodAggregate {
 
         let rows = parts.by_day(self.pages.into_rows(parts.person));
         let (rows, s) = by_label(rows, (k(&schema::WEB_PAGES), labels, other));
-        out.push(emit(pages_table(&rows, labels), tables.pages, s));
+        out.push(emit(pages_table(&rows, labels, &classes), tables.pages, s));
 
         let rows = parts.by_day(self.referrers.into_rows(parts.person));
         let (rows, s) = by_label(rows, (k(&schema::WEB_REFERRERS), labels, other));
