@@ -13,6 +13,11 @@
 //! as threads at a time, in order (each day's tables are again built in
 //! parallel); memory holds about one day's aggregate per thread.
 //!
+//! The store of the days is a [`DayStore`]: the private state, or the
+//! shards of a publish (`partials.rs`), whose stored partial of a day is
+//! the merge of every shard's; a publish then runs the path of a night
+//! with nothing new.
+//!
 //! When the key epoch allows period tables (`periods`), every day of a
 //! touched week or month is fed, in order, to that period's aggregate:
 //! the re-published days as merged, the others as stored.
