@@ -31,6 +31,15 @@ pub enum Command {
     /// Read logs and write aggregate Parquet tables and _manifest.json.
     #[command(after_help = EXIT_CODES)]
     Run(Box<RunArgs>),
+    /// Read logs into private per-day partials (the aggregates before
+    /// disclosure control, with pseudonyms) in --out, 0700, publishing
+    /// nothing; `logveil publish` merges and publishes them. Takes the
+    /// options of `run` but --state and --keep-days; needs --key-file.
+    #[command(after_help = EXIT_CODES)]
+    Partial(Box<RunArgs>),
+    /// Merge directories of private partials (from `logveil partial`, or
+    /// states) exactly and publish their days as `run --state` would.
+    Publish(PublishArgs),
     /// Write a new random 32-byte key file (mode 0600).
     Keygen {
         /// Where to write the key; an existing file is never overwritten.
@@ -290,6 +299,60 @@ pub struct RunArgs {
     /// cron logs) or `none`. `-q` implies `none`.
     #[arg(long, value_enum, default_value_t = ProgressMode::Auto, value_name = "MODE")]
     pub progress: ProgressMode,
+}
+
+/// Arguments of `logveil publish`.
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// Directories written by `logveil partial` (or states), all made with
+    /// one key and the same settings.
+    #[arg(required = true, value_name = "DIR")]
+    pub partials: Vec<PathBuf>,
+
+    /// Output directory, day-partitioned as with `run --state`.
+    #[arg(long, short, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// The key file the partials were made with (checked against their
+    /// fingerprint; needed only for states alone).
+    #[arg(long, env = "LOGVEIL_KEY_FILE", value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+
+    /// The policy the partials were made with (checked against their
+    /// settings hash); its disclosure control is applied.
+    #[arg(long, env = "LOGVEIL_POLICY", value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
+    /// The --report-timezone the partials were made with [default: the
+    /// one they record].
+    #[arg(long, value_name = "ZONE")]
+    pub report_timezone: Option<String>,
+
+    /// The --local-timezone the partials were made with [default: the
+    /// one they record].
+    #[arg(long, value_name = "ZONE")]
+    pub local_timezone: Option<String>,
+
+    /// The --site the partials were made with [default: the one they
+    /// record].
+    #[arg(long, value_name = "NAME")]
+    pub site: Option<String>,
+
+    /// Worker threads [default: number of cores].
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
+
+    /// Wait for another run writing the same --out to finish.
+    #[arg(long)]
+    pub wait: bool,
+
+    /// Accept an --out holding files logveil did not write.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Say nothing on success.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// How progress is shown (`--progress`).

@@ -65,6 +65,14 @@ pub enum Error {
         /// What is wrong and what to do.
         message: String,
     },
+    /// Directories of private partials cannot be written, read or merged
+    /// together (another key, other settings, another format). Names
+    /// the directories by their position among those given.
+    #[error("partials: {message}")]
+    Partials {
+        /// What is wrong and what to do.
+        message: String,
+    },
     /// Encoding a table as Parquet failed.
     #[error("cannot encode table {table} as Parquet: {message}")]
     Encode {

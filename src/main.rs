@@ -13,7 +13,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 
-use cli::{Cli, Command, PolicyCommand, ProgressMode, RunArgs};
+use cli::{Cli, Command, PolicyCommand, ProgressMode, PublishArgs, RunArgs};
 use logveil::formats::presets::{GoAccessPreset, goaccess_predefined};
 use logveil::formats::zoom::ZoomTime;
 use logveil::pipeline::{FormatString, KeySource, Progress};
@@ -57,7 +57,9 @@ fn report(e: &anyhow::Error) -> String {
 
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Run(args) => run(*args),
+        Command::Run(args) => run(*args, false),
+        Command::Partial(args) => run(*args, true),
+        Command::Publish(args) => publish(args),
         Command::Keygen { out } => {
             let key = Key::generate(KeyMode::File)?;
             key.write_new(&out)?;
@@ -232,7 +234,15 @@ fn load_policy(path: Option<&std::path::Path>) -> anyhow::Result<Policy> {
     })
 }
 
-fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+/// `run`, or with `partials` the `partial` command (the same reading,
+/// private partials written instead of tables).
+fn run(args: RunArgs, partials: bool) -> anyhow::Result<ExitCode> {
+    if partials && (args.state.is_some() || args.keep_days.is_some()) {
+        anyhow::bail!(
+            "`logveil partial` keeps no state: drop --state and --keep-days (partials are merged \
+             and published by `logveil publish`)"
+        );
+    }
     let mut policy = load_policy(args.policy.as_deref())?;
     for cidr in &args.trusted_proxies {
         let net = cidr
@@ -301,6 +311,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             state.wait = args.wait;
             state
         }))
+        .write_partials(partials)
         .progress(progress.clone());
     // Every argument is checked before anything is said about the key, so
     // a mistyped option gets its error alone.
@@ -344,6 +355,41 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             ExitCode::from(1)
         }
     })
+}
+
+/// `logveil publish`: merge directories of partials and publish them.
+fn publish(args: PublishArgs) -> anyhow::Result<ExitCode> {
+    let zone = |name: &Option<String>, flag: &str| {
+        name.as_deref()
+            .map(|n| logveil::time::zone_from_name(n, flag))
+            .transpose()
+            .map_err(anyhow::Error::msg)
+    };
+    let cfg = logveil::pipeline::PublishConfig::new(args.partials, &args.out)
+        .policy(load_policy(args.policy.as_deref())?)
+        .key_file(args.key_file)
+        .report_timezone(zone(&args.report_timezone, "--report-timezone")?)
+        .local_timezone(zone(&args.local_timezone, "--local-timezone")?)
+        .site(args.site)
+        .threads(args.threads.map(usize::from))
+        .wait_for_lock(args.wait)
+        .adopt_foreign_files(args.force);
+    let report = logveil::pipeline::publish(&cfg).map_err(|e| match e {
+        logveil::Error::Partials { .. } => anyhow::anyhow!(
+            "{e} (directories are numbered in the order given; settings are --policy, \
+             --report-timezone, --local-timezone and --site)"
+        ),
+        e => with_flag_hint(e),
+    })?;
+    if !args.quiet {
+        eprintln!(
+            "logveil: published {} day(s), {} table file(s); manifest {}",
+            report.days,
+            report.tables,
+            report.manifest_path.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Library errors name files, not flags: say which flag gave the file.

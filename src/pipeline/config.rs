@@ -92,6 +92,7 @@ pub struct RunConfig {
     pub(super) max_reject_rate: f64,
     pub(super) state: Option<StateOptions>,
     pub(super) calendar: Calendar,
+    pub(super) partials: bool,
 }
 
 /// The default of [`RunConfig::max_reject_rate`]: one record line in ten.
@@ -129,6 +130,7 @@ impl RunConfig {
             max_reject_rate: DEFAULT_MAX_REJECT_RATE,
             state: None,
             calendar: Calendar::UTC,
+            partials: false,
         }
     }
 
@@ -269,8 +271,15 @@ impl RunConfig {
     pub fn validate(&self) -> Result<(), Error> {
         let compiled = self.compiled_format()?;
         self.forced_format(compiled.as_ref())?;
-        if self.state.is_some() && self.key == KeySource::Ephemeral {
+        if (self.state.is_some() || self.partials) && self.key == KeySource::Ephemeral {
             return Err(Error::StateNeedsKey);
+        }
+        if self.partials && self.state.is_some() {
+            return Err(Error::Partials {
+                message: "a run that writes private partials keeps no state; give one or the \
+                          other"
+                    .to_string(),
+            });
         }
         super::check_run_log(self)
     }
@@ -312,6 +321,15 @@ impl RunConfig {
     /// day-partitioned. Needs a key file.
     pub fn state(mut self, state: Option<StateOptions>) -> Self {
         self.state = state;
+        self
+    }
+
+    /// Write the days' private partials (see [`crate::pipeline::publish`])
+    /// into the output instead of publishing tables: the aggregates before
+    /// disclosure control, to be merged with other machines' and
+    /// published later. Needs a key file; keeps no state.
+    pub fn write_partials(mut self, partials: bool) -> Self {
+        self.partials = partials;
         self
     }
 }

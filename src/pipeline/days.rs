@@ -13,6 +13,11 @@
 //! as threads at a time, in order (each day's tables are again built in
 //! parallel); memory holds about one day's aggregate per thread.
 //!
+//! The store of the days is a [`DayStore`]: the private state, or the
+//! shards of a publish (`partials.rs`), whose stored partial of a day is
+//! the merge of every shard's; a publish then runs the path of a night
+//! with nothing new.
+//!
 //! When the key epoch allows period tables (`periods`), every day of a
 //! touched week or month is fed, in order, to that period's aggregate:
 //! the re-published days as merged, the others as stored.
@@ -34,6 +39,71 @@ use crate::time::Calendar;
 
 use super::periods;
 
+/// Where the days' partials are kept between runs: the private state, or
+/// (for a publish of partial directories) shards read as they stand.
+pub(super) trait DayStore: Sync {
+    /// Every day with a stored partial.
+    fn stored_days(&self) -> &BTreeSet<i32>;
+    /// The stored partial of `day`, canonical, if there is one.
+    fn read_day(&self, day: i32) -> Result<Option<DayPartial>, Error>;
+    /// Keeps the merged partial of a day (from any thread).
+    fn write_day(&self, part: &DayPartial) -> Result<(), Error>;
+    /// The first day whose data can still be merged.
+    fn expired_before(&self) -> Option<i32>;
+}
+
+impl DayStore for StateDir {
+    fn stored_days(&self) -> &BTreeSet<i32> {
+        StateDir::stored_days(self)
+    }
+    fn read_day(&self, day: i32) -> Result<Option<DayPartial>, Error> {
+        StateDir::read_day(self, day)
+    }
+    fn write_day(&self, part: &DayPartial) -> Result<(), Error> {
+        StateDir::write_day(self, part)
+    }
+    fn expired_before(&self) -> Option<i32> {
+        StateDir::expired_before(self)
+    }
+}
+
+/// The run's aggregates (the first lane's, the others' with their visitor
+/// renumbering) split into partials by day.
+pub(super) fn export_days(
+    (web, others, labels): (WebAggregate, Vec<(WebAggregate, Renumbering)>, Labels),
+) -> BTreeMap<i32, Vec<DayPartial>> {
+    let mut new: BTreeMap<i32, Vec<DayPartial>> = BTreeMap::new();
+    let mut add = |aggregate: WebAggregate, ids: &Renumbering| {
+        for (day, part) in aggregate.export(&labels, ids) {
+            new.entry(day).or_default().push(part);
+        }
+    };
+    add(web, &Renumbering::default());
+    for (aggregate, ids) in others {
+        add(aggregate, &ids);
+    }
+    new
+}
+
+/// One day's partials merged exactly (counters add, visitors unite,
+/// sessions coalesce) into one canonical partial.
+pub(super) fn merge_parts<'a>(
+    day: i32,
+    parts: impl IntoIterator<Item = &'a DayPartial>,
+    (gap, calendar): (i64, Calendar),
+) -> DayPartial {
+    let mut aggregate = WebAggregate::with_calendar(gap, calendar);
+    let mut labels = Labels::default();
+    for part in parts {
+        aggregate.import(&mut labels, part);
+    }
+    aggregate
+        .export(&labels, &Renumbering::default())
+        .remove(&day)
+        .unwrap_or_else(|| DayPartial::new(day))
+        .canonical()
+}
+
 /// What merging and publishing the days did.
 #[derive(Debug, Default)]
 pub(super) struct Days<R> {
@@ -53,23 +123,14 @@ pub(super) struct Days<R> {
 /// and the periods of those days that `epoch` allows. `emit` receives
 /// each day's tables, and each period's with the period's first day.
 pub(super) fn merge_and_publish<R: Send>(
-    state: &StateDir,
-    (web, others, labels): (WebAggregate, Vec<(WebAggregate, Renumbering)>, Labels),
+    state: &impl DayStore,
+    aggregates: (WebAggregate, Vec<(WebAggregate, Renumbering)>, Labels),
     also: &BTreeSet<i32>,
     (gap, calendar, epoch): (i64, Calendar, Epoch),
     policy: &Policy,
     emit: impl Fn(i32, Result<Table, String>) -> R + Sync,
 ) -> Result<Days<R>, Error> {
-    let mut new: BTreeMap<i32, Vec<DayPartial>> = BTreeMap::new();
-    let mut add = |aggregate: WebAggregate, ids: &Renumbering| {
-        for (day, part) in aggregate.export(&labels, ids) {
-            new.entry(day).or_default().push(part);
-        }
-    };
-    add(web, &Renumbering::default());
-    for (aggregate, ids) in others {
-        add(aggregate, &ids);
-    }
+    let mut new = export_days(aggregates);
     let mut out = Days {
         published: BTreeSet::new(),
         tables: Vec::new(),
@@ -143,38 +204,25 @@ pub(super) fn merge_and_publish<R: Send>(
 /// the state and publishes the day from it; gives the merged partial back
 /// for the day's periods.
 fn publish_day<R: Send>(
-    state: &StateDir,
+    state: &impl DayStore,
     day: i32,
     parts: Vec<DayPartial>,
     (gap, calendar): (i64, Calendar),
     policy: &Policy,
     emit: impl Fn(Result<Table, String>) -> R + Sync,
 ) -> Result<(DayPartial, Vec<R>), Error> {
-    let fresh = || {
-        (
-            WebAggregate::with_calendar(gap, calendar),
-            Labels::default(),
-        )
-    };
     let merged = match (state.read_day(day)?, parts.is_empty()) {
         // Nothing new: the stored partial is already canonical.
         (Some(stored), true) => stored,
         (stored, _) => {
-            let (mut aggregate, mut labels) = fresh();
-            for part in stored.iter().chain(&parts) {
-                aggregate.import(&mut labels, part);
-            }
+            let merged = merge_parts(day, stored.iter().chain(&parts), (gap, calendar));
             drop(parts);
-            let merged = aggregate
-                .export(&labels, &Renumbering::default())
-                .remove(&day)
-                .unwrap_or_else(|| DayPartial::new(day))
-                .canonical();
             state.write_day(&merged)?;
             merged
         }
     };
-    let (mut aggregate, mut labels) = fresh();
+    let mut aggregate = WebAggregate::with_calendar(gap, calendar);
+    let mut labels = Labels::default();
     aggregate.import(&mut labels, &merged);
     let tables = aggregate.into_tables(Vec::new(), labels, policy, emit);
     Ok((merged, tables))

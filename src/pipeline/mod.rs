@@ -37,12 +37,14 @@ mod config;
 mod days;
 mod lanes;
 mod nightly;
+mod partials;
 mod periods;
 mod publish;
 mod sources;
 mod zoom;
 
 pub use config::{DEFAULT_MAX_REJECT_RATE, FormatString, KeySource, RunConfig};
+pub use partials::{PARTIALS_MANIFEST, PublishConfig, PublishReport, publish};
 
 use crate::error::Error;
 use crate::input::discover;
@@ -219,6 +221,12 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
     };
     // Before any input is read: a run that could not publish fails now.
     let sink = match state {
+        _ if cfg.partials => Output::Partials(partials::PartialsDir::prepare(
+            &cfg.out,
+            cfg.publish,
+            (nightly::SettingsShape::of(cfg), settings_hash(cfg)),
+            (cfg.session_gap(), cfg.calendar),
+        )?),
         None => Output::Flat(ParquetDir::prepare(&cfg.out, cfg.publish)?),
         Some(_) => Output::Days(HiveDir::prepare(&cfg.out, cfg.publish)?),
     };
@@ -355,15 +363,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
         let emit = |day: Option<i32>,
                     table: Result<Table, String>|
          -> Result<Option<TableReport>, Error> {
-            let mut table = table.map_err(|message| Error::Encode {
-                table: "(aggregate)".to_string(),
-                message,
-            })?;
-            // Tables the policy asks for exact say so, in the manifest and
-            // in the file's metadata.
-            if let Some(s) = table.suppression.as_mut() {
-                s.internal = cfg.veil.policy.suppression.is_internal(table.spec.name);
-            }
+            let table = publish::prepared(table, &cfg.veil.policy)?;
             let started = Instant::now();
             let report = sink.table(day, &table)?;
             let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
@@ -371,6 +371,17 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
             Ok(report)
         };
         let policy = &cfg.veil.policy;
+        // Partials are written, not published: no table, no disclosure.
+        if let Output::Partials(dir) = &sink {
+            let days = nightly::Merged {
+                published: dir.write((web, other_web, labels))?,
+                expired_requests: 0,
+                zoom_left: !zoom.is_empty(),
+                periods: Default::default(),
+            };
+            lap(&mut stages.tables_seconds);
+            return Ok((inputs, Some(Vec::new()), Some(days)));
+        }
         if let (Some(state), Output::Days(hive)) = (&state, &sink) {
             let also = match state.is_published(published_generation(&cfg.out).as_deref()) {
                 true => Default::default(),
@@ -422,6 +433,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
             let keep_days = cfg.state.as_ref().and_then(|s| s.keep_days);
             Some(reads.commit(st, keep_days, &inputs, days)?)
         }
+        (None, Some(days), true) => Some(partials::days_report(&days.published, days.zoom_left)),
         _ => None,
     };
     let mut over_limit = false;

@@ -27,14 +27,44 @@ const ZOOM_NOT_KEPT: &str = "Zoom documents are not kept in the private state ye
 /// A hash of the settings that shape private partials: partials made
 /// under others cannot be merged with this run's.
 pub(super) fn settings_hash(cfg: &RunConfig) -> String {
-    let settings = serde_json::json!({
-        "policy": serde_json::to_value(&cfg.veil.policy).unwrap_or_default(),
-        "default_site": cfg.veil.default_site,
-        "local_timezone": cfg.local_zone.name(),
-        "session_gap": cfg.session_gap(),
-        "report_timezone": cfg.calendar.name(),
-    });
-    blake3::hash(settings.to_string().as_bytes()).to_hex()[..32].to_string()
+    SettingsShape::of(cfg).hash(&cfg.veil.policy)
+}
+
+/// The settings that shape private partials, besides the policy: what a
+/// directory of partials records in clear so that a publish can rebuild
+/// its settings hash from the policy it is given.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(super) struct SettingsShape {
+    /// Site label for inputs without a virtual host (`None`: the default).
+    pub default_site: Option<String>,
+    /// Zone of log times that carry none.
+    pub local_timezone: String,
+    /// The calendar of days, hours and sessions.
+    pub report_timezone: String,
+}
+
+impl SettingsShape {
+    /// The shape a run's configuration gives.
+    pub fn of(cfg: &RunConfig) -> SettingsShape {
+        SettingsShape {
+            default_site: cfg.veil.default_site.clone(),
+            local_timezone: cfg.local_zone.name().to_string(),
+            report_timezone: cfg.calendar.name().to_string(),
+        }
+    }
+
+    /// The settings hash of this shape under `policy` (the session gap
+    /// comes from the policy).
+    pub fn hash(&self, policy: &crate::privacy::policy::Policy) -> String {
+        let settings = serde_json::json!({
+            "policy": serde_json::to_value(policy).unwrap_or_default(),
+            "default_site": self.default_site,
+            "local_timezone": self.local_timezone,
+            "session_gap": i64::from(policy.sessions.gap_minutes) * 60,
+            "report_timezone": self.report_timezone,
+        });
+        blake3::hash(settings.to_string().as_bytes()).to_hex()[..32].to_string()
+    }
 }
 
 /// Refuses a state directory that overlaps the output or an input. Inside

@@ -4,7 +4,9 @@
 //! [`ParquetDir`] sink. A run with a private state re-publishes the days it
 //! touched, one file per table and day, through [`HiveDir`], which carries
 //! the other days over. Both are prepared before any input is read and
-//! commit all-or-nothing (`output::commit`); this only picks one.
+//! commit all-or-nothing (`output::commit`); this only picks one. A run
+//! that writes private partials (`partials.rs`) publishes no table: its
+//! directory of partials is the third kind of output.
 
 use std::path::PathBuf;
 
@@ -13,7 +15,24 @@ use crate::output::hive::HiveDir;
 use crate::output::manifest::{Manifest, TableReport};
 use crate::output::sink::{ParquetDir, Sink};
 use crate::output::table::Table;
+use crate::privacy::policy::Policy;
 use crate::time;
+
+use super::partials::PartialsDir;
+
+/// A built table as it is written: an aggregate's failure becomes an
+/// error, and tables the policy asks for exact say so, in the manifest
+/// and in the file's metadata.
+pub(super) fn prepared(table: Result<Table, String>, policy: &Policy) -> Result<Table, Error> {
+    let mut table = table.map_err(|message| Error::Encode {
+        table: "(aggregate)".to_string(),
+        message,
+    })?;
+    if let Some(s) = table.suppression.as_mut() {
+        s.internal = policy.suppression.is_internal(table.spec.name);
+    }
+    Ok(table)
+}
 
 /// Where a run publishes: one directory of tables, or day partitions
 /// (with a state).
@@ -22,6 +41,8 @@ pub(super) enum Output {
     Flat(ParquetDir),
     /// One file per table and day.
     Days(HiveDir),
+    /// No tables: the days' private partials.
+    Partials(PartialsDir),
 }
 
 impl Output {
@@ -38,6 +59,10 @@ impl Output {
             (Output::Days(_), None) => Err(Error::Encode {
                 table: table.spec.name.to_string(),
                 message: "a day-partitioned output needs each table's day".to_string(),
+            }),
+            (Output::Partials(_), _) => Err(Error::Encode {
+                table: table.spec.name.to_string(),
+                message: "a directory of partials holds no tables".to_string(),
             }),
         }
     }
@@ -57,6 +82,7 @@ impl Output {
                 }
                 hive.commit(manifest)
             }
+            Output::Partials(dir) => dir.commit(manifest),
         }
     }
 }
