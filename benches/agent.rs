@@ -6,6 +6,13 @@
 //! `cargo bench --bench agent`; divan reports time per call of the benched
 //! closure and items per second, where one item is one agent.
 
+// Its own unit test is not run here, which leaves that test's import unused.
+#[allow(unused_imports)]
+#[path = "../tests/common/agents.rs"]
+mod agents;
+
+use std::collections::BTreeSet;
+
 use divan::counter::ItemsCount;
 use divan::{Bencher, black_box};
 use logveil::privacy::agent::{ClientClass, classify};
@@ -63,6 +70,36 @@ fn chrome_desktop(bencher: Bencher) {
     bencher
         .counter(ItemsCount::new(1usize))
         .bench(|| classify(black_box(agent)));
+}
+
+/// Every distinct agent of the reference suites (`../shared/agents`, read
+/// where it lies; the bench is empty where it is absent): the cost per
+/// distinct agent, which is what the pipeline pays, since it classifies
+/// each distinct agent once. Must stay within 2 µs.
+#[divan::bench]
+fn suites_distinct(bencher: Bencher) {
+    let distinct = suite_agents();
+    let refs: Vec<&str> = distinct.iter().map(String::as_str).collect();
+    bencher
+        .counter(ItemsCount::new(refs.len()))
+        .bench(|| classify_all(black_box(&refs)));
+}
+
+fn suite_agents() -> BTreeSet<String> {
+    let Some(dir) = agents::dir() else {
+        return BTreeSet::new();
+    };
+    let mut out = BTreeSet::new();
+    for file in [
+        "uap-core/test_ua.yaml",
+        "uap-core/firefox_user_agent_strings.yaml",
+        "uap-core/test_os.yaml",
+        "uap-core/test_device.yaml",
+    ] {
+        out.extend(agents::uap_cases(&dir, file).into_iter().map(|c| c.agent));
+    }
+    out.extend(agents::crawler_instances(&dir).into_iter().map(|(a, _)| a));
+    out
 }
 
 fn classify_all(agents: &[&str]) -> usize {
