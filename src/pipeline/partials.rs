@@ -575,7 +575,7 @@ pub fn publish(cfg: &PublishConfig) -> Result<PublishReport, Error> {
             empty,
             &store.stored,
             (gap, calendar, epoch),
-            &cfg.policy.suppression,
+            &cfg.policy,
             emit,
         )
     })?;
