@@ -322,6 +322,29 @@ pub static WEB_SEARCH_TERMS: TableSpec = TableSpec {
     order: "day, site, term",
 };
 
+/// Requests per day, site, browser family and major version.
+pub static WEB_BROWSER_VERSIONS: TableSpec = TableSpec {
+    name: "web_browser_versions",
+    doc: "Requests per day, site, browser family and major version, for browsers whose User-Agent states a version (crawlers, scripted clients and agents of no known browser are not in this table, so it adds up to the browsers' requests, not the day's). A version with fewer than k distinct visitors folds into a `(other)` row per day and site, as in `web_pages`; `web_clients` has the families without versions.",
+    columns: &[
+        DAY,
+        SITE,
+        col(
+            "browser",
+            Utf8,
+            "Browser family, as in `web_clients.browser`; `(other)` for the folded row.",
+        ),
+        col(
+            "major",
+            OptInt32,
+            "Major version the agent states (`Chrome/120` → 120; Safari's `Version/17` → 17); null for the folded row.",
+        ),
+        REQUESTS,
+        VISITORS,
+    ],
+    order: "day, site, browser, major",
+};
+
 /// Sessions per day and site.
 pub static WEB_SESSIONS: TableSpec = TableSpec {
     name: "web_sessions",
@@ -719,6 +742,7 @@ pub static ALL_TABLES: &[&TableSpec] = &[
     &WEB_CLIENTS,
     &WEB_SEARCH_TERMS,
     &WEB_SESSIONS,
+    &WEB_BROWSER_VERSIONS,
     &ZOOM_MEETINGS,
     &ZOOM_ATTENDANCE,
     &ZOOM_CONCURRENCY,

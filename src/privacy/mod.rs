@@ -82,6 +82,9 @@ pub struct VeiledRecord {
     /// Whether the client is a crawler or a scripted HTTP client (the bot
     /// flag of `client`, at hand for counting automated requests).
     pub is_bot: bool,
+    /// The browser family and its major version as one label
+    /// (`Chrome/120`), when the agent is a browser that states one.
+    pub browser_version: Option<LabelId>,
     /// The request class of the path (page, static, …), by the policy's
     /// rules.
     pub class: RequestClass,
@@ -268,6 +271,14 @@ struct Client {
     network: Option<Pseudonym>,
 }
 
+/// What the veil remembers of one User-Agent.
+#[derive(Debug, Clone, Copy)]
+struct Agent {
+    class: ClassId,
+    // The browser family and its major version, for browsers that state one.
+    version: Option<LabelId>,
+}
+
 /// What the veil remembers of one request target.
 #[derive(Debug, Clone, Copy)]
 struct Target {
@@ -290,7 +301,7 @@ pub struct VeilWorker<'v> {
     default_site: LabelId,
     no_referrer: LabelId,
     no_agent: ClassId,
-    agents: Memo<ClassId>,
+    agents: Memo<Agent>,
     addresses: Memo<Client>,
     targets: Memo<Target>,
     referers: Memo<LabelId>,
@@ -308,13 +319,25 @@ impl VeilWorker<'_> {
         self.labels
     }
 
-    fn classify(&mut self, agent: Option<&[u8]>) -> ClassId {
+    fn classify(&mut self, agent: Option<&[u8]>) -> Agent {
         let Some(raw) = agent else {
-            return self.no_agent;
+            return Agent {
+                class: self.no_agent,
+                version: None,
+            };
         };
         let labels = &mut self.labels;
-        self.agents
-            .get_or_insert_with(raw, || labels.class(agent::classify(raw)))
+        self.agents.get_or_insert_with(raw, || {
+            let class = agent::classify(raw);
+            // Family and major version as one label, split again when
+            // published: `Chrome/120`. Family names hold no `/`.
+            let version = agent::browser_major(raw, &class)
+                .map(|major| labels.intern(&format!("{}/{major}", class.browser)));
+            Agent {
+                class: labels.class(class),
+                version,
+            }
+        })
     }
 
     fn client(&mut self, address: &[u8], time: i64, agent: ClassId) -> Client {
@@ -411,7 +434,10 @@ impl VeilWorker<'_> {
 
     /// Applies the privacy policy to one record.
     pub fn apply(&mut self, raw: &RawRecord<'_>) -> VeiledRecord {
-        let agent = self.classify(raw.user_agent);
+        let Agent {
+            class: agent,
+            version: browser_version,
+        } = self.classify(raw.user_agent);
         let client = self.client(self.veil.real_client(raw), raw.time, agent);
         let (path, class, search_term, method, protocol) = match raw.request {
             Request::Http {
@@ -449,6 +475,7 @@ impl VeilWorker<'_> {
             referrer_host: self.referrer(raw.referer),
             client: agent,
             is_bot: self.labels.class_of(agent).is_bot,
+            browser_version,
             class,
             method,
             protocol,

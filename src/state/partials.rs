@@ -7,7 +7,8 @@
 //! measures and a union of `visitors` (issue 16).
 //!
 //! `partials/day=YYYY-MM-DD/rows.parquet`, one row per table row:
-//! `table` (traffic, campus, pages, status, referrers, clients, search),
+//! `table` (traffic, campus, pages, status, referrers, clients, search,
+//! versions),
 //! `time` (Unix seconds: the hour for traffic and campus, the day's
 //! midnight UTC otherwise), `site`, `label` (path, referring host or
 //! search term), `status`, `browser`, `os`, `device`, `is_bot` (the key

@@ -30,7 +30,7 @@ use super::sessions::Sessions;
 use partitions::{Partitions, by_label, fold_day, network_ids};
 use tables::{
     OTHER_STATUS, clients_table, label_count_table, pages_table, session_rows, sessions_table,
-    status_table, traffic_table,
+    status_table, traffic_table, versions_table,
 };
 
 /// Counters of a `web_traffic` row.
@@ -128,6 +128,7 @@ pub struct WebAggregate {
     referrers: Group<(Day, Str, Str), Count>,
     clients: Group<(Day, Str, ClassId), Count>,
     search: Group<(Day, Str, Str), Count>,
+    versions: Group<(Day, Str, Str), Count>,
     sessions: Sessions<Str>,
     // Each visitor's network pseudonym, by visitor id, when the veil gives
     // them (the policy's network threshold is on).
@@ -158,6 +159,7 @@ impl WebAggregate {
             referrers: Group::default(),
             clients: Group::default(),
             search: Group::default(),
+            versions: Group::default(),
             sessions: Sessions::with_calendar(session_gap, calendar),
             networks: Vec::new(),
         }
@@ -235,6 +237,12 @@ impl WebAggregate {
             c.0 += 1;
             self.search.visit(row, visitor);
         }
+
+        if let Some(version) = r.browser_version {
+            let (row, c) = self.versions.row((day, site, version));
+            c.0 += 1;
+            self.versions.visit(row, visitor);
+        }
     }
 
     /// Number of rows across the tables (for diagnostics).
@@ -289,6 +297,7 @@ impl WebAggregate {
             parts.referrers.push(other.referrers);
             parts.clients.push(other.clients);
             parts.search.push(other.search);
+            parts.versions.push(other.versions);
             maps.push((ids, visitors));
         }
         let WebAggregate {
@@ -299,6 +308,7 @@ impl WebAggregate {
             referrers,
             clients,
             search,
+            versions,
             sessions,
             networks,
         } = self;
@@ -334,7 +344,7 @@ impl WebAggregate {
         let site_label =
             |ids: &Renumbering, (d, site, l): (Day, Str, Str)| (d, ids.label(site), ids.label(l));
         let by_label_of = |spec: &TableSpec| (k_of(spec), labels, other);
-        let mut slots: [Option<R>; 7] = std::array::from_fn(|_| None);
+        let mut slots: [Option<R>; 8] = std::array::from_fn(|_| None);
         let [
             traffic_slot,
             pages_slot,
@@ -343,6 +353,7 @@ impl WebAggregate {
             clients_slot,
             search_slot,
             sessions_slot,
+            versions_slot,
         ] = &mut slots;
         let Others {
             traffic: other_traffic,
@@ -352,6 +363,7 @@ impl WebAggregate {
             referrers: other_referrers,
             clients: other_clients,
             search: other_search,
+            versions: other_versions,
         } = parts;
         // The pages table takes as long as the others together: this
         // thread builds it at once, and the others are spawned, largest
@@ -421,6 +433,13 @@ impl WebAggregate {
                 *search_slot = Some(emit(label_count_table(spec, &rows, labels), s));
             });
             scope.spawn(|_| {
+                let spec = &schema::WEB_BROWSER_VERSIONS;
+                let group = gather(versions, other_versions, maps, site_label);
+                let rows = partitions(spec).by_day(group.into_rows(parts_of.person));
+                let (rows, s) = by_label(rows, by_label_of(spec));
+                *versions_slot = Some(emit(versions_table(&rows, labels), s));
+            });
+            scope.spawn(|_| {
                 let spec = &schema::WEB_STATUS;
                 let group = gather(status, other_status, maps, |ids, (d, site, st)| {
                     (d, ids.label(site), st)
@@ -450,6 +469,7 @@ struct Others {
     referrers: Vec<Group<(Day, Str, Str), Count>>,
     clients: Vec<Group<(Day, Str, ClassId), Count>>,
     search: Vec<Group<(Day, Str, Str), Count>>,
+    versions: Vec<Group<(Day, Str, Str), Count>>,
 }
 
 /// `base` with the other workers' groups merged in, their keys renumbered

@@ -210,6 +210,33 @@ pub(super) fn label_count_table(
     )
 }
 
+/// The browser versions table: each label is a family and its major
+/// version (`Chrome/120`, as the veil makes them), published as two
+/// columns; the folded row is `(other)` with no version.
+pub(super) fn versions_table(
+    rows: &[Row<(Day, Str, Str), Count>],
+    labels: &Labels,
+) -> Result<Table, String> {
+    let split = |r: &Row<(Day, Str, Str), Count>| {
+        let text = labels.get(r.0.2);
+        match text.rsplit_once('/') {
+            Some((family, major)) => (family, major.parse::<i32>().ok()),
+            None => (text, None),
+        }
+    };
+    Table::new(
+        &schema::WEB_BROWSER_VERSIONS,
+        vec![
+            days(rows, |k| k.0),
+            utf8(rows, |r| labels.get(r.0.1)),
+            utf8(rows, |r| split(r).0),
+            Values::OptInt32(rows.iter().map(|r| split(r).1).collect()),
+            int64(rows, |r| r.1.0),
+            int64(rows, |r| r.2),
+        ],
+    )
+}
+
 /// Sessions of one day and site.
 #[derive(Debug, Default, Clone)]
 pub(super) struct DaySessions {

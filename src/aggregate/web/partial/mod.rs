@@ -49,11 +49,14 @@ pub enum PartialTable {
     Clients,
     /// Search terms per day (`web_search_terms`).
     Search,
+    /// Browser families with their major versions per day
+    /// (`web_browser_versions`).
+    Versions,
 }
 
 impl PartialTable {
     /// Every group, in the order partials list them.
-    pub const ALL: [PartialTable; 7] = [
+    pub const ALL: [PartialTable; 8] = [
         PartialTable::Traffic,
         PartialTable::Campus,
         PartialTable::Pages,
@@ -61,6 +64,7 @@ impl PartialTable {
         PartialTable::Referrers,
         PartialTable::Clients,
         PartialTable::Search,
+        PartialTable::Versions,
     ];
 
     /// The name stored in the partial's `table` column.
@@ -73,6 +77,7 @@ impl PartialTable {
             PartialTable::Referrers => "referrers",
             PartialTable::Clients => "clients",
             PartialTable::Search => "search",
+            PartialTable::Versions => "versions",
         }
     }
 
@@ -509,6 +514,7 @@ impl WebAggregate {
         export_group(&mut self.referrers, PartialTable::Referrers, labels, p, d);
         export_group(&mut self.clients, PartialTable::Clients, labels, p, d);
         export_group(&mut self.search, PartialTable::Search, labels, p, d);
+        export_group(&mut self.versions, PartialTable::Versions, labels, p, d);
         days
     }
 
@@ -542,6 +548,7 @@ impl WebAggregate {
                 PartialTable::Referrers => import_group(&mut self.referrers, &rows, labels, v),
                 PartialTable::Clients => import_group(&mut self.clients, &rows, labels, v),
                 PartialTable::Search => import_group(&mut self.search, &rows, labels, v),
+                PartialTable::Versions => import_group(&mut self.versions, &rows, labels, v),
             }
         }
     }

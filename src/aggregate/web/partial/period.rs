@@ -140,7 +140,9 @@ impl PeriodAggregate {
                     import_group_at(&mut self.search, &rows, labels, v, Some(at));
                 }
                 // Hourly and status rows have no period form.
-                PartialTable::Campus | PartialTable::Status => {}
+                // Hourly campus splits, statuses and browser versions have
+                // no period tables.
+                PartialTable::Campus | PartialTable::Status | PartialTable::Versions => {}
             }
         }
         for (site, n) in sessions {
