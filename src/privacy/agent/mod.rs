@@ -96,6 +96,8 @@
 //!   separators, so a token glued to an escaped byte is still found; the
 //!   escaped bytes themselves carry no meaning.
 
+mod bots;
+
 /// Coarse client class derived from a User-Agent; every field is a fixed label.
 ///
 /// The labels are `&'static str` drawn from a small closed set (see the module
@@ -255,57 +257,6 @@ enum Token {
 fn lexicon(word: &[u8]) -> Option<Token> {
     use Token::*;
     Some(match word {
-        // Crawler families. Several words map to one family where the
-        // operator uses several agents for one crawler.
-        b"googlebot" => Bot("Googlebot"),
-        b"bingbot" | b"bingpreview" => Bot("Bingbot"),
-        b"ahrefsbot" | b"ahrefssiteaudit" => Bot("AhrefsBot"),
-        b"semrushbot" => Bot("SemrushBot"),
-        b"gptbot" => Bot("GPTBot"),
-        b"chatgpt-user" => Bot("ChatGPT-User"),
-        b"oai-searchbot" => Bot("OAI-SearchBot"),
-        b"claudebot" | b"claude-web" | b"claude-user" | b"claude-searchbot" => Bot("ClaudeBot"),
-        b"perplexitybot" | b"perplexity-user" => Bot("PerplexityBot"),
-        b"applebot" => Bot("Applebot"),
-        b"yandexbot" => Bot("YandexBot"),
-        b"baiduspider" => Bot("Baiduspider"),
-        b"duckduckbot" => Bot("DuckDuckBot"),
-        b"facebookexternalhit" | b"facebookcatalog" => Bot("facebookexternalhit"),
-        b"meta-externalagent" | b"meta-externalfetcher" => Bot("meta-externalagent"),
-        b"bytespider" => Bot("Bytespider"),
-        b"amazonbot" => Bot("Amazonbot"),
-        b"ccbot" => Bot("CCBot"),
-        b"petalbot" => Bot("PetalBot"),
-        b"mj12bot" => Bot("MJ12bot"),
-        b"dotbot" => Bot("DotBot"),
-        b"dataforseobot" => Bot("DataForSeoBot"),
-        b"seznambot" => Bot("SeznamBot"),
-        b"twitterbot" => Bot("Twitterbot"),
-        b"linkedinbot" => Bot("LinkedInBot"),
-        b"slackbot" => Bot("Slackbot"),
-        b"discordbot" => Bot("Discordbot"),
-        b"telegrambot" => Bot("TelegramBot"),
-        b"whatsapp" => Bot("WhatsApp"),
-        b"slurp" => Bot("Yahoo! Slurp"),
-        // Google crawlers whose agents carry no generic marker at all.
-        b"googleother" | b"google-inspectiontool" | b"mediapartners-google" => Bot(OTHER_BOT),
-
-        // Scripted HTTP clients.
-        b"curl" => Client("curl"),
-        b"wget" => Client("Wget"),
-        b"python-requests" => Client("python-requests"),
-        b"python-urllib" => Client("Python-urllib"),
-        b"python-httpx" => Client("python-httpx"),
-        b"aiohttp" => Client("aiohttp"),
-        b"go-http-client" => Client("Go-http-client"),
-        b"java" => Client("Java"),
-        b"apache-httpclient" => Client("Apache-HttpClient"),
-        b"okhttp" => Client("okhttp"),
-        b"axios" => Client("axios"),
-        b"node-fetch" | b"undici" => Client("node-fetch"),
-        b"libwww-perl" => Client("libwww-perl"),
-        b"postmanruntime" => Client("PostmanRuntime"),
-
         // Browsers (precedence is in BROWSERS, not here).
         b"edg" | b"edge" | b"edga" | b"edgios" => Browser(EDGE),
         b"opr" | b"opera" | b"opios" => Browser(OPERA),
@@ -338,7 +289,8 @@ fn lexicon(word: &[u8]) -> Option<Token> {
         | b"x64" | b"x11" | b"x86_64" | b"wow64" | b"intel" | b"mac" | b"os" | b"cpu" | b"rv"
         | b"compatible" | b"build" | b"k" | b"u" | b"x" => Filler,
 
-        _ => return None,
+        // Crawlers and scripted clients live in `bots`.
+        _ => return bots::lexicon(word),
     })
 }
 
@@ -365,7 +317,7 @@ struct Seen {
     browsers: u16,
     oses: u16,
     client: Option<&'static str>,
-    generic_bot: bool,
+    bots: bots::Signs,
     mobile: bool,
     tablet: bool,
     appliance: bool,
@@ -395,6 +347,7 @@ pub fn classify(agent: &[u8]) -> ClientClass {
             continue;
         }
         if !WORD_BYTE[usize::from(b)] {
+            seen.bots.separator(agent, i);
             i += 1;
             continue;
         }
@@ -408,8 +361,7 @@ pub fn classify(agent: &[u8]) -> ClientClass {
             }
             i += 1;
         }
-        let word = &agent[start..i];
-        if let Some(family) = observe(word, lower.get(..word.len()), &mut seen) {
+        if let Some(family) = observe(agent, start, i, &lower, &mut seen) {
             // A crawler family overrides everything else the agent claims,
             // so the rest of it need not be read.
             return bot(family);
@@ -421,7 +373,8 @@ pub fn classify(agent: &[u8]) -> ClientClass {
         .and_then(|o| OSES.get(usize::from(o)))
         .copied()
         .unwrap_or(OTHER);
-    if let Some(client) = seen.client {
+    let people = seen.browsers != 0 || seen.mobile;
+    if let Some(client) = seen.client.filter(|c| seen.bots.client_counts(c, people)) {
         return ClientClass {
             browser: client,
             os: os_label,
@@ -429,7 +382,9 @@ pub fn classify(agent: &[u8]) -> ClientClass {
             is_bot: true,
         };
     }
-    if seen.generic_bot {
+    let handheld = seen.mobile || seen.tablet || matches!(os, Some(IPADOS | IOS | ANDROID));
+    let platform = people || handheld || seen.oses != 0 || seen.appliance;
+    if seen.bots.is_bot(platform, handheld) {
         return bot(OTHER_BOT);
     }
     let browser = match first(seen.browsers) {
@@ -446,32 +401,31 @@ pub fn classify(agent: &[u8]) -> ClientClass {
     }
 }
 
-/// Records what `word` says; returns a crawler family if it names one.
-/// `lower` is the word lowercased, or `None` if it is longer than `MAX_WORD`.
-fn observe(word: &[u8], lower: Option<&[u8]>, seen: &mut Seen) -> Option<&'static str> {
+/// Records what the word `agent[start..end]` says; returns a crawler family
+/// if it names one. `lower` holds the word lowercased as far as it fits.
+fn observe(
+    agent: &[u8],
+    start: usize,
+    end: usize,
+    lower: &[u8; MAX_WORD],
+    seen: &mut Seen,
+) -> Option<&'static str> {
+    let lower = lower.get(..end - start);
     // Version numbers and build ids start with a digit; no lexicon word
-    // does, so skip the lookup (the generic scan still runs: `360Spider`).
-    let lower = lower.filter(|l| l.first().is_some_and(u8::is_ascii_alphabetic));
-    let token = if let Some(lower) = lower {
-        match lexicon(lower) {
-            Some(t) => Some(t),
-            None => {
-                if !seen.generic_bot {
-                    seen.generic_bot = generic_bot(lower);
-                }
-                // `Googlebot-Image`, `Baiduspider-render`, `linux-gnu`: the
-                // part before the first hyphen names the family.
-                lower
-                    .iter()
+    // does, so skip the lookup (the bot signs are still read: `360Spider`).
+    let word = lower.filter(|l| l.first().is_some_and(u8::is_ascii_alphabetic));
+    let token = match word.map(lexicon) {
+        Some(Some(t)) => Some(t),
+        _ => {
+            seen.bots.word(agent, start, end, lower);
+            // `Googlebot-Image`, `Baiduspider-render`, `linux-gnu`: the
+            // part before the first hyphen names the family.
+            word.and_then(|w| {
+                w.iter()
                     .position(|&c| c == b'-')
-                    .and_then(|dash| lexicon(&lower[..dash]))
-            }
+                    .and_then(|dash| lexicon(&w[..dash]))
+            })
         }
-    } else {
-        if !seen.generic_bot {
-            seen.generic_bot = generic_bot(word);
-        }
-        None
     };
     match token? {
         Token::Bot(family) => return Some(family),
@@ -486,33 +440,6 @@ fn observe(word: &[u8], lower: Option<&[u8]>, seen: &mut Seen) -> Option<&'stati
         Token::Filler => {}
     }
     None
-}
-
-/// Whether a word the lexicon does not know still marks a crawler.
-///
-/// One pass dispatching on the first byte of each marker, instead of a
-/// substring search per marker, because it runs on most words of every agent.
-/// Case is folded with `| 0x20`, which is exact on word bytes (`[A-Za-z0-9_-]`:
-/// digits and `-` have the bit set already, `_` becomes DEL and matches no
-/// marker) and cheaper than `to_ascii_lowercase`.
-fn generic_bot(word: &[u8]) -> bool {
-    let has = |at: usize, marker: &[u8]| {
-        word.get(at..at + marker.len())
-            .is_some_and(|w| w.iter().zip(marker).all(|(&w, &m)| w | 0x20 == m))
-    };
-    // Only a contact URL (`+http://…`) produces a bare `http` word.
-    if (word.len() == 4 || (word.len() == 5 && word[4] | 0x20 == b's')) && has(0, b"http") {
-        return true;
-    }
-    (0..word.len()).any(|at| match word[at] | 0x20 {
-        // `Cubot` is a phone brand, not a crawler.
-        b'b' => has(at, b"bot") && !(at >= 2 && has(at - 2, b"cu")),
-        b'c' => has(at, b"crawl"),
-        b's' => has(at, b"spider") || has(at, b"slurp"),
-        b'h' => has(at, b"headless"),
-        b'l' => has(at, b"lighthouse"),
-        _ => false,
-    })
 }
 
 /// Length of the log-quoting escape at the start of `rest` (which begins with
@@ -1038,7 +965,9 @@ mod tests {
         ),
         // Junk.
         ("Mozilla/5.0", "Other", "Other", "other", false),
-        ("something", "Other", "Other", "other", false),
+        // A lone product name, with nothing of a browser or device, is a
+        // script's (see `bots`).
+        ("something", "Other bot", "Other", "bot", true),
     ];
 
     #[test]
