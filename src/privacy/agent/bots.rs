@@ -145,14 +145,24 @@ pub(super) struct Signs {
     product: bool,
     /// A word only people's agents carry (see the module doc).
     human: bool,
+    /// Inside a URL (from `://` to the next blank, `;` or bracket), whose
+    /// path words say nothing about the client.
+    url: bool,
 }
 
 impl Signs {
     /// Records the separator byte `agent[at]` (not a word byte).
     pub(super) fn separator(&mut self, agent: &[u8], at: usize) {
         match agent[at] {
-            b'(' => self.depth = self.depth.saturating_add(1),
-            b')' => self.depth = self.depth.saturating_sub(1),
+            b'(' => {
+                self.depth = self.depth.saturating_add(1);
+                self.url = false;
+            }
+            b')' => {
+                self.depth = self.depth.saturating_sub(1);
+                self.url = false;
+            }
+            b' ' | b';' | b'[' | b']' => self.url = false,
             // `name@host`: an e-mail address.
             b'@' => self.hint |= is_email(agent, at),
             _ => {}
@@ -170,7 +180,7 @@ impl Signs {
                 Mark::None => {}
             }
         }
-        if !self.hint && !self.mark {
+        if !self.mark {
             match self.contact(agent, start, end, lower) {
                 Mark::Strong => self.mark = true,
                 Mark::Weak => self.hint = true,
@@ -180,18 +190,19 @@ impl Signs {
         if word.len() >= 3 && word[0].is_ascii_alphabetic() {
             self.product = true;
         }
-        if !self.human {
+        if !self.human && !self.url {
             self.human = human(word);
         }
     }
 
     /// A URL after `+` (strong), or in a comment, or a domain name (weak).
-    fn contact(&self, agent: &[u8], start: usize, end: usize, lower: Option<&[u8]>) -> Mark {
+    fn contact(&mut self, agent: &[u8], start: usize, end: usize, lower: Option<&[u8]>) -> Mark {
         let Some(lower) = lower else {
             return Mark::None;
         };
         let after = &agent[end..];
         if matches!(lower, b"http" | b"https") && after.starts_with(b"://") {
+            self.url = true;
             return if start > 0 && agent[start - 1] == b'+' {
                 Mark::Strong
             } else if self.depth > 0 {
@@ -284,7 +295,9 @@ pub(super) fn automated(word: &[u8]) -> Mark {
     let weak = |at: usize| match word[at] | 0x20 {
         b'c' => has(at, b"check"),
         b's' => {
-            has(at, b"scan")
+            // `aws-sdk-java`, `ibm-cos-sdk-java`: a cloud SDK calling an API.
+            has(at, b"sdk")
+                || has(at, b"scan")
                 || has(at, b"scrap")
                 || has(at, b"synthetic")
                 || has(at, b"selenium")
@@ -396,6 +409,21 @@ fn human(word: &[u8]) -> bool {
         b"ios",
         b"watchos",
         b"tvos",
+        b"apple",
+        // Desktop systems and text-mode browsers the main lexicon has no
+        // family for.
+        b"openbsd",
+        b"netbsd",
+        b"sunos",
+        b"solaris",
+        b"haiku",
+        b"beos",
+        b"amiga",
+        b"morphos",
+        b"konqueror",
+        b"elinks",
+        b"lynx",
+        b"w3m",
         // Phone makers, as feature phones start their agents with them.
         b"nokia",
         b"samsung",
@@ -428,6 +456,123 @@ fn human(word: &[u8]) -> bool {
     if STEMS.iter().any(stem) || word.windows(7).any(|w| w.eq_ignore_ascii_case(b"browser")) {
         return true;
     }
+    model_number(word)
+}
+
+/// Whether a word looks like a device model or an Apple build id. A model
+/// starts with a letter, holds at least two digits, is at most twelve
+/// bytes long, and is neither a
+/// CPU architecture (`i686`, `amd64`) nor a hexadecimal hash or id
+/// (`c006e452`), which crawlers and desktop agents carry. A build id is
+/// digits, letters, digits (`15G1004`, `12F69`), unlike a version with a
+/// suffix (`180B`, `0-RC1`).
+fn model_number(word: &[u8]) -> bool {
+    const ARCHES: &[&[u8]] = &[
+        b"i386", b"i486", b"i586", b"i686", b"amd64", b"arm64", b"armv7l", b"armv8l", b"aarch64",
+        b"ppc64", b"ppc64le", b"mips64", b"s390x",
+    ];
+    let Some((&first, _)) = word.split_first() else {
+        return false;
+    };
     let digits = word.iter().filter(|b| b.is_ascii_digit()).count();
-    digits >= 2 && word.iter().any(u8::is_ascii_alphabetic)
+    if first.is_ascii_digit() {
+        return word.iter().all(u8::is_ascii_alphanumeric)
+            && word.iter().any(u8::is_ascii_alphabetic)
+            && word.last().is_some_and(u8::is_ascii_digit);
+    }
+    let hash = word.len() >= 7 && word.iter().all(u8::is_ascii_hexdigit);
+    // Models are short; long runs of digits are ids (`v1090987875435`).
+    word.len() <= 12
+        && first.is_ascii_alphabetic()
+        && digits >= 2
+        && !hash
+        && !ARCHES.iter().any(|a| word.eq_ignore_ascii_case(a))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::classify;
+
+    /// Invented agents of each shape the module doc names; the reference
+    /// suites are scored in `tests/agent_bots.rs`.
+    const BOTS: &[&str] = &[
+        // Nothing human: product tokens only.
+        "Zorblax/3.2",
+        "Zorblax",
+        "quux_1.4.2 ops at quux dot example",
+        "Mozilla/5.0 (compatible; Quux)",
+        // Job words, also inside a browser's agent.
+        "Acme-Uptime/2.1",
+        "Mozilla/5.0 (X11; Linux x86_64; rv:120.0; acme-agent) Gecko/20100101 Firefox/120.0",
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36 LinkChecker by Acme",
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 AcmeSynthetics/2.0",
+        "acme-sdk-python/1.2 Linux/6.1",
+        "AcmeHttpLib/0.9",
+        "Google-Widget-Fetch",
+        // Contact details.
+        "Mozilla/5.0 (Windows NT 10.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36 sitepeek.io/1.0",
+        "Mozilla/5.0 (compatible; Foo/1.0; ops@foo.example)",
+        "Foo/1.0 (+https://foo.example/about)",
+        "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Mobile Safari/537.36 (compatible; Foo/1.0; +https://foo.example/about)",
+        // A hash or a long id is not a device model.
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36 AcmeMonitor (5f3a9c0d2b)",
+        // A scripted client, and Java without a phone.
+        "Java/17.0.2",
+        "Acme/1.0 Java/11.0.2 (Linux)",
+    ];
+
+    const PEOPLE: &[&str] = &[
+        // An app's agent that names its home page in the product list.
+        "Bucket Browser 3.1 https://bucket.example",
+        // J2ME phones say Java next to their profile.
+        "LG-X100/V10a Obigo/Q7.3 MMS/LG-MMS-V1.0/1.2 Java/ASVM/1.1 Profile/MIDP-2.1 Configuration/CLDC-1.1",
+        "Mozilla/5.0 (Java; U; en-us; acme-x2) UCBrowser8.3.0.154/69/444/UCWEB Mobile",
+        // Feature phones and device models.
+        "Nokia2700c/1.0",
+        "SAMSUNG-SGH-X480-ORANGEFRANCE",
+        "MOT-Z9/08.00 MIB/2.2.1",
+        // Phone apps, even with a domain, an address or a job word.
+        "weather.de/3.1 (Android 12) samsung/SM-A536B",
+        "Podcasts/1.0 CFNetwork/1400 Darwin/22.0.0",
+        "AcmeRSS/2.0 (iPhone; iOS 17.2; Scale/3.00)",
+        "FooApp/4.1 (Android 13; me@foo.example)",
+        "Mozilla/5.0 (Linux; Android 13; SM-S911B Build/TP1A.220624.014; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/120.0 Mobile Safari/537.36 [FB_IAB/FB4A;FBAV/440.0.0.0;]",
+        // Browsers with words that are no marks: a protocol name, a pasted
+        // header name, a release channel, a locale with `@`.
+        "Acme/2.0 (Linux; Android 11; HTTP proxy-free) Mobile",
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0 User-Agent",
+        "Mozilla/5.0 (Windows NT 10.0; rv:121.0) Gecko/20100101 FirefoxDeveloperPreview/121.0",
+        "Mozilla/5.0 (X11; Linux i686; th-TH@calendar=buddhist) Gecko/20100101 Firefox/115.0",
+        "Mozilla/5.0 (X11; OpenBSD amd64) AppleWebKit/537.36 (KHTML, like Gecko) Konqueror/5.0",
+        "Mozilla/5.0",
+    ];
+
+    #[test]
+    fn automated_shapes_are_bots() {
+        for agent in BOTS {
+            let c = classify(agent.as_bytes());
+            assert!(c.is_bot, "{agent}: {c:?}");
+            // Crawlers claim no platform; scripted clients keep theirs.
+            assert!(c.device == "other" || c.os == "Other", "{agent}: {c:?}");
+        }
+    }
+
+    #[test]
+    fn people_shapes_are_not() {
+        for agent in PEOPLE {
+            let c = classify(agent.as_bytes());
+            assert!(!c.is_bot, "{agent}: {c:?}");
+        }
+    }
+
+    #[test]
+    fn labels_stay_coarse() {
+        // Rule-found bots never get a name of their own: the label set is
+        // the lexicon's families plus `Other bot`.
+        assert_eq!(classify(b"Zorblax/3.2").browser, "Other bot");
+        assert_eq!(classify(b"Zorblax/3.2").device, "bot");
+        assert_eq!(classify(b"Java/17.0.2").browser, "Java");
+        assert_eq!(classify(b"Java/17.0.2").device, "other");
+        assert_eq!(classify(b"anthropic-ai").browser, "ClaudeBot");
+    }
 }
