@@ -40,12 +40,14 @@
 //!
 //! Words are looked up whole and, failing that, by their part before the
 //! first hyphen (`Googlebot-Image` → `googlebot`, `linux-gnu` → `linux`).
-//! Words longer than 24 bytes are only scanned for generic bot markers.
+//! Words longer than 24 bytes are only read for the signs of rule 4.
 //!
 //! 1. `-`, empty or blank agent → [`ClientClass::NONE`].
 //! 2. A known crawler family word (`Googlebot`, `bingbot`, `GPTBot`, …) →
 //!    that family, `is_bot`, device `bot`, OS `Other`. The first family word
-//!    in the agent wins.
+//!    in the agent wins. Crawler software without a job word in its name
+//!    (`Nutch`, `heritrix`, `zgrab`, `Nikto`, …) → `Other bot`. The crawler
+//!    vocabulary and the signs of rule 4 live in `bots.rs`.
 //! 3. A scripted HTTP client (`curl`, `Wget`, `python-requests`,
 //!    `Go-http-client`, `Java`, `okhttp`, `axios`, `node-fetch`, …) → that
 //!    client, `is_bot`, device `other`, OS as far as the agent says (usually
@@ -53,11 +55,32 @@
 //!    that "human" aggregates exclude them, but they are not crawlers, hence
 //!    device `other` rather than `bot`. They rank above rule 4 because some
 //!    name their project URL (`node-fetch/1.0 (+https://github.com/…)`), and
-//!    the library's name says more than the URL does.
-//! 4. A generic bot marker → `Other bot` (same shape as 2): a word containing
-//!    `bot` (but not the phone brand `Cubot`), `crawl`, `spider`, `slurp`,
-//!    `headless` or `lighthouse`, or a bare `http`/`https` word, i.e. a
-//!    contact URL such as `+http://…` — browsers never carry one.
+//!    the library's name says more than the URL does. `Java` alone yields to
+//!    a browser, `Mobile` or a people's word (rule 4): feature phones name
+//!    their Java runtime (`Java/ASVM/1.1 Profile/MIDP-2.1`).
+//! 4. Signs of automation → `Other bot` (same shape as 2), in three
+//!    strengths:
+//!    * **decisive**: a word containing `bot` (not the phone brand
+//!      `Cubot`), `crawl`, `spider`, `slurp`, `headless` or `lighthouse`; a
+//!      `Google-…` product token; a URL right after `+` (`+http://…`);
+//!    * **unless the agent shows a handset** (Android, iOS, `Mobile`,
+//!      `Tablet`, or a phone word as below): a job word (`monitor`,
+//!      `uptime`, `check`, `scan`, `scrap`, `fetch`, `validat`, `archiv`,
+//!      `preview`, `proxy`, `synthetic`, `audit`, `rss`, a glued `…agent`,
+//!      `…-Google`, `…-User`, …), a library word (`http` inside a longer
+//!      word such as `HttpClient`; a cloud `…sdk…`), a domain name
+//!      (`name.com`, `.io`, `.de`, …), an e-mail address, or a URL inside a
+//!      comment. Apps on phones carry such words; crawlers that imitate a
+//!      browser imitate a desktop one;
+//!    * **unless the agent names a platform**: an agent with a product name
+//!      but no browser, OS, device hint, or people's word — `…Browser`, a
+//!      J2ME profile, a carrier, an app runtime (`CFNetwork`, `Dalvik`), a
+//!      phone maker, a device model number (letters and two or more digits,
+//!      not a CPU name or hash) — is a script (`Uptime-Kuma/1.23.16`,
+//!      `newspaper/0.1`, `Mozilla/5.0 (compatible; Attracta)`).
+//!
+//!    A URL in an app's product list (`S3 Browser 8.6.7 https://…`) is no
+//!    sign, and neither is a bare `HTTP` (a protocol name).
 //! 5. Otherwise a browser: the first of Edge, Opera, Samsung Internet, Yandex,
 //!    UC Browser, Internet Explorer, Firefox, Chrome, Safari that the agent
 //!    names, else `Other` (and `Safari` on Android, which is the pre-Chrome
@@ -91,6 +114,11 @@
 //!   defence.
 //! * A device model or app name containing `bot`, `crawl` or `spider` marks a
 //!   human as `Other bot`. Only `Cubot` is excepted, because it is common.
+//!   Desktop apps that name no platform (`Transmit/5.6.0`, `Evolution/3.26`,
+//!   mail and GIS clients) are counted as scripts by rule 4; phone apps are
+//!   not, which is why the weaker signs yield to a handset. A crawler that
+//!   imitates a phone browser and carries only a weak sign (`…Agent`, a
+//!   domain) is counted as a person.
 //! * A `Windows Phone` agent (it also claims Android) is Android.
 //! * Escapes: `\xNN` and `\"` from the log's quoting are treated as word
 //!   separators, so a token glued to an escaped byte is still found; the
