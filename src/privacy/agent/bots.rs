@@ -152,6 +152,7 @@ pub(super) struct Signs {
 
 impl Signs {
     /// Records the separator byte `agent[at]` (not a word byte).
+    #[inline]
     pub(super) fn separator(&mut self, agent: &[u8], at: usize) {
         match agent[at] {
             b'(' => {
@@ -171,27 +172,48 @@ impl Signs {
 
     /// Records `agent[start..end]`, a word the classifier's lexicon does
     /// not know; `lower` is it lowercased, if it fits the lookup buffer.
+    #[inline]
     pub(super) fn word(&mut self, agent: &[u8], start: usize, end: usize, lower: Option<&[u8]>) {
+        // Version numbers: most words of most agents, and never a sign, so
+        // they are done with before the call below.
+        if agent[start..end].iter().all(u8::is_ascii_digit) {
+            return;
+        }
+        self.read(agent, start, end, lower);
+    }
+
+    /// [`Signs::word`] for a word that is not a plain number.
+    #[inline(never)]
+    fn read(&mut self, agent: &[u8], start: usize, end: usize, lower: Option<&[u8]>) {
         let word = &agent[start..end];
-        if !self.mark {
-            match automated(word) {
-                Mark::Strong => self.mark = true,
-                Mark::Weak => self.hint = true,
-                Mark::None => {}
-            }
+        let Some(&first) = word.first() else { return };
+        // Build ids: only a glued crawler word (`360Spider`) or an Apple
+        // build id matters.
+        if !first.is_ascii_alphabetic() {
+            self.note(automated(word));
+            self.human |= !self.url && model_number(word);
+            return;
         }
         if !self.mark {
-            match self.contact(agent, start, end, lower) {
-                Mark::Strong => self.mark = true,
-                Mark::Weak => self.hint = true,
-                Mark::None => {}
-            }
+            self.note(automated(word));
         }
-        if word.len() >= 3 && word[0].is_ascii_alphabetic() {
+        if !self.mark {
+            let mark = self.contact(agent, start, end, lower);
+            self.note(mark);
+        }
+        if word.len() >= 3 {
             self.product = true;
         }
         if !self.human && !self.url {
             self.human = human(word);
+        }
+    }
+
+    fn note(&mut self, mark: Mark) {
+        match mark {
+            Mark::Strong => self.mark = true,
+            Mark::Weak => self.hint = true,
+            Mark::None => {}
         }
     }
 
@@ -342,13 +364,16 @@ pub(super) fn automated(word: &[u8]) -> Mark {
         b'e' => has(at, b"extractor"),
         _ => false,
     };
-    if (0..len).any(strong) {
-        Mark::Strong
-    } else if (0..len).any(weak) {
-        Mark::Weak
-    } else {
-        Mark::None
+    let mut mark = Mark::None;
+    for at in 0..len {
+        if strong(at) {
+            return Mark::Strong;
+        }
+        if mark == Mark::None && weak(at) {
+            mark = Mark::Weak;
+        }
     }
+    mark
 }
 
 /// Whether the `@` at `agent[at]` is inside an e-mail address: a name
@@ -449,9 +474,13 @@ fn human(word: &[u8]) -> bool {
         b"audiovox",
         b"benq",
     ];
+    // The first byte sorts out nearly every stem before a comparison.
+    let first = word.first().map_or(0, u8::to_ascii_lowercase);
     let stem = |s: &&[u8]| {
-        word.get(..s.len())
-            .is_some_and(|p| p.eq_ignore_ascii_case(s))
+        s.first() == Some(&first)
+            && word
+                .get(..s.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(s))
     };
     if STEMS.iter().any(stem) || word.windows(7).any(|w| w.eq_ignore_ascii_case(b"browser")) {
         return true;
