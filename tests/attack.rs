@@ -303,13 +303,25 @@ fn a_human_session_split_that_would_describe_few_people_is_null() {
     assert_eq!(sessions.len(), 1);
     assert_eq!(sessions[0]["visitors"].int(), 21);
     // Sessions minus human sessions would count that one visitor's.
-    for column in ["human_sessions", "page_views", "pages_per_session", "bounce_rate"] {
+    for column in [
+        "human_sessions",
+        "page_views",
+        "pages_per_session",
+        "bounce_rate",
+    ] {
         assert!(sessions[0][column].is_null(), "{column} published");
     }
 
     // With k such visitors, both sides describe k people: published.
     for i in 0..10 {
-        log.get(&format!("192.0.2.{}", 20 + i), 0, (9, 30), "/app.js", 200, 1);
+        log.get(
+            &format!("192.0.2.{}", 20 + i),
+            0,
+            (9, 30),
+            "/app.js",
+            200,
+            1,
+        );
     }
     let sessions = publish(dir.path(), &log)["web_sessions"].clone();
     assert_eq!(sessions[0]["human_sessions"].int(), 20);

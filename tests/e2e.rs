@@ -39,15 +39,10 @@ impl RefLine {
             not_pages.contains(&e) || downloads.contains(&e)
         });
         let agent = self.agent.as_deref().unwrap_or("").to_ascii_lowercase();
-        let bot = [
-            "bot",
-            "curl/",
-            "python-requests",
-            "go-http-client",
-            "sqlmap",
-        ]
-        .iter()
-        .any(|b| agent.contains(b));
+        // Crawlers name themselves; scripts send product tokens with no
+        // platform comment.
+        let bot = ["bot", "sqlmap"].iter().any(|b| agent.contains(b))
+            || (!agent.is_empty() && !agent.contains('('));
         !target.is_empty() && !asset && !path.starts_with("/api/") && !bot
     }
 }

@@ -75,7 +75,8 @@ fn timed_log(dir: &std::path::Path) -> std::path::PathBuf {
     lines.push_str(
         "192.0.2.120 - - [02/Mar/2026:10:30:00 +0000] \"POST /api/items HTTP/1.1\" 201 10 500\n",
     );
-    lines.push_str("192.0.2.121 - - [02/Mar/2026:10:31:00 +0000] \"HEAD /slow HTTP/3\" 200 0 700\n");
+    lines
+        .push_str("192.0.2.121 - - [02/Mar/2026:10:31:00 +0000] \"HEAD /slow HTTP/3\" 200 0 700\n");
     lines.push_str(
         "192.0.2.122 - - [02/Mar/2026:10:32:00 +0000] \"OPTIONS /assets/logo HTTP/1.1\" 204 0 900\n",
     );

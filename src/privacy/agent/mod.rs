@@ -63,12 +63,14 @@
 //!
 //! Words are looked up whole and, failing that, by their part before the
 //! first hyphen (`Googlebot-Image` → `googlebot`, `linux-gnu` → `linux`).
-//! Words longer than 24 bytes are only scanned for generic bot markers.
+//! Words longer than 24 bytes are only read for the signs of rule 4.
 //!
 //! 1. `-`, empty or blank agent → [`ClientClass::NONE`].
 //! 2. A known crawler family word (`Googlebot`, `bingbot`, `GPTBot`, …) →
 //!    that family, `is_bot`, device `bot`, OS `Other`. The first family word
-//!    in the agent wins.
+//!    in the agent wins. Crawler software without a job word in its name
+//!    (`Nutch`, `heritrix`, `zgrab`, `Nikto`, …) → `Other bot`. The crawler
+//!    vocabulary and the signs of rule 4 live in `bots.rs`.
 //! 3. A scripted HTTP client (`curl`, `Wget`, `python-requests`,
 //!    `Go-http-client`, `Java`, `okhttp`, `axios`, `node-fetch`, …) → that
 //!    client, `is_bot`, device `other`, OS as far as the agent says (usually
@@ -76,11 +78,32 @@
 //!    that "human" aggregates exclude them, but they are not crawlers, hence
 //!    device `other` rather than `bot`. They rank above rule 4 because some
 //!    name their project URL (`node-fetch/1.0 (+https://github.com/…)`), and
-//!    the library's name says more than the URL does.
-//! 4. A generic bot marker → `Other bot` (same shape as 2): a word containing
-//!    `bot` (but not the phone brand `Cubot`), `crawl`, `spider`, `slurp`,
-//!    `headless` or `lighthouse`, or a bare `http`/`https` word, i.e. a
-//!    contact URL such as `+http://…` — browsers never carry one.
+//!    the library's name says more than the URL does. `Java` alone yields to
+//!    a browser, `Mobile` or a people's word (rule 4): feature phones name
+//!    their Java runtime (`Java/ASVM/1.1 Profile/MIDP-2.1`).
+//! 4. Signs of automation → `Other bot` (same shape as 2), in three
+//!    strengths:
+//!    * **decisive**: a word containing `bot` (not the phone brand
+//!      `Cubot`), `crawl`, `spider`, `slurp`, `headless` or `lighthouse`; a
+//!      `Google-…` product token; a URL right after `+` (`+http://…`);
+//!    * **unless the agent shows a handset** (Android, iOS, `Mobile`,
+//!      `Tablet`, or a phone word as below): a job word (`monitor`,
+//!      `uptime`, `check`, `scan`, `scrap`, `fetch`, `validat`, `archiv`,
+//!      `preview`, `proxy`, `synthetic`, `audit`, `rss`, a glued `…agent`,
+//!      `…-Google`, `…-User`, …), a library word (`http` inside a longer
+//!      word such as `HttpClient`; a cloud `…sdk…`), a domain name
+//!      (`name.com`, `.io`, `.de`, …), an e-mail address, or a URL inside a
+//!      comment. Apps on phones carry such words; crawlers that imitate a
+//!      browser imitate a desktop one;
+//!    * **unless the agent names a platform**: an agent with a product name
+//!      but no browser, OS, device hint, or people's word — `…Browser`, a
+//!      J2ME profile, a carrier, an app runtime (`CFNetwork`, `Dalvik`), a
+//!      phone maker, a device model number (letters and two or more digits,
+//!      not a CPU name or hash) — is a script (`Uptime-Kuma/1.23.16`,
+//!      `newspaper/0.1`, `Mozilla/5.0 (compatible; Attracta)`).
+//!
+//!    A URL in an app's product list (`S3 Browser 8.6.7 https://…`) is no
+//!    sign, and neither is a bare `HTTP` (a protocol name).
 //! 5. Otherwise a browser: the first of `BROWSERS` that the agent names,
 //!    with three corrections: Chrome inside Android's WebView (`wv`, or
 //!    `Version/4.0` beside `Chrome`) is `In-app`; `Safari` on Android, the
@@ -123,6 +146,11 @@
 //!   defence.
 //! * A device model or app name containing `bot`, `crawl` or `spider` marks a
 //!   human as `Other bot`. Only `Cubot` is excepted, because it is common.
+//!   Desktop apps that name no platform (`Transmit/5.6.0`, `Evolution/3.26`,
+//!   mail and GIS clients) are counted as scripts by rule 4; phone apps are
+//!   not, which is why the weaker signs yield to a handset. A crawler that
+//!   imitates a phone browser and carries only a weak sign (`…Agent`, a
+//!   domain) is counted as a person.
 //! * Cloud and proxy browsers (Puffin, Opera Mini's server side) report
 //!   the server's platform; a bare `MAKER-MODEL` feature-phone agent with no
 //!   platform word is `other`.
@@ -130,6 +158,7 @@
 //!   separators, so a token glued to an escaped byte is still found; the
 //!   escaped bytes themselves carry no meaning.
 
+mod bots;
 mod version;
 pub use version::browser_major;
 
@@ -371,57 +400,6 @@ enum Cue {
 fn lexicon(word: &[u8]) -> Option<Token> {
     use Token::*;
     Some(match word {
-        // Crawler families. Several words map to one family where the
-        // operator uses several agents for one crawler.
-        b"googlebot" => Bot("Googlebot"),
-        b"bingbot" | b"bingpreview" => Bot("Bingbot"),
-        b"ahrefsbot" | b"ahrefssiteaudit" => Bot("AhrefsBot"),
-        b"semrushbot" => Bot("SemrushBot"),
-        b"gptbot" => Bot("GPTBot"),
-        b"chatgpt-user" => Bot("ChatGPT-User"),
-        b"oai-searchbot" => Bot("OAI-SearchBot"),
-        b"claudebot" | b"claude-web" | b"claude-user" | b"claude-searchbot" => Bot("ClaudeBot"),
-        b"perplexitybot" | b"perplexity-user" => Bot("PerplexityBot"),
-        b"applebot" => Bot("Applebot"),
-        b"yandexbot" => Bot("YandexBot"),
-        b"baiduspider" => Bot("Baiduspider"),
-        b"duckduckbot" => Bot("DuckDuckBot"),
-        b"facebookexternalhit" | b"facebookcatalog" => Bot("facebookexternalhit"),
-        b"meta-externalagent" | b"meta-externalfetcher" => Bot("meta-externalagent"),
-        b"bytespider" => Bot("Bytespider"),
-        b"amazonbot" => Bot("Amazonbot"),
-        b"ccbot" => Bot("CCBot"),
-        b"petalbot" => Bot("PetalBot"),
-        b"mj12bot" => Bot("MJ12bot"),
-        b"dotbot" => Bot("DotBot"),
-        b"dataforseobot" => Bot("DataForSeoBot"),
-        b"seznambot" => Bot("SeznamBot"),
-        b"twitterbot" => Bot("Twitterbot"),
-        b"linkedinbot" => Bot("LinkedInBot"),
-        b"slackbot" => Bot("Slackbot"),
-        b"discordbot" => Bot("Discordbot"),
-        b"telegrambot" => Bot("TelegramBot"),
-        b"whatsapp" => Bot("WhatsApp"),
-        b"slurp" => Bot("Yahoo! Slurp"),
-        // Google crawlers whose agents carry no generic marker at all.
-        b"googleother" | b"google-inspectiontool" | b"mediapartners-google" => Bot(OTHER_BOT),
-
-        // Scripted HTTP clients.
-        b"curl" => Client("curl"),
-        b"wget" => Client("Wget"),
-        b"python-requests" => Client("python-requests"),
-        b"python-urllib" => Client("Python-urllib"),
-        b"python-httpx" => Client("python-httpx"),
-        b"aiohttp" => Client("aiohttp"),
-        b"go-http-client" => Client("Go-http-client"),
-        b"java" => Client("Java"),
-        b"apache-httpclient" => Client("Apache-HttpClient"),
-        b"okhttp" => Client("okhttp"),
-        b"axios" => Client("axios"),
-        b"node-fetch" | b"undici" => Client("node-fetch"),
-        b"libwww-perl" => Client("libwww-perl"),
-        b"postmanruntime" => Client("PostmanRuntime"),
-
         // Browsers (precedence is in BROWSERS, not here). A browser counts
         // as itself when it names itself with a word listed here; one that
         // does not (or is not listed) counts as the engine family it claims.
@@ -502,7 +480,8 @@ fn lexicon(word: &[u8]) -> Option<Token> {
             Filler
         }
 
-        _ => return None,
+        // Crawlers and scripted clients live in `bots`.
+        _ => return bots::lexicon(word),
     })
 }
 
@@ -529,7 +508,7 @@ struct Seen {
     browsers: u16,
     oses: u32,
     client: Option<&'static str>,
-    generic_bot: bool,
+    bots: bots::Signs,
     mobile: bool,
     phone: bool,
     tablet: bool,
@@ -568,6 +547,7 @@ pub fn classify(agent: &[u8]) -> ClientClass {
             continue;
         }
         if !WORD_BYTE[usize::from(b)] {
+            seen.bots.separator(agent, i);
             i += 1;
             continue;
         }
@@ -581,8 +561,7 @@ pub fn classify(agent: &[u8]) -> ClientClass {
             }
             i += 1;
         }
-        let word = &agent[start..i];
-        if let Some(family) = observe(word, lower.get(..word.len()), &mut seen) {
+        if let Some(family) = observe(agent, start, i, &lower, &mut seen) {
             // A crawler family overrides everything else the agent claims,
             // so the rest of it need not be read.
             return bot(family);
@@ -594,7 +573,8 @@ pub fn classify(agent: &[u8]) -> ClientClass {
         .and_then(|o| OSES.get(usize::from(o)))
         .copied()
         .unwrap_or(OTHER);
-    if let Some(client) = seen.client {
+    let people = seen.browsers != 0 || seen.mobile || seen.phone;
+    if let Some(client) = seen.client.filter(|c| seen.bots.client_counts(c, people)) {
         return ClientClass {
             browser: client,
             os: os_label,
@@ -602,7 +582,11 @@ pub fn classify(agent: &[u8]) -> ClientClass {
             is_bot: true,
         };
     }
-    if seen.generic_bot {
+    let handheld = seen.mobile || seen.tablet || matches!(os, Some(IPADOS | IOS | ANDROID));
+    // The app runtimes (`CFNetwork`/`Darwin`, `Dalvik`) are lexicon words,
+    // so the bot signs never see them: they name a platform here.
+    let platform = people || handheld || os.is_some() || seen.appliance || seen.dalvik;
+    if seen.bots.is_bot(platform, handheld) {
         return bot(OTHER_BOT);
     }
     let browser = match browser(os, &seen) {
@@ -617,28 +601,26 @@ pub fn classify(agent: &[u8]) -> ClientClass {
     }
 }
 
-/// Records what `word` says; returns a crawler family if it names one.
-/// `lower` is the word lowercased, or `None` if it is longer than `MAX_WORD`.
-fn observe(word: &[u8], lower: Option<&[u8]>, seen: &mut Seen) -> Option<&'static str> {
+/// Records what the word `agent[start..end]` says; returns a crawler family
+/// if it names one. `lower` holds the word lowercased as far as it fits.
+fn observe(
+    agent: &[u8],
+    start: usize,
+    end: usize,
+    lower: &[u8; MAX_WORD],
+    seen: &mut Seen,
+) -> Option<&'static str> {
+    let lower = lower.get(..end - start);
     // Version numbers and build ids start with a digit; no lexicon word
-    // does, so skip the lookup (the generic scan still runs: `360Spider`).
-    let lower = lower.filter(|l| l.first().is_some_and(u8::is_ascii_alphabetic));
+    // does, so skip the lookup (the bot signs are still read: `360Spider`).
+    let word = lower.filter(|l| l.first().is_some_and(u8::is_ascii_alphabetic));
     let after_windows = std::mem::take(&mut seen.after_windows);
-    let token = if let Some(lower) = lower {
-        match lexicon(lower) {
-            Some(t) => Some(t),
-            None => {
-                if !seen.generic_bot {
-                    seen.generic_bot = generic_bot(lower);
-                }
-                glued(lower)
-            }
+    let token = match word.map(lexicon) {
+        Some(Some(t)) => Some(t),
+        _ => {
+            seen.bots.word(agent, start, end, lower);
+            word.and_then(glued)
         }
-    } else {
-        if !seen.generic_bot {
-            seen.generic_bot = generic_bot(word);
-        }
-        None
     };
     match token? {
         Token::Bot(family) => return Some(family),
@@ -680,33 +662,6 @@ fn observe(word: &[u8], lower: Option<&[u8]>, seen: &mut Seen) -> Option<&'stati
         Token::Filler => {}
     }
     None
-}
-
-/// Whether a word the lexicon does not know still marks a crawler.
-///
-/// One pass dispatching on the first byte of each marker, instead of a
-/// substring search per marker, because it runs on most words of every agent.
-/// Case is folded with `| 0x20`, which is exact on word bytes (`[A-Za-z0-9_-]`:
-/// digits and `-` have the bit set already, `_` becomes DEL and matches no
-/// marker) and cheaper than `to_ascii_lowercase`.
-fn generic_bot(word: &[u8]) -> bool {
-    let has = |at: usize, marker: &[u8]| {
-        word.get(at..at + marker.len())
-            .is_some_and(|w| w.iter().zip(marker).all(|(&w, &m)| w | 0x20 == m))
-    };
-    // Only a contact URL (`+http://…`) produces a bare `http` word.
-    if (word.len() == 4 || (word.len() == 5 && word[4] | 0x20 == b's')) && has(0, b"http") {
-        return true;
-    }
-    (0..word.len()).any(|at| match word[at] | 0x20 {
-        // `Cubot` is a phone brand, not a crawler.
-        b'b' => has(at, b"bot") && !(at >= 2 && has(at - 2, b"cu")),
-        b'c' => has(at, b"crawl"),
-        b's' => has(at, b"spider") || has(at, b"slurp"),
-        b'h' => has(at, b"headless"),
-        b'l' => has(at, b"lighthouse"),
-        _ => false,
-    })
 }
 
 /// What a word the lexicon does not know still says through its parts.
@@ -1453,7 +1408,9 @@ mod tests {
         ),
         // Junk.
         ("Mozilla/5.0", "Other", "Other", "other", false),
-        ("something", "Other", "Other", "other", false),
+        // A lone product name, with nothing of a browser or device, is a
+        // script's (see `bots`).
+        ("something", "Other bot", "Other", "bot", true),
     ];
 
     #[test]
