@@ -153,22 +153,22 @@ const REFERRER_HOST: ColumnSpec = col(
 const BROWSER: ColumnSpec = col(
     "browser",
     Utf8,
-    "Browser, bot or library family: `Other` for an agent no family matches, `Other bot` for an unknown crawler, `(none)` without an agent, `(other)` on the row that folds classes below k.",
+    "Browser, crawler or HTTP-library family. Browsers: `Chrome`, `Safari`, `Firefox`, `Edge`, `Opera`, `Samsung Internet`, `Yandex`, `UC Browser`, `Brave`, `Vivaldi`, `Silk`, `SeaMonkey`, `Internet Explorer`; a browser counts as itself when its agent names it with its own token, otherwise as the engine family it claims (Chromium browsers as `Chrome`, Gecko forks as `Firefox`, WebKit as `Safari`). `In-app` is traffic from inside a native app: its web view (Facebook, Instagram, WeChat, Android WebView, iOS web views) or its own HTTP stack (`CFNetwork`, `Dalvik`). Crawlers: a named family (`Googlebot`, `Bingbot`, `GPTBot`, …) or `Other bot`; scripts: `curl`, `python-requests`, …. `Other` for an agent no family matches, `(none)` without an agent, `(other)` on the row that folds classes below k.",
 );
 const OS: ColumnSpec = col(
     "os",
     Utf8,
-    "Operating-system family: `Other` when the agent names none logveil knows (always for crawlers), `(none)` without an agent, `(other)` on the row that folds classes below k.",
+    "Operating-system family: `Windows`, `macOS`, `iOS`, `iPadOS`, `Android`, `Linux`, `ChromeOS`, `Windows Phone`, `BlackBerry`, `KaiOS`, `Symbian`, `HarmonyOS`, `Tizen`, `webOS`, `watchOS`, `tvOS`, `FreeBSD`, `BSD`; `Other` when the agent names none of them (always for crawlers), `(none)` without an agent, `(other)` on the row that folds classes below k.",
 );
 const DEVICE: ColumnSpec = col(
     "device",
     Utf8,
-    "`desktop`, `mobile`, `tablet`, `bot` or `other`.",
+    "`desktop`, `mobile` (phones and feature phones), `tablet`, `bot` (crawlers) or `other` (TVs, set-top boxes, consoles, headsets, watches, scripts, unknown).",
 );
 const IS_BOT: ColumnSpec = col(
     "is_bot",
     Bool,
-    "Whether the agent is a crawler, monitor or HTTP library.",
+    "Whether the agent is automated: a named crawler, a scripted HTTP client, or an agent that gives itself away by its build (a job word such as monitor, checker or scanner in a product name, a library or SDK name, a contact URL or e-mail, or product tokens with no browser, OS or device at all). Crawlers that copy a browser's agent exactly count as that browser.",
 );
 const TERM: ColumnSpec = col("term", Utf8, "The cleaned term, `(redacted)` or `(other)`.");
 const SEARCHES: ColumnSpec = col("searches", Int64, "Searches for the term.");

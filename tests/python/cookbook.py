@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 readme = sys.argv[1]
 flat, parted, suppressed = (pathlib.Path(a) for a in sys.argv[2:5])
 con = duckdb.connect()
-QUESTIONS = 20
+QUESTIONS = 23
 
 
 def fail(msg):
@@ -332,11 +332,36 @@ def accounting():
              sum(x["suppression"]["rows_withheld"] for x in tables))]
 
 
+def versions():
+    acc = sums(table("web_browser_versions"), lambda r: (r["browser"], r["major"]), "requests",
+               where=lambda r: r["major"] is not None)
+    check(acc, "the samples' browsers state versions, the reference has none")
+    return sorted(((b, m, q) for (b, m), (q,) in acc.items()), key=lambda t: (-t[2], t[0], t[1]))[:20]
+
+
+def slowest_pages():
+    rows = [(r["day"], r["site"], r["path"], r["requests"], r["latency_p50_ms"], r["latency_p95_ms"])
+            for r in table("web_pages") if r["latency_p95_ms"] is not None and r["class"] == "page"]
+    check(rows, "the samples log response times, the reference has no timed page")
+    return sorted(rows, key=lambda t: (-t[5], t[0], t[1], t[2]))[:20]
+
+
+def methods():
+    columns = ["get_requests", "post_requests", "head_requests", "other_method_requests",
+               "http1_requests", "http2_requests", "http3_requests"]
+    acc = sums(table("web_traffic"), lambda r: r["site"], *columns)
+    for site, v in acc.items():
+        check(sum(v[:4]) == sum(r["requests"] for r in table("web_traffic") if r["site"] == site),
+              f"{site}: the method columns do not add up to the requests")
+    return [(site, *v) for site, v in sorted(acc.items())]
+
+
 REFERENCES = {
     1: top_pages, 2: daily_uniques, 3: not_found, 4: error_pages, 5: bot_share,
     6: referrers, 7: search_terms, 8: sessions, 9: busiest_hours, 10: status_mix,
     11: clients, 12: on_campus, 13: latency, 14: per_visitor, 15: weekly,
     16: zoom_meetings, 17: attendance, 18: concurrency, 19: signins, 20: accounting,
+    21: versions, 22: slowest_pages, 23: methods,
 }
 # Checks that are not a row-for-row comparison.
 CHECKERS = {10: check_status_mix}
