@@ -271,18 +271,8 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
         p.bytes_total.store(total, Ordering::Relaxed);
         p.files_total.store(sources.len() as u64, Ordering::Relaxed);
     }
-    let threads = cfg
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .thread_name(|i| format!("logveil-{i}"))
-        .build()
-        .map_err(|e| Error::Threads {
-            threads,
-            message: e.to_string(),
-        })?;
+    let pool = thread_pool(cfg.threads)?;
+    let threads = pool.current_num_threads();
     let veil = Veil::new(key.clone(), cfg.veil.clone()).with_calendar(cfg.calendar);
     let policy = &cfg.veil.policy;
     let zveil = ZoomVeil::new(
@@ -573,4 +563,19 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
         manifest,
         manifest_path,
     })
+}
+
+/// The run's worker pool: `threads` threads, or one per core.
+fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, Error> {
+    let threads = threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("logveil-{i}"))
+        .build()
+        .map_err(|e| Error::Threads {
+            threads,
+            message: e.to_string(),
+        })
 }

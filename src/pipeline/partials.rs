@@ -188,23 +188,9 @@ impl PartialsDir {
             run: serde_json::to_value(manifest).unwrap_or_default(),
         };
         let path = self.dir.staging().join(PARTIALS_MANIFEST);
-        write_json(&path, &serde_json::to_value(&meta).unwrap_or_default())?;
+        crate::state::write_private(&path, &meta)?;
         Ok(self.dir.commit()?.join(PARTIALS_MANIFEST))
     }
-}
-
-/// Writes `value` as JSON into a new 0600 file, synced.
-fn write_json(path: &Path, value: &serde_json::Value) -> Result<(), Error> {
-    use std::io::Write;
-    let io = |e| Error::Output {
-        path: path.to_path_buf(),
-        source: e,
-    };
-    let text = serde_json::to_vec_pretty(value).map_err(|e| io(e.into()))?;
-    crate::output::commit::step();
-    let mut file = crate::output::manifest::create_private(path)?;
-    file.write_all(&text).map_err(io)?;
-    file.sync_all().map_err(io)
 }
 
 /// The days report of a run that wrote partials.
@@ -548,17 +534,8 @@ pub fn publish(cfg: &PublishConfig) -> Result<PublishReport, Error> {
         days: by_day,
         shape: (gap, calendar),
     };
-    let threads = cfg
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| Error::Threads {
-            threads,
-            message: e.to_string(),
-        })?;
+    let pool = super::thread_pool(cfg.threads)?;
+    let threads = pool.current_num_threads();
     let epoch = cfg.policy.keys.epoch;
     let emit = |day: i32, table: Result<Table, String>| {
         let table = super::publish::prepared(table, &cfg.policy)?;
@@ -605,7 +582,7 @@ pub fn publish(cfg: &PublishConfig) -> Result<PublishReport, Error> {
     );
     let manifest_path = hive.commit_with(|staging| {
         let path = staging.join(crate::output::manifest::MANIFEST_FILE);
-        write_json(&path, &manifest)?;
+        crate::state::write_private(&path, &manifest)?;
         Ok(path)
     })?;
     Ok(PublishReport {

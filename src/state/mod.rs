@@ -393,7 +393,7 @@ fn new_generation() -> Result<String, Error> {
 }
 
 /// Writes `value` as JSON into a new 0600 file, synced.
-fn write_private(path: &Path, value: &impl Serialize) -> Result<(), Error> {
+pub(crate) fn write_private(path: &Path, value: &impl Serialize) -> Result<(), Error> {
     let io = |e| Error::Output {
         path: path.to_path_buf(),
         source: e,
