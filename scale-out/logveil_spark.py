@@ -70,29 +70,30 @@ def parse_args(argv):
     return p.parse_args(argv)
 
 
-def local_file(name):
-    """A path usable in this process: the name itself, or the copy Spark
-    shipped with --files."""
+def local_file(name, program=False):
+    """A path usable in this process: the name itself, a program on PATH, or
+    the copy Spark shipped with --files."""
     if os.path.exists(name):
         return os.path.abspath(name)
-    found = shutil.which(name)
+    found = program and shutil.which(name)
     if found:
         return found
     from pyspark import SparkFiles
 
     shipped = SparkFiles.get(os.path.basename(name))
-    if os.path.exists(shipped):
-        if not os.access(shipped, os.X_OK) and name.endswith("logveil"):
-            os.chmod(shipped, os.stat(shipped).st_mode | stat.S_IXUSR)
-        return shipped
-    raise FileNotFoundError(f"{name} is neither a path, on PATH, nor shipped with --files")
+    if not os.path.exists(shipped):
+        raise FileNotFoundError(f"{name} is neither a path, on PATH, nor shipped with --files")
+    # Spark fetches files 0711 or so: the binary must run, and logveil
+    # refuses a key file others may read.
+    os.chmod(shipped, stat.S_IRWXU if program else stat.S_IRUSR | stat.S_IWUSR)
+    return shipped
 
 
 def run_partial(job):
     """One Spark task: `logveil partial` over one input into its shard."""
     index, source, cfg = job
     out = os.path.join(cfg["work"], "shards", f"shard-{index:05d}")
-    cmd = [local_file(cfg["logveil"]), "partial", source, "--out", out,
+    cmd = [local_file(cfg["logveil"], program=True), "partial", source, "--out", out,
            "--key-file", local_file(cfg["key_file"]), "-q", "-j", str(cfg["task_threads"])]
     if cfg["policy"]:
         cmd += ["--policy", local_file(cfg["policy"])]
@@ -224,11 +225,19 @@ def main(argv):
     os.makedirs(work, mode=0o700, exist_ok=True)
     os.chmod(work, 0o700)
     spark = session(args)
+    # Paths the driver has are given to the tasks whole (a local run, a
+    # shared file system); other names are looked up on each worker.
+    def here(p):
+        return os.path.abspath(p) if p and os.path.exists(p) else p
+
     cfg = {
-        "work": work, "logveil": args.logveil, "key_file": args.key_file,
-        "policy": args.policy, "task_threads": args.task_threads,
+        "work": work, "logveil": here(args.logveil), "key_file": here(args.key_file),
+        "policy": here(args.policy), "task_threads": args.task_threads,
         "partial_args": args.partial_args,
     }
+    # Resolved while Spark runs: a binary shipped with --files is found
+    # through the SparkContext.
+    logveil = local_file(args.logveil, program=True)
     jobs = [(i, os.path.abspath(src) if os.path.exists(src) else src, cfg)
             for i, src in enumerate(args.inputs)]
     if args.remote:
@@ -252,6 +261,8 @@ def main(argv):
             metas.append(json.load(f))
     check_alike(metas)
     days = sorted({d for m in metas for d in m["days"]})
+    if not days:
+        sys.exit("no input gave a day of web logs: nothing to merge")
 
     merged = os.path.join(work, "merged")
     shutil.rmtree(merged, ignore_errors=True)
@@ -268,13 +279,14 @@ def main(argv):
                   days, sessions_schema, spark)
     with open(os.path.join(merged, PARTIALS_JSON), "w") as f:
         json.dump(merged_meta(metas, days), f, indent=1)
-    spark.stop()
 
-    cmd = [local_file(args.logveil), "publish", merged, "--out", args.out, "-q"]
+    # Before Spark stops: it deletes the files shipped with --files.
+    cmd = [logveil, "publish", merged, "--out", args.out, "-q"]
     if args.policy:
-        cmd += ["--policy", args.policy]
+        cmd += ["--policy", local_file(args.policy)]
     cmd += shlex.split(args.publish_args)
     r = subprocess.run(cmd)
+    spark.stop()
     if r.returncode != 0:
         sys.exit(f"logveil publish exited {r.returncode}")
     worst = max(rc for _, _, rc in done)
