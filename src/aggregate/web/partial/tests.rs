@@ -1,6 +1,7 @@
 //! Partials are exact: a day split anywhere and merged back through its
 //! partials is the day read at once.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use super::*;
@@ -122,6 +123,64 @@ fn a_day_split_anywhere_merges_back_exactly() {
             .sum::<usize>()
     };
     assert_eq!(visitors(&twice), visitors(&whole));
+}
+
+/// What another tool's merge of two partials of a day gives: rows as
+/// they are (import sums them) and the union of the sessions, not
+/// coalesced.
+fn union(a: &DayPartial, b: &DayPartial) -> DayPartial {
+    let mut u = a.clone();
+    u.rows.extend(b.rows.iter().cloned());
+    u.sessions.extend(b.sessions.iter().cloned());
+    u
+}
+
+#[test]
+fn a_union_of_sessions_from_two_partials_coalesces_on_import() {
+    let veil = veil();
+    // Three visitors, a request every 5 minutes each for two hours around
+    // midnight, then one more after a pause: sessions to coalesce.
+    let t0 = 19_800 * time::DAY - 3_600;
+    let all: Vec<Req> = (0..75i64)
+        .map(|i| {
+            let pause = if i >= 72 { 4_000 } else { 0 };
+            let client = format!("198.51.100.{}", i % 3);
+            (
+                client,
+                t0 + i * 100 + pause,
+                "/".to_string(),
+                200,
+                None,
+                None,
+            )
+        })
+        .collect();
+    let (agg, labels) = aggregate(&veil, &all);
+    let whole = canonical(agg.export(&labels, &Renumbering::default()));
+    assert!(whole.values().any(|p| p.sessions.len() == 3));
+    // Requests dealt round two shards in runs of 1 to 3, so one visitor's
+    // sessions on the two overlap.
+    for run in 1..=3 {
+        let (a, b): (Vec<(usize, Req)>, Vec<_>) = all
+            .iter()
+            .cloned()
+            .enumerate()
+            .partition(|(i, _)| (i / run) % 2 == 0);
+        let strip = |v: Vec<(usize, Req)>| v.into_iter().map(|(_, r)| r).collect::<Vec<_>>();
+        let (a, b) = (strip(a), strip(b));
+        let export =
+            |(agg, l): (WebAggregate, Labels)| canonical(agg.export(&l, &Renumbering::default()));
+        let (a, b) = (export(aggregate(&veil, &a)), export(aggregate(&veil, &b)));
+        let mut into = WebAggregate::new(1800);
+        let mut labels = Labels::default();
+        for day in a.keys().chain(b.keys()).collect::<BTreeSet<_>>() {
+            let empty = DayPartial::new(*day);
+            let (x, y) = (a.get(day).unwrap_or(&empty), b.get(day).unwrap_or(&empty));
+            into.import(&mut labels, &union(x, y));
+        }
+        let got = canonical(into.export(&labels, &Renumbering::default()));
+        assert_eq!(got, whole, "runs of {run}");
+    }
 }
 
 #[test]
