@@ -4,7 +4,10 @@
 //! `state.json`) is documented in the README's "Private state" section and
 //! is meant to be read by other tools, Spark first: exact merges of
 //! partials are a `GROUP BY` of the key columns with a sum of the
-//! measures and a union of `visitors` (issue 16).
+//! measures (the response-time sketch per bucket) and a union of
+//! `visitors`; sessions merge by a plain union, since a visitor's sessions
+//! are coalesced within the gap when a day is imported
+//! (`scale-out/logveil_spark.py` does exactly this).
 //!
 //! `partials/day=YYYY-MM-DD/rows.parquet`, one row per table row:
 //! `table` (traffic, campus, pages, status, referrers, clients, search,
