@@ -13,7 +13,10 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::{assert_exit, audit, files_under, keygen, logveil, parquet_files, read_json, run};
+use common::{
+    assert_exit, assert_same_tables, audit, files_under, keygen, logveil, parquet_files, read_json,
+    run,
+};
 
 const LINES: &str = "9000";
 
@@ -163,18 +166,6 @@ fn publish(dirs: &[&Path], out: &Path, extra: &[&str]) -> Output {
 
 fn refs(dirs: &[PathBuf]) -> Vec<&Path> {
     dirs.iter().map(PathBuf::as_path).collect()
-}
-
-/// Asserts two published sets hold the same table files, byte for byte.
-fn assert_same_tables(a: &Path, b: &Path) {
-    let (a, b) = (parquet_files(a), parquet_files(b));
-    assert!(!a.is_empty());
-    let differ: Vec<&String> = a
-        .keys()
-        .chain(b.keys())
-        .filter(|n| a.get(*n) != b.get(*n))
-        .collect();
-    assert!(differ.is_empty(), "tables differ: {differ:?}");
 }
 
 #[test]

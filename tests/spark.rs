@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use common::{assert_exit, keygen, logveil, parquet_files, read_json, root, run};
+use common::{assert_exit, assert_same_tables, keygen, logveil, read_json, root, run};
 
 /// Whether `java -version` runs; under CI it must.
 fn java_runs() -> bool {
@@ -30,18 +30,6 @@ fn java_runs() -> bool {
         eprintln!("SKIPPED: no Java runtime for PySpark; install openjdk-17-jre-headless");
     }
     ok
-}
-
-/// Asserts two published sets hold the same table files, byte for byte.
-fn assert_same_tables(a: &Path, b: &Path) {
-    let (a, b) = (parquet_files(a), parquet_files(b));
-    assert!(a.len() > 10, "only {} tables", a.len());
-    let differ: Vec<&String> = a
-        .keys()
-        .chain(b.keys())
-        .filter(|n| a.get(*n) != b.get(*n))
-        .collect();
-    assert!(differ.is_empty(), "tables differ: {differ:?}");
 }
 
 /// Rows of a Parquet file.

@@ -153,6 +153,19 @@ pub fn parquet_files(out: &Path) -> BTreeMap<String, Vec<u8>> {
     files
 }
 
+/// Asserts two published sets hold the same table files (more than ten),
+/// byte for byte.
+pub fn assert_same_tables(a: &Path, b: &Path) {
+    let (a, b) = (parquet_files(a), parquet_files(b));
+    assert!(a.len() > 10, "only {} tables", a.len());
+    let differ: Vec<&String> = a
+        .keys()
+        .chain(b.keys())
+        .filter(|n| a.get(*n) != b.get(*n))
+        .collect();
+    assert!(differ.is_empty(), "tables differ: {differ:?}");
+}
+
 /// Writes a new key with `logveil keygen --out <path>`.
 pub fn keygen(path: &Path) {
     let status = logveil()
