@@ -32,13 +32,22 @@ pub struct Sketch {
 impl Sketch {
     /// Adds one duration in microseconds.
     pub fn add(&mut self, micros: u64) {
+        self.add_bucket(Sketch::bucket(micros));
+    }
+
+    /// The bucket of a duration in microseconds (`None` for zero), so a
+    /// value added to several sketches pays for its logarithm once.
+    pub fn bucket(micros: u64) -> Option<i32> {
+        (micros > 0).then(|| ((micros as f64).ln() / gamma().ln()).ceil() as i32)
+    }
+
+    /// Adds one value by its [`Sketch::bucket`].
+    pub fn add_bucket(&mut self, bucket: Option<i32>) {
         self.count += 1;
-        if micros == 0 {
-            self.zeros += 1;
-            return;
+        match bucket {
+            Some(i) => *self.buckets.entry(i).or_default() += 1,
+            None => self.zeros += 1,
         }
-        let index = (micros as f64).ln() / gamma().ln();
-        *self.buckets.entry(index.ceil() as i32).or_default() += 1;
     }
 
     /// Adds every value of `other`.

@@ -264,13 +264,22 @@ impl<S: Copy + Hash + Eq> Sessions<S> {
         self.put((site, visitor), List::One(Interval::at(time, page)))
     }
 
-    /// Adds sessions read back from a private partial (sorted, disjoint
-    /// intervals of one day, as [`Sessions::visitors`] gives them); returns
-    /// the visitor's id. An empty list only hands out the id.
+    /// Adds sessions read back from a private partial and returns the
+    /// visitor's id. The intervals need not be disjoint: a partial merged
+    /// by another tool (Spark: a union of the shards' sessions) may hold
+    /// sessions of one visitor that overlap or lie within the gap, and they
+    /// coalesce here as any others do. An empty list only hands out the id.
     pub fn add_intervals(&mut self, site: S, visitor: u64, intervals: &[Interval]) -> VisitorId {
+        let (gap, cal) = (self.gap, self.calendar);
         let list = match intervals {
-            [one] => List::One(*one),
-            many => List::Many(many.to_vec()),
+            [first, rest @ ..] => {
+                let mut list = List::One(*first);
+                for &i in rest {
+                    list.add(i, gap, cal);
+                }
+                list
+            }
+            [] => List::Many(Vec::new()),
         };
         self.put((site, visitor), list)
     }

@@ -196,8 +196,10 @@ impl WebAggregate {
         if let Some(p) = r.protocol.index() {
             t.protocols[p] += 1;
         }
-        if let Some(d) = r.duration_us {
-            t.latency.add(d);
+        // Both the hour's and the page's sketch take the value.
+        let latency = r.duration_us.map(Sketch::bucket);
+        if let Some(b) = latency {
+            t.latency.add_bucket(b);
         }
         self.traffic.visit(row, visitor);
         if r.on_campus {
@@ -215,8 +217,8 @@ impl WebAggregate {
         if let Some(c) = status_class(r.status).and_then(|c| p.classes.get_mut(c)) {
             *c += 1;
         }
-        if let Some(d) = r.duration_us {
-            p.latency.add(d);
+        if let Some(b) = latency {
+            p.latency.add_bucket(b);
         }
         self.pages.visit(row, visitor);
 

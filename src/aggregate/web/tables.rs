@@ -217,20 +217,23 @@ pub(super) fn versions_table(
     rows: &[Row<(Day, Str, Str), Count>],
     labels: &Labels,
 ) -> Result<Table, String> {
-    let split = |r: &Row<(Day, Str, Str), Count>| {
-        let text = labels.get(r.0.2);
-        match text.rsplit_once('/') {
-            Some((family, major)) => (family, major.parse::<i32>().ok()),
-            None => (text, None),
-        }
-    };
+    let (families, majors): (Vec<&str>, Vec<Option<i32>>) = rows
+        .iter()
+        .map(|r| {
+            let text = labels.get(r.0.2);
+            match text.rsplit_once('/') {
+                Some((family, major)) => (family, major.parse::<i32>().ok()),
+                None => (text, None),
+            }
+        })
+        .unzip();
     Table::new(
         &schema::WEB_BROWSER_VERSIONS,
         vec![
             days(rows, |k| k.0),
             utf8(rows, |r| labels.get(r.0.1)),
-            utf8(rows, |r| split(r).0),
-            Values::OptInt32(rows.iter().map(|r| split(r).1).collect()),
+            utf8(&families, |f| *f),
+            Values::OptInt32(majors),
             int64(rows, |r| r.1.0),
             int64(rows, |r| r.2),
         ],

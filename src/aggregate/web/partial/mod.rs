@@ -534,19 +534,7 @@ impl WebAggregate {
         }
         for ((site, visitor), (network, mut intervals)) in sessions {
             intervals.sort_by_key(|i| i.first);
-            // A partial merged by another tool (Spark: a union of the
-            // shards' sessions) may hold sessions of one visitor that
-            // overlap or lie within the gap: added one by one after the
-            // first, they coalesce as partials merged here do.
-            let (first, rest) = intervals
-                .split_first()
-                .map_or((&[][..], &[][..]), |(f, r)| (std::slice::from_ref(f), r));
-            let mut id = self.sessions.add_intervals(site, visitor, first);
-            for i in rest {
-                id = self
-                    .sessions
-                    .add_intervals(site, visitor, std::slice::from_ref(i));
-            }
+            let id = self.sessions.add_intervals(site, visitor, &intervals);
             note_network(&mut self.networks, id, network);
             visitor_id.insert((site, visitor), id);
         }
