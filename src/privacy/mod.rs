@@ -343,16 +343,10 @@ impl VeilWorker<'_> {
     fn client(&mut self, address: &[u8], time: i64, agent: ClassId) -> Client {
         let veil = self.veil;
         let by_agent = veil.config.policy.visitors.identity == VisitorIdentity::IpAgent;
-        // The epoch of the calendar the pseudonymizer rotates on: a UTC
-        // epoch here would hand a client the previous local day's pseudonym
-        // between local and UTC midnight whenever the memo still held it.
-        let epoch = veil
-            .config
-            .policy
-            .keys
-            .epoch
-            .index(veil.calendar.wall(time))
-            .1;
+        // The pseudonymizer's own epoch, so the memo rotates exactly when
+        // the pseudonyms do (a UTC epoch here once handed a client the
+        // previous local day's pseudonym between local and UTC midnight).
+        let epoch = self.clients.epoch_of(time).1;
         let class = by_agent.then_some(agent);
         if let Some(c) = self.addresses.get(address)
             && c.epoch == epoch

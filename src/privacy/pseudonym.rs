@@ -196,8 +196,14 @@ impl Pseudonymizer {
         self
     }
 
+    /// The key epoch of an event at Unix time `unix`, on this
+    /// pseudonymizer's calendar: pseudonyms change exactly when it does.
+    pub(crate) fn epoch_of(&self, unix: i64) -> (u8, i64) {
+        self.epoch.index(self.calendar.wall(unix))
+    }
+
     fn subkey(&mut self, unix: i64) -> [u8; 32] {
-        let index = self.epoch.index(self.calendar.wall(unix));
+        let index = self.epoch_of(unix);
         match self.current {
             Some((i, k)) if i == index => k,
             _ => {
