@@ -197,6 +197,17 @@ fn sample_logs_tables_match_an_independent_count() {
     );
     assert_eq!(web.len(), clf_sample_files().len());
     assert_eq!(manifest["totals"]["inputs"], clf_sample_files().len());
+    // Every parsed request asks the client memo once, and repeats hit it.
+    let memo = |m: &str, k: &str| manifest["stages"]["memos"][m][k].as_u64().unwrap();
+    let parsed: u64 = manifest["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["parsed"].as_u64().unwrap())
+        .sum();
+    assert_eq!(memo("clients", "hits") + memo("clients", "misses"), parsed);
+    assert!(memo("clients", "hits") > memo("clients", "misses"));
+    assert!(memo("targets", "capacity") > 0);
     for input in manifest["inputs"].as_array().unwrap() {
         let n = |k: &str| input[k].as_u64().unwrap();
         assert_eq!(

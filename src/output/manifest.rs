@@ -146,6 +146,10 @@ pub struct Stages {
     /// the building of others, so this can exceed its share of the wall
     /// clock.
     pub write_seconds: f64,
+    /// How the privacy stage's memos of raw field values fared, summed
+    /// over the threads: hits, misses, times a full memo was emptied, and
+    /// its capacity per thread.
+    pub memos: crate::privacy::VeilMemoStats,
 }
 
 /// Key mode and fingerprint.

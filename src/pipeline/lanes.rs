@@ -28,7 +28,7 @@ use crate::aggregate::zoom::ZoomAggregate;
 use crate::formats::detect::{self, Attempt, Pending, Watch};
 use crate::formats::{LogFormat, ParseContext, RawRecord, Reject, Skip};
 use crate::input::read;
-use crate::privacy::{Labels, Renumbering, Veil, VeilWorker};
+use crate::privacy::{Labels, Renumbering, Veil, VeilMemoStats, VeilWorker};
 use crate::time::Calendar;
 use crate::time::LocalZone;
 
@@ -93,6 +93,8 @@ pub(super) struct Merged {
     pub other_web: Vec<(WebAggregate, Renumbering)>,
     pub zoom: ZoomAggregate,
     pub outcomes: Vec<ChunkOutcome>,
+    /// The veil's memos, summed over the lanes.
+    pub memos: VeilMemoStats,
 }
 
 impl<'v> Lanes<'v> {
@@ -210,9 +212,12 @@ impl<'v> Lanes<'v> {
                 other_web: Vec::new(),
                 zoom: ZoomAggregate::default(),
                 outcomes: Vec::new(),
+                memos: VeilMemoStats::default(),
             };
         };
+        let memos = first.veil.memo_stats();
         let mut merged = Merged {
+            memos,
             labels: first.veil.into_labels(),
             web: first.web,
             other_web: Vec::new(),
@@ -220,6 +225,7 @@ impl<'v> Lanes<'v> {
             outcomes: first.outcomes,
         };
         for lane in lanes {
+            merged.memos.add(lane.veil.memo_stats());
             let ids = merged.labels.absorb(lane.veil.labels());
             merged.other_web.push((lane.web, ids));
             merged.zoom.merge(lane.zoom);

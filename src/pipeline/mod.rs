@@ -330,7 +330,9 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
             other_web,
             zoom,
             mut outcomes,
+            memos,
         } = lanes.merge();
+        stages.memos = memos;
         lap(&mut stages.merge_seconds);
         let mut inputs: Vec<InputReport> = slots
             .into_iter()

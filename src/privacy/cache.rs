@@ -51,12 +51,37 @@ impl Key {
     }
 }
 
+/// How one memo fared over a run: enough to size it by measurement.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct MemoStats {
+    /// Lookups answered from the memo.
+    pub hits: u64,
+    /// Lookups that had to compute the value.
+    pub misses: u64,
+    /// Times the memo was full and emptied.
+    pub clears: u64,
+    /// Most entries it may hold (per thread).
+    pub capacity: u64,
+}
+
+impl MemoStats {
+    /// Adds another worker's counts (capacities are per worker, so the
+    /// larger is kept).
+    pub fn add(&mut self, other: MemoStats) {
+        self.hits += other.hits;
+        self.misses += other.misses;
+        self.clears += other.clears;
+        self.capacity = self.capacity.max(other.capacity);
+    }
+}
+
 /// Raw bytes → `V`, holding at most `capacity` entries.
 pub(super) struct Memo<V> {
     table: HashTable<Entry<V>>,
     arena: Vec<u8>,
     hasher: RandomState,
     capacity: usize,
+    stats: MemoStats,
 }
 
 // Keys are raw identifiers: a memo is never printed, only sized.
@@ -74,10 +99,28 @@ impl<V: Copy> Memo<V> {
             arena: Vec::new(),
             hasher: RandomState::default(),
             capacity: capacity.max(1),
+            stats: MemoStats {
+                capacity: capacity.max(1) as u64,
+                ..MemoStats::default()
+            },
         }
     }
 
-    /// The remembered value for `raw`.
+    /// Its hit and miss counts so far.
+    pub(super) fn stats(&self) -> MemoStats {
+        self.stats
+    }
+
+    /// Counts a lookup whose value the caller checks itself (see `get`).
+    pub(super) fn count(&mut self, hit: bool) {
+        match hit {
+            true => self.stats.hits += 1,
+            false => self.stats.misses += 1,
+        }
+    }
+
+    /// The remembered value for `raw`. Not counted: a caller that may
+    /// still reject the value counts the outcome with [`Memo::count`].
     #[inline]
     pub(super) fn get(&self, raw: &[u8]) -> Option<V> {
         let hash = self.hasher.hash_one(raw);
@@ -95,8 +138,10 @@ impl<V: Copy> Memo<V> {
             .table
             .find(hash, |e| e.hash == hash && e.key.bytes(arena) == raw)
         {
+            self.stats.hits += 1;
             return e.value;
         }
+        self.stats.misses += 1;
         let value = make();
         self.insert_new(hash, raw, value);
         value
@@ -122,6 +167,7 @@ impl<V: Copy> Memo<V> {
         // The arena is addressed with `u32`s: a memo that would outgrow
         // them starts over, like a full one.
         if self.table.len() >= self.capacity || self.arena.len() + raw.len() > u32::MAX as usize {
+            self.stats.clears += 1;
             self.table.clear();
             self.arena.clear();
         }
@@ -174,5 +220,22 @@ mod tests {
         m.insert(&long, 10);
         assert_eq!((m.get(b""), m.get(&long)), (Some(2), Some(10)));
         assert_eq!(format!("{m:?}"), "Memo(3 entries)");
+    }
+
+    #[test]
+    fn counts_hits_misses_and_clears() {
+        let mut m = Memo::new(2);
+        for key in [&b"a"[..], b"a", b"b", b"c", b"c", b"a"] {
+            m.get_or_insert_with(key, || key.len());
+        }
+        // a miss, a hit, b miss, c miss (full: emptied), c hit, a miss.
+        let s = m.stats();
+        assert_eq!((s.hits, s.misses, s.clears, s.capacity), (2, 4, 1, 2));
+        m.count(true);
+        m.count(false);
+        let mut total = MemoStats::default();
+        total.add(m.stats());
+        total.add(m.stats());
+        assert_eq!((total.hits, total.misses, total.capacity), (6, 10, 2));
     }
 }

@@ -54,14 +54,20 @@ pub fn identifying(term: &str) -> bool {
 }
 
 impl SearchRules {
-    /// The cleaned term of a request target, if it is a search.
-    pub fn term(&self, target: &[u8]) -> Option<String> {
+    /// The query of `target` when its path is a search endpoint: the only
+    /// targets [`SearchRules::term`] reads a term from.
+    pub fn query<'a>(&self, target: &'a [u8]) -> Option<&'a [u8]> {
         let q = memchr::memchr(b'?', target)?;
         let path = &target[..q];
-        if !self.endpoints.iter().any(|e| e.as_bytes() == path) {
-            return None;
-        }
-        let query = &target[q + 1..];
+        self.endpoints
+            .iter()
+            .any(|e| e.as_bytes() == path)
+            .then(|| &target[q + 1..])
+    }
+
+    /// The cleaned term of a request target, if it is a search.
+    pub fn term(&self, target: &[u8]) -> Option<String> {
+        let query = self.query(target)?;
         let query = &query[..memchr::memchr(b'#', query).unwrap_or(query.len())];
         let raw = self.params.iter().find_map(|p| {
             query.split(|c| *c == b'&').find_map(|pair| {

@@ -105,14 +105,19 @@ impl PathRules {
 /// The path of a request target without fragment or `;` parameters, with
 /// id-like segments masked and only allowed query parameters kept.
 pub fn clean_path<'a>(target: &'a [u8], rules: &'a PathRules) -> Cow<'a, str> {
-    // Absolute-form targets (proxies): drop scheme and host.
+    // Absolute-form targets (proxies): drop scheme and host. Only a target
+    // that is not already a path can be one, and only before its query: a
+    // `?next=https://…` parameter names another page, not this one.
     let mut path = target;
-    if let Some(p) = memchr::memmem::find(path, b"://") {
-        let after = &path[p + 3..];
-        path = match memchr::memchr(b'/', after) {
-            Some(s) => &after[s..],
-            None => b"/",
-        };
+    if !path.starts_with(b"/") {
+        let head = &path[..memchr::memchr2(b'?', b'#', path).unwrap_or(path.len())];
+        if let Some(p) = memchr::memmem::find(head, b"://") {
+            let after = &path[p + 3..];
+            path = match memchr::memchr3(b'/', b'?', b'#', after) {
+                Some(s) if after[s] == b'/' => &after[s..],
+                _ => b"/",
+            };
+        }
     }
     // Labels the tool reserves, such as `(other)`, can never come from
     // input: a target that is not a path is not a page.
@@ -156,6 +161,18 @@ pub fn clean_path<'a>(target: &'a [u8], rules: &'a PathRules) -> Cow<'a, str> {
     }
     out.extend_from_slice(&kept_query);
     Cow::Owned(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// The part of a request target that [`clean_path`] reads under `rules`:
+/// all of it when some query parameters are kept, else what comes before
+/// the query or fragment. The veil's memo keys on this, so the pages of a
+/// site that differ only in their query (tracking tags, session ids,
+/// cache busters) are cleaned once, and a lookup hashes less.
+pub fn path_key<'a>(target: &'a [u8], rules: &PathRules) -> &'a [u8] {
+    if !rules.query_allow.is_empty() {
+        return target;
+    }
+    &target[..memchr::memchr2(b'?', b'#', target).unwrap_or(target.len())]
 }
 
 /// `?name=value&…` of the allowed parameters of a query, in their order;
@@ -268,11 +285,27 @@ pub fn host_identifying(host: &str) -> bool {
     address || long_number
 }
 
+/// The part of a referring URL that [`referrer_host`] reads: scheme and
+/// authority, without path, query or fragment. The veil's memo keys on
+/// this, so one entry serves every page of a referring site (a referrer
+/// memo keyed on whole URLs missed on nearly every line of a log with
+/// many referring pages).
+pub fn referrer_origin(r: &[u8]) -> &[u8] {
+    match memchr::memmem::find(r, b"://") {
+        Some(p) => {
+            let rest = &r[p + 3..];
+            &r[..p + 3 + memchr::memchr3(b'/', b'?', b'#', rest).unwrap_or(rest.len())]
+        }
+        None => r,
+    }
+}
+
 /// The host of a referring URL, `(direct)` when there is none.
 pub fn referrer_host(referer: Option<&[u8]>) -> Cow<'_, str> {
     let Some(r) = referer else {
         return Cow::Borrowed(DIRECT);
     };
+    let r = referrer_origin(r);
     let Some(p) = memchr::memmem::find(r, b"://") else {
         return Cow::Borrowed(INVALID);
     };
@@ -391,6 +424,64 @@ mod tests {
         let long = format!("/{}", "a".repeat(2000));
         assert!(clean_path(long.as_bytes()).len() <= MAX_PATH + 3);
         assert_eq!(clean_path(b"/\xff"), "/\u{fffd}");
+    }
+
+    #[test]
+    fn a_url_in_the_query_is_not_an_absolute_form_target() {
+        assert_eq!(clean_path(b"/login?next=https://evil.example/x"), "/login");
+        assert_eq!(clean_path(b"/go#https://evil.example/x"), "/go");
+        assert_eq!(clean_path(b"http://proxy.example?next=/x"), "/");
+        assert_eq!(clean_path(b"http://proxy.example"), "/");
+    }
+
+    /// The memo keys must hold everything the cleaning reads: cleaning
+    /// the key gives what cleaning the whole value gives.
+    #[test]
+    fn memo_keys_keep_what_the_cleaning_reads() {
+        let plain = PathRules::default();
+        let kept = PathRules {
+            query_allow: vec!["lang".into()],
+            ..PathRules::default()
+        };
+        for target in [
+            &b"/a/b?session=4f3a9c&x=1"[..],
+            b"/a/12345#frag?x",
+            b"/a;jsessionid=1?x",
+            b"/login?next=https://evil.example/x",
+            b"http://proxy.example/p/q?r=s",
+            b"http://proxy.example?next=/x",
+            b"/p?lang=fr&id=9",
+            b"?x",
+            b"",
+        ] {
+            for rules in [&plain, &kept] {
+                assert_eq!(
+                    super::clean_path(path_key(target, rules), rules),
+                    super::clean_path(target, rules),
+                    "{}",
+                    String::from_utf8_lossy(target)
+                );
+            }
+        }
+        assert_eq!(path_key(b"/a?b", &plain), b"/a");
+        assert_eq!(path_key(b"/a?b", &kept), b"/a?b");
+        for r in [
+            &b"https://www.example.org/news/1?utm_source=x#top"[..],
+            b"https://user:pw@Example.ORG:8443?q",
+            b"android-app://com.example.app/path",
+            b"not a url",
+            b"https://",
+            b"://x/y",
+        ] {
+            assert_eq!(
+                referrer_host(Some(referrer_origin(r))),
+                referrer_host(Some(r))
+            );
+        }
+        assert_eq!(
+            referrer_origin(b"https://www.example.org/news/1?x"),
+            b"https://www.example.org"
+        );
     }
 
     #[test]
