@@ -111,55 +111,41 @@ impl<V: Copy> Memo<V> {
         self.stats
     }
 
-    /// Counts a lookup whose value the caller checks itself (see `get`).
-    pub(super) fn count(&mut self, hit: bool) {
-        match hit {
-            true => self.stats.hits += 1,
-            false => self.stats.misses += 1,
-        }
-    }
-
-    /// The remembered value for `raw`. Not counted: a caller that may
-    /// still reject the value counts the outcome with [`Memo::count`].
-    #[inline]
-    pub(super) fn get(&self, raw: &[u8]) -> Option<V> {
-        let hash = self.hasher.hash_one(raw);
-        self.table
-            .find(hash, |e| e.hash == hash && e.key.bytes(&self.arena) == raw)
-            .map(|e| e.value)
-    }
-
-    /// The remembered value for `raw`, or `make()` remembered. One hash
-    /// either way, where `get` then `insert` hashed a missed value twice.
+    /// The remembered value for `raw`, or `make()` remembered.
     pub(super) fn get_or_insert_with(&mut self, raw: &[u8], make: impl FnOnce() -> V) -> V {
+        self.get_current_or_insert_with(raw, |_| true, make)
+    }
+
+    /// The remembered value for `raw` if `current` accepts it, else
+    /// `make()`, remembered in place of the stale one: one hash and one
+    /// probe either way (values that expire, such as a client's pseudonym
+    /// of an earlier key epoch).
+    pub(super) fn get_current_or_insert_with(
+        &mut self,
+        raw: &[u8],
+        current: impl FnOnce(&V) -> bool,
+        make: impl FnOnce() -> V,
+    ) -> V {
         let hash = self.hasher.hash_one(raw);
-        let arena = &self.arena;
-        if let Some(e) = self
-            .table
-            .find(hash, |e| e.hash == hash && e.key.bytes(arena) == raw)
-        {
-            self.stats.hits += 1;
+        let Memo {
+            table,
+            arena,
+            stats,
+            ..
+        } = self;
+        if let Some(e) = table.find_mut(hash, |e| e.hash == hash && e.key.bytes(arena) == raw) {
+            if current(&e.value) {
+                stats.hits += 1;
+                return e.value;
+            }
+            stats.misses += 1;
+            e.value = make();
             return e.value;
         }
-        self.stats.misses += 1;
+        stats.misses += 1;
         let value = make();
         self.insert_new(hash, raw, value);
         value
-    }
-
-    /// Remembers `value` for `raw`, emptying the memo first when it is
-    /// full.
-    pub(super) fn insert(&mut self, raw: &[u8], value: V) {
-        let hash = self.hasher.hash_one(raw);
-        let arena = &self.arena;
-        if let Some(e) = self
-            .table
-            .find_mut(hash, |e| e.hash == hash && e.key.bytes(arena) == raw)
-        {
-            e.value = value;
-            return;
-        }
-        self.insert_new(hash, raw, value);
     }
 
     /// Adds `raw`, known to be absent, under its `hash`.
@@ -198,27 +184,25 @@ mod tests {
     #[test]
     fn remembers_and_stays_bounded() {
         let mut m = Memo::new(2);
-        m.insert(b"a", 1);
-        m.insert(b"b", 2);
-        assert_eq!(
-            (m.get(b"a"), m.get(b"b"), m.get(b"c")),
-            (Some(1), Some(2), None)
-        );
-        m.insert(b"c", 3);
+        assert_eq!(m.get_or_insert_with(b"a", || 1), 1);
+        assert_eq!(m.get_or_insert_with(b"b", || 2), 2);
+        assert_eq!(m.get_or_insert_with(b"a", || 9), 1);
+        m.get_or_insert_with(b"c", || 3);
         assert!(m.table.len() <= 2);
-        assert_eq!(m.get(b"c"), Some(3));
+        assert_eq!(m.get_or_insert_with(b"c", || 9), 3);
         // Short keys live inline, long ones in the arena; both are found,
-        // and remembering a key again replaces its value.
+        // and a stale value is replaced in place.
         let mut m = Memo::new(10);
         let long = [7u8; 100];
-        m.insert(&long, 9);
-        m.insert(&long[..99], 8);
-        assert_eq!((m.get(&long), m.get(&long[..99])), (Some(9), Some(8)));
-        assert_eq!(m.get(b""), None);
-        m.insert(b"", 1);
-        m.insert(b"", 2);
-        m.insert(&long, 10);
-        assert_eq!((m.get(b""), m.get(&long)), (Some(2), Some(10)));
+        m.get_or_insert_with(&long, || 9);
+        m.get_or_insert_with(&long[..99], || 8);
+        assert_eq!(m.get_or_insert_with(&long, || 0), 9);
+        assert_eq!(m.get_or_insert_with(&long[..99], || 0), 8);
+        assert_eq!(m.get_or_insert_with(b"", || 1), 1);
+        assert_eq!(m.get_current_or_insert_with(b"", |&v| v == 2, || 2), 2);
+        assert_eq!(m.get_current_or_insert_with(&long, |&v| v > 9, || 10), 10);
+        assert_eq!(m.get_or_insert_with(b"", || 0), 2);
+        assert_eq!(m.get_or_insert_with(&long, || 0), 10);
         assert_eq!(format!("{m:?}"), "Memo(3 entries)");
     }
 
@@ -231,11 +215,11 @@ mod tests {
         // a miss, a hit, b miss, c miss (full: emptied), c hit, a miss.
         let s = m.stats();
         assert_eq!((s.hits, s.misses, s.clears, s.capacity), (2, 4, 1, 2));
-        m.count(true);
-        m.count(false);
+        // A stale value is a miss.
+        m.get_current_or_insert_with(b"a", |_| false, || 7);
         let mut total = MemoStats::default();
         total.add(m.stats());
         total.add(m.stats());
-        assert_eq!((total.hits, total.misses, total.capacity), (6, 10, 2));
+        assert_eq!((total.hits, total.misses, total.capacity), (4, 10, 2));
     }
 }

@@ -392,44 +392,44 @@ impl VeilWorker<'_> {
         // previous local day's pseudonym between local and UTC midnight).
         let epoch = self.clients.epoch_of(time).1;
         let class = by_agent.then_some(agent);
-        let hit = self
-            .addresses
-            .get(address)
-            .filter(|c| c.epoch == epoch && c.class == class);
-        self.addresses.count(hit.is_some());
-        if let Some(c) = hit {
-            return c;
-        }
-        let mut canonical = ip::canonical_client(address, veil.generalize);
-        if by_agent {
-            // Two people behind one address with different browsers count
-            // as two visitors; the class, not the raw agent, is hashed.
-            let c = self.labels.class_of(agent);
-            for part in [c.browser, c.os, c.device] {
-                canonical.append(&[0xff]);
-                canonical.append(part.as_bytes());
-            }
-        }
-        // No address was logged: no one to name, and no one to count.
-        let unknown = address == b"-";
-        let c = Client {
-            epoch,
-            class,
-            visitor: match unknown {
-                true => Pseudonym::UNKNOWN,
-                false => self.clients.pseudonym(time, canonical.as_bytes()),
+        let (labels, clients, networks) = (&self.labels, &mut self.clients, &mut self.networks);
+        // One probe: an entry of an earlier epoch (or class) is replaced
+        // where it stands.
+        self.addresses.get_current_or_insert_with(
+            address,
+            |c| c.epoch == epoch && c.class == class,
+            || {
+                let mut canonical = ip::canonical_client(address, veil.generalize);
+                if by_agent {
+                    // Two people behind one address with different browsers
+                    // count as two visitors; the class, not the raw agent, is
+                    // hashed.
+                    let c = labels.class_of(agent);
+                    for part in [c.browser, c.os, c.device] {
+                        canonical.append(&[0xff]);
+                        canonical.append(part.as_bytes());
+                    }
+                }
+                // No address was logged: no one to name, and no one to count.
+                let unknown = address == b"-";
+                Client {
+                    epoch,
+                    class,
+                    visitor: match unknown {
+                        true => Pseudonym::UNKNOWN,
+                        false => clients.pseudonym(time, canonical.as_bytes()),
+                    },
+                    network: networks.as_mut().map(|n| {
+                        let net = ip::Generalize {
+                            v4_prefix: veil.generalize.v4_prefix.min(24),
+                            v6_prefix: veil.generalize.v6_prefix.min(48),
+                        };
+                        n.pseudonym(time, ip::canonical_client(address, net).as_bytes())
+                    }),
+                    on_campus: veil.on_campus(address),
+                }
             },
-            network: self.networks.as_mut().map(|n| {
-                let net = ip::Generalize {
-                    v4_prefix: veil.generalize.v4_prefix.min(24),
-                    v6_prefix: veil.generalize.v6_prefix.min(48),
-                };
-                n.pseudonym(time, ip::canonical_client(address, net).as_bytes())
-            }),
-            on_campus: veil.on_campus(address),
-        };
-        self.addresses.insert(address, c);
-        c
+        )
     }
 
     fn target(&mut self, target: &[u8]) -> Target {
