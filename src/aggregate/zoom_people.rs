@@ -23,8 +23,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use super::zoom::Row;
 use crate::privacy::pseudonym::Pseudonym;
-use crate::privacy::zoom::{VeiledParticipation, VeiledSignIn};
+use crate::privacy::zoom::VeiledSignIn;
 
 /// Disjoint sets over pseudonyms, each set remembering its smallest member.
 #[derive(Debug, Default)]
@@ -76,10 +77,10 @@ impl Components {
 /// Sets every row's `person`, and every sign-in's `user`, to the person
 /// their identities belong to: the component of identities seen together
 /// on a row, named by its smallest pseudonym.
-pub fn unify_people(parts: &mut [VeiledParticipation], signins: &mut [VeiledSignIn]) {
+pub fn unify_people(parts: &mut [Row], signins: &mut [VeiledSignIn]) {
     let mut sets = Components::default();
     for p in parts.iter() {
-        for id in [p.email_id, p.name_id, Some(p.person)]
+        for id in [p.email_id(), p.name_id(), Some(p.person)]
             .into_iter()
             .flatten()
         {
@@ -96,15 +97,14 @@ pub fn unify_people(parts: &mut [VeiledParticipation], signins: &mut [VeiledSign
 
 /// Makes a meeting sensitive with a known host in every row when any row
 /// names a sensitive host, so excluding it leaves no part behind.
-pub fn settle_sensitivity(parts: &mut [VeiledParticipation]) {
+pub fn settle_sensitivity(parts: &mut [Row]) {
     let mut known_sensitive: BTreeMap<Pseudonym, bool> = BTreeMap::new();
     for p in parts.iter() {
-        *known_sensitive.entry(p.meeting).or_default() |= p.sensitive && !p.host_unknown;
+        *known_sensitive.entry(p.meeting).or_default() |= p.sensitive() && !p.host_unknown();
     }
     for p in parts.iter_mut() {
         if known_sensitive.get(&p.meeting).copied().unwrap_or(false) {
-            p.sensitive = true;
-            p.host_unknown = false;
+            p.set_sensitivity(true, false);
         }
     }
 }
@@ -113,14 +113,10 @@ pub fn settle_sensitivity(parts: &mut [VeiledParticipation]) {
 /// sensitivity settled, and, when `exclude` is set, meetings of sensitive
 /// hosts dropped. Meetings whose host is unknown are kept: the tables hold
 /// them to `sensitive_k`.
-pub fn resolve(
-    mut parts: Vec<VeiledParticipation>,
-    signins: &mut [VeiledSignIn],
-    exclude: bool,
-) -> Vec<VeiledParticipation> {
+pub fn resolve(mut parts: Vec<Row>, signins: &mut [VeiledSignIn], exclude: bool) -> Vec<Row> {
     unify_people(&mut parts, signins);
     settle_sensitivity(&mut parts);
-    parts.retain(|p| !(exclude && p.sensitive && !p.host_unknown));
+    parts.retain(|p| !(exclude && p.sensitive() && !p.host_unknown()));
     parts
 }
 
@@ -145,22 +141,17 @@ mod tests {
         ZoomVeil::new(key, Epoch::Never, Generalize::default(), &policy)
     }
 
-    fn row(
-        v: &ZoomVeil,
-        meeting: &str,
-        email: Option<&str>,
-        name: Option<&str>,
-    ) -> VeiledParticipation {
+    fn row(v: &ZoomVeil, meeting: &str, email: Option<&str>, name: Option<&str>) -> Row {
         let p = Participation {
             meeting_id: Some(meeting.into()),
             email: email.map(str::to_string),
             name: name.map(str::to_string),
             ..Participation::default()
         };
-        v.participation(&p, 0, None, "f").unwrap()
+        Row::of(&v.participation(&p, 0, None, "f").unwrap())
     }
 
-    fn people(parts: &[VeiledParticipation]) -> usize {
+    fn people(parts: &[Row]) -> usize {
         let mut p: Vec<_> = parts.iter().map(|p| p.person).collect();
         p.sort();
         p.dedup();
@@ -211,7 +202,7 @@ mod tests {
         assert_eq!(forward, backward);
         let smallest = forward
             .iter()
-            .flat_map(|p| [p.email_id, p.name_id])
+            .flat_map(|p| [p.email_id(), p.name_id()])
             .flatten()
             .min()
             .unwrap();
@@ -226,20 +217,17 @@ mod tests {
             email: Some("x@example.edu".into()),
             ..Participation::default()
         };
-        let known = v
-            .participation(&p, 0, Some("care@example.edu"), "f")
-            .unwrap();
-        let unknown = v.participation(&p, 0, None, "f").unwrap();
-        let other = row(&v, "10", Some("y@example.edu"), None);
-        let kept = resolve(
-            vec![known.clone(), unknown.clone(), other.clone()],
-            &mut [],
-            true,
+        let known = Row::of(
+            &v.participation(&p, 0, Some("care@example.edu"), "f")
+                .unwrap(),
         );
+        let unknown = Row::of(&v.participation(&p, 0, None, "f").unwrap());
+        let other = row(&v, "10", Some("y@example.edu"), None);
+        let kept = resolve(vec![known, unknown, other], &mut [], true);
         assert_eq!(kept.len(), 1, "only the host-unknown meeting 10 stays");
-        assert!(kept[0].sensitive && kept[0].host_unknown);
+        assert!(kept[0].sensitive() && kept[0].host_unknown());
         let kept = resolve(vec![known, unknown, other], &mut [], false);
         assert_eq!(kept.len(), 3);
-        assert!(kept.iter().all(|p| p.sensitive));
+        assert!(kept.iter().all(|p| p.sensitive()));
     }
 }
