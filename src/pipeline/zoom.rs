@@ -313,7 +313,11 @@ struct Part {
 }
 
 /// Bytes the first pass reads at a time.
+#[cfg(not(test))]
 const BLOCK_BYTES: u64 = 8 << 20;
+/// Tiny under test, so records cut by a block's end are met.
+#[cfg(test)]
+const BLOCK_BYTES: u64 = 7;
 
 /// The first pass over a CSV document: the survey, and the parts (of about
 /// `part_bytes` each, cut at record boundaries) to read in the second.
@@ -324,6 +328,7 @@ fn plan(
     bytes: Bytes<'_>,
     options: &ZoomOptions,
     part_bytes: u64,
+    block_bytes: u64,
 ) -> io::Result<(Survey, Vec<Part>, u64)> {
     let len = bytes.len();
     let mut survey = Survey::default();
@@ -343,7 +348,7 @@ fn plan(
     loop {
         // A record longer than a block grows the read, so it is re-read
         // a bounded number of times.
-        let want = BLOCK_BYTES.max(buf.len() as u64);
+        let want = block_bytes.max(buf.len() as u64).max(1);
         let block = bytes.range(read_to, read_to.saturating_add(want).min(len))?;
         let eof = (block.len() as u64) < want || read_to + block.len() as u64 >= len;
         read_to += block.len() as u64;
@@ -446,7 +451,7 @@ pub(super) fn read_parts(
         part_bytes,
     } = job;
     let source_key = report.id.clone();
-    let (survey, parts, end) = match plan(bytes, options, part_bytes.max(1) as u64) {
+    let (survey, parts, end) = match plan(bytes, options, part_bytes.max(1) as u64, BLOCK_BYTES) {
         Ok(p) => p,
         Err(e) => return (ZoomAggregate::default(), 0, Some(e)),
     };
@@ -524,4 +529,140 @@ pub(super) fn read_document(
     }
     let out = PartOut::of(fold, data, 0, 1);
     finish(vec![out], report, max_locations)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::formats::zoom::ZoomTime;
+    use crate::formats::zoom::csv_export::ZoomCsv;
+    use crate::privacy::ip::Generalize;
+    use crate::privacy::key::{Key, KeyMode};
+    use crate::privacy::policy::Policy;
+    use crate::privacy::pseudonym::Epoch;
+
+    /// A history export and a participants export with a meeting block
+    /// ahead, CRLF, with a name holding a quoted newline (and a quoted
+    /// CRLF), blank lines, a `(Host)` row after the rows it hosts, a
+    /// waiting-room row and rejected rows.
+    fn documents() -> Vec<String> {
+        let history = "\u{feff}Topic,Type,ID,Host name,Host email,Start time,End time,Participants,Duration (minutes),Total participant minutes,Department,Group,Source,Unique viewers,Max concurrent views,Creation time,Name (original name),Email,Join time,Leave time,Duration (minutes),Guest,Recording disclaimer response,In waiting room\r\n";
+        let mut h = history.to_string();
+        for m in 0..4 {
+            for p in 0..6 {
+                let name = match p {
+                    1 => format!("\"Lee\nKim {m}\""),
+                    2 => format!("\"Ana,\r\nRuiz {m}\""),
+                    _ => format!("Person {p}"),
+                };
+                let email = if p % 3 == 0 {
+                    String::new()
+                } else {
+                    format!("p{p}@example.edu")
+                };
+                let host = if m == 2 { "-" } else { "host@example.edu" };
+                let join = if p == 4 && m == 1 {
+                    "13/45/2026 03:00:00 PM"
+                } else {
+                    "01/26/2026 03:05:00 PM"
+                };
+                h.push_str(&format!(
+                    "\"T, {m}\",Meeting,932 500 {m},H,{host},01/26/2026 03:00:00 PM,01/26/2026 04:00:00 PM,6,60,-,-,-,-,-,-,-,{name},{email},{join},01/26/2026 03:4{p}:00 PM,10,No,-,{}\r\n",
+                    if p == 5 { "Yes" } else { "No" }
+                ));
+            }
+            h.push_str("\r\n");
+        }
+        let block = "Meeting ID,Topic,Start Time,End Time,User Email,Duration (Minutes),Participants,\r\n\
+            932 5001 3841,\"Lab, weekly\",01/26/2023 03:00:00 PM,01/26/2023 04:00:00 PM,,60,3,\r\n\
+            \r\n\
+            Name (Original Name),User Email,Join Time,Leave Time,Duration (Minutes),Guest\r\n\
+            \"Guest\nPhone\",,01/26/2023 03:10:00 PM,01/26/2023 03:20:00 PM,10,Yes\r\n\
+            ,,01/26/2023 03:10:00 PM,01/26/2023 03:20:00 PM,10,Yes\r\n\
+            Ana Ruiz (Host),host@example.edu,01/26/2023 03:00:00 PM,01/26/2023 04:00:00 PM,60,No\r\n\
+            \"unterminated,x@example.edu,01/26/2023 03:00:00 PM\n";
+        vec![h, block.to_string()]
+    }
+
+    /// The tables and the report's counts and reject locations of a read
+    /// in parts of about `part_bytes`.
+    fn read(doc: &[u8], part_bytes: usize, file: bool, key: &Arc<Key>) -> (String, String) {
+        let key = key.clone();
+        let mut policy = Policy::default();
+        policy.zoom.sensitive_hosts = vec!["host@example.edu".into()];
+        let veil = ZoomVeil::new(key, Epoch::Day, Generalize::default(), &policy.zoom);
+        let options = ZoomOptions {
+            time: ZoomTime::default(),
+        };
+        let job = Job {
+            options: &options,
+            veil: &veil,
+            max_locations: 100,
+            place: 0,
+            part_bytes,
+        };
+        let mut report = InputReport::default();
+        let agg = if file {
+            let mut f = tempfile::tempfile().unwrap();
+            std::io::Write::write_all(&mut f, doc).unwrap();
+            read_parts(Bytes::File(&f, doc.len() as u64), job, &mut report).0
+        } else {
+            read_document(doc, &ZoomCsv, job, &mut report)
+        };
+        policy.suppression.k = 1;
+        let tables = agg.into_tables(&policy).unwrap();
+        let counts = format!(
+            "{} {} {} {:?} {:?} {:?} {:?}",
+            report.lines,
+            report.parsed,
+            report.skipped,
+            report.rejected_by_reason,
+            report.skipped_by_reason,
+            serde_json::to_string(&report).unwrap(),
+            report.first_event
+        );
+        (format!("{tables:?}"), counts)
+    }
+
+    #[test]
+    fn a_document_read_in_parts_gives_what_it_gives_whole() {
+        let key = Arc::new(Key::generate(KeyMode::Ephemeral).unwrap());
+        for doc in documents() {
+            let whole = read(doc.as_bytes(), usize::MAX, false, &key);
+            assert!(whole.0.contains("Utf8"), "{}", whole.0);
+            // One record a part, parts of a few records, and from a file
+            // read 7 bytes at a time in the first pass: records (quoted
+            // newlines, CRLFs) cut by a block's end are read again whole.
+            for part in [1, 40, 300, 100_000] {
+                assert_eq!(
+                    read(doc.as_bytes(), part, false, &key),
+                    whole,
+                    "part {part}"
+                );
+                let from_file = read(doc.as_bytes(), part, true, &key);
+                assert_eq!(from_file, whole, "file, part {part}");
+            }
+        }
+    }
+
+    #[test]
+    fn parts_start_after_quoted_newlines_never_inside_them() {
+        let doc = documents().swap_remove(0);
+        let options = ZoomOptions {
+            time: ZoomTime::default(),
+        };
+        let (_, parts, end) = plan(Bytes::Mem(doc.as_bytes()), &options, 1, 5).unwrap();
+        assert_eq!(end, doc.len() as u64);
+        assert!(parts.len() > 20);
+        let quoted = doc.find("\"Lee\nKim").unwrap() as u64;
+        for p in &parts {
+            // No part starts inside the quoted name.
+            assert!(p.start <= quoted || p.start > quoted + 8, "{p:?}");
+        }
+        let lines: u64 = doc.bytes().filter(|&b| b == b'\n').count() as u64;
+        assert!(parts.last().unwrap().line <= lines);
+        assert_eq!(parts.last().unwrap().end, doc.len() as u64);
+    }
 }
