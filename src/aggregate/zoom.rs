@@ -240,18 +240,18 @@ impl ZoomAggregate {
         let exclude = policy.zoom.sensitive == SensitiveAction::Exclude;
         let mut segments = self.segments;
         segments.sort_by_key(|(place, _)| *place);
-        let mut rows = Vec::with_capacity(segments.iter().map(|(_, r)| r.len()).sum());
-        // Each segment is freed once copied, so the rows are held once.
-        for (_, segment) in segments {
-            rows.extend(segment);
-        }
+        // Left in their segments, read through one reference each: a
+        // single vector of rows would hold them twice while it is filled.
+        let segments: Vec<Vec<Row>> = segments.into_iter().map(|(_, r)| r).collect();
         let mut signins = self.signins;
-        let parts = super::zoom_people::resolve(rows, &mut signins, exclude);
+        let segments = super::zoom_people::resolve(segments, &mut signins, exclude);
+        let parts: Vec<&Row> = segments.iter().flatten().collect();
         signins.sort_by_key(|s| (s.time, s.user));
         let mut people = DenseIds::default();
         let (meetings, published) = meetings(&parts, policy, &mut people)?;
         let counted: Vec<&Row> = parts
             .iter()
+            .copied()
             .filter(|p| !p.sensitive() && published.contains(&p.meeting.value()))
             .collect();
         Ok(vec![
@@ -338,12 +338,12 @@ impl Counters for Meeting {
 
 /// The meetings table, and the meetings published on their own.
 fn meetings(
-    parts: &[Row],
+    parts: &[&Row],
     policy: &Policy,
     ids: &mut DenseIds,
 ) -> Result<(Table, HashSet<u64>), String> {
     let mut by_meeting: BTreeMap<u64, Vec<&Row>> = BTreeMap::new();
-    for p in parts {
+    for &p in parts {
         by_meeting.entry(p.meeting.value()).or_default().push(p);
     }
     let mut sensitive = HashSet::new();
@@ -452,7 +452,7 @@ impl Counters for Attendance {
 }
 
 fn attendance(
-    parts: &[Row],
+    parts: &[&Row],
     labels: &[String],
     policy: &Policy,
     ids: &mut DenseIds,

@@ -77,9 +77,9 @@ impl Components {
 /// Sets every row's `person`, and every sign-in's `user`, to the person
 /// their identities belong to: the component of identities seen together
 /// on a row, named by its smallest pseudonym.
-pub fn unify_people(parts: &mut [Row], signins: &mut [VeiledSignIn]) {
+pub fn unify_people(segments: &mut [Vec<Row>], signins: &mut [VeiledSignIn]) {
     let mut sets = Components::default();
-    for p in parts.iter() {
+    for p in segments.iter().flatten() {
         for id in [p.email_id(), p.name_id(), Some(p.person)]
             .into_iter()
             .flatten()
@@ -87,7 +87,7 @@ pub fn unify_people(parts: &mut [Row], signins: &mut [VeiledSignIn]) {
             sets.union(p.person, id);
         }
     }
-    for p in parts.iter_mut() {
+    for p in segments.iter_mut().flatten() {
         p.person = sets.person(p.person);
     }
     for s in signins.iter_mut() {
@@ -97,27 +97,33 @@ pub fn unify_people(parts: &mut [Row], signins: &mut [VeiledSignIn]) {
 
 /// Makes a meeting sensitive with a known host in every row when any row
 /// names a sensitive host, so excluding it leaves no part behind.
-pub fn settle_sensitivity(parts: &mut [Row]) {
+pub fn settle_sensitivity(segments: &mut [Vec<Row>]) {
     let mut known_sensitive: BTreeMap<Pseudonym, bool> = BTreeMap::new();
-    for p in parts.iter() {
+    for p in segments.iter().flatten() {
         *known_sensitive.entry(p.meeting).or_default() |= p.sensitive() && !p.host_unknown();
     }
-    for p in parts.iter_mut() {
+    for p in segments.iter_mut().flatten() {
         if known_sensitive.get(&p.meeting).copied().unwrap_or(false) {
             p.set_sensitivity(true, false);
         }
     }
 }
 
-/// The participations every Zoom table is built from: people unified,
-/// sensitivity settled, and, when `exclude` is set, meetings of sensitive
-/// hosts dropped. Meetings whose host is unknown are kept: the tables hold
-/// them to `sensitive_k`.
-pub fn resolve(mut parts: Vec<Row>, signins: &mut [VeiledSignIn], exclude: bool) -> Vec<Row> {
-    unify_people(&mut parts, signins);
-    settle_sensitivity(&mut parts);
-    parts.retain(|p| !(exclude && p.sensitive() && !p.host_unknown()));
-    parts
+/// The participations every Zoom table is built from, in their segments:
+/// people unified, sensitivity settled, and, when `exclude` is set,
+/// meetings of sensitive hosts dropped. Meetings whose host is unknown are
+/// kept: the tables hold them to `sensitive_k`.
+pub fn resolve(
+    mut segments: Vec<Vec<Row>>,
+    signins: &mut [VeiledSignIn],
+    exclude: bool,
+) -> Vec<Vec<Row>> {
+    unify_people(&mut segments, signins);
+    settle_sensitivity(&mut segments);
+    for parts in &mut segments {
+        parts.retain(|p| !(exclude && p.sensitive() && !p.host_unknown()));
+    }
+    segments
 }
 
 #[cfg(test)]
@@ -178,7 +184,7 @@ mod tests {
             client_type: None,
             version: None,
         })];
-        unify_people(&mut parts, &mut signins);
+        unify_people(std::slice::from_mut(&mut parts), &mut signins);
         assert_eq!(people(&parts), 3);
         assert_eq!(parts[0].person, parts[1].person);
         assert_eq!(parts[0].person, parts[2].person);
@@ -196,8 +202,8 @@ mod tests {
         ];
         let mut forward = rows.clone();
         let mut backward: Vec<_> = rows.into_iter().rev().collect();
-        unify_people(&mut forward, &mut []);
-        unify_people(&mut backward, &mut []);
+        unify_people(std::slice::from_mut(&mut forward), &mut []);
+        unify_people(std::slice::from_mut(&mut backward), &mut []);
         backward.reverse();
         assert_eq!(forward, backward);
         let smallest = forward
@@ -223,10 +229,10 @@ mod tests {
         );
         let unknown = Row::of(&v.participation(&p, 0, None, "f").unwrap());
         let other = row(&v, "10", Some("y@example.edu"), None);
-        let kept = resolve(vec![known, unknown, other], &mut [], true);
+        let kept = resolve(vec![vec![known, unknown, other]], &mut [], true).concat();
         assert_eq!(kept.len(), 1, "only the host-unknown meeting 10 stays");
         assert!(kept[0].sensitive() && kept[0].host_unknown());
-        let kept = resolve(vec![known, unknown, other], &mut [], false);
+        let kept = resolve(vec![vec![known, unknown, other]], &mut [], false).concat();
         assert_eq!(kept.len(), 3);
         assert!(kept.iter().all(|p| p.sensitive()));
     }
