@@ -27,7 +27,7 @@ use crate::privacy::zoom::{VeiledParticipation, VeiledSignIn};
 use crate::time::{self, HOUR};
 
 use super::columns::{days, float64, int64, sorted, utf8};
-use super::group::{Counters, DenseIds, Group};
+use super::group::{Counters, DenseIds, Group, VisitorId};
 use super::intern::Interner;
 
 /// Presence and flag bits of a [`Row`].
@@ -162,6 +162,9 @@ impl Row {
     }
 }
 
+/// Rows in a block of a segment (88 KiB).
+const BLOCK_ROWS: usize = 1024;
+
 /// Veiled Zoom records of a run.
 #[derive(Debug, Default, Clone)]
 pub struct ZoomAggregate {
@@ -179,7 +182,7 @@ impl ZoomAggregate {
     /// that later input sorts higher).
     pub fn at(place: u64) -> Self {
         ZoomAggregate {
-            segments: vec![(place, Vec::new())],
+            segments: vec![(place, Vec::with_capacity(BLOCK_ROWS))],
             ..ZoomAggregate::default()
         }
     }
@@ -197,9 +200,17 @@ impl ZoomAggregate {
     /// Adds a participation, after those added before.
     pub fn add_participation(&mut self, p: VeiledParticipation) {
         let row = Row::new(&p, self.label(&p.affiliation), self.label(&p.device));
+        // Rows go into blocks of fixed size that are never reallocated: a
+        // vector grown by doubling would hold up to twice its rows, and
+        // the room it frees when shrunk stays resident.
         match self.segments.last_mut() {
-            Some((_, rows)) => rows.push(row),
-            None => self.segments.push((0, vec![row])),
+            Some((_, rows)) if rows.len() < rows.capacity() => rows.push(row),
+            last => {
+                let place = last.map_or(0, |(place, _)| *place);
+                let mut rows = Vec::with_capacity(BLOCK_ROWS);
+                rows.push(row);
+                self.segments.push((place, rows));
+            }
         }
     }
 
@@ -247,19 +258,37 @@ impl ZoomAggregate {
         let segments = super::zoom_people::resolve(segments, &mut signins, exclude);
         let parts: Vec<&Row> = segments.iter().flatten().collect();
         signins.sort_by_key(|s| (s.time, s.user));
-        let mut people = DenseIds::default();
-        let (meetings, published) = meetings(&parts, policy, &mut people)?;
+        let people = PersonIds::new(&parts);
+        let (meetings, published) = meetings(&parts, policy, &people)?;
         let counted: Vec<&Row> = parts
             .iter()
             .copied()
             .filter(|p| !p.sensitive() && published.contains(&p.meeting.value()))
             .collect();
-        Ok(vec![
-            meetings,
-            attendance(&parts, &self.labels, policy, &mut people)?,
-            concurrency(&counted, policy, &mut people)?,
-            signin_table(&signins, policy)?,
-        ])
+        let a = attendance(&parts, &self.labels, policy, &people)?;
+        let c = concurrency(&counted, policy, &people)?;
+        Ok(vec![meetings, a, c, signin_table(&signins, policy)?])
+    }
+}
+
+/// Dense ids of the people of a run's rows, for counting distinct people:
+/// their rank among the sorted pseudonyms, 8 bytes a person where a map
+/// from pseudonym to id costs three times that with its growth.
+struct PersonIds(Vec<Pseudonym>);
+
+impl PersonIds {
+    fn new(parts: &[&Row]) -> Self {
+        let mut people: Vec<Pseudonym> = parts.iter().map(|p| p.person).collect();
+        people.sort_unstable();
+        people.dedup();
+        people.shrink_to_fit();
+        PersonIds(people)
+    }
+
+    fn id(&self, p: Pseudonym) -> VisitorId {
+        // Every row's person is in the list.
+        let rank = self.0.binary_search(&p).unwrap_or_else(|i| i);
+        VisitorId::try_from(rank).unwrap_or(VisitorId::MAX)
     }
 }
 
@@ -340,7 +369,7 @@ impl Counters for Meeting {
 fn meetings(
     parts: &[&Row],
     policy: &Policy,
-    ids: &mut DenseIds,
+    ids: &PersonIds,
 ) -> Result<(Table, HashSet<u64>), String> {
     let mut by_meeting: BTreeMap<u64, Vec<&Row>> = BTreeMap::new();
     for &p in parts {
@@ -455,7 +484,7 @@ fn attendance(
     parts: &[&Row],
     labels: &[String],
     policy: &Policy,
-    ids: &mut DenseIds,
+    ids: &PersonIds,
 ) -> Result<Table, String> {
     let mut strings = Interner::default();
     let other = strings.intern(OTHER.into());
@@ -468,32 +497,47 @@ fn attendance(
     };
     // (day, affiliation, device) → (meeting, person) → their rows: minutes
     // are per meeting and person, as in `zoom_meetings`, so a day adds up
-    // to the same minutes in both tables.
+    // to the same minutes in both tables. Grouped by a stable sort of the
+    // row references (each person's rows keep their order), not by maps of
+    // vectors, which cost ten times the memory per row.
     type Key = (i32, u32, u32);
-    let mut groups: BTreeMap<Key, HashMap<(u64, Pseudonym), Vec<&Row>>> = BTreeMap::new();
-    for p in parts {
-        let key = (meeting_day(p), intern(p.affiliation), intern(p.device));
-        groups
-            .entry(key)
-            .or_default()
-            .entry((p.meeting.value(), p.person))
-            .or_default()
-            .push(p);
-    }
-    let sets = groups.into_iter().map(|(key, people)| {
-        let mut c = Attendance::default();
-        let mut who = Vec::with_capacity(people.len());
-        for ((_, person), rows) in people {
+    let by_label: Vec<u32> = {
+        for p in parts {
+            intern(p.affiliation);
+            intern(p.device);
+        }
+        interned.iter().map(|i| i.unwrap_or(other)).collect()
+    };
+    let label = |i: u32| by_label.get(i as usize).copied().unwrap_or(other);
+    let key = |p: &Row| -> Key { (meeting_day(p), label(p.affiliation), label(p.device)) };
+    let mut sorted_parts: Vec<&Row> = parts.to_vec();
+    sorted_parts.sort_by_key(|p| (key(p), p.meeting.value(), p.person));
+    let mut sets: Vec<(Key, Attendance, Vec<u32>)> = Vec::new();
+    let mut rows: Vec<&Row> = Vec::new();
+    for (at, &p) in sorted_parts.iter().enumerate() {
+        rows.push(p);
+        let group = |q: &Row| (key(q), q.meeting.value(), q.person);
+        if sorted_parts
+            .get(at + 1)
+            .is_some_and(|&n| group(n) == group(p))
+        {
+            continue;
+        }
+        let k = key(p);
+        if sets.last().is_none_or(|s| s.0 != k) {
+            sets.push((k, Attendance::default(), Vec::new()));
+        }
+        if let Some((_, c, who)) = sets.last_mut() {
             c.sessions += rows.len() as u64;
             c.seconds += person_minutes(&rows) * 60.0;
-            who.push(ids.id(person));
+            who.push(ids.id(p.person));
         }
-        (key, c, who)
-    });
+        rows.clear();
+    }
+    drop(sorted_parts);
     let k = policy.suppression.k_for(schema::ZOOM_ATTENDANCE.name);
-    let rows: Vec<_> = sets.collect();
     let (rows, stats) =
-        Rows::from_sets(rows).fold(k, |key| key.0, |key| (key.0, other, other), |_| k);
+        Rows::from_sets(sets).fold(k, |key| key.0, |key| (key.0, other, other), |_| k);
     let rows = sorted(rows, |k| (k.0, strings.get(k.1), strings.get(k.2)));
     Ok(Table::new(
         &schema::ZOOM_ATTENDANCE,
@@ -536,50 +580,64 @@ pub const MAX_SESSION_SECONDS: i64 = 48 * 3600;
 /// Concurrency of the meetings in `parts` (those published on their own
 /// and not sensitive), per hour with someone present, in buckets of at
 /// least k people per day.
-fn concurrency(parts: &[&Row], policy: &Policy, ids: &mut DenseIds) -> Result<Table, String> {
+fn concurrency(parts: &[&Row], policy: &Policy, ids: &PersonIds) -> Result<Table, String> {
     // A person's overlapping sessions in one meeting are one presence.
-    let mut presence: HashMap<(u64, Pseudonym), Vec<(i64, i64)>> = HashMap::new();
+    // Grouped by sorting the row references by (meeting, person, join,
+    // leave), as in `attendance`.
     let mut hours: BTreeMap<i64, (Presence, Vec<u32>)> = BTreeMap::new();
-    for p in parts {
-        if let (Some(j), Some(l)) = (p.join(), p.leave())
-            && l.saturating_sub(j) <= MAX_SESSION_SECONDS
-        {
-            presence
-                .entry((p.meeting.value(), p.person))
-                .or_default()
-                .push((j, l.max(j)));
+    let session = |p: &Row| match (p.join(), p.leave()) {
+        (Some(j), Some(l)) if l.saturating_sub(j) <= MAX_SESSION_SECONDS => Some((j, l.max(j))),
+        _ => None,
+    };
+    let mut presence: Vec<&Row> = parts
+        .iter()
+        .copied()
+        .filter(|p| session(p).is_some())
+        .collect();
+    for p in &presence {
+        if let Some((j, l)) = session(p) {
             hours.entry(time::hour_of(j)).or_default().0.joins += 1;
-            hours.entry(time::hour_of(l.max(j))).or_default().0.leaves += 1;
+            hours.entry(time::hour_of(l)).or_default().0.leaves += 1;
         }
     }
-    let mut events: Vec<(i64, i64)> = Vec::new();
-    for ((_, person), mut intervals) in presence {
-        let who = ids.id(person);
-        intervals.sort_unstable();
-        let mut merged: Vec<(i64, i64)> = Vec::new();
-        for (s, e) in intervals {
-            match merged.last_mut() {
-                Some(last) if s <= last.1 => last.1 = last.1.max(e),
-                _ => merged.push((s, e)),
-            }
+    presence.sort_unstable_by_key(|p| (p.meeting.value(), p.person, session(p)));
+    let mut events: Vec<i64> = Vec::new();
+    let mut merged: Vec<(i64, i64)> = Vec::new();
+    for (at, &p) in presence.iter().enumerate() {
+        let (meeting, person) = (p.meeting.value(), p.person);
+        let Some((s, e)) = session(p) else { continue };
+        match merged.last_mut() {
+            Some(last) if s <= last.1 => last.1 = last.1.max(e),
+            _ => merged.push((s, e)),
         }
-        for (s, e) in merged {
-            events.push((s, 1));
-            events.push((e, -1));
+        if presence
+            .get(at + 1)
+            .is_some_and(|n| (n.meeting.value(), n.person) == (meeting, person))
+        {
+            continue;
+        }
+        let who = ids.id(person);
+        for &(s, e) in &merged {
+            // A join at 2t+1, a leave at 2t: leaves sort before joins at
+            // the same second, in 8 bytes an event.
+            events.push(s.saturating_mul(2).saturating_add(1));
+            events.push(e.saturating_mul(2));
             let mut h = time::hour_of(s);
             while h <= e {
                 hours.entry(h).or_default().1.push(who);
                 h += HOUR;
             }
         }
+        merged.clear();
     }
+    drop(presence);
     // Leaves before joins at the same second: a hand-over is not an overlap.
     events.sort_unstable();
     let (mut current, mut next) = (0i64, 0);
     for (&hour, (p, _)) in hours.iter_mut() {
         let mut peak = current;
-        while next < events.len() && events[next].0 < hour + HOUR {
-            current += events[next].1;
+        while next < events.len() && events[next] >> 1 < hour + HOUR {
+            current += if events[next] & 1 == 1 { 1 } else { -1 };
             peak = peak.max(current);
             next += 1;
         }
