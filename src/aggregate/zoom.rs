@@ -1,11 +1,19 @@
 //! Zoom tables: meetings, attendance, concurrency and sign-ins.
 //!
-//! Zoom data is small (a university's year of exports is a few million
-//! rows at most), and exact answers need every interval anyway: a person's
-//! minutes are the union of their sessions, medians need all values, and
-//! concurrency needs a sweep over all joins and leaves. So the aggregate
-//! keeps the veiled records — pseudonyms, labels and times, nothing raw —
-//! and computes the tables at the end. Merging is concatenation.
+//! Zoom data is small next to web logs (a university's year of exports is
+//! a few million rows at most), and exact answers need every interval
+//! anyway: a person's minutes are the union of their sessions, medians need
+//! all values, and concurrency needs a sweep over all joins and leaves. So
+//! the aggregate keeps the veiled records — pseudonyms, label indices and
+//! times, nothing raw — and computes the tables at the end.
+//!
+//! Each record is held as a fixed-size [`Row`] (88 bytes: optional values
+//! carry a presence bit instead of an `Option` each, labels are indices into
+//! the aggregate's own short label list), so a million rows cost 88 MB and
+//! no allocation each. Rows arrive in segments (one per chunk of a
+//! document) tagged with their place in the input; merging concatenates
+//! segments in any order, and the tables read them sorted by place, so
+//! the result does not depend on which thread read what.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -19,20 +27,191 @@ use crate::privacy::zoom::{VeiledParticipation, VeiledSignIn};
 use crate::time::{self, HOUR};
 
 use super::columns::{days, float64, int64, sorted, utf8};
-use super::group::{Counters, DenseIds, Group};
+use super::group::{Counters, DenseIds, Group, VisitorId};
 use super::intern::Interner;
+
+/// Presence and flag bits of a [`Row`].
+mod bit {
+    pub const SENSITIVE: u16 = 1;
+    pub const HOST_UNKNOWN: u16 = 1 << 1;
+    pub const GUEST: u16 = 1 << 2;
+    pub const EMAIL: u16 = 1 << 3;
+    pub const NAME: u16 = 1 << 4;
+    pub const START: u16 = 1 << 5;
+    pub const END: u16 = 1 << 6;
+    pub const JOIN: u16 = 1 << 7;
+    pub const LEAVE: u16 = 1 << 8;
+    pub const MINUTES: u16 = 1 << 9;
+}
+
+/// A veiled participation as the aggregate holds it: the fields of
+/// [`VeiledParticipation`] without an `Option` or a `String` each.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Row {
+    /// Meeting pseudonym.
+    pub meeting: Pseudonym,
+    /// Person pseudonym (provisional until `zoom_people` unifies people).
+    pub person: Pseudonym,
+    email_id: Pseudonym,
+    name_id: Pseudonym,
+    meeting_start: i64,
+    meeting_end: i64,
+    join: i64,
+    leave: i64,
+    minutes: f64,
+    affiliation: u32,
+    device: u32,
+    flags: u16,
+}
+
+fn opt<T>(flags: u16, bit: u16, v: T) -> Option<T> {
+    (flags & bit != 0).then_some(v)
+}
+
+impl Row {
+    /// `p` with its labels given as indices into the aggregate's list.
+    fn new(p: &VeiledParticipation, affiliation: u32, device: u32) -> Row {
+        let mut flags = 0;
+        let mut set = |on: bool, b: u16| {
+            if on {
+                flags |= b;
+            }
+        };
+        set(p.sensitive, bit::SENSITIVE);
+        set(p.host_unknown, bit::HOST_UNKNOWN);
+        set(p.guest, bit::GUEST);
+        set(p.email_id.is_some(), bit::EMAIL);
+        set(p.name_id.is_some(), bit::NAME);
+        set(p.meeting_start.is_some(), bit::START);
+        set(p.meeting_end.is_some(), bit::END);
+        set(p.join.is_some(), bit::JOIN);
+        set(p.leave.is_some(), bit::LEAVE);
+        set(p.minutes.is_some(), bit::MINUTES);
+        Row {
+            meeting: p.meeting,
+            person: p.person,
+            email_id: p.email_id.unwrap_or(Pseudonym::UNKNOWN),
+            name_id: p.name_id.unwrap_or(Pseudonym::UNKNOWN),
+            meeting_start: p.meeting_start.unwrap_or(0),
+            meeting_end: p.meeting_end.unwrap_or(0),
+            join: p.join.unwrap_or(0),
+            leave: p.leave.unwrap_or(0),
+            minutes: p.minutes.unwrap_or(0.0),
+            affiliation,
+            device,
+            flags,
+        }
+    }
+
+    /// A row whose labels are both index 0, for tests of the modules that
+    /// only read pseudonyms and flags.
+    #[cfg(test)]
+    pub(crate) fn of(p: &VeiledParticipation) -> Row {
+        Row::new(p, 0, 0)
+    }
+
+    /// Whether the meeting is held to `sensitive_k` (or excluded).
+    pub fn sensitive(&self) -> bool {
+        self.flags & bit::SENSITIVE != 0
+    }
+    /// Whether `sensitive` holds only because the host is not known.
+    pub fn host_unknown(&self) -> bool {
+        self.flags & bit::HOST_UNKNOWN != 0
+    }
+    /// Sets both sensitivity flags.
+    pub fn set_sensitivity(&mut self, sensitive: bool, host_unknown: bool) {
+        self.flags &= !(bit::SENSITIVE | bit::HOST_UNKNOWN);
+        if sensitive {
+            self.flags |= bit::SENSITIVE;
+        }
+        if host_unknown {
+            self.flags |= bit::HOST_UNKNOWN;
+        }
+    }
+    /// Guest flag.
+    pub fn guest(&self) -> bool {
+        self.flags & bit::GUEST != 0
+    }
+    /// Pseudonym of the row's e-mail.
+    pub fn email_id(&self) -> Option<Pseudonym> {
+        opt(self.flags, bit::EMAIL, self.email_id)
+    }
+    /// Pseudonym of the row's normalised name.
+    pub fn name_id(&self) -> Option<Pseudonym> {
+        opt(self.flags, bit::NAME, self.name_id)
+    }
+    /// Meeting start.
+    pub fn meeting_start(&self) -> Option<i64> {
+        opt(self.flags, bit::START, self.meeting_start)
+    }
+    /// Meeting end.
+    pub fn meeting_end(&self) -> Option<i64> {
+        opt(self.flags, bit::END, self.meeting_end)
+    }
+    /// Join time.
+    pub fn join(&self) -> Option<i64> {
+        opt(self.flags, bit::JOIN, self.join)
+    }
+    /// Leave time.
+    pub fn leave(&self) -> Option<i64> {
+        opt(self.flags, bit::LEAVE, self.leave)
+    }
+    /// Minutes of an untimed row.
+    pub fn minutes(&self) -> Option<f64> {
+        opt(self.flags, bit::MINUTES, self.minutes)
+    }
+}
+
+/// Rows in a block of a segment (88 KiB).
+const BLOCK_ROWS: usize = 1024;
 
 /// Veiled Zoom records of a run.
 #[derive(Debug, Default, Clone)]
 pub struct ZoomAggregate {
-    participations: Vec<VeiledParticipation>,
+    // (place in the input, rows): sorted by place before the tables.
+    segments: Vec<(u64, Vec<Row>)>,
+    // Affiliation and device labels, indexed by the rows.
+    labels: Vec<String>,
+    label_index: HashMap<String, u32>,
     signins: Vec<VeiledSignIn>,
 }
 
 impl ZoomAggregate {
-    /// Adds a participation.
+    /// An empty aggregate whose participations come at `place` in the
+    /// input order (e.g. a document's index and a chunk's, combined so
+    /// that later input sorts higher).
+    pub fn at(place: u64) -> Self {
+        ZoomAggregate {
+            segments: vec![(place, Vec::with_capacity(BLOCK_ROWS))],
+            ..ZoomAggregate::default()
+        }
+    }
+
+    fn label(&mut self, s: &str) -> u32 {
+        if let Some(&i) = self.label_index.get(s) {
+            return i;
+        }
+        let i = u32::try_from(self.labels.len()).unwrap_or(u32::MAX);
+        self.labels.push(s.to_string());
+        self.label_index.insert(s.to_string(), i);
+        i
+    }
+
+    /// Adds a participation, after those added before.
     pub fn add_participation(&mut self, p: VeiledParticipation) {
-        self.participations.push(p);
+        let row = Row::new(&p, self.label(&p.affiliation), self.label(&p.device));
+        // Rows go into blocks of fixed size that are never reallocated: a
+        // vector grown by doubling would hold up to twice its rows, and
+        // the room it frees when shrunk stays resident.
+        match self.segments.last_mut() {
+            Some((_, rows)) if rows.len() < rows.capacity() => rows.push(row),
+            last => {
+                let place = last.map_or(0, |(place, _)| *place);
+                let mut rows = Vec::with_capacity(BLOCK_ROWS);
+                rows.push(row);
+                self.segments.push((place, rows));
+            }
+        }
     }
 
     /// Adds a sign-in event.
@@ -40,15 +219,27 @@ impl ZoomAggregate {
         self.signins.push(s);
     }
 
-    /// Folds `other` in.
+    /// Folds `other` in; its rows keep their places.
     pub fn merge(&mut self, other: ZoomAggregate) {
-        self.participations.extend(other.participations);
+        let remap: Vec<u32> = other.labels.iter().map(|l| self.label(l)).collect();
+        let identity = remap.iter().enumerate().all(|(i, &j)| i as u32 == j);
+        for (place, mut rows) in other.segments {
+            if !identity {
+                for r in &mut rows {
+                    r.affiliation = remap.get(r.affiliation as usize).copied().unwrap_or(0);
+                    r.device = remap.get(r.device as usize).copied().unwrap_or(0);
+                }
+            }
+            if !rows.is_empty() {
+                self.segments.push((place, rows));
+            }
+        }
         self.signins.extend(other.signins);
     }
 
     /// Whether nothing was added.
     pub fn is_empty(&self) -> bool {
-        self.participations.is_empty() && self.signins.is_empty()
+        self.segments.iter().all(|(_, r)| r.is_empty()) && self.signins.is_empty()
     }
 
     /// The four Zoom tables, through disclosure control: meetings of a
@@ -58,27 +249,52 @@ impl ZoomAggregate {
     /// quiet hours.
     pub fn into_tables(self, policy: &Policy) -> Result<Vec<Table>, String> {
         let exclude = policy.zoom.sensitive == SensitiveAction::Exclude;
+        let mut segments = self.segments;
+        segments.sort_by_key(|(place, _)| *place);
+        // Left in their segments, read through one reference each: a
+        // single vector of rows would hold them twice while it is filled.
+        let segments: Vec<Vec<Row>> = segments.into_iter().map(|(_, r)| r).collect();
         let mut signins = self.signins;
-        let parts = super::zoom_people::resolve(self.participations, &mut signins, exclude);
+        let segments = super::zoom_people::resolve(segments, &mut signins, exclude);
+        let parts: Vec<&Row> = segments.iter().flatten().collect();
         signins.sort_by_key(|s| (s.time, s.user));
-        let mut people = DenseIds::default();
-        let (meetings, published) = meetings(&parts, policy, &mut people)?;
-        let counted: Vec<&VeiledParticipation> = parts
+        let people = PersonIds::new(&parts);
+        let (meetings, published) = meetings(&parts, policy, &people)?;
+        let counted: Vec<&Row> = parts
             .iter()
-            .filter(|p| !p.sensitive && published.contains(&p.meeting.value()))
+            .copied()
+            .filter(|p| !p.sensitive() && published.contains(&p.meeting.value()))
             .collect();
-        Ok(vec![
-            meetings,
-            attendance(&parts, policy, &mut people)?,
-            concurrency(&counted, policy, &mut people)?,
-            signin_table(&signins, policy)?,
-        ])
+        let a = attendance(&parts, &self.labels, policy, &people)?;
+        let c = concurrency(&counted, policy, &people)?;
+        Ok(vec![meetings, a, c, signin_table(&signins, policy)?])
+    }
+}
+
+/// Dense ids of the people of a run's rows, for counting distinct people:
+/// their rank among the sorted pseudonyms, 8 bytes a person where a map
+/// from pseudonym to id costs three times that with its growth.
+struct PersonIds(Vec<Pseudonym>);
+
+impl PersonIds {
+    fn new(parts: &[&Row]) -> Self {
+        let mut people: Vec<Pseudonym> = parts.iter().map(|p| p.person).collect();
+        people.sort_unstable();
+        people.dedup();
+        people.shrink_to_fit();
+        PersonIds(people)
+    }
+
+    fn id(&self, p: Pseudonym) -> VisitorId {
+        // Every row's person is in the list.
+        let rank = self.0.binary_search(&p).unwrap_or_else(|i| i);
+        VisitorId::try_from(rank).unwrap_or(VisitorId::MAX)
     }
 }
 
 /// The day a participation counts on: its meeting's start, else its join.
-fn meeting_day(p: &VeiledParticipation) -> i32 {
-    time::date32(p.meeting_start.or(p.join).unwrap_or(0))
+fn meeting_day(p: &Row) -> i32 {
+    time::date32(p.meeting_start().or(p.join()).unwrap_or(0))
 }
 
 /// Seconds covered by the union of intervals.
@@ -101,15 +317,15 @@ fn union_seconds(mut intervals: Vec<(i64, i64)>) -> i64 {
 
 /// Minutes of one person from their rows: the union of timed sessions plus
 /// any untimed minutes ("unique users" exports).
-fn person_minutes(rows: &[&VeiledParticipation]) -> f64 {
+fn person_minutes(rows: &[&Row]) -> f64 {
     let timed: Vec<(i64, i64)> = rows
         .iter()
-        .filter_map(|p| Some((p.join?, p.leave?)))
+        .filter_map(|p| Some((p.join()?, p.leave()?)))
         .collect();
     let untimed: f64 = rows
         .iter()
-        .filter(|p| p.join.is_none())
-        .filter_map(|p| p.minutes)
+        .filter(|p| p.join().is_none())
+        .filter_map(|p| p.minutes())
         .sum();
     union_seconds(timed) as f64 / 60.0 + untimed
 }
@@ -151,40 +367,40 @@ impl Counters for Meeting {
 
 /// The meetings table, and the meetings published on their own.
 fn meetings(
-    parts: &[VeiledParticipation],
+    parts: &[&Row],
     policy: &Policy,
-    ids: &mut DenseIds,
+    ids: &PersonIds,
 ) -> Result<(Table, HashSet<u64>), String> {
-    let mut by_meeting: BTreeMap<u64, Vec<&VeiledParticipation>> = BTreeMap::new();
-    for p in parts {
+    let mut by_meeting: BTreeMap<u64, Vec<&Row>> = BTreeMap::new();
+    for &p in parts {
         by_meeting.entry(p.meeting.value()).or_default().push(p);
     }
     let mut sensitive = HashSet::new();
     let mut sets = Vec::with_capacity(by_meeting.len());
     for (meeting, rows_of) in by_meeting {
-        let mut people: BTreeMap<u64, Vec<&VeiledParticipation>> = BTreeMap::new();
+        let mut people: BTreeMap<u64, Vec<&Row>> = BTreeMap::new();
         for p in &rows_of {
             people.entry(p.person.value()).or_default().push(p);
         }
-        if rows_of.iter().any(|p| p.sensitive) {
+        if rows_of.iter().any(|p| p.sensitive()) {
             sensitive.insert(meeting);
         }
         let start = rows_of
             .iter()
-            .filter_map(|p| p.meeting_start)
+            .filter_map(|p| p.meeting_start())
             .min()
-            .or_else(|| rows_of.iter().filter_map(|p| p.join).min())
+            .or_else(|| rows_of.iter().filter_map(|p| p.join()).min())
             .unwrap_or(0);
         let end = rows_of
             .iter()
-            .filter_map(|p| p.meeting_end)
+            .filter_map(|p| p.meeting_end())
             .max()
-            .or_else(|| rows_of.iter().filter_map(|p| p.leave).max())
+            .or_else(|| rows_of.iter().filter_map(|p| p.leave()).max())
             .unwrap_or(start);
         let person_ids: Vec<u32> = rows_of.iter().map(|p| ids.id(p.person)).collect();
         let guests = rows_of
             .iter()
-            .filter(|p| p.guest)
+            .filter(|p| p.guest())
             .map(|p| ids.id(p.person))
             .collect();
         let c = Meeting {
@@ -265,45 +481,63 @@ impl Counters for Attendance {
 }
 
 fn attendance(
-    parts: &[VeiledParticipation],
+    parts: &[&Row],
+    labels: &[String],
     policy: &Policy,
-    ids: &mut DenseIds,
+    ids: &PersonIds,
 ) -> Result<Table, String> {
     let mut strings = Interner::default();
     let other = strings.intern(OTHER.into());
+    // Interned in the order rows first name them, as each row's labels
+    // were before rows held indices.
+    let mut interned: Vec<Option<u32>> = vec![None; labels.len()];
+    let mut intern = |i: u32| -> u32 {
+        let slot = &mut interned[i as usize];
+        *slot.get_or_insert_with(|| strings.intern(labels[i as usize].clone().into()))
+    };
     // (day, affiliation, device) → (meeting, person) → their rows: minutes
     // are per meeting and person, as in `zoom_meetings`, so a day adds up
-    // to the same minutes in both tables.
+    // to the same minutes in both tables. Grouped by a stable sort of the
+    // row references (each person's rows keep their order), not by maps of
+    // vectors, which cost ten times the memory per row.
     type Key = (i32, u32, u32);
-    let mut groups: BTreeMap<Key, HashMap<(u64, Pseudonym), Vec<&VeiledParticipation>>> =
-        BTreeMap::new();
-    for p in parts {
-        let key = (
-            meeting_day(p),
-            strings.intern(p.affiliation.clone().into()),
-            strings.intern(p.device.clone().into()),
-        );
-        groups
-            .entry(key)
-            .or_default()
-            .entry((p.meeting.value(), p.person))
-            .or_default()
-            .push(p);
-    }
-    let sets = groups.into_iter().map(|(key, people)| {
-        let mut c = Attendance::default();
-        let mut who = Vec::with_capacity(people.len());
-        for ((_, person), rows) in people {
+    let by_label: Vec<u32> = {
+        for p in parts {
+            intern(p.affiliation);
+            intern(p.device);
+        }
+        interned.iter().map(|i| i.unwrap_or(other)).collect()
+    };
+    let label = |i: u32| by_label.get(i as usize).copied().unwrap_or(other);
+    let key = |p: &Row| -> Key { (meeting_day(p), label(p.affiliation), label(p.device)) };
+    let mut sorted_parts: Vec<&Row> = parts.to_vec();
+    sorted_parts.sort_by_key(|p| (key(p), p.meeting.value(), p.person));
+    let mut sets: Vec<(Key, Attendance, Vec<u32>)> = Vec::new();
+    let mut rows: Vec<&Row> = Vec::new();
+    for (at, &p) in sorted_parts.iter().enumerate() {
+        rows.push(p);
+        let group = |q: &Row| (key(q), q.meeting.value(), q.person);
+        if sorted_parts
+            .get(at + 1)
+            .is_some_and(|&n| group(n) == group(p))
+        {
+            continue;
+        }
+        let k = key(p);
+        if sets.last().is_none_or(|s| s.0 != k) {
+            sets.push((k, Attendance::default(), Vec::new()));
+        }
+        if let Some((_, c, who)) = sets.last_mut() {
             c.sessions += rows.len() as u64;
             c.seconds += person_minutes(&rows) * 60.0;
-            who.push(ids.id(person));
+            who.push(ids.id(p.person));
         }
-        (key, c, who)
-    });
+        rows.clear();
+    }
+    drop(sorted_parts);
     let k = policy.suppression.k_for(schema::ZOOM_ATTENDANCE.name);
-    let rows: Vec<_> = sets.collect();
     let (rows, stats) =
-        Rows::from_sets(rows).fold(k, |key| key.0, |key| (key.0, other, other), |_| k);
+        Rows::from_sets(sets).fold(k, |key| key.0, |key| (key.0, other, other), |_| k);
     let rows = sorted(rows, |k| (k.0, strings.get(k.1), strings.get(k.2)));
     Ok(Table::new(
         &schema::ZOOM_ATTENDANCE,
@@ -346,54 +580,64 @@ pub const MAX_SESSION_SECONDS: i64 = 48 * 3600;
 /// Concurrency of the meetings in `parts` (those published on their own
 /// and not sensitive), per hour with someone present, in buckets of at
 /// least k people per day.
-fn concurrency(
-    parts: &[&VeiledParticipation],
-    policy: &Policy,
-    ids: &mut DenseIds,
-) -> Result<Table, String> {
+fn concurrency(parts: &[&Row], policy: &Policy, ids: &PersonIds) -> Result<Table, String> {
     // A person's overlapping sessions in one meeting are one presence.
-    let mut presence: HashMap<(u64, Pseudonym), Vec<(i64, i64)>> = HashMap::new();
+    // Grouped by sorting the row references by (meeting, person, join,
+    // leave), as in `attendance`.
     let mut hours: BTreeMap<i64, (Presence, Vec<u32>)> = BTreeMap::new();
-    for p in parts {
-        if let (Some(j), Some(l)) = (p.join, p.leave)
-            && l.saturating_sub(j) <= MAX_SESSION_SECONDS
-        {
-            presence
-                .entry((p.meeting.value(), p.person))
-                .or_default()
-                .push((j, l.max(j)));
+    let session = |p: &Row| match (p.join(), p.leave()) {
+        (Some(j), Some(l)) if l.saturating_sub(j) <= MAX_SESSION_SECONDS => Some((j, l.max(j))),
+        _ => None,
+    };
+    let mut presence: Vec<&Row> = parts
+        .iter()
+        .copied()
+        .filter(|p| session(p).is_some())
+        .collect();
+    for p in &presence {
+        if let Some((j, l)) = session(p) {
             hours.entry(time::hour_of(j)).or_default().0.joins += 1;
-            hours.entry(time::hour_of(l.max(j))).or_default().0.leaves += 1;
+            hours.entry(time::hour_of(l)).or_default().0.leaves += 1;
         }
     }
-    let mut events: Vec<(i64, i64)> = Vec::new();
-    for ((_, person), mut intervals) in presence {
-        let who = ids.id(person);
-        intervals.sort_unstable();
-        let mut merged: Vec<(i64, i64)> = Vec::new();
-        for (s, e) in intervals {
-            match merged.last_mut() {
-                Some(last) if s <= last.1 => last.1 = last.1.max(e),
-                _ => merged.push((s, e)),
-            }
+    presence.sort_unstable_by_key(|p| (p.meeting.value(), p.person, session(p)));
+    let mut events: Vec<i64> = Vec::new();
+    let mut merged: Vec<(i64, i64)> = Vec::new();
+    for (at, &p) in presence.iter().enumerate() {
+        let (meeting, person) = (p.meeting.value(), p.person);
+        let Some((s, e)) = session(p) else { continue };
+        match merged.last_mut() {
+            Some(last) if s <= last.1 => last.1 = last.1.max(e),
+            _ => merged.push((s, e)),
         }
-        for (s, e) in merged {
-            events.push((s, 1));
-            events.push((e, -1));
+        if presence
+            .get(at + 1)
+            .is_some_and(|n| (n.meeting.value(), n.person) == (meeting, person))
+        {
+            continue;
+        }
+        let who = ids.id(person);
+        for &(s, e) in &merged {
+            // A join at 2t+1, a leave at 2t: leaves sort before joins at
+            // the same second, in 8 bytes an event.
+            events.push(s.saturating_mul(2).saturating_add(1));
+            events.push(e.saturating_mul(2));
             let mut h = time::hour_of(s);
             while h <= e {
                 hours.entry(h).or_default().1.push(who);
                 h += HOUR;
             }
         }
+        merged.clear();
     }
+    drop(presence);
     // Leaves before joins at the same second: a hand-over is not an overlap.
     events.sort_unstable();
     let (mut current, mut next) = (0i64, 0);
     for (&hour, (p, _)) in hours.iter_mut() {
         let mut peak = current;
-        while next < events.len() && events[next].0 < hour + HOUR {
-            current += events[next].1;
+        while next < events.len() && events[next] >> 1 < hour + HOUR {
+            current += if events[next] & 1 == 1 { 1 } else { -1 };
             peak = peak.max(current);
             next += 1;
         }

@@ -21,52 +21,74 @@
 //! `exclude` drops all of it), whatever other documents of the same
 //! occurrence said.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
+use super::zoom::Row;
 use crate::privacy::pseudonym::Pseudonym;
-use crate::privacy::zoom::{VeiledParticipation, VeiledSignIn};
+use crate::privacy::zoom::VeiledSignIn;
 
-/// Disjoint sets over pseudonyms, each set remembering its smallest member.
+/// Disjoint sets over the pseudonyms of a run's rows. The pseudonyms are
+/// held sorted, so a set's smallest member is the one of lowest index, and
+/// a union always keeps the lower root: the root names the set. A sorted
+/// vector and a parent index each cost 12 bytes a pseudonym, where a hash
+/// map, its parents and smallest members cost some 40 with its growth.
 #[derive(Debug, Default)]
 struct Components {
-    index: HashMap<Pseudonym, usize>,
-    parent: Vec<usize>,
-    smallest: Vec<Pseudonym>,
+    ids: Vec<Pseudonym>,
+    parent: Vec<u32>,
 }
 
 impl Components {
-    fn slot(&mut self, p: Pseudonym) -> usize {
-        *self.index.entry(p).or_insert_with(|| {
-            self.parent.push(self.parent.len());
-            self.smallest.push(p);
-            self.parent.len() - 1
-        })
+    /// One set for each identity of `segments`.
+    fn over(segments: &[Vec<Row>]) -> Self {
+        let mut ids: Vec<Pseudonym> = segments
+            .iter()
+            .flatten()
+            .flat_map(|p| {
+                // The provisional person is its e-mail's or its name's
+                // pseudonym when the row has one.
+                let own = (p.email_id().is_none() && p.name_id().is_none()).then_some(p.person);
+                [p.email_id(), p.name_id(), own]
+            })
+            .flatten()
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.shrink_to_fit();
+        let parent = (0..u32::try_from(ids.len()).unwrap_or(u32::MAX)).collect();
+        Components { ids, parent }
     }
 
-    fn root(&mut self, mut i: usize) -> usize {
+    fn slot(&self, p: Pseudonym) -> Option<u32> {
+        self.ids.binary_search(&p).ok().map(|i| i as u32)
+    }
+
+    fn root(&mut self, mut i: u32) -> u32 {
         // Path halving keeps trees flat without recursion.
-        while self.parent[i] != i {
-            self.parent[i] = self.parent[self.parent[i]];
-            i = self.parent[i];
+        while self.parent[i as usize] != i {
+            self.parent[i as usize] = self.parent[self.parent[i as usize] as usize];
+            i = self.parent[i as usize];
         }
         i
     }
 
     fn union(&mut self, a: Pseudonym, b: Pseudonym) {
-        let (a, b) = (self.slot(a), self.slot(b));
+        let (Some(a), Some(b)) = (self.slot(a), self.slot(b)) else {
+            return;
+        };
         let (ra, rb) = (self.root(a), self.root(b));
         if ra != rb {
-            self.parent[rb] = ra;
-            self.smallest[ra] = self.smallest[ra].min(self.smallest[rb]);
+            let (low, high) = (ra.min(rb), ra.max(rb));
+            self.parent[high as usize] = low;
         }
     }
 
     /// The component's name for `p`, or `p` itself when it was never linked.
     fn person(&mut self, p: Pseudonym) -> Pseudonym {
-        match self.index.get(&p) {
-            Some(&i) => {
+        match self.slot(p) {
+            Some(i) => {
                 let r = self.root(i);
-                self.smallest[r]
+                self.ids[r as usize]
             }
             None => p,
         }
@@ -76,17 +98,14 @@ impl Components {
 /// Sets every row's `person`, and every sign-in's `user`, to the person
 /// their identities belong to: the component of identities seen together
 /// on a row, named by its smallest pseudonym.
-pub fn unify_people(parts: &mut [VeiledParticipation], signins: &mut [VeiledSignIn]) {
-    let mut sets = Components::default();
-    for p in parts.iter() {
-        for id in [p.email_id, p.name_id, Some(p.person)]
-            .into_iter()
-            .flatten()
-        {
+pub fn unify_people(segments: &mut [Vec<Row>], signins: &mut [VeiledSignIn]) {
+    let mut sets = Components::over(segments);
+    for p in segments.iter().flatten() {
+        for id in [p.email_id(), p.name_id()].into_iter().flatten() {
             sets.union(p.person, id);
         }
     }
-    for p in parts.iter_mut() {
+    for p in segments.iter_mut().flatten() {
         p.person = sets.person(p.person);
     }
     for s in signins.iter_mut() {
@@ -96,32 +115,33 @@ pub fn unify_people(parts: &mut [VeiledParticipation], signins: &mut [VeiledSign
 
 /// Makes a meeting sensitive with a known host in every row when any row
 /// names a sensitive host, so excluding it leaves no part behind.
-pub fn settle_sensitivity(parts: &mut [VeiledParticipation]) {
+pub fn settle_sensitivity(segments: &mut [Vec<Row>]) {
     let mut known_sensitive: BTreeMap<Pseudonym, bool> = BTreeMap::new();
-    for p in parts.iter() {
-        *known_sensitive.entry(p.meeting).or_default() |= p.sensitive && !p.host_unknown;
+    for p in segments.iter().flatten() {
+        *known_sensitive.entry(p.meeting).or_default() |= p.sensitive() && !p.host_unknown();
     }
-    for p in parts.iter_mut() {
+    for p in segments.iter_mut().flatten() {
         if known_sensitive.get(&p.meeting).copied().unwrap_or(false) {
-            p.sensitive = true;
-            p.host_unknown = false;
+            p.set_sensitivity(true, false);
         }
     }
 }
 
-/// The participations every Zoom table is built from: people unified,
-/// sensitivity settled, and, when `exclude` is set, meetings of sensitive
-/// hosts dropped. Meetings whose host is unknown are kept: the tables hold
-/// them to `sensitive_k`.
+/// The participations every Zoom table is built from, in their segments:
+/// people unified, sensitivity settled, and, when `exclude` is set,
+/// meetings of sensitive hosts dropped. Meetings whose host is unknown are
+/// kept: the tables hold them to `sensitive_k`.
 pub fn resolve(
-    mut parts: Vec<VeiledParticipation>,
+    mut segments: Vec<Vec<Row>>,
     signins: &mut [VeiledSignIn],
     exclude: bool,
-) -> Vec<VeiledParticipation> {
-    unify_people(&mut parts, signins);
-    settle_sensitivity(&mut parts);
-    parts.retain(|p| !(exclude && p.sensitive && !p.host_unknown));
-    parts
+) -> Vec<Vec<Row>> {
+    unify_people(&mut segments, signins);
+    settle_sensitivity(&mut segments);
+    for parts in &mut segments {
+        parts.retain(|p| !(exclude && p.sensitive() && !p.host_unknown()));
+    }
+    segments
 }
 
 #[cfg(test)]
@@ -145,22 +165,17 @@ mod tests {
         ZoomVeil::new(key, Epoch::Never, Generalize::default(), &policy)
     }
 
-    fn row(
-        v: &ZoomVeil,
-        meeting: &str,
-        email: Option<&str>,
-        name: Option<&str>,
-    ) -> VeiledParticipation {
+    fn row(v: &ZoomVeil, meeting: &str, email: Option<&str>, name: Option<&str>) -> Row {
         let p = Participation {
             meeting_id: Some(meeting.into()),
             email: email.map(str::to_string),
             name: name.map(str::to_string),
             ..Participation::default()
         };
-        v.participation(&p, 0, None, "f").unwrap()
+        Row::of(&v.participation(&p, 0, None, "f").unwrap())
     }
 
-    fn people(parts: &[VeiledParticipation]) -> usize {
+    fn people(parts: &[Row]) -> usize {
         let mut p: Vec<_> = parts.iter().map(|p| p.person).collect();
         p.sort();
         p.dedup();
@@ -187,7 +202,7 @@ mod tests {
             client_type: None,
             version: None,
         })];
-        unify_people(&mut parts, &mut signins);
+        unify_people(std::slice::from_mut(&mut parts), &mut signins);
         assert_eq!(people(&parts), 3);
         assert_eq!(parts[0].person, parts[1].person);
         assert_eq!(parts[0].person, parts[2].person);
@@ -205,13 +220,13 @@ mod tests {
         ];
         let mut forward = rows.clone();
         let mut backward: Vec<_> = rows.into_iter().rev().collect();
-        unify_people(&mut forward, &mut []);
-        unify_people(&mut backward, &mut []);
+        unify_people(std::slice::from_mut(&mut forward), &mut []);
+        unify_people(std::slice::from_mut(&mut backward), &mut []);
         backward.reverse();
         assert_eq!(forward, backward);
         let smallest = forward
             .iter()
-            .flat_map(|p| [p.email_id, p.name_id])
+            .flat_map(|p| [p.email_id(), p.name_id()])
             .flatten()
             .min()
             .unwrap();
@@ -226,20 +241,17 @@ mod tests {
             email: Some("x@example.edu".into()),
             ..Participation::default()
         };
-        let known = v
-            .participation(&p, 0, Some("care@example.edu"), "f")
-            .unwrap();
-        let unknown = v.participation(&p, 0, None, "f").unwrap();
-        let other = row(&v, "10", Some("y@example.edu"), None);
-        let kept = resolve(
-            vec![known.clone(), unknown.clone(), other.clone()],
-            &mut [],
-            true,
+        let known = Row::of(
+            &v.participation(&p, 0, Some("care@example.edu"), "f")
+                .unwrap(),
         );
+        let unknown = Row::of(&v.participation(&p, 0, None, "f").unwrap());
+        let other = row(&v, "10", Some("y@example.edu"), None);
+        let kept = resolve(vec![vec![known, unknown, other]], &mut [], true).concat();
         assert_eq!(kept.len(), 1, "only the host-unknown meeting 10 stays");
-        assert!(kept[0].sensitive && kept[0].host_unknown);
-        let kept = resolve(vec![known, unknown, other], &mut [], false);
+        assert!(kept[0].sensitive() && kept[0].host_unknown());
+        let kept = resolve(vec![vec![known, unknown, other]], &mut [], false).concat();
         assert_eq!(kept.len(), 3);
-        assert!(kept.iter().all(|p| p.sensitive));
+        assert!(kept.iter().all(|p| p.sensitive()));
     }
 }

@@ -279,19 +279,13 @@ fn read_plain(
             return;
         }
         Some(detect::Whole::Zoom(reader)) => {
-            match read::read_document(file, len) {
-                Ok(data) => {
-                    read_zoom(shared, reader, &data, report);
-                    report.span.end_byte = data.len() as u64;
-                    report.span.to_end = data.len() as u64 == len;
-                    if (data.len() as u64) < len && report.error.is_none() {
-                        report.error = Some(format!(
-                            "the file shrank while being read (ended at byte {}); the part read was kept",
-                            data.len()
-                        ));
-                    }
-                }
-                Err(e) => report.error = Some(format!("not read: {e}")),
+            let end = read_zoom_file(shared, index, reader, file, len, report);
+            report.span.end_byte = end;
+            report.span.to_end = end == len;
+            if end < len && report.error.is_none() {
+                report.error = Some(format!(
+                    "the file shrank while being read (ended at byte {end}); the part read was kept"
+                ));
             }
             return;
         }
@@ -446,7 +440,7 @@ fn read_stream<'s>(
                     }
                     Some(detect::Whole::Zoom(reader)) => {
                         let all = gather(chunk, early_long.len(), chunks.by_ref(), report);
-                        return read_zoom(shared, reader, &all, report);
+                        return read_zoom(shared, index, reader, &all, report);
                     }
                     // Compressed CSV (Logpush delivers gzip batches of a
                     // few MB) is read whole: its rows need its header.
@@ -501,24 +495,61 @@ fn read_stream<'s>(
     }
 }
 
-/// Reads Zoom data, which is processed whole.
+/// How to read the Zoom document of input `index`: its rows sort among
+/// the run's by input, then by part of the input.
+fn zoom_job<'a>(shared: &'a Shared<'_, '_>, index: usize) -> zoom::Job<'a> {
+    zoom::Job {
+        options: &shared.cfg.zoom,
+        veil: shared.zveil,
+        max_locations: shared.cfg.max_reject_locations,
+        place: (index as u64) << 32,
+        part_bytes: shared.cfg.chunk_bytes,
+    }
+}
+
+/// Reads Zoom data held in memory (a decompressed stream).
 fn read_zoom(
     shared: &Shared<'_, '_>,
+    index: usize,
     reader: &'static dyn formats::zoom::ZoomReader,
     data: &[u8],
     report: &mut InputReport,
 ) {
-    let cfg = shared.cfg;
     report.format = Some(reader.name());
-    let zoom = zoom::read_document(
-        data,
-        reader,
-        &cfg.zoom,
-        shared.zveil,
-        report,
-        cfg.max_reject_locations,
-    );
+    let zoom = zoom::read_document(data, reader, zoom_job(shared, index), report);
     shared.lanes.add_zoom(zoom);
+}
+
+/// Reads a plain Zoom file: CSV exports streamed in two passes and in
+/// parallel parts, other documents read whole. Returns the bytes read.
+fn read_zoom_file(
+    shared: &Shared<'_, '_>,
+    index: usize,
+    reader: &'static dyn formats::zoom::ZoomReader,
+    file: &File,
+    len: u64,
+    report: &mut InputReport,
+) -> u64 {
+    if !reader.splittable() {
+        return match read::read_document(file, len) {
+            Ok(data) => {
+                read_zoom(shared, index, reader, &data, report);
+                data.len() as u64
+            }
+            Err(e) => {
+                report.error = Some(format!("not read: {e}"));
+                0
+            }
+        };
+    }
+    report.format = Some(reader.name());
+    let job = zoom_job(shared, index);
+    let (zoom, end, error) = zoom::read_parts(zoom::Bytes::File(file, len), job, report);
+    if let Some(e) = error {
+        report.error = Some(format!("not read: {e}"));
+    }
+    shared.lanes.add_zoom(zoom);
+    end
 }
 
 /// Appends the rest of a stream to its first chunk, for documents that are

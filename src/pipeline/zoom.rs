@@ -1,47 +1,60 @@
-//! The Zoom path of a run: one document, read whole, veiled and folded.
+//! The Zoom path of a run: a document read in two passes, veiled and
+//! folded record by record.
+//!
+//! A record's pseudonyms depend on facts that may come later in its
+//! document: the key epoch of its meeting occurrence's earliest start
+//! (so a person keeps one pseudonym through a meeting that crosses
+//! midnight) and its meeting's host, which exports without a host column
+//! only mark on a `(Host)` row. So a first pass reads the whole document
+//! and keeps only those facts (a few strings per meeting), and a second
+//! pass reads it again and veils each record as it comes; no raw record
+//! is held beyond its own turn.
+//!
+//! CSV exports are read by [`read_parts`]: the first pass, sequential and
+//! streaming, also notes every few megabytes a record boundary with the
+//! reader's state there ([`CsvState`]), which is exact even with quoted
+//! fields that hold newlines, because the boundary is found by the reader
+//! itself, never guessed. The second pass reads those parts on whichever
+//! threads are free, each from its file range or slice, and their results
+//! merge in document order, so the output is the same as one pass over the
+//! whole. JSON pages and webhooks pair sessions across the document: they
+//! are read whole ([`read_document`]), as they are small.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::fs::File;
+use std::io;
+
+use rayon::prelude::*;
 
 use super::accounting::{ChunkReject, LineStats, finish_report};
 use crate::aggregate::zoom::{MAX_SESSION_SECONDS, ZoomAggregate};
-use crate::formats::Reject;
-use crate::formats::zoom::{ZoomOptions, ZoomRead, ZoomReader, ZoomRecord};
+use crate::formats::zoom::csv::records_from;
+use crate::formats::zoom::csv_export::CsvState;
+use crate::formats::zoom::{ZoomOptions, ZoomRead, ZoomReader, ZoomRecord, ZoomSink};
+use crate::formats::{Reject, Skip};
 use crate::output::manifest::InputReport;
-use crate::privacy::zoom::ZoomVeil;
+use crate::privacy::zoom::{ZoomKeys, ZoomVeil};
 
-/// Reads, veils and folds one Zoom document, filling the counts of `report`.
-pub(super) fn read_document(
-    data: &[u8],
-    reader: &dyn ZoomReader,
-    options: &ZoomOptions,
-    veil: &ZoomVeil,
-    report: &mut InputReport,
-    max_locations: usize,
-) -> ZoomAggregate {
-    // The input's keyed id, not its path: stable however the path was
-    // spelled, and no identifier from it reaches the pseudonym material.
-    let source_key = report.id.clone();
-    let ZoomRead {
-        lines,
-        records,
-        rejected,
-        skipped,
-    } = reader.read(data, options, &source_key);
-    let mut agg = ZoomAggregate::default();
+/// The UTF-8 byte-order mark exports start with.
+const BOM: &[u8] = b"\xef\xbb\xbf";
 
-    // Per meeting occurrence: the key epoch of its start, so a meeting
-    // across midnight keeps one pseudonym per person; and per meeting its
-    // host, which exports without a host column still mark with a `(Host)`
-    // row. Keyed by owned ids (a
-    // handful per document), so the records can be consumed below.
-    let mut anchors: HashMap<Option<String>, i64> = HashMap::new();
-    let mut hosts: HashMap<Option<String>, String> = HashMap::new();
-    for (_, r) in &records {
+/// What the first pass learns of a document: per meeting occurrence the
+/// earliest start (whose key epoch every pseudonym of the meeting takes),
+/// and per meeting its host. Keyed by owned ids, a handful per document.
+#[derive(Debug, Default)]
+struct Survey {
+    anchors: HashMap<Option<String>, i64>,
+    hosts: HashMap<Option<String>, String>,
+}
+
+impl Survey {
+    fn see(&mut self, r: &ZoomRecord) {
         let ZoomRecord::Participation(p) = r else {
-            continue;
+            return;
         };
         if let Some(t) = p.meeting_start.or(p.join) {
-            let a = anchors.entry(p.occurrence_key()).or_insert(t);
+            let a = self.anchors.entry(p.occurrence_key()).or_insert(t);
             *a = (*a).min(t);
         }
         let marked = p
@@ -52,21 +65,65 @@ pub(super) fn read_document(
             .host_email
             .as_deref()
             .or(marked.then_some(p.email.as_deref()).flatten())
-            && !hosts.contains_key(&p.meeting_id)
+            && !self.hosts.contains_key(&p.meeting_id)
         {
-            hosts.insert(p.meeting_id.clone(), h.to_string());
+            self.hosts.insert(p.meeting_id.clone(), h.to_string());
         }
     }
+}
 
-    let mut stats = LineStats {
-        lines,
-        skipped,
-        ..LineStats::default()
-    };
-    let mut failed: Vec<(u64, Reject)> = rejected;
-    // Consumed: each record's text is freed once it is veiled, so the raw
-    // records and the veiled ones are not all held at once.
-    for (line, record) in records {
+impl ZoomSink for Survey {
+    fn lines(&mut self, _: u64) {}
+    fn record(&mut self, _: u64, record: ZoomRecord) {
+        self.see(&record);
+    }
+    fn reject(&mut self, _: u64, _: Reject) {}
+    fn skipped(&mut self, _: Skip, _: u64) {}
+}
+
+/// The fixed context of a document's second pass.
+struct Context<'a> {
+    options: &'a ZoomOptions,
+    veil: &'a ZoomVeil,
+    survey: &'a Survey,
+    // The input's keyed id, not its path: stable however the path was
+    // spelled, and no identifier from it reaches the pseudonym material.
+    source_key: &'a str,
+}
+
+/// The second pass over a document or a part of it: every record veiled
+/// and folded as it comes.
+struct Fold<'a> {
+    cx: &'a Context<'a>,
+    keys: ZoomKeys,
+    agg: ZoomAggregate,
+    stats: LineStats,
+    // Rejected by the reader, then by the checks here: kept apart so the
+    // report lists them in the order a whole-document read gave.
+    read_rejects: Vec<(u64, Reject)>,
+    fold_rejects: Vec<(u64, Reject)>,
+}
+
+impl<'a> Fold<'a> {
+    fn new(cx: &'a Context<'a>, place: u64) -> Self {
+        Fold {
+            cx,
+            keys: ZoomKeys::default(),
+            agg: ZoomAggregate::at(place),
+            stats: LineStats::default(),
+            read_rejects: Vec::new(),
+            fold_rejects: Vec::new(),
+        }
+    }
+}
+
+impl ZoomSink for Fold<'_> {
+    fn lines(&mut self, n: u64) {
+        self.stats.lines += n;
+    }
+
+    fn record(&mut self, line: u64, record: ZoomRecord) {
+        let cx = self.cx;
         let times: [Option<i64>; 3] = match &record {
             ZoomRecord::Participation(p) => {
                 // A session longer than any Zoom meeting can last is a
@@ -75,57 +132,537 @@ pub(super) fn read_document(
                 if let (Some(j), Some(l)) = (p.join, p.leave)
                     && l.saturating_sub(j) > MAX_SESSION_SECONDS
                 {
-                    failed.push((line, Reject::BadTimestamp));
-                    continue;
+                    self.fold_rejects.push((line, Reject::BadTimestamp));
+                    return;
                 }
-                let anchor = anchors.get(&p.occurrence_key()).copied().unwrap_or(0);
+                let anchor = cx
+                    .survey
+                    .anchors
+                    .get(&p.occurrence_key())
+                    .copied()
+                    .unwrap_or(0);
                 let host = p
                     .host_email
                     .as_deref()
-                    .or_else(|| hosts.get(&p.meeting_id).map(String::as_str));
-                match veil.participation(p, anchor, host, &source_key) {
+                    .or_else(|| cx.survey.hosts.get(&p.meeting_id).map(String::as_str));
+                match cx
+                    .veil
+                    .participation_in(&mut self.keys, p, anchor, host, cx.source_key)
+                {
                     Some(v) => {
-                        agg.add_participation(v);
+                        self.agg.add_participation(v);
                         [p.join, p.leave, p.meeting_start]
                     }
                     None => {
-                        failed.push((line, Reject::Malformed));
-                        continue;
+                        self.fold_rejects.push((line, Reject::Malformed));
+                        return;
                     }
                 }
             }
             ZoomRecord::SignIn(s) => {
-                agg.add_signin(veil.signin(s));
+                self.agg.add_signin(cx.veil.signin_in(&mut self.keys, s));
                 [Some(s.time), None, None]
             }
         };
-        stats.parsed += 1;
+        self.stats.parsed += 1;
         for t in times.into_iter().flatten() {
-            stats.min_time = stats.min_time.min(t);
-            stats.max_time = stats.max_time.max(t);
+            self.stats.min_time = self.stats.min_time.min(t);
+            self.stats.max_time = self.stats.max_time.max(t);
         }
     }
 
+    fn reject(&mut self, line: u64, why: Reject) {
+        self.read_rejects.push((line, why));
+    }
+
+    fn skipped(&mut self, why: Skip, n: u64) {
+        self.stats.skipped[why.index()] += n;
+    }
+}
+
+/// A finished second pass over a part: its fold, and the byte offset of
+/// each rejected line, in the order of `read_rejects` then `fold_rejects`.
+struct PartOut {
+    agg: ZoomAggregate,
+    stats: LineStats,
+    read_rejects: Vec<(u64, Reject, u64)>,
+    fold_rejects: Vec<(u64, Reject, u64)>,
+}
+
+impl PartOut {
+    /// Locates the rejects of `fold`, which read `data` (starting at byte
+    /// `start` of the document, on line `line`).
+    fn of(fold: Fold<'_>, data: &[u8], start: u64, line: u64) -> PartOut {
+        let rejects = fold.read_rejects.len() + fold.fold_rejects.len();
+        // Line starts within the part, only when something was rejected.
+        let starts: Vec<u64> = if rejects == 0 {
+            Vec::new()
+        } else {
+            std::iter::once(start)
+                .chain(memchr::memchr_iter(b'\n', data).map(|p| start + p as u64 + 1))
+                .collect()
+        };
+        let locate = |v: Vec<(u64, Reject)>| -> Vec<(u64, Reject, u64)> {
+            v.into_iter()
+                .map(|(l, r)| {
+                    let at = starts
+                        .get(l.saturating_sub(line) as usize)
+                        .copied()
+                        .unwrap_or(start);
+                    (l, r, at)
+                })
+                .collect()
+        };
+        PartOut {
+            agg: fold.agg,
+            stats: fold.stats,
+            read_rejects: locate(fold.read_rejects),
+            fold_rejects: locate(fold.fold_rejects),
+        }
+    }
+}
+
+/// Fills `report` from the parts of a document, in document order, and
+/// returns their merged fold.
+fn finish(parts: Vec<PartOut>, report: &mut InputReport, max_locations: usize) -> ZoomAggregate {
+    let mut agg = ZoomAggregate::default();
+    let mut stats = LineStats::default();
+    let mut read = Vec::new();
+    let mut folded = Vec::new();
+    for p in parts {
+        agg.merge(p.agg);
+        stats.merge(&p.stats);
+        read.extend(p.read_rejects);
+        folded.extend(p.fold_rejects);
+    }
     // The document is one chunk; rejects are located by line and by the
     // byte offset of that line's start.
-    let starts: Vec<u64> = std::iter::once(0)
-        .chain(memchr::memchr_iter(b'\n', data).map(|p| p as u64 + 1))
-        .collect();
-    let rejects: Vec<ChunkReject> = failed
-        .iter()
-        .map(|&(line, reason)| {
+    let rejects: Vec<ChunkReject> = read
+        .into_iter()
+        .chain(folded)
+        .map(|(line, reason, offset)| {
             stats.rejected[reason.index()] += 1;
             ChunkReject {
                 chunk: 0,
                 line_in_chunk: line,
-                offset: starts
-                    .get((line as usize).saturating_sub(1))
-                    .copied()
-                    .unwrap_or(0),
+                offset,
                 reason,
             }
         })
         .collect();
-    finish_report(report, &stats, &[(0, lines)], &rejects, max_locations);
+    finish_report(report, &stats, &[(0, stats.lines)], &rejects, max_locations);
     agg
+}
+
+/// Where a run reads a document from: a plain file (by positional reads,
+/// so a file truncated meanwhile gives a short read, not a fault) or bytes
+/// already in memory (a decompressed stream).
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Bytes<'a> {
+    /// A file of the given length.
+    File(&'a File, u64),
+    /// Bytes in memory.
+    Mem(&'a [u8]),
+}
+
+impl Bytes<'_> {
+    fn len(&self) -> u64 {
+        match self {
+            Bytes::File(_, len) => *len,
+            Bytes::Mem(d) => d.len() as u64,
+        }
+    }
+
+    /// Bytes `start..end`, or fewer if the file ends first.
+    fn range(&self, start: u64, end: u64) -> io::Result<Cow<'_, [u8]>> {
+        match self {
+            Bytes::Mem(d) => {
+                let s = usize::try_from(start).unwrap_or(usize::MAX).min(d.len());
+                let e = usize::try_from(end).unwrap_or(usize::MAX).min(d.len());
+                Ok(Cow::Borrowed(&d[s..e.max(s)]))
+            }
+            Bytes::File(f, _) => {
+                use std::os::unix::fs::FileExt;
+                let want = usize::try_from(end.saturating_sub(start))
+                    .map_err(|_| io::Error::other("range too large"))?;
+                let mut buf = vec![0u8; want];
+                let mut got = 0;
+                while got < want {
+                    match f.read_at(&mut buf[got..], start + got as u64) {
+                        Ok(0) => break,
+                        Ok(n) => got += n,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                buf.truncate(got);
+                Ok(Cow::Owned(buf))
+            }
+        }
+    }
+}
+
+/// A part of a CSV document for the second pass: bytes `start..end`,
+/// starting on line `line` with the reader in `state`.
+#[derive(Debug, Clone)]
+struct Part {
+    start: u64,
+    end: u64,
+    line: u64,
+    state: CsvState,
+}
+
+/// Bytes the first pass reads at a time.
+#[cfg(not(test))]
+const BLOCK_BYTES: u64 = 8 << 20;
+/// Tiny under test, so records cut by a block's end are met.
+#[cfg(test)]
+const BLOCK_BYTES: u64 = 7;
+
+/// The first pass over a CSV document: the survey, and the parts (of about
+/// `part_bytes` each, cut at record boundaries) to read in the second.
+/// Streams `bytes` a block at a time; a record cut by a block's end is read
+/// again with the next block. Returns the bytes read, fewer than the
+/// length when a file shrank meanwhile.
+fn plan(
+    bytes: Bytes<'_>,
+    options: &ZoomOptions,
+    part_bytes: u64,
+    block_bytes: u64,
+) -> io::Result<(Survey, Vec<Part>, u64)> {
+    let len = bytes.len();
+    let mut survey = Survey::default();
+    let mut parts = Vec::new();
+    let mut state = CsvState::default();
+    // The unread tail of the last block, and its place in the document.
+    let mut buf: Vec<u8> = Vec::new();
+    let mut buf_start = 0u64;
+    let mut read_to = 0u64;
+    let mut line = 1u64;
+    let mut part = Part {
+        start: 0,
+        end: 0,
+        line: 1,
+        state: state.clone(),
+    };
+    loop {
+        // A record longer than a block grows the read, so it is re-read
+        // a bounded number of times.
+        let want = block_bytes.max(buf.len() as u64).max(1);
+        let block = bytes.range(read_to, read_to.saturating_add(want).min(len))?;
+        let eof = (block.len() as u64) < want || read_to + block.len() as u64 >= len;
+        read_to += block.len() as u64;
+        buf.extend_from_slice(&block);
+        drop(block);
+        let skip = if buf_start == 0 && buf.starts_with(BOM) {
+            BOM.len()
+        } else {
+            0
+        };
+        let data = &buf[skip..];
+        let mut recs = records_from(data, line);
+        let mut done = 0usize;
+        loop {
+            let before = recs.line();
+            let Some(record) = recs.next() else { break };
+            // A record that reaches the end of the data may go on in the
+            // next block (a `\r` there may be half a `\r\n`).
+            if recs.offset() >= data.len() && !eof {
+                line = before;
+                break;
+            }
+            state.feed(&record, options, &mut survey);
+            done = recs.offset();
+            line = recs.line();
+            let at = buf_start + (skip + done) as u64;
+            if at - part.start >= part_bytes && !(eof && done >= data.len()) {
+                let next = Part {
+                    start: at,
+                    end: at,
+                    line,
+                    state: state.clone(),
+                };
+                let mut full = std::mem::replace(&mut part, next);
+                full.end = at;
+                parts.push(full);
+            }
+        }
+        if eof {
+            part.end = read_to;
+            parts.push(part);
+            return Ok((survey, parts, read_to));
+        }
+        let consumed = skip + done;
+        buf.drain(..consumed);
+        buf_start += consumed as u64;
+    }
+}
+
+/// The second pass over one part.
+fn read_part(cx: &Context<'_>, bytes: Bytes<'_>, part: Part, place: u64) -> io::Result<PartOut> {
+    let data = bytes.range(part.start, part.end)?;
+    if (data.len() as u64) < part.end - part.start {
+        return Err(io::Error::other(
+            "the document changed between its two reads",
+        ));
+    }
+    let skip = if part.start == 0 && data.starts_with(BOM) {
+        BOM.len()
+    } else {
+        0
+    };
+    let mut fold = Fold::new(cx, place);
+    let mut state = part.state;
+    for record in records_from(&data[skip..], part.line) {
+        state.feed(&record, cx.options, &mut fold);
+    }
+    Ok(PartOut::of(fold, &data, part.start, part.line))
+}
+
+/// How to read one Zoom document.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Job<'a> {
+    /// The reader's options.
+    pub(super) options: &'a ZoomOptions,
+    /// The privacy stage.
+    pub(super) veil: &'a ZoomVeil,
+    /// Rejected lines located in the report, at most.
+    pub(super) max_locations: usize,
+    /// Where this document's rows sort among the run's.
+    pub(super) place: u64,
+    /// About how many bytes a part of a CSV document has.
+    pub(super) part_bytes: usize,
+}
+
+/// Reads, veils and folds one CSV document in parts on the run's threads,
+/// filling the counts of `report`. Returns the fold and the bytes read
+/// (fewer than the length if a file shrank), and the first read error,
+/// after which later parts are dropped.
+pub(super) fn read_parts(
+    bytes: Bytes<'_>,
+    job: Job<'_>,
+    report: &mut InputReport,
+) -> (ZoomAggregate, u64, Option<io::Error>) {
+    let Job {
+        options,
+        veil,
+        max_locations,
+        place,
+        part_bytes,
+    } = job;
+    let source_key = report.id.clone();
+    let (survey, parts, end) = match plan(bytes, options, part_bytes.max(1) as u64, BLOCK_BYTES) {
+        Ok(p) => p,
+        Err(e) => return (ZoomAggregate::default(), 0, Some(e)),
+    };
+    let cx = Context {
+        options,
+        veil,
+        survey: &survey,
+        source_key: &source_key,
+    };
+    // One job per part, so both threads stay busy to the end.
+    let outs: Vec<io::Result<PartOut>> = parts
+        .into_par_iter()
+        .with_max_len(1)
+        .enumerate()
+        .map(|(i, part)| read_part(&cx, bytes, part, place + i as u64))
+        .collect();
+    let mut error = None;
+    let mut kept = Vec::with_capacity(outs.len());
+    for o in outs {
+        match o {
+            Ok(p) if error.is_none() => kept.push(p),
+            Ok(_) => {}
+            Err(e) => {
+                error.get_or_insert(e);
+            }
+        }
+    }
+    (finish(kept, report, max_locations), end, error)
+}
+
+/// Reads, veils and folds one Zoom document held whole, filling the counts
+/// of `report`: CSV in parts, other documents whole.
+pub(super) fn read_document(
+    data: &[u8],
+    reader: &dyn ZoomReader,
+    job: Job<'_>,
+    report: &mut InputReport,
+) -> ZoomAggregate {
+    if reader.splittable() {
+        // Bytes in memory cannot fail to read.
+        let (agg, _, _) = read_parts(Bytes::Mem(data), job, report);
+        return agg;
+    }
+    let Job {
+        options,
+        veil,
+        max_locations,
+        place,
+        ..
+    } = job;
+    let source_key = report.id.clone();
+    let ZoomRead {
+        lines,
+        records,
+        rejected,
+        skipped,
+    } = reader.read(data, options, &source_key);
+    let mut survey = Survey::default();
+    for (_, r) in &records {
+        survey.see(r);
+    }
+    let cx = Context {
+        options,
+        veil,
+        survey: &survey,
+        source_key: &source_key,
+    };
+    let mut fold = Fold::new(&cx, place);
+    fold.stats.lines = lines;
+    fold.stats.skipped = skipped;
+    fold.read_rejects = rejected;
+    // Consumed: each record's text is freed once it is veiled.
+    for (line, record) in records {
+        fold.record(line, record);
+    }
+    let out = PartOut::of(fold, data, 0, 1);
+    finish(vec![out], report, max_locations)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::formats::zoom::ZoomTime;
+    use crate::formats::zoom::csv_export::ZoomCsv;
+    use crate::privacy::ip::Generalize;
+    use crate::privacy::key::{Key, KeyMode};
+    use crate::privacy::policy::Policy;
+    use crate::privacy::pseudonym::Epoch;
+
+    /// A history export and a participants export with a meeting block
+    /// ahead, CRLF, with a name holding a quoted newline (and a quoted
+    /// CRLF), blank lines, a `(Host)` row after the rows it hosts, a
+    /// waiting-room row and rejected rows.
+    fn documents() -> Vec<String> {
+        let history = "\u{feff}Topic,Type,ID,Host name,Host email,Start time,End time,Participants,Duration (minutes),Total participant minutes,Department,Group,Source,Unique viewers,Max concurrent views,Creation time,Name (original name),Email,Join time,Leave time,Duration (minutes),Guest,Recording disclaimer response,In waiting room\r\n";
+        let mut h = history.to_string();
+        for m in 0..4 {
+            for p in 0..6 {
+                let name = match p {
+                    1 => format!("\"Lee\nKim {m}\""),
+                    2 => format!("\"Ana,\r\nRuiz {m}\""),
+                    _ => format!("Person {p}"),
+                };
+                let email = if p % 3 == 0 {
+                    String::new()
+                } else {
+                    format!("p{p}@example.edu")
+                };
+                let host = if m == 2 { "-" } else { "host@example.edu" };
+                let join = if p == 4 && m == 1 {
+                    "13/45/2026 03:00:00 PM"
+                } else {
+                    "01/26/2026 03:05:00 PM"
+                };
+                h.push_str(&format!(
+                    "\"T, {m}\",Meeting,932 500 {m},H,{host},01/26/2026 03:00:00 PM,01/26/2026 04:00:00 PM,6,60,-,-,-,-,-,-,-,{name},{email},{join},01/26/2026 03:4{p}:00 PM,10,No,-,{}\r\n",
+                    if p == 5 { "Yes" } else { "No" }
+                ));
+            }
+            h.push_str("\r\n");
+        }
+        let block = "Meeting ID,Topic,Start Time,End Time,User Email,Duration (Minutes),Participants,\r\n\
+            932 5001 3841,\"Lab, weekly\",01/26/2023 03:00:00 PM,01/26/2023 04:00:00 PM,,60,3,\r\n\
+            \r\n\
+            Name (Original Name),User Email,Join Time,Leave Time,Duration (Minutes),Guest\r\n\
+            \"Guest\nPhone\",,01/26/2023 03:10:00 PM,01/26/2023 03:20:00 PM,10,Yes\r\n\
+            ,,01/26/2023 03:10:00 PM,01/26/2023 03:20:00 PM,10,Yes\r\n\
+            Ana Ruiz (Host),host@example.edu,01/26/2023 03:00:00 PM,01/26/2023 04:00:00 PM,60,No\r\n\
+            \"unterminated,x@example.edu,01/26/2023 03:00:00 PM\n";
+        vec![h, block.to_string()]
+    }
+
+    /// The tables and the report's counts and reject locations of a read
+    /// in parts of about `part_bytes`.
+    fn read(doc: &[u8], part_bytes: usize, file: bool, key: &Arc<Key>) -> (String, String) {
+        let key = key.clone();
+        let mut policy = Policy::default();
+        policy.zoom.sensitive_hosts = vec!["host@example.edu".into()];
+        let veil = ZoomVeil::new(key, Epoch::Day, Generalize::default(), &policy.zoom);
+        let options = ZoomOptions {
+            time: ZoomTime::default(),
+        };
+        let job = Job {
+            options: &options,
+            veil: &veil,
+            max_locations: 100,
+            place: 0,
+            part_bytes,
+        };
+        let mut report = InputReport::default();
+        let agg = if file {
+            let mut f = tempfile::tempfile().unwrap();
+            std::io::Write::write_all(&mut f, doc).unwrap();
+            read_parts(Bytes::File(&f, doc.len() as u64), job, &mut report).0
+        } else {
+            read_document(doc, &ZoomCsv, job, &mut report)
+        };
+        policy.suppression.k = 1;
+        let tables = agg.into_tables(&policy).unwrap();
+        let counts = format!(
+            "{} {} {} {:?} {:?} {:?} {:?}",
+            report.lines,
+            report.parsed,
+            report.skipped,
+            report.rejected_by_reason,
+            report.skipped_by_reason,
+            serde_json::to_string(&report).unwrap(),
+            report.first_event
+        );
+        (format!("{tables:?}"), counts)
+    }
+
+    #[test]
+    fn a_document_read_in_parts_gives_what_it_gives_whole() {
+        let key = Arc::new(Key::generate(KeyMode::Ephemeral).unwrap());
+        for doc in documents() {
+            let whole = read(doc.as_bytes(), usize::MAX, false, &key);
+            assert!(whole.0.contains("Utf8"), "{}", whole.0);
+            // One record a part, parts of a few records, and from a file
+            // read 7 bytes at a time in the first pass: records (quoted
+            // newlines, CRLFs) cut by a block's end are read again whole.
+            for part in [1, 40, 300, 100_000] {
+                assert_eq!(
+                    read(doc.as_bytes(), part, false, &key),
+                    whole,
+                    "part {part}"
+                );
+                let from_file = read(doc.as_bytes(), part, true, &key);
+                assert_eq!(from_file, whole, "file, part {part}");
+            }
+        }
+    }
+
+    #[test]
+    fn parts_start_after_quoted_newlines_never_inside_them() {
+        let doc = documents().swap_remove(0);
+        let options = ZoomOptions {
+            time: ZoomTime::default(),
+        };
+        let (_, parts, end) = plan(Bytes::Mem(doc.as_bytes()), &options, 1, 5).unwrap();
+        assert_eq!(end, doc.len() as u64);
+        assert!(parts.len() > 20);
+        let quoted = doc.find("\"Lee\nKim").unwrap() as u64;
+        for p in &parts {
+            // No part starts inside the quoted name.
+            assert!(p.start <= quoted || p.start > quoted + 8, "{p:?}");
+        }
+        let lines: u64 = doc.bytes().filter(|&b| b == b'\n').count() as u64;
+        assert!(parts.last().unwrap().line <= lines);
+        assert_eq!(parts.last().unwrap().end, doc.len() as u64);
+    }
 }

@@ -101,10 +101,16 @@ pub struct ZoomVeil {
     // Domain suffixes, longest first.
     affiliations: Vec<(String, String)>,
     sensitive_hosts: Vec<String>,
-    // One pseudonymizer per identifier kind, each caching its current
-    // epoch's subkey: deriving a subkey per row would dominate the run.
-    pseudonymizers: Mutex<HashMap<IdKind, Pseudonymizer>>,
+    // Shared pseudonymizers for the locking methods; workers bring their
+    // own ([`ZoomKeys`]) so threads do not queue on this lock per row.
+    pseudonymizers: Mutex<ZoomKeys>,
 }
+
+/// One pseudonymizer per identifier kind, each caching its current epoch's
+/// subkey: deriving a subkey per row would dominate the run. A worker
+/// thread keeps its own and passes it to [`ZoomVeil::participation_in`].
+#[derive(Debug, Default)]
+pub struct ZoomKeys(HashMap<IdKind, Pseudonymizer>);
 
 fn domain(kind: IdKind) -> Domain {
     Domain {
@@ -264,20 +270,23 @@ impl ZoomVeil {
                 .iter()
                 .map(|h| h.trim().to_lowercase())
                 .collect(),
-            pseudonymizers: Mutex::new(HashMap::new()),
+            pseudonymizers: Mutex::new(ZoomKeys::default()),
         }
     }
 
-    fn pseudonym(&self, kind: IdKind, time: i64, bytes: &[u8]) -> Pseudonym {
-        // A poisoned lock only means another thread panicked mid-insert;
-        // the map is still a valid cache.
-        let mut map = self
-            .pseudonymizers
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.entry(kind)
+    fn pseudonym(&self, keys: &mut ZoomKeys, kind: IdKind, time: i64, bytes: &[u8]) -> Pseudonym {
+        keys.0
+            .entry(kind)
             .or_insert_with(|| Pseudonymizer::new(self.key.clone(), domain(kind), self.epoch))
             .pseudonym(time, bytes)
+    }
+
+    fn shared_keys(&self) -> std::sync::MutexGuard<'_, ZoomKeys> {
+        // A poisoned lock only means another thread panicked mid-insert;
+        // the map is still a valid cache.
+        self.pseudonymizers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The affiliation of an e-mail address.
@@ -310,6 +319,18 @@ impl ZoomVeil {
         host: Option<&str>,
         source_key: &str,
     ) -> Option<VeiledParticipation> {
+        self.participation_in(&mut self.shared_keys(), p, anchor, host, source_key)
+    }
+
+    /// [`ZoomVeil::participation`] with a worker's own pseudonymizers.
+    pub fn participation_in(
+        &self,
+        keys: &mut ZoomKeys,
+        p: &Participation,
+        anchor: i64,
+        host: Option<&str>,
+        source_key: &str,
+    ) -> Option<VeiledParticipation> {
         let email = p
             .email
             .as_deref()
@@ -317,13 +338,13 @@ impl ZoomVeil {
             .filter(|e| e.contains('@'));
         let email_id = email
             .as_deref()
-            .map(|e| self.pseudonym(IdKind::Email, anchor, e.as_bytes()));
+            .map(|e| self.pseudonym(keys, IdKind::Email, anchor, e.as_bytes()));
         let name_id = p
             .name
             .as_deref()
             .map(canonical_name)
             .filter(|n| !n.is_empty())
-            .map(|n| self.pseudonym(IdKind::Name, anchor, n.as_bytes()));
+            .map(|n| self.pseudonym(keys, IdKind::Name, anchor, n.as_bytes()));
         let person = match email_id.or(name_id) {
             Some(person) => person,
             None => {
@@ -332,7 +353,7 @@ impl ZoomVeil {
                     .as_deref()
                     .map(str::trim)
                     .filter(|i| !i.is_empty())?;
-                self.pseudonym(IdKind::UserId, anchor, id.as_bytes())
+                self.pseudonym(keys, IdKind::UserId, anchor, id.as_bytes())
             }
         };
         let meeting_bytes = p
@@ -347,7 +368,7 @@ impl ZoomVeil {
                     .any(|s| s.eq_ignore_ascii_case(h))
             });
         Some(VeiledParticipation {
-            meeting: self.pseudonym(IdKind::Meeting, anchor, meeting_bytes.as_bytes()),
+            meeting: self.pseudonym(keys, IdKind::Meeting, anchor, meeting_bytes.as_bytes()),
             sensitive,
             host_unknown,
             meeting_start: p.meeting_start,
@@ -366,6 +387,11 @@ impl ZoomVeil {
 
     /// Veils one sign-in event.
     pub fn signin(&self, s: &SignIn) -> VeiledSignIn {
+        self.signin_in(&mut self.shared_keys(), s)
+    }
+
+    /// [`ZoomVeil::signin`] with a worker's own pseudonymizers.
+    pub fn signin_in(&self, keys: &mut ZoomKeys, s: &SignIn) -> VeiledSignIn {
         let email = s
             .email
             .as_deref()
@@ -381,6 +407,7 @@ impl ZoomVeil {
                 .filter(|ip| parse_ip(ip.as_bytes()).is_some())
                 .map(|ip| {
                     self.pseudonym(
+                        keys,
                         IdKind::Client,
                         s.time,
                         canonical_client(ip.as_bytes(), self.generalize).as_bytes(),
@@ -397,7 +424,7 @@ impl ZoomVeil {
             kind,
             client_type: label(s.client_type.as_deref()),
             version_major,
-            user: self.pseudonym(IdKind::Email, s.time, email.as_bytes()),
+            user: self.pseudonym(keys, IdKind::Email, s.time, email.as_bytes()),
             network,
         }
     }

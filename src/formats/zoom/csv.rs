@@ -33,11 +33,13 @@ impl Record<'_> {
 
 /// Splits `data` (BOM already stripped) into records, lazily.
 pub fn records(data: &[u8]) -> Records<'_> {
-    Records {
-        data,
-        pos: 0,
-        line: 1,
-    }
+    records_from(data, 1)
+}
+
+/// Splits `data`, a part of a document that starts at a record boundary
+/// on line `line`, into records numbered from there.
+pub fn records_from(data: &[u8], line: u64) -> Records<'_> {
+    Records { data, pos: 0, line }
 }
 
 /// Iterator over the records of a buffer.
@@ -46,6 +48,19 @@ pub struct Records<'a> {
     data: &'a [u8],
     pos: usize,
     line: u64,
+}
+
+impl Records<'_> {
+    /// Where the next record starts, in bytes from the start of the data:
+    /// after a record, the end of its line ending.
+    pub fn offset(&self) -> usize {
+        self.pos
+    }
+
+    /// The line the next record starts on.
+    pub fn line(&self) -> u64 {
+        self.line
+    }
 }
 
 impl<'a> Iterator for Records<'a> {

@@ -13,7 +13,9 @@
 //! and other free text are never read into records.
 
 use super::csv::{Record, records};
-use super::{Participation, SignIn, ZoomOptions, ZoomRead, ZoomReader, ZoomRecord, strip_bom};
+use super::{
+    Participation, SignIn, ZoomOptions, ZoomRead, ZoomReader, ZoomRecord, ZoomSink, strip_bom,
+};
 use crate::formats::{Reject, Skip};
 
 /// The Zoom CSV reader.
@@ -246,82 +248,100 @@ impl ZoomReader for ZoomCsv {
 
     fn read(&self, data: &[u8], options: &ZoomOptions, _source_key: &str) -> ZoomRead {
         let mut out = ZoomRead::default();
-        let mut section = Section::Unknown;
+        let mut state = CsvState::default();
         for record in records(strip_bom(data)) {
-            out.lines += record.lines;
-            // Lines a multi-line record spans beyond its first are part of it.
-            let extra = record.lines - 1;
-            if record.is_blank() {
-                // A quoted blank cell may span lines: each is blank.
-                out.skipped[Skip::Blank.index()] += record.lines;
-                continue;
-            }
-            if let Some(next) = header(&record) {
-                // A participant table after a meeting block belongs to it.
-                section = match (next, &section) {
-                    (Section::Participants(cols, _), Section::Participants(_, m)) => {
-                        Section::Participants(cols, m.clone())
-                    }
-                    (next, _) => next,
-                };
-                out.skip(Skip::Header);
-                out.skipped[Skip::Header.index()] += extra;
-                continue;
-            }
-            let result = match &mut section {
-                Section::Unknown => Err(Reject::Malformed),
-                Section::MeetingBlock(cols) => {
-                    let meeting = meeting_of(&record, cols, options);
-                    section = Section::Participants(PersonCols::default(), meeting);
-                    out.skip(Skip::Header);
-                    out.skipped[Skip::Header.index()] += extra;
-                    continue;
-                }
-                Section::Participants(cols, meeting) => person(&record, cols, meeting, options)
-                    .map(|p| p.map(ZoomRecord::Participation)),
-                Section::History(mcols, pcols) => {
-                    let meeting = meeting_of(&record, mcols, options);
-                    person(&record, pcols, &meeting, options)
-                        .map(|p| p.map(ZoomRecord::Participation))
-                }
-                Section::SignIns {
-                    email,
-                    time,
-                    kind,
-                    ip,
-                    client,
-                    version,
-                } => {
-                    let at = record.get(*time);
-                    match options.time.parse(at) {
-                        None => Err(Reject::BadTimestamp),
-                        Some(t) => Ok(Some(ZoomRecord::SignIn(SignIn {
-                            email: text(&record, Some(*email)),
-                            time: t,
-                            kind: record.get(*kind).to_string(),
-                            ip: text(&record, *ip),
-                            client_type: text(&record, *client),
-                            version: text(&record, *version),
-                        }))),
-                    }
-                }
-            };
-            match result {
-                Ok(Some(r)) => {
-                    out.records.push((record.line, r));
-                    out.skipped[Skip::Header.index()] += extra;
-                }
-                Ok(None) => {
-                    out.skip(Skip::WaitingRoom);
-                    out.skipped[Skip::Header.index()] += extra;
-                }
-                Err(reason) => {
-                    out.rejected.push((record.line, reason));
-                    out.skipped[Skip::Header.index()] += extra;
-                }
-            }
+            state.feed(&record, options, &mut out);
         }
         out
+    }
+
+    fn splittable(&self) -> bool {
+        true
+    }
+}
+
+/// Where a reading of a CSV export stands between two records: the section
+/// (and the meeting) the next record belongs to. A document can be read in
+/// parts from record boundaries on, each part starting from the state the
+/// reading had reached there, with the same result as reading it whole.
+#[derive(Debug, Clone)]
+pub struct CsvState {
+    section: Section,
+}
+
+impl Default for CsvState {
+    fn default() -> Self {
+        CsvState {
+            section: Section::Unknown,
+        }
+    }
+}
+
+impl CsvState {
+    /// Reads one record into `out`, moving to the section it opens.
+    pub fn feed(&mut self, record: &Record<'_>, options: &ZoomOptions, out: &mut impl ZoomSink) {
+        out.lines(record.lines);
+        // Lines a multi-line record spans beyond its first are part of it.
+        let extra = record.lines - 1;
+        if record.is_blank() {
+            // A quoted blank cell may span lines: each is blank.
+            out.skipped(Skip::Blank, record.lines);
+            return;
+        }
+        if let Some(next) = header(record) {
+            // A participant table after a meeting block belongs to it.
+            self.section = match (next, &self.section) {
+                (Section::Participants(cols, _), Section::Participants(_, m)) => {
+                    Section::Participants(cols, m.clone())
+                }
+                (next, _) => next,
+            };
+            out.skipped(Skip::Header, 1 + extra);
+            return;
+        }
+        let result = match &mut self.section {
+            Section::Unknown => Err(Reject::Malformed),
+            Section::MeetingBlock(cols) => {
+                let meeting = meeting_of(record, cols, options);
+                self.section = Section::Participants(PersonCols::default(), meeting);
+                out.skipped(Skip::Header, 1 + extra);
+                return;
+            }
+            Section::Participants(cols, meeting) => {
+                person(record, cols, meeting, options).map(|p| p.map(ZoomRecord::Participation))
+            }
+            Section::History(mcols, pcols) => {
+                let meeting = meeting_of(record, mcols, options);
+                person(record, pcols, &meeting, options).map(|p| p.map(ZoomRecord::Participation))
+            }
+            Section::SignIns {
+                email,
+                time,
+                kind,
+                ip,
+                client,
+                version,
+            } => {
+                let at = record.get(*time);
+                match options.time.parse(at) {
+                    None => Err(Reject::BadTimestamp),
+                    Some(t) => Ok(Some(ZoomRecord::SignIn(SignIn {
+                        email: text(record, Some(*email)),
+                        time: t,
+                        kind: record.get(*kind).to_string(),
+                        ip: text(record, *ip),
+                        client_type: text(record, *client),
+                        version: text(record, *version),
+                    }))),
+                }
+            }
+        };
+        match result {
+            Ok(Some(r)) => out.record(record.line, r),
+            Ok(None) => out.skipped(Skip::WaitingRoom, 1),
+            Err(reason) => out.reject(record.line, reason),
+        }
+        out.skipped(Skip::Header, extra);
     }
 }
 

@@ -131,6 +131,34 @@ impl ZoomRead {
     }
 }
 
+/// Where a reader hands what it reads, one line or record at a time, so a
+/// caller can veil records as they come instead of holding them all.
+pub trait ZoomSink {
+    /// Counts `n` lines read.
+    fn lines(&mut self, n: u64);
+    /// A record, from the line `line`.
+    fn record(&mut self, line: u64, record: ZoomRecord);
+    /// A rejected line and why.
+    fn reject(&mut self, line: u64, why: Reject);
+    /// `n` skipped lines, and why.
+    fn skipped(&mut self, why: Skip, n: u64);
+}
+
+impl ZoomSink for ZoomRead {
+    fn lines(&mut self, n: u64) {
+        self.lines += n;
+    }
+    fn record(&mut self, line: u64, record: ZoomRecord) {
+        self.records.push((line, record));
+    }
+    fn reject(&mut self, line: u64, why: Reject) {
+        self.rejected.push((line, why));
+    }
+    fn skipped(&mut self, why: Skip, n: u64) {
+        self.skipped[why.index()] += n;
+    }
+}
+
 /// A reader of one family of Zoom documents.
 pub trait ZoomReader: Send + Sync {
     /// Short name, as written in the manifest.
@@ -140,6 +168,12 @@ pub trait ZoomReader: Send + Sync {
     /// Reads a whole document. `source_key` names it, for records that
     /// carry no meeting id (a participants export without meeting block).
     fn read(&self, data: &[u8], options: &ZoomOptions, source_key: &str) -> ZoomRead;
+    /// Whether the documents can be read in parts from a record boundary
+    /// on, with [`csv_export::CsvState`] (CSV exports can; JSON pages and
+    /// webhooks, whose sessions pair across the document, cannot).
+    fn splittable(&self) -> bool {
+        false
+    }
 }
 
 /// Every Zoom reader.
