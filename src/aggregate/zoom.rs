@@ -419,7 +419,9 @@ fn meetings(
         Some(m) if sensitive.contains(&m) => sensitive_k,
         _ => k,
     };
-    let (rows, stats) = Rows::from_sets(sets).fold(k, |key| key.0, |key| (key.0, None), need);
+    // Meeting pseudonyms do not follow reading order: they break ties.
+    let (rows, stats) =
+        Rows::from_sets(sets).fold(k, |key| key.0, |key| (key.0, None), need, |key| *key);
     let published: HashSet<u64> = rows.iter().filter_map(|r| r.0.1).collect();
     let mut rows: Vec<_> = rows
         .into_iter()
@@ -536,9 +538,10 @@ fn attendance(
     }
     drop(sorted_parts);
     let k = policy.suppression.k_for(schema::ZOOM_ATTENDANCE.name);
+    let order = |k: &(i32, u32, u32)| (k.0, strings.get(k.1), strings.get(k.2));
     let (rows, stats) =
-        Rows::from_sets(sets).fold(k, |key| key.0, |key| (key.0, other, other), |_| k);
-    let rows = sorted(rows, |k| (k.0, strings.get(k.1), strings.get(k.2)));
+        Rows::from_sets(sets).fold(k, |key| key.0, |key| (key.0, other, other), |_| k, order);
+    let rows = sorted(rows, order);
     Ok(Table::new(
         &schema::ZOOM_ATTENDANCE,
         vec![
@@ -696,13 +699,16 @@ fn signin_table(signins: &[VeiledSignIn], policy: &Policy) -> Result<Table, Stri
         group.visit(row, ids.id(s.user));
     }
     let k = policy.suppression.k_for(schema::ZOOM_SIGNINS.name);
-    let (group, stats) =
-        group
-            .into_rows(None)
-            .fold(k, |key| key.0, |key| (key.0, other, other, other), |_| k);
-    let rows = sorted(group, |k| {
-        (k.0, strings.get(k.1), strings.get(k.2), strings.get(k.3))
-    });
+    let order =
+        |k: &(i32, u32, u32, u32)| (k.0, strings.get(k.1), strings.get(k.2), strings.get(k.3));
+    let (group, stats) = group.into_rows(None).fold(
+        k,
+        |key| key.0,
+        |key| (key.0, other, other, other),
+        |_| k,
+        order,
+    );
+    let rows = sorted(group, order);
     let networks = |c: &SignInCounts| {
         let mut n = c.networks.clone();
         n.sort_unstable();

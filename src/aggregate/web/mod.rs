@@ -23,7 +23,6 @@ use crate::privacy::request_class::{RequestClass, RequestClasses};
 use crate::privacy::{ClassId, LabelId, Labels, Renumbering, VeiledRecord};
 use crate::time::Calendar;
 
-use super::columns::sorted;
 use super::group::{Count, Group, VisitorId};
 use super::quantiles::Sketch;
 use super::sessions::Sessions;
@@ -385,8 +384,7 @@ impl WebAggregate {
                 // Freeing every visitor's sessions takes a while: here,
                 // not after the last table.
                 drop(sessions);
-                let (rows, s) = fold_day(rows, k_of(spec), |k| *k);
-                let rows = sorted(rows, |k| (k.0, text(k.1)));
+                let (rows, s) = fold_day(rows, k_of(spec), |k| *k, |k| (k.0, text(k.1)));
                 *sessions_slot = Some(emit(sessions_table(&rows, labels, k_of(spec)), s));
             });
             scope.spawn(|_| {
@@ -422,9 +420,13 @@ impl WebAggregate {
                     (d, ids.label(site), ids.class(c))
                 });
                 let rows = partitions(spec).by_day(group.into_rows(parts_of.person));
-                let (rows, s) = fold_day(rows, k_of(spec), |k| (k.0, k.1, other_class));
                 let class = |id: ClassId| labels.class_of(id);
-                let rows = sorted(rows, |k| (k.0, text(k.1), class(k.2)));
+                let (rows, s) = fold_day(
+                    rows,
+                    k_of(spec),
+                    |k| (k.0, k.1, other_class),
+                    |k| (k.0, text(k.1), class(k.2)),
+                );
                 *clients_slot = Some(emit(clients_table(&rows, labels), s));
             });
             scope.spawn(|_| {
@@ -447,8 +449,12 @@ impl WebAggregate {
                     (d, ids.label(site), st)
                 });
                 let rows = partitions(spec).by_day(group.into_rows(parts_of.person));
-                let (rows, s) = fold_day(rows, k_of(spec), |k| (k.0, k.1, OTHER_STATUS));
-                let rows = sorted(rows, |k| (k.0, text(k.1), k.2));
+                let (rows, s) = fold_day(
+                    rows,
+                    k_of(spec),
+                    |k| (k.0, k.1, OTHER_STATUS),
+                    |k| (k.0, text(k.1), k.2),
+                );
                 *status_slot = Some(emit(status_table(&rows, labels), s));
             });
             let spec = &schema::WEB_PAGES;

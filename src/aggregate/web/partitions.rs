@@ -215,17 +215,27 @@ pub(super) fn by_label<C: Counters>(
     rows: Admitted<(Day, Str, Str), C>,
     (k, labels, other): (u64, &Labels, Str),
 ) -> (LabelRows<C>, Disclosed) {
-    let (rows, s) = fold_day(rows, k, |k| (k.0, k.1, other));
-    (sorted(rows, |k| (k.0, labels.get(k.1), labels.get(k.2))), s)
+    fold_day(
+        rows,
+        k,
+        |k| (k.0, k.1, other),
+        |k| (k.0, labels.get(k.1), labels.get(k.2)),
+    )
 }
 
 /// The folding rule over a table keyed by day and site first, one
-/// threshold for every row, with what the partition decision did before.
-pub(super) fn fold_day<K: Copy + Hash + Eq + DaySite, C: Counters>(
+/// threshold for every row, with what the partition decision did before;
+/// the rows come back sorted by `order`, which also breaks the rule's ties
+/// (so it must follow published text, not label ids).
+pub(super) fn fold_day<K: Copy + Hash + Eq + DaySite, C: Counters, T: Ord>(
     a: Admitted<K, C>,
     k: u64,
     other: impl Fn(&K) -> K,
+    order: impl Fn(&K) -> T,
 ) -> (Vec<Row<K, C>>, Disclosed) {
-    let (rows, s) = a.rows.fold(k, |key| key.day_site(), other, |_| k);
-    (rows, s.admitted(a.rows_in, a.dropped, a.partitions))
+    let (rows, s) = a.rows.fold(k, |key| key.day_site(), other, |_| k, &order);
+    (
+        sorted(rows, order),
+        s.admitted(a.rows_in, a.dropped, a.partitions),
+    )
 }

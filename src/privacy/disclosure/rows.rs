@@ -337,16 +337,22 @@ impl<K: Copy + Hash + Eq, C: Counters> Rows<K, C> {
     /// `partition(key)`), rows with fewer people than `need(key)` (at
     /// least `k`) fold into one row keyed `other(key)`; if that row is
     /// below the largest need among what it holds, the smallest remaining
-    /// rows (fewest people, then earliest) join it until it is not; if even
-    /// the whole partition is below, the partition is withheld. A row
-    /// already keyed `other(key)` folds in too. `other` must map a
-    /// partition's keys to one key of that partition.
-    pub fn fold<P: Hash + Eq>(
+    /// rows (fewest people, then first by `order`) join it until it is
+    /// not; if even the whole partition is below, the partition is
+    /// withheld. A row already keyed `other(key)` folds in too. `other`
+    /// must map a partition's keys to one key of that partition.
+    ///
+    /// `order` breaks ties between rows of equal size. It must not depend
+    /// on row numbers or label ids, which follow the order threads happened
+    /// to read lines in: two runs over the same lines once folded a
+    /// different one of two equal rows.
+    pub fn fold<P: Hash + Eq, T: Ord>(
         self,
         k: u64,
         partition: impl Fn(&K) -> P,
         other: impl Fn(&K) -> K,
         need: impl Fn(&K) -> u64,
+        order: impl Fn(&K) -> T,
     ) -> (Vec<Row<K, C>>, Disclosed) {
         let mut stats = Disclosed {
             k,
@@ -369,7 +375,7 @@ impl<K: Copy + Hash + Eq, C: Counters> Rows<K, C> {
                 folded.push(kept.remove(at));
             }
             if !folded.is_empty() {
-                kept.sort_by_key(|&r| (self.distinct(r), r));
+                kept.sort_by_cached_key(|&r| (self.distinct(r), order(self.key(r))));
                 kept.reverse();
                 let mut needed = folded.iter().map(|&r| need(r)).max().unwrap_or(k);
                 while !self.enough(&mut union, &folded, needed) {

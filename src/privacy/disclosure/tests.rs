@@ -26,7 +26,34 @@ fn rows_of(spec: &[(u8, u8, Vec<u32>)]) -> Rows<(u8, u8), Hits> {
 type Folded = (Vec<Row<(u8, u8), Hits>>, Disclosed);
 
 fn fold(spec: &[(u8, u8, Vec<u32>)], k: u64) -> Folded {
-    rows_of(spec).fold(k, |key| key.0, |key| (key.0, OTHER), |_| k)
+    rows_of(spec).fold(k, |key| key.0, |key| (key.0, OTHER), |_| k, |key| *key)
+}
+
+#[test]
+fn ties_are_broken_by_the_order_given_not_by_row_number() {
+    // Two published rows of 12 people each; the (other) row of 5 needs
+    // one of them. Which one must not depend on the order rows arrived
+    // in, which follows thread timing.
+    let a = (0u8, 1u8, (0..12).collect::<Vec<u32>>());
+    let b = (0u8, 2u8, (100..112).collect::<Vec<u32>>());
+    let small = (0u8, 3u8, (200..205).collect::<Vec<u32>>());
+    let folded = |spec: &[(u8, u8, Vec<u32>)], order: fn(&(u8, u8)) -> i32| {
+        let (rows, _) = rows_of(spec).fold(10, |k| k.0, |k| (k.0, OTHER), |_| 10, order);
+        let mut kept: Vec<u8> = rows.iter().map(|r| r.0.1).filter(|&r| r != OTHER).collect();
+        kept.sort();
+        kept
+    };
+    let up: fn(&(u8, u8)) -> i32 = |k| i32::from(k.1);
+    let down: fn(&(u8, u8)) -> i32 = |k| -i32::from(k.1);
+    for spec in [
+        [a.clone(), b.clone(), small.clone()],
+        [b.clone(), a.clone(), small.clone()],
+        [small.clone(), b.clone(), a.clone()],
+    ] {
+        // The first row in the order joins (other); the last is kept.
+        assert_eq!(folded(&spec, up), vec![2]);
+        assert_eq!(folded(&spec, down), vec![1]);
+    }
 }
 
 #[test]
@@ -93,6 +120,7 @@ fn a_higher_need_holds_the_other_row_to_it() {
         |k| k.0,
         |k| (k.0, OTHER),
         |k| if k.1 == 1 { 20 } else { 10 },
+        |k| *k,
     );
     let mut got: Vec<_> = rows.iter().map(|r| (r.0.1, r.2)).collect();
     got.sort();
@@ -251,12 +279,15 @@ fn a_row_needs_its_networks_too() {
         k.sort();
         k
     };
-    let (plain, _) = rows().fold(10, |k| k.0, |k| (k.0, OTHER), |_| 10);
+    let (plain, _) = rows().fold(10, |k| k.0, |k| (k.0, OTHER), |_| 10, |k| *k);
     assert_eq!(keys(plain), vec![1, 2]);
-    let (guarded, _) =
-        rows()
-            .with_networks(networks.into(), 3)
-            .fold(10, |k| k.0, |k| (k.0, OTHER), |_| 10);
+    let (guarded, _) = rows().with_networks(networks.into(), 3).fold(
+        10,
+        |k| k.0,
+        |k| (k.0, OTHER),
+        |_| 10,
+        |k| *k,
+    );
     // Row 2 alone is one network: it folds, and (other) takes row 1 to
     // reach three networks.
     assert_eq!(keys(guarded), vec![OTHER]);

@@ -34,7 +34,7 @@ use crate::privacy::request_class::RequestClasses;
 use crate::privacy::{ClassId, Labels};
 use crate::time;
 
-use super::super::super::columns::{days, int64, sorted, utf8};
+use super::super::super::columns::{days, int64, utf8};
 use super::super::super::group::{Count, Group, VisitorId};
 use super::super::super::sessions::Sessions;
 use super::super::partitions::{Partitions, by_label, fold_day, network_ids};
@@ -191,8 +191,7 @@ impl PeriodAggregate {
         let mut out = Vec::with_capacity(5);
 
         let rows = parts.by_day(self.sites.into_rows(parts.person));
-        let (rows, s) = fold_day(rows, k(&schema::WEB_SESSIONS), |k| *k);
-        let rows = sorted(rows, |k| (k.0, text(k.1)));
+        let (rows, s) = fold_day(rows, k(&schema::WEB_SESSIONS), |k| *k, |k| (k.0, text(k.1)));
         let table = Table::new(
             tables.sites,
             vec![
@@ -215,9 +214,13 @@ impl PeriodAggregate {
         out.push(emit(table, tables.referrers, s));
 
         let rows = parts.by_day(self.clients.into_rows(parts.person));
-        let (rows, s) = fold_day(rows, k(&schema::WEB_CLIENTS), |k| (k.0, k.1, other_class));
         let class = |id: ClassId| labels.class_of(id);
-        let rows = sorted(rows, |k| (k.0, text(k.1), class(k.2)));
+        let (rows, s) = fold_day(
+            rows,
+            k(&schema::WEB_CLIENTS),
+            |k| (k.0, k.1, other_class),
+            |k| (k.0, text(k.1), class(k.2)),
+        );
         out.push(emit(clients_table(&rows, labels), tables.clients, s));
 
         let rows = parts.by_day(self.search.into_rows(parts.person));
