@@ -66,6 +66,9 @@ pub enum Command {
         /// Overwrite an existing output file.
         #[arg(long)]
         force: bool,
+        /// Shape of the generated web log (benchmark matrix knobs).
+        #[command(flatten)]
+        shape: GenShape,
     },
     /// Prove that no identifier of the inputs appears in an output
     /// directory: file and directory names, every Parquet value (all
@@ -374,4 +377,27 @@ fn parse_share(s: &str) -> Result<f64, String> {
         Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
         _ => Err(format!("{s:?} is not a share between 0 and 1 (0.01 = 1%)")),
     }
+}
+
+/// Cardinality knobs of `logveil gen`; unset ones keep the default output.
+#[derive(Args, Debug, Clone, Default)]
+pub struct GenShape {
+    /// Distinct client addresses to produce (default: follows --lines).
+    #[arg(long, value_name = "N")]
+    pub clients: Option<u64>,
+    /// Distinct request targets (long, id-bearing and query-string paths).
+    #[arg(long, value_name = "N")]
+    pub targets: Option<u64>,
+    /// Distinct browser user agents, generated from templates.
+    #[arg(long, value_name = "N")]
+    pub agents: Option<u64>,
+    /// Distinct external referrers of entry pages.
+    #[arg(long, value_name = "N")]
+    pub referrers: Option<u64>,
+    /// Share of clients with an IPv6 address, 0 to 1 (default 0.10).
+    #[arg(long, value_name = "SHARE")]
+    pub ipv6_share: Option<f64>,
+    /// Days the traffic is spread over (default 7).
+    #[arg(long, value_name = "N")]
+    pub days: Option<u32>,
 }

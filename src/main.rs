@@ -77,13 +77,14 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             seed,
             out,
             force,
+            shape,
         } => {
             let write = |w: &mut dyn Write| -> std::io::Result<logveil_synth::GenStats> {
                 let mut w = std::io::BufWriter::with_capacity(1 << 20, w);
                 let s = if zoom {
                     logveil_synth::zoom::generate(lines, seed, &mut w)?
                 } else {
-                    logveil_synth::generate(&logveil_synth::GenConfig::new(lines, seed), &mut w)?
+                    logveil_synth::generate(&gen_config(lines, seed, &shape), &mut w)?
                 };
                 w.flush()?;
                 Ok(s)
@@ -1049,4 +1050,21 @@ fn detect(paths: &[std::path::PathBuf]) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(2)
     })
+}
+
+/// The generator's config from `gen`'s flags: unset knobs keep the defaults,
+/// so `gen --lines N --seed S` writes the same bytes as before the knobs.
+fn gen_config(lines: u64, seed: u64, shape: &cli::GenShape) -> logveil_synth::GenConfig {
+    let mut cfg = logveil_synth::GenConfig::new(lines, seed);
+    cfg.clients = shape.clients;
+    cfg.targets = shape.targets;
+    cfg.agents = shape.agents;
+    cfg.referrers = shape.referrers;
+    if let Some(share) = shape.ipv6_share {
+        cfg.ipv6_share = share;
+    }
+    if let Some(days) = shape.days {
+        cfg.days = days;
+    }
+    cfg
 }

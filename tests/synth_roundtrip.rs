@@ -101,3 +101,126 @@ fn every_zoom_row_reads_back() {
         &read.rejected[..read.rejected.len().min(3)]
     );
 }
+
+/// BLAKE3 of `logveil gen --lines 20000 --seed 7`, taken from the binary
+/// built before the generator had cardinality knobs (`GenConfig::clients`
+/// and the rest): unset knobs must not change a byte.
+const COMBINED_20000_SEED_7: &str =
+    "4f28d84be9be0cc7198ed4a43b2dc8dc530bb45e7818c0da47409ebf6cb8bb5f";
+
+#[test]
+fn unset_knobs_write_the_same_bytes_as_before_the_knobs() {
+    let mut out = Vec::new();
+    generate(&GenConfig::new(20_000, 7), &mut out).unwrap();
+    assert_eq!(blake3::hash(&out).to_hex().as_str(), COMBINED_20000_SEED_7);
+}
+
+/// Distinct values of the fields the knobs set, over the lines logveil's
+/// reader accepts: (clients, IPv6 clients, targets, agents, referrers).
+fn distinct_fields(out: &[u8]) -> [usize; 5] {
+    use std::collections::HashSet;
+    let mut sets: [HashSet<&[u8]>; 5] = Default::default();
+    let mut cx = ParseContext::default();
+    for line in out.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        if Combined.parse(line, &mut cx).is_err() {
+            continue;
+        }
+        // Well-formed generated lines quote exactly three fields.
+        let parts: Vec<&[u8]> = line.split(|&b| b == b'"').collect();
+        if parts.len() != 7 {
+            continue;
+        }
+        let ip = parts[0].split(|&b| b == b' ').next().unwrap_or_default();
+        sets[0].insert(ip);
+        if ip.contains(&b':') {
+            sets[1].insert(ip);
+        }
+        let target = parts[1].split(|&b| b == b' ').nth(1).unwrap_or_default();
+        sets[2].insert(target);
+        sets[3].insert(parts[5]);
+        if !parts[3].starts_with(b"https://www.example.org") {
+            sets[4].insert(parts[3]);
+        }
+    }
+    sets.map(|s| s.len())
+}
+
+#[test]
+fn cardinality_knobs_give_what_they_ask_for() {
+    let within = |got: usize, want: usize, what: &str| {
+        let (lo, hi) = (want as f64 * 0.95, want as f64 * 1.05);
+        assert!(
+            (lo..=hi).contains(&(got as f64)),
+            "{what}: {got} distinct, asked {want}"
+        );
+    };
+    let mut cfg = GenConfig::new(60_000, 3);
+    cfg.clients = Some(4_000);
+    cfg.targets = Some(15_000);
+    cfg.agents = Some(2_000);
+    cfg.referrers = Some(1_500);
+    cfg.ipv6_share = 0.5;
+    let mut out = Vec::new();
+    generate(&cfg, &mut out).unwrap();
+    let [clients, v6, targets, agents, referrers] = distinct_fields(&out);
+    within(clients, 4_000, "clients");
+    // Site-wide assets, feeds and probes are not catalogue targets; crawlers
+    // and tools keep their own agents: a few dozen on top.
+    within(targets, 15_000, "targets");
+    within(agents, 2_000, "agents");
+    // `-` (direct visits) comes on top of the asked referrers.
+    within(referrers, 1_500, "referrers");
+    let share = v6 as f64 / clients as f64;
+    assert!(
+        (0.38..=0.55).contains(&share),
+        "IPv6 share of clients {share}"
+    );
+
+    // The default config is far from every asked number, so the test above
+    // cannot pass by accident.
+    let mut plain = Vec::new();
+    generate(&GenConfig::new(60_000, 3), &mut plain).unwrap();
+    let [c0, v0, t0, a0, r0] = distinct_fields(&plain);
+    assert!(
+        c0 < 3_000 && t0 < 10_000 && a0 < 200 && r0 < 100,
+        "{c0} {t0} {a0} {r0}"
+    );
+    assert!((v0 as f64) < 0.15 * c0 as f64);
+
+    // One client per line is reachable: visits are cut short.
+    let mut cfg = GenConfig::new(10_000, 4);
+    cfg.clients = Some(10_000);
+    let mut out = Vec::new();
+    generate(&cfg, &mut out).unwrap();
+    within(distinct_fields(&out)[0], 10_000, "clients, one per line");
+}
+
+#[test]
+fn gen_flags_set_the_knobs() {
+    let flags = [
+        "--clients",
+        "300",
+        "--targets",
+        "500",
+        "--agents",
+        "200",
+        "--referrers",
+        "100",
+        "--ipv6-share",
+        "0.3",
+        "--days",
+        "2",
+    ];
+    let via_cli = gen_stdout(&flags);
+    let mut cfg = GenConfig::new(1000, 1);
+    cfg.clients = Some(300);
+    cfg.targets = Some(500);
+    cfg.agents = Some(200);
+    cfg.referrers = Some(100);
+    cfg.ipv6_share = 0.3;
+    cfg.days = 2;
+    let mut direct = Vec::new();
+    generate(&cfg, &mut direct).unwrap();
+    assert_eq!(via_cli, direct);
+    assert_ne!(via_cli, gen_stdout(&[]));
+}

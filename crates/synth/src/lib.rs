@@ -41,9 +41,12 @@
 //! `logveil`; the test that reads generated files back with logveil's
 //! readers lives in the main package (`tests/synth_roundtrip.rs`).
 
+mod wide;
 pub mod zoom;
 
 use std::io::{self, Write};
+
+use wide::Wide;
 
 /// 2026-03-01T00:00:00Z.
 const DEFAULT_START: i64 = 1_772_323_200;
@@ -76,6 +79,29 @@ pub struct GenConfig {
     /// The number of malformed lines is exactly `round(lines * ratio)`; values
     /// outside `0..=1` are clamped and NaN counts as zero.
     pub malformed_ratio: f64,
+    /// Distinct clients to produce (default `None`: the population follows
+    /// the line count, about `lines / 30` seen). When set, clients arrive at a
+    /// steady pace until this many have been seen, and visits are cut short
+    /// if there are not enough of them, so up to one client per line works.
+    pub clients: Option<u64>,
+    /// Distinct request targets to produce (default `None`: the built-in
+    /// site). When set, every page, API call, search and page image is drawn
+    /// from a catalogue of long, id-bearing and query-string paths of this
+    /// size; the site-wide assets, feeds and scanner probes stay as they are.
+    pub targets: Option<u64>,
+    /// Distinct browser agents to produce (default `None`: a table of real
+    /// strings). When set, each browser visit draws its agent from this many
+    /// generated Chrome/Edge/Android/iOS strings; crawlers and tools keep
+    /// their own.
+    pub agents: Option<u64>,
+    /// Distinct external referrers of entry pages (default `None`: a table
+    /// of 27). Only browser visits have one, so at most about one line in
+    /// eight gets a new one; internal referrers (this site's pages) come on
+    /// top.
+    pub referrers: Option<u64>,
+    /// Share of clients (outside crawler networks and the top four) with an
+    /// IPv6 address (default 0.10); clamped to `0..=1`, NaN counts as zero.
+    pub ipv6_share: f64,
 }
 
 impl Default for GenConfig {
@@ -88,6 +114,11 @@ impl Default for GenConfig {
             start: DEFAULT_START,
             days: 7,
             malformed_ratio: 0.001,
+            clients: None,
+            targets: None,
+            agents: None,
+            referrers: None,
+            ipv6_share: 0.10,
         }
     }
 }
@@ -136,6 +167,7 @@ pub fn generate<W: Write>(cfg: &GenConfig, out: &mut W) -> io::Result<GenStats> 
     let mut t = cfg.start;
 
     for i in 0..lines {
+        g.wide.frac = (i + 1) as f64 / lines as f64;
         if clump_left == 0 {
             // A clump of lines shares one instant: real traffic is bursty,
             // and this is what puts several lines into one second.
@@ -1105,6 +1137,8 @@ enum Ref {
     /// The stylesheet (fonts are requested by it).
     Css,
     Ext(u16),
+    /// A referrer of the generated catalogue (`GenConfig::referrers`).
+    Wide(u64),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -1139,6 +1173,8 @@ struct Session {
     active: bool,
     kind: Kind,
     ua: &'static str,
+    /// A generated agent, which replaces `ua` when not empty.
+    ua_own: Vec<u8>,
     mobile: bool,
     proto: &'static [u8],
     user: Option<&'static str>,
@@ -1160,6 +1196,7 @@ impl Session {
             active: false,
             kind: Kind::Browser,
             ua: "-",
+            ua_own: Vec::new(),
             mobile: false,
             proto: b"HTTP/1.1",
             user: None,
@@ -1178,7 +1215,7 @@ impl Session {
     /// Opens a visit by client `id`. Everything about the client comes from
     /// hashing the id, so the same client looks the same in every visit;
     /// the visit itself draws from the main stream.
-    fn start(&mut self, id: u64, key: u64, site: &Site, rng: &mut Rng) {
+    fn start(&mut self, id: u64, key: u64, site: &Site, rng: &mut Rng, wide: &mut Wide) {
         let mut h = Rng::new(mix(key ^ mix(id.wrapping_add(1))));
         let agent = match site.top_agents.get(id as usize) {
             Some(&a) => a,
@@ -1188,12 +1225,21 @@ impl Session {
         self.kind = kind;
         self.ua = ua;
         self.mobile = site.mobile[agent];
+        self.ua_own.clear();
+        if kind == Kind::Browser
+            && let Some(f) = &mut wide.agents
+        {
+            let a = f.draw(rng, wide.frac);
+            self.mobile = wide::agents::push(&mut self.ua_own, a, wide.key);
+        }
         self.ip.clear();
-        if net != 0 {
+        // Crawler networks hold a few thousand addresses; past the first
+        // clients of a large population they would merge clients.
+        if net != 0 && (wide.clients.is_none() || id < 20_000) {
             let (a, b, lo, hi) = BOT_NETS[usize::from(net)];
             let c = h.range(u32::from(lo), u32::from(hi)) as u8;
             push_ipv4(&mut self.ip, [a, b, c, h.range(1, 254) as u8]);
-        } else if h.chance(0.10) && id >= TOP_AGENTS.len() as u64 {
+        } else if h.chance(wide.ipv6_share) && id >= TOP_AGENTS.len() as u64 {
             // The top clients stand for NAT gateways and crawler fleets,
             // which are still mostly IPv4.
             push_ipv6(&mut self.ip, ipv6(&mut h));
@@ -1213,10 +1259,16 @@ impl Session {
         };
 
         self.returning = rng.chance(0.55);
-        self.entry = if rng.chance(0.42) {
-            Ref::None
-        } else {
-            Ref::Ext(site.referrers.pick(rng) as u16)
+        self.entry = match &mut wide.referrers {
+            None if rng.chance(0.42) => Ref::None,
+            None => Ref::Ext(site.referrers.pick(rng) as u16),
+            // Only browsers send a referrer: do not spend ids on others.
+            Some(_) if kind != Kind::Browser => Ref::None,
+            // Behind schedule, direct visits give way to referred ones.
+            Some(f) if f.seen() < f.due(wide.frac) || !rng.chance(0.42) => {
+                Ref::Wide(f.draw(rng, wide.frac))
+            }
+            Some(_) => Ref::None,
         };
         self.pages_left = match kind {
             Kind::Browser => 1 + rng.geometric(0.5, 11),
@@ -1575,6 +1627,7 @@ struct Gen {
     cur: usize,
     date: DateCache,
     buf: Vec<u8>,
+    wide: Wide,
 }
 
 impl Gen {
@@ -1589,6 +1642,7 @@ impl Gen {
             cur: 0,
             date: DateCache::new(),
             buf: Vec::with_capacity(FLUSH_AT + 4096),
+            wide: Wide::new(cfg, mix(cfg.seed ^ 0x01de_0000_0000_0004)),
         }
     }
 
@@ -1599,10 +1653,16 @@ impl Gen {
             self.cur = self.rng.index(SLOTS);
         }
         let s = &mut self.slots[self.cur];
+        if self.wide.clients_behind(SLOTS as u64) {
+            s.active = false;
+        }
         loop {
             if !s.active {
-                let id = self.clients.sample(&mut self.rng);
-                s.start(id, self.key, &self.site, &mut self.rng);
+                let id = match &mut self.wide.clients {
+                    Some(f) => f.draw(&mut self.rng, self.wide.frac),
+                    None => self.clients.sample(&mut self.rng),
+                };
+                s.start(id, self.key, &self.site, &mut self.rng, &mut self.wide);
             }
             if let Some(r) = s.next(&self.site, &mut self.rng) {
                 return r;
@@ -1622,6 +1682,7 @@ impl Gen {
             cur,
             date,
             buf,
+            wide,
             ..
         } = self;
         let s = &mut slots[*cur];
@@ -1646,6 +1707,15 @@ impl Gen {
         let path_start = buf.len();
         let size = push_target(buf, site, req.target);
         push_query(buf, req.query);
+        // Behind schedule, even site-wide assets give way to catalogue
+        // targets: near one distinct target per line is reachable.
+        if let Some(f) = &mut wide.targets
+            && (is_page_like(site, req.target) || f.seen() < f.due(wide.frac))
+        {
+            buf.truncate(path_start);
+            let id = f.draw(rng, wide.frac);
+            wide::paths::push_target(buf, id, wide.key);
+        }
         let path_end = buf.len();
         buf.push(b' ');
         buf.extend_from_slice(s.proto);
@@ -1695,11 +1765,16 @@ impl Gen {
                 buf.extend_from_slice(site.statics[site.css as usize].path.as_bytes());
             }
             Ref::Ext(i) => buf.extend_from_slice(REFERRERS[usize::from(i)].2.as_bytes()),
+            Ref::Wide(id) => wide::paths::push_referrer(buf, id, wide.key),
             Ref::None | Ref::Current => buf.push(b'-'),
         }
         buf.extend_from_slice(b"\" \"");
         let ua_open = buf.len() - 1;
-        buf.extend_from_slice(s.ua.as_bytes());
+        if s.ua_own.is_empty() {
+            buf.extend_from_slice(s.ua.as_bytes());
+        } else {
+            buf.extend_from_slice(&s.ua_own);
+        }
         let ua_close = buf.len();
         buf.push(b'"');
 
@@ -1847,6 +1922,21 @@ fn push_bad_date(buf: &mut Vec<u8>, good: &[u8], v: u64, rng: &mut Rng) {
             buf.push(b'Z');
         }
         _ => {}
+    }
+}
+
+/// Whether a target is site content that `GenConfig::targets` replaces by
+/// catalogue paths: everything but the site-wide assets (the first statics),
+/// fixed files and scanner probes.
+fn is_page_like(site: &Site, target: Target) -> bool {
+    match target {
+        Target::Page(_)
+        | Target::NoSlash(_)
+        | Target::ApiItem(_)
+        | Target::ApiList
+        | Target::Search => true,
+        Target::Static(i) => i > site.touch_icon,
+        Target::Fixed(..) | Target::Probe(_) => false,
     }
 }
 
