@@ -10,7 +10,8 @@
 
 use std::io::{self, Write};
 
-use super::{GenStats, Rng};
+use crate::GenStats;
+use crate::rng::Rng;
 
 const HEADER: &str = "Topic,Type,ID,Host name,Host email,Start time,End time,Participants,Duration (minutes),Total participant minutes,Department,Group,Source,Unique viewers,Max concurrent views,Creation time,Name (original name),Email,Join time,Leave time,Duration (minutes),Guest,Recording disclaimer response,In waiting room";
 

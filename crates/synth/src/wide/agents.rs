@@ -9,7 +9,8 @@
 //! Safari are left out: their real strings carry too few varying fields to
 //! make many distinct ones without inventing a format.
 
-use crate::{mix, push_u64};
+use crate::rng::mix;
+use crate::write::push_u64;
 
 #[rustfmt::skip]
 const ANDROID_DEVICES: &[&str] = &[

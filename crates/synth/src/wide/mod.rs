@@ -22,7 +22,7 @@
 pub(crate) mod agents;
 pub(crate) mod paths;
 
-use super::{Rng, Zipf};
+use crate::rng::{Rng, Zipf};
 
 /// A population of ids that grows on a schedule to `want` distinct ones.
 #[derive(Clone, Debug)]

@@ -7,7 +7,9 @@
 //! UUIDs, resized media, searches, documentation, user pages) and every
 //! template writes the id itself, so distinct ids give distinct strings.
 
-use crate::{FIRST, LAST, WORDS, mix, push_u64};
+use crate::rng::mix;
+use crate::vocab::{FIRST, LAST, WORDS};
+use crate::write::push_u64;
 
 fn word(h: u64, shift: u32) -> &'static [u8] {
     WORDS[((h >> shift) % WORDS.len() as u64) as usize].as_bytes()
