@@ -120,17 +120,13 @@ fn suppression_search_terms_sessions_and_canonical_addresses() {
     };
     assert_eq!(term("rare topic"), None, "3 searchers are too few");
     assert_eq!(term("odd question"), None);
-    assert_eq!(
-        term("library hours"),
-        None,
-        "6 searchers in (other) are too few: the first of the smallest terms joins them"
-    );
+    // 6 searchers in (other) are too few: the smallest term joins them.
+    // Two have 12; the tie goes by published text, never by the order
+    // threads read lines in, and "(redacted)" (e-mail terms, redacted and
+    // then counted) sorts first.
+    assert_eq!(term("(redacted)"), None);
+    assert_eq!(term("library hours"), Some((12, 12)));
     assert_eq!(term("(other)"), Some((18, 18)));
-    assert_eq!(
-        term("(redacted)"),
-        Some((12, 12)),
-        "e-mail terms are redacted, and then counted"
-    );
     assert!(
         terms
             .iter()
