@@ -29,6 +29,7 @@ use crate::time::{self, HOUR};
 use super::columns::{days, float64, int64, sorted, utf8};
 use super::group::{Counters, DenseIds, Group, VisitorId};
 use super::intern::Interner;
+use super::zoom_people::PseudonymIndex;
 
 /// Presence and flag bits of a [`Row`].
 mod bit {
@@ -259,35 +260,47 @@ impl ZoomAggregate {
         let parts: Vec<&Row> = segments.iter().flatten().collect();
         signins.sort_by_key(|s| (s.time, s.user));
         let people = PersonIds::new(&parts);
-        let (meetings, published) = meetings(&parts, policy, &people)?;
-        let counted: Vec<&Row> = parts
-            .iter()
-            .copied()
-            .filter(|p| !p.sensitive() && published.contains(&p.meeting.value()))
-            .collect();
-        let a = attendance(&parts, &self.labels, policy, &people)?;
-        let c = concurrency(&counted, policy, &people)?;
-        Ok(vec![meetings, a, c, signin_table(&signins, policy)?])
+        // Attendance and sign-ins need nothing of the meetings table, so
+        // they are built on another thread meanwhile.
+        let (m, (a, s)) = rayon::join(
+            || -> Result<_, String> {
+                let (meetings, published) = meetings(&parts, policy, &people)?;
+                let counted: Vec<&Row> = parts
+                    .iter()
+                    .copied()
+                    .filter(|p| !p.sensitive() && published.contains(&p.meeting.value()))
+                    .collect();
+                Ok((meetings, concurrency(&counted, policy, &people)))
+            },
+            || {
+                rayon::join(
+                    || attendance(&parts, &self.labels, policy, &people),
+                    || signin_table(&signins, policy),
+                )
+            },
+        );
+        // Errors in the order a sequential build met them.
+        let (meetings, c) = m?;
+        let a = a?;
+        Ok(vec![meetings, a, c?, s?])
     }
 }
 
 /// Dense ids of the people of a run's rows, for counting distinct people:
 /// their rank among the sorted pseudonyms, 8 bytes a person where a map
 /// from pseudonym to id costs three times that with its growth.
-struct PersonIds(Vec<Pseudonym>);
+struct PersonIds(PseudonymIndex);
 
 impl PersonIds {
     fn new(parts: &[&Row]) -> Self {
-        let mut people: Vec<Pseudonym> = parts.iter().map(|p| p.person).collect();
-        people.sort_unstable();
-        people.dedup();
-        people.shrink_to_fit();
-        PersonIds(people)
+        PersonIds(PseudonymIndex::new(
+            parts.iter().map(|p| p.person).collect(),
+        ))
     }
 
     fn id(&self, p: Pseudonym) -> VisitorId {
         // Every row's person is in the list.
-        let rank = self.0.binary_search(&p).unwrap_or_else(|i| i);
+        let rank = self.0.position(p).unwrap_or_else(|i| i);
         VisitorId::try_from(rank).unwrap_or(VisitorId::MAX)
     }
 }

@@ -32,41 +32,25 @@ use crate::privacy::zoom::VeiledSignIn;
 /// a union always keeps the lower root: the root names the set. A sorted
 /// vector and a parent index each cost 12 bytes a pseudonym, where a hash
 /// map, its parents and smallest members cost some 40 with its growth.
+/// A sorted list of distinct pseudonyms with the rank of each found in
+/// about one memory read: pseudonyms are keyed hashes, uniform over 64
+/// bits, so an index of where each value of their top bits starts leaves a
+/// handful to search, where a binary search over the whole list misses the
+/// cache at nearly every step. The index costs about one `u32` per four
+/// pseudonyms.
 #[derive(Debug, Default)]
-struct Components {
+pub(super) struct PseudonymIndex {
     ids: Vec<Pseudonym>,
-    parent: Vec<u32>,
-    // Where the ids whose top `shift`-complement bits are `b` start:
-    // pseudonyms are keyed hashes, uniform over 64 bits, so each bucket
-    // holds a handful and a lookup is one read here and a short search
-    // there, instead of a binary search whose every step misses the cache.
     starts: Vec<u32>,
     shift: u32,
 }
 
-/// The bucket of a pseudonym's value: its top `64 - shift` bits.
-fn bucket(value: u64, shift: u32) -> usize {
-    value.checked_shr(shift).unwrap_or(0) as usize
-}
-
-impl Components {
-    /// One set for each identity of `segments`.
-    fn over(segments: &[Vec<Row>]) -> Self {
-        let mut ids: Vec<Pseudonym> = segments
-            .iter()
-            .flatten()
-            .flat_map(|p| {
-                // The provisional person is its e-mail's or its name's
-                // pseudonym when the row has one.
-                let own = (p.email_id().is_none() && p.name_id().is_none()).then_some(p.person);
-                [p.email_id(), p.name_id(), own]
-            })
-            .flatten()
-            .collect();
+impl PseudonymIndex {
+    /// The index of `ids`, sorted and deduplicated here.
+    pub(super) fn new(mut ids: Vec<Pseudonym>) -> Self {
         ids.sort_unstable();
         ids.dedup();
         ids.shrink_to_fit();
-        let parent = (0..u32::try_from(ids.len()).unwrap_or(u32::MAX)).collect();
         // About four ids a bucket, at most 2^22 buckets (16 MiB).
         let bits = (usize::BITS - (ids.len() / 4).leading_zeros()).min(22);
         let shift = 64 - bits;
@@ -77,21 +61,61 @@ impl Components {
         for b in 1..starts.len() {
             starts[b] += starts[b - 1];
         }
-        Components {
-            ids,
-            parent,
-            starts,
-            shift,
-        }
+        PseudonymIndex { ids, starts, shift }
     }
 
-    fn slot(&self, p: Pseudonym) -> Option<u32> {
+    /// The rank of `p` among the pseudonyms, if it is one of them.
+    pub(super) fn rank(&self, p: Pseudonym) -> Option<usize> {
+        self.position(p).ok()
+    }
+
+    /// What `binary_search` over the sorted pseudonyms gives: buckets are
+    /// contiguous and in order, so a place within `p`'s is its place in all.
+    pub(super) fn position(&self, p: Pseudonym) -> Result<usize, usize> {
         let b = bucket(p.value(), self.shift);
         let (lo, hi) = (self.starts[b] as usize, self.starts[b + 1] as usize);
         self.ids[lo..hi]
             .binary_search(&p)
-            .ok()
-            .map(|i| (lo + i) as u32)
+            .map(|i| lo + i)
+            .map_err(|i| lo + i)
+    }
+
+    /// How many pseudonyms there are.
+    pub(super) fn len(&self) -> usize {
+        self.ids.len()
+    }
+}
+
+/// The bucket of a pseudonym's value: its top `64 - shift` bits.
+fn bucket(value: u64, shift: u32) -> usize {
+    value.checked_shr(shift).unwrap_or(0) as usize
+}
+
+#[derive(Debug, Default)]
+struct Components {
+    ids: PseudonymIndex,
+    parent: Vec<u32>,
+}
+
+impl Components {
+    fn over(segments: &[Vec<Row>]) -> Self {
+        let ids = PseudonymIndex::new(
+            segments
+                .iter()
+                .flatten()
+                .flat_map(|p| {
+                    let own = (p.email_id().is_none() && p.name_id().is_none()).then_some(p.person);
+                    [p.email_id(), p.name_id(), own]
+                })
+                .flatten()
+                .collect(),
+        );
+        let parent = (0..u32::try_from(ids.len()).unwrap_or(u32::MAX)).collect();
+        Components { ids, parent }
+    }
+
+    fn slot(&self, p: Pseudonym) -> Option<u32> {
+        self.ids.rank(p).map(|i| i as u32)
     }
 
     fn root(&mut self, mut i: u32) -> u32 {
@@ -119,7 +143,7 @@ impl Components {
         match self.slot(p) {
             Some(i) => {
                 let r = self.root(i);
-                self.ids[r as usize]
+                self.ids.ids[r as usize]
             }
             None => p,
         }
