@@ -309,4 +309,25 @@ mod tests {
         assert_eq!(kept.len(), 3);
         assert!(kept.iter().all(|p| p.sensitive()));
     }
+
+    #[test]
+    fn the_index_places_every_pseudonym_as_a_binary_search_does() {
+        let v = veil(&[]);
+        for n in [0usize, 1, 3, 50, 5000] {
+            let ids: Vec<Pseudonym> = (0..n)
+                .map(|i| row(&v, &i.to_string(), None, Some(&format!("P{i}"))).person)
+                .collect();
+            let index = PseudonymIndex::new(ids.clone());
+            let mut sorted = ids.clone();
+            sorted.sort_unstable();
+            sorted.dedup();
+            let probes = ids
+                .iter()
+                .copied()
+                .chain((0..100).map(|i| row(&v, "x", None, Some(&format!("Q{i}"))).person));
+            for p in probes {
+                assert_eq!(index.position(p), sorted.binary_search(&p), "n={n}");
+            }
+        }
+    }
 }

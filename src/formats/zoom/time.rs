@@ -101,6 +101,9 @@ const MEMO_TEXT: usize = 32;
 /// Slots of a [`TimeMemo`]: a few meetings' worth of distinct times.
 const MEMO_SLOTS: usize = 512;
 
+/// A remembered parse: the text's length and bytes, and what it gave.
+type Slot = (u8, [u8; MEMO_TEXT], Option<i64>);
+
 /// A reader's memory of the times it parsed last, keyed by their exact
 /// text: a history export writes its meeting's start and end on every
 /// participant row, and joins and leaves cluster on a meeting's minutes,
@@ -109,7 +112,7 @@ const MEMO_SLOTS: usize = 512;
 /// comparison, and every hit gives what parsing would.
 #[derive(Clone)]
 pub struct TimeMemo {
-    slots: Vec<Option<(u8, [u8; MEMO_TEXT], Option<i64>)>>,
+    slots: Vec<Option<Slot>>,
     hasher: foldhash::fast::FixedState,
 }
 
@@ -212,5 +215,30 @@ mod tests {
         assert!(err.contains("Zoom times") && err.contains("IANA"), "{err}");
         assert!(!err.contains("--"), "library errors name no flag: {err}");
         assert_eq!(ZoomTime::default().parse("01/01/1970 00:00"), Some(0));
+    }
+
+    #[test]
+    fn a_memo_gives_what_parsing_gives_through_collisions() {
+        // More distinct texts than slots, each met twice, and one too
+        // long to keep: every answer equals a fresh parse.
+        let t = ny();
+        let mut memo = TimeMemo::default();
+        let texts: Vec<String> = (0..2000)
+            .map(|i| {
+                format!(
+                    "01/{:02}/2026 {:02}:{:02}:00 PM",
+                    i % 31 + 1,
+                    i % 12 + 1,
+                    i % 60
+                )
+            })
+            .chain([
+                "13/45/2026 03:00:00 PM".into(),
+                format!("{}01/26/2026 03:00 PM", " ".repeat(40)),
+            ])
+            .collect();
+        for text in texts.iter().chain(&texts) {
+            assert_eq!(memo.parse(&t, text), t.parse(text), "{text}");
+        }
     }
 }
