@@ -156,8 +156,12 @@ impl Components {
 pub fn unify_people(segments: &mut [Vec<Row>], signins: &mut [VeiledSignIn]) {
     let mut sets = Components::over(segments);
     for p in segments.iter().flatten() {
+        // A row's provisional person is its e-mail's or name's pseudonym:
+        // joining it to itself would only cost two lookups.
         for id in [p.email_id(), p.name_id()].into_iter().flatten() {
-            sets.union(p.person, id);
+            if id != p.person {
+                sets.union(p.person, id);
+            }
         }
     }
     for p in segments.iter_mut().flatten() {
