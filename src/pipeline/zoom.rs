@@ -29,7 +29,7 @@ use rayon::prelude::*;
 
 use super::accounting::{ChunkReject, LineStats, finish_report};
 use crate::aggregate::zoom::{MAX_SESSION_SECONDS, ZoomAggregate};
-use crate::formats::zoom::csv::records_from;
+use crate::formats::zoom::csv::{Record, records_from};
 use crate::formats::zoom::csv_export::CsvState;
 use crate::formats::zoom::{ZoomOptions, ZoomRead, ZoomReader, ZoomRecord, ZoomSink};
 use crate::formats::{Reject, Skip};
@@ -362,9 +362,12 @@ fn plan(
         let data = &buf[skip..];
         let mut recs = records_from(data, line);
         let mut done = 0usize;
+        let mut record = Record::default();
         loop {
             let before = recs.line();
-            let Some(record) = recs.next() else { break };
+            if !recs.next_into(&mut record) {
+                break;
+            }
             // A record that reaches the end of the data may go on in the
             // next block (a `\r` there may be half a `\r\n`).
             if recs.offset() >= data.len() && !eof {
@@ -413,7 +416,9 @@ fn read_part(cx: &Context<'_>, bytes: Bytes<'_>, part: Part, place: u64) -> io::
     };
     let mut fold = Fold::new(cx, place);
     let mut state = part.state;
-    for record in records_from(&data[skip..], part.line) {
+    let mut records = records_from(&data[skip..], part.line);
+    let mut record = Record::default();
+    while records.next_into(&mut record) {
         state.feed(&record, cx.options, &mut fold);
     }
     Ok(PartOut::of(fold, &data, part.start, part.line))
