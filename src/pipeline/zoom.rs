@@ -31,7 +31,9 @@ use super::accounting::{ChunkReject, LineStats, finish_report};
 use crate::aggregate::zoom::{MAX_SESSION_SECONDS, ZoomAggregate};
 use crate::formats::zoom::csv::{Record, records_from};
 use crate::formats::zoom::csv_export::CsvState;
-use crate::formats::zoom::{ZoomOptions, ZoomRead, ZoomReader, ZoomRecord, ZoomSink};
+use crate::formats::zoom::{
+    Participation, ZoomOptions, ZoomRead, ZoomReader, ZoomRecord, ZoomSink,
+};
 use crate::formats::{Reject, Skip};
 use crate::output::manifest::InputReport;
 use crate::privacy::zoom::{ZoomKeys, ZoomVeil};
@@ -46,6 +48,35 @@ const BOM: &[u8] = b"\xef\xbb\xbf";
 struct Survey {
     anchors: HashMap<Option<String>, i64>,
     hosts: HashMap<Option<String>, String>,
+    // The last row's occurrence and its anchor so far: a meeting's rows
+    // come together, and comparing two fields is cheaper than formatting
+    // and hashing its key on every row.
+    last: Option<(Occurrence, i64)>,
+}
+
+/// What names a row's meeting occurrence ([`ZoomRecord`]'s
+/// `occurrence_key` is made of these alone).
+#[derive(Debug, PartialEq)]
+struct Occurrence {
+    occurrence: Option<String>,
+    meeting_id: Option<String>,
+    meeting_start: Option<i64>,
+}
+
+impl Occurrence {
+    fn is_of(&self, p: &Participation) -> bool {
+        self.meeting_start == p.meeting_start
+            && self.meeting_id == p.meeting_id
+            && self.occurrence == p.occurrence
+    }
+
+    fn of(p: &Participation) -> Self {
+        Occurrence {
+            occurrence: p.occurrence.clone(),
+            meeting_id: p.meeting_id.clone(),
+            meeting_start: p.meeting_start,
+        }
+    }
 }
 
 impl Survey {
@@ -54,8 +85,14 @@ impl Survey {
             return;
         };
         if let Some(t) = p.meeting_start.or(p.join) {
-            let a = self.anchors.entry(p.occurrence_key()).or_insert(t);
-            *a = (*a).min(t);
+            match &mut self.last {
+                Some((o, a)) if o.is_of(p) && *a <= t => {}
+                _ => {
+                    let a = self.anchors.entry(p.occurrence_key()).or_insert(t);
+                    *a = (*a).min(t);
+                    self.last = Some((Occurrence::of(p), *a));
+                }
+            }
         }
         let marked = p
             .name
@@ -96,6 +133,8 @@ struct Context<'a> {
 struct Fold<'a> {
     cx: &'a Context<'a>,
     keys: ZoomKeys,
+    // The last row's occurrence and its anchor, as in [`Survey`].
+    anchor: Option<(Occurrence, i64)>,
     agg: ZoomAggregate,
     stats: LineStats,
     // Rejected by the reader, then by the checks here: kept apart so the
@@ -109,6 +148,7 @@ impl<'a> Fold<'a> {
         Fold {
             cx,
             keys: ZoomKeys::default(),
+            anchor: None,
             agg: ZoomAggregate::at(place),
             stats: LineStats::default(),
             read_rejects: Vec::new(),
@@ -135,12 +175,19 @@ impl ZoomSink for Fold<'_> {
                     self.fold_rejects.push((line, Reject::BadTimestamp));
                     return;
                 }
-                let anchor = cx
-                    .survey
-                    .anchors
-                    .get(&p.occurrence_key())
-                    .copied()
-                    .unwrap_or(0);
+                let anchor = match &self.anchor {
+                    Some((o, a)) if o.is_of(p) => *a,
+                    _ => {
+                        let a = cx
+                            .survey
+                            .anchors
+                            .get(&p.occurrence_key())
+                            .copied()
+                            .unwrap_or(0);
+                        self.anchor = Some((Occurrence::of(p), a));
+                        a
+                    }
+                };
                 let host = p
                     .host_email
                     .as_deref()
