@@ -260,29 +260,15 @@ impl ZoomAggregate {
         let parts: Vec<&Row> = segments.iter().flatten().collect();
         signins.sort_by_key(|s| (s.time, s.user));
         let people = PersonIds::new(&parts);
-        // Attendance and sign-ins need nothing of the meetings table, so
-        // they are built on another thread meanwhile.
-        let (m, (a, s)) = rayon::join(
-            || -> Result<_, String> {
-                let (meetings, published) = meetings(&parts, policy, &people)?;
-                let counted: Vec<&Row> = parts
-                    .iter()
-                    .copied()
-                    .filter(|p| !p.sensitive() && published.contains(&p.meeting.value()))
-                    .collect();
-                Ok((meetings, concurrency(&counted, policy, &people)))
-            },
-            || {
-                rayon::join(
-                    || attendance(&parts, &self.labels, policy, &people),
-                    || signin_table(&signins, policy),
-                )
-            },
-        );
-        // Errors in the order a sequential build met them.
-        let (meetings, c) = m?;
-        let a = a?;
-        Ok(vec![meetings, a, c?, s?])
+        let (meetings, published) = meetings(&parts, policy, &people)?;
+        let counted: Vec<&Row> = parts
+            .iter()
+            .copied()
+            .filter(|p| !p.sensitive() && published.contains(&p.meeting.value()))
+            .collect();
+        let a = attendance(&parts, &self.labels, policy, &people)?;
+        let c = concurrency(&counted, policy, &people)?;
+        Ok(vec![meetings, a, c, signin_table(&signins, policy)?])
     }
 }
 
