@@ -29,6 +29,7 @@ use crate::time::{self, HOUR};
 use super::columns::{days, float64, int64, sorted, utf8};
 use super::group::{Counters, DenseIds, Group, VisitorId};
 use super::intern::Interner;
+use super::zoom_people::PseudonymIndex;
 
 /// Presence and flag bits of a [`Row`].
 mod bit {
@@ -274,20 +275,18 @@ impl ZoomAggregate {
 /// Dense ids of the people of a run's rows, for counting distinct people:
 /// their rank among the sorted pseudonyms, 8 bytes a person where a map
 /// from pseudonym to id costs three times that with its growth.
-struct PersonIds(Vec<Pseudonym>);
+struct PersonIds(PseudonymIndex);
 
 impl PersonIds {
     fn new(parts: &[&Row]) -> Self {
-        let mut people: Vec<Pseudonym> = parts.iter().map(|p| p.person).collect();
-        people.sort_unstable();
-        people.dedup();
-        people.shrink_to_fit();
-        PersonIds(people)
+        PersonIds(PseudonymIndex::new(
+            parts.iter().map(|p| p.person).collect(),
+        ))
     }
 
     fn id(&self, p: Pseudonym) -> VisitorId {
         // Every row's person is in the list.
-        let rank = self.0.binary_search(&p).unwrap_or_else(|i| i);
+        let rank = self.0.position(p).unwrap_or_else(|i| i);
         VisitorId::try_from(rank).unwrap_or(VisitorId::MAX)
     }
 }

@@ -109,8 +109,36 @@ pub struct ZoomVeil {
 /// One pseudonymizer per identifier kind, each caching its current epoch's
 /// subkey: deriving a subkey per row would dominate the run. A worker
 /// thread keeps its own and passes it to [`ZoomVeil::participation_in`].
+///
+/// It also remembers, in this worker's memory only, what repeats from row
+/// to row: each raw display name's canonical form (two NFKC passes, the
+/// dearest step of a row, for a name met again in every meeting its person
+/// attends) and the last meeting's pseudonym (every row of a meeting names
+/// it). The raw names are never written anywhere; the memo is emptied when
+/// full, as a miss only costs recomputation.
 #[derive(Debug, Default)]
-pub struct ZoomKeys(HashMap<IdKind, Pseudonymizer>);
+pub struct ZoomKeys {
+    pseudonymizers: HashMap<IdKind, Pseudonymizer>,
+    names: NameMemo,
+    meeting: Option<(i64, String, Pseudonym)>,
+}
+
+/// Raw display names and their canonical forms.
+type NameMemo = HashMap<Box<str>, Box<str>, foldhash::fast::RandomState>;
+
+/// Distinct raw names a worker remembers before starting over: a few MiB.
+const NAME_MEMO: usize = 1 << 16;
+
+/// The canonical form of `name`, remembered in `names`.
+fn canonical_in<'a>(names: &'a mut NameMemo, name: &str) -> &'a str {
+    if !names.contains_key(name) {
+        if names.len() >= NAME_MEMO {
+            names.clear();
+        }
+        names.insert(name.into(), canonical_name(name).into_boxed_str());
+    }
+    names.get(name).map_or("", |n| n)
+}
 
 fn domain(kind: IdKind) -> Domain {
     Domain {
@@ -275,7 +303,17 @@ impl ZoomVeil {
     }
 
     fn pseudonym(&self, keys: &mut ZoomKeys, kind: IdKind, time: i64, bytes: &[u8]) -> Pseudonym {
-        keys.0
+        self.pseudonym_in(&mut keys.pseudonymizers, kind, time, bytes)
+    }
+
+    fn pseudonym_in(
+        &self,
+        pseudonymizers: &mut HashMap<IdKind, Pseudonymizer>,
+        kind: IdKind,
+        time: i64,
+        bytes: &[u8],
+    ) -> Pseudonym {
+        pseudonymizers
             .entry(kind)
             .or_insert_with(|| Pseudonymizer::new(self.key.clone(), domain(kind), self.epoch))
             .pseudonym(time, bytes)
@@ -299,7 +337,11 @@ impl ZoomVeil {
         };
         self.affiliations
             .iter()
-            .find(|(d, _)| domain == *d || domain.ends_with(&format!(".{d}")))
+            .find(|(d, _)| {
+                domain
+                    .strip_suffix(d.as_str())
+                    .is_some_and(|head| head.is_empty() || head.ends_with('.'))
+            })
             .map_or_else(|| EXTERNAL.to_string(), |(_, l)| l.clone())
     }
 
@@ -339,12 +381,12 @@ impl ZoomVeil {
         let email_id = email
             .as_deref()
             .map(|e| self.pseudonym(keys, IdKind::Email, anchor, e.as_bytes()));
-        let name_id = p
-            .name
-            .as_deref()
-            .map(canonical_name)
-            .filter(|n| !n.is_empty())
-            .map(|n| self.pseudonym(keys, IdKind::Name, anchor, n.as_bytes()));
+        let name_id = p.name.as_deref().and_then(|raw| {
+            let n = canonical_in(&mut keys.names, raw);
+            (!n.is_empty()).then(|| {
+                self.pseudonym_in(&mut keys.pseudonymizers, IdKind::Name, anchor, n.as_bytes())
+            })
+        });
         let person = match email_id.or(name_id) {
             Some(person) => person,
             None => {
@@ -367,8 +409,17 @@ impl ZoomVeil {
                     .iter()
                     .any(|s| s.eq_ignore_ascii_case(h))
             });
+        let meeting = match &keys.meeting {
+            Some((a, m, pseudonym)) if *a == anchor && *m == meeting_bytes => *pseudonym,
+            _ => {
+                let pseudonym =
+                    self.pseudonym(keys, IdKind::Meeting, anchor, meeting_bytes.as_bytes());
+                keys.meeting = Some((anchor, meeting_bytes, pseudonym));
+                pseudonym
+            }
+        };
         Some(VeiledParticipation {
-            meeting: self.pseudonym(keys, IdKind::Meeting, anchor, meeting_bytes.as_bytes()),
+            meeting,
             sensitive,
             host_unknown,
             meeting_start: p.meeting_start,

@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 
 /// One CSV record.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Record<'a> {
     /// First physical line of the record (1-based).
     pub line: u64,
@@ -28,6 +28,16 @@ impl Record<'_> {
     /// Field `i`, trimmed, or `""`.
     pub fn get(&self, i: usize) -> &str {
         self.fields.get(i).map_or("", |f| f.trim())
+    }
+}
+
+/// `bytes` as text: borrowed when valid UTF-8, which the validator checks
+/// much faster than the lossy decoder walks it; replacement characters
+/// only otherwise.
+fn text(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
     }
 }
 
@@ -67,12 +77,26 @@ impl<'a> Iterator for Records<'a> {
     type Item = Record<'a>;
 
     fn next(&mut self) -> Option<Record<'a>> {
+        let mut record = Record {
+            line: 0,
+            lines: 0,
+            fields: Vec::new(),
+        };
+        self.next_into(&mut record).then_some(record)
+    }
+}
+
+impl<'a> Records<'a> {
+    /// Reads the next record into `record`, reusing its field vector (one
+    /// allocation a document instead of one a row); false at the end.
+    pub fn next_into(&mut self, record: &mut Record<'a>) -> bool {
         let data = self.data;
         if self.pos >= data.len() {
-            return None;
+            return false;
         }
         let start_line = self.line;
-        let mut fields = Vec::new();
+        let fields = &mut record.fields;
+        fields.clear();
         loop {
             // One field.
             if data.get(self.pos) == Some(&b'"') {
@@ -104,11 +128,14 @@ impl<'a> Iterator for Records<'a> {
                     .map_or(data.len(), |p| self.pos + p);
                 value.extend_from_slice(&data[self.pos..end]);
                 self.pos = end;
-                fields.push(Cow::Owned(String::from_utf8_lossy(&value).into_owned()));
+                fields.push(Cow::Owned(match String::from_utf8(value) {
+                    Ok(v) => v,
+                    Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+                }));
             } else {
                 let end = memchr::memchr3(b',', b'\n', b'\r', &data[self.pos..])
                     .map_or(data.len(), |p| self.pos + p);
-                fields.push(String::from_utf8_lossy(&data[self.pos..end]));
+                fields.push(text(&data[self.pos..end]));
                 self.pos = end;
             }
             match data.get(self.pos) {
@@ -124,13 +151,10 @@ impl<'a> Iterator for Records<'a> {
                 _ => break,
             }
         }
-        let record = Record {
-            line: start_line,
-            lines: self.line - start_line + 1,
-            fields,
-        };
+        record.line = start_line;
+        record.lines = self.line - start_line + 1;
         self.line += 1;
-        Some(record)
+        true
     }
 }
 

@@ -13,6 +13,7 @@
 //! and other free text are never read into records.
 
 use super::csv::{Record, records};
+use super::time::TimeMemo;
 use super::{
     Participation, SignIn, ZoomOptions, ZoomRead, ZoomReader, ZoomRecord, ZoomSink, strip_bom,
 };
@@ -172,17 +173,28 @@ fn text(record: &Record<'_>, i: Option<usize>) -> Option<String> {
     (!v.is_empty() && v != "-").then(|| v.to_string())
 }
 
+/// Field `i` as [`text`] gives it, borrowed.
+fn when<'r>(record: &'r Record<'_>, i: Option<usize>) -> Option<&'r str> {
+    let v = record.get(i?);
+    (!v.is_empty() && v != "-").then_some(v)
+}
+
 fn yes(record: &Record<'_>, i: Option<usize>) -> Option<bool> {
     text(record, i).map(|v| v.eq_ignore_ascii_case("yes") || v.eq_ignore_ascii_case("true"))
 }
 
-fn meeting_of(record: &Record<'_>, cols: &MeetingCols, options: &ZoomOptions) -> Meeting {
+fn meeting_of(
+    record: &Record<'_>,
+    cols: &MeetingCols,
+    options: &ZoomOptions,
+    memo: &mut TimeMemo,
+) -> Meeting {
     Meeting {
         // Ids are written with spaces in newer exports (`932 5001 3841`).
         id: text(record, cols.id).map(|id| id.chars().filter(|c| !c.is_whitespace()).collect()),
         host_email: text(record, cols.host_email),
-        start: text(record, cols.start).and_then(|t| options.time.parse(&t)),
-        end: text(record, cols.end).and_then(|t| options.time.parse(&t)),
+        start: when(record, cols.start).and_then(|t| memo.parse(&options.time, t)),
+        end: when(record, cols.end).and_then(|t| memo.parse(&options.time, t)),
     }
 }
 
@@ -191,14 +203,18 @@ fn person(
     cols: &PersonCols,
     meeting: &Meeting,
     options: &ZoomOptions,
+    memo: &mut TimeMemo,
 ) -> Result<Option<Participation>, Reject> {
     if yes(record, cols.waiting) == Some(true) {
         return Ok(None);
     }
-    let time = |i: Option<usize>| -> Result<Option<i64>, Reject> {
-        match text(record, i) {
+    let mut time = |i: Option<usize>| -> Result<Option<i64>, Reject> {
+        match when(record, i) {
             None => Ok(None),
-            Some(t) => options.time.parse(&t).map(Some).ok_or(Reject::BadTimestamp),
+            Some(t) => memo
+                .parse(&options.time, t)
+                .map(Some)
+                .ok_or(Reject::BadTimestamp),
         }
     };
     let join = time(cols.join)?;
@@ -267,12 +283,14 @@ impl ZoomReader for ZoomCsv {
 #[derive(Debug, Clone)]
 pub struct CsvState {
     section: Section,
+    times: TimeMemo,
 }
 
 impl Default for CsvState {
     fn default() -> Self {
         CsvState {
             section: Section::Unknown,
+            times: TimeMemo::default(),
         }
     }
 }
@@ -302,17 +320,19 @@ impl CsvState {
         let result = match &mut self.section {
             Section::Unknown => Err(Reject::Malformed),
             Section::MeetingBlock(cols) => {
-                let meeting = meeting_of(record, cols, options);
+                let meeting = meeting_of(record, cols, options, &mut self.times);
                 self.section = Section::Participants(PersonCols::default(), meeting);
                 out.skipped(Skip::Header, 1 + extra);
                 return;
             }
             Section::Participants(cols, meeting) => {
-                person(record, cols, meeting, options).map(|p| p.map(ZoomRecord::Participation))
+                person(record, cols, meeting, options, &mut self.times)
+                    .map(|p| p.map(ZoomRecord::Participation))
             }
             Section::History(mcols, pcols) => {
-                let meeting = meeting_of(record, mcols, options);
-                person(record, pcols, &meeting, options).map(|p| p.map(ZoomRecord::Participation))
+                let meeting = meeting_of(record, mcols, options, &mut self.times);
+                person(record, pcols, &meeting, options, &mut self.times)
+                    .map(|p| p.map(ZoomRecord::Participation))
             }
             Section::SignIns {
                 email,

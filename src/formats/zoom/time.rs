@@ -94,6 +94,67 @@ impl ZoomTime {
     }
 }
 
+/// Bytes of a time text a [`TimeMemo`] keeps; longer texts are parsed
+/// each time (Zoom's layouts are 16 to 25 bytes).
+const MEMO_TEXT: usize = 32;
+
+/// Slots of a [`TimeMemo`]: a few meetings' worth of distinct times.
+const MEMO_SLOTS: usize = 512;
+
+/// A remembered parse: the text's length and bytes, and what it gave.
+type Slot = (u8, [u8; MEMO_TEXT], Option<i64>);
+
+/// A reader's memory of the times it parsed last, keyed by their exact
+/// text: a history export writes its meeting's start and end on every
+/// participant row, and joins and leaves cluster on a meeting's minutes,
+/// so most parses repeat one a few rows back. Direct-mapped: a slot holds
+/// the last text that hashed to it, so a lookup is one hash and one
+/// comparison, and every hit gives what parsing would.
+#[derive(Clone)]
+pub struct TimeMemo {
+    slots: Vec<Option<Slot>>,
+    hasher: foldhash::fast::FixedState,
+}
+
+impl Default for TimeMemo {
+    fn default() -> Self {
+        TimeMemo {
+            slots: vec![None; MEMO_SLOTS],
+            hasher: foldhash::fast::FixedState::default(),
+        }
+    }
+}
+
+impl std::fmt::Debug for TimeMemo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TimeMemo")
+    }
+}
+
+impl TimeMemo {
+    /// [`ZoomTime::parse`] of `text` under `time`, remembered. A memo
+    /// serves one `ZoomTime` (a reader's options do not change mid-read).
+    pub fn parse(&mut self, time: &ZoomTime, text: &str) -> Option<i64> {
+        let bytes = text.as_bytes();
+        if bytes.len() > MEMO_TEXT {
+            return time.parse(text);
+        }
+        use std::hash::BuildHasher;
+        let slot = (self.hasher.hash_one(bytes) as usize) % MEMO_SLOTS;
+        if let Some((len, key, value)) = &self.slots[slot]
+            && key[..usize::from(*len)] == *bytes
+        {
+            return *value;
+        }
+        let value = time.parse(text);
+        let mut key = [0u8; MEMO_TEXT];
+        key[..bytes.len()].copy_from_slice(bytes);
+        // At most MEMO_TEXT, so it fits a byte.
+        self.slots[slot] = Some((bytes.len() as u8, key, value));
+        value
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,5 +215,30 @@ mod tests {
         assert!(err.contains("Zoom times") && err.contains("IANA"), "{err}");
         assert!(!err.contains("--"), "library errors name no flag: {err}");
         assert_eq!(ZoomTime::default().parse("01/01/1970 00:00"), Some(0));
+    }
+
+    #[test]
+    fn a_memo_gives_what_parsing_gives_through_collisions() {
+        // More distinct texts than slots, each met twice, and one too
+        // long to keep: every answer equals a fresh parse.
+        let t = ny();
+        let mut memo = TimeMemo::default();
+        let texts: Vec<String> = (0..2000)
+            .map(|i| {
+                format!(
+                    "01/{:02}/2026 {:02}:{:02}:00 PM",
+                    i % 31 + 1,
+                    i % 12 + 1,
+                    i % 60
+                )
+            })
+            .chain([
+                "13/45/2026 03:00:00 PM".into(),
+                format!("{}01/26/2026 03:00 PM", " ".repeat(40)),
+            ])
+            .collect();
+        for text in texts.iter().chain(&texts) {
+            assert_eq!(memo.parse(&t, text), t.parse(text), "{text}");
+        }
     }
 }

@@ -10,7 +10,7 @@
 //! pass reads it again and veils each record as it comes; no raw record
 //! is held beyond its own turn.
 //!
-//! CSV exports are read by [`read_parts`]: the first pass, sequential and
+//! CSV exports are read by [`read_parts`] (in [`parts`]): the first pass, sequential and
 //! streaming, also notes every few megabytes a record boundary with the
 //! reader's state there ([`CsvState`]), which is exact even with quoted
 //! fields that hold newlines, because the boundary is found by the reader
@@ -20,18 +20,19 @@
 //! whole. JSON pages and webhooks pair sessions across the document: they
 //! are read whole ([`read_document`]), as they are small.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
-use std::fs::File;
-use std::io;
 
-use rayon::prelude::*;
+mod parts;
+
+#[cfg(test)]
+use parts::plan;
+pub(super) use parts::{Bytes, read_parts};
 
 use super::accounting::{ChunkReject, LineStats, finish_report};
 use crate::aggregate::zoom::{MAX_SESSION_SECONDS, ZoomAggregate};
-use crate::formats::zoom::csv::records_from;
-use crate::formats::zoom::csv_export::CsvState;
-use crate::formats::zoom::{ZoomOptions, ZoomRead, ZoomReader, ZoomRecord, ZoomSink};
+use crate::formats::zoom::{
+    Participation, ZoomOptions, ZoomRead, ZoomReader, ZoomRecord, ZoomSink,
+};
 use crate::formats::{Reject, Skip};
 use crate::output::manifest::InputReport;
 use crate::privacy::zoom::{ZoomKeys, ZoomVeil};
@@ -46,6 +47,35 @@ const BOM: &[u8] = b"\xef\xbb\xbf";
 struct Survey {
     anchors: HashMap<Option<String>, i64>,
     hosts: HashMap<Option<String>, String>,
+    // The last row's occurrence and its anchor so far: a meeting's rows
+    // come together, and comparing two fields is cheaper than formatting
+    // and hashing its key on every row.
+    last: Option<(Occurrence, i64)>,
+}
+
+/// What names a row's meeting occurrence ([`ZoomRecord`]'s
+/// `occurrence_key` is made of these alone).
+#[derive(Debug, PartialEq)]
+struct Occurrence {
+    occurrence: Option<String>,
+    meeting_id: Option<String>,
+    meeting_start: Option<i64>,
+}
+
+impl Occurrence {
+    fn is_of(&self, p: &Participation) -> bool {
+        self.meeting_start == p.meeting_start
+            && self.meeting_id == p.meeting_id
+            && self.occurrence == p.occurrence
+    }
+
+    fn of(p: &Participation) -> Self {
+        Occurrence {
+            occurrence: p.occurrence.clone(),
+            meeting_id: p.meeting_id.clone(),
+            meeting_start: p.meeting_start,
+        }
+    }
 }
 
 impl Survey {
@@ -54,8 +84,14 @@ impl Survey {
             return;
         };
         if let Some(t) = p.meeting_start.or(p.join) {
-            let a = self.anchors.entry(p.occurrence_key()).or_insert(t);
-            *a = (*a).min(t);
+            match &mut self.last {
+                Some((o, a)) if o.is_of(p) && *a <= t => {}
+                _ => {
+                    let a = self.anchors.entry(p.occurrence_key()).or_insert(t);
+                    *a = (*a).min(t);
+                    self.last = Some((Occurrence::of(p), *a));
+                }
+            }
         }
         let marked = p
             .name
@@ -96,6 +132,8 @@ struct Context<'a> {
 struct Fold<'a> {
     cx: &'a Context<'a>,
     keys: ZoomKeys,
+    // The last row's occurrence and its anchor, as in [`Survey`].
+    anchor: Option<(Occurrence, i64)>,
     agg: ZoomAggregate,
     stats: LineStats,
     // Rejected by the reader, then by the checks here: kept apart so the
@@ -109,6 +147,7 @@ impl<'a> Fold<'a> {
         Fold {
             cx,
             keys: ZoomKeys::default(),
+            anchor: None,
             agg: ZoomAggregate::at(place),
             stats: LineStats::default(),
             read_rejects: Vec::new(),
@@ -135,12 +174,19 @@ impl ZoomSink for Fold<'_> {
                     self.fold_rejects.push((line, Reject::BadTimestamp));
                     return;
                 }
-                let anchor = cx
-                    .survey
-                    .anchors
-                    .get(&p.occurrence_key())
-                    .copied()
-                    .unwrap_or(0);
+                let anchor = match &self.anchor {
+                    Some((o, a)) if o.is_of(p) => *a,
+                    _ => {
+                        let a = cx
+                            .survey
+                            .anchors
+                            .get(&p.occurrence_key())
+                            .copied()
+                            .unwrap_or(0);
+                        self.anchor = Some((Occurrence::of(p), a));
+                        a
+                    }
+                };
                 let host = p
                     .host_email
                     .as_deref()
@@ -254,171 +300,6 @@ fn finish(parts: Vec<PartOut>, report: &mut InputReport, max_locations: usize) -
     agg
 }
 
-/// Where a run reads a document from: a plain file (by positional reads,
-/// so a file truncated meanwhile gives a short read, not a fault) or bytes
-/// already in memory (a decompressed stream).
-#[derive(Debug, Clone, Copy)]
-pub(super) enum Bytes<'a> {
-    /// A file of the given length.
-    File(&'a File, u64),
-    /// Bytes in memory.
-    Mem(&'a [u8]),
-}
-
-impl Bytes<'_> {
-    fn len(&self) -> u64 {
-        match self {
-            Bytes::File(_, len) => *len,
-            Bytes::Mem(d) => d.len() as u64,
-        }
-    }
-
-    /// Bytes `start..end`, or fewer if the file ends first.
-    fn range(&self, start: u64, end: u64) -> io::Result<Cow<'_, [u8]>> {
-        match self {
-            Bytes::Mem(d) => {
-                let s = usize::try_from(start).unwrap_or(usize::MAX).min(d.len());
-                let e = usize::try_from(end).unwrap_or(usize::MAX).min(d.len());
-                Ok(Cow::Borrowed(&d[s..e.max(s)]))
-            }
-            Bytes::File(f, _) => {
-                use std::os::unix::fs::FileExt;
-                let want = usize::try_from(end.saturating_sub(start))
-                    .map_err(|_| io::Error::other("range too large"))?;
-                let mut buf = vec![0u8; want];
-                let mut got = 0;
-                while got < want {
-                    match f.read_at(&mut buf[got..], start + got as u64) {
-                        Ok(0) => break,
-                        Ok(n) => got += n,
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                        Err(e) => return Err(e),
-                    }
-                }
-                buf.truncate(got);
-                Ok(Cow::Owned(buf))
-            }
-        }
-    }
-}
-
-/// A part of a CSV document for the second pass: bytes `start..end`,
-/// starting on line `line` with the reader in `state`.
-#[derive(Debug, Clone)]
-struct Part {
-    start: u64,
-    end: u64,
-    line: u64,
-    state: CsvState,
-}
-
-/// Bytes the first pass reads at a time.
-#[cfg(not(test))]
-const BLOCK_BYTES: u64 = 8 << 20;
-/// Tiny under test, so records cut by a block's end are met.
-#[cfg(test)]
-const BLOCK_BYTES: u64 = 7;
-
-/// The first pass over a CSV document: the survey, and the parts (of about
-/// `part_bytes` each, cut at record boundaries) to read in the second.
-/// Streams `bytes` a block at a time; a record cut by a block's end is read
-/// again with the next block. Returns the bytes read, fewer than the
-/// length when a file shrank meanwhile.
-fn plan(
-    bytes: Bytes<'_>,
-    options: &ZoomOptions,
-    part_bytes: u64,
-    block_bytes: u64,
-) -> io::Result<(Survey, Vec<Part>, u64)> {
-    let len = bytes.len();
-    let mut survey = Survey::default();
-    let mut parts = Vec::new();
-    let mut state = CsvState::default();
-    // The unread tail of the last block, and its place in the document.
-    let mut buf: Vec<u8> = Vec::new();
-    let mut buf_start = 0u64;
-    let mut read_to = 0u64;
-    let mut line = 1u64;
-    let mut part = Part {
-        start: 0,
-        end: 0,
-        line: 1,
-        state: state.clone(),
-    };
-    loop {
-        // A record longer than a block grows the read, so it is re-read
-        // a bounded number of times.
-        let want = block_bytes.max(buf.len() as u64).max(1);
-        let block = bytes.range(read_to, read_to.saturating_add(want).min(len))?;
-        let eof = (block.len() as u64) < want || read_to + block.len() as u64 >= len;
-        read_to += block.len() as u64;
-        buf.extend_from_slice(&block);
-        drop(block);
-        let skip = if buf_start == 0 && buf.starts_with(BOM) {
-            BOM.len()
-        } else {
-            0
-        };
-        let data = &buf[skip..];
-        let mut recs = records_from(data, line);
-        let mut done = 0usize;
-        loop {
-            let before = recs.line();
-            let Some(record) = recs.next() else { break };
-            // A record that reaches the end of the data may go on in the
-            // next block (a `\r` there may be half a `\r\n`).
-            if recs.offset() >= data.len() && !eof {
-                line = before;
-                break;
-            }
-            state.feed(&record, options, &mut survey);
-            done = recs.offset();
-            line = recs.line();
-            let at = buf_start + (skip + done) as u64;
-            if at - part.start >= part_bytes && !(eof && done >= data.len()) {
-                let next = Part {
-                    start: at,
-                    end: at,
-                    line,
-                    state: state.clone(),
-                };
-                let mut full = std::mem::replace(&mut part, next);
-                full.end = at;
-                parts.push(full);
-            }
-        }
-        if eof {
-            part.end = read_to;
-            parts.push(part);
-            return Ok((survey, parts, read_to));
-        }
-        let consumed = skip + done;
-        buf.drain(..consumed);
-        buf_start += consumed as u64;
-    }
-}
-
-/// The second pass over one part.
-fn read_part(cx: &Context<'_>, bytes: Bytes<'_>, part: Part, place: u64) -> io::Result<PartOut> {
-    let data = bytes.range(part.start, part.end)?;
-    if (data.len() as u64) < part.end - part.start {
-        return Err(io::Error::other(
-            "the document changed between its two reads",
-        ));
-    }
-    let skip = if part.start == 0 && data.starts_with(BOM) {
-        BOM.len()
-    } else {
-        0
-    };
-    let mut fold = Fold::new(cx, place);
-    let mut state = part.state;
-    for record in records_from(&data[skip..], part.line) {
-        state.feed(&record, cx.options, &mut fold);
-    }
-    Ok(PartOut::of(fold, &data, part.start, part.line))
-}
-
 /// How to read one Zoom document.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Job<'a> {
@@ -432,54 +313,6 @@ pub(super) struct Job<'a> {
     pub(super) place: u64,
     /// About how many bytes a part of a CSV document has.
     pub(super) part_bytes: usize,
-}
-
-/// Reads, veils and folds one CSV document in parts on the run's threads,
-/// filling the counts of `report`. Returns the fold and the bytes read
-/// (fewer than the length if a file shrank), and the first read error,
-/// after which later parts are dropped.
-pub(super) fn read_parts(
-    bytes: Bytes<'_>,
-    job: Job<'_>,
-    report: &mut InputReport,
-) -> (ZoomAggregate, u64, Option<io::Error>) {
-    let Job {
-        options,
-        veil,
-        max_locations,
-        place,
-        part_bytes,
-    } = job;
-    let source_key = report.id.clone();
-    let (survey, parts, end) = match plan(bytes, options, part_bytes.max(1) as u64, BLOCK_BYTES) {
-        Ok(p) => p,
-        Err(e) => return (ZoomAggregate::default(), 0, Some(e)),
-    };
-    let cx = Context {
-        options,
-        veil,
-        survey: &survey,
-        source_key: &source_key,
-    };
-    // One job per part, so both threads stay busy to the end.
-    let outs: Vec<io::Result<PartOut>> = parts
-        .into_par_iter()
-        .with_max_len(1)
-        .enumerate()
-        .map(|(i, part)| read_part(&cx, bytes, part, place + i as u64))
-        .collect();
-    let mut error = None;
-    let mut kept = Vec::with_capacity(outs.len());
-    for o in outs {
-        match o {
-            Ok(p) if error.is_none() => kept.push(p),
-            Ok(_) => {}
-            Err(e) => {
-                error.get_or_insert(e);
-            }
-        }
-    }
-    (finish(kept, report, max_locations), end, error)
 }
 
 /// Reads, veils and folds one Zoom document held whole, filling the counts

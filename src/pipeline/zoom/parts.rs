@@ -1,0 +1,241 @@
+//! The two passes over a CSV document, streamed from a file or a slice:
+//! [`plan`] reads it once sequentially a block at a time, keeping only the
+//! survey and, every few megabytes, a record boundary with the reader's
+//! state there; [`read_parts`] reads those parts again on whichever threads
+//! are free and merges their folds in document order.
+//!
+//! Trade-off: the first pass is sequential (a boundary found by the reader
+//! itself is exact, even inside quoted newlines, where a guessed one is
+//! not), so a single large export spends that pass on one thread; a folder
+//! of exports reads several documents at once and keeps both busy.
+
+use std::borrow::Cow;
+use std::fs::File;
+use std::io;
+
+use rayon::prelude::*;
+
+use super::{BOM, Context, Fold, Job, PartOut, Survey, finish};
+use crate::aggregate::zoom::ZoomAggregate;
+use crate::formats::zoom::ZoomOptions;
+use crate::formats::zoom::csv::{Record, records_from};
+use crate::formats::zoom::csv_export::CsvState;
+use crate::output::manifest::InputReport;
+
+/// Where a run reads a document from: a plain file (by positional reads,
+/// so a file truncated meanwhile gives a short read, not a fault) or bytes
+/// already in memory (a decompressed stream).
+#[derive(Debug, Clone, Copy)]
+pub(in crate::pipeline) enum Bytes<'a> {
+    /// A file of the given length.
+    File(&'a File, u64),
+    /// Bytes in memory.
+    Mem(&'a [u8]),
+}
+
+impl Bytes<'_> {
+    fn len(&self) -> u64 {
+        match self {
+            Bytes::File(_, len) => *len,
+            Bytes::Mem(d) => d.len() as u64,
+        }
+    }
+
+    /// Bytes `start..end`, or fewer if the file ends first.
+    fn range(&self, start: u64, end: u64) -> io::Result<Cow<'_, [u8]>> {
+        match self {
+            Bytes::Mem(d) => {
+                let s = usize::try_from(start).unwrap_or(usize::MAX).min(d.len());
+                let e = usize::try_from(end).unwrap_or(usize::MAX).min(d.len());
+                Ok(Cow::Borrowed(&d[s..e.max(s)]))
+            }
+            Bytes::File(f, _) => {
+                use std::os::unix::fs::FileExt;
+                let want = usize::try_from(end.saturating_sub(start))
+                    .map_err(|_| io::Error::other("range too large"))?;
+                let mut buf = vec![0u8; want];
+                let mut got = 0;
+                while got < want {
+                    match f.read_at(&mut buf[got..], start + got as u64) {
+                        Ok(0) => break,
+                        Ok(n) => got += n,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                buf.truncate(got);
+                Ok(Cow::Owned(buf))
+            }
+        }
+    }
+}
+
+/// A part of a CSV document for the second pass: bytes `start..end`,
+/// starting on line `line` with the reader in `state`.
+#[derive(Debug, Clone)]
+pub(super) struct Part {
+    pub(super) start: u64,
+    pub(super) end: u64,
+    pub(super) line: u64,
+    pub(super) state: CsvState,
+}
+
+/// Bytes the first pass reads at a time.
+#[cfg(not(test))]
+const BLOCK_BYTES: u64 = 8 << 20;
+/// Tiny under test, so records cut by a block's end are met.
+#[cfg(test)]
+const BLOCK_BYTES: u64 = 7;
+
+/// The first pass over a CSV document: the survey, and the parts (of about
+/// `part_bytes` each, cut at record boundaries) to read in the second.
+/// Streams `bytes` a block at a time; a record cut by a block's end is read
+/// again with the next block. Returns the bytes read, fewer than the
+/// length when a file shrank meanwhile.
+pub(super) fn plan(
+    bytes: Bytes<'_>,
+    options: &ZoomOptions,
+    part_bytes: u64,
+    block_bytes: u64,
+) -> io::Result<(Survey, Vec<Part>, u64)> {
+    let len = bytes.len();
+    let mut survey = Survey::default();
+    let mut parts = Vec::new();
+    let mut state = CsvState::default();
+    // The unread tail of the last block, and its place in the document.
+    let mut buf: Vec<u8> = Vec::new();
+    let mut buf_start = 0u64;
+    let mut read_to = 0u64;
+    let mut line = 1u64;
+    let mut part = Part {
+        start: 0,
+        end: 0,
+        line: 1,
+        state: state.clone(),
+    };
+    loop {
+        // A record longer than a block grows the read, so it is re-read
+        // a bounded number of times.
+        let want = block_bytes.max(buf.len() as u64).max(1);
+        let block = bytes.range(read_to, read_to.saturating_add(want).min(len))?;
+        let eof = (block.len() as u64) < want || read_to + block.len() as u64 >= len;
+        read_to += block.len() as u64;
+        buf.extend_from_slice(&block);
+        drop(block);
+        let skip = if buf_start == 0 && buf.starts_with(BOM) {
+            BOM.len()
+        } else {
+            0
+        };
+        let data = &buf[skip..];
+        let mut recs = records_from(data, line);
+        let mut done = 0usize;
+        let mut record = Record::default();
+        loop {
+            let before = recs.line();
+            if !recs.next_into(&mut record) {
+                break;
+            }
+            // A record that reaches the end of the data may go on in the
+            // next block (a `\r` there may be half a `\r\n`).
+            if recs.offset() >= data.len() && !eof {
+                line = before;
+                break;
+            }
+            state.feed(&record, options, &mut survey);
+            done = recs.offset();
+            line = recs.line();
+            let at = buf_start + (skip + done) as u64;
+            if at - part.start >= part_bytes && !(eof && done >= data.len()) {
+                let next = Part {
+                    start: at,
+                    end: at,
+                    line,
+                    state: state.clone(),
+                };
+                let mut full = std::mem::replace(&mut part, next);
+                full.end = at;
+                parts.push(full);
+            }
+        }
+        if eof {
+            part.end = read_to;
+            parts.push(part);
+            return Ok((survey, parts, read_to));
+        }
+        let consumed = skip + done;
+        buf.drain(..consumed);
+        buf_start += consumed as u64;
+    }
+}
+
+/// The second pass over one part.
+fn read_part(cx: &Context<'_>, bytes: Bytes<'_>, part: Part, place: u64) -> io::Result<PartOut> {
+    let data = bytes.range(part.start, part.end)?;
+    if (data.len() as u64) < part.end - part.start {
+        return Err(io::Error::other(
+            "the document changed between its two reads",
+        ));
+    }
+    let skip = if part.start == 0 && data.starts_with(BOM) {
+        BOM.len()
+    } else {
+        0
+    };
+    let mut fold = Fold::new(cx, place);
+    let mut state = part.state;
+    let mut records = records_from(&data[skip..], part.line);
+    let mut record = Record::default();
+    while records.next_into(&mut record) {
+        state.feed(&record, cx.options, &mut fold);
+    }
+    Ok(PartOut::of(fold, &data, part.start, part.line))
+}
+
+/// Reads, veils and folds one CSV document in parts on the run's threads,
+/// filling the counts of `report`. Returns the fold and the bytes read
+/// (fewer than the length if a file shrank), and the first read error,
+/// after which later parts are dropped.
+pub(in crate::pipeline) fn read_parts(
+    bytes: Bytes<'_>,
+    job: Job<'_>,
+    report: &mut InputReport,
+) -> (ZoomAggregate, u64, Option<io::Error>) {
+    let Job {
+        options,
+        veil,
+        max_locations,
+        place,
+        part_bytes,
+    } = job;
+    let source_key = report.id.clone();
+    let (survey, parts, end) = match plan(bytes, options, part_bytes.max(1) as u64, BLOCK_BYTES) {
+        Ok(p) => p,
+        Err(e) => return (ZoomAggregate::default(), 0, Some(e)),
+    };
+    let cx = Context {
+        options,
+        veil,
+        survey: &survey,
+        source_key: &source_key,
+    };
+    // One job per part, so both threads stay busy to the end.
+    let outs: Vec<io::Result<PartOut>> = parts
+        .into_par_iter()
+        .with_max_len(1)
+        .enumerate()
+        .map(|(i, part)| read_part(&cx, bytes, part, place + i as u64))
+        .collect();
+    let mut error = None;
+    let mut kept = Vec::with_capacity(outs.len());
+    for o in outs {
+        match o {
+            Ok(p) if error.is_none() => kept.push(p),
+            Ok(_) => {}
+            Err(e) => {
+                error.get_or_insert(e);
+            }
+        }
+    }
+    (finish(kept, report, max_locations), end, error)
+}
