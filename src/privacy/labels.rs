@@ -14,9 +14,9 @@
 //!
 //! The text lives in one buffer, and the index finds a label through
 //! where its text is rather than holding a second copy: a label costs no
-//! allocation of its own, so absorbing another worker's table and freeing one at the end
-//! of a run are a few large operations, not tens of thousands of small
-//! ones.
+//! allocation of its own, so absorbing another worker's table and freeing
+//! one at the end of a run are a few large operations, not tens of
+//! thousands of small ones.
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
