@@ -550,7 +550,13 @@ def chart(meta, results, path):
         return
     t = meta["threads"]
     tools = [f"logveil -j {t}", "logveil -j 1", "duckdb-lean", "duckdb", "duckdb-strict", "chdb", "goaccess", "wc -l"]
-    dims = [d for d in ["clients", "targets", "agents"] if any(r["dim"] == d for r in results)]
+    # A dimension is drawn only where some run measured it (the agents
+    # count comes from a peer's output, absent when TOOLS leaves it out).
+    dims = [
+        d
+        for d in ["clients", "targets", "agents"]
+        if any(r["dim"] == d and r["shape"][d] is not None for r in results)
+    ]
     if not dims:
         return
     default = next((r for r in results if r["cell"] == "default"), None)
@@ -575,7 +581,10 @@ def chart(meta, results, path):
             ax.set_xlabel(f"distinct {d} (measured)")
             ax.grid(True, which="both", alpha=0.3)
         axes[row][0].set_ylabel(unit)
-    axes[0][-1].legend(fontsize=8)
+    for ax in axes[0]:
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8)
+            break
     v = meta["versions"]
     fig.suptitle(
         f"Throughput against cardinality, {meta['lines']:,}-line combined logs, "
