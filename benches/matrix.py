@@ -65,16 +65,24 @@ def sql_str(s):
     return compare.sql_str(s)
 
 
-def plain_duckdb_sql(log, out, threads):
+def user_duckdb_sql(log, out, threads, regex, fields, extra_columns, per_path, extra_copies=()):
+    """A DuckDB query as a user writes it: the lines matched by one
+    `regexp_extract` of `fields` into a struct, kept in a temporary table,
+    then hits per hour, per status and per path (`per_path`: the measures
+    of that table) and distinct IPs per day, each `COPY`ed to Parquet, plus
+    `extra_copies` ((table, SELECT) pairs). `extra_columns` are the struct
+    fields kept beyond ip, time, path and status."""
     o = lambda name: sql_str(os.path.join(out, name + ".parquet"))  # noqa: E731
-    fields = "[" + ", ".join(sql_str(f) for f in FIELDS) + "]"
+    fields = "[" + ", ".join(sql_str(f) for f in fields) + "]"
+    extra = "".join(f", r.{c}" for c in extra_columns)
+    copies = "".join(f"COPY ({q}) TO {o(name)} (FORMAT parquet);\n" for name, q in extra_copies)
     return f"""SET threads = {int(threads)};
 SET TimeZone = 'UTC';
 CREATE TEMP TABLE hits AS
 SELECT * FROM (
   SELECT r.ip, try_strptime(r.ts, '%d/%b/%Y:%H:%M:%S %z') AS ts, r.path,
-         CAST(r.status AS INTEGER) AS status, r.referer, r.agent
-  FROM (SELECT regexp_extract(line, {sql_str(PLAIN_RE)}, {fields}) AS r
+         CAST(r.status AS INTEGER) AS status{extra}
+  FROM (SELECT regexp_extract(line, {sql_str(regex)}, {fields}) AS r
         FROM {compare.read_lines(log)})
   WHERE r.status <> '')
 WHERE ts IS NOT NULL;
@@ -82,14 +90,24 @@ COPY (SELECT date_trunc('hour', ts) AS hour, count(*) AS hits, count(DISTINCT ip
       FROM hits GROUP BY ALL ORDER BY hour) TO {o('hits_per_hour')} (FORMAT parquet);
 COPY (SELECT status, count(*) AS hits FROM hits GROUP BY ALL ORDER BY status)
   TO {o('hits_per_status')} (FORMAT parquet);
-COPY (SELECT path, count(*) AS hits, count(DISTINCT ip) AS ips FROM hits GROUP BY ALL)
+COPY (SELECT path, {per_path} FROM hits GROUP BY ALL)
   TO {o('hits_per_path')} (FORMAT parquet);
-COPY (SELECT agent, count(*) AS hits FROM hits GROUP BY ALL) TO {o('hits_per_agent')} (FORMAT parquet);
-COPY (SELECT referer, count(*) AS hits FROM hits GROUP BY ALL) TO {o('hits_per_referer')} (FORMAT parquet);
-COPY (SELECT CAST(ts AS DATE) AS day, count(DISTINCT ip) AS ips
+{copies}COPY (SELECT CAST(ts AS DATE) AS day, count(DISTINCT ip) AS ips
       FROM hits GROUP BY GROUPING SETS ((day), ()) ORDER BY day NULLS LAST)
   TO {o('distinct_ips')} (FORMAT parquet);
 """
+
+
+def plain_duckdb_sql(log, out, threads):
+    """Every field captured, and the agent and referrer tables too."""
+    return user_duckdb_sql(
+        log, out, threads, PLAIN_RE, FIELDS, ["referer", "agent"],
+        "count(*) AS hits, count(DISTINCT ip) AS ips",
+        [
+            ("hits_per_agent", "SELECT agent, count(*) AS hits FROM hits GROUP BY ALL"),
+            ("hits_per_referer", "SELECT referer, count(*) AS hits FROM hits GROUP BY ALL"),
+        ],
+    )
 
 
 # The leanest plain query: four fields, the pattern stops after the status.
@@ -100,25 +118,7 @@ def lean_duckdb_sql(log, out, threads):
     """The plain query cut to what the agreement checks need: costs about
     half of `plain_duckdb_sql` (the eight-group pattern is the expensive
     part, not the extra tables)."""
-    o = lambda name: sql_str(os.path.join(out, name + ".parquet"))  # noqa: E731
-    return f"""SET threads = {int(threads)};
-SET TimeZone = 'UTC';
-CREATE TEMP TABLE hits AS
-SELECT * FROM (
-  SELECT r.ip, try_strptime(r.ts, '%d/%b/%Y:%H:%M:%S %z') AS ts, r.path, CAST(r.status AS INTEGER) AS status
-  FROM (SELECT regexp_extract(line, {sql_str(LEAN_RE)}, ['ip', 'ts', 'path', 'status']) AS r
-        FROM {compare.read_lines(log)})
-  WHERE r.status <> '')
-WHERE ts IS NOT NULL;
-COPY (SELECT date_trunc('hour', ts) AS hour, count(*) AS hits, count(DISTINCT ip) AS ips
-      FROM hits GROUP BY ALL ORDER BY hour) TO {o('hits_per_hour')} (FORMAT parquet);
-COPY (SELECT status, count(*) AS hits FROM hits GROUP BY ALL ORDER BY status)
-  TO {o('hits_per_status')} (FORMAT parquet);
-COPY (SELECT path, count(*) AS hits FROM hits GROUP BY ALL) TO {o('hits_per_path')} (FORMAT parquet);
-COPY (SELECT CAST(ts AS DATE) AS day, count(DISTINCT ip) AS ips
-      FROM hits GROUP BY GROUPING SETS ((day), ()) ORDER BY day NULLS LAST)
-  TO {o('distinct_ips')} (FORMAT parquet);
-"""
+    return user_duckdb_sql(log, out, threads, LEAN_RE, ["ip", "ts", "path", "status"], [], "count(*) AS hits")
 
 
 def chdb_script(log, out, threads):
