@@ -6,7 +6,7 @@
 //! when the second changes, since several lines share one. Both use UTC
 //! only: the generated logs always say `+0000`.
 
-use crate::write::{push_padded, push2};
+use crate::write::{push_clock, push_padded, push2};
 
 /// Relative traffic per UTC hour: quiet nights, busy afternoons.
 const HOURLY: [f64; 24] = [
@@ -139,11 +139,7 @@ impl DateCache {
             }
             push_padded(b, y.unsigned_abs(), 4);
             b.push(b':');
-            push2(b, s / 3600);
-            b.push(b':');
-            push2(b, s / 60 % 60);
-            b.push(b':');
-            push2(b, s % 60);
+            push_clock(b, s);
             b.extend_from_slice(b" +0000");
         }
         &self.text

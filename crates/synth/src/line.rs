@@ -14,7 +14,7 @@ use crate::session::{Method, Query, Ref, Req, Session, Target};
 use crate::site::Site;
 use crate::vocab::{PROBES, REFERRERS, UTM, WORDS};
 use crate::wide::{self, Wide};
-use crate::write::{push_padded, push_token, push_u64, push2};
+use crate::write::{push_clock, push_padded, push_token, push_u64, push2};
 use crate::{FLUSH_AT, GenConfig};
 
 /// Origin used in internal referrers.
@@ -267,11 +267,7 @@ impl Gen {
                 buf.push(b'/');
                 push2(buf, d);
                 buf.push(b' ');
-                push2(buf, s / 3600);
-                buf.push(b':');
-                push2(buf, s / 60 % 60);
-                buf.push(b':');
-                push2(buf, s % 60);
+                push_clock(buf, s);
                 buf.extend_from_slice(b" [error] ");
                 let pid = rng.range(1000, 40_000);
                 push_u64(buf, u64::from(pid));

@@ -32,6 +32,15 @@ pub(crate) fn push2(b: &mut Vec<u8>, n: u32) {
     b.push(b'0' + (n % 10) as u8);
 }
 
+/// `HH:MM:SS` of a second of the day, as access and error logs write it.
+pub(crate) fn push_clock(b: &mut Vec<u8>, second_of_day: u32) {
+    push2(b, second_of_day / 3600);
+    b.push(b':');
+    push2(b, second_of_day / 60 % 60);
+    b.push(b':');
+    push2(b, second_of_day % 60);
+}
+
 fn push_hex(b: &mut Vec<u8>, n: u16) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut started = false;
