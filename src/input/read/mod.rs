@@ -59,7 +59,7 @@ mod wrappings;
 
 pub use plain::{
     Piece, chunk_ranges, plan_chunks, plan_chunks_from, read_document, read_head, read_range,
-    whole_lines_end,
+    read_span, whole_lines_end,
 };
 pub use stream::{OwnedChunk, StreamChunks};
 pub use wrappings::{DockerLog, LINE_END_PROBE, LineEnds, docker_head, lone_cr};

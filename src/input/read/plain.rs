@@ -72,8 +72,14 @@ fn fill_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
 
 /// The first `max` bytes of a file (fewer if it is shorter).
 pub fn read_head(file: &File, max: usize) -> io::Result<Vec<u8>> {
-    let mut buf = vec![0; max];
-    let n = fill_at(file, &mut buf, 0)?;
+    read_span(file, 0, max)
+}
+
+/// `len` bytes of a file from `offset` (fewer if it ends first, as a file
+/// truncated meanwhile does), by positioned reads.
+pub fn read_span(file: &File, offset: u64, len: usize) -> io::Result<Vec<u8>> {
+    let mut buf = vec![0; len];
+    let n = fill_at(file, &mut buf, offset)?;
     buf.truncate(n);
     Ok(buf)
 }

@@ -20,6 +20,7 @@ use crate::aggregate::zoom::ZoomAggregate;
 use crate::formats::zoom::ZoomOptions;
 use crate::formats::zoom::csv::{Record, records_from};
 use crate::formats::zoom::csv_export::CsvState;
+use crate::input::read;
 use crate::output::manifest::InputReport;
 
 /// Where a run reads a document from: a plain file (by positional reads,
@@ -50,21 +51,9 @@ impl Bytes<'_> {
                 Ok(Cow::Borrowed(&d[s..e.max(s)]))
             }
             Bytes::File(f, _) => {
-                use std::os::unix::fs::FileExt;
                 let want = usize::try_from(end.saturating_sub(start))
                     .map_err(|_| io::Error::other("range too large"))?;
-                let mut buf = vec![0u8; want];
-                let mut got = 0;
-                while got < want {
-                    match f.read_at(&mut buf[got..], start + got as u64) {
-                        Ok(0) => break,
-                        Ok(n) => got += n,
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                        Err(e) => return Err(e),
-                    }
-                }
-                buf.truncate(got);
-                Ok(Cow::Owned(buf))
+                read::read_span(f, start, want).map(Cow::Owned)
             }
         }
     }
