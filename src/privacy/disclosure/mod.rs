@@ -32,6 +32,7 @@
 //! one more; a second threshold on networks blunts that and is left to the
 //! policy.
 
+pub mod dp;
 mod rows;
 
 pub use rows::{Counters, Lookup, NOBODY, Rows};

@@ -1,0 +1,1 @@
+//! OpenDP measurements behind the differential-privacy mode (being built).
