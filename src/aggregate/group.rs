@@ -14,6 +14,7 @@ use foldhash::fast::RandomState;
 
 pub use crate::privacy::disclosure::Counters;
 use crate::privacy::disclosure::Rows;
+use crate::privacy::disclosure::dp::Contributions;
 use crate::privacy::pseudonym::Pseudonym;
 
 /// A visitor's id within one worker: dense, in order of first appearance
@@ -145,6 +146,20 @@ pub struct Group<K, C> {
     // repeat that was evicted is pushed and removed by `compact`, so the
     // filter saves work without ever changing a count.
     recent: Box<[u64]>,
+    // Requests per pair, when the group counts them (see `counting`).
+    tally: Option<Tally>,
+}
+
+/// Requests per pair, for the differential-privacy mode, which bounds how
+/// many of one person's requests a row counts: `counts[i]` is the number
+/// of times `pairs[i]` was visited, and `at[slot]` where the repeat
+/// filter's pair of `slot` sits in `pairs`, so a repeat adds to its count
+/// in place. The k mode needs only distinct pairs and does without both
+/// (they would take a third more memory).
+#[derive(Debug, Clone)]
+struct Tally {
+    counts: Vec<u32>,
+    at: Box<[u32]>,
 }
 
 /// Slots of the repeat filter (8 bytes each), a power of two.
@@ -166,6 +181,21 @@ impl<K, C> Default for Group<K, C> {
             compacted_len: 0,
             last: None,
             recent: vec![EMPTY; RECENT].into_boxed_slice(),
+            tally: None,
+        }
+    }
+}
+
+impl<K, C> Group<K, C> {
+    /// An empty group that also counts each (row, visitor) pair's visits,
+    /// for [`Group::into_contributions`].
+    pub fn counting() -> Self {
+        Group {
+            tally: Some(Tally {
+                counts: Vec::new(),
+                at: vec![0; RECENT].into_boxed_slice(),
+            }),
+            ..Group::default()
         }
     }
 }
@@ -197,6 +227,19 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
         (id, &mut self.counters[idx])
     }
 
+    /// Records that `visitor` made `n` requests to row `row` (a partial's
+    /// pair, imported): the pair is pushed whole, past the repeat filter.
+    /// A group that does not count keeps only the pair.
+    pub fn visit_n(&mut self, row: u32, visitor: VisitorId, n: u32) {
+        if self.pairs.len() == self.pairs.capacity() {
+            self.make_room();
+        }
+        if let Some(t) = &mut self.tally {
+            t.counts.push(n);
+        }
+        self.pairs.push(pack(row, visitor));
+    }
+
     /// Records that `visitor` contributed to row `row`.
     pub fn visit(&mut self, row: u32, visitor: VisitorId) {
         // One visitor's requests repeat rows (same hour, page, referrer),
@@ -205,14 +248,26 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
         // Fibonacci hashing: the top bits of the product mix every bit of
         // the pair.
         let slot = (pair.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - RECENT_BITS)) as usize;
-        if let Some(seen) = self.recent.get_mut(slot) {
-            if *seen == pair && pair != EMPTY {
-                return;
+        if self.recent.get(slot) == Some(&pair) && pair != EMPTY {
+            if let Some(t) = &mut self.tally
+                && let Some(at) = t.at.get(slot)
+                && let Some(c) = t.counts.get_mut(*at as usize)
+            {
+                *c = c.saturating_add(1);
             }
-            *seen = pair;
+            return;
         }
         if self.pairs.len() == self.pairs.capacity() {
             self.make_room();
+        }
+        if let Some(seen) = self.recent.get_mut(slot) {
+            *seen = pair;
+        }
+        if let Some(t) = &mut self.tally {
+            if let Some(at) = t.at.get_mut(slot) {
+                *at = u32::try_from(self.pairs.len()).unwrap_or(u32::MAX);
+            }
+            t.counts.push(1);
         }
         self.pairs.push(pair);
     }
@@ -235,6 +290,13 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
 
     /// Sorts and deduplicates the visitor pairs.
     pub fn compact(&mut self) {
+        if let Some(t) = &mut self.tally {
+            Self::compact_counted(&mut self.pairs, t);
+            // The filter's places in `pairs` are gone: forget its pairs.
+            self.recent.fill(EMPTY);
+            self.compacted_len = self.pairs.len();
+            return;
+        }
         // The front is sorted since the last compaction: sort the tail, and
         // the stable sort then only merges the two runs (linear).
         let tail = self.compacted_len.min(self.pairs.len());
@@ -244,9 +306,35 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
         self.compacted_len = self.pairs.len();
     }
 
+    /// Sorts pairs with their counts and adds up the counts of equal pairs.
+    fn compact_counted(pairs: &mut Vec<u64>, t: &mut Tally) {
+        let mut both: Vec<(u64, u32)> = pairs
+            .iter()
+            .copied()
+            .zip(t.counts.iter().copied())
+            .collect();
+        both.sort_unstable_by_key(|&(p, _)| p);
+        pairs.clear();
+        t.counts.clear();
+        for (p, c) in both {
+            match (pairs.last(), t.counts.last_mut()) {
+                (Some(&last), Some(n)) if last == p => *n = n.saturating_add(c),
+                _ => {
+                    pairs.push(p);
+                    t.counts.push(c);
+                }
+            }
+        }
+    }
+
     /// Number of rows.
     pub fn len(&self) -> usize {
         self.keys.len()
+    }
+
+    /// Whether the group counts each pair's visits ([`Group::counting`]).
+    pub fn is_counting(&self) -> bool {
+        self.tally.is_some()
     }
 
     /// Whether the group has no rows.
@@ -273,6 +361,14 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
         }
         // Not compacted here: merging happens once per worker at the end
         // of a run, and the table counts its pairs once, when it is built.
+        if let Some(t) = &mut self.tally {
+            let counts = other.tally.map(|o| o.counts);
+            let n = other.pairs.len();
+            match counts {
+                Some(c) if c.len() == n => t.counts.extend(c),
+                _ => t.counts.extend(std::iter::repeat_n(1, n)),
+            }
+        }
         self.pairs.extend(other.pairs.into_iter().map(|p| {
             let row = remap.get(row_of(p) as usize).copied().unwrap_or(u32::MAX);
             let v = visitor_of(p);
@@ -287,7 +383,12 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
         let rows = self.keys.len();
         let pairs = self.pairs.iter().map(|&p| (row_of(p), visitor_of(p)));
         let mut starts = vec![0usize; rows + 1];
-        match Buckets::new(pairs, rows) {
+        // Counts travel with their pairs, which bucketing would lose.
+        let buckets = match self.tally {
+            Some(_) => None,
+            None => Buckets::new(pairs, rows),
+        };
+        match buckets {
             Some(buckets) => {
                 self.pairs.clear();
                 let distinct = buckets.distinct(|row, v| self.pairs.push(pack(row, v)));
@@ -299,9 +400,7 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
                 self.compacted_len = 0;
             }
             None => {
-                self.pairs.sort_unstable();
-                self.pairs.dedup();
-                self.compacted_len = self.pairs.len();
+                self.compact();
                 // Pairs of rows past `rows` (not reachable through `row`)
                 // sort last and are left out.
                 for r in 0..rows {
@@ -317,13 +416,24 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
     /// `each`, in row order; the group stays usable. For saving a run's
     /// aggregate as private partials.
     pub fn for_each_row(&mut self, mut each: impl FnMut(&K, &C, &[VisitorId])) {
+        self.for_each_row_counted(|key, counters, visitors, _| each(key, counters, visitors));
+    }
+
+    /// [`Group::for_each_row`] with each visitor's requests to the row
+    /// beside the visitors (`None` when the group does not count them).
+    pub fn for_each_row_counted(
+        &mut self,
+        mut each: impl FnMut(&K, &C, &[VisitorId], Option<&[u32]>),
+    ) {
         let starts = self.distinct_per_row();
         let mut visitors = Vec::new();
         for (r, (key, counters)) in self.keys.iter().zip(&self.counters).enumerate() {
             visitors.clear();
-            let pairs = self.pairs.get(starts[r]..starts[r + 1]).unwrap_or(&[]);
+            let range = starts[r]..starts[r + 1];
+            let pairs = self.pairs.get(range.clone()).unwrap_or(&[]);
             visitors.extend(pairs.iter().map(|&p| visitor_of(p)));
-            each(key, counters, &visitors);
+            let counts = self.tally.as_ref().and_then(|t| t.counts.get(range));
+            each(key, counters, &visitors, counts);
         }
     }
 
@@ -341,6 +451,27 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
             })
             .collect();
         Rows::new(self.keys, self.counters, starts, people)
+    }
+
+    /// The rows with each person's requests in them, for the
+    /// differential-privacy mode: like [`Group::into_rows`], with the
+    /// number of times each pair was visited (1 for every pair of a group
+    /// that was not [`Group::counting`]).
+    pub fn into_contributions(mut self, person: Option<&[u32]>) -> Contributions<K> {
+        let starts = self.distinct_per_row();
+        let people = self
+            .pairs
+            .iter()
+            .map(|&p| {
+                let v = visitor_of(p);
+                person.and_then(|m| m.get(v as usize).copied()).unwrap_or(v)
+            })
+            .collect();
+        let requests = match self.tally {
+            Some(t) if t.counts.len() == self.pairs.len() => t.counts,
+            _ => vec![1; self.pairs.len()],
+        };
+        Contributions::new(self.keys, starts, people, requests)
     }
 
     /// Finished rows with exact distinct visitor counts, in no order.
@@ -410,5 +541,58 @@ mod tests {
         let sparse = rows(&[u32::MAX - 3, u32::MAX - 2, u32::MAX - 3, u32::MAX]);
         assert_eq!(dense, vec![(1, 4, 3), (2, 4, 2)]);
         assert_eq!(sparse, dense);
+    }
+
+    /// Each pair's visits, from `into_contributions`, as sorted
+    /// (key, visitor, requests).
+    fn counted(g: Group<u8, Count>) -> Vec<(u8, u32, u32)> {
+        let c = g.into_contributions(None);
+        let mut out = Vec::new();
+        for r in 0..c.len() as u32 {
+            let (people, requests) = c.row(r);
+            for (&p, &n) in people.iter().zip(requests) {
+                out.push((*c.key(r), p, n));
+            }
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn a_counting_group_counts_every_visit_through_filter_compaction_and_merges() {
+        // Enough pairs to compact several times and to evict repeats from
+        // the filter, so counts cross every path.
+        let mut a = Group::counting();
+        let mut expected = std::collections::BTreeMap::new();
+        for i in 0..300_000u32 {
+            let (key, visitor) = ((i % 7) as u8, (i * 7919) % 40_000);
+            add(&mut a, key, visitor);
+            *expected.entry((key, visitor)).or_insert(0u32) += 1;
+        }
+        let mut b = Group::counting();
+        add(&mut b, 1, 0);
+        add(&mut b, 1, 0);
+        add(&mut b, 9, 1);
+        // b's visitors 0 and 1 are a's 5 and 40,000.
+        a.merge_mapped(b, |k| k, &[5, 40_000]);
+        *expected.entry((1, 5)).or_insert(0) += 2;
+        *expected.entry((9, 40_000)).or_insert(0) += 1;
+        let want: Vec<_> = expected.into_iter().map(|((k, v), n)| (k, v, n)).collect();
+        assert_eq!(counted(a), want);
+    }
+
+    #[test]
+    fn a_plain_group_gives_one_request_per_pair() {
+        let mut g = Group::default();
+        add(&mut g, 1, 3);
+        add(&mut g, 1, 3);
+        let (row, _) = g.row(2);
+        g.visit_n(row, 4, 7);
+        assert_eq!(counted(g), vec![(1, 3, 1), (2, 4, 1)]);
+        let mut g = Group::counting();
+        g.row(2);
+        g.visit_n(0, 4, 7);
+        g.visit_n(0, 4, 2);
+        assert_eq!(counted(g), vec![(2, 4, 9)]);
     }
 }

@@ -164,6 +164,28 @@ impl WebAggregate {
         }
     }
 
+    /// This (empty) aggregate, counting each visitor's requests per row
+    /// as the differential-privacy mode needs ([`Group::counting`]); the
+    /// k mode does without, which saves memory.
+    pub fn counting(self) -> Self {
+        WebAggregate {
+            traffic: Group::counting(),
+            campus_visitors: Group::counting(),
+            pages: Group::counting(),
+            status: Group::counting(),
+            referrers: Group::counting(),
+            clients: Group::counting(),
+            search: Group::counting(),
+            versions: Group::counting(),
+            ..self
+        }
+    }
+
+    /// Whether this aggregate counts requests per visitor and row.
+    pub fn is_counting(&self) -> bool {
+        self.pages.is_counting()
+    }
+
     /// Adds one veiled record.
     pub fn add(&mut self, r: VeiledRecord) {
         let (site, path, referrer) = (r.site, r.path, r.referrer_host);

@@ -1,5 +1,283 @@
 //! Differential privacy: the optional release mode beside `k`.
 //!
-//! (Being built: issue 20.)
+//! The k rule keeps one visitor from being read off a row, but it makes
+//! no promise about what a visitor's presence changes. This mode does:
+//! every published number of a release day is the output of an OpenDP
+//! measurement ([`noise`]) whose privacy loss for any one person is at
+//! most (ε, δ) for that day. The privacy unit is one person, a client
+//! pseudonym of one key epoch (a day by default), so a day's release is
+//! about that day's people and days compose: ε adds up over the days an
+//! analyst reads.
+//!
+//! A table's release for one day ([`release`]):
+//!
+//! 1. **Bound.** Each person keeps at most `max_rows` of the day's rows,
+//!    the ones they made the most requests to (ties broken at random),
+//!    and counts at most `max_requests` requests in each. Choosing by the
+//!    person's own requests needs nobody else's data, which is what keeps
+//!    the bound a bound; what it drops is counted for the manifest.
+//!    Requests without a client address ([`super::NOBODY`]) cannot be
+//!    bounded by person and are dropped.
+//! 2. **Select and count.** The bounded people count of every row with
+//!    anyone in it goes through OpenDP's threshold measurement: noise is
+//!    added and only rows whose noisy count reaches the threshold are
+//!    released. A row that one person alone made is published with
+//!    probability at most δ, so even the set of published keys is
+//!    private.
+//! 3. **Sum.** The bounded requests of the released rows get their own
+//!    noise (the rows are public by then).
+//! 4. **Post-process.** Requests are raised to at least the noisy people
+//!    count (everyone counted made a request). Nothing else is adjusted:
+//!    rows do not add up to any total, and there is no `(other)` row.
+//!
+//! Trade-offs. Bounding loses the long tail of heavy visitors (crawlers
+//! that read every page add to only `max_rows` of them), and the
+//! threshold hides rows of a few dozen people; both are the price of a
+//! guarantee that holds whatever an attacker knows or injects. The
+//! choice of rows is by the person's own request counts, which keeps the
+//! pages a person returns to; a choice by the pages' popularity would
+//! lower the bias but read other people's data.
 
 pub mod noise;
+
+use std::cmp::Reverse;
+use std::collections::BTreeMap;
+
+use noise::{DpError, NoisySums, ThresholdCounts};
+
+use super::NOBODY;
+
+/// A table's rows with each person's requests in them: what the
+/// differential-privacy mode releases from.
+///
+/// Like [`super::Rows`], people are dense ids grouped by row; beside each
+/// person is the number of requests they made to the row.
+#[derive(Debug, Clone)]
+pub struct Contributions<K> {
+    keys: Vec<K>,
+    // Row `r`'s people are `people[starts[r]..starts[r + 1]]`, and their
+    // requests the same range of `requests`.
+    starts: Vec<usize>,
+    people: Vec<u32>,
+    requests: Vec<u32>,
+}
+
+impl<K> Contributions<K> {
+    /// Rows from their keys, where each row's entries start, and the
+    /// entries' people and requests (of equal length).
+    pub fn new(keys: Vec<K>, starts: Vec<usize>, people: Vec<u32>, requests: Vec<u32>) -> Self {
+        Contributions {
+            keys,
+            starts,
+            people,
+            requests,
+        }
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The key of row `r`.
+    pub fn key(&self, r: u32) -> &K {
+        &self.keys[r as usize]
+    }
+
+    /// The people of row `r` and their requests.
+    pub fn row(&self, r: u32) -> (&[u32], &[u32]) {
+        let r = r as usize;
+        match (self.starts.get(r), self.starts.get(r + 1)) {
+            (Some(&a), Some(&b)) => (
+                self.people.get(a..b).unwrap_or(&[]),
+                self.requests.get(a..b).unwrap_or(&[]),
+            ),
+            _ => (&[], &[]),
+        }
+    }
+}
+
+/// How much one person may add to one table on one day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bounds {
+    /// Rows a person counts in, at most.
+    pub max_rows: u32,
+    /// Requests a person counts for in one row, at most.
+    pub max_requests: u32,
+}
+
+/// A table's measurements, built once and used for every day.
+#[derive(Debug)]
+pub struct TableMechanism {
+    bounds: Bounds,
+    counts: ThresholdCounts,
+    sums: NoisySums,
+}
+
+impl TableMechanism {
+    /// The measurements that spend `epsilon` and `delta` a day on a table
+    /// under `bounds`: `people_share` of `epsilon` (and all of `delta`) on
+    /// the people counts with their threshold, the rest on requests.
+    pub fn new(
+        bounds: Bounds,
+        epsilon: f64,
+        delta: f64,
+        people_share: f64,
+    ) -> Result<Self, DpError> {
+        let counts = ThresholdCounts::new(bounds.max_rows, 1, epsilon * people_share, delta)?;
+        let l1 = u64::from(bounds.max_rows) * u64::from(bounds.max_requests);
+        let sums = NoisySums::new(l1, epsilon * (1.0 - people_share))?;
+        Ok(TableMechanism {
+            bounds,
+            counts,
+            sums,
+        })
+    }
+
+    /// What one day's release spends, from OpenDP's privacy maps: (ε, δ).
+    pub fn spent(&self) -> (f64, f64) {
+        let (e, d) = self.counts.spent();
+        (e + self.sums.spent(), d)
+    }
+
+    /// The noise scales of the people counts and of the requests.
+    pub fn scales(&self) -> (f64, f64) {
+        (self.counts.scale(), self.sums.scale())
+    }
+
+    /// The threshold a row's noisy people count must reach.
+    pub fn threshold(&self) -> u64 {
+        self.counts.threshold()
+    }
+
+    /// The contribution bounds.
+    pub fn bounds(&self) -> Bounds {
+        self.bounds
+    }
+}
+
+/// One released row: key, noisy people, noisy requests.
+pub type Released<K> = (K, u64, u64);
+
+/// What bounding dropped from one table, for the manifest.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Dropped {
+    /// (person, row) contributions beyond `max_rows`.
+    pub rows: u64,
+    /// Requests not counted: beyond `max_requests` in a row, in rows
+    /// beyond `max_rows`, or without a client address.
+    pub requests: u64,
+}
+
+impl Dropped {
+    fn add(&mut self, o: Dropped) {
+        self.rows += o.rows;
+        self.requests += o.requests;
+    }
+}
+
+/// Releases a table, one day at a time: the released rows (in no
+/// particular order) and what bounding dropped. `day_of` gives a row's
+/// day (the unit the bounds and the budget are per); `salt` breaks ties
+/// between a person's equally used rows.
+pub fn release<K: Clone, D: Ord + Copy>(
+    rows: &Contributions<K>,
+    day_of: impl Fn(&K) -> D,
+    mechanism: &TableMechanism,
+    salt: u64,
+) -> Result<(Vec<Released<K>>, Dropped), DpError> {
+    let mut days: BTreeMap<D, Vec<u32>> = BTreeMap::new();
+    for r in 0..rows.len() as u32 {
+        days.entry(day_of(rows.key(r))).or_default().push(r);
+    }
+    let mut out = Vec::new();
+    let mut dropped = Dropped::default();
+    // Bounded people and requests by row, reset after each day.
+    let mut tally = vec![(0u64, 0u64); rows.len()];
+    for members in days.values() {
+        dropped.add(bound(rows, members, mechanism.bounds, salt, &mut tally));
+        let counts: Vec<(u32, u64)> = members
+            .iter()
+            .filter_map(|&r| {
+                let people = tally.get(r as usize)?.0;
+                (people > 0).then_some((r, people))
+            })
+            .collect();
+        let chosen = mechanism.counts.release(&counts)?;
+        let sums: Vec<u64> = chosen
+            .iter()
+            .map(|&(r, _)| tally.get(r as usize).map_or(0, |t| t.1))
+            .collect();
+        let noisy = mechanism.sums.release(&sums)?;
+        for (&(r, people), requests) in chosen.iter().zip(noisy) {
+            let requests = u64::try_from(requests).unwrap_or(0).max(people);
+            out.push((rows.key(r).clone(), people, requests));
+        }
+        for &r in members {
+            if let Some(t) = tally.get_mut(r as usize) {
+                *t = (0, 0);
+            }
+        }
+    }
+    Ok((out, dropped))
+}
+
+/// Bounds one day's rows (`members`): each person keeps the `max_rows`
+/// rows they made the most requests to, each counting at most
+/// `max_requests`. Adds the bounded people and requests of each row into
+/// `tally` (indexed by row) and returns what was dropped.
+fn bound<K>(
+    rows: &Contributions<K>,
+    members: &[u32],
+    bounds: Bounds,
+    salt: u64,
+    tally: &mut [(u64, u64)],
+) -> Dropped {
+    let mut entries: Vec<(u32, Reverse<u32>, u64, u32)> = Vec::new();
+    let mut dropped = Dropped::default();
+    for &r in members {
+        let (people, requests) = rows.row(r);
+        for (&p, &n) in people.iter().zip(requests) {
+            if p == NOBODY {
+                dropped.requests += u64::from(n);
+                continue;
+            }
+            entries.push((p, Reverse(n), mix(salt, p, r), r));
+        }
+    }
+    // By person, then most requests first, then at random.
+    entries.sort_unstable();
+    let (mut last, mut kept) = (None, 0u32);
+    for (p, Reverse(n), _, r) in entries {
+        if last != Some(p) {
+            (last, kept) = (Some(p), 0);
+        }
+        if kept >= bounds.max_rows {
+            dropped.rows += 1;
+            dropped.requests += u64::from(n);
+            continue;
+        }
+        kept += 1;
+        let counted = n.min(bounds.max_requests);
+        dropped.requests += u64::from(n - counted);
+        if let Some(t) = tally.get_mut(r as usize) {
+            t.0 += 1;
+            t.1 += u64::from(counted);
+        }
+    }
+    dropped
+}
+
+/// A hash of a (person, row) pair under `salt`, for random tie-breaks.
+fn mix(salt: u64, person: u32, row: u32) -> u64 {
+    let x = salt ^ (u64::from(person) << 32 | u64::from(row));
+    // splitmix64's finaliser: every input bit moves every output bit.
+    let x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    let x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
