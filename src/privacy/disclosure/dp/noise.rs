@@ -14,6 +14,11 @@
 //! from the Laplace formula (sensitivity / ε) and is nudged up by ulps until the map agrees; the
 //! threshold is the smallest one whose δ, per the map, is within budget.
 //!
+//! OpenDP's threshold map takes (l0, l1, l∞) = (rows one person changes, total change, change
+//! per row), tightens l1 to min(l1, l0·l∞) and l∞ to min(l∞, l1), spends ε = l1 / scale, and
+//! δ = 1 - (1 - δ₁)^l0 where δ₁ bounds the chance that one row of count l∞ passes. Its f64
+//! rounding floors δ near 1.1e-16·l0: smaller budgets are refused ([`DpError::DeltaTooSmall`]).
+//!
 //! **OpenDP 0.16 under-reports δ by one step of the threshold** (opendp/opendp#2922): its
 //! threshold function keeps counts `>= threshold`, while its privacy map bounds the probability
 //! of noise strictly *above* `threshold - l∞`, leaving out the mass exactly at the threshold. We
@@ -98,24 +103,18 @@ type SumMeasurement =
 /// Noisy people counts with partition selection: a row is released only when its noisy count
 /// reaches a threshold. OpenDP's `make_laplace_threshold` (discrete Laplace) over a map of
 /// integer counts, input metric `L01InfDistance<AbsoluteDistance<u64>>`, output measure
-/// `Approximate<MaxDivergence>`. Built once per table and release, reused for every partition.
+/// `Approximate<MaxDivergence>`. Built once per table and release (calibration evaluates the
+/// map some 40 times, about 1 ms), reused for every partition.
+///
+/// It keeps the calibrated parameters, not OpenDP's `Measurement`: that holds `Arc<dyn Fn>`
+/// without `Send`/`Sync`, so rebuilding it in each [`release`](Self::release) (about 0.7 µs)
+/// is what lets this type be shared across threads. Pass all rows of a table in one call.
+#[derive(Debug, Clone)]
 pub struct ThresholdCounts {
-    measurement: CountMeasurement,
     scale: f64,
     threshold: u64,
     epsilon: f64,
     delta: f64,
-}
-
-impl std::fmt::Debug for ThresholdCounts {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ThresholdCounts")
-            .field("scale", &self.scale)
-            .field("threshold", &self.threshold)
-            .field("epsilon", &self.epsilon)
-            .field("delta", &self.delta)
-            .finish()
-    }
 }
 
 impl ThresholdCounts {
@@ -171,7 +170,6 @@ impl ThresholdCounts {
         let spent_delta = delta_at(passes)?;
         let threshold = passes.checked_add(1).ok_or_else(too_small)?;
         Ok(ThresholdCounts {
-            measurement: count_measurement(scale, threshold)?,
             scale,
             threshold,
             epsilon,
@@ -211,7 +209,8 @@ impl ThresholdCounts {
                 return Err(DpError::DuplicateRow(row));
             }
         }
-        let mut out: Vec<(u32, u64)> = self.measurement.invoke(&input)?.into_iter().collect();
+        let measurement = count_measurement(self.scale, self.threshold)?;
+        let mut out: Vec<(u32, u64)> = measurement.invoke(&input)?.into_iter().collect();
         out.sort_unstable_by_key(|&(row, _)| row);
         Ok(out)
     }
@@ -228,20 +227,12 @@ fn count_measurement(scale: f64, threshold: u64) -> Result<CountMeasurement, DpE
 }
 
 /// Noisy sums of rows already selected (public keys): OpenDP's `make_laplace` over a vector of
-/// integers (`i64`) with `L1Distance<u64>`, `MaxDivergence`.
+/// integers (`i64`) with `L1Distance<u64>`, `MaxDivergence`. Like [`ThresholdCounts`], it keeps
+/// the calibrated scale and rebuilds OpenDP's measurement per release, so it is `Send + Sync`.
+#[derive(Debug, Clone)]
 pub struct NoisySums {
-    measurement: SumMeasurement,
     scale: f64,
     epsilon: f64,
-}
-
-impl std::fmt::Debug for NoisySums {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NoisySums")
-            .field("scale", &self.scale)
-            .field("epsilon", &self.epsilon)
-            .finish()
-    }
 }
 
 impl NoisySums {
@@ -255,11 +246,7 @@ impl NoisySums {
         }
         let (scale, epsilon) =
             calibrate_scale(l1, epsilon, |scale| Ok(sum_measurement(scale)?.map(&l1)?))?;
-        Ok(NoisySums {
-            measurement: sum_measurement(scale)?,
-            scale,
-            epsilon,
-        })
+        Ok(NoisySums { scale, epsilon })
     }
 
     /// The noise scale of the discrete Laplace distribution (as OpenDP defines it).
@@ -280,7 +267,7 @@ impl NoisySums {
             .iter()
             .map(|&v| i64::try_from(v).unwrap_or(i64::MAX))
             .collect();
-        Ok(self.measurement.invoke(&input)?)
+        Ok(sum_measurement(self.scale)?.invoke(&input)?)
     }
 }
 

@@ -356,3 +356,10 @@ fn release_cost_over_100k_rows() {
         );
     }
 }
+
+#[test]
+fn measurements_can_be_shared_across_threads() {
+    fn shared<T: Send + Sync + Clone>() {}
+    shared::<ThresholdCounts>();
+    shared::<NoisySums>();
+}
