@@ -702,6 +702,130 @@ impl Grain {
     }
 }
 
+/// Columns every differential-privacy table ends with.
+const DP_VISITORS: ColumnSpec = col(
+    "visitors",
+    Int64,
+    "Noisy number of distinct visitors (client pseudonyms of the day), each counted in at most the policy's `max_rows` rows of the table per day. Only rows whose noisy count passed the release threshold are published.",
+);
+const DP_REQUESTS: ColumnSpec = col(
+    "requests",
+    Int64,
+    "Noisy requests, each visitor counting for at most the policy's `max_requests` in the row; never below `visitors`.",
+);
+const DP_VISITORS_SCALE: ColumnSpec = col(
+    "visitors_scale",
+    Float64,
+    "Scale of the discrete Laplace noise in `visitors`: the true bounded count lies within `visitors ± 3.0 × visitors_scale` with 95% probability (±4.6 × for 99%).",
+);
+const DP_REQUESTS_SCALE: ColumnSpec = col(
+    "requests_scale",
+    Float64,
+    "Scale of the noise in `requests`, read as `visitors_scale`.",
+);
+const DP_SITE: ColumnSpec = col(
+    "site",
+    Utf8,
+    "Virtual host (lower-cased, no port), or the `--site` label, or `(default)`. A site appears only through rows that passed the threshold.",
+);
+const DP_DOC: &str = " Released under differential privacy (policy `[dp]`): every number is noisy, rows are published only when their noisy visitor count passes a threshold, and nothing adds up to a total.";
+
+macro_rules! dp_table {
+    ($id:ident, $name:literal, $doc:literal, [$($key:expr),*], $order:literal) => {
+        #[doc = concat!("`", $name, "` of a differential-privacy release.")]
+        pub static $id: TableSpec = TableSpec {
+            name: $name,
+            doc: $doc,
+            columns: &[$($key,)* DP_VISITORS, DP_REQUESTS, DP_VISITORS_SCALE, DP_REQUESTS_SCALE],
+            order: $order,
+        };
+    };
+}
+
+dp_table!(
+    DP_PAGES,
+    "web_pages",
+    "Visitors and requests per day, site and path, with the path's request class.",
+    [DAY, DP_SITE, PATH, REQUEST_CLASS],
+    "day, site, path"
+);
+dp_table!(
+    DP_TRAFFIC,
+    "web_traffic",
+    "Visitors and requests per hour and site (of the report time zone, UTC unless set); an hour is published only when its noisy visitor count passed the threshold.",
+    [col("hour", Timestamp, "Start of the hour."), DP_SITE],
+    "hour, site"
+);
+dp_table!(
+    DP_REFERRERS,
+    "web_referrers",
+    "Visitors and requests per day, site and referring host.",
+    [DAY, DP_SITE, REFERRER_HOST],
+    "day, site, referrer_host"
+);
+dp_table!(
+    DP_CLIENTS,
+    "web_clients",
+    "Visitors and requests per day, site and coarse client class.",
+    [DAY, DP_SITE, BROWSER, OS, DEVICE, IS_BOT],
+    "day, site, browser, os, device, is_bot"
+);
+dp_table!(
+    DP_SEARCH_TERMS,
+    "web_search_terms",
+    "Searchers (`visitors`) and searches (`requests`) per day, site and cleaned site-search term.",
+    [DAY, DP_SITE, TERM],
+    "day, site, term"
+);
+dp_table!(
+    DP_STATUS,
+    "web_status",
+    "Visitors and requests per day, site and HTTP status.",
+    [
+        DAY,
+        DP_SITE,
+        col(
+            "status",
+            OptInt32,
+            "HTTP status code; 0 when no response was sent."
+        )
+    ],
+    "day, site, status"
+);
+dp_table!(
+    DP_BROWSER_VERSIONS,
+    "web_browser_versions",
+    "Visitors and requests per day, site, browser family and major version.",
+    [
+        DAY,
+        DP_SITE,
+        col(
+            "browser",
+            Utf8,
+            "Browser family, as in `web_clients.browser`."
+        ),
+        col("major", OptInt32, "Major version the agent states.")
+    ],
+    "day, site, browser, major"
+);
+
+/// The tables of a differential-privacy release (same names as the k
+/// mode's, other columns), in the order they are written.
+pub static DP_TABLES: &[&TableSpec] = &[
+    &DP_TRAFFIC,
+    &DP_PAGES,
+    &DP_STATUS,
+    &DP_REFERRERS,
+    &DP_CLIENTS,
+    &DP_SEARCH_TERMS,
+    &DP_BROWSER_VERSIONS,
+];
+
+/// The differential-privacy release's spec of the table `name`.
+pub fn dp_spec(name: &str) -> Option<&'static TableSpec> {
+    DP_TABLES.iter().copied().find(|t| t.name == name)
+}
+
 /// Every period table: published only as Hive partitions of a run with a
 /// private state, never as flat files.
 pub static PERIOD_TABLES: &[&TableSpec] = &[
@@ -758,6 +882,19 @@ pub fn markdown() -> String {
             out,
             "#### `{}`\n\n{} Rows sorted by {}.\n",
             t.name, t.doc, t.order
+        );
+        out.push_str("| column | type | meaning |\n|---|---|---|\n");
+        for c in t.columns {
+            let _ = writeln!(out, "| `{}` | {} | {} |", c.name, c.ty.sql_name(), c.doc);
+        }
+        out.push('\n');
+    }
+    out.push_str("### Differential-privacy release\n\nWith `[dp] enabled = true` in the policy, the web tables below replace the k-mode tables of the same names (the others are not published).\n\n");
+    for t in DP_TABLES {
+        let _ = writeln!(
+            out,
+            "#### `{}` (differential privacy)\n\n{}{} Rows sorted by {}.\n",
+            t.name, t.doc, DP_DOC, t.order
         );
         out.push_str("| column | type | meaning |\n|---|---|---|\n");
         for c in t.columns {

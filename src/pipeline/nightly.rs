@@ -56,8 +56,19 @@ impl SettingsShape {
     /// The settings hash of this shape under `policy` (the session gap
     /// comes from the policy).
     pub fn hash(&self, policy: &crate::privacy::policy::Policy) -> String {
+        let mut policy_value = serde_json::to_value(policy).unwrap_or_default();
+        // Of the differential-privacy settings, partials depend only on
+        // whether they count requests per visitor: ε, shares and bounds
+        // apply when a day is released, and may change between nights.
+        // Without the mode, the key is absent, as in states made before it.
+        if let Some(map) = policy_value.as_object_mut() {
+            map.remove("dp");
+            if policy.dp.enabled {
+                map.insert("dp_counting".into(), true.into());
+            }
+        }
         let settings = serde_json::json!({
-            "policy": serde_json::to_value(policy).unwrap_or_default(),
+            "policy": policy_value,
             "default_site": self.default_site,
             "local_timezone": self.local_timezone,
             "session_gap": i64::from(policy.sessions.gap_minutes) * 60,

@@ -344,6 +344,164 @@ impl Default for ZoomPolicy {
     }
 }
 
+/// What a re-release of a day already in the budget ledger does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Republish {
+    /// Publish the stored noisy values unchanged (late data is left out):
+    /// spends nothing.
+    #[default]
+    Reuse,
+    /// Release the day again with fresh noise over all its data, spending
+    /// its budget again (within the ceiling).
+    Spend,
+}
+
+/// One table's part of a differential-privacy release.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct DpTablePolicy {
+    /// Share of the day's ε and δ spent on this table.
+    pub share: f64,
+    /// Rows one person counts in, per day.
+    pub max_rows: u32,
+    /// Requests one person counts for in one row.
+    pub max_requests: u32,
+}
+
+impl DpTablePolicy {
+    /// A table's settings.
+    pub const fn new(share: f64, max_rows: u32, max_requests: u32) -> Self {
+        DpTablePolicy {
+            share,
+            max_rows,
+            max_requests,
+        }
+    }
+}
+
+/// The tables a differential-privacy release can publish, by the name of
+/// the k-mode table they replace.
+pub const DP_TABLES: [&str; 7] = [
+    "web_pages",
+    "web_traffic",
+    "web_referrers",
+    "web_clients",
+    "web_search_terms",
+    "web_status",
+    "web_browser_versions",
+];
+
+/// The differential-privacy release mode (off by default: k is the
+/// default mode).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
+pub struct DpPolicy {
+    /// Release every web table under (ε, δ)-differential privacy instead
+    /// of the k rule.
+    pub enabled: bool,
+    /// ε per release day, split between the tables.
+    pub epsilon: f64,
+    /// δ per release day, split like ε.
+    pub delta: f64,
+    /// Share of a table's ε spent on people counts (and the choice of
+    /// published rows); the rest goes to requests.
+    pub people_share: f64,
+    /// What publishing a day again does.
+    pub republish: Republish,
+    /// The most ε the ledger lets one day spend over all its releases.
+    pub max_epsilon_per_day: f64,
+    /// The tables released, with their shares and bounds (a listed set
+    /// replaces the default one).
+    pub tables: BTreeMap<String, DpTablePolicy>,
+}
+
+impl Eq for DpPolicy {}
+
+impl Default for DpPolicy {
+    fn default() -> Self {
+        let tables = [
+            ("web_pages", DpTablePolicy::new(0.7, 15, 5)),
+            ("web_traffic", DpTablePolicy::new(0.1, 8, 20)),
+            ("web_referrers", DpTablePolicy::new(0.1, 3, 10)),
+            ("web_clients", DpTablePolicy::new(0.1, 2, 20)),
+        ];
+        DpPolicy {
+            enabled: false,
+            epsilon: 1.0,
+            delta: 1e-5,
+            people_share: 0.9,
+            republish: Republish::Reuse,
+            max_epsilon_per_day: 2.0,
+            tables: tables
+                .into_iter()
+                .map(|(n, t)| (n.to_string(), t))
+                .collect(),
+        }
+    }
+}
+
+impl DpPolicy {
+    /// Checks the settings.
+    fn validate(&self) -> Result<(), PolicyError> {
+        let positive = |v: f64| v.is_finite() && v > 0.0;
+        if !positive(self.epsilon) {
+            return Err(invalid("dp.epsilon", "must be a number above 0"));
+        }
+        if !(positive(self.delta) && self.delta < 1e-3) {
+            return Err(invalid(
+                "dp.delta",
+                "must be above 0 and below 0.001: δ is the chance the guarantee fails",
+            ));
+        }
+        if !(positive(self.people_share) && self.people_share < 1.0) {
+            return Err(invalid("dp.people_share", "must be between 0 and 1"));
+        }
+        if !(self.max_epsilon_per_day.is_finite() && self.max_epsilon_per_day >= self.epsilon) {
+            return Err(invalid(
+                "dp.max_epsilon_per_day",
+                "must be at least dp.epsilon, or no day could be released",
+            ));
+        }
+        let mut total = 0.0;
+        for (name, t) in &self.tables {
+            let setting = format!("dp.tables.{name}");
+            if !DP_TABLES.contains(&name.as_str()) {
+                return Err(invalid(
+                    &setting,
+                    format!(
+                        "no table releases under differential privacy; choose from {DP_TABLES:?}"
+                    ),
+                ));
+            }
+            if !positive(t.share) {
+                return Err(invalid(&setting, "share must be above 0"));
+            }
+            if t.max_rows == 0 || t.max_requests == 0 {
+                return Err(invalid(
+                    &setting,
+                    "max_rows and max_requests must be at least 1",
+                ));
+            }
+            total += t.share;
+        }
+        if self.tables.is_empty() {
+            return Err(invalid("dp.tables", "must name at least one table"));
+        }
+        if total > 1.0 + 1e-9 {
+            return Err(invalid(
+                "dp.tables",
+                format!(
+                    "shares add up to {total}: they split one day's budget and must not exceed 1"
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// The whole policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
@@ -369,6 +527,8 @@ pub struct Policy {
     pub classes: ClassPolicy,
     /// Zoom identities and meetings.
     pub zoom: ZoomPolicy,
+    /// The differential-privacy release mode.
+    pub dp: DpPolicy,
 }
 
 fn invalid(setting: &str, message: impl Into<String>) -> PolicyError {
@@ -488,7 +648,7 @@ impl Policy {
                 ));
             }
         }
-        Ok(())
+        self.dp.validate()
     }
 }
 
@@ -596,6 +756,48 @@ sensitive_k = 20
 # Others are "external"; participants without e-mail are "unknown".
 # "hms.example.edu" = "HMS"
 # "example.edu" = "Example"
+
+[dp]
+# Differential privacy instead of k: every published number is noisy and
+# a row is published only when its noisy visitor count passes a threshold,
+# so one visitor's presence changes what anyone can learn by at most a
+# factor e^epsilon (except with probability delta). Needs a state
+# directory (--state), which keeps the budget ledger. See PRIVACY.md.
+enabled = false
+# Budget per release day. One visitor of one day is the unit; a month of
+# daily releases adds up to 30 * epsilon for someone seen every day.
+epsilon = 1.0
+delta = 1e-5
+# Share of each table's epsilon for visitor counts (the rest: requests).
+people_share = 0.9
+# Publishing a day again: "reuse" the stored noisy values (late data is
+# left out), or "spend" new budget on a fresh release of the whole day.
+republish = "reuse"
+# The ledger refuses a release that would take a day past this.
+max_epsilon_per_day = 2.0
+
+# Tables released, with their share of the day's budget and per-visitor
+# bounds: rows a visitor counts in per day, requests counted per row.
+# Listing tables here replaces this set.
+[dp.tables.web_pages]
+share = 0.7
+max_rows = 15
+max_requests = 5
+
+[dp.tables.web_traffic]
+share = 0.1
+max_rows = 8
+max_requests = 20
+
+[dp.tables.web_referrers]
+share = 0.1
+max_rows = 3
+max_requests = 10
+
+[dp.tables.web_clients]
+share = 0.1
+max_rows = 2
+max_requests = 20
 "#;
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 //! way: `partitions` applies the run's decision about days and sites and
 //! the folding rule, `tables` lays out the columns.
 
+pub mod dp;
 pub mod partial;
 mod partitions;
 mod tables;
@@ -295,7 +296,7 @@ impl WebAggregate {
     /// task: with a barrier between those steps, one thread sat idle behind
     /// the largest table at each of them.
     pub fn into_tables<R: Send>(
-        mut self,
+        self,
         others: Vec<(WebAggregate, Renumbering)>,
         mut labels: Labels,
         policy: &Policy,
@@ -303,26 +304,7 @@ impl WebAggregate {
     ) -> Vec<R> {
         let suppression = &policy.suppression;
         let classes = RequestClasses::new(&policy.classes);
-        let mut parts = Others::default();
-        let mut maps = Vec::with_capacity(others.len());
-        for (other, ids) in others {
-            let visitors = self.sessions.merge(other.sessions, |id| ids.label(id));
-            // Visitors new to this worker got the next ids, in order.
-            for (&new, &n) in visitors.iter().zip(&other.networks) {
-                if new as usize == self.networks.len() {
-                    self.networks.push(n);
-                }
-            }
-            parts.traffic.push(other.traffic);
-            parts.campus_visitors.push(other.campus_visitors);
-            parts.pages.push(other.pages);
-            parts.status.push(other.status);
-            parts.referrers.push(other.referrers);
-            parts.clients.push(other.clients);
-            parts.search.push(other.search);
-            parts.versions.push(other.versions);
-            maps.push((ids, visitors));
-        }
+        let (this, parts, maps) = self.absorb(others);
         let WebAggregate {
             traffic,
             campus_visitors,
@@ -334,7 +316,7 @@ impl WebAggregate {
             versions,
             sessions,
             networks,
-        } = self;
+        } = this;
         let other = labels.other();
         let cal = sessions.calendar();
         let other_class = labels.other_class();
@@ -486,6 +468,39 @@ impl WebAggregate {
             *pages_slot = Some(emit(pages_table(&rows, labels, &classes), s));
         });
         slots.into_iter().flatten().collect()
+    }
+}
+
+impl WebAggregate {
+    /// Merges the other workers' visitors into this aggregate (each
+    /// group needs them in this worker's numbering) and sets their groups
+    /// aside, with each worker's label renumbering and visitor map, for
+    /// [`gather`].
+    fn absorb(
+        mut self,
+        others: Vec<(WebAggregate, Renumbering)>,
+    ) -> (WebAggregate, Others, Vec<(Renumbering, Vec<VisitorId>)>) {
+        let mut parts = Others::default();
+        let mut maps = Vec::with_capacity(others.len());
+        for (other, ids) in others {
+            let visitors = self.sessions.merge(other.sessions, |id| ids.label(id));
+            // Visitors new to this worker got the next ids, in order.
+            for (&new, &n) in visitors.iter().zip(&other.networks) {
+                if new as usize == self.networks.len() {
+                    self.networks.push(n);
+                }
+            }
+            parts.traffic.push(other.traffic);
+            parts.campus_visitors.push(other.campus_visitors);
+            parts.pages.push(other.pages);
+            parts.status.push(other.status);
+            parts.referrers.push(other.referrers);
+            parts.clients.push(other.clients);
+            parts.search.push(other.search);
+            parts.versions.push(other.versions);
+            maps.push((ids, visitors));
+        }
+        (self, parts, maps)
     }
 }
 

@@ -31,6 +31,24 @@ pub(super) struct Partitions<'a> {
     pub(super) calendar: Calendar,
 }
 
+/// Each visitor's person: one dense id per pseudonym, whatever the site
+/// (a visitor is a site and a pseudonym), and [`NOBODY`] for visitors
+/// without a client address.
+pub(super) fn people(sessions: &Sessions<Str>) -> Vec<u32> {
+    let unknown = Pseudonym::UNKNOWN.value();
+    let mut ids: HashMap<u64, u32, RandomState> = HashMap::default();
+    sessions
+        .visitors()
+        .map(|(_, p, _)| {
+            if p == unknown {
+                return NOBODY;
+            }
+            let next = ids.len() as u32;
+            *ids.entry(p).or_insert(next)
+        })
+        .collect()
+}
+
 impl Partitions<'_> {
     /// Decides the partitions from the day's visitors per site: a site with
     /// fewer than `k` on a day folds into `other_site`, withheld when that
@@ -88,17 +106,7 @@ impl Partitions<'_> {
                 nobody,
             );
         }
-        let mut ids: HashMap<u64, u32, RandomState> = HashMap::default();
-        let person: Vec<u32> = sessions
-            .visitors()
-            .map(|(_, p, _)| {
-                if p == unknown {
-                    return NOBODY;
-                }
-                let next = ids.len() as u32;
-                *ids.entry(p).or_insert(next)
-            })
-            .collect();
+        let person = people(sessions);
         let admission = Admission::decide(rows(Some(&person)), k, |&(d, _)| (d, other_site));
         (admission, Some(person))
     }

@@ -164,8 +164,8 @@ impl TableMechanism {
 /// One released row: key, noisy people, noisy requests.
 pub type Released<K> = (K, u64, u64);
 
-/// What bounding dropped from one table, for the manifest.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+/// What bounding dropped from one table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Dropped {
     /// (person, row) contributions beyond `max_rows`.
     pub rows: u64,
@@ -280,4 +280,68 @@ fn mix(salt: u64, person: u32, row: u32) -> u64 {
     let x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     let x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     x ^ (x >> 31)
+}
+
+/// One released row with its keys as text: what a table is built from,
+/// and what the budget ledger keeps so that a day can be published again
+/// without fresh noise.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DpRow {
+    /// The row's day (days since 1970-01-01 in the report calendar): the
+    /// unit of the budget.
+    pub day: i32,
+    /// The row's time: its day again, or the Unix second its hour starts.
+    pub time: i64,
+    /// The site.
+    pub site: String,
+    /// The table's other key columns, as text, in column order.
+    pub key: Vec<String>,
+    /// Noisy visitors.
+    pub visitors: u64,
+    /// Noisy requests.
+    pub requests: u64,
+    /// Noise scale of `visitors`.
+    pub visitors_scale: f64,
+    /// Noise scale of `requests`.
+    pub requests_scale: f64,
+}
+
+/// What a table's release did and spent, for the manifest and the
+/// files' metadata.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DpNote {
+    /// ε spent per release day (from OpenDP's privacy maps).
+    pub epsilon: f64,
+    /// δ spent per release day.
+    pub delta: f64,
+    /// The noisy visitor count a row needed to be published.
+    pub threshold: u64,
+    /// Rows one visitor counted in per day, at most.
+    pub max_rows: u32,
+    /// Requests one visitor counted for per row, at most.
+    pub max_requests: u32,
+    /// Noise scale of the visitor counts.
+    pub visitors_scale: f64,
+    /// Noise scale of the requests.
+    pub requests_scale: f64,
+    /// What the bounds dropped.
+    pub dropped: Dropped,
+}
+
+impl DpNote {
+    /// The note of a table released by `m`, with what its bounds dropped.
+    pub fn of(m: &TableMechanism, dropped: Dropped) -> DpNote {
+        let (epsilon, delta) = m.spent();
+        let (visitors_scale, requests_scale) = m.scales();
+        DpNote {
+            epsilon,
+            delta,
+            threshold: m.threshold(),
+            max_rows: m.bounds.max_rows,
+            max_requests: m.bounds.max_requests,
+            visitors_scale,
+            requests_scale,
+            dropped,
+        }
+    }
 }
