@@ -89,10 +89,11 @@ pub(super) fn export_days(
 /// sessions coalesce) into one canonical partial.
 pub(super) fn merge_parts<'a>(
     day: i32,
-    parts: impl IntoIterator<Item = &'a DayPartial>,
+    parts: impl IntoIterator<Item = &'a DayPartial> + Clone,
     (gap, calendar): (i64, Calendar),
 ) -> DayPartial {
-    let mut aggregate = WebAggregate::with_calendar(gap, calendar);
+    // Counting when the parts count requests per visitor, which then add.
+    let mut aggregate = WebAggregate::with_calendar(gap, calendar).counting_for(parts.clone());
     let mut labels = Labels::default();
     for part in parts {
         aggregate.import(&mut labels, part);
@@ -221,7 +222,7 @@ fn publish_day<R: Send>(
             merged
         }
     };
-    let mut aggregate = WebAggregate::with_calendar(gap, calendar);
+    let mut aggregate = WebAggregate::with_calendar(gap, calendar).counting_for([&merged]);
     let mut labels = Labels::default();
     aggregate.import(&mut labels, &merged);
     let tables = aggregate.into_tables(Vec::new(), labels, policy, emit);

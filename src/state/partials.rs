@@ -22,7 +22,11 @@
 //! `http1_requests` … `http3_requests`, the response-time sketch `latency_zeros`,
 //! `latency_buckets`, `latency_counts`, and `visitors`, the row's
 //! distinct visitor pseudonyms (a list of 64-bit values stored as signed
-//! integers, since Spark has no unsigned type).
+//! integers, since Spark has no unsigned type), and, only in the partials
+//! of a counting aggregate (the differential-privacy mode), `visitor_requests`:
+//! each visitor's requests to the row, a list of 32-bit integers parallel
+//! to `visitors` (empty for a row without counts). Merging such partials
+//! sums a visitor's requests where the visitor appears in several.
 //!
 //! `partials/day=YYYY-MM-DD/sessions.parquet`, one row per session:
 //! `site`, `visitor`, `network` (null unless the network threshold is
@@ -55,7 +59,15 @@ use crate::time;
 /// Version 2 added `not_found`, `bot_requests` and the status classes of
 /// pages; version 3 the method and protocol counts, the response times of
 /// pages and the page views of sessions.
+///
+/// The optional `visitor_requests` column did not change it: a state
+/// checks its version for equality, so a new version would refuse every
+/// existing k-mode state, whose files are unchanged (the column is
+/// written only by counting aggregates, and read as absent otherwise).
 pub const FORMAT_VERSION: u32 = 3;
+
+/// The optional column of per-visitor requests.
+const VISITOR_REQUESTS: &str = "visitor_requests";
 
 /// The rows file of a day's directory.
 pub const ROWS_FILE: &str = "rows.parquet";
@@ -160,6 +172,13 @@ fn count(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
+/// A visitor's requests to a row, stored as `int32` (Spark has no
+/// unsigned type); a count past its range, which no day reaches, is held
+/// at the largest.
+fn visits(v: u32) -> i32 {
+    i32::try_from(v).unwrap_or(i32::MAX)
+}
+
 fn rows_batch(rows: &[PartialRow]) -> Result<RecordBatch, arrow_schema::ArrowError> {
     let n = rows.len();
     let mut table = StringBuilder::new();
@@ -178,6 +197,12 @@ fn rows_batch(rows: &[PartialRow]) -> Result<RecordBatch, arrow_schema::ArrowErr
     let mut buckets = ListBuilder::new(Int32Builder::new());
     let mut bucket_counts = ListBuilder::new(Int64Builder::new());
     let mut visitors = ListBuilder::new(Int64Builder::new());
+    // Only a counting aggregate's partial has the column: the k mode's
+    // files stay byte for byte what they were.
+    let mut requests = rows
+        .iter()
+        .any(|r| !r.requests.is_empty())
+        .then(|| ListBuilder::new(Int32Builder::new()));
     for r in rows {
         table.append_value(r.table.as_str());
         time.append_value(r.time);
@@ -224,6 +249,12 @@ fn rows_batch(rows: &[PartialRow]) -> Result<RecordBatch, arrow_schema::ArrowErr
             visitors.values().append_value(signed(v));
         }
         visitors.append(true);
+        if let Some(b) = &mut requests {
+            for &n in &r.requests {
+                b.values().append_value(visits(n));
+            }
+            b.append(true);
+        }
     }
     let mut columns: Vec<(&str, ArrayRef)> = vec![
         ("table", Arc::new(table.finish())),
@@ -242,6 +273,9 @@ fn rows_batch(rows: &[PartialRow]) -> Result<RecordBatch, arrow_schema::ArrowErr
     columns.push(("latency_buckets", Arc::new(buckets.finish())));
     columns.push(("latency_counts", Arc::new(bucket_counts.finish())));
     columns.push(("visitors", Arc::new(visitors.finish())));
+    if let Some(mut b) = requests {
+        columns.push((VISITOR_REQUESTS, Arc::new(b.finish())));
+    }
     RecordBatch::try_from_iter(columns)
 }
 
@@ -357,6 +391,11 @@ fn read_rows(batch: &RecordBatch, out: &mut Vec<PartialRow>) -> Result<(), Strin
     let buckets = lists(batch, "latency_buckets")?;
     let bucket_counts = lists(batch, "latency_counts")?;
     let visitors = lists(batch, "visitors")?;
+    // Absent from the k mode's partials and from older ones.
+    let requests = match batch.column_by_name(VISITOR_REQUESTS) {
+        Some(_) => Some(lists(batch, VISITOR_REQUESTS)?),
+        None => None,
+    };
     for i in 0..batch.num_rows() {
         let kind = PartialTable::from_name(table.value(i))
             .ok_or_else(|| format!("unknown table {:?}", table.value(i)))?;
@@ -389,6 +428,10 @@ fn read_rows(batch: &RecordBatch, out: &mut Vec<PartialRow>) -> Result<(), Strin
         let vis = vis
             .as_primitive_opt::<Int64Type>()
             .ok_or("visitors do not hold integers")?;
+        let counts = match requests {
+            Some(list) if list.is_valid(i) => stored_requests(&list.value(i), vis.len())?,
+            _ => Vec::new(),
+        };
         out.push(PartialRow {
             table: kind,
             time: time.value(i),
@@ -412,9 +455,29 @@ fn read_rows(batch: &RecordBatch, out: &mut Vec<PartialRow>) -> Result<(), Strin
                 latency,
             },
             visitors: vis.values().iter().map(|&v| unsigned(v)).collect(),
+            requests: counts,
         });
     }
     Ok(())
+}
+
+/// A row's stored per-visitor requests: none, or one per visitor (a
+/// listed visitor made at least one request).
+fn stored_requests(list: &ArrayRef, visitors: usize) -> Result<Vec<u32>, String> {
+    let list = list
+        .as_primitive_opt::<Int32Type>()
+        .ok_or("visitor_requests do not hold 32-bit integers")?;
+    if !list.is_empty() && list.len() != visitors {
+        return Err(format!(
+            "a row lists {visitors} visitors and {} visitor_requests",
+            list.len()
+        ));
+    }
+    Ok(list
+        .values()
+        .iter()
+        .map(|&n| u32::try_from(n).unwrap_or(0).max(1))
+        .collect())
 }
 
 fn read_sessions(batch: &RecordBatch, out: &mut Vec<SessionRow<String>>) -> Result<(), String> {
@@ -489,6 +552,7 @@ mod tests {
                         ..Measures::default()
                     },
                     visitors: vec![1, u64::MAX, 0],
+                    requests: vec![],
                 },
                 PartialRow {
                     table: PartialTable::Clients,
@@ -502,6 +566,7 @@ mod tests {
                         ..Measures::default()
                     },
                     visitors: vec![42],
+                    requests: vec![],
                 },
                 PartialRow {
                     table: PartialTable::Status,
@@ -512,6 +577,7 @@ mod tests {
                     class: None,
                     measures: Measures::default(),
                     visitors: vec![],
+                    requests: vec![],
                 },
             ],
             sessions: vec![SessionRow {
@@ -536,6 +602,67 @@ mod tests {
         assert_eq!(read_day(&at, 20_000).unwrap(), sample());
         let listed = list_days(dir.path()).unwrap();
         assert_eq!(listed, vec![(20_000, at.clone())]);
+    }
+
+    /// The column names of a day's stored rows.
+    fn columns(at: &Path) -> Vec<String> {
+        let batches = read_batches(&at.join(ROWS_FILE)).unwrap();
+        let schema = batches[0].schema();
+        schema.fields().iter().map(|f| f.name().clone()).collect()
+    }
+
+    #[test]
+    fn a_plain_partial_has_no_requests_column() {
+        let dir = tempfile::tempdir().unwrap();
+        write_day(dir.path(), &sample()).unwrap();
+        let names = columns(dir.path());
+        // Format 3's columns exactly, in order: what other tools read.
+        let mut v3: Vec<&str> = vec![
+            "table", "time", "site", "label", "status", "browser", "os", "device", "is_bot",
+        ];
+        v3.extend(MEASURES);
+        v3.extend(["latency_buckets", "latency_counts", "visitors"]);
+        assert_eq!(names, v3);
+        assert!(
+            read_day(dir.path(), 20_000)
+                .unwrap()
+                .rows
+                .iter()
+                .all(|r| r.requests.is_empty())
+        );
+    }
+
+    /// `sample` as a counting aggregate's partial: requests beside the
+    /// visitors, none on the row without visitors.
+    fn counted() -> DayPartial {
+        let mut part = sample();
+        part.rows[0].requests = vec![3, u32::MAX, 1];
+        part.rows[1].requests = vec![2];
+        part
+    }
+
+    #[test]
+    fn requests_per_visitor_round_trip_through_parquet() {
+        let dir = tempfile::tempdir().unwrap();
+        write_day(dir.path(), &counted()).unwrap();
+        assert!(columns(dir.path()).iter().any(|c| c == VISITOR_REQUESTS));
+        let mut want = counted();
+        // Stored as int32: a count past its range is held at the largest.
+        want.rows[0].requests[1] = i32::MAX as u32;
+        assert_eq!(read_day(dir.path(), 20_000).unwrap(), want);
+    }
+
+    #[test]
+    fn requests_that_do_not_match_the_visitors_are_damage() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut part = counted();
+        part.rows[0].requests.pop();
+        write_day(dir.path(), &part).unwrap();
+        let e = read_day(dir.path(), 20_000).unwrap_err().to_string();
+        assert!(
+            e.contains("damaged") && e.contains("visitor_requests"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! A web aggregate as private partials: per day, every row's additive
-//! measures and its distinct visitor pseudonyms, and every visitor's
+//! measures and its distinct visitor pseudonyms (with each one's requests
+//! to the row when the aggregate counts them), and every visitor's
 //! sessions, with text in place of label ids.
 //!
 //! This is the aggregate state before disclosure control, so that nights
@@ -17,6 +18,13 @@
 //! inserted in one order, so disclosure control's tie-breaks (which
 //! follow row order) give the same tables whether a day came in one run
 //! or seven.
+//!
+//! Per-visitor request counts travel only where an aggregate counts them
+//! (the differential-privacy mode, [`WebAggregate::counting`]): the k mode
+//! needs distinct visitors only, and its partials stay exactly what they
+//! were. A counted partial imported into a counting aggregate adds each
+//! visitor's requests to the ones already there, so nights merge exactly
+//! for counts too; imported into a plain aggregate, counts are dropped.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -133,9 +141,30 @@ pub struct PartialRow {
     pub measures: Measures,
     /// Distinct visitor pseudonyms of the row, ascending.
     pub visitors: Vec<u64>,
+    /// Each visitor's requests to the row, parallel to `visitors`, when
+    /// the aggregate counted them; empty otherwise (the k mode).
+    pub requests: Vec<u32>,
 }
 
 impl PartialRow {
+    /// Sorts the visitors ascending, their requests with them.
+    fn sort_visitors(&mut self) {
+        // Without one count per visitor (a plain partial) there is
+        // nothing to carry along.
+        if self.requests.len() != self.visitors.len() {
+            self.visitors.sort_unstable();
+            return;
+        }
+        let mut both: Vec<(u64, u32)> = self
+            .visitors
+            .iter()
+            .copied()
+            .zip(self.requests.iter().copied())
+            .collect();
+        both.sort_unstable();
+        (self.visitors, self.requests) = both.into_iter().unzip();
+    }
+
     /// What canonical order sorts rows by: group, then key.
     fn sort_key(
         &self,
@@ -198,12 +227,18 @@ impl DayPartial {
         self.rows
             .sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         for r in &mut self.rows {
-            r.visitors.sort_unstable();
+            r.sort_visitors();
         }
         self.sessions.sort_by(|a, b| {
             (&a.site, a.visitor, a.interval.first).cmp(&(&b.site, b.visitor, b.interval.first))
         });
         self
+    }
+
+    /// Whether some row carries its visitors' requests (the partial of a
+    /// counting aggregate).
+    pub fn is_counted(&self) -> bool {
+        self.rows.iter().any(|r| !r.requests.is_empty())
     }
 
     /// The rows of each group, in order.
@@ -394,6 +429,29 @@ pub(super) fn note_network(networks: &mut Vec<u64>, id: VisitorId, network: Opti
     }
 }
 
+/// A row's visitor ids as pseudonyms (`pseudonyms` indexed by id), with
+/// their requests beside them when the group counted them (`counts`
+/// parallel to `visitors`).
+fn pseudonyms_of(
+    visitors: &[VisitorId],
+    counts: Option<&[u32]>,
+    pseudonyms: &[u64],
+) -> (Vec<u64>, Vec<u32>) {
+    let mut out = (Vec::with_capacity(visitors.len()), Vec::new());
+    for (i, &v) in visitors.iter().enumerate() {
+        // An id without a pseudonym has no session, so no partial could
+        // name it: left out, with its count.
+        let Some(&p) = pseudonyms.get(v as usize) else {
+            continue;
+        };
+        out.0.push(p);
+        if let Some(c) = counts {
+            out.1.push(c.get(i).copied().unwrap_or(1));
+        }
+    }
+    out
+}
+
 /// Exports one group's rows into the days' partials.
 fn export_group<K: StoredKey, C: Stored>(
     group: &mut Group<K, C>,
@@ -402,7 +460,7 @@ fn export_group<K: StoredKey, C: Stored>(
     (pseudonyms, cal): (&[u64], Calendar),
     days: &mut BTreeMap<i32, DayPartial>,
 ) {
-    group.for_each_row(|&key, counters, visitors| {
+    group.for_each_row_counted(|&key, counters, visitors, counts| {
         let p = key.parts();
         // Hour rows hold the instant their hour starts, whose day is the
         // calendar's; day rows hold their day's number.
@@ -410,6 +468,7 @@ fn export_group<K: StoredKey, C: Stored>(
             PartialTable::Traffic | PartialTable::Campus => cal.day(p.time),
             _ => time::date32(p.time),
         };
+        let (visitors, requests) = pseudonyms_of(visitors, counts, pseudonyms);
         let row = PartialRow {
             table,
             time: p.time,
@@ -418,10 +477,8 @@ fn export_group<K: StoredKey, C: Stored>(
             status: p.status,
             class: p.class.map(|c| labels.class_of(ids.class(c))),
             measures: counters.store(),
-            visitors: visitors
-                .iter()
-                .filter_map(|&v| pseudonyms.get(v as usize).copied())
-                .collect(),
+            visitors,
+            requests,
         };
         days.entry(day)
             .or_insert_with(|| DayPartial::new(day))
@@ -465,8 +522,16 @@ fn import_group_at<K: StoredKey, C: Stored>(
         };
         let (row, c) = group.row(key);
         c.merge(&C::load(&r.measures));
-        for v in &r.visitors {
-            if let Some(&id) = visitor_id.get(&(site, *v)) {
+        let counting = group.is_counting();
+        for (i, v) in r.visitors.iter().enumerate() {
+            let Some(&id) = visitor_id.get(&(site, *v)) else {
+                continue;
+            };
+            if counting {
+                // A partial of a plain aggregate counted no requests: one
+                // each, as the visitor made at least that.
+                group.visit_n(row, id, r.requests.get(i).copied().unwrap_or(1));
+            } else {
                 group.visit(row, id);
             }
         }
@@ -518,9 +583,22 @@ impl WebAggregate {
         days
     }
 
+    /// This (empty) aggregate, counting when any of `parts` carries its
+    /// visitors' requests ([`DayPartial::is_counted`]), so that importing
+    /// them keeps the counts; plain otherwise, as the k mode's partials
+    /// need.
+    pub fn counting_for<'a>(self, parts: impl IntoIterator<Item = &'a DayPartial>) -> Self {
+        if parts.into_iter().any(DayPartial::is_counted) {
+            self.counting()
+        } else {
+            self
+        }
+    }
+
     /// Adds a day's partial into this aggregate, interning its text into
     /// `labels`: counters add, visitors join their rows, sessions
-    /// coalesce with the ones already here.
+    /// coalesce with the ones already here. Into a counting aggregate,
+    /// each visitor's requests add to the row's.
     pub fn import(&mut self, labels: &mut Labels, part: &DayPartial) {
         let mut visitor_id: HashMap<(Str, u64), VisitorId, RandomState> = HashMap::default();
         // One visitor's sessions arrive together in a canonical partial;

@@ -34,8 +34,12 @@ fn requests() -> Vec<Req> {
 
 /// An aggregate of `reqs` and the labels its ids point into.
 fn aggregate(veil: &Veil, reqs: &[Req]) -> (WebAggregate, Labels) {
+    aggregate_into(WebAggregate::new(1800), veil, reqs)
+}
+
+/// [`aggregate`] into `agg` (empty).
+fn aggregate_into(mut agg: WebAggregate, veil: &Veil, reqs: &[Req]) -> (WebAggregate, Labels) {
     let mut worker = veil.worker();
-    let mut agg = WebAggregate::new(1800);
     for (client, t, path, status, referer, dur) in reqs {
         let target = format!("{path}?q=x");
         let raw = RawRecord {
@@ -208,5 +212,210 @@ fn sessions_that_span_a_split_coalesce() {
     assert_eq!(
         day.sessions[0].interval.last - day.sessions[0].interval.first,
         3_600
+    );
+}
+
+/// Requests around a midnight that visitors repeat within their rows
+/// (same page, hour, referrer) several times each, so that counts per
+/// visitor matter; one request has no client.
+fn repeated() -> Vec<Req> {
+    let t0 = 19_900 * time::DAY - 5_400;
+    (0..600i64)
+        .map(|i| {
+            let client = match i % 11 {
+                10 => "-".to_string(),
+                n => format!("203.0.113.{}", n * 2 + i % 3),
+            };
+            let path = format!("/r{}", (i / 5) % 4);
+            let referer = (i % 4 == 0).then(|| "https://ref.example.org/".to_string());
+            (client, t0 + i * 19, path, 200, referer, Some(500))
+        })
+        .collect()
+}
+
+/// Each (table, key, visitor)'s requests in a counting aggregate, from
+/// `into_contributions`, keys as text and visitors as pseudonyms: what
+/// the differential-privacy mode bounds, comparable across aggregates.
+type Counted = BTreeMap<(PartialTable, String, u64), u32>;
+
+fn counted(agg: WebAggregate, labels: &Labels) -> Counted {
+    assert!(agg.is_counting());
+    let pseudonyms: Vec<u64> = agg.sessions.visitors().map(|(_, v, _)| v).collect();
+    let mut out = Counted::new();
+    let mut add = |table, key: String, people: &[u32], requests: &[u32]| {
+        assert_eq!(people.len(), requests.len());
+        for (&p, &n) in people.iter().zip(requests) {
+            let who = pseudonyms[p as usize];
+            assert!(out.insert((table, key.clone(), who), n).is_none());
+        }
+    };
+    let pages = agg.pages.into_contributions(None);
+    for r in 0..pages.len() as u32 {
+        let &(day, site, path) = pages.key(r);
+        let key = format!("{day} {} {}", labels.get(site), labels.get(path));
+        let (people, requests) = pages.row(r);
+        add(PartialTable::Pages, key, people, requests);
+    }
+    let traffic = agg.traffic.into_contributions(None);
+    for r in 0..traffic.len() as u32 {
+        let &(hour, site) = traffic.key(r);
+        let (people, requests) = traffic.row(r);
+        add(
+            PartialTable::Traffic,
+            format!("{hour} {}", labels.get(site)),
+            people,
+            requests,
+        );
+    }
+    let referrers = agg.referrers.into_contributions(None);
+    for r in 0..referrers.len() as u32 {
+        let &(day, site, host) = referrers.key(r);
+        let key = format!("{day} {} {}", labels.get(site), labels.get(host));
+        let (people, requests) = referrers.row(r);
+        add(PartialTable::Referrers, key, people, requests);
+    }
+    out
+}
+
+/// The canonical partials of `aggregates`, each written to Parquet and
+/// read back, imported together into one aggregate made by
+/// `counting_for` (counting when the partials count), as the nights of a
+/// state merge.
+fn through_state(aggregates: Vec<(WebAggregate, Labels)>) -> (WebAggregate, Labels) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut parts = Vec::new();
+    for (n, (agg, labels)) in aggregates.into_iter().enumerate() {
+        for (day, part) in agg.export(&labels, &Renumbering::default()) {
+            let at = dir.path().join(format!("{n}-{day}"));
+            crate::state::partials::write_day(&at, &part.canonical()).expect("written");
+            parts.push(crate::state::partials::read_day(&at, day).expect("read back"));
+        }
+    }
+    let mut into = WebAggregate::new(1800).counting_for(&parts);
+    let mut labels = Labels::default();
+    for part in &parts {
+        into.import(&mut labels, part);
+    }
+    (into, labels)
+}
+
+#[test]
+fn requests_per_visitor_round_trip_through_a_stored_partial() {
+    let veil = veil();
+    let reqs = repeated();
+    let (agg, labels) = aggregate_into(WebAggregate::new(1800).counting(), &veil, &reqs);
+    let (again, again_labels) = through_state(vec![aggregate_into(
+        WebAggregate::new(1800).counting(),
+        &veil,
+        &reqs,
+    )]);
+    let want = counted(agg, &labels);
+    // Counts above one, or the test would not tell counts from pairs.
+    assert!(want.values().filter(|&&n| n > 1).count() > 50);
+    assert_eq!(counted(again, &again_labels), want);
+}
+
+#[test]
+fn a_day_split_over_two_nights_keeps_each_visitors_requests() {
+    let veil = veil();
+    let all = repeated();
+    let counting = || WebAggregate::new(1800).counting();
+    let (agg, labels) = aggregate_into(counting(), &veil, &all);
+    let whole = counted(agg, &labels);
+    for cut in [1, 250, 333, 599] {
+        let (a, b) = all.split_at(cut);
+        let halves = |reqs: &[Req]| {
+            let (agg, labels) = aggregate_into(counting(), &veil, reqs);
+            counted(agg, &labels)
+        };
+        let (first, second) = (halves(a), halves(b));
+        // Some visitor's requests to one row fall on both nights.
+        assert!(
+            first.keys().any(|k| second.contains_key(k)),
+            "split at request {cut}"
+        );
+        let got = through_state(vec![
+            aggregate_into(counting(), &veil, b),
+            aggregate_into(counting(), &veil, a),
+        ]);
+        assert_eq!(counted(got.0, &got.1), whole, "split at request {cut}");
+    }
+}
+
+#[test]
+fn a_counted_partial_merged_through_export_sums_a_visitors_requests() {
+    // The merge a state does: import the nights, export, canonical.
+    let veil = veil();
+    let all = repeated();
+    let counting = || WebAggregate::new(1800).counting();
+    let (agg, labels) = aggregate_into(counting(), &veil, &all);
+    let whole = canonical(agg.export(&labels, &Renumbering::default()));
+    assert!(whole.values().all(DayPartial::is_counted));
+    let (a, b) = all.split_at(300);
+    let (merged, labels) = through_state(vec![
+        aggregate_into(counting(), &veil, a),
+        aggregate_into(counting(), &veil, b),
+    ]);
+    let got = canonical(merged.export(&labels, &Renumbering::default()));
+    assert_eq!(got, whole);
+    // Every row's requests are its visitors' (the no-client request
+    // aside, which counts in no visitor's).
+    for r in whole.values().flat_map(|p| &p.rows) {
+        assert_eq!(r.requests.len(), r.visitors.len());
+        let sum: u64 = r.requests.iter().map(|&n| u64::from(n)).sum();
+        if r.table == PartialTable::Pages {
+            assert!(sum <= r.measures.requests && sum > 0, "{r:?}");
+        }
+    }
+}
+
+#[test]
+fn a_plain_partial_carries_no_requests_and_round_trips_unchanged() {
+    let veil = veil();
+    let reqs = repeated();
+    let (agg, labels) = aggregate(&veil, &reqs);
+    let once = canonical(agg.export(&labels, &Renumbering::default()));
+    assert!(once.values().all(|p| !p.is_counted()));
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    for (&day, part) in &once {
+        let at = dir.path().join(day.to_string());
+        crate::state::partials::write_day(&at, part).expect("written");
+        let file = std::fs::File::open(at.join(crate::state::partials::ROWS_FILE)).unwrap();
+        let reader =
+            parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
+        assert!(
+            reader
+                .schema()
+                .column_with_name("visitor_requests")
+                .is_none()
+        );
+        assert_eq!(&crate::state::partials::read_day(&at, day).unwrap(), part);
+    }
+    // Imported into a plain aggregate, a plain partial gives the same.
+    let (again, labels) = through_state(vec![aggregate(&veil, &reqs)]);
+    assert!(!again.is_counting());
+    assert_eq!(
+        canonical(again.export(&labels, &Renumbering::default())),
+        once
+    );
+}
+
+#[test]
+fn a_counted_partial_into_a_plain_aggregate_counts_distinct_visitors_only() {
+    let veil = veil();
+    let reqs = repeated();
+    let counting = WebAggregate::new(1800).counting();
+    let (agg, labels) = aggregate_into(counting, &veil, &reqs);
+    let counted_days = canonical(agg.export(&labels, &Renumbering::default()));
+    let (plain, labels) = aggregate(&veil, &reqs);
+    let plain_days = canonical(plain.export(&labels, &Renumbering::default()));
+    let mut into = WebAggregate::new(1800);
+    let mut labels = Labels::default();
+    for part in counted_days.values() {
+        into.import(&mut labels, part);
+    }
+    assert_eq!(
+        canonical(into.export(&labels, &Renumbering::default())),
+        plain_days
     );
 }
