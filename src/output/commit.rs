@@ -138,7 +138,8 @@ fn tables_own(parts: &[&str], is_dir: bool) -> bool {
     }
 }
 
-/// [`Kind::State`]: the ledger, the state file and the partials.
+/// [`Kind::State`]: the ledger, the state file, the partials and the
+/// differential-privacy budget (`dp/`).
 fn state_owns(parts: &[&str], is_dir: bool) -> bool {
     let key = |name: &str| {
         name.split_once('=')
@@ -146,6 +147,10 @@ fn state_owns(parts: &[&str], is_dir: bool) -> bool {
     };
     match (parts, is_dir) {
         (["ledger.json" | "state.json"], false) | (["partials"], true) => true,
+        (["dp"] | ["dp", "releases"], true) | (["dp", "budget.json"], false) => true,
+        (["dp", "releases", file], false) => file
+            .strip_suffix(".json")
+            .is_some_and(|name| name.starts_with("day=") && key(name)),
         (["partials", dirs @ ..], true) => dirs.iter().all(|d| key(d)),
         (["partials", dirs @ .., file], false) => {
             !dirs.is_empty()
@@ -755,6 +760,9 @@ mod tests {
         assert!(owns("partials/day=2026-03-28", true));
         assert!(owns("partials/day=2026-03-28/web.parquet", false));
         assert!(owns("partials/epoch=2026-W13/web.arrow", false));
+        assert!(owns("dp", true));
+        assert!(owns("dp/budget.json", false));
+        assert!(owns("dp/releases/day=2026-03-28.json", false));
         for (p, dir) in [
             ("ledger.json", true),
             ("partials", false),
@@ -763,6 +771,8 @@ mod tests {
             ("partials/day=2026-03-28/notes.txt", false),
             ("_manifest.json", false),
             ("web_pages.parquet", false),
+            ("dp/notes.txt", false),
+            ("dp/releases/day=2026-03-28.txt", false),
         ] {
             assert!(!owns(p, dir), "{p} {dir}");
         }

@@ -8,6 +8,9 @@
 //!   ledger.json                 what each input's content was read up to (ledger.rs)
 //!   partials/day=YYYY-MM-DD/    one day's private partial (partials.rs)
 //!     rows.parquet  sessions.parquet
+//!   dp/                         differential privacy only (budget.rs):
+//!     budget.json               every day's spends, never expired
+//!     releases/day=YYYY-MM-DD.json  that day's stored releases
 //! ```
 //!
 //! A run with a state reads only what the ledger says is new, folds it
@@ -15,7 +18,7 @@
 //! visitor sets unite, sessions coalesce), and re-publishes exactly those
 //! days from the merged partials, so the published tables never depend on
 //! how the lines were split between nights. Nothing is computed from
-//! published tables.
+//! published tables. Retention deletes old partials, never the budget.
 //!
 //! The state is replaced as a whole, like the output (`output::commit`):
 //! the new ledger, `state.json` and the touched days' partials are written
@@ -28,6 +31,7 @@
 //! time-zone defaults): a run with others refuses the state rather than
 //! mixing them.
 
+pub mod budget;
 pub mod ledger;
 pub mod partials;
 
@@ -111,6 +115,8 @@ pub struct StateDir {
     stored: BTreeSet<i32>,
     // Days whose partial this run writes.
     written: std::sync::Mutex<BTreeSet<i32>>,
+    // The differential-privacy budget, read and recorded.
+    budget: budget::Budget,
 }
 
 fn state_err(path: &Path, message: impl Into<String>) -> Error {
@@ -171,7 +177,9 @@ impl StateDir {
             // partials left here were made under.
             Err(e)
                 if e.kind() == std::io::ErrorKind::NotFound
-                    && (exists(&ledger_path) || exists(&current.join(PARTIALS_DIR))) =>
+                    && (exists(&ledger_path)
+                        || exists(&current.join(PARTIALS_DIR))
+                        || exists(&current.join(budget::DP_DIR))) =>
             {
                 return Err(state_err(
                     &meta_path,
@@ -219,6 +227,7 @@ impl StateDir {
             .into_iter()
             .map(|(d, _)| d)
             .collect();
+        let budget = budget::Budget::load(&current)?;
         Ok(StateDir {
             dir,
             meta,
@@ -226,6 +235,7 @@ impl StateDir {
             keep_days: opts.keep_days,
             stored,
             written: Default::default(),
+            budget,
         })
     }
 
@@ -304,8 +314,9 @@ impl StateDir {
     }
 
     /// Publishes the next state: the written days, every other stored day
-    /// that retention keeps (hard-linked), the ledger, and `state.json`
-    /// with a new generation.
+    /// that retention keeps (hard-linked), the ledger, the budget (the
+    /// days' releases recorded this run, the others hard-linked), and
+    /// `state.json` with a new generation.
     pub fn commit(mut self) -> Result<StateCommit, Error> {
         let written = std::mem::take(
             &mut *self
@@ -321,13 +332,14 @@ impl StateDir {
             .filter(|&d| first_kept.is_some_and(|f| d < f))
             .collect();
         let keep_stored = |day: i32| !written.contains(&day) && !expired.contains(&day);
+        let budget = &self.budget;
         self.dir.carry_over(|rel| {
             let mut parts = rel.iter().filter_map(|p| p.to_str());
             match (parts.next(), parts.next()) {
                 (Some(PARTIALS_DIR), Some(day)) => {
                     partials::day_of_dir_name(day).is_some_and(keep_stored)
                 }
-                _ => false,
+                _ => budget.carries(rel),
             }
         })?;
         for &day in &expired {
@@ -354,6 +366,7 @@ impl StateDir {
         self.meta.generation = new_generation()?;
         let staging = self.dir.staging().to_path_buf();
         self.ledger.save(&staging.join(LEDGER_FILE))?;
+        self.budget.save(&staging, &self.meta.generation)?;
         write_private(&staging.join(STATE_FILE), &self.meta)?;
         self.dir.commit()?;
         Ok(StateCommit {
