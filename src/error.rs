@@ -139,6 +139,20 @@ pub enum Error {
         /// The underlying I/O error.
         source: std::io::Error,
     },
+    /// The differential-privacy mode was asked for without a state.
+    #[error(
+        "the policy's differential-privacy mode needs a private state directory: its budget \
+         ledger is kept there, so that publishing a day again releases the stored noisy values \
+         instead of fresh noise that averaging would take away; run with a state directory"
+    )]
+    DpNeedsState,
+    /// A differential-privacy release could not be made or would exceed
+    /// the budget.
+    #[error("differential privacy: {message}")]
+    Dp {
+        /// What went wrong, and what to do.
+        message: String,
+    },
     /// The ledger's file is damaged.
     #[error(
         "the ledger {path} is damaged ({message}); restore it from a backup of the state \

@@ -211,6 +211,7 @@ impl HiveDir {
             file: rel.to_string_lossy().into_owned(),
             rows: table.rows(),
             suppression: table.suppression,
+            dp: table.dp.clone(),
         }))
     }
 

@@ -31,7 +31,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::error::Error;
-use crate::output::table::Disclosed;
+use crate::output::table::{Disclosed, TableDp};
 use crate::privacy::key::{Key, KeyMode};
 use crate::privacy::policy::Policy;
 
@@ -72,6 +72,10 @@ pub struct Manifest {
     /// What the distinct counts (`visitors`, `searchers`) mean under the
     /// key epoch in force.
     pub distinct_counts: String,
+    /// The release mode of every table: `k` (small groups folded, exact
+    /// counts) or `dp` (differential privacy: noisy counts, each table's
+    /// budget in its entry and file metadata).
+    pub release: &'static str,
     /// With a private state: the days this run published and the set holds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub days: Option<DaysReport>,
@@ -414,6 +418,9 @@ pub struct TableReport {
     /// categories.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppression: Option<Disclosed>,
+    /// The differential-privacy release, in that mode.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dp: Option<TableDp>,
 }
 
 /// An entry of the manifest with the path its id stands for.

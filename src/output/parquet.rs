@@ -26,6 +26,14 @@ use super::table::Table;
 /// File metadata key of a table written exact for the operator.
 pub const INTERNAL_KEY: &str = "logveil.internal";
 
+/// File metadata key of the release mode (`dp` for differential
+/// privacy; absent in the k mode).
+pub const RELEASE_KEY: &str = "logveil.release";
+
+/// File metadata key of a differential-privacy release's budget, bounds
+/// and noise scales (JSON).
+pub const DP_KEY: &str = "logveil.dp";
+
 /// What that key says.
 pub const INTERNAL_NOTE: &str =
     "exact counts without disclosure control, for the operator's diagnosis only: do not publish";
@@ -57,12 +65,22 @@ pub fn write_table_without(path: &Path, table: &Table, without: &[&str]) -> Resu
         .map(|(i, _)| i)
         .collect();
     let batch = batch.project(&keep).map_err(|e| encode(e.to_string()))?;
-    let metadata = table.suppression.filter(|s| s.internal).map(|_| {
-        vec![KeyValue::new(
+    let mut metadata = Vec::new();
+    if table.suppression.is_some_and(|s| s.internal) {
+        metadata.push(KeyValue::new(
             INTERNAL_KEY.to_string(),
             INTERNAL_NOTE.to_string(),
-        )]
-    });
+        ));
+    }
+    // A release under differential privacy says so in every file, with
+    // its budget and noise scales, so a file read alone is not taken for
+    // exact counts.
+    if let Some(dp) = &table.dp {
+        metadata.push(KeyValue::new(RELEASE_KEY.to_string(), "dp".to_string()));
+        let note = serde_json::to_string(dp).unwrap_or_default();
+        metadata.push(KeyValue::new(DP_KEY.to_string(), note));
+    }
+    let metadata = (!metadata.is_empty()).then_some(metadata);
     write_batch(path, &batch, metadata, name)
 }
 

@@ -59,6 +59,7 @@ impl Sink for ParquetDir {
                 .unwrap_or_default(),
             rows: table.rows(),
             suppression: table.suppression,
+            dp: table.dp.clone(),
         })
     }
 

@@ -84,6 +84,7 @@ impl Values {
 }
 
 pub use crate::privacy::disclosure::Disclosed;
+use crate::privacy::disclosure::dp::DpNote;
 
 /// A table in the shape of its [`TableSpec`].
 #[derive(Debug, Clone)]
@@ -94,6 +95,21 @@ pub struct Table {
     pub columns: Vec<Values>,
     /// What disclosure control did.
     pub suppression: Option<Disclosed>,
+    /// The differential-privacy release the rows come from, in that mode.
+    pub dp: Option<TableDp>,
+}
+
+/// What a table of a differential-privacy release spent and whether it
+/// is a stored release published again.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TableDp {
+    /// The release's budget, bounds, noise scales and what bounding
+    /// dropped.
+    #[serde(flatten)]
+    pub note: DpNote,
+    /// Published again from the budget ledger, unchanged: no new budget
+    /// spent, and data that arrived since is not in it.
+    pub reused: bool,
 }
 
 impl Table {
@@ -118,7 +134,14 @@ impl Table {
             spec,
             columns,
             suppression: None,
+            dp: None,
         })
+    }
+
+    /// Records the differential-privacy release the rows come from.
+    pub fn with_dp(mut self, note: DpNote, reused: bool) -> Table {
+        self.dp = Some(TableDp { note, reused });
+        self
     }
 
     /// Records what disclosure control did to the table.

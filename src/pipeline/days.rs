@@ -31,7 +31,9 @@ use crate::aggregate::web::partial::DayPartial;
 use crate::error::Error;
 use crate::output::manifest::PeriodsReport;
 use crate::output::table::Table;
-use crate::privacy::policy::Policy;
+use crate::aggregate::web::dp::dp_table;
+use crate::privacy::policy::{Policy, Republish};
+use crate::state::budget::StoredRelease;
 use crate::privacy::pseudonym::Epoch;
 use crate::privacy::{Labels, Renumbering};
 use crate::state::StateDir;
@@ -50,6 +52,17 @@ pub(super) trait DayStore: Sync {
     fn write_day(&self, part: &DayPartial) -> Result<(), Error>;
     /// The first day whose data can still be merged.
     fn expired_before(&self) -> Option<i32>;
+    /// The budget ledger's release of `table` on `day`, if it holds one.
+    fn dp_stored(&self, day: i32, table: &str) -> Result<Option<StoredRelease>, Error>;
+    /// Records a fresh release in the budget ledger, refused past the
+    /// ceiling of ε per day.
+    fn dp_record(
+        &self,
+        day: i32,
+        table: &str,
+        release: &StoredRelease,
+        ceiling: f64,
+    ) -> Result<(), Error>;
 }
 
 impl DayStore for StateDir {
@@ -64,6 +77,18 @@ impl DayStore for StateDir {
     }
     fn expired_before(&self) -> Option<i32> {
         StateDir::expired_before(self)
+    }
+    fn dp_stored(&self, day: i32, table: &str) -> Result<Option<StoredRelease>, Error> {
+        StateDir::dp_stored(self, day, table)
+    }
+    fn dp_record(
+        &self,
+        day: i32,
+        table: &str,
+        release: &StoredRelease,
+        ceiling: f64,
+    ) -> Result<(), Error> {
+        StateDir::dp_record(self, day, table, release.clone(), ceiling)
     }
 }
 
@@ -155,6 +180,12 @@ pub(super) fn merge_and_publish<R: Send>(
                 .filter(|d| state.stored_days().contains(d)),
         )
         .collect();
+    // Period tables count visitors over weeks and months under k; the
+    // differential-privacy mode releases days only.
+    let epoch = match policy.dp.enabled {
+        true => Epoch::Day,
+        false => epoch,
+    };
     let plan = periods::Plan::new(epoch, &days, state.expired_before());
     let others = plan.days_needed(state.stored_days());
     let mut periods = periods::Builder::new(plan, policy);
@@ -222,9 +253,58 @@ fn publish_day<R: Send>(
             merged
         }
     };
-    let mut aggregate = WebAggregate::with_calendar(gap, calendar).counting_for([&merged]);
+    let mut aggregate = WebAggregate::with_calendar(gap, calendar);
     let mut labels = Labels::default();
+    if policy.dp.enabled {
+        aggregate = aggregate.counting();
+        aggregate.import(&mut labels, &merged);
+        let tables = dp_day(state, day, aggregate, &labels, policy, emit)?;
+        return Ok((merged, tables));
+    }
     aggregate.import(&mut labels, &merged);
     let tables = aggregate.into_tables(Vec::new(), labels, policy, emit);
     Ok((merged, tables))
+}
+
+/// Publishes one day under differential privacy: each table the policy
+/// lists is released from the day's aggregate and recorded in the budget
+/// ledger, unless the ledger holds the table's release of the day and the
+/// policy says to publish that again unchanged (then no new noise is
+/// drawn, so no rerun can be averaged).
+fn dp_day<R: Send>(
+    state: &impl DayStore,
+    day: i32,
+    aggregate: WebAggregate,
+    labels: &Labels,
+    policy: &Policy,
+    emit: impl Fn(Result<Table, String>) -> R + Sync,
+) -> Result<Vec<R>, Error> {
+    let dp_err = |e: crate::privacy::disclosure::dp::noise::DpError| Error::Dp {
+        message: e.to_string(),
+    };
+    let releases = aggregate
+        .into_dp_releases(Vec::new(), labels, policy)
+        .map_err(dp_err)?;
+    let mut out = Vec::with_capacity(releases.len());
+    for fresh in releases {
+        let name = fresh.spec.name;
+        let stored = match policy.dp.republish {
+            Republish::Reuse => state.dp_stored(day, name)?,
+            Republish::Spend => None,
+        };
+        let (release, reused) = match stored {
+            Some(stored) => (stored, true),
+            None => {
+                let release = StoredRelease {
+                    note: fresh.note,
+                    rows: fresh.rows,
+                };
+                state.dp_record(day, name, &release, policy.dp.max_epsilon_per_day)?;
+                (release, false)
+            }
+        };
+        let table = dp_table(fresh.spec, &release.rows);
+        out.push(emit(table.map(|t| t.with_dp(release.note, reused))));
+    }
+    Ok(out)
 }

@@ -197,6 +197,17 @@ impl<'v> Lanes<'v> {
         self.with(|lane| lane.zoom.merge(zoom));
     }
 
+    /// These (unused) lanes, their web aggregates counting requests per
+    /// visitor and row, as the differential-privacy mode needs.
+    pub fn counting(self) -> Self {
+        for lane in &self.lanes {
+            let mut lane = lane.lock().unwrap_or_else(PoisonError::into_inner);
+            let web = std::mem::take(&mut lane.web);
+            lane.web = web.counting();
+        }
+        self
+    }
+
     /// Gathers every lane: labels and Zoom records merged, web aggregates
     /// renumbered but left for [`WebAggregate::into_tables`] to merge.
     pub fn merge(self) -> Merged {

@@ -206,6 +206,9 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
     let forced = cfg.forced_format(compiled.as_ref())?;
     let key = Arc::new(load_key(cfg)?);
     let mut state = match &cfg.state {
+        // Without a state there is no budget ledger, and a rerun would
+        // release fresh noise that averaging takes away.
+        None if cfg.veil.policy.dp.enabled && !cfg.partials => return Err(Error::DpNeedsState),
         None => None,
         Some(opts) => {
             if cfg.key == KeySource::Ephemeral {
@@ -291,6 +294,10 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
         cfg.max_line_bytes,
         cfg.progress.as_deref(),
     );
+    let lanes = match cfg.veil.policy.dp.enabled {
+        true => lanes.counting(),
+        false => lanes,
+    };
     let slots: Vec<Mutex<InputReport>> = sources
         .iter()
         .map(|_| Mutex::new(InputReport::default()))
@@ -529,6 +536,10 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
         stages,
         tables: table_reports.unwrap_or_default(),
         distinct_counts: distinct_counts_note(cfg.veil.policy.keys.epoch),
+        release: match cfg.veil.policy.dp.enabled {
+            true => "dp",
+            false => "k",
+        },
         days: days_report,
     };
     let run_log = RunLog {

@@ -48,6 +48,7 @@ use super::nightly::SettingsShape;
 use crate::aggregate::web::WebAggregate;
 use crate::aggregate::web::partial::DayPartial;
 use crate::error::Error;
+use crate::state::budget::StoredRelease;
 use crate::input::discover::resolve;
 use crate::output::commit::{Kind, OutputDir, PublishOptions};
 use crate::output::hive::HiveDir;
@@ -429,6 +430,27 @@ impl DayStore for Shards {
             .map(|dir| files::read_day(dir, day))
             .collect::<Result<Vec<_>, Error>>()?;
         Ok(Some(days::merge_parts(day, &parts, self.shape)))
+    }
+
+    fn dp_stored(&self, _day: i32, _table: &str) -> Result<Option<StoredRelease>, Error> {
+        Ok(None)
+    }
+
+    fn dp_record(
+        &self,
+        _day: i32,
+        _table: &str,
+        _release: &StoredRelease,
+        _ceiling: f64,
+    ) -> Result<(), Error> {
+        // A publish keeps no state, so it has no ledger to record a
+        // release in: releasing would spend budget nobody accounts for.
+        Err(Error::Dp {
+            message: "a publish of partial directories keeps no state, so it has no budget \
+                      ledger to record a release in; publish differential-privacy days from a \
+                      run with a state directory"
+                .into(),
+        })
     }
 
     fn write_day(&self, _part: &DayPartial) -> Result<(), Error> {

@@ -762,7 +762,7 @@ sensitive_k = 20
 # a row is published only when its noisy visitor count passes a threshold,
 # so one visitor's presence changes what anyone can learn by at most a
 # factor e^epsilon (except with probability delta). Needs a state
-# directory (--state), which keeps the budget ledger. See PRIVACY.md.
+# directory, which keeps the budget ledger. See PRIVACY.md.
 enabled = false
 # Budget per release day. One visitor of one day is the unit; a month of
 # daily releases adds up to 30 * epsilon for someone seen every day.

@@ -1,0 +1,274 @@
+//! The differential-privacy release mode end to end, through the CLI: it
+//! needs a state (its budget ledger), says what it is in the manifest and
+//! every file, publishes only noisy, bounded values of the listed tables,
+//! never leaks an identifier, and publishing a day again gives the stored
+//! release back unless the policy spends new budget, within the ceiling.
+//! The statistical guarantee itself is audited in `dp_audit.rs`.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use common::*;
+
+/// Writes a policy with the DP mode on and `extra` lines in `[dp]`.
+fn policy(dir: &Path, name: &str, extra: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, format!("[dp]\nenabled = true\n{extra}\n")).unwrap();
+    path
+}
+
+/// A generated log of `lines` lines.
+fn generated(dir: &Path, lines: u32) -> PathBuf {
+    let path = dir.join("access.log");
+    let out = logveil()
+        .args(["gen", "--lines", &lines.to_string(), "--seed", "7", "--days", "3"])
+        .arg("--out")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    path
+}
+
+fn dp_run(input: &Path, out: &Path, state: &Path, key: &Path, policy: &Path) -> Output {
+    let (state, key, policy) = (state.to_str(), key.to_str(), policy.to_str());
+    let (state, key, policy) = (state.unwrap(), key.unwrap(), policy.unwrap());
+    run(
+        &[input],
+        out,
+        &["--state", state, "--key-file", key, "--policy", policy, "-q"],
+    )
+}
+
+/// Every row of every day of a day-partitioned table, the day added
+/// from the partition's name.
+fn hive_rows(out: &Path, table: &str) -> Vec<Row> {
+    let mut rows = Vec::new();
+    let Ok(days) = std::fs::read_dir(out.join(table)) else {
+        return rows;
+    };
+    let mut days: Vec<PathBuf> = days.map(|d| d.unwrap().path()).collect();
+    days.sort();
+    for day in days {
+        let name = day.file_name().unwrap().to_string_lossy().into_owned();
+        for mut row in read_rows(&day.join("part-0.parquet")) {
+            row.insert("partition".into(), Cell::Str(name.clone()));
+            rows.push(row);
+        }
+    }
+    rows
+}
+
+/// The file metadata of a Parquet file.
+fn metadata(path: &Path) -> BTreeMap<String, String> {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let reader = SerializedFileReader::new(std::fs::File::open(path).unwrap()).unwrap();
+    let kv = reader.metadata().file_metadata().key_value_metadata().cloned();
+    kv.unwrap_or_default()
+        .into_iter()
+        .map(|kv| (kv.key, kv.value.unwrap_or_default()))
+        .collect()
+}
+
+struct Setup {
+    _tmp: tempfile::TempDir,
+    dir: PathBuf,
+    log: PathBuf,
+    key: PathBuf,
+    state: PathBuf,
+}
+
+fn setup(lines: u32) -> Setup {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_path_buf();
+    let log = generated(&dir, lines);
+    let key = dir.join("key");
+    keygen(&key);
+    Setup {
+        state: dir.join("state"),
+        dir,
+        log,
+        key,
+        _tmp: tmp,
+    }
+}
+
+#[test]
+fn the_dp_mode_needs_a_state_for_its_ledger() {
+    let s = setup(2_000);
+    let policy = policy(&s.dir, "dp.toml", "");
+    let out = s.dir.join("out");
+    let r = run(
+        &[&s.log],
+        &out,
+        &["--policy", policy.to_str().unwrap(), "-q"],
+    );
+    assert_exit(&r, 1);
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("state directory"), "{err}");
+    assert!(!out.exists(), "nothing is published");
+}
+
+#[test]
+fn a_dp_release_is_noisy_bounded_and_says_so_everywhere() {
+    let s = setup(30_000);
+    let exact = s.dir.join("exact");
+    let r = run(
+        &[&s.log],
+        &exact,
+        &["--key-file", s.key.to_str().unwrap(), "-q"],
+    );
+    assert_exit(&r, 0);
+    let policy = policy(&s.dir, "dp.toml", "");
+    let out = s.dir.join("out");
+    assert_exit(&dp_run(&s.log, &out, &s.state, &s.key, &policy), 0);
+
+    let manifest = read_json(&out.join("_manifest.json"));
+    assert_eq!(manifest["release"], "dp");
+    // The default set: four tables, no sessions, status or periods.
+    let tables: BTreeSet<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('_'))
+        .collect();
+    let want = ["web_clients", "web_pages", "web_referrers", "web_traffic"];
+    assert_eq!(tables, want.iter().map(|s| s.to_string()).collect());
+    for entry in manifest["tables"].as_array().unwrap() {
+        let dp = &entry["dp"];
+        assert!(dp["epsilon"].as_f64().unwrap() <= 0.7 + 1e-9, "{entry}");
+        assert!(dp["delta"].as_f64().unwrap() <= 0.7e-5 + 1e-15, "{entry}");
+        assert_eq!(dp["reused"], false);
+        let file = out.join(entry["file"].as_str().unwrap());
+        let meta = metadata(&file);
+        assert_eq!(meta.get("logveil.release").map(String::as_str), Some("dp"));
+        assert!(meta.get("logveil.dp").is_some_and(|n| n.contains("epsilon")));
+    }
+
+    // Every published page: at least the threshold, within noise of the
+    // exact count or below it (bounds only ever remove visitors). Noise
+    // beyond 20 scales has probability e^-20 per row.
+    let pages = hive_rows(&out, "web_pages");
+    assert!(pages.len() > 10, "pages are published: {}", pages.len());
+    let exact_pages: BTreeMap<(i64, String), i64> = read_rows(&exact.join("web_pages.parquet"))
+        .into_iter()
+        .map(|r| ((r["day"].int(), r["path"].str().to_string()), r["visitors"].int()))
+        .collect();
+    let threshold = manifest["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "web_pages")
+        .map(|t| t["dp"]["threshold"].as_i64().unwrap())
+        .unwrap();
+    for row in &pages {
+        let visitors = row["visitors"].int();
+        let scale = row["visitors_scale"].float();
+        assert!(visitors >= threshold, "{row:?}");
+        assert!(row["requests"].int() >= visitors, "{row:?}");
+        let day = read_day(row["partition"].str());
+        let exact = exact_pages
+            .get(&(day, row["path"].str().to_string()))
+            .copied()
+            .unwrap_or(0);
+        assert!(
+            (visitors as f64) <= exact as f64 + 20.0 * scale,
+            "{row:?} against an exact {exact}"
+        );
+    }
+
+    // No address of the log anywhere in the outputs.
+    let text = String::from_utf8_lossy(&read_input(&s.log)).into_owned();
+    let ips: BTreeSet<String> = text
+        .lines()
+        .filter_map(|l| l.split(' ').next())
+        .map(str::to_string)
+        .collect();
+    for (name, bytes) in files_under(&out) {
+        let text = String::from_utf8_lossy(&bytes);
+        let found: Vec<&String> = ips.iter().filter(|ip| text.contains(ip.as_str())).collect();
+        assert!(found.is_empty(), "{name} holds {found:?}");
+    }
+}
+
+/// Days since 1970 of a `day=YYYY-MM-DD` partition name.
+fn read_day(partition: &str) -> i64 {
+    let date = partition.trim_start_matches("day=");
+    let d = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap();
+    (d - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days()
+}
+
+/// Each table's rows, for comparing two outputs' values.
+fn values(out: &Path) -> BTreeMap<&'static str, Vec<Row>> {
+    ["web_pages", "web_traffic", "web_referrers", "web_clients"]
+        .into_iter()
+        .map(|t| (t, hive_rows(out, t)))
+        .collect()
+}
+
+/// ε the ledger records per day.
+fn spent(state: &Path) -> BTreeMap<String, f64> {
+    let ledger = read_json(&state.join("dp").join("budget.json"));
+    let mut out = BTreeMap::new();
+    for (day, entry) in ledger["days"].as_object().unwrap() {
+        let total: f64 = entry["spends"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["epsilon"].as_f64().unwrap())
+            .sum();
+        out.insert(day.clone(), total);
+    }
+    out
+}
+
+#[test]
+fn a_day_published_again_is_the_stored_release_unless_budget_is_spent_within_the_ceiling() {
+    let s = setup(10_000);
+    let reuse = policy(&s.dir, "reuse.toml", "");
+    let first = s.dir.join("first");
+    assert_exit(&dp_run(&s.log, &first, &s.state, &s.key, &reuse), 0);
+    let spent_once = spent(&s.state);
+    assert!(!spent_once.is_empty());
+    for (day, eps) in &spent_once {
+        assert!(*eps > 0.9 && *eps <= 1.0 + 1e-9, "{day}: {eps}");
+    }
+
+    // A new output directory has none of the days: every stored day is
+    // published again, from the ledger, with the same noisy values.
+    let again = s.dir.join("again");
+    assert_exit(&dp_run(&s.log, &again, &s.state, &s.key, &reuse), 0);
+    assert_eq!(values(&again), values(&first), "no fresh noise on a rerun");
+    assert_eq!(spent(&s.state), spent_once, "reusing spends nothing");
+    let manifest = read_json(&again.join("_manifest.json"));
+    for t in manifest["tables"].as_array().unwrap() {
+        assert_eq!(t["dp"]["reused"], true, "{t}");
+    }
+
+    // Spending releases the days again, with new noise, and says so.
+    let spend = policy(&s.dir, "spend.toml", "republish = \"spend\"");
+    let spent_out = s.dir.join("spent");
+    assert_exit(&dp_run(&s.log, &spent_out, &s.state, &s.key, &spend), 0);
+    assert_ne!(values(&spent_out), values(&first), "a spend draws new noise");
+    let manifest = read_json(&spent_out.join("_manifest.json"));
+    for t in manifest["tables"].as_array().unwrap() {
+        assert_eq!(t["dp"]["reused"], false, "{t}");
+    }
+    for (day, eps) in spent(&s.state) {
+        assert!((eps - 2.0 * spent_once[&day]).abs() < 1e-9, "{day}: {eps}");
+    }
+
+    // A third release would pass the ceiling of 2: refused, nothing
+    // published, nothing spent.
+    let refused = s.dir.join("refused");
+    let r = dp_run(&s.log, &refused, &s.state, &s.key, &spend);
+    assert_exit(&r, 1);
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("max_epsilon_per_day"), "{err}");
+    assert!(!refused.join("_manifest.json").exists());
+    for (day, eps) in spent(&s.state) {
+        assert!((eps - 2.0 * spent_once[&day]).abs() < 1e-9, "{day}: {eps}");
+    }
+}
