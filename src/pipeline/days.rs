@@ -27,16 +27,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use rayon::prelude::*;
 
 use crate::aggregate::web::WebAggregate;
+use crate::aggregate::web::dp::dp_table;
 use crate::aggregate::web::partial::DayPartial;
 use crate::error::Error;
 use crate::output::manifest::PeriodsReport;
 use crate::output::table::Table;
-use crate::aggregate::web::dp::dp_table;
 use crate::privacy::policy::{Policy, Republish};
-use crate::state::budget::StoredRelease;
 use crate::privacy::pseudonym::Epoch;
 use crate::privacy::{Labels, Renumbering};
 use crate::state::StateDir;
+use crate::state::budget::StoredRelease;
 use crate::time::Calendar;
 
 use super::periods;

@@ -48,7 +48,6 @@ use super::nightly::SettingsShape;
 use crate::aggregate::web::WebAggregate;
 use crate::aggregate::web::partial::DayPartial;
 use crate::error::Error;
-use crate::state::budget::StoredRelease;
 use crate::input::discover::resolve;
 use crate::output::commit::{Kind, OutputDir, PublishOptions};
 use crate::output::hive::HiveDir;
@@ -57,6 +56,7 @@ use crate::output::table::Table;
 use crate::privacy::key::Key;
 use crate::privacy::policy::Policy;
 use crate::privacy::{Labels, Renumbering};
+use crate::state::budget::StoredRelease;
 use crate::state::partials as files;
 use crate::time::{self, Calendar};
 
