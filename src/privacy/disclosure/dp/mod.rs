@@ -238,8 +238,12 @@ fn bound<K>(
     salt: u64,
     tally: &mut [(u64, u64)],
 ) -> Dropped {
-    let mut entries: Vec<(u32, Reverse<u32>, u64, u32)> = Vec::new();
+    // (person, requests, row), bucketed by person with a counting sort:
+    // people are dense ids, and most keep every row they have, so only
+    // those past the bound need their rows sorted.
+    let mut entries: Vec<(u32, u32, u32)> = Vec::new();
     let mut dropped = Dropped::default();
+    let mut persons = 0usize;
     for &r in members {
         let (people, requests) = rows.row(r);
         for (&p, &n) in people.iter().zip(requests) {
@@ -247,30 +251,70 @@ fn bound<K>(
                 dropped.requests += u64::from(n);
                 continue;
             }
-            entries.push((p, Reverse(n), mix(salt, p, r), r));
+            persons = persons.max(p as usize + 1);
+            entries.push((p, n, r));
         }
     }
-    // By person, then most requests first, then at random.
-    entries.sort_unstable();
-    let (mut last, mut kept) = (None, 0u32);
-    for (p, Reverse(n), _, r) in entries {
-        if last != Some(p) {
-            (last, kept) = (Some(p), 0);
+    let by_person = bucket_by_person(&entries, persons);
+    let mut kept = Vec::new();
+    for window in by_person.starts.windows(2) {
+        let mine = by_person.entries.get(window[0]..window[1]).unwrap_or(&[]);
+        kept.clear();
+        kept.extend_from_slice(mine);
+        if kept.len() > bounds.max_rows as usize {
+            // Most requests first, then at random.
+            kept.sort_unstable_by_key(|&(p, n, r)| (Reverse(n), mix(salt, p, r)));
+            for &(_, n, _) in &kept[bounds.max_rows as usize..] {
+                dropped.rows += 1;
+                dropped.requests += u64::from(n);
+            }
+            kept.truncate(bounds.max_rows as usize);
         }
-        if kept >= bounds.max_rows {
-            dropped.rows += 1;
-            dropped.requests += u64::from(n);
-            continue;
-        }
-        kept += 1;
-        let counted = n.min(bounds.max_requests);
-        dropped.requests += u64::from(n - counted);
-        if let Some(t) = tally.get_mut(r as usize) {
-            t.0 += 1;
-            t.1 += u64::from(counted);
+        for &(_, n, r) in &kept {
+            let counted = n.min(bounds.max_requests);
+            dropped.requests += u64::from(n - counted);
+            if let Some(t) = tally.get_mut(r as usize) {
+                t.0 += 1;
+                t.1 += u64::from(counted);
+            }
         }
     }
     dropped
+}
+
+/// Entries grouped by person: person `p`'s are
+/// `entries[starts[p]..starts[p + 1]]`.
+struct ByPerson {
+    starts: Vec<usize>,
+    entries: Vec<(u32, u32, u32)>,
+}
+
+/// Groups `entries` (person first) by person, with a counting sort over
+/// the `persons` ids.
+fn bucket_by_person(entries: &[(u32, u32, u32)], persons: usize) -> ByPerson {
+    let mut starts = vec![0usize; persons + 1];
+    for e in entries {
+        if let Some(s) = starts.get_mut(e.0 as usize + 1) {
+            *s += 1;
+        }
+    }
+    for i in 1..starts.len() {
+        starts[i] += starts[i - 1];
+    }
+    let mut next = starts.clone();
+    let mut out = vec![(0, 0, 0); entries.len()];
+    for &e in entries {
+        if let Some(at) = next.get_mut(e.0 as usize)
+            && let Some(slot) = out.get_mut(*at)
+        {
+            *slot = e;
+            *at += 1;
+        }
+    }
+    ByPerson {
+        starts,
+        entries: out,
+    }
 }
 
 /// A hash of a (person, row) pair under `salt`, for random tie-breaks.
