@@ -224,6 +224,20 @@ fn a_dp_release_is_noisy_bounded_and_says_so_everywhere() {
         );
     }
 
+    // The audit finds no identifier of the input, and the report says
+    // what the numbers are.
+    assert_exit(&audit(&out, &s.log, &[]), 0);
+    let html = s.dir.join("report.html");
+    let r = logveil()
+        .args(["report", "--html"])
+        .arg(&html)
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_exit(&r, 0);
+    let html = std::fs::read_to_string(&html).unwrap();
+    assert!(html.contains("differential privacy"), "the report says DP");
+
     // No address of the log anywhere in the outputs.
     let text = String::from_utf8_lossy(&read_input(&s.log)).into_owned();
     let ips: BTreeSet<String> = text

@@ -299,7 +299,7 @@ fn dp_day<R: Send>(
                     note: fresh.note,
                     rows: fresh.rows,
                 };
-                state.dp_record(day, name, &release, policy.dp.max_epsilon_per_day)?;
+                state.dp_record(day, name, &release, policy.dp.ceiling())?;
                 (release, false)
             }
         };

@@ -411,8 +411,10 @@ pub struct DpPolicy {
     pub people_share: f64,
     /// What publishing a day again does.
     pub republish: Republish,
-    /// The most ε the ledger lets one day spend over all its releases.
-    pub max_epsilon_per_day: f64,
+    /// The most ε the ledger lets one day spend over all its releases
+    /// (unset: twice `epsilon`, one release and one re-release).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_epsilon_per_day: Option<f64>,
     /// The tables released, with their shares and bounds (a listed set
     /// replaces the default one).
     pub tables: BTreeMap<String, DpTablePolicy>,
@@ -434,7 +436,7 @@ impl Default for DpPolicy {
             delta: 1e-5,
             people_share: 0.9,
             republish: Republish::Reuse,
-            max_epsilon_per_day: 2.0,
+            max_epsilon_per_day: None,
             tables: tables
                 .into_iter()
                 .map(|(n, t)| (n.to_string(), t))
@@ -444,6 +446,12 @@ impl Default for DpPolicy {
 }
 
 impl DpPolicy {
+    /// The most ε one day may spend: `max_epsilon_per_day`, or twice
+    /// `epsilon`.
+    pub fn ceiling(&self) -> f64 {
+        self.max_epsilon_per_day.unwrap_or(2.0 * self.epsilon)
+    }
+
     /// Checks the settings.
     fn validate(&self) -> Result<(), PolicyError> {
         let positive = |v: f64| v.is_finite() && v > 0.0;
@@ -459,7 +467,8 @@ impl DpPolicy {
         if !(positive(self.people_share) && self.people_share < 1.0) {
             return Err(invalid("dp.people_share", "must be between 0 and 1"));
         }
-        if !(self.max_epsilon_per_day.is_finite() && self.max_epsilon_per_day >= self.epsilon) {
+        let ceiling = self.ceiling();
+        if !(ceiling.is_finite() && ceiling >= self.epsilon) {
             return Err(invalid(
                 "dp.max_epsilon_per_day",
                 "must be at least dp.epsilon, or no day could be released",
@@ -773,8 +782,9 @@ people_share = 0.9
 # Publishing a day again: "reuse" the stored noisy values (late data is
 # left out), or "spend" new budget on a fresh release of the whole day.
 republish = "reuse"
-# The ledger refuses a release that would take a day past this.
-max_epsilon_per_day = 2.0
+# The ledger refuses a release that would take a day past this much
+# epsilon (default: twice epsilon, so one re-release with "spend").
+# max_epsilon_per_day = 2.0
 
 # Tables released, with their share of the day's budget and per-visitor
 # bounds: rows a visitor counts in per day, requests counted per row.

@@ -522,6 +522,19 @@ fn page(m: &serde_json::Value, body: &str) -> String {
         None => "completeness unknown",
     };
     let key = m["key"]["mode"].as_str().unwrap_or("?");
+    let rule = match m["release"].as_str() {
+        Some("dp") => {
+            "Every number here is from the published tables, released under differential \
+             privacy: each is noisy (its scale is in the table; ±3 scales hold the true value \
+             95% of the time), each visitor counts in a bounded number of rows, and rows below \
+             a noisy threshold are not published, so totals can be below the logs'."
+        }
+        _ => {
+            "Every number here is from the published tables, after disclosure control: small \
+             groups are folded into <code>(other)</code> or withheld, so totals can be below \
+             the logs'."
+        }
+    };
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
@@ -529,9 +542,7 @@ fn page(m: &serde_json::Value, body: &str) -> String {
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>logveil report</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
          <h1>logveil report</h1>\n<p class=\"meta\">Published by logveil {} ({}; {} key). \
-         Every number here is from the published tables, after disclosure control: small \
-         groups are folded into <code>(other)</code> or withheld, so totals can be below \
-         the logs'.</p>\n{body}</body>\n</html>\n",
+         {rule}</p>\n{body}</body>\n</html>\n",
         escape(version),
         escape(complete),
         escape(key),
