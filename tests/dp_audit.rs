@@ -102,7 +102,7 @@ fn policy(epsilon: f64, delta: f64, people_share: f64, max_rows: u32, max_reques
     policy.dp.epsilon = epsilon;
     policy.dp.delta = delta;
     policy.dp.people_share = people_share;
-    policy.dp.max_epsilon_per_day = epsilon;
+    policy.dp.max_epsilon_per_day = Some(epsilon);
     policy.dp.tables.clear();
     policy.dp.tables.insert(
         "web_pages".into(),
