@@ -343,3 +343,45 @@ fn a_day_published_again_is_the_stored_release_unless_budget_is_spent_within_the
         assert!((eps - 2.0 * spent_once[&day]).abs() < 1e-9, "{day}: {eps}");
     }
 }
+
+/// The days a day-partitioned table holds.
+fn days_of(out: &Path, table: &str) -> Vec<String> {
+    let mut days: Vec<String> = std::fs::read_dir(out.join(table))
+        .map(|d| {
+            d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    days.sort();
+    days
+}
+
+#[test]
+fn the_newest_day_is_released_only_once_a_later_day_has_data() {
+    let s = setup(10_000);
+    let logs = s.dir.join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    std::fs::rename(&s.log, logs.join("access.log")).unwrap();
+    let policy = policy(&s.dir, "dp.toml", "");
+    let out = s.dir.join("out");
+    assert_exit(&dp_run(&logs, &out, &s.state, &s.key, &policy), 0);
+    // Three days of lines: the third may still grow, so it is held.
+    assert_eq!(
+        days_of(&out, "web_pages"),
+        ["day=2026-03-01", "day=2026-03-02"]
+    );
+    let manifest = read_json(&out.join("_manifest.json"));
+    let published = manifest["days"]["published"].as_array().unwrap();
+    assert_eq!(published.len(), 2, "{manifest}");
+
+    // A night brings the next day's first line: the third day is
+    // released, over all its lines, and the fourth is held.
+    let line =
+        "192.0.2.44 - - [04/Mar/2026:00:10:00 +0000] \"GET / HTTP/1.1\" 200 5 \"-\" \"curl/8.0\"\n";
+    std::fs::write(logs.join("access.log.next"), line).unwrap();
+    assert_exit(&dp_run(&logs, &out, &s.state, &s.key, &policy), 0);
+    assert_eq!(
+        days_of(&out, "web_pages"),
+        ["day=2026-03-01", "day=2026-03-02", "day=2026-03-03"]
+    );
+}

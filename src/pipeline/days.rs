@@ -52,6 +52,8 @@ pub(super) trait DayStore: Sync {
     fn write_day(&self, part: &DayPartial) -> Result<(), Error>;
     /// The first day whose data can still be merged.
     fn expired_before(&self) -> Option<i32>;
+    /// Whether the budget ledger holds any release of `day`.
+    fn dp_released(&self, day: i32) -> bool;
     /// The budget ledger's release of `table` on `day`, if it holds one.
     fn dp_stored(&self, day: i32, table: &str) -> Result<Option<StoredRelease>, Error>;
     /// Records a fresh release in the budget ledger, refused past the
@@ -77,6 +79,9 @@ impl DayStore for StateDir {
     }
     fn expired_before(&self) -> Option<i32> {
         StateDir::expired_before(self)
+    }
+    fn dp_released(&self, day: i32) -> bool {
+        StateDir::dp_spent(self, day).0 > 0.0
     }
     fn dp_stored(&self, day: i32, table: &str) -> Result<Option<StoredRelease>, Error> {
         StateDir::dp_stored(self, day, table)
@@ -171,6 +176,13 @@ pub(super) fn merge_and_publish<R: Send>(
             }
         }
     }
+    // Under differential privacy, a stored day that has no release yet
+    // (held back as the newest, or refused) is released as soon as it can.
+    let unreleased = state
+        .stored_days()
+        .iter()
+        .copied()
+        .filter(|&d| policy.dp.enabled && !state.dp_released(d));
     let days: BTreeSet<i32> = new
         .keys()
         .copied()
@@ -179,6 +191,7 @@ pub(super) fn merge_and_publish<R: Send>(
                 .copied()
                 .filter(|d| state.stored_days().contains(d)),
         )
+        .chain(unreleased)
         .collect();
     // Period tables count visitors over weeks and months under k; the
     // differential-privacy mode releases days only.
@@ -202,6 +215,12 @@ pub(super) fn merge_and_publish<R: Send>(
         .collect();
     drop(new);
     let shape = (gap, calendar);
+    // Under differential privacy a release is final (it is published
+    // again unchanged), so the newest day, which a later night may still
+    // add to, is merged but not released until a later day has data.
+    let held = (policy.dp.enabled && policy.dp.hold_newest_day)
+        .then(|| state.stored_days().iter().chain(&days).max().copied())
+        .flatten();
     let mut all = all.into_iter().peekable();
     let batch = rayon::current_num_threads().max(1);
     while all.peek().is_some() {
@@ -211,6 +230,9 @@ pub(super) fn merge_and_publish<R: Send>(
             .map(|(day, parts)| match parts {
                 // A day of a touched period, not re-published itself.
                 None => Ok((day, state.read_day(day)?, None)),
+                Some(parts) if held == Some(day) => {
+                    Ok((day, Some(merge_day(state, day, parts, shape)?), None))
+                }
                 Some(parts) => {
                     let emit = |t| emit(day, t);
                     let (merged, tables) = publish_day(state, day, parts, shape, policy, emit)?;
@@ -232,6 +254,26 @@ pub(super) fn merge_and_publish<R: Send>(
     Ok(out)
 }
 
+/// Merges a day's new partials into its stored one and writes the result
+/// to the state (nothing is written when nothing is new).
+fn merge_day(
+    state: &impl DayStore,
+    day: i32,
+    parts: Vec<DayPartial>,
+    shape: (i64, Calendar),
+) -> Result<DayPartial, Error> {
+    Ok(match (state.read_day(day)?, parts.is_empty()) {
+        // Nothing new: the stored partial is already canonical.
+        (Some(stored), true) => stored,
+        (stored, _) => {
+            let merged = merge_parts(day, stored.iter().chain(&parts), shape);
+            drop(parts);
+            state.write_day(&merged)?;
+            merged
+        }
+    })
+}
+
 /// Merges a day's new partials into its stored one, writes the result to
 /// the state and publishes the day from it; gives the merged partial back
 /// for the day's periods.
@@ -243,16 +285,7 @@ fn publish_day<R: Send>(
     policy: &Policy,
     emit: impl Fn(Result<Table, String>) -> R + Sync,
 ) -> Result<(DayPartial, Vec<R>), Error> {
-    let merged = match (state.read_day(day)?, parts.is_empty()) {
-        // Nothing new: the stored partial is already canonical.
-        (Some(stored), true) => stored,
-        (stored, _) => {
-            let merged = merge_parts(day, stored.iter().chain(&parts), (gap, calendar));
-            drop(parts);
-            state.write_day(&merged)?;
-            merged
-        }
-    };
+    let merged = merge_day(state, day, parts, (gap, calendar))?;
     let mut aggregate = WebAggregate::with_calendar(gap, calendar);
     let mut labels = Labels::default();
     if policy.dp.enabled {

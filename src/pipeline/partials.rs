@@ -432,6 +432,10 @@ impl DayStore for Shards {
         Ok(Some(days::merge_parts(day, &parts, self.shape)))
     }
 
+    fn dp_released(&self, _day: i32) -> bool {
+        false
+    }
+
     fn dp_stored(&self, _day: i32, _table: &str) -> Result<Option<StoredRelease>, Error> {
         Ok(None)
     }

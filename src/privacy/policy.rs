@@ -411,6 +411,9 @@ pub struct DpPolicy {
     pub people_share: f64,
     /// What publishing a day again does.
     pub republish: Republish,
+    /// Hold the newest day of the state back until a later day has data:
+    /// a release is final, and a night run sees only the start of today.
+    pub hold_newest_day: bool,
     /// The most ε the ledger lets one day spend over all its releases
     /// (unset: twice `epsilon`, one release and one re-release).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -436,6 +439,7 @@ impl Default for DpPolicy {
             delta: 1e-5,
             people_share: 0.9,
             republish: Republish::Reuse,
+            hold_newest_day: true,
             max_epsilon_per_day: None,
             tables: tables
                 .into_iter()
@@ -782,6 +786,9 @@ people_share = 0.9
 # Publishing a day again: "reuse" the stored noisy values (late data is
 # left out), or "spend" new budget on a fresh release of the whole day.
 republish = "reuse"
+# Release a day only once a later day has data: a nightly run sees only
+# the first hours of today, and a release is final under "reuse".
+hold_newest_day = true
 # The ledger refuses a release that would take a day past this much
 # epsilon (default: twice epsilon, so one re-release with "spend").
 # max_epsilon_per_day = 2.0
