@@ -68,7 +68,8 @@ def main():
     if not key.exists():
         run([a.bin, "keygen", "--out", str(key)])
     policy = work / "dp.toml"
-    policy.write_text(f"[dp]\nenabled = true\nepsilon = {a.epsilon}\n")
+    # The log is complete: every day, the newest too, is over.
+    policy.write_text(f"[dp]\nenabled = true\nepsilon = {a.epsilon}\nhold_newest_day = false\n")
     kpolicy = work / "k.toml"
     kpolicy.write_text("")
 

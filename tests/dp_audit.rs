@@ -144,34 +144,31 @@ fn kl(p: f64, q: f64) -> f64 {
 /// largest q >= k/n with n KL(k/n || q) <= ln(1/alpha). By the Chernoff
 /// bound, p exceeds it with probability at most `alpha`.
 fn upper(k: u64, n: u64, alpha: f64) -> f64 {
-    let (p, budget) = (k as f64 / n as f64, (1.0 / alpha).ln());
-    let (mut lo, mut hi) = (p, 1.0);
-    for _ in 0..100 {
-        let mid = (lo + hi) / 2.0;
-        if n as f64 * kl(p, mid) <= budget {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    hi
+    kl_bound(k, n, alpha, 1.0)
 }
 
 /// Lower confidence bound on p: the smallest q <= k/n with
 /// n KL(k/n || q) <= ln(1/alpha). p is below it with probability at most
 /// `alpha`.
 fn lower(k: u64, n: u64, alpha: f64) -> f64 {
+    kl_bound(k, n, alpha, 0.0)
+}
+
+/// The q between k/n and `end` (0 or 1) farthest from k/n with
+/// n KL(k/n || q) <= ln(1/alpha), by bisection (KL grows away from k/n).
+fn kl_bound(k: u64, n: u64, alpha: f64, end: f64) -> f64 {
     let (p, budget) = (k as f64 / n as f64, (1.0 / alpha).ln());
-    let (mut lo, mut hi) = (0.0, p);
+    // `near` stays within the budget, `far` past it.
+    let (mut near, mut far) = (p, end);
     for _ in 0..100 {
-        let mid = (lo + hi) / 2.0;
+        let mid = (near + far) / 2.0;
         if n as f64 * kl(p, mid) <= budget {
-            hi = mid;
+            near = mid;
         } else {
-            lo = mid;
+            far = mid;
         }
     }
-    lo
+    far
 }
 
 /// `x` such that the means of two samples of `n` independent discrete

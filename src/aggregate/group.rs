@@ -494,15 +494,20 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
     /// visitor id) where visitors of several sites may be one person.
     pub fn into_rows(mut self, person: Option<&[u32]>) -> Rows<K, C> {
         let starts = self.distinct_per_row();
-        let people = self
-            .pairs
+        let people = self.people(person);
+        Rows::new(self.keys, self.counters, starts, people)
+    }
+
+    /// The person of every pair, through `person` (indexed by visitor id;
+    /// the visitor itself without it).
+    fn people(&self, person: Option<&[u32]>) -> Vec<u32> {
+        self.pairs
             .iter()
             .map(|&p| {
                 let v = visitor_of(p);
                 person.and_then(|m| m.get(v as usize).copied()).unwrap_or(v)
             })
-            .collect();
-        Rows::new(self.keys, self.counters, starts, people)
+            .collect()
     }
 
     /// The rows with each person's requests in them, for the
@@ -511,14 +516,7 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
     /// that was not [`Group::counting`]).
     pub fn into_contributions(mut self, person: Option<&[u32]>) -> Contributions<K> {
         let starts = self.distinct_per_row();
-        let people = self
-            .pairs
-            .iter()
-            .map(|&p| {
-                let v = visitor_of(p);
-                person.and_then(|m| m.get(v as usize).copied()).unwrap_or(v)
-            })
-            .collect();
+        let people = self.people(person);
         let requests = match self.tally {
             Some(t) if t.counts.len() == self.pairs.len() => t.counts,
             _ => vec![1; self.pairs.len()],
