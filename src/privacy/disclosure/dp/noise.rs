@@ -291,7 +291,7 @@ fn gaussian_counts(
 ) -> Result<ThresholdCounts, DpError> {
     let (max_rows, _, per_row) = d_in;
     let l2 = l2_bound(max_rows, per_row)?;
-    let mut best: Option<(u64, f64, u64)> = None;
+    let mut best: Option<(u64, f64)> = None;
     let mut last_error = None;
     for tenths in 1..10u32 {
         let to_threshold = delta * f64::from(tenths) / 10.0;
@@ -314,14 +314,14 @@ fn gaussian_counts(
             Ok(gauss_count_measurement(sigma, below)?.map(&d_in)?.1)
         }) {
             Ok((threshold, _)) => {
-                if best.is_none_or(|(t, s, _)| (threshold, sigma) < (t, s)) {
-                    best = Some((threshold, sigma, u64::from(tenths)));
+                if best.is_none_or(|best| (threshold, sigma) < best) {
+                    best = Some((threshold, sigma));
                 }
             }
             Err(e) => last_error = Some(e),
         }
     }
-    let Some((threshold, sigma, _)) = best else {
+    let Some((threshold, sigma)) = best else {
         return Err(last_error.unwrap_or(DpError::DeltaTooSmall(delta)));
     };
     // The guarantee, read off OpenDP at the whole δ: the threshold's δ at `threshold - 1`
