@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::disclosure::dp::noise::Mechanism;
 use super::ip::{Cidr, Generalize};
 use super::pseudonym::Epoch;
 
@@ -409,6 +410,10 @@ pub struct DpPolicy {
     /// Share of a table's ε spent on people counts (and the choice of
     /// published rows); the rest goes to requests.
     pub people_share: f64,
+    /// The noise: Laplace, or Gaussian (less noise when a visitor
+    /// counts in many rows of a table).
+    #[serde(default)]
+    pub mechanism: Mechanism,
     /// What publishing a day again does.
     pub republish: Republish,
     /// Hold the newest day of the state back until a later day has data:
@@ -438,6 +443,7 @@ impl Default for DpPolicy {
             epsilon: 1.0,
             delta: 1e-5,
             people_share: 0.9,
+            mechanism: Mechanism::Laplace,
             republish: Republish::Reuse,
             hold_newest_day: true,
             max_epsilon_per_day: None,
@@ -783,6 +789,10 @@ epsilon = 1.0
 delta = 1e-5
 # Share of each table's epsilon for visitor counts (the rest: requests).
 people_share = 0.9
+# The noise: "laplace", or "gaussian" (its noise grows with the square
+# root of max_rows instead of max_rows, so tables where a visitor counts
+# in many rows get lower thresholds; it spends part of delta on the noise).
+mechanism = "laplace"
 # Publishing a day again: "reuse" the stored noisy values (late data is
 # left out), or "spend" new budget on a fresh release of the whole day.
 republish = "reuse"

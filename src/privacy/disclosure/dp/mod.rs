@@ -43,7 +43,7 @@ pub mod noise;
 use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
-use noise::{DpError, NoisySums, ThresholdCounts};
+use noise::{DpError, Mechanism, NoisySums, ThresholdCounts};
 
 use super::NOBODY;
 
@@ -121,17 +121,37 @@ pub struct TableMechanism {
 
 impl TableMechanism {
     /// The measurements that spend `epsilon` and `delta` a day on a table
-    /// under `bounds`: `people_share` of `epsilon` (and all of `delta`) on
-    /// the people counts with their threshold, the rest on requests.
+    /// under `bounds` with `mechanism`'s noise: `people_share` of
+    /// `epsilon` on the people counts with their threshold, the rest on
+    /// requests. δ: Laplace sums spend none, so under Laplace all of
+    /// `delta` goes to the counts' threshold; Gaussian sums need δ too
+    /// (to convert their ρ), so under the Gaussian `delta` is split like
+    /// `epsilon`, `people_share` of it to the counts.
     pub fn new(
         bounds: Bounds,
         epsilon: f64,
         delta: f64,
         people_share: f64,
+        mechanism: Mechanism,
     ) -> Result<Self, DpError> {
-        let counts = ThresholdCounts::new(bounds.max_rows, 1, epsilon * people_share, delta)?;
-        let l1 = u64::from(bounds.max_rows) * u64::from(bounds.max_requests);
-        let sums = NoisySums::new(l1, epsilon * (1.0 - people_share))?;
+        let counts_delta = match mechanism {
+            Mechanism::Laplace => delta,
+            Mechanism::Gaussian => delta * people_share,
+        };
+        let counts = ThresholdCounts::with(
+            mechanism,
+            bounds.max_rows,
+            1,
+            epsilon * people_share,
+            counts_delta,
+        )?;
+        let sums = NoisySums::with(
+            mechanism,
+            bounds.max_rows,
+            u64::from(bounds.max_requests),
+            epsilon * (1.0 - people_share),
+            delta - counts_delta,
+        )?;
         Ok(TableMechanism {
             bounds,
             counts,
@@ -142,7 +162,13 @@ impl TableMechanism {
     /// What one day's release spends, from OpenDP's privacy maps: (ε, δ).
     pub fn spent(&self) -> (f64, f64) {
         let (e, d) = self.counts.spent();
-        (e + self.sums.spent(), d)
+        let (sum_e, sum_d) = self.sums.spent();
+        (e + sum_e, d + sum_d)
+    }
+
+    /// The noise both measurements add.
+    pub fn mechanism(&self) -> Mechanism {
+        self.counts.mechanism()
     }
 
     /// The noise scales of the people counts and of the requests.

@@ -1,30 +1,53 @@
 //! The OpenDP layer of the differential-privacy mode: the only place noise is drawn.
 //!
-//! Two measurements, both built once per table and release and then invoked on every row:
+//! Two measurements, both built once per table and release and then invoked on every row, each
+//! with a choice of noise ([`Mechanism`]):
 //!
 //! - [`ThresholdCounts`]: noisy people counts with partition selection, OpenDP's
-//!   `make_laplace_threshold` (discrete Laplace) over a map `row index -> bounded count`. A row is
-//!   released only when its noisy count reaches a threshold, so the *set* of published rows is
-//!   private too, at the price of a δ: the probability that a row only one visitor could have
-//!   created shows up at all.
+//!   `make_laplace_threshold` (discrete Laplace) or `make_gaussian_threshold` (discrete Gaussian)
+//!   over a map `row index -> bounded count`. A row is released only when its noisy count reaches
+//!   a threshold, so the *set* of published rows is private too, at the price of a δ: the
+//!   probability that a row only one visitor could have created shows up at all.
 //! - [`NoisySums`]: noisy sums of rows already selected (their keys are public by then), OpenDP's
-//!   `make_laplace` over a vector of integers.
+//!   `make_laplace` or `make_gaussian` over a vector of integers.
 //!
-//! Calibration uses OpenDP's own privacy maps, never a formula of ours alone: the scale starts
-//! from the Laplace formula (sensitivity / ε) and is nudged up by ulps until the map agrees; the
-//! threshold is the smallest one whose δ, per the map, is within budget.
+//! Laplace or Gaussian. A person counts in up to `max_rows` rows (l0), at most `per_row` in each
+//! (l∞). Laplace noise grows with the L1 norm of that change, `max_rows · per_row`; Gaussian noise
+//! with the L2 norm, `√max_rows · per_row`. With many rows per person the Gaussian needs much
+//! less noise and a much lower threshold (about half at `max_rows` = 15), at the price of a δ
+//! spent on the noise itself too, not only on the threshold. With one or two rows per person and
+//! small ε, Laplace wins.
 //!
-//! OpenDP's threshold map takes (l0, l1, l∞) = (rows one person changes, total change, change
-//! per row), tightens l1 to min(l1, l0·l∞) and l∞ to min(l∞, l1), spends ε = l1 / scale, and
-//! δ = 1 - (1 - δ₁)^l0 where δ₁ bounds the chance that one row of count l∞ passes. Its f64
-//! rounding floors δ near 1.1e-16·l0: smaller budgets are refused ([`DpError::DeltaTooSmall`]).
+//! Calibration uses OpenDP's own privacy maps, never a formula of ours alone: formulas only give
+//! starting points. Laplace: the scale starts from sensitivity / ε and is nudged up by ulps until
+//! the map agrees; the threshold is the smallest one whose δ, per the map, is within budget.
+//! Gaussian: OpenDP's maps give ρ (zero-concentrated DP) for the noise and a δ for the threshold;
+//! `make_zCDP_to_approxDP` turns ρ into a privacy profile (ε as a function of δ) and
+//! `make_fix_delta` reads ε off it at the δ the threshold leaves over. The table's δ is split
+//! between the threshold and that conversion: each of nine splits (10% .. 90% to the threshold) is
+//! calibrated (σ by bisection so the profile's ε at the conversion's share is within the asked ε,
+//! then the smallest threshold within the threshold's share) and the one with the lowest
+//! threshold is kept (ties: smaller σ). Whatever δ the threshold leaves unused goes to the
+//! conversion, so the final ε, read from `make_fix_delta` at the whole δ, is at most the asked.
+//!
+//! OpenDP's threshold maps take (l0, lp, l∞) = (rows one person changes, L1 or L2 change, change
+//! per row), tighten lp to at most the bound l0 and l∞ imply (l0·l∞ for L1, √l0·l∞ for L2) and
+//! l∞ to at most lp, and spend δ = 1 - (1 - δ₁)^l0 where δ₁ bounds the chance that one row of
+//! count l∞ passes. We pass l1 = l0·l∞ for both: the Gaussian map tightens it to √l0·l∞ itself.
+//! The f64 rounding floors δ near 1.1e-16·l0: smaller budgets are refused
+//! ([`DpError::DeltaTooSmall`]).
 //!
 //! **OpenDP 0.16 under-reports δ by one step of the threshold** (opendp/opendp#2922): its
 //! threshold function keeps counts `>= threshold`, while its privacy map bounds the probability
 //! of noise strictly *above* `threshold - l∞`, leaving out the mass exactly at the threshold. We
 //! therefore account δ with the map of the same noise at `threshold - 1` (that is exactly the
 //! event "noisy count ≥ threshold"), and release with `threshold`. With ε = 1 the uncorrected
-//! figure would be about e¹ ≈ 2.7 times too small.
+//! figure would be about e¹ ≈ 2.7 times too small. The Gaussian threshold has the same flaw: the
+//! release keeps `>= threshold` (the same generic function), and its map bounds
+//! P(Z > threshold - l∞) by the continuous tail P(N ≥ threshold - l∞), which by CKS20
+//! Proposition 25 bounds the discrete P(Z ≥ threshold - l∞ + 1) only. The same correction applies
+//! and is applied; the tests measure the gap: OpenDP's figure is 1.3 to 2.8 times below the
+//! exact chance of a count of 1 passing at the thresholds they build.
 //!
 //! Carrier types: counts are `u64` in and out (noisy counts below zero cannot pass a threshold of
 //! at least 2, and a noisy count above `u64::MAX` saturates to it); sums are `i64` (a sum above
@@ -38,14 +61,32 @@
 
 use std::collections::HashMap;
 
+use opendp::combinators::{make_fix_delta, make_zCDP_to_approxDP};
 use opendp::core::Measurement;
 use opendp::domains::{AtomDomain, MapDomain, VectorDomain};
-use opendp::measurements::{make_laplace, make_laplace_threshold};
-use opendp::measures::{Approximate, MaxDivergence};
-use opendp::metrics::{AbsoluteDistance, L1Distance, L01InfDistance};
+use opendp::measurements::{
+    make_gaussian, make_gaussian_threshold, make_laplace, make_laplace_threshold,
+};
+use opendp::measures::{Approximate, MaxDivergence, ZeroConcentratedDivergence};
+use opendp::metrics::{AbsoluteDistance, L1Distance, L01InfDistance, L2Distance, L02InfDistance};
+use opendp::traits::{InfCast, InfMul, InfSqrt};
 
 #[cfg(test)]
 mod tests;
+
+/// Which noise a release adds. Laplace noise grows with the L1 norm of one person's change
+/// (`max_rows · per_row`), Gaussian noise with its L2 norm (`√max_rows · per_row`): the
+/// Gaussian pays off when a person may count in many rows (module doc).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mechanism {
+    /// OpenDP's discrete Laplace: pure ε for the noise, δ only for the threshold.
+    #[default]
+    Laplace,
+    /// OpenDP's discrete Gaussian: zero-concentrated DP converted to (ε, δ), so the noise spends
+    /// part of δ too.
+    Gaussian,
+}
 
 /// Why a DP measurement could not be built or run (wraps OpenDP's error text; no CLI flag names).
 #[derive(Debug, thiserror::Error)]
@@ -90,27 +131,44 @@ impl From<opendp::error::Error> for DpError {
     }
 }
 
+type CountDomain = MapDomain<AtomDomain<u32>, AtomDomain<u64>>;
+
 type CountMeasurement = Measurement<
-    MapDomain<AtomDomain<u32>, AtomDomain<u64>>,
+    CountDomain,
     L01InfDistance<AbsoluteDistance<u64>>,
     Approximate<MaxDivergence>,
     HashMap<u32, u64>,
 >;
 
-type SumMeasurement =
-    Measurement<VectorDomain<AtomDomain<i64>>, L1Distance<u64>, MaxDivergence, Vec<i64>>;
+type GaussCountMeasurement = Measurement<
+    CountDomain,
+    L02InfDistance<AbsoluteDistance<u64>>,
+    Approximate<ZeroConcentratedDivergence>,
+    HashMap<u32, u64>,
+>;
+
+type SumDomain = VectorDomain<AtomDomain<i64>>;
+
+type SumMeasurement = Measurement<SumDomain, L1Distance<u64>, MaxDivergence, Vec<i64>>;
+
+type GaussSumMeasurement =
+    Measurement<SumDomain, L2Distance<f64>, ZeroConcentratedDivergence, Vec<i64>>;
 
 /// Noisy people counts with partition selection: a row is released only when its noisy count
-/// reaches a threshold. OpenDP's `make_laplace_threshold` (discrete Laplace) over a map of
-/// integer counts, input metric `L01InfDistance<AbsoluteDistance<u64>>`, output measure
-/// `Approximate<MaxDivergence>`. Built once per table and release (calibration evaluates the
-/// map some 40 times, about 1 ms), reused for every partition.
+/// reaches a threshold. OpenDP's `make_laplace_threshold` (discrete Laplace, input metric
+/// `L01InfDistance<AbsoluteDistance<u64>>`, output `Approximate<MaxDivergence>`) or
+/// `make_gaussian_threshold` (discrete Gaussian, `L02InfDistance<AbsoluteDistance<u64>>`,
+/// `Approximate<ZeroConcentratedDivergence>`, accounted in (ε, δ) through
+/// `make_zCDP_to_approxDP` and `make_fix_delta`) over a map of integer counts. Built once per
+/// table and release (calibration evaluates the maps some 40 times for Laplace, about 1 ms; some
+/// 600 for the Gaussian's nine splits, about 0.3 s in a debug build), reused for every partition.
 ///
 /// It keeps the calibrated parameters, not OpenDP's `Measurement`: that holds `Arc<dyn Fn>`
 /// without `Send`/`Sync`, so rebuilding it in each [`release`](Self::release) (about 0.7 µs)
 /// is what lets this type be shared across threads. Pass all rows of a table in one call.
 #[derive(Debug, Clone)]
 pub struct ThresholdCounts {
+    mechanism: Mechanism,
     scale: f64,
     threshold: u64,
     epsilon: f64,
@@ -118,16 +176,25 @@ pub struct ThresholdCounts {
 }
 
 impl ThresholdCounts {
-    /// Each person changes at most `max_rows` rows (l0), each by at most `per_row` (l∞;
-    /// l1 = max_rows * per_row). Calibrates the noise scale to spend `epsilon` and the smallest
-    /// threshold that keeps δ <= `delta`, per OpenDP's privacy map (corrected for
-    /// opendp/opendp#2922, see the module doc). Refuses epsilon <= 0, delta <= 0 or >= 1,
-    /// max_rows == 0, per_row == 0 and non-finite values.
+    /// The Laplace measurement: [`with`](Self::with) and [`Mechanism::Laplace`].
     pub fn new(max_rows: u32, per_row: u64, epsilon: f64, delta: f64) -> Result<Self, DpError> {
+        Self::with(Mechanism::Laplace, max_rows, per_row, epsilon, delta)
+    }
+
+    /// Each person changes at most `max_rows` rows (l0), each by at most `per_row` (l∞).
+    /// Calibrates the noise scale and the smallest threshold so that the release spends at most
+    /// (`epsilon`, `delta`) per OpenDP's privacy maps (corrected for opendp/opendp#2922; for the
+    /// Gaussian, δ split between threshold and noise as the module doc says). Refuses
+    /// epsilon <= 0, delta <= 0 or >= 1, max_rows == 0, per_row == 0 and non-finite values.
+    pub fn with(
+        mechanism: Mechanism,
+        max_rows: u32,
+        per_row: u64,
+        epsilon: f64,
+        delta: f64,
+    ) -> Result<Self, DpError> {
         check_epsilon(epsilon)?;
-        if !(delta.is_finite() && delta > 0.0 && delta < 1.0) {
-            return Err(bad("delta", "finite, > 0 and < 1", delta));
-        }
+        check_delta(delta)?;
         if max_rows == 0 {
             return Err(bad("max_rows", "at least 1", max_rows));
         }
@@ -138,47 +205,19 @@ impl ThresholdCounts {
             .checked_mul(per_row)
             .ok_or(DpError::BoundsOverflow { max_rows, per_row })?;
         let d_in = (max_rows, l1, per_row);
-
-        // ε does not depend on the threshold; any legal one (>= l∞) serves to read it.
-        let (scale, epsilon) = calibrate_scale(l1, epsilon, |scale| {
-            Ok(count_measurement(scale, per_row)?.map(&d_in)?.0)
-        })?;
-
-        // The δ of releasing at `t` is the map's δ at `t - 1` (opendp/opendp#2922). Find the
-        // smallest `below = t - 1 >= l∞` within budget: exponential search, then bisection.
-        let delta_at = |below: u64| -> Result<f64, DpError> {
-            Ok(count_measurement(scale, below)?.map(&d_in)?.1)
-        };
-        let too_small = || DpError::DeltaTooSmall(delta);
-        let (mut fails, mut passes) = (None, per_row);
-        let mut step = 1u64;
-        while delta_at(passes)? > delta {
-            fails = Some(passes);
-            passes = per_row.checked_add(step).ok_or_else(too_small)?;
-            step = step.checked_mul(2).ok_or_else(too_small)?;
+        match mechanism {
+            Mechanism::Laplace => laplace_counts(d_in, epsilon, delta),
+            Mechanism::Gaussian => gaussian_counts(d_in, epsilon, delta),
         }
-        if let Some(mut fails) = fails {
-            while passes - fails > 1 {
-                let mid = fails + (passes - fails) / 2;
-                if delta_at(mid)? > delta {
-                    fails = mid;
-                } else {
-                    passes = mid;
-                }
-            }
-        }
-        let spent_delta = delta_at(passes)?;
-        let threshold = passes.checked_add(1).ok_or_else(too_small)?;
-        Ok(ThresholdCounts {
-            scale,
-            threshold,
-            epsilon,
-            delta: spent_delta,
-        })
     }
 
-    /// The noise scale (of the discrete Laplace distribution, as OpenDP defines it:
-    /// P(Z = z) ∝ exp(-|z| / scale)).
+    /// The noise it adds.
+    pub fn mechanism(&self) -> Mechanism {
+        self.mechanism
+    }
+
+    /// The noise scale: for Laplace as OpenDP defines it, P(Z = z) ∝ exp(-|z| / scale); for the
+    /// Gaussian σ, P(Z = z) ∝ exp(-z² / 2σ²).
     pub fn scale(&self) -> f64 {
         self.scale
     }
@@ -188,8 +227,9 @@ impl ThresholdCounts {
         self.threshold
     }
 
-    /// What the measurement spends for the bounds it was built for, from OpenDP's map:
-    /// (ε, δ), each <= what was asked. δ is the corrected figure (module doc).
+    /// What the measurement spends for the bounds it was built for, from OpenDP's maps:
+    /// (ε, δ), each <= what was asked. δ is the corrected figure (module doc); for the Gaussian
+    /// it is the whole δ asked (what the threshold leaves, the conversion of ρ uses).
     pub fn spent(&self) -> (f64, f64) {
         (self.epsilon, self.delta)
     }
@@ -209,11 +249,132 @@ impl ThresholdCounts {
                 return Err(DpError::DuplicateRow(row));
             }
         }
-        let measurement = count_measurement(self.scale, self.threshold)?;
-        let mut out: Vec<(u32, u64)> = measurement.invoke(&input)?.into_iter().collect();
+        let released = match self.mechanism {
+            Mechanism::Laplace => count_measurement(self.scale, self.threshold)?.invoke(&input)?,
+            Mechanism::Gaussian => {
+                gauss_count_measurement(self.scale, self.threshold)?.invoke(&input)?
+            }
+        };
+        let mut out: Vec<(u32, u64)> = released.into_iter().collect();
         out.sort_unstable_by_key(|&(row, _)| row);
         Ok(out)
     }
+}
+
+/// (l0, l1, l∞) of one person's change to a table of counts.
+type CountBounds = (u32, u64, u64);
+
+fn laplace_counts(d_in: CountBounds, epsilon: f64, delta: f64) -> Result<ThresholdCounts, DpError> {
+    let (_, l1, per_row) = d_in;
+    // ε does not depend on the threshold; any legal one (>= l∞) serves to read it.
+    let (scale, epsilon) = calibrate_scale(l1, epsilon, |scale| {
+        Ok(count_measurement(scale, per_row)?.map(&d_in)?.0)
+    })?;
+    let (threshold, spent_delta) = smallest_threshold(per_row, delta, |below| {
+        Ok(count_measurement(scale, below)?.map(&d_in)?.1)
+    })?;
+    Ok(ThresholdCounts {
+        mechanism: Mechanism::Laplace,
+        scale,
+        threshold,
+        epsilon,
+        delta: spent_delta,
+    })
+}
+
+/// The Gaussian threshold: tries nine splits of δ between threshold and the conversion of ρ and
+/// keeps the lowest threshold (ties: smaller σ). See the module doc.
+fn gaussian_counts(
+    d_in: CountBounds,
+    epsilon: f64,
+    delta: f64,
+) -> Result<ThresholdCounts, DpError> {
+    let (max_rows, _, per_row) = d_in;
+    let l2 = l2_bound(max_rows, per_row)?;
+    let mut best: Option<(u64, f64)> = None;
+    let mut last_error = None;
+    for tenths in 1..10u32 {
+        let to_threshold = delta * f64::from(tenths) / 10.0;
+        let to_noise = delta - to_threshold;
+        // The profile's ε does not depend on the threshold; any legal one (>= l∞) serves.
+        // ε at δ <= asked iff δ at ε <= δ (privacy profiles decrease); the profile's δ is
+        // one evaluation where its ε is a bisection over δ, so this is what σ is searched on.
+        let sigma = calibrate_sigma(l2, epsilon, to_noise, |sigma| {
+            let m = make_zCDP_to_approxDP(gauss_count_measurement(sigma, per_row)?)?;
+            Ok(m.map(&d_in)?.0.delta(epsilon)? <= to_noise)
+        });
+        let sigma = match sigma {
+            Ok(sigma) => sigma,
+            Err(e) => {
+                last_error = Some(e);
+                continue;
+            }
+        };
+        match smallest_threshold(per_row, to_threshold, |below| {
+            Ok(gauss_count_measurement(sigma, below)?.map(&d_in)?.1)
+        }) {
+            Ok((threshold, _)) => {
+                if best.is_none_or(|best| (threshold, sigma) < best) {
+                    best = Some((threshold, sigma));
+                }
+            }
+            Err(e) => last_error = Some(e),
+        }
+    }
+    let Some((threshold, sigma)) = best else {
+        return Err(last_error.unwrap_or(DpError::DeltaTooSmall(delta)));
+    };
+    // The guarantee, read off OpenDP at the whole δ: the threshold's δ at `threshold - 1`
+    // (opendp/opendp#2922), the rest of δ for converting ρ.
+    let below = threshold - 1;
+    let accounted = make_fix_delta(
+        &make_zCDP_to_approxDP(gauss_count_measurement(sigma, below)?)?,
+        delta,
+    )?;
+    let (spent_epsilon, spent_delta) = accounted.map(&d_in)?;
+    if !(spent_epsilon <= epsilon && spent_delta <= delta) {
+        return Err(DpError::OpenDp(format!(
+            "the calibrated Gaussian threshold spends ({spent_epsilon}, {spent_delta}), \
+             more than ({epsilon}, {delta})"
+        )));
+    }
+    Ok(ThresholdCounts {
+        mechanism: Mechanism::Gaussian,
+        scale: sigma,
+        threshold,
+        epsilon: spent_epsilon,
+        delta: spent_delta,
+    })
+}
+
+/// The smallest threshold `t > l∞` whose δ is within `delta`, where `delta_at(t - 1)` is the δ
+/// of releasing at `t` (opendp/opendp#2922: the map's δ one step lower) and decreases in its
+/// argument. Exponential search, then bisection. Returns (t, δ of releasing at t).
+fn smallest_threshold(
+    per_row: u64,
+    delta: f64,
+    delta_at: impl Fn(u64) -> Result<f64, DpError>,
+) -> Result<(u64, f64), DpError> {
+    let too_small = || DpError::DeltaTooSmall(delta);
+    let (mut fails, mut passes) = (None, per_row);
+    let mut step = 1u64;
+    while delta_at(passes)? > delta {
+        fails = Some(passes);
+        passes = per_row.checked_add(step).ok_or_else(too_small)?;
+        step = step.checked_mul(2).ok_or_else(too_small)?;
+    }
+    if let Some(mut fails) = fails {
+        while passes - fails > 1 {
+            let mid = fails + (passes - fails) / 2;
+            if delta_at(mid)? > delta {
+                fails = mid;
+            } else {
+                passes = mid;
+            }
+        }
+    }
+    let spent = delta_at(passes)?;
+    Ok((passes.checked_add(1).ok_or_else(too_small)?, spent))
 }
 
 fn count_measurement(scale: f64, threshold: u64) -> Result<CountMeasurement, DpError> {
@@ -226,19 +387,33 @@ fn count_measurement(scale: f64, threshold: u64) -> Result<CountMeasurement, DpE
     )?)
 }
 
+fn gauss_count_measurement(sigma: f64, threshold: u64) -> Result<GaussCountMeasurement, DpError> {
+    Ok(make_gaussian_threshold(
+        MapDomain::new(AtomDomain::default(), AtomDomain::default()),
+        L02InfDistance::default(),
+        sigma,
+        threshold,
+        None,
+    )?)
+}
+
 /// Noisy sums of rows already selected (public keys): OpenDP's `make_laplace` over a vector of
-/// integers (`i64`) with `L1Distance<u64>`, `MaxDivergence`. Like [`ThresholdCounts`], it keeps
-/// the calibrated scale and rebuilds OpenDP's measurement per release, so it is `Send + Sync`.
+/// integers (`i64`) with `L1Distance<u64>`, `MaxDivergence`, or `make_gaussian` with
+/// `L2Distance<f64>`, `ZeroConcentratedDivergence`, accounted in (ε, δ) through
+/// `make_zCDP_to_approxDP` and `make_fix_delta`. Like [`ThresholdCounts`], it keeps the
+/// calibrated scale and rebuilds OpenDP's measurement per release, so it is `Send + Sync`.
 #[derive(Debug, Clone)]
 pub struct NoisySums {
+    mechanism: Mechanism,
     scale: f64,
     epsilon: f64,
+    delta: f64,
 }
 
 impl NoisySums {
-    /// `l1`: how much one person can change the whole vector (max_rows * max per row).
-    /// Spends `epsilon` (at most; exactly as OpenDP's map reports it). Refuses l1 == 0 and
-    /// epsilon <= 0 or non-finite.
+    /// The Laplace sums for `l1`, how much one person can change the whole vector (max_rows *
+    /// max per row). Spends `epsilon` (at most; exactly as OpenDP's map reports it). Refuses
+    /// l1 == 0 and epsilon <= 0 or non-finite.
     pub fn new(l1: u64, epsilon: f64) -> Result<Self, DpError> {
         check_epsilon(epsilon)?;
         if l1 == 0 {
@@ -246,17 +421,83 @@ impl NoisySums {
         }
         let (scale, epsilon) =
             calibrate_scale(l1, epsilon, |scale| Ok(sum_measurement(scale)?.map(&l1)?))?;
-        Ok(NoisySums { scale, epsilon })
+        Ok(NoisySums {
+            mechanism: Mechanism::Laplace,
+            scale,
+            epsilon,
+            delta: 0.0,
+        })
     }
 
-    /// The noise scale of the discrete Laplace distribution (as OpenDP defines it).
+    /// Sums a person changes in at most `max_rows` entries, each by at most `per_row`: L1
+    /// sensitivity `max_rows · per_row` for Laplace, L2 sensitivity `√max_rows · per_row` for
+    /// the Gaussian. Laplace spends `epsilon` and no δ (`delta` is ignored); the Gaussian's σ is
+    /// calibrated by bisection so that OpenDP's ε at `delta` is at most `epsilon`. Refuses
+    /// max_rows == 0, per_row == 0, epsilon <= 0 or non-finite, and for the Gaussian delta
+    /// outside (0, 1).
+    pub fn with(
+        mechanism: Mechanism,
+        max_rows: u32,
+        per_row: u64,
+        epsilon: f64,
+        delta: f64,
+    ) -> Result<Self, DpError> {
+        check_epsilon(epsilon)?;
+        if max_rows == 0 {
+            return Err(bad("max_rows", "at least 1", max_rows));
+        }
+        if per_row == 0 {
+            return Err(bad("per_row", "at least 1", per_row));
+        }
+        if mechanism == Mechanism::Laplace {
+            let l1 = u64::from(max_rows)
+                .checked_mul(per_row)
+                .ok_or(DpError::BoundsOverflow { max_rows, per_row })?;
+            return Self::new(l1, epsilon);
+        }
+        check_delta(delta)?;
+        let l2 = l2_bound(max_rows, per_row)?;
+        let profile = |sigma: f64| {
+            Ok::<_, DpError>(make_zCDP_to_approxDP(gauss_sum_measurement(sigma)?)?.map(&l2)?)
+        };
+        // As for the threshold: search on the profile's δ at ε, one evaluation each.
+        let sigma = calibrate_sigma(l2, epsilon, delta, |sigma| {
+            Ok(profile(sigma)?.delta(epsilon)? <= delta)
+        })?;
+        let (spent_epsilon, spent_delta) = make_fix_delta(
+            &make_zCDP_to_approxDP(gauss_sum_measurement(sigma)?)?,
+            delta,
+        )?
+        .map(&l2)?;
+        if !(spent_epsilon <= epsilon && spent_delta <= delta) {
+            return Err(DpError::OpenDp(format!(
+                "the calibrated Gaussian sums spend ({spent_epsilon}, {spent_delta}), \
+                 more than ({epsilon}, {delta})"
+            )));
+        }
+        let (epsilon, delta) = (spent_epsilon, spent_delta);
+        Ok(NoisySums {
+            mechanism,
+            scale: sigma,
+            epsilon,
+            delta,
+        })
+    }
+
+    /// The noise it adds.
+    pub fn mechanism(&self) -> Mechanism {
+        self.mechanism
+    }
+
+    /// The noise scale: the discrete Laplace's scale (as OpenDP defines it) or the discrete
+    /// Gaussian's σ.
     pub fn scale(&self) -> f64 {
         self.scale
     }
 
-    /// The ε this measurement spends, from OpenDP's map.
-    pub fn spent(&self) -> f64 {
-        self.epsilon
+    /// The (ε, δ) this measurement spends, from OpenDP's maps (δ = 0 for Laplace).
+    pub fn spent(&self) -> (f64, f64) {
+        (self.epsilon, self.delta)
     }
 
     /// One noisy value per input value, same order. Values may come out negative:
@@ -267,7 +508,10 @@ impl NoisySums {
             .iter()
             .map(|&v| i64::try_from(v).unwrap_or(i64::MAX))
             .collect();
-        Ok(sum_measurement(self.scale)?.invoke(&input)?)
+        Ok(match self.mechanism {
+            Mechanism::Laplace => sum_measurement(self.scale)?.invoke(&input)?,
+            Mechanism::Gaussian => gauss_sum_measurement(self.scale)?.invoke(&input)?,
+        })
     }
 }
 
@@ -280,6 +524,22 @@ fn sum_measurement(scale: f64) -> Result<SumMeasurement, DpError> {
     )?)
 }
 
+fn gauss_sum_measurement(sigma: f64) -> Result<GaussSumMeasurement, DpError> {
+    Ok(make_gaussian(
+        VectorDomain::new(AtomDomain::default()),
+        L2Distance::default(),
+        sigma,
+        None,
+    )?)
+}
+
+/// √max_rows · per_row, rounded up (OpenDP's outward-rounding arithmetic): the L2 norm of one
+/// person's change.
+fn l2_bound(max_rows: u32, per_row: u64) -> Result<f64, DpError> {
+    let per_row = f64::inf_cast(per_row)?;
+    Ok(f64::from(max_rows).inf_sqrt()?.inf_mul(&per_row)?)
+}
+
 /// Half-width of a two-sided interval that holds the true (bounded) value with probability at
 /// least `level`, for a discrete Laplace with this `scale`: the smallest integer `w` with
 /// P(|Z| <= w) >= `level`. So the `level` interval is `noisy ± half_width(scale, level)`.
@@ -288,6 +548,17 @@ fn sum_measurement(scale: f64) -> Result<SumMeasurement, DpError> {
 /// Returns 0 for scale 0 or level <= 0, infinity for level >= 1, NaN for a NaN or negative
 /// scale or a NaN level.
 pub fn half_width(scale: f64, level: f64) -> f64 {
+    half_width_for(Mechanism::Laplace, scale, level)
+}
+
+/// [`half_width`] for either mechanism: the smallest integer `w` with P(|Z| <= w) >= `level`
+/// for the discrete Laplace of this scale or the discrete Gaussian of this σ.
+///
+/// The Gaussian has no closed form: the probabilities are summed exactly in f64 (about 10 σ
+/// terms). Beyond σ = 10⁶ the discrete Gaussian is a normal distribution to far better than
+/// one unit, so the width is the one at 10⁶ scaled by σ / 10⁶. Same edge cases as
+/// [`half_width`].
+pub fn half_width_for(mechanism: Mechanism, scale: f64, level: f64) -> f64 {
     if scale.is_nan() || scale < 0.0 || level.is_nan() {
         return f64::NAN;
     }
@@ -297,10 +568,48 @@ pub fn half_width(scale: f64, level: f64) -> f64 {
     if scale == 0.0 || level <= 0.0 {
         return 0.0;
     }
-    let a = (-1.0 / scale).exp();
-    // w + 1 >= scale * ln(2 / ((1 - level) (1 + a)))
-    let need = scale * (std::f64::consts::LN_2 - (-level).ln_1p() - a.ln_1p());
-    (need - 1.0).ceil().max(0.0)
+    match mechanism {
+        Mechanism::Laplace => {
+            let a = (-1.0 / scale).exp();
+            // w + 1 >= scale * ln(2 / ((1 - level) (1 + a)))
+            let need = scale * (std::f64::consts::LN_2 - (-level).ln_1p() - a.ln_1p());
+            (need - 1.0).ceil().max(0.0)
+        }
+        Mechanism::Gaussian => {
+            const EXACT_UP_TO: f64 = 1e6;
+            if scale > EXACT_UP_TO {
+                let w = gaussian_half_width(EXACT_UP_TO, level);
+                return (w * (scale / EXACT_UP_TO)).ceil();
+            }
+            gaussian_half_width(scale, level)
+        }
+    }
+}
+
+/// The smallest w with P(|Z| <= w) >= level for the discrete Gaussian of σ = `sigma` (finite,
+/// > 0), by summing exp(-z² / 2σ²) over z.
+fn gaussian_half_width(sigma: f64, level: f64) -> f64 {
+    let weight = |z: f64| (-(z / sigma).powi(2) / 2.0).exp();
+    // Terms beyond 40 σ are below e^-800: nothing in f64.
+    let mut total = 1.0;
+    let mut z = 1.0;
+    loop {
+        let w = weight(z);
+        if w < total * 1e-18 {
+            break;
+        }
+        total += 2.0 * w;
+        z += 1.0;
+    }
+    let last = z;
+    let target = level * total;
+    let (mut covered, mut w) = (1.0, 0.0);
+    // Rounding in the sums can leave `covered` a hair below `target` at the end: stop there.
+    while covered < target && w < last {
+        w += 1.0;
+        covered += 2.0 * weight(w);
+    }
+    w
 }
 
 fn check_epsilon(epsilon: f64) -> Result<(), DpError> {
@@ -308,6 +617,14 @@ fn check_epsilon(epsilon: f64) -> Result<(), DpError> {
         Ok(())
     } else {
         Err(bad("epsilon", "finite and > 0", epsilon))
+    }
+}
+
+fn check_delta(delta: f64) -> Result<(), DpError> {
+    if delta.is_finite() && delta > 0.0 && delta < 1.0 {
+        Ok(())
+    } else {
+        Err(bad("delta", "finite, > 0 and < 1", delta))
     }
 }
 
@@ -342,4 +659,61 @@ fn calibrate_scale(
     Err(DpError::OpenDp(format!(
         "no noise scale found that spends at most epsilon {epsilon} for sensitivity {sensitivity}"
     )))
+}
+
+/// The smallest σ (to a relative 1e-9) whose Gaussian noise `fits`: spends at most `epsilon`
+/// at `delta` by OpenDP's maps (`fits` is false below some σ and true above). Starts from the
+/// textbook conversion ρ ≈ (√(ln(1/δ) + ε) - √ln(1/δ))², σ ≈ `l2` / √(2ρ), then brackets by
+/// doubling or halving and bisects.
+fn calibrate_sigma(
+    l2: f64,
+    epsilon: f64,
+    delta: f64,
+    fits: impl Fn(f64) -> Result<bool, DpError>,
+) -> Result<f64, DpError> {
+    let log = -delta.ln();
+    let rho = ((log + epsilon).sqrt() - log.sqrt()).powi(2);
+    let guess = l2 / (2.0 * rho).sqrt();
+    let fails_to = || {
+        DpError::OpenDp(format!(
+            "no Gaussian noise found that spends at most epsilon {epsilon} at delta {delta}"
+        ))
+    };
+    if !(guess.is_finite() && guess > 0.0) {
+        return Err(fails_to());
+    }
+    let (mut lo, mut hi) = (guess, guess);
+    let mut bracketed = false;
+    for _ in 0..64 {
+        if fits(hi)? {
+            bracketed = true;
+            break;
+        }
+        (lo, hi) = (hi, hi * 2.0);
+    }
+    if !bracketed {
+        return Err(fails_to());
+    }
+    if lo == hi {
+        // The guess fits: halve until something does not.
+        loop {
+            lo /= 2.0;
+            if lo < hi * 1e-6 {
+                return Err(fails_to());
+            }
+            if !fits(lo)? {
+                break;
+            }
+            hi = lo;
+        }
+    }
+    while hi / lo > 1.0 + 1e-9 {
+        let mid = lo + (hi - lo) / 2.0;
+        if fits(mid)? {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    Ok(hi)
 }

@@ -214,7 +214,8 @@ fn zero_rows_are_not_candidates() {
 #[test]
 fn noisy_sums_have_the_stated_scale_and_interval() {
     let sums = NoisySums::new(3, 0.5).unwrap();
-    assert!(sums.spent() <= 0.5 && sums.spent() >= 0.99 * 0.5);
+    let (spent, no_delta) = sums.spent();
+    assert!((0.99 * 0.5..=0.5).contains(&spent) && no_delta == 0.0);
     assert!((sums.scale() - 6.0).abs() < 1e-9);
     let n = 50_000usize;
     let values = vec![1_000u64; n];
@@ -331,29 +332,31 @@ fn extreme_values_saturate_instead_of_panicking() {
     assert!(out[0].1 > u64::MAX - 1_000);
 }
 
-/// Release cost over 100,000 rows; run with
-/// `cargo test --release --lib privacy::disclosure::dp::noise -- --ignored --nocapture`.
+/// Release cost over 100,000 rows, both mechanisms; run with
+/// `cargo test --release --lib privacy::disclosure::dp::noise -- --ignored --nocapture release_cost`.
 #[test]
 #[ignore]
 fn release_cost_over_100k_rows() {
-    let m = ThresholdCounts::new(10, 1, 0.5, 1e-6).unwrap();
     let counts: Vec<(u32, u64)> = (0..100_000).map(|row| (row, u64::from(row % 50))).collect();
-    let sums = NoisySums::new(10 * 20, 0.5).unwrap();
     let values: Vec<u64> = (0..100_000).map(|row| row % 1_000).collect();
-    for _ in 0..3 {
-        let start = std::time::Instant::now();
-        let released = m.release(&counts).unwrap().len();
-        let counts_time = start.elapsed();
-        let start = std::time::Instant::now();
-        sums.release(&values).unwrap();
-        let sums_time = start.elapsed();
-        eprintln!(
-            "threshold counts (scale {}, threshold {}): {counts_time:?} for 100k rows, \
-             {released} released; sums (scale {}): {sums_time:?}",
-            m.scale(),
-            m.threshold(),
-            sums.scale()
-        );
+    for mechanism in [Mechanism::Laplace, Mechanism::Gaussian] {
+        let m = ThresholdCounts::with(mechanism, 10, 1, 0.5, 1e-6).unwrap();
+        let sums = NoisySums::with(mechanism, 10, 20, 0.5, 1e-6).unwrap();
+        for _ in 0..3 {
+            let start = std::time::Instant::now();
+            let released = m.release(&counts).unwrap().len();
+            let counts_time = start.elapsed();
+            let start = std::time::Instant::now();
+            sums.release(&values).unwrap();
+            let sums_time = start.elapsed();
+            eprintln!(
+                "{mechanism:?}: threshold counts (scale {}, threshold {}): {counts_time:?} for \
+                 100k rows, {released} released; sums (scale {}): {sums_time:?}",
+                m.scale(),
+                m.threshold(),
+                sums.scale()
+            );
+        }
     }
 }
 
@@ -362,4 +365,444 @@ fn measurements_can_be_shared_across_threads() {
     fn shared<T: Send + Sync + Clone>() {}
     shared::<ThresholdCounts>();
     shared::<NoisySums>();
+    shared::<Mechanism>();
+}
+
+/// The thresholds and scales both mechanisms give for a few table settings; run with
+/// `cargo test --lib privacy::disclosure::dp::noise -- --ignored --nocapture thresholds_of`.
+#[test]
+#[ignore]
+fn thresholds_of_both_mechanisms() {
+    for &(max_rows, epsilon, delta) in &[
+        (15u32, 0.63, 6.7e-6),
+        (10, 0.8, 1e-5),
+        (2, 0.09, 1e-6),
+        (1, 0.09, 1e-6),
+    ] {
+        for mechanism in [Mechanism::Laplace, Mechanism::Gaussian] {
+            let start = std::time::Instant::now();
+            let m = ThresholdCounts::with(mechanism, max_rows, 1, epsilon, delta).unwrap();
+            let took = start.elapsed();
+            eprintln!(
+                "({max_rows}, {epsilon}, {delta:e}) {mechanism:?}: threshold {}, scale {:.3}, \
+                 95% ±{}, spent {:?}, calibrated in {took:?}",
+                m.threshold(),
+                m.scale(),
+                half_width_for(mechanism, m.scale(), 0.95),
+                m.spent()
+            );
+        }
+    }
+}
+
+/// The discrete Gaussian of σ, tabulated exactly (in f64) over ±40σ, beyond which the mass is
+/// below e^-800: P(Z = z) ∝ exp(-z² / 2σ²).
+struct DiscreteGaussian {
+    // (z, P(Z = z)) for z = -reach..=reach.
+    mass: Vec<(f64, f64)>,
+}
+
+impl DiscreteGaussian {
+    fn new(sigma: f64) -> Self {
+        let reach = (40.0 * sigma).ceil() as i64;
+        let weights: Vec<(f64, f64)> = (-reach..=reach)
+            .map(|z| (z as f64, (-(z as f64 / sigma).powi(2) / 2.0).exp()))
+            .collect();
+        let total: f64 = weights.iter().map(|&(_, w)| w).sum();
+        let mass = weights.into_iter().map(|(z, w)| (z, w / total)).collect();
+        DiscreteGaussian { mass }
+    }
+
+    /// P(Z >= t).
+    fn upper_tail(&self, t: i64) -> f64 {
+        self.mass
+            .iter()
+            .filter(|&&(z, _)| z >= t as f64)
+            .map(|&(_, p)| p)
+            .sum()
+    }
+
+    /// P(|Z| <= w).
+    fn coverage(&self, w: u64) -> f64 {
+        self.mass
+            .iter()
+            .filter(|&&(z, _)| z.abs() <= w as f64)
+            .map(|&(_, p)| p)
+            .sum()
+    }
+
+    /// log E[exp(λ f(Z))].
+    fn log_mgf(&self, lambda: f64, f: impl Fn(f64) -> f64) -> f64 {
+        self.mass
+            .iter()
+            .map(|&(z, p)| p * (lambda * f(z)).exp())
+            .sum::<f64>()
+            .ln()
+    }
+
+    /// E|Z|.
+    fn mean_abs(&self) -> f64 {
+        self.mass.iter().map(|&(z, p)| p * z.abs()).sum()
+    }
+}
+
+/// Chernoff margins as [`chernoff_margins`], with the log-MGF of `f(Z)` tabulated once on the
+/// grid `chernoff_margins` evaluates (λ = ±lambda_max · i / 2000), so each use is a lookup.
+fn tabulated_margins(
+    noise: &DiscreteGaussian,
+    n: usize,
+    mu: f64,
+    lambda_max: f64,
+    p: f64,
+    f: impl Fn(f64) -> f64 + Copy,
+) -> (f64, f64) {
+    let table = |sign: f64| -> Vec<f64> {
+        (0..=2000)
+            .map(|i| noise.log_mgf(sign * lambda_max * f64::from(i) / 2000.0, f))
+            .collect()
+    };
+    let (up, down) = (table(1.0), table(-1.0));
+    chernoff_margins(n, mu, lambda_max, p, |l| {
+        let i = (l.abs() / lambda_max * 2000.0).round() as usize;
+        if l >= 0.0 { up[i] } else { down[i] }
+    })
+}
+
+/// Asserts the noise sample has mean 0 and mean absolute deviation E|Z| of the discrete
+/// Gaussian of σ, each side with false-failure probability `p` (exact MGFs, Chernoff).
+fn assert_gaussian_noise_matches(noise: &[i64], sigma: f64, p: f64) {
+    let dist = DiscreteGaussian::new(sigma);
+    let n = noise.len();
+    let lambda_max = 2.0 / sigma;
+    let mean = noise.iter().map(|&z| z as f64).sum::<f64>() / n as f64;
+    let (below, above) = tabulated_margins(&dist, n, 0.0, lambda_max, p, |z| z);
+    assert!(
+        -below < mean && mean < above,
+        "noise mean {mean} outside (-{below}, {above}) for σ {sigma}"
+    );
+    let mad = noise.iter().map(|&z| z.unsigned_abs() as f64).sum::<f64>() / n as f64;
+    let expected = dist.mean_abs();
+    let (below, above) = tabulated_margins(&dist, n, expected, lambda_max, p, f64::abs);
+    assert!(
+        expected - below < mad && mad < expected + above,
+        "mean |noise| {mad} outside ({}, {}) for σ {sigma}",
+        expected - below,
+        expected + above
+    );
+}
+
+/// The δ a Gaussian threshold measurement's map gives for its threshold alone, at `threshold`.
+fn gaussian_threshold_delta(sigma: f64, threshold: u64, d_in: CountBounds) -> f64 {
+    gauss_count_measurement(sigma, threshold)
+        .unwrap()
+        .map(&d_in)
+        .unwrap()
+        .1
+}
+
+#[test]
+fn gaussian_calibration_spends_what_was_asked_with_the_smallest_threshold() {
+    for &(max_rows, per_row, epsilon, delta) in &[
+        (1u32, 1u64, 1.0, 1e-3),
+        (5, 1, 1.0, 1e-5),
+        (15, 1, 0.63, 6.7e-6),
+        (20, 3, 0.5, 1e-7),
+        (3, 10, 2.0, 1e-9),
+    ] {
+        let m =
+            ThresholdCounts::with(Mechanism::Gaussian, max_rows, per_row, epsilon, delta).unwrap();
+        let context = format!("{max_rows} {per_row} {epsilon} {delta}: {m:?}");
+        assert_eq!(m.mechanism(), Mechanism::Gaussian);
+        let (spent_eps, spent_delta) = m.spent();
+        // Tight: what the threshold leaves of its share only lowers ε a little.
+        assert!(
+            spent_eps <= epsilon && spent_eps >= 0.98 * epsilon,
+            "{context}"
+        );
+        assert!(spent_delta <= delta, "{context}");
+
+        // The accounting is OpenDP's, at the whole δ, with the threshold's δ one step lower.
+        let d_in = (max_rows, u64::from(max_rows) * per_row, per_row);
+        let accounted = |sigma: f64, below: u64| {
+            make_fix_delta(
+                &make_zCDP_to_approxDP(gauss_count_measurement(sigma, below).unwrap()).unwrap(),
+                delta,
+            )
+            .unwrap()
+            .map(&d_in)
+        };
+        assert_eq!(
+            accounted(m.scale(), m.threshold() - 1).unwrap(),
+            (spent_eps, spent_delta),
+            "{context}"
+        );
+        // No lower threshold fits the budget at this σ: its δ leaves too little for the noise
+        // (or exceeds δ outright, which OpenDP refuses).
+        if m.threshold() - 2 >= per_row {
+            match accounted(m.scale(), m.threshold() - 2) {
+                Ok((e, _)) => assert!(e > epsilon, "threshold not minimal: {context}"),
+                Err(_) => assert!(
+                    gaussian_threshold_delta(m.scale(), m.threshold() - 2, d_in) > delta,
+                    "refused for another reason: {context}"
+                ),
+            }
+        }
+        // σ is tight: 3% less noise at the same threshold spends more than ε (ε grows at least
+        // like 1/σ, and the spend is within 2% of ε).
+        let (e, _) = accounted(0.97 * m.scale(), m.threshold() - 1).unwrap();
+        assert!(e > epsilon, "σ not tight ({e}): {context}");
+        // Gaussian noise grows with √max_rows, so with many rows it needs a lower threshold.
+        if max_rows >= 5 {
+            let laplace = ThresholdCounts::new(max_rows, per_row, epsilon, delta).unwrap();
+            assert!(
+                m.threshold() < laplace.threshold(),
+                "{context} vs {laplace:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn opendp_2922_also_affects_the_gaussian_threshold_and_is_corrected() {
+    // One row per person of count 1 passes when 1 + Z >= t: exactly P(Z >= t - 1). OpenDP's
+    // map at t leaves out the mass at t - 1; its map at t - 1, which we account, covers it.
+    for &(epsilon, delta) in &[(1.0, 1e-3), (0.5, 1e-6), (2.0, 0.02)] {
+        let m = ThresholdCounts::with(Mechanism::Gaussian, 1, 1, epsilon, delta).unwrap();
+        let (sigma, t) = (m.scale(), m.threshold());
+        let exact = DiscreteGaussian::new(sigma).upper_tail(t as i64 - 1);
+        let d_in = (1, 1, 1);
+        let ours = gaussian_threshold_delta(sigma, t - 1, d_in);
+        let opendp = gaussian_threshold_delta(sigma, t, d_in);
+        let context = format!("{m:?}: exact {exact:e}, ours {ours:e}, OpenDP's {opendp:e}");
+        assert!(ours >= exact, "{context}");
+        assert!(opendp < exact, "{context}");
+        eprintln!(
+            "{context}: OpenDP's figure {:.2} times too small",
+            exact / opendp
+        );
+    }
+}
+
+#[test]
+fn a_gaussian_row_of_one_person_is_released_at_most_about_delta_of_the_time() {
+    // A large δ makes the rate high enough to measure: the threshold's share of it is what a
+    // row of count 1 may pass with, by OpenDP's map one step lower (opendp/opendp#2922).
+    let m = ThresholdCounts::with(Mechanism::Gaussian, 1, 1, 1.0, 0.02).unwrap();
+    let bound = gaussian_threshold_delta(m.scale(), m.threshold() - 1, (1, 1, 1));
+    assert!(bound <= 0.02, "{m:?}: {bound}");
+    // The uncorrected accounting would release at threshold - 1, where the true rate is
+    // P(Z >= t - 2): a Chernoff limit at `bound` catches that with high probability.
+    let buggy = DiscreteGaussian::new(m.scale()).upper_tail(m.threshold() as i64 - 2);
+    // 60,000 independent rows of count 1: each released with probability <= `bound`. The
+    // Chernoff (relative entropy) bound puts the count at or above `limit` with probability
+    // <= 1e-6 when the rate is `bound`.
+    let trials = 60_000u32;
+    let limit = binomial_upper_limit(u64::from(trials), bound, 1e-6);
+    assert!(
+        (buggy * f64::from(trials)) as u64 > limit,
+        "the test could not tell the bug: {m:?} {bound} {buggy} {limit}"
+    );
+    let counts: Vec<(u32, u64)> = (0..trials).map(|row| (row, 1)).collect();
+    let out = m.release(&counts).unwrap();
+    assert!(out.iter().all(|&(_, noisy)| noisy >= m.threshold()));
+    assert!(
+        (out.len() as u64) < limit,
+        "{} of {trials} released, limit {limit} ({m:?}, bound {bound})",
+        out.len()
+    );
+}
+
+#[test]
+fn large_counts_are_always_released_with_gaussian_noise_of_the_stated_sigma() {
+    let m = ThresholdCounts::with(Mechanism::Gaussian, 4, 1, 1.0, 1e-6).unwrap();
+    let (n, count) = (30_000u32, 10_000u64);
+    let counts: Vec<(u32, u64)> = (0..n).rev().map(|row| (row, count)).collect();
+    let out = m.release(&counts).unwrap();
+    // Missing a row needs noise below threshold - 10,000, thousands of σ: never.
+    assert_eq!(out.len(), n as usize, "{m:?}");
+    assert!(out.windows(2).all(|w| w[0].0 < w[1].0), "sorted by row");
+    let noise: Vec<i64> = out.iter().map(|&(_, v)| v as i64 - count as i64).collect();
+    // Four one-sided Chernoff bounds at 2.5e-7 each: false failure <= 1e-6.
+    assert_gaussian_noise_matches(&noise, m.scale(), 2.5e-7);
+}
+
+#[test]
+fn gaussian_sums_have_the_l2_sensitivity_the_stated_sigma_and_interval() {
+    let (epsilon, delta) = (0.5, 1e-6);
+    let sums = NoisySums::with(Mechanism::Gaussian, 9, 2, epsilon, delta).unwrap();
+    assert_eq!(sums.mechanism(), Mechanism::Gaussian);
+    let (spent_eps, spent_delta) = sums.spent();
+    assert!(
+        (0.999 * epsilon..=epsilon).contains(&spent_eps) && spent_delta <= delta,
+        "{sums:?}"
+    );
+    // L2 sensitivity √max_rows · per_row: 9 rows of 2 move the vector as far as 1 row of 6 or
+    // 4 rows of 3, and the noise is the same.
+    for (rows, per_row) in [(1, 6), (4, 3)] {
+        let same = NoisySums::with(Mechanism::Gaussian, rows, per_row, epsilon, delta).unwrap();
+        assert!(
+            (same.scale() - sums.scale()).abs() <= 1e-8 * sums.scale(),
+            "{same:?} vs {sums:?}"
+        );
+    }
+    // σ is the smallest that fits: 1e-6 less spends more than ε, by OpenDP's map.
+    let l2 = 6.0;
+    let tighter = make_fix_delta(
+        &make_zCDP_to_approxDP(gauss_sum_measurement(sums.scale() * (1.0 - 1e-6)).unwrap())
+            .unwrap(),
+        delta,
+    )
+    .unwrap()
+    .map(&l2)
+    .unwrap();
+    assert!(tighter.0 > epsilon, "{tighter:?}");
+    // The Laplace sums of the same bounds use l1 = 18; `with` and `new` agree for Laplace.
+    let laplace = NoisySums::with(Mechanism::Laplace, 9, 2, epsilon, 0.0).unwrap();
+    assert_eq!(
+        laplace.scale(),
+        NoisySums::new(18, epsilon).unwrap().scale()
+    );
+
+    let n = 30_000usize;
+    let out = sums.release(&vec![1_000u64; n]).unwrap();
+    assert_eq!(out.len(), n);
+    let noise: Vec<i64> = out.iter().map(|&v| v - 1_000).collect();
+    // Four one-sided Chernoff bounds at 2e-7 each, plus two Hoeffding bounds below at 1e-7
+    // each: false failure <= 1e-6.
+    assert_gaussian_noise_matches(&noise, sums.scale(), 2e-7);
+    let level = 0.95;
+    let w = half_width_for(Mechanism::Gaussian, sums.scale(), level);
+    let inside =
+        |w: f64| noise.iter().filter(|&&z| (z.abs() as f64) <= w).count() as f64 / n as f64;
+    let t = ((1.0 / 1e-7f64).ln() / (2.0 * n as f64)).sqrt();
+    assert!(inside(w) > level - t, "coverage {} of ±{w}", inside(w));
+    assert!(
+        inside(w - 1.0) < level + t,
+        "coverage {} of ±{}",
+        inside(w - 1.0),
+        w - 1.0
+    );
+}
+
+#[test]
+fn gaussian_half_width_is_the_smallest_covering_integer() {
+    for &sigma in &[0.3, 1.0, 2.0, 6.0, 17.5, 100.0, 2000.0] {
+        let dist = DiscreteGaussian::new(sigma);
+        for &level in &[0.5, 0.9, 0.95, 0.99, 0.999] {
+            let w = half_width_for(Mechanism::Gaussian, sigma, level);
+            assert!(w >= 0.0 && w.fract() == 0.0, "{sigma} {level}: {w}");
+            let w = w as u64;
+            assert!(dist.coverage(w) >= level, "{sigma} {level}: {w}");
+            if w > 0 {
+                assert!(
+                    dist.coverage(w - 1) < level,
+                    "{sigma} {level}: {w} not minimal"
+                );
+            }
+        }
+    }
+    // Against the normal distribution: 95% ≈ 1.959964 σ, less half a step for the lattice.
+    let w = half_width_for(Mechanism::Gaussian, 1000.0, 0.95);
+    assert!((w - (1959.964 - 0.5)).abs() <= 1.0, "{w}");
+    // Beyond σ = 1e6 the width scales.
+    let w = half_width_for(Mechanism::Gaussian, 4e6, 0.95);
+    assert!((w - 4e6 * 1.959964).abs() <= 8.0, "{w}");
+    assert_eq!(
+        half_width_for(Mechanism::Laplace, 6.0, 0.95),
+        half_width(6.0, 0.95)
+    );
+    assert!(half_width_for(Mechanism::Gaussian, -1.0, 0.95).is_nan());
+    assert_eq!(half_width_for(Mechanism::Gaussian, 0.0, 0.95), 0.0);
+    assert_eq!(half_width_for(Mechanism::Gaussian, 1.0, 1.0), f64::INFINITY);
+}
+
+#[test]
+fn gaussian_bad_parameters_are_refused_and_laplace_is_unchanged() {
+    let g = Mechanism::Gaussian;
+    let refused = |r: Result<ThresholdCounts, DpError>| match r {
+        Err(DpError::Parameter { .. }) => {}
+        other => panic!("not refused as a parameter: {other:?}"),
+    };
+    for epsilon in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        refused(ThresholdCounts::with(g, 1, 1, epsilon, 1e-6));
+    }
+    for delta in [0.0, -1e-6, 1.0, 2.0, f64::NAN, f64::INFINITY] {
+        refused(ThresholdCounts::with(g, 1, 1, 1.0, delta));
+    }
+    refused(ThresholdCounts::with(g, 0, 1, 1.0, 1e-6));
+    refused(ThresholdCounts::with(g, 1, 0, 1.0, 1e-6));
+    assert!(matches!(
+        ThresholdCounts::with(g, u32::MAX, u64::MAX / 2, 1.0, 1e-6),
+        Err(DpError::BoundsOverflow { .. })
+    ));
+    let tiny = ThresholdCounts::with(g, 100, 1, 1.0, 1e-300);
+    assert!(matches!(tiny, Err(DpError::DeltaTooSmall(_))), "{tiny:?}");
+
+    for (epsilon, delta) in [(0.0, 1e-6), (f64::NAN, 1e-6), (1.0, 0.0), (1.0, 1.0)] {
+        assert!(
+            matches!(
+                NoisySums::with(g, 1, 1, epsilon, delta),
+                Err(DpError::Parameter { .. })
+            ),
+            "{epsilon} {delta}"
+        );
+    }
+    assert!(matches!(
+        NoisySums::with(g, 0, 1, 1.0, 1e-6),
+        Err(DpError::Parameter { .. })
+    ));
+    assert!(matches!(
+        NoisySums::with(Mechanism::Laplace, 1, 0, 1.0, 0.0),
+        Err(DpError::Parameter { .. })
+    ));
+
+    // Laplace through `with` is the Laplace of `new`, and stays the default.
+    assert_eq!(Mechanism::default(), Mechanism::Laplace);
+    let (a, b) = (
+        ThresholdCounts::new(15, 1, 0.63, 6.7e-6).unwrap(),
+        ThresholdCounts::with(Mechanism::Laplace, 15, 1, 0.63, 6.7e-6).unwrap(),
+    );
+    assert_eq!(
+        (a.scale(), a.threshold(), a.spent()),
+        (b.scale(), b.threshold(), b.spent())
+    );
+    assert_eq!(
+        serde_json::to_string(&Mechanism::Gaussian).unwrap(),
+        "\"gaussian\""
+    );
+    assert_eq!(
+        serde_json::from_str::<Mechanism>("\"laplace\"").unwrap(),
+        Mechanism::Laplace
+    );
+
+    let m = ThresholdCounts::with(g, 1, 1, 1.0, 1e-3).unwrap();
+    assert!(matches!(
+        m.release(&[(3, 5), (4, 1), (3, 2)]),
+        Err(DpError::DuplicateRow(3))
+    ));
+    // Extremes saturate, as for Laplace.
+    let out = m.release(&[(u32::MAX, u64::MAX)]).unwrap();
+    assert!(out.len() == 1 && out[0].1 > u64::MAX - 1_000, "{out:?}");
+    let sums = NoisySums::with(g, 1, 1, 1.0, 1e-6).unwrap();
+    let out = sums.release(&[u64::MAX, 0]).unwrap();
+    assert!(out[0] > i64::MAX - 1_000 && out[1].abs() < 1_000, "{out:?}");
+}
+
+#[test]
+fn a_gaussian_table_spends_within_its_budget() {
+    use crate::privacy::disclosure::dp::{Bounds, TableMechanism};
+    let bounds = Bounds {
+        max_rows: 15,
+        max_requests: 5,
+    };
+    for mechanism in [Mechanism::Laplace, Mechanism::Gaussian] {
+        let t = TableMechanism::new(bounds, 0.7, 7e-6, 0.9, mechanism).unwrap();
+        let (e, d) = t.spent();
+        assert_eq!(t.mechanism(), mechanism);
+        assert!(
+            (0.97 * 0.7..=0.7 + 1e-12).contains(&e),
+            "{mechanism:?}: {e}"
+        );
+        assert!(d <= 7e-6 * (1.0 + 1e-12), "{mechanism:?}: {d}");
+    }
 }
