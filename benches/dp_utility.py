@@ -57,6 +57,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--epsilon", type=float, default=1.0)
     ap.add_argument("--releases", type=int, default=3)
+    ap.add_argument("--policy", help="a policy file of your own instead of the defaults at --epsilon")
     ap.add_argument("--work")
     ap.add_argument("--out", default="benches/dp-utility")
     a = ap.parse_args()
@@ -67,9 +68,10 @@ def main():
         run([a.bin, "gen", "--lines", str(a.lines), "--seed", str(a.seed), "--out", str(log)])
     if not key.exists():
         run([a.bin, "keygen", "--out", str(key)])
-    policy = work / "dp.toml"
-    # The log is complete: every day, the newest too, is over.
-    policy.write_text(f"[dp]\nenabled = true\nepsilon = {a.epsilon}\nhold_newest_day = false\n")
+    policy = Path(a.policy) if a.policy else work / "dp.toml"
+    if not a.policy:
+        # The log is complete: every day, the newest too, is over.
+        policy.write_text(f"[dp]\nenabled = true\nepsilon = {a.epsilon}\nhold_newest_day = false\n")
     kpolicy = work / "k.toml"
     kpolicy.write_text("")
 
@@ -132,7 +134,7 @@ def main():
         f"| >= 1,000 | {result['pages_at_least_1000']} | {result['median_rel_error_1000']:.3f} |",
         f"| >= 100 | {result['pages_at_least_100']} | {result['median_rel_error_100']:.3f} |",
         "",
-        f"web_pages: ε {note.get('epsilon'):.3f}, δ {note.get('delta'):.2e}, threshold "
+        f"web_pages ({note.get('mechanism')}): ε {note.get('epsilon'):.3f}, δ {note.get('delta'):.2e}, threshold "
         f"{note.get('threshold')}, visitors scale {note.get('visitors_scale'):.2f}, "
         f"max_rows {note.get('max_rows')}, max_requests {note.get('max_requests')}; "
         f"{result['unpublished_share_100']:.1%} of the >= 100 page-days unpublished; "

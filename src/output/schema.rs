@@ -716,7 +716,7 @@ const DP_REQUESTS: ColumnSpec = col(
 const DP_VISITORS_SCALE: ColumnSpec = col(
     "visitors_scale",
     Float64,
-    "Scale of the discrete Laplace noise in `visitors`: the true bounded count lies within `visitors ± 3.0 × visitors_scale` with 95% probability (±4.6 × for 99%).",
+    "Scale of the noise in `visitors` (the manifest's `dp.mechanism` says which): for discrete Laplace noise the true bounded count lies within `visitors ± 3.0 × visitors_scale` with 95% probability (±4.6 × for 99%); for discrete Gaussian noise the scale is σ and the 95% interval `± 1.96 × visitors_scale`.",
 );
 const DP_REQUESTS_SCALE: ColumnSpec = col(
     "requests_scale",

@@ -369,16 +369,26 @@ pub struct DpTablePolicy {
     pub max_rows: u32,
     /// Requests one person counts for in one row.
     pub max_requests: u32,
+    /// This table's noise, when not the release's `mechanism`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mechanism: Option<Mechanism>,
 }
 
 impl DpTablePolicy {
-    /// A table's settings.
+    /// A table's settings, with the release's mechanism.
     pub const fn new(share: f64, max_rows: u32, max_requests: u32) -> Self {
         DpTablePolicy {
             share,
             max_rows,
             max_requests,
+            mechanism: None,
         }
+    }
+
+    /// The same with its own mechanism.
+    pub const fn with_mechanism(mut self, mechanism: Mechanism) -> Self {
+        self.mechanism = Some(mechanism);
+        self
     }
 }
 
@@ -432,11 +442,20 @@ impl Eq for DpPolicy {}
 
 impl Default for DpPolicy {
     fn default() -> Self {
+        // Measured on the 1M-line benchmark (benches/dp_utility.py): pages
+        // take most of the day, with Gaussian noise since a visitor counts
+        // in up to 15 of them; referrers and client classes, where a
+        // visitor counts in one or two rows, are cheaper under Laplace.
+        // Hourly traffic, whose visitors span many hours, needs more
+        // budget than a tenth to publish anything at modest traffic, so it
+        // is not in the default set.
         let tables = [
-            ("web_pages", DpTablePolicy::new(0.7, 15, 5)),
-            ("web_traffic", DpTablePolicy::new(0.1, 8, 20)),
-            ("web_referrers", DpTablePolicy::new(0.1, 3, 10)),
-            ("web_clients", DpTablePolicy::new(0.1, 2, 20)),
+            (
+                "web_pages",
+                DpTablePolicy::new(0.8, 15, 5).with_mechanism(Mechanism::Gaussian),
+            ),
+            ("web_referrers", DpTablePolicy::new(0.1, 2, 10)),
+            ("web_clients", DpTablePolicy::new(0.1, 1, 20)),
         ];
         DpPolicy {
             enabled: false,
@@ -803,27 +822,25 @@ hold_newest_day = true
 # epsilon (default: twice epsilon, so one re-release with "spend").
 # max_epsilon_per_day = 2.0
 
-# Tables released, with their share of the day's budget and per-visitor
-# bounds: rows a visitor counts in per day, requests counted per row.
-# Listing tables here replaces this set.
+# Tables released, with their share of the day's budget, per-visitor
+# bounds (rows a visitor counts in per day, requests counted per row) and,
+# optionally, their own mechanism. Listing tables here replaces this set;
+# web_traffic (hourly), web_search_terms, web_status and
+# web_browser_versions can be added.
 [dp.tables.web_pages]
-share = 0.7
+share = 0.8
 max_rows = 15
 max_requests = 5
-
-[dp.tables.web_traffic]
-share = 0.1
-max_rows = 8
-max_requests = 20
+mechanism = "gaussian"
 
 [dp.tables.web_referrers]
 share = 0.1
-max_rows = 3
+max_rows = 2
 max_requests = 10
 
 [dp.tables.web_clients]
 share = 0.1
-max_rows = 2
+max_rows = 1
 max_requests = 20
 "#;
 

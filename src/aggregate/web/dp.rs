@@ -178,7 +178,7 @@ impl Plan<'_> {
                 self.dp.epsilon * t.share,
                 self.dp.delta * t.share,
                 self.dp.people_share,
-                self.dp.mechanism,
+                t.mechanism.unwrap_or(self.dp.mechanism),
             )?;
             let rows: Contributions<K> = group().into_contributions(Some(self.person));
             let (released, dropped) = dp::release(&rows, &day, &mechanism, self.salt)?;

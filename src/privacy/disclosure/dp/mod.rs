@@ -380,6 +380,9 @@ pub struct DpRow {
 /// files' metadata.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DpNote {
+    /// The noise: its scales are a discrete Laplace's or a discrete
+    /// Gaussian's σ.
+    pub mechanism: Mechanism,
     /// ε spent per release day (from OpenDP's privacy maps).
     pub epsilon: f64,
     /// δ spent per release day.
@@ -404,6 +407,7 @@ impl DpNote {
         let (epsilon, delta) = m.spent();
         let (visitors_scale, requests_scale) = m.scales();
         DpNote {
+            mechanism: m.mechanism(),
             epsilon,
             delta,
             threshold: m.threshold(),
