@@ -35,6 +35,7 @@ use std::sync::Arc;
 use logveil::aggregate::web::WebAggregate;
 use logveil::aggregate::web::dp::DpRelease;
 use logveil::formats::{RawRecord, Request};
+use logveil::privacy::disclosure::dp::noise::Mechanism;
 use logveil::privacy::disclosure::dp::{
     Bounds, Contributions, DpNote, Dropped, TableMechanism, release,
 };
@@ -98,6 +99,7 @@ fn aggregate(veil: &Veil, reads: &[Read]) -> (WebAggregate, Labels) {
 /// A DP policy releasing `web_pages` only, with the whole day's budget.
 fn policy(epsilon: f64, delta: f64, people_share: f64, max_rows: u32, max_requests: u32) -> Policy {
     let mut policy = Policy::default();
+    policy.dp.mechanism = Mechanism::Laplace;
     policy.dp.enabled = true;
     policy.dp.epsilon = epsilon;
     policy.dp.delta = delta;
@@ -386,13 +388,25 @@ fn outcomes(
 /// Samples: 2,000 releases of each log (about 35 s of a debug build).
 #[test]
 fn empirical_privacy_audit() {
+    audit_neighbours(Mechanism::Laplace);
+}
+
+/// The same audit under Gaussian noise, the default of `web_pages`.
+#[test]
+fn empirical_privacy_audit_gaussian() {
+    audit_neighbours(Mechanism::Gaussian);
+}
+
+/// The audit of [`empirical_privacy_audit`] under `mechanism`.
+fn audit_neighbours(mechanism: Mechanism) {
     const N: usize = 2_000;
     let veil = veil();
     let b_reads = base();
     let a_reads: Vec<Read> = b_reads.iter().cloned().chain(victim()).collect();
     let (agg_a, labels_a) = aggregate(&veil, &a_reads);
     let (agg_b, labels_b) = aggregate(&veil, &b_reads);
-    let policy = policy(1.0, 1e-5, 0.9, 2, 5);
+    let mut policy = policy(1.0, 1e-5, 0.9, 2, 5);
+    policy.dp.mechanism = mechanism;
 
     let (a, rare_a, note) = outcomes(&agg_a, &labels_a, &policy, N);
     let (b, rare_b, _) = outcomes(&agg_b, &labels_b, &policy, N);
@@ -710,7 +724,7 @@ fn bounding_keeps_each_persons_top_rows() {
         max_rows: 3,
         max_requests: 5,
     };
-    let m = TableMechanism::new(bounds, 1e6, 1e-5, 0.5).expect("a mechanism");
+    let m = TableMechanism::new(bounds, 1e6, 1e-5, 0.5, Mechanism::Laplace).expect("a mechanism");
     assert!(m.threshold() <= 4, "threshold {}", m.threshold());
     for salt in 0..20 {
         let (mut out, dropped) = release(&rows, |_| 0, &m, salt).expect("a release");

@@ -173,7 +173,7 @@ impl Plan<'_> {
                 max_rows: t.max_rows,
                 max_requests: t.max_requests,
             };
-            let mechanism = TableMechanism::new(
+            let mechanism = TableMechanism::cached(
                 bounds,
                 self.dp.epsilon * t.share,
                 self.dp.delta * t.share,

@@ -77,7 +77,9 @@ mod tests;
 /// Which noise a release adds. Laplace noise grows with the L1 norm of one person's change
 /// (`max_rows · per_row`), Gaussian noise with its L2 norm (`√max_rows · per_row`): the
 /// Gaussian pays off when a person may count in many rows (module doc).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Mechanism {
     /// OpenDP's discrete Laplace: pure ε for the noise, δ only for the threshold.
