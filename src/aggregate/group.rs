@@ -162,6 +162,9 @@ pub struct Group<K, C> {
 struct Tally {
     counts: Vec<u32>,
     held: Box<[u32]>,
+    // Whether the pairs before `compacted_len` are sorted (after the
+    // sorting path) or only distinct (after `distinct_counted`).
+    sorted: bool,
 }
 
 /// Slots of the repeat filter (8 bytes each), a power of two.
@@ -210,6 +213,7 @@ impl<K, C> Group<K, C> {
             tally: Some(Tally {
                 counts: Vec::new(),
                 held: vec![0; RECENT].into_boxed_slice(),
+                sorted: true,
             }),
             ..Group::default()
         }
@@ -323,9 +327,12 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
     /// Sorts and deduplicates the visitor pairs.
     pub fn compact(&mut self) {
         if self.tally.is_some() {
-            self.flush();
-            if let Some(t) = &mut self.tally {
-                Self::compact_counted(&mut self.pairs, t, self.compacted_len);
+            if self.distinct_counted().is_none()
+                && let Some(t) = &mut self.tally
+            {
+                let sorted = if t.sorted { self.compacted_len } else { 0 };
+                Self::compact_counted(&mut self.pairs, t, sorted);
+                t.sorted = true;
             }
             self.compacted_len = self.pairs.len();
             return;
@@ -337,6 +344,69 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
         self.pairs.sort();
         self.pairs.dedup();
         self.compacted_len = self.pairs.len();
+    }
+
+    /// A counting group's pairs made distinct without sorting, as
+    /// [`Buckets`] does for plain ones: bucketed by row (a counting sort),
+    /// then each bucket's repeats found through a "last row that saw this
+    /// visitor" array, their counts added to the first one's. Leaves the
+    /// pairs grouped by row (not sorted within rows) and returns where
+    /// each row's start; `None` when the visitor ids are too sparse for
+    /// the arrays (the sorting path then does it). Pairs of rows past the
+    /// group's (not reachable through `row`) are left out.
+    fn distinct_counted(&mut self) -> Option<Vec<usize>> {
+        self.flush();
+        let rows = self.keys.len();
+        let t = self.tally.as_mut()?;
+        let mut starts = vec![0usize; rows + 1];
+        let mut visitor_ids = 0usize;
+        for &p in &self.pairs {
+            if let Some(s) = starts.get_mut(row_of(p) as usize + 1) {
+                *s += 1;
+                visitor_ids = visitor_ids.max(visitor_of(p) as usize + 1);
+            }
+        }
+        if visitor_ids > self.pairs.len().max(1 << 20) {
+            return None;
+        }
+        for i in 1..starts.len() {
+            starts[i] += starts[i - 1];
+        }
+        let kept = starts[rows];
+        let (mut visitors, mut counts) = (vec![0u32; kept], vec![0u32; kept]);
+        let mut next = starts.clone();
+        for (&p, &c) in self.pairs.iter().zip(&t.counts) {
+            if let Some(at) = next.get_mut(row_of(p) as usize)
+                && let (Some(v), Some(n)) = (visitors.get_mut(*at), counts.get_mut(*at))
+            {
+                (*v, *n) = (visitor_of(p), c);
+                *at += 1;
+            }
+        }
+        let mut last_row = vec![u32::MAX; visitor_ids];
+        let mut place = vec![0usize; visitor_ids];
+        let (mut pairs, mut sums) = (Vec::with_capacity(kept), Vec::with_capacity(kept));
+        let mut out_starts = vec![0usize; rows + 1];
+        for r in 0..rows {
+            let row = r as u32;
+            for i in starts[r]..starts[r + 1] {
+                let v = visitors[i] as usize;
+                if last_row[v] != row {
+                    (last_row[v], place[v]) = (row, sums.len());
+                    pairs.push(pack(row, visitors[i]));
+                    sums.push(counts[i]);
+                } else if let Some(n) = sums.get_mut(place[v]) {
+                    *n = u32::saturating_add(*n, counts[i]);
+                }
+            }
+            out_starts[r + 1] = pairs.len();
+        }
+        self.pairs = pairs;
+        t.counts = sums;
+        // Distinct, grouped by row, not sorted within rows.
+        t.sorted = false;
+        self.compacted_len = self.pairs.len();
+        Some(out_starts)
     }
 
     /// Sorts pairs with their counts and adds up the counts of equal
@@ -437,7 +507,12 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
         let mut starts = vec![0usize; rows + 1];
         // Counts travel with their pairs, which bucketing would lose.
         let buckets = match self.tally {
-            Some(_) => None,
+            Some(_) => {
+                if let Some(starts) = self.distinct_counted() {
+                    return starts;
+                }
+                None
+            }
             None => Buckets::new(pairs, rows),
         };
         match buckets {
@@ -644,5 +719,21 @@ mod tests {
         g.visit_n(0, 4, 7);
         g.visit_n(0, 4, 2);
         assert_eq!(counted(g), vec![(2, 4, 9)]);
+    }
+
+    #[test]
+    fn sparse_visitor_ids_are_counted_the_same() {
+        // Ids near the top take the sorting path instead of the arrays.
+        let counted_with = |offset: u32| {
+            let mut g = Group::counting();
+            for i in 0..200_000u32 {
+                add(&mut g, (i % 5) as u8, offset + (i * 7919) % 30_000);
+            }
+            counted(g)
+                .into_iter()
+                .map(|(k, v, n)| (k, v - offset, n))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(counted_with(u32::MAX - 40_000), counted_with(0));
     }
 }
