@@ -171,12 +171,13 @@ fn a_dp_release_is_noisy_bounded_and_says_so_everywhere() {
         "{tables:?}"
     );
     for entry in manifest["tables"].as_array().unwrap() {
+        // The largest default share is web_pages' 0.8 of the day.
         let dp = &entry["dp"];
         assert!(
-            dp["epsilon"].as_f64().unwrap() <= 0.7 * EPSILON + 1e-9,
+            dp["epsilon"].as_f64().unwrap() <= 0.8 * EPSILON + 1e-9,
             "{entry}"
         );
-        assert!(dp["delta"].as_f64().unwrap() <= 0.7e-5 + 1e-15, "{entry}");
+        assert!(dp["delta"].as_f64().unwrap() <= 0.8e-5 + 1e-15, "{entry}");
         assert_eq!(dp["reused"], false);
         let file = out.join(entry["file"].as_str().unwrap());
         let meta = metadata(&file);
