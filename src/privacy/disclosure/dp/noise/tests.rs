@@ -227,10 +227,16 @@ fn noisy_sums_have_the_stated_scale_and_interval() {
     assert_noise_matches(&noise, sums.scale(), 2e-7);
 
     let level = 0.95;
-    let w = half_width(sums.scale(), level);
+    assert_smallest_cover(&noise, half_width(sums.scale(), level), level);
+}
+
+/// `±w` covers at least `level` of `noise` and `±(w - 1)` less, each
+/// within a Hoeffding bound at 1e-7 (P(|share - p| >= t) <=
+/// exp(-2 n t²) per side).
+fn assert_smallest_cover(noise: &[i64], w: f64, level: f64) {
+    let n = noise.len();
     let inside =
         |w: f64| noise.iter().filter(|&&z| (z.abs() as f64) <= w).count() as f64 / n as f64;
-    // Hoeffding: P(|share - p| >= t) <= exp(-2 n t²) per side.
     let t = ((1.0 / 1e-7f64).ln() / (2.0 * n as f64)).sqrt();
     assert!(inside(w) > level - t, "coverage {} of ±{w}", inside(w));
     assert!(
@@ -672,16 +678,7 @@ fn gaussian_sums_have_the_l2_sensitivity_the_stated_sigma_and_interval() {
     assert_gaussian_noise_matches(&noise, sums.scale(), 2e-7);
     let level = 0.95;
     let w = half_width_for(Mechanism::Gaussian, sums.scale(), level);
-    let inside =
-        |w: f64| noise.iter().filter(|&&z| (z.abs() as f64) <= w).count() as f64 / n as f64;
-    let t = ((1.0 / 1e-7f64).ln() / (2.0 * n as f64)).sqrt();
-    assert!(inside(w) > level - t, "coverage {} of ±{w}", inside(w));
-    assert!(
-        inside(w - 1.0) < level + t,
-        "coverage {} of ±{}",
-        inside(w - 1.0),
-        w - 1.0
-    );
+    assert_smallest_cover(&noise, w, level);
 }
 
 #[test]
