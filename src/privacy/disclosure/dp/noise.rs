@@ -197,15 +197,7 @@ impl ThresholdCounts {
     ) -> Result<Self, DpError> {
         check_epsilon(epsilon)?;
         check_delta(delta)?;
-        if max_rows == 0 {
-            return Err(bad("max_rows", "at least 1", max_rows));
-        }
-        if per_row == 0 {
-            return Err(bad("per_row", "at least 1", per_row));
-        }
-        let l1 = u64::from(max_rows)
-            .checked_mul(per_row)
-            .ok_or(DpError::BoundsOverflow { max_rows, per_row })?;
+        let l1 = l1_bound(max_rows, per_row)?;
         let d_in = (max_rows, l1, per_row);
         match mechanism {
             Mechanism::Laplace => laplace_counts(d_in, epsilon, delta),
@@ -445,17 +437,9 @@ impl NoisySums {
         delta: f64,
     ) -> Result<Self, DpError> {
         check_epsilon(epsilon)?;
-        if max_rows == 0 {
-            return Err(bad("max_rows", "at least 1", max_rows));
-        }
-        if per_row == 0 {
-            return Err(bad("per_row", "at least 1", per_row));
-        }
+        check_bounds(max_rows, per_row)?;
         if mechanism == Mechanism::Laplace {
-            let l1 = u64::from(max_rows)
-                .checked_mul(per_row)
-                .ok_or(DpError::BoundsOverflow { max_rows, per_row })?;
-            return Self::new(l1, epsilon);
+            return Self::new(l1_bound(max_rows, per_row)?, epsilon);
         }
         check_delta(delta)?;
         let l2 = l2_bound(max_rows, per_row)?;
@@ -533,6 +517,26 @@ fn gauss_sum_measurement(sigma: f64) -> Result<GaussSumMeasurement, DpError> {
         sigma,
         None,
     )?)
+}
+
+/// Refuses bounds of zero rows or zero per row.
+fn check_bounds(max_rows: u32, per_row: u64) -> Result<(), DpError> {
+    if max_rows == 0 {
+        return Err(bad("max_rows", "at least 1", max_rows));
+    }
+    if per_row == 0 {
+        return Err(bad("per_row", "at least 1", per_row));
+    }
+    Ok(())
+}
+
+/// The L1 bound of a person who changes at most `max_rows` rows by at
+/// most `per_row` each; refuses zero bounds and an overflow.
+fn l1_bound(max_rows: u32, per_row: u64) -> Result<u64, DpError> {
+    check_bounds(max_rows, per_row)?;
+    u64::from(max_rows)
+        .checked_mul(per_row)
+        .ok_or(DpError::BoundsOverflow { max_rows, per_row })
 }
 
 /// √max_rows · per_row, rounded up (OpenDP's outward-rounding arithmetic): the L2 norm of one
