@@ -124,11 +124,7 @@ pub(crate) fn push(buf: &mut Vec<u8>, id: u64, key: u64) -> bool {
                 }
                 1 => {
                     buf.extend_from_slice(b"Mobile/15E148 [FBAN/FBIOS;FBAV/");
-                    push_u64(buf, 480 + (h >> 32) % 50);
-                    buf.extend_from_slice(b".0.0.");
-                    push_u64(buf, build % 100);
-                    buf.push(b'.');
-                    push_u64(buf, id);
+                    push_app_version(buf, 480 + (h >> 32) % 50, build % 100, id);
                     buf.extend_from_slice(b";FBBV/");
                     push_u64(buf, 600_000_000 + (h >> 24) % 99_999_999);
                     buf.extend_from_slice(b";FBDV/iPhone16,2;FBMD/iPhone;FBSN/iOS;FBSV/");
@@ -137,11 +133,7 @@ pub(crate) fn push(buf: &mut Vec<u8>, id: u64, key: u64) -> bool {
                 }
                 _ => {
                     buf.extend_from_slice(b"Mobile/15E148 Instagram ");
-                    push_u64(buf, 300 + (h >> 32) % 90);
-                    buf.extend_from_slice(b".0.0.");
-                    push_u64(buf, build % 100);
-                    buf.push(b'.');
-                    push_u64(buf, id);
+                    push_app_version(buf, 300 + (h >> 32) % 90, build % 100, id);
                     buf.extend_from_slice(b" (iPhone15,3; iOS ");
                     push_u64(buf, os);
                     buf.extend_from_slice(b"_0; en_US; en; scale=3.00; 1290x2796; 6123456)");
@@ -150,6 +142,16 @@ pub(crate) fn push(buf: &mut Vec<u8>, id: u64, key: u64) -> bool {
             !ipad
         }
     }
+}
+
+/// An in-app agent's version, `major.0.0.build.id`, as Facebook's and
+/// Instagram's iOS apps write theirs.
+fn push_app_version(buf: &mut Vec<u8>, major: u64, build: u64, id: u64) {
+    push_u64(buf, major);
+    buf.extend_from_slice(b".0.0.");
+    push_u64(buf, build);
+    buf.push(b'.');
+    push_u64(buf, id);
 }
 
 #[cfg(test)]
