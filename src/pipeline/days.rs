@@ -31,6 +31,7 @@ use crate::aggregate::web::dp::dp_table;
 use crate::aggregate::web::partial::DayPartial;
 use crate::error::Error;
 use crate::output::manifest::PeriodsReport;
+use crate::output::schema::dp_spec;
 use crate::output::table::Table;
 use crate::privacy::policy::{Policy, Republish};
 use crate::privacy::pseudonym::Epoch;
@@ -315,29 +316,35 @@ fn dp_day<R: Send>(
     let dp_err = |e: crate::privacy::disclosure::dp::noise::DpError| Error::Dp {
         message: e.to_string(),
     };
-    let releases = aggregate
-        .into_dp_releases(Vec::new(), labels, policy)
-        .map_err(dp_err)?;
-    let mut out = Vec::with_capacity(releases.len());
-    for fresh in releases {
-        let name = fresh.spec.name;
-        let stored = match policy.dp.republish {
-            Republish::Reuse => state.dp_stored(day, name)?,
-            Republish::Spend => None,
-        };
-        let (release, reused) = match stored {
-            Some(stored) => (stored, true),
-            None => {
-                let release = StoredRelease {
-                    note: fresh.note,
-                    rows: fresh.rows,
-                };
-                state.dp_record(day, name, &release, policy.dp.ceiling())?;
-                (release, false)
+    // The stored releases published again draw no new noise at all.
+    let mut stored = BTreeMap::new();
+    if policy.dp.republish == Republish::Reuse {
+        for name in policy.dp.tables.keys() {
+            if let Some(release) = state.dp_stored(day, name)? {
+                stored.insert(name.as_str(), release);
             }
+        }
+    }
+    let fresh = aggregate
+        .into_dp_releases_of(Vec::new(), labels, policy, |name| {
+            !stored.contains_key(name)
+        })
+        .map_err(dp_err)?;
+    let mut out = Vec::with_capacity(fresh.len() + stored.len());
+    for fresh in fresh {
+        let release = StoredRelease {
+            note: fresh.note,
+            rows: fresh.rows,
         };
+        state.dp_record(day, fresh.spec.name, &release, policy.dp.ceiling())?;
         let table = dp_table(fresh.spec, &release.rows);
-        out.push(emit(table.map(|t| t.with_dp(release.note, reused))));
+        out.push(emit(table.map(|t| t.with_dp(release.note, false))));
+    }
+    for (name, release) in stored {
+        let table = dp_spec(name)
+            .ok_or_else(|| format!("{name}: no table releases under differential privacy"))
+            .and_then(|spec| dp_table(spec, &release.rows));
+        out.push(emit(table.map(|t| t.with_dp(release.note, true))));
     }
     Ok(out)
 }

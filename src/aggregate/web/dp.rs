@@ -51,6 +51,19 @@ impl WebAggregate {
         labels: &Labels,
         policy: &Policy,
     ) -> Result<Vec<DpRelease>, DpError> {
+        self.into_dp_releases_of(others, labels, policy, |_| true)
+    }
+
+    /// [`WebAggregate::into_dp_releases`] of the listed tables that
+    /// `wanted` (given a table's name) accepts: a day whose stored
+    /// release is published again draws no noise for it.
+    pub fn into_dp_releases_of(
+        self,
+        others: Vec<(WebAggregate, Renumbering)>,
+        labels: &Labels,
+        policy: &Policy,
+        wanted: impl Fn(&str) -> bool,
+    ) -> Result<Vec<DpRelease>, DpError> {
         let (this, parts, maps) = self.absorb(others);
         let cal = this.sessions.calendar();
         let person = people(&this.sessions);
@@ -62,6 +75,7 @@ impl WebAggregate {
             dp: &policy.dp,
             person: &person,
             salt: salt(),
+            wanted: &wanted,
         };
         let maps = maps.as_slice();
         let day = |k: &(Day, Str, Str)| k.0;
@@ -154,10 +168,12 @@ struct Plan<'a> {
     dp: &'a DpPolicy,
     person: &'a [u32],
     salt: u64,
+    wanted: &'a dyn Fn(&str) -> bool,
 }
 
 impl Plan<'_> {
-    /// Releases the table `spec` if the policy lists it: `group` gives its
+    /// Releases the table `spec` if the policy lists it and the caller
+    /// wants it: `group` gives its
     /// merged rows, `day` a key's day, `row` a key's time, site and other
     /// key columns as text.
     fn table<K: Copy + Hash + Eq, C: Counters>(
@@ -168,6 +184,9 @@ impl Plan<'_> {
         row: impl Fn(&K) -> (i64, String, Vec<String>),
     ) -> Option<Result<DpRelease, DpError>> {
         let t = self.dp.tables.get(spec.name)?;
+        if !(self.wanted)(spec.name) {
+            return None;
+        }
         Some((|| {
             let bounds = Bounds {
                 max_rows: t.max_rows,
