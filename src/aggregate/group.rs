@@ -162,9 +162,6 @@ pub struct Group<K, C> {
 struct Tally {
     counts: Vec<u32>,
     held: Box<[u32]>,
-    // Whether the pairs before `compacted_len` are sorted (after the
-    // sorting path) or only distinct (after `distinct_counted`).
-    sorted: bool,
 }
 
 /// Slots of the repeat filter (8 bytes each), a power of two.
@@ -213,7 +210,6 @@ impl<K, C> Group<K, C> {
             tally: Some(Tally {
                 counts: Vec::new(),
                 held: vec![0; RECENT].into_boxed_slice(),
-                sorted: true,
             }),
             ..Group::default()
         }
@@ -330,9 +326,7 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
             if self.distinct_counted().is_none()
                 && let Some(t) = &mut self.tally
             {
-                let sorted = if t.sorted { self.compacted_len } else { 0 };
-                Self::compact_counted(&mut self.pairs, t, sorted);
-                t.sorted = true;
+                Self::compact_counted(&mut self.pairs, t);
             }
             self.compacted_len = self.pairs.len();
             return;
@@ -404,47 +398,29 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
         self.pairs = pairs;
         t.counts = sums;
         // Distinct, grouped by row, not sorted within rows.
-        t.sorted = false;
         self.compacted_len = self.pairs.len();
         Some(out_starts)
     }
 
     /// Sorts pairs with their counts and adds up the counts of equal
-    /// pairs. The first `sorted` pairs are already sorted and distinct
-    /// (the last compaction's), so only the tail is sorted and the two
-    /// runs are merged: a whole sort of 12-byte entries at every
-    /// compaction was most of what the counting mode cost.
-    fn compact_counted(pairs: &mut Vec<u64>, t: &mut Tally, sorted: usize) {
-        let sorted = sorted.min(pairs.len()).min(t.counts.len());
-        let mut tail: Vec<(u64, u32)> = (pairs.get(sorted..).unwrap_or(&[]).iter().copied())
-            .zip(t.counts.get(sorted..).unwrap_or(&[]).iter().copied())
+    /// pairs: the path of visitor ids too sparse for `distinct_counted`'s
+    /// arrays (a worker past 2³² visitors), so plain rather than fast.
+    fn compact_counted(pairs: &mut Vec<u64>, t: &mut Tally) {
+        let mut both: Vec<(u64, u32)> = (pairs.iter().copied())
+            .zip(t.counts.iter().copied())
             .collect();
-        tail.sort_unstable_by_key(|&(p, _)| p);
-        let head = pairs.get(..sorted).unwrap_or(&[]).iter().copied();
-        let head = head.zip(t.counts.get(..sorted).unwrap_or(&[]).iter().copied());
-        let mut out_pairs = Vec::with_capacity(sorted + tail.len());
-        let mut out_counts = Vec::with_capacity(sorted + tail.len());
-        let mut push = |(p, c): (u64, u32)| match (out_pairs.last(), out_counts.last_mut()) {
-            (Some(&last), Some(n)) if last == p => *n = u32::saturating_add(*n, c),
-            _ => {
-                out_pairs.push(p);
-                out_counts.push(c);
-            }
-        };
-        let (mut head, mut tail) = (head.peekable(), tail.into_iter().peekable());
-        loop {
-            let next = match (head.peek(), tail.peek()) {
-                (Some(h), Some(t)) if h.0 <= t.0 => head.next(),
-                (_, Some(_)) => tail.next(),
-                (Some(_), None) => head.next(),
-                (None, None) => break,
-            };
-            if let Some(e) = next {
-                push(e);
+        both.sort_unstable_by_key(|&(p, _)| p);
+        pairs.clear();
+        t.counts.clear();
+        for (p, c) in both {
+            match (pairs.last(), t.counts.last_mut()) {
+                (Some(&last), Some(n)) if last == p => *n = n.saturating_add(c),
+                _ => {
+                    pairs.push(p);
+                    t.counts.push(c);
+                }
             }
         }
-        *pairs = out_pairs;
-        t.counts = out_counts;
     }
 
     /// Number of rows.
