@@ -386,3 +386,79 @@ fn the_newest_day_is_released_only_once_a_later_day_has_data() {
         ["day=2026-03-01", "day=2026-03-02", "day=2026-03-03"]
     );
 }
+
+/// A name of letters that path cleaning keeps as it is (no digits, no
+/// hex): `n` written in base 20 over `g..=z`.
+fn word(mut n: usize) -> String {
+    let mut w = String::new();
+    for _ in 0..4 {
+        w.push(char::from(b'g' + (n % 20) as u8));
+        n /= 20;
+    }
+    w
+}
+
+/// A log where 300 visitors read `/popular` on 1 March and again on
+/// 2 March, when each also reads 40 pages nobody else reads.
+fn heavy_readers(dir: &Path) -> PathBuf {
+    use std::fmt::Write;
+    let mut log = String::new();
+    let mut line = |day: u32, v: usize, path: &str| {
+        let ip = format!("10.0.{}.{}", v / 200, v % 200 + 1);
+        writeln!(
+            log,
+            "{ip} - - [{day:02}/Mar/2026:10:00:00 +0000] \"GET {path} HTTP/1.1\" 200 900 \"-\" \
+             \"Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0\""
+        )
+        .unwrap();
+    };
+    for v in 0..300 {
+        line(1, v, "/popular");
+    }
+    for v in 0..300 {
+        line(2, v, "/popular");
+        for i in 0..40 {
+            line(2, v, &format!("/notes/{}", word(v * 40 + i)));
+        }
+    }
+    let path = dir.join("heavy.log");
+    std::fs::write(&path, log).unwrap();
+    path
+}
+
+/// `/popular`'s published visitors on 2 March.
+fn popular_on_second_day(out: &Path) -> i64 {
+    let rows = hive_rows(out, "web_pages");
+    let row = rows
+        .iter()
+        .find(|r| r["partition"].str() == "day=2026-03-02" && r["path"].str() == "/popular");
+    row.map_or(0, |r| r["visitors"].int())
+}
+
+#[test]
+fn visitors_past_max_rows_keep_the_pages_earlier_days_published() {
+    let s = setup(10);
+    let log = heavy_readers(&s.dir);
+    // On 2 March every visitor has 41 pages, past max_rows = 15. Choosing
+    // by their own requests (one each) keeps /popular for about 15 in 41
+    // of them (110 of 300, standard deviation 8); preferring what 1 March
+    // published keeps it for all 300. The noise of visitors here has a
+    // scale of about 5, so 250 and 200 are each beyond 10 scales and
+    // 10 standard deviations of their side.
+    let prefer = policy(&s.dir, "prefer.toml", "hold_newest_day = false");
+    let out = s.dir.join("prefer");
+    assert_exit(&dp_run(&log, &out, &s.state, &s.key, &prefer), 0);
+    let kept = popular_on_second_day(&out);
+    assert!(kept >= 250, "preferring published pages: {kept}");
+
+    let own = policy(
+        &s.dir,
+        "own.toml",
+        "hold_newest_day = false\nprefer_published_days = 0",
+    );
+    let out = s.dir.join("own");
+    let state = s.dir.join("own-state");
+    assert_exit(&dp_run(&log, &out, &state, &s.key, &own), 0);
+    let kept = popular_on_second_day(&out);
+    assert!(kept < 200, "own requests only: {kept}");
+}

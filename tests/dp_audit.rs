@@ -727,7 +727,7 @@ fn bounding_keeps_each_persons_top_rows() {
     let m = TableMechanism::new(bounds, 1e6, 1e-5, 0.5, Mechanism::Laplace).expect("a mechanism");
     assert!(m.threshold() <= 4, "threshold {}", m.threshold());
     for salt in 0..20 {
-        let (mut out, dropped) = release(&rows, |_| 0, &m, salt).expect("a release");
+        let (mut out, dropped) = release(&rows, |_| 0, |_| u64::MAX, &m, salt).expect("a release");
         out.sort_unstable();
         let expected: Vec<(u32, u64, u64)> = (0..7u32)
             .map(|r| match r {

@@ -11,7 +11,10 @@
 //! reach disclosure control in one order, whatever order the lines came
 //! in. Days are merged and published in parallel, a batch of as many days
 //! as threads at a time, in order (each day's tables are again built in
-//! parallel); memory holds about one day's aggregate per thread.
+//! parallel); memory holds about one day's aggregate per thread. Under
+//! differential privacy the batch's days are merged in parallel and then
+//! released one after another, in day order, so that each day's release
+//! can prefer the rows the days before it published.
 //!
 //! The store of the days is a [`DayStore`]: the private state, or the
 //! shards of a publish (`partials.rs`), whose stored partial of a day is
@@ -33,6 +36,7 @@ use crate::error::Error;
 use crate::output::manifest::PeriodsReport;
 use crate::output::schema::dp_spec;
 use crate::output::table::Table;
+use crate::privacy::disclosure::dp::Published;
 use crate::privacy::policy::{Policy, Republish};
 use crate::privacy::pseudonym::Epoch;
 use crate::privacy::{Labels, Renumbering};
@@ -55,8 +59,8 @@ pub(super) trait DayStore: Sync {
     fn expired_before(&self) -> Option<i32>;
     /// Whether the budget ledger holds any release of `day`.
     fn dp_released(&self, day: i32) -> bool;
-    /// The budget ledger's release of `table` on `day`, if it holds one.
-    fn dp_stored(&self, day: i32, table: &str) -> Result<Option<StoredRelease>, Error>;
+    /// The budget ledger's releases of `day`, by table.
+    fn dp_stored(&self, day: i32) -> Result<BTreeMap<String, StoredRelease>, Error>;
     /// Records a fresh release in the budget ledger, refused past the
     /// ceiling of ε per day.
     fn dp_record(
@@ -84,8 +88,8 @@ impl DayStore for StateDir {
     fn dp_released(&self, day: i32) -> bool {
         StateDir::dp_spent(self, day).0 > 0.0
     }
-    fn dp_stored(&self, day: i32, table: &str) -> Result<Option<StoredRelease>, Error> {
-        StateDir::dp_stored(self, day, table)
+    fn dp_stored(&self, day: i32) -> Result<BTreeMap<String, StoredRelease>, Error> {
+        StateDir::dp_stored_day(self, day)
     }
     fn dp_record(
         &self,
@@ -245,10 +249,18 @@ pub(super) fn merge_and_publish<R: Send>(
             if let Some(merged) = merged {
                 periods.feed(&merged, &emit, &mut out.tables);
             }
-            if let Some(tables) = tables {
-                out.published.insert(day);
-                out.tables.extend(tables);
-            }
+            let tables = match tables {
+                None => continue,
+                Some(Publication::Tables(tables)) => tables,
+                // In day order, after the batch's earlier days: a day's
+                // release may prefer rows the days before it published.
+                Some(Publication::Dp(ready)) => {
+                    let (aggregate, labels) = *ready;
+                    dp_day(state, day, aggregate, &labels, policy, |t| emit(day, t))?
+                }
+            };
+            out.published.insert(day);
+            out.tables.extend(tables);
         }
     }
     out.periods = periods.finish(epoch, &emit, &mut out.tables);
@@ -275,9 +287,18 @@ fn merge_day(
     })
 }
 
+/// A day's publication: its tables under k, or under differential
+/// privacy the aggregate to release once the days before it are released
+/// ([`dp_day`]).
+enum Publication<R> {
+    Tables(Vec<R>),
+    Dp(Box<(WebAggregate, Labels)>),
+}
+
 /// Merges a day's new partials into its stored one, writes the result to
-/// the state and publishes the day from it; gives the merged partial back
-/// for the day's periods.
+/// the state and publishes the day from it (under differential privacy,
+/// readies it for release); gives the merged partial back for the day's
+/// periods.
 fn publish_day<R: Send>(
     state: &impl DayStore,
     day: i32,
@@ -285,19 +306,18 @@ fn publish_day<R: Send>(
     (gap, calendar): (i64, Calendar),
     policy: &Policy,
     emit: impl Fn(Result<Table, String>) -> R + Sync,
-) -> Result<(DayPartial, Vec<R>), Error> {
+) -> Result<(DayPartial, Publication<R>), Error> {
     let merged = merge_day(state, day, parts, (gap, calendar))?;
     let mut aggregate = WebAggregate::with_calendar(gap, calendar);
     let mut labels = Labels::default();
     if policy.dp.enabled {
         aggregate = aggregate.counting();
         aggregate.import(&mut labels, &merged);
-        let tables = dp_day(state, day, aggregate, &labels, policy, emit)?;
-        return Ok((merged, tables));
+        return Ok((merged, Publication::Dp(Box::new((aggregate, labels)))));
     }
     aggregate.import(&mut labels, &merged);
     let tables = aggregate.into_tables(Vec::new(), labels, policy, emit);
-    Ok((merged, tables))
+    Ok((merged, Publication::Tables(tables)))
 }
 
 /// Publishes one day under differential privacy: each table the policy
@@ -317,16 +337,14 @@ fn dp_day<R: Send>(
         message: e.to_string(),
     };
     // The stored releases published again draw no new noise at all.
-    let mut stored = BTreeMap::new();
-    if policy.dp.republish == Republish::Reuse {
-        for name in policy.dp.tables.keys() {
-            if let Some(release) = state.dp_stored(day, name)? {
-                stored.insert(name.as_str(), release);
-            }
-        }
-    }
+    let mut stored = match policy.dp.republish {
+        Republish::Reuse => state.dp_stored(day)?,
+        Republish::Spend => BTreeMap::new(),
+    };
+    stored.retain(|name, _| policy.dp.tables.contains_key(name));
+    let published = published_before(state, day, policy)?;
     let fresh = aggregate
-        .into_dp_releases_of(Vec::new(), labels, policy, |name| {
+        .into_dp_releases_of(Vec::new(), labels, policy, &published, |name| {
             !stored.contains_key(name)
         })
         .map_err(dp_err)?;
@@ -341,10 +359,29 @@ fn dp_day<R: Send>(
         out.push(emit(table.map(|t| t.with_dp(release.note, false))));
     }
     for (name, release) in stored {
-        let table = dp_spec(name)
+        let table = dp_spec(&name)
             .ok_or_else(|| format!("{name}: no table releases under differential privacy"))
             .and_then(|spec| dp_table(spec, &release.rows));
         out.push(emit(table.map(|t| t.with_dp(release.note, true))));
     }
     Ok(out)
+}
+
+/// The rows each table's releases of the `prefer_published_days` days
+/// before `day` published, as the ledger holds them (this run's releases
+/// of earlier days included): public already, so a day's release may let
+/// its visitors prefer them.
+fn published_before(
+    state: &impl DayStore,
+    day: i32,
+    policy: &Policy,
+) -> Result<BTreeMap<String, Published>, Error> {
+    let mut published: BTreeMap<String, Published> = BTreeMap::new();
+    let back = i32::try_from(policy.dp.prefer_published_days).unwrap_or(i32::MAX);
+    for earlier in day.saturating_sub(back)..day {
+        for (name, release) in state.dp_stored(earlier)? {
+            published.entry(name).or_default().extend(&release.rows);
+        }
+    }
+    Ok(published)
 }

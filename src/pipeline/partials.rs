@@ -436,8 +436,8 @@ impl DayStore for Shards {
         false
     }
 
-    fn dp_stored(&self, _day: i32, _table: &str) -> Result<Option<StoredRelease>, Error> {
-        Ok(None)
+    fn dp_stored(&self, _day: i32) -> Result<BTreeMap<String, StoredRelease>, Error> {
+        Ok(BTreeMap::new())
     }
 
     fn dp_record(

@@ -429,6 +429,10 @@ pub struct DpPolicy {
     /// Hold the newest day of the state back until a later day has data:
     /// a release is final, and a night run sees only the start of today.
     pub hold_newest_day: bool,
+    /// How many earlier days' releases a visitor past a table's
+    /// `max_rows` prefers rows from: rows published then are kept first
+    /// (0: choose by the visitor's own requests only).
+    pub prefer_published_days: u32,
     /// The most ε the ledger lets one day spend over all its releases
     /// (unset: twice `epsilon`, one release and one re-release).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -465,6 +469,7 @@ impl Default for DpPolicy {
             mechanism: Mechanism::Laplace,
             republish: Republish::Reuse,
             hold_newest_day: true,
+            prefer_published_days: 7,
             max_epsilon_per_day: None,
             tables: tables
                 .into_iter()
@@ -495,6 +500,9 @@ impl DpPolicy {
         }
         if !(positive(self.people_share) && self.people_share < 1.0) {
             return Err(invalid("dp.people_share", "must be between 0 and 1"));
+        }
+        if self.prefer_published_days > 366 {
+            return Err(invalid("dp.prefer_published_days", "must be 0–366"));
         }
         let ceiling = self.ceiling();
         if !(ceiling.is_finite() && ceiling >= self.epsilon) {
@@ -818,6 +826,11 @@ republish = "reuse"
 # Release a day only once a later day has data: a nightly run sees only
 # the first hours of today, and a release is final under "reuse".
 hold_newest_day = true
+# A visitor who counts in more than a table's max_rows rows keeps first
+# the rows the releases of this many earlier days published (public
+# already, so the choice reads nobody else's data), then the rows they
+# requested most. 0: own requests only.
+prefer_published_days = 7
 # The ledger refuses a release that would take a day past this much
 # epsilon (default: twice epsilon, so one re-release with "spend").
 # max_epsilon_per_day = 2.0

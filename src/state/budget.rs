@@ -361,8 +361,13 @@ impl StateDir {
     /// when it made one, else the current state's. Callable from any
     /// thread.
     pub fn dp_stored(&self, day: i32, table: &str) -> Result<Option<StoredRelease>, Error> {
+        Ok(self.dp_stored_day(day)?.remove(table))
+    }
+
+    /// Every stored release of `day`, by table (as [`StateDir::dp_stored`]).
+    pub fn dp_stored_day(&self, day: i32) -> Result<BTreeMap<String, StoredRelease>, Error> {
         let Some(name) = day_name(day) else {
-            return Ok(None);
+            return Ok(BTreeMap::new());
         };
         let rel = Path::new(DP_DIR)
             .join(RELEASES_DIR)
@@ -382,9 +387,9 @@ impl StateDir {
         };
         let in_state = slot.is_some() || self.budget.stored.contains(&day);
         if !in_state || !path.exists() {
-            return Ok(None);
+            return Ok(BTreeMap::new());
         }
-        Ok(read_releases(&path, day)?.remove(table))
+        read_releases(&path, day)
     }
 
     /// Records a fresh release of `table` for `day`: its spend

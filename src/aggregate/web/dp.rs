@@ -13,12 +13,15 @@
 //! split, bytes, status classes and latencies are not (each would need a
 //! share of the budget, and sessions a bound on their own).
 
+use std::collections::BTreeMap;
 use std::hash::Hash;
 
 use crate::output::schema::{self, ColumnType, TableSpec};
 use crate::output::table::{Table, Values};
 use crate::privacy::disclosure::dp::noise::DpError;
-use crate::privacy::disclosure::dp::{self, Bounds, Contributions, DpNote, DpRow, TableMechanism};
+use crate::privacy::disclosure::dp::{
+    self, Bounds, Contributions, DpNote, DpRow, Published, TableMechanism,
+};
 use crate::privacy::policy::{DpPolicy, Policy};
 use crate::privacy::request_class::RequestClasses;
 use crate::privacy::{Labels, Renumbering};
@@ -51,17 +54,20 @@ impl WebAggregate {
         labels: &Labels,
         policy: &Policy,
     ) -> Result<Vec<DpRelease>, DpError> {
-        self.into_dp_releases_of(others, labels, policy, |_| true)
+        self.into_dp_releases_of(others, labels, policy, &BTreeMap::new(), |_| true)
     }
 
     /// [`WebAggregate::into_dp_releases`] of the listed tables that
     /// `wanted` (given a table's name) accepts: a day whose stored
-    /// release is published again draws no noise for it.
+    /// release is published again draws no noise for it. `published`
+    /// holds, by table name, the rows earlier releases published, which
+    /// people past a table's `max_rows` keep first.
     pub fn into_dp_releases_of(
         self,
         others: Vec<(WebAggregate, Renumbering)>,
         labels: &Labels,
         policy: &Policy,
+        published: &BTreeMap<String, Published>,
         wanted: impl Fn(&str) -> bool,
     ) -> Result<Vec<DpRelease>, DpError> {
         let (this, parts, maps) = self.absorb(others);
@@ -76,6 +82,7 @@ impl WebAggregate {
             person: &person,
             salt: salt(),
             wanted: &wanted,
+            published,
         };
         let maps = maps.as_slice();
         let day = |k: &(Day, Str, Str)| k.0;
@@ -169,6 +176,7 @@ struct Plan<'a> {
     person: &'a [u32],
     salt: u64,
     wanted: &'a dyn Fn(&str) -> bool,
+    published: &'a BTreeMap<String, Published>,
 }
 
 impl Plan<'_> {
@@ -200,7 +208,9 @@ impl Plan<'_> {
                 t.mechanism.unwrap_or(self.dp.mechanism),
             )?;
             let rows: Contributions<K> = group().into_contributions(Some(self.person));
-            let (released, dropped) = dp::release(&rows, &day, &mechanism, self.salt)?;
+            let rank = self.ranks(spec.name, &rows, &row);
+            let rank = |r: u32| rank.get(r as usize).copied().unwrap_or(u64::MAX);
+            let (released, dropped) = dp::release(&rows, &day, rank, &mechanism, self.salt)?;
             let note = DpNote::of(&mechanism, dropped);
             let mut rows: Vec<DpRow> = released
                 .into_iter()
@@ -221,6 +231,28 @@ impl Plan<'_> {
             sort_rows(&mut rows);
             Ok(DpRelease { spec, rows, note })
         })())
+    }
+}
+
+impl Plan<'_> {
+    /// Where each of `rows` comes in a person's choice
+    /// ([`Published::rank`]), by row index (empty when no earlier release
+    /// of the table published anything).
+    fn ranks<K>(
+        &self,
+        table: &str,
+        rows: &Contributions<K>,
+        row: impl Fn(&K) -> (i64, String, Vec<String>),
+    ) -> Vec<u64> {
+        let Some(published) = self.published.get(table).filter(|p| !p.is_empty()) else {
+            return Vec::new();
+        };
+        (0..rows.len() as u32)
+            .map(|r| {
+                let (_, site, key) = row(rows.key(r));
+                published.rank(&site, &key)
+            })
+            .collect()
     }
 }
 

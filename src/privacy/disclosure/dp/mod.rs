@@ -11,13 +11,16 @@
 //!
 //! A table's release for one day ([`release`]):
 //!
-//! 1. **Bound.** Each person keeps at most `max_rows` of the day's rows,
-//!    the ones they made the most requests to (ties broken at random),
-//!    and counts at most `max_requests` requests in each. Choosing by the
-//!    person's own requests needs nobody else's data, which is what keeps
-//!    the bound a bound; what it drops is counted for the manifest.
-//!    Requests without a client address ([`super::NOBODY`]) cannot be
-//!    bounded by person and are dropped.
+//! 1. **Bound.** Each person keeps at most `max_rows` of the day's rows
+//!    and counts at most `max_requests` requests in each. The rows kept
+//!    are, first, those an earlier release published ([`Published`]),
+//!    fewest published visitors first, then those the person made the
+//!    most requests to, ties broken at random. The choice reads only the person's own rows and what is
+//!    public already, so one person still changes at most `max_rows`
+//!    rows by at most the bounds (what keeps the bound a bound); what it
+//!    drops is counted for the manifest. Requests without a client
+//!    address ([`super::NOBODY`]) cannot be bounded by person and are
+//!    dropped.
 //! 2. **Select and count.** The bounded people count of every row with
 //!    anyone in it goes through OpenDP's threshold measurement: noise is
 //!    added and only rows whose noisy count reaches the threshold are
@@ -33,15 +36,25 @@
 //! Trade-offs. Bounding loses the long tail of heavy visitors (crawlers
 //! that read every page add to only `max_rows` of them), and the
 //! threshold hides rows of a few dozen people; both are the price of a
-//! guarantee that holds whatever an attacker knows or injects. The
-//! choice of rows is by the person's own request counts, which keeps the
-//! pages a person returns to; a choice by the pages' popularity would
-//! lower the bias but read other people's data.
+//! guarantee that holds whatever an attacker knows or injects. Where a
+//! person must drop rows, dropping the ones no release has published
+//! loses least: a contribution to a page that will not pass the
+//! threshold is noise anyway, while one to a page that does lowers that
+//! page's bias. Among published pages, one visitor more matters most to
+//! the smallest: a page of 5,000 visitors that loses a few heavy readers
+//! is still within a percent. Which pages pass, and how big they are, is
+//! known only from earlier releases, which are public and already paid
+//! for; today's counts of other people would cost budget (and break the
+//! bound's proof) to use. The visitors past `max_rows` are mostly people
+//! whose page views fetch many assets, not only crawlers.
 
 pub mod noise;
+#[cfg(test)]
+mod tests;
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 use noise::{DpError, Mechanism, NoisySums, ThresholdCounts};
@@ -241,11 +254,14 @@ impl Dropped {
 
 /// Releases a table, one day at a time: the released rows (in no
 /// particular order) and what bounding dropped. `day_of` gives a row's
-/// day (the unit the bounds and the budget are per); `salt` breaks ties
-/// between a person's equally used rows.
+/// day (the unit the bounds and the budget are per); `rank` orders the
+/// rows (by index) a person past `max_rows` keeps first, lowest first
+/// (from [`Published::rank`]: never anything read from today's data);
+/// `salt` breaks ties between a person's equally used rows.
 pub fn release<K: Clone, D: Ord + Copy>(
     rows: &Contributions<K>,
     day_of: impl Fn(&K) -> D,
+    rank: impl Fn(u32) -> u64,
     mechanism: &TableMechanism,
     salt: u64,
 ) -> Result<(Vec<Released<K>>, Dropped), DpError> {
@@ -258,7 +274,12 @@ pub fn release<K: Clone, D: Ord + Copy>(
     // Bounded people and requests by row, reset after each day.
     let mut tally = vec![(0u64, 0u64); rows.len()];
     for members in days.values() {
-        dropped.add(bound(rows, members, mechanism.bounds, salt, &mut tally));
+        let choice = Choice {
+            bounds: mechanism.bounds,
+            rank: &rank,
+            salt,
+        };
+        dropped.add(bound(rows, members, &choice, &mut tally));
         let counts: Vec<(u32, u64)> = members
             .iter()
             .filter_map(|&r| {
@@ -285,17 +306,27 @@ pub fn release<K: Clone, D: Ord + Copy>(
     Ok((out, dropped))
 }
 
-/// Bounds one day's rows (`members`): each person keeps the `max_rows`
-/// rows they made the most requests to, each counting at most
-/// `max_requests`. Adds the bounded people and requests of each row into
-/// `tally` (indexed by row) and returns what was dropped.
-fn bound<K>(
+/// How a person past the bounds chooses the rows they keep.
+struct Choice<'a, P> {
+    bounds: Bounds,
+    /// Rows to keep first, lowest first ([`Published::rank`]).
+    rank: &'a P,
+    /// Breaks the remaining ties.
+    salt: u64,
+}
+
+/// Bounds one day's rows (`members`): each person keeps `max_rows` rows,
+/// lowest rank first, then those they made the most requests to, each
+/// counting at most `max_requests`. Adds the bounded people and requests
+/// of each row into `tally` (indexed by row) and returns what was
+/// dropped.
+fn bound<K, P: Fn(u32) -> u64>(
     rows: &Contributions<K>,
     members: &[u32],
-    bounds: Bounds,
-    salt: u64,
+    choice: &Choice<'_, P>,
     tally: &mut [(u64, u64)],
 ) -> Dropped {
+    let (bounds, salt) = (choice.bounds, choice.salt);
     // (person, requests, row), bucketed by person with a counting sort:
     // people are dense ids, and most keep every row they have, so only
     // those past the bound need their rows sorted.
@@ -320,8 +351,9 @@ fn bound<K>(
         kept.clear();
         kept.extend_from_slice(mine);
         if kept.len() > bounds.max_rows as usize {
-            // Most requests first, then at random.
-            kept.sort_unstable_by_key(|&(p, n, r)| (Reverse(n), mix(salt, p, r)));
+            // Published before (fewest visitors first), then most
+            // requests, then at random.
+            kept.sort_unstable_by_key(|&(p, n, r)| ((choice.rank)(r), Reverse(n), mix(salt, p, r)));
             for &(_, n, _) in &kept[bounds.max_rows as usize..] {
                 dropped.rows += 1;
                 dropped.requests += u64::from(n);
@@ -382,6 +414,57 @@ fn mix(salt: u64, person: u32, row: u32) -> u64 {
     let x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     let x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     x ^ (x >> 31)
+}
+
+/// The rows earlier releases of a table published, by their text, with
+/// their published visitors: what a person past `max_rows` keeps first
+/// ([`release`]). Only published rows may go in; anything else would
+/// make one person's choice depend on other people's data.
+///
+/// Rows are held by a 64-bit hash of their site and keys: a collision
+/// could only make a person prefer a row by mistake, which changes
+/// utility, never the bounds.
+#[derive(Debug, Clone, Default)]
+pub struct Published {
+    rows: HashMap<u64, u64>,
+}
+
+impl Published {
+    /// Adds the rows of a release; a row published before takes the
+    /// visitors of the release added last.
+    pub fn extend<'a>(&mut self, rows: impl IntoIterator<Item = &'a DpRow>) {
+        self.rows.extend(
+            rows.into_iter()
+                .map(|r| (Published::hash(&r.site, &r.key), r.visitors)),
+        );
+    }
+
+    /// Where a row of `site` with `key` comes in a person's choice:
+    /// published rows first, fewest published visitors first (one
+    /// visitor more changes a small row's figure most), then every row
+    /// never published.
+    pub fn rank(&self, site: &str, key: &[String]) -> u64 {
+        match self.rows.is_empty() {
+            true => u64::MAX,
+            false => self
+                .rows
+                .get(&Published::hash(site, key))
+                .map_or(u64::MAX, |&v| v.min(u64::MAX - 1)),
+        }
+    }
+
+    /// Whether nothing was published.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    fn hash(site: &str, key: &[String]) -> u64 {
+        // SipHash with fixed keys: the same row hashes the same in every
+        // run, so a rerun prefers the same rows.
+        let mut h = DefaultHasher::new();
+        (site, key).hash(&mut h);
+        h.finish()
+    }
 }
 
 /// One released row with its keys as text: what a table is built from,
