@@ -30,13 +30,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use rayon::prelude::*;
 
 use crate::aggregate::web::WebAggregate;
-use crate::aggregate::web::dp::dp_table;
+use crate::aggregate::web::dp::{DpInput, dp_table, release_inputs};
 use crate::aggregate::web::partial::DayPartial;
 use crate::error::Error;
 use crate::output::manifest::PeriodsReport;
 use crate::output::schema::dp_spec;
 use crate::output::table::Table;
 use crate::privacy::disclosure::dp::Published;
+use crate::privacy::disclosure::dp::noise::DpError;
 use crate::privacy::policy::{Policy, Republish};
 use crate::privacy::pseudonym::Epoch;
 use crate::privacy::{Labels, Renumbering};
@@ -255,8 +256,7 @@ pub(super) fn merge_and_publish<R: Send>(
                 // In day order, after the batch's earlier days: a day's
                 // release may prefer rows the days before it published.
                 Some(Publication::Dp(ready)) => {
-                    let (aggregate, labels) = *ready;
-                    dp_day(state, day, aggregate, &labels, policy, |t| emit(day, t))?
+                    dp_day(state, day, ready, policy, |t| emit(day, t))?
                 }
             };
             out.published.insert(day);
@@ -288,11 +288,18 @@ fn merge_day(
 }
 
 /// A day's publication: its tables under k, or under differential
-/// privacy the aggregate to release once the days before it are released
+/// privacy what to release once the days before it are released
 /// ([`dp_day`]).
 enum Publication<R> {
     Tables(Vec<R>),
-    Dp(Box<(WebAggregate, Labels)>),
+    Dp(DpDay),
+}
+
+/// A day ready for its differential-privacy release: its fresh tables'
+/// inputs and its stored releases to publish again.
+struct DpDay {
+    fresh: Vec<DpInput>,
+    stored: BTreeMap<String, StoredRelease>,
 }
 
 /// Merges a day's new partials into its stored one, writes the result to
@@ -313,41 +320,51 @@ fn publish_day<R: Send>(
     if policy.dp.enabled {
         aggregate = aggregate.counting();
         aggregate.import(&mut labels, &merged);
-        return Ok((merged, Publication::Dp(Box::new((aggregate, labels)))));
+        let ready = dp_ready(state, day, aggregate, &labels, policy)?;
+        return Ok((merged, Publication::Dp(ready)));
     }
     aggregate.import(&mut labels, &merged);
     let tables = aggregate.into_tables(Vec::new(), labels, policy, emit);
     Ok((merged, Publication::Tables(tables)))
 }
 
-/// Publishes one day under differential privacy: each table the policy
-/// lists is released from the day's aggregate and recorded in the budget
-/// ledger, unless the ledger holds the table's release of the day and the
-/// policy says to publish that again unchanged (then no new noise is
-/// drawn, so no rerun can be averaged).
-fn dp_day<R: Send>(
+/// Readies one day for its differential-privacy release: the tables the
+/// policy lists, gathered from the day's aggregate, except those whose
+/// release the ledger holds when the policy says to publish that again
+/// unchanged (then no new noise is drawn, so no rerun can be averaged).
+fn dp_ready(
     state: &impl DayStore,
     day: i32,
     aggregate: WebAggregate,
     labels: &Labels,
     policy: &Policy,
-    emit: impl Fn(Result<Table, String>) -> R + Sync,
-) -> Result<Vec<R>, Error> {
-    let dp_err = |e: crate::privacy::disclosure::dp::noise::DpError| Error::Dp {
-        message: e.to_string(),
-    };
-    // The stored releases published again draw no new noise at all.
+) -> Result<DpDay, Error> {
     let mut stored = match policy.dp.republish {
         Republish::Reuse => state.dp_stored(day)?,
         Republish::Spend => BTreeMap::new(),
     };
     stored.retain(|name, _| policy.dp.tables.contains_key(name));
-    let published = published_before(state, day, policy)?;
     let fresh = aggregate
-        .into_dp_releases_of(Vec::new(), labels, policy, &published, |name| {
+        .into_dp_inputs(Vec::new(), labels, policy, |name| {
             !stored.contains_key(name)
         })
         .map_err(dp_err)?;
+    Ok(DpDay { fresh, stored })
+}
+
+/// Publishes one day under differential privacy, after the days before
+/// it: releases its fresh tables, letting people past a table's bound
+/// prefer rows earlier days published, records them in the budget
+/// ledger, and publishes its stored releases again.
+fn dp_day<R: Send>(
+    state: &impl DayStore,
+    day: i32,
+    DpDay { fresh, stored }: DpDay,
+    policy: &Policy,
+    emit: impl Fn(Result<Table, String>) -> R + Sync,
+) -> Result<Vec<R>, Error> {
+    let published = published_before(state, day, policy)?;
+    let fresh = release_inputs(fresh, &published).map_err(dp_err)?;
     let mut out = Vec::with_capacity(fresh.len() + stored.len());
     for fresh in fresh {
         let release = StoredRelease {
@@ -365,6 +382,12 @@ fn dp_day<R: Send>(
         out.push(emit(table.map(|t| t.with_dp(release.note, true))));
     }
     Ok(out)
+}
+
+fn dp_err(e: DpError) -> Error {
+    Error::Dp {
+        message: e.to_string(),
+    }
 }
 
 /// The rows each table's releases of the `prefer_published_days` days

@@ -9,6 +9,12 @@
 //! release and a fresh one become a table through the same
 //! [`dp_table`].
 //!
+//! A release has two steps: [`WebAggregate::into_dp_inputs`] gathers each
+//! table's contributions with their keys as text (the costly part, which
+//! reads only the day's own data, so days run it in parallel), and
+//! [`release_inputs`] bounds and releases them given what earlier days
+//! published (cheap, and in day order).
+//!
 //! Only the tables the policy lists are released; sessions, the campus
 //! split, bytes, status classes and latencies are not (each would need a
 //! share of the budget, and sessions a bound on their own).
@@ -70,6 +76,21 @@ impl WebAggregate {
         published: &BTreeMap<String, Published>,
         wanted: impl Fn(&str) -> bool,
     ) -> Result<Vec<DpRelease>, DpError> {
+        let inputs = self.into_dp_inputs(others, labels, policy, wanted)?;
+        release_inputs(inputs, published)
+    }
+
+    /// The first step of [`WebAggregate::into_dp_releases_of`]: merges
+    /// the aggregates and gathers each wanted table's contributions, keys
+    /// as text, with the table's calibrated measurements. Reads nothing
+    /// but this data, so it may run for several days at once.
+    pub fn into_dp_inputs(
+        self,
+        others: Vec<(WebAggregate, Renumbering)>,
+        labels: &Labels,
+        policy: &Policy,
+        wanted: impl Fn(&str) -> bool,
+    ) -> Result<Vec<DpInput>, DpError> {
         let (this, parts, maps) = self.absorb(others);
         let cal = this.sessions.calendar();
         let person = people(&this.sessions);
@@ -80,14 +101,12 @@ impl WebAggregate {
         let plan = Plan {
             dp: &policy.dp,
             person: &person,
-            salt: salt(),
             wanted: &wanted,
-            published,
         };
         let maps = maps.as_slice();
         let day = |k: &(Day, Str, Str)| k.0;
         let mut out = Vec::new();
-        let mut each = |r: Option<Result<DpRelease, DpError>>| out.extend(r);
+        let mut each = |r: Option<Result<DpInput, DpError>>| out.extend(r);
         each(plan.table(
             &schema::DP_TRAFFIC,
             || {
@@ -170,27 +189,98 @@ impl WebAggregate {
     }
 }
 
-/// What every table's release shares.
+/// A table's key as text: its day, its time (the day again, or the Unix
+/// second its hour starts), its site and its other key columns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextKey {
+    day: Day,
+    time: i64,
+    site: String,
+    key: Vec<String>,
+}
+
+/// A table ready for release: its contributions, keyed by text, and its
+/// calibrated measurements.
+#[derive(Debug, Clone)]
+pub struct DpInput {
+    spec: &'static TableSpec,
+    mechanism: TableMechanism,
+    rows: Contributions<TextKey>,
+}
+
+/// Bounds and releases each table of `inputs` (one day's, or days in
+/// order), each person past a table's `max_rows` keeping first the rows
+/// `published` holds for it.
+pub fn release_inputs(
+    inputs: Vec<DpInput>,
+    published: &BTreeMap<String, Published>,
+) -> Result<Vec<DpRelease>, DpError> {
+    let salt = salt();
+    inputs
+        .into_iter()
+        .map(|input| {
+            let DpInput {
+                spec,
+                mechanism,
+                rows,
+            } = input;
+            let rank = ranks(published.get(spec.name), &rows);
+            let rank = |r: u32| rank.get(r as usize).copied().unwrap_or(u64::MAX);
+            let day = |k: &TextKey| k.day;
+            let (released, dropped) = dp::release(&rows, day, rank, &mechanism, salt)?;
+            let note = DpNote::of(&mechanism, dropped);
+            let mut rows: Vec<DpRow> = released
+                .into_iter()
+                .map(|(k, visitors, requests)| DpRow {
+                    day: k.day,
+                    time: k.time,
+                    site: k.site,
+                    key: k.key,
+                    visitors,
+                    requests,
+                    visitors_scale: note.visitors_scale,
+                    requests_scale: note.requests_scale,
+                })
+                .collect();
+            sort_rows(&mut rows);
+            Ok(DpRelease { spec, rows, note })
+        })
+        .collect()
+}
+
+/// Where each row comes in a person's choice ([`Published::rank`]), by
+/// row index (empty when no earlier release of the table published
+/// anything).
+fn ranks(published: Option<&Published>, rows: &Contributions<TextKey>) -> Vec<u64> {
+    let Some(published) = published.filter(|p| !p.is_empty()) else {
+        return Vec::new();
+    };
+    (0..rows.len() as u32)
+        .map(|r| {
+            let k = rows.key(r);
+            published.rank(&k.site, &k.key)
+        })
+        .collect()
+}
+
+/// What every table's input shares.
 struct Plan<'a> {
     dp: &'a DpPolicy,
     person: &'a [u32],
-    salt: u64,
     wanted: &'a dyn Fn(&str) -> bool,
-    published: &'a BTreeMap<String, Published>,
 }
 
 impl Plan<'_> {
-    /// Releases the table `spec` if the policy lists it and the caller
-    /// wants it: `group` gives its
-    /// merged rows, `day` a key's day, `row` a key's time, site and other
-    /// key columns as text.
+    /// Gathers the table `spec` if the policy lists it and the caller
+    /// wants it: `group` gives its merged rows, `day` a key's day, `row` a
+    /// key's time, site and other key columns as text.
     fn table<K: Copy + Hash + Eq, C: Counters>(
         &self,
         spec: &'static TableSpec,
         group: impl FnOnce() -> super::super::group::Group<K, C>,
         day: impl Fn(&K) -> Day,
         row: impl Fn(&K) -> (i64, String, Vec<String>),
-    ) -> Option<Result<DpRelease, DpError>> {
+    ) -> Option<Result<DpInput, DpError>> {
         let t = self.dp.tables.get(spec.name)?;
         if !(self.wanted)(spec.name) {
             return None;
@@ -207,52 +297,21 @@ impl Plan<'_> {
                 self.dp.people_share,
                 t.mechanism.unwrap_or(self.dp.mechanism),
             )?;
-            let rows: Contributions<K> = group().into_contributions(Some(self.person));
-            let rank = self.ranks(spec.name, &rows, &row);
-            let rank = |r: u32| rank.get(r as usize).copied().unwrap_or(u64::MAX);
-            let (released, dropped) = dp::release(&rows, &day, rank, &mechanism, self.salt)?;
-            let note = DpNote::of(&mechanism, dropped);
-            let mut rows: Vec<DpRow> = released
-                .into_iter()
-                .map(|(k, visitors, requests)| {
-                    let (time, site, key) = row(&k);
-                    DpRow {
-                        day: day(&k),
-                        time,
-                        site,
-                        key,
-                        visitors,
-                        requests,
-                        visitors_scale: note.visitors_scale,
-                        requests_scale: note.requests_scale,
-                    }
-                })
-                .collect();
-            sort_rows(&mut rows);
-            Ok(DpRelease { spec, rows, note })
-        })())
-    }
-}
-
-impl Plan<'_> {
-    /// Where each of `rows` comes in a person's choice
-    /// ([`Published::rank`]), by row index (empty when no earlier release
-    /// of the table published anything).
-    fn ranks<K>(
-        &self,
-        table: &str,
-        rows: &Contributions<K>,
-        row: impl Fn(&K) -> (i64, String, Vec<String>),
-    ) -> Vec<u64> {
-        let Some(published) = self.published.get(table).filter(|p| !p.is_empty()) else {
-            return Vec::new();
-        };
-        (0..rows.len() as u32)
-            .map(|r| {
-                let (_, site, key) = row(rows.key(r));
-                published.rank(&site, &key)
+            let rows = group().into_contributions(Some(self.person)).map_keys(|k| {
+                let (time, site, key) = row(k);
+                TextKey {
+                    day: day(k),
+                    time,
+                    site,
+                    key,
+                }
+            });
+            Ok(DpInput {
+                spec,
+                mechanism,
+                rows,
             })
-            .collect()
+        })())
     }
 }
 

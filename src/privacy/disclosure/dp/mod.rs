@@ -88,6 +88,16 @@ impl<K> Contributions<K> {
         }
     }
 
+    /// The same rows under new keys, `f` of the old ones.
+    pub fn map_keys<L>(self, f: impl FnMut(&K) -> L) -> Contributions<L> {
+        Contributions {
+            keys: self.keys.iter().map(f).collect(),
+            starts: self.starts,
+            people: self.people,
+            requests: self.requests,
+        }
+    }
+
     /// Number of rows.
     pub fn len(&self) -> usize {
         self.keys.len()
