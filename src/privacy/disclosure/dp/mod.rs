@@ -141,16 +141,17 @@ pub struct TableMechanism {
     bounds: Bounds,
     counts: ThresholdCounts,
     sums: NoisySums,
+    /// Both together (composed in zCDP under the Gaussian).
+    spent: (f64, f64),
 }
 
 impl TableMechanism {
     /// The measurements that spend `epsilon` and `delta` a day on a table
-    /// under `bounds` with `mechanism`'s noise: `people_share` of
-    /// `epsilon` on the people counts with their threshold, the rest on
-    /// requests. δ: Laplace sums spend none, so under Laplace all of
-    /// `delta` goes to the counts' threshold; Gaussian sums need δ too
-    /// (to convert their ρ), so under the Gaussian `delta` is split like
-    /// `epsilon`, `people_share` of it to the counts.
+    /// under `bounds` with `mechanism`'s noise ([`noise::TableNoise`]):
+    /// under Laplace `people_share` of `epsilon` on the people counts
+    /// with their threshold, the rest on requests, and all of `delta` on
+    /// the threshold; under the Gaussian both calibrated together in
+    /// zero-concentrated DP, `people_share` of ρ on the people counts.
     pub fn new(
         bounds: Bounds,
         epsilon: f64,
@@ -158,28 +159,23 @@ impl TableMechanism {
         people_share: f64,
         mechanism: Mechanism,
     ) -> Result<Self, DpError> {
-        let counts_delta = match mechanism {
-            Mechanism::Laplace => delta,
-            Mechanism::Gaussian => delta * people_share,
-        };
-        let counts = ThresholdCounts::with(
-            mechanism,
-            bounds.max_rows,
-            1,
-            epsilon * people_share,
-            counts_delta,
-        )?;
-        let sums = NoisySums::with(
+        let noise::TableNoise {
+            counts,
+            sums,
+            spent,
+        } = noise::TableNoise::new(
             mechanism,
             bounds.max_rows,
             u64::from(bounds.max_requests),
-            epsilon * (1.0 - people_share),
-            delta - counts_delta,
+            epsilon,
+            delta,
+            people_share,
         )?;
         Ok(TableMechanism {
             bounds,
             counts,
             sums,
+            spent,
         })
     }
 
@@ -216,9 +212,7 @@ impl TableMechanism {
 
     /// What one day's release spends, from OpenDP's privacy maps: (ε, δ).
     pub fn spent(&self) -> (f64, f64) {
-        let (e, d) = self.counts.spent();
-        let (sum_e, sum_d) = self.sums.spent();
-        (e + sum_e, d + sum_d)
+        self.spent
     }
 
     /// The noise both measurements add.

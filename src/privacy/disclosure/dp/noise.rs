@@ -30,6 +30,27 @@
 //! threshold is kept (ties: smaller σ). Whatever δ the threshold leaves unused goes to the
 //! conversion, so the final ε, read from `make_fix_delta` at the whole δ, is at most the asked.
 //!
+//! A table spends its budget on both measurements. Under Laplace their ε add (pure DP composes
+//! by adding, and OpenDP's Laplace sums spend no δ), so `people_share` of ε goes to the counts,
+//! the rest to the sums, and all of δ to the threshold ([`TableNoise`]). Under the Gaussian both
+//! measurements are zero-concentrated, and ρ composes more tightly than (ε, δ): converting each
+//! part's ρ to (ε, δ) and adding pays the conversion's slack twice, converting the sum once pays
+//! it once. So the table's two Gaussian measurements are calibrated jointly: the counts' map gives
+//! (ρ_c, δ_thr) (`Approximate<ZeroConcentratedDivergence>`), the sums' map ρ_s (lifted to
+//! `(ρ_s, 0)` by `make_approximate`); OpenDP's composition rule for that measure
+//! (`CompositionMeasure::compose`, the map of `make_composition`: ρ's add, δ's add) gives
+//! (ρ_c + ρ_s, δ_thr); that is converted once (`ConcentratedMeasure::convert`, the map of
+//! `make_zCDP_to_approxDP`) and ε read at the whole δ (`FixDeltaMeasure::fix_delta`, the map of
+//! `make_fix_delta`: the profile is read at δ - δ_thr). `make_composition` itself needs one input
+//! domain and metric for every part, and ours differ (a map of counts under `L02InfDistance`, a
+//! vector of sums under `L2Distance`), hence its map's three steps called directly. The sums run
+//! after the counts on the rows they selected: an adaptive sequential composition, which
+//! OpenDP's rule for approximate zCDP allows (`Composability::Sequential` for every adaptivity).
+//! `people_share` then splits ρ, not ε: σ_c and σ_s are set so that ρ_c = share · ρ and
+//! ρ_s = (1 - share) · ρ. The search is the one above over nineteen splits of δ (5% .. 95% to the
+//! threshold), one common scale for both σ's, then a bisection that lowers σ_c (and σ_s with it)
+//! at the best threshold as far as the whole δ allows.
+//!
 //! OpenDP's threshold maps take (l0, lp, l∞) = (rows one person changes, L1 or L2 change, change
 //! per row), tighten lp to at most the bound l0 and l∞ imply (l0·l∞ for L1, √l0·l∞ for L2) and
 //! l∞ to at most lp, and spend δ = 1 - (1 - δ₁)^l0 where δ₁ bounds the chance that one row of
@@ -61,15 +82,20 @@
 
 use std::collections::HashMap;
 
-use opendp::combinators::{make_fix_delta, make_zCDP_to_approxDP};
+use opendp::combinators::{
+    CompositionMeasure, ConcentratedMeasure, FixDeltaMeasure, make_approximate, make_fix_delta,
+    make_zCDP_to_approxDP,
+};
 use opendp::core::Measurement;
 use opendp::domains::{AtomDomain, MapDomain, VectorDomain};
 use opendp::measurements::{
     make_gaussian, make_gaussian_threshold, make_laplace, make_laplace_threshold,
 };
-use opendp::measures::{Approximate, MaxDivergence, ZeroConcentratedDivergence};
+use opendp::measures::{
+    Approximate, MaxDivergence, PrivacyProfile, SmoothedMaxDivergence, ZeroConcentratedDivergence,
+};
 use opendp::metrics::{AbsoluteDistance, L1Distance, L01InfDistance, L2Distance, L02InfDistance};
-use opendp::traits::{InfCast, InfMul, InfSqrt};
+use opendp::traits::{InfCast, InfMul, InfSqrt, InfSub};
 
 #[cfg(test)]
 mod tests;
@@ -497,6 +523,213 @@ impl NoisySums {
         Ok(match self.mechanism {
             Mechanism::Laplace => sum_measurement(self.scale)?.invoke(&input)?,
             Mechanism::Gaussian => gauss_sum_measurement(self.scale)?.invoke(&input)?,
+        })
+    }
+}
+
+/// A table's two measurements, calibrated together for one budget: the people counts with their
+/// threshold and the requests' sums, and what they spend together (module doc).
+#[derive(Debug, Clone)]
+pub struct TableNoise {
+    /// The people counts and the threshold.
+    pub counts: ThresholdCounts,
+    /// The requests of the selected rows.
+    pub sums: NoisySums,
+    /// What both spend together, from OpenDP's maps: (ε, δ), each <= what was asked.
+    pub spent: (f64, f64),
+}
+
+impl TableNoise {
+    /// The measurements of a table where one person counts in at most `max_rows` rows, once in
+    /// each row's people count and with at most `max_requests` in each row's requests, spending
+    /// at most (`epsilon`, `delta`) together. Laplace: `people_share` of ε to the counts, the
+    /// rest to the sums, all of δ to the threshold, ε's added. Gaussian: calibrated jointly in
+    /// zero-concentrated DP, `people_share` of ρ to the counts, the rest to the sums, converted
+    /// to (ε, δ) once. Refuses `people_share` outside (0, 1) and what the parts refuse.
+    pub fn new(
+        mechanism: Mechanism,
+        max_rows: u32,
+        max_requests: u64,
+        epsilon: f64,
+        delta: f64,
+        people_share: f64,
+    ) -> Result<Self, DpError> {
+        if !(people_share > 0.0 && people_share < 1.0) {
+            return Err(bad("people_share", "> 0 and < 1", people_share));
+        }
+        match mechanism {
+            Mechanism::Laplace => {
+                let counts = ThresholdCounts::new(max_rows, 1, epsilon * people_share, delta)?;
+                let sums = NoisySums::with(
+                    mechanism,
+                    max_rows,
+                    max_requests,
+                    epsilon * (1.0 - people_share),
+                    0.0,
+                )?;
+                let ((e, d), (sum_e, sum_d)) = (counts.spent(), sums.spent());
+                Ok(TableNoise {
+                    counts,
+                    sums,
+                    spent: (e + sum_e, d + sum_d),
+                })
+            }
+            Mechanism::Gaussian => {
+                check_epsilon(epsilon)?;
+                check_delta(delta)?;
+                check_bounds(max_rows, max_requests)?;
+                JointGaussian::new(max_rows, max_requests, people_share)?.calibrate(epsilon, delta)
+            }
+        }
+    }
+}
+
+/// The Gaussian counts and sums of one table, both scaled by one factor `t`:
+/// σ_c = t · l2_c / √share and σ_s = t · l2_s / √(1 - share), so that ρ_c ≈ share / 2t² and
+/// ρ_s ≈ (1 - share) / 2t² (the maps give the exact figures) and ρ ≈ 1 / 2t².
+struct JointGaussian {
+    /// (l0, l1, l∞) of one person's change to the counts.
+    d_in: CountBounds,
+    /// L2 norm of one person's change to the sums.
+    l2_sums: f64,
+    /// l2_c / √share.
+    counts_unit: f64,
+    /// l2_s / √(1 - share).
+    sums_unit: f64,
+}
+
+impl JointGaussian {
+    fn new(max_rows: u32, max_requests: u64, share: f64) -> Result<Self, DpError> {
+        let l2_counts = l2_bound(max_rows, 1)?;
+        let l2_sums = l2_bound(max_rows, max_requests)?;
+        Ok(JointGaussian {
+            d_in: (max_rows, l1_bound(max_rows, 1)?, 1),
+            l2_sums,
+            counts_unit: l2_counts / share.sqrt(),
+            sums_unit: l2_sums / (1.0 - share).sqrt(),
+        })
+    }
+
+    /// (σ_c, σ_s) at scale factor `t`.
+    fn sigmas(&self, t: f64) -> (f64, f64) {
+        (t * self.counts_unit, t * self.sums_unit)
+    }
+
+    /// The composition at `t` with the counts released at `threshold`, as approximate zCDP
+    /// converted to (ε, δ): the privacy profile of ρ_c + ρ_s and the threshold's δ, both from
+    /// OpenDP's maps (the threshold's read at `threshold - 1`, opendp/opendp#2922).
+    fn profile(&self, t: f64, threshold: u64) -> Result<(PrivacyProfile, f64), DpError> {
+        let (sigma_c, sigma_s) = self.sigmas(t);
+        let below = threshold.saturating_sub(1).max(self.d_in.2);
+        let counts = gauss_count_measurement(sigma_c, below)?.map(&self.d_in)?;
+        let sums = make_approximate(gauss_sum_measurement(sigma_s)?)?.map(&self.l2_sums)?;
+        let composed = Approximate(ZeroConcentratedDivergence).compose(vec![counts, sums])?;
+        Ok(Approximate::<ZeroConcentratedDivergence>::convert(
+            composed,
+        )?)
+    }
+
+    /// Whether the composition at `t`, the counts released at `threshold`, spends at most
+    /// `epsilon` at `delta`: the profile's δ at ε within what the threshold leaves. One
+    /// evaluation of the profile, where reading its ε is a bisection.
+    fn fits(&self, t: f64, threshold: u64, epsilon: f64, delta: f64) -> Result<bool, DpError> {
+        let (profile, threshold_delta) = self.profile(t, threshold)?;
+        let left = delta.neg_inf_sub(&threshold_delta)?;
+        Ok(left > 0.0 && profile.delta(epsilon)? <= left)
+    }
+
+    /// (ε, δ) spent at `t` with the counts released at `threshold`, read at the whole `delta`.
+    fn spent(&self, t: f64, threshold: u64, delta: f64) -> Result<(f64, f64), DpError> {
+        let profile = self.profile(t, threshold)?;
+        Ok(Approximate(SmoothedMaxDivergence).fix_delta(&profile, delta)?)
+    }
+
+    fn calibrate(&self, epsilon: f64, delta: f64) -> Result<TableNoise, DpError> {
+        // Splits of δ: for each, the smallest t whose ρ converts within ε at the conversion's
+        // share (the threshold is irrelevant to ρ: the smallest legal one, l∞ + 1, serves),
+        // then the smallest threshold within the threshold's share at that σ_c.
+        let lowest = self.d_in.2 + 1;
+        let mut best: Option<(u64, f64)> = None;
+        let mut last_error = None;
+        for twentieths in 1..20u32 {
+            let to_threshold = delta * f64::from(twentieths) / 20.0;
+            let to_noise = delta - to_threshold;
+            let t = calibrate_sigma(1.0, epsilon, to_noise, |t| {
+                Ok(self.profile(t, lowest)?.0.delta(epsilon)? <= to_noise)
+            });
+            let found = t.and_then(|t| {
+                let sigma_c = self.sigmas(t).0;
+                let (threshold, _) = smallest_threshold(self.d_in.2, to_threshold, |below| {
+                    Ok(gauss_count_measurement(sigma_c, below)?.map(&self.d_in)?.1)
+                })?;
+                Ok((threshold, t))
+            });
+            match found {
+                // σ_c grows with t: the lexicographic order is (threshold, σ_c).
+                Ok(candidate) => {
+                    if best.is_none_or(|best| candidate < best) {
+                        best = Some(candidate);
+                    }
+                }
+                Err(e) => last_error = Some(e),
+            }
+        }
+        let Some((threshold, mut t)) = best else {
+            return Err(last_error.unwrap_or(DpError::DeltaTooSmall(delta)));
+        };
+        // The split left part of δ unused (the threshold is an integer): lower t at this
+        // threshold until the whole δ is used. Below `floor` (all of δ to the conversion) nothing
+        // fits; between, bisect, keeping `t` a fitting value.
+        let floor = calibrate_sigma(1.0, epsilon, delta, |t| {
+            Ok(self.profile(t, lowest)?.0.delta(epsilon)? <= delta)
+        })?;
+        let mut lo = floor;
+        if self.fits(lo, threshold, epsilon, delta)? {
+            t = lo;
+        }
+        while t / lo > 1.0 + 1e-9 {
+            let mid = lo + (t - lo) / 2.0;
+            if self.fits(mid, threshold, epsilon, delta)? {
+                t = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        let (spent_epsilon, spent_delta) = self.spent(t, threshold, delta)?;
+        if !(spent_epsilon <= epsilon && spent_delta <= delta) {
+            return Err(DpError::OpenDp(format!(
+                "the calibrated Gaussian table spends ({spent_epsilon}, {spent_delta}), \
+                 more than ({epsilon}, {delta})"
+            )));
+        }
+        let (sigma_c, sigma_s) = self.sigmas(t);
+        // Each part's own figure, were it released alone, read at the whole δ: what its
+        // `spent` promises. The table's guarantee is the joint one.
+        let counts_alone = make_fix_delta(
+            &make_zCDP_to_approxDP(gauss_count_measurement(sigma_c, threshold - 1)?)?,
+            delta,
+        )?
+        .map(&self.d_in)?;
+        let sums_alone = make_fix_delta(
+            &make_zCDP_to_approxDP(gauss_sum_measurement(sigma_s)?)?,
+            delta,
+        )?
+        .map(&self.l2_sums)?;
+        Ok(TableNoise {
+            counts: ThresholdCounts {
+                mechanism: Mechanism::Gaussian,
+                scale: sigma_c,
+                threshold,
+                epsilon: counts_alone.0,
+                delta: counts_alone.1,
+            },
+            sums: NoisySums {
+                mechanism: Mechanism::Gaussian,
+                scale: sigma_s,
+                epsilon: sums_alone.0,
+                delta: sums_alone.1,
+            },
+            spent: (spent_epsilon, spent_delta),
         })
     }
 }
