@@ -39,6 +39,7 @@ use hashbrown::HashTable;
 use hashbrown::hash_table::Entry;
 
 use super::group::VisitorId;
+use crate::privacy::cache;
 use crate::time::Calendar;
 
 /// Whether two times fall on one day of the calendar.
@@ -243,34 +244,25 @@ impl<S: Copy + Hash + Eq> Sessions<S> {
         id
     }
 
-    /// Makes room in the index for `additional` more visitors, rebuilding
-    /// it from the entries in id order when it is full. A table's own
-    /// growth rehashes slot by slot, which here means reading each slot's
-    /// entry for its key: one cache miss per visitor once the entries
-    /// outgrow the cache (4% of a run with a million visitors). Read in
-    /// id order, the entries stream from memory instead. The index doubles
-    /// as a table's would.
+    /// Makes room in the index for `additional` more visitors (see
+    /// [`cache::make_room`]: the entries are read in id order).
     fn make_room(&mut self, additional: usize) {
-        let (len, capacity) = (self.index.len(), self.index.capacity());
-        if capacity - len >= additional {
-            return;
-        }
         let (entries, hasher) = (&self.entries, &self.hasher);
-        let rehash = |&id: &VisitorId| {
-            entries
-                .get(id as usize)
-                .map_or(0, |(k, _)| hasher.hash_one(k))
-        };
-        let mut index = HashTable::with_capacity((len + additional).max(capacity * 2));
-        for (id, (key, _)) in entries.iter().enumerate() {
-            // Ids past `VisitorId::MAX` were never handed out (see `put`).
-            let Ok(id) = VisitorId::try_from(id) else {
-                break;
-            };
-            // `rehash` is not called: the table was made large enough.
-            index.insert_unique(hasher.hash_one(key), id, rehash);
-        }
-        self.index = index;
+        cache::make_room(
+            &mut self.index,
+            additional,
+            || {
+                // Ids past `VisitorId::MAX` were never handed out (see `put`).
+                (0..=VisitorId::MAX)
+                    .zip(entries)
+                    .map(|(id, (key, _))| (hasher.hash_one(key), id))
+            },
+            |&id| {
+                entries
+                    .get(id as usize)
+                    .map_or(0, |(k, _)| hasher.hash_one(k))
+            },
+        );
     }
 
     fn extend(&mut self, id: VisitorId, list: List) {
