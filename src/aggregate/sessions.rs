@@ -39,6 +39,7 @@ use hashbrown::HashTable;
 use hashbrown::hash_table::Entry;
 
 use super::group::VisitorId;
+use crate::privacy::cache;
 use crate::time::Calendar;
 
 /// Whether two times fall on one day of the calendar.
@@ -209,6 +210,7 @@ impl<S: Copy + Hash + Eq> Sessions<S> {
             self.extend(id, list);
             return id;
         }
+        self.make_room(1);
         let hash = self.hasher.hash_one(key);
         let (entries, hasher) = (&self.entries, &self.hasher);
         let found = self.index.entry(
@@ -240,6 +242,27 @@ impl<S: Copy + Hash + Eq> Sessions<S> {
         };
         self.last = Some((key, id));
         id
+    }
+
+    /// Makes room in the index for `additional` more visitors (see
+    /// [`cache::make_room`]: the entries are read in id order).
+    fn make_room(&mut self, additional: usize) {
+        let (entries, hasher) = (&self.entries, &self.hasher);
+        cache::make_room(
+            &mut self.index,
+            additional,
+            || {
+                // Ids past `VisitorId::MAX` were never handed out (see `put`).
+                (0..=VisitorId::MAX)
+                    .zip(entries)
+                    .map(|(id, (key, _))| (hasher.hash_one(key), id))
+            },
+            |&id| {
+                entries
+                    .get(id as usize)
+                    .map_or(0, |(k, _)| hasher.hash_one(k))
+            },
+        );
     }
 
     fn extend(&mut self, id: VisitorId, list: List) {
@@ -296,12 +319,7 @@ impl<S: Copy + Hash + Eq> Sessions<S> {
         // Most of another worker's visitors are new here (workers read
         // different stretches of time): make room once.
         self.entries.reserve(other.entries.len());
-        let (entries, hasher) = (&self.entries, &self.hasher);
-        self.index.reserve(other.entries.len(), |&id| {
-            entries
-                .get(id as usize)
-                .map_or(0, |(k, _)| hasher.hash_one(k))
-        });
+        self.make_room(other.entries.len());
         other
             .entries
             .into_iter()
@@ -372,6 +390,34 @@ mod tests {
         assert_eq!(a.merge(b, |s| s), vec![1, 3]);
         let got: Vec<_> = a.visitors().map(|(s, v, l)| (s, v, l.len())).collect();
         assert_eq!(got, vec![(0, 70, 1), (0, 71, 2), (1, 70, 1), (0, 72, 1)]);
+    }
+
+    #[test]
+    fn ids_survive_the_index_growing_many_times() {
+        // Visitors in a scrambled order, each seen twice, across many
+        // rebuilds of the index; then merged into a table of its own size.
+        let n: u64 = 5000;
+        let scrambled = |i: u64| (i * 7919) % n;
+        let mut a = Sessions::new(1800);
+        for i in 0..n {
+            assert_eq!(a.add(0u8, scrambled(i), 0, false), i as VisitorId);
+        }
+        for i in 0..n {
+            assert_eq!(a.add(0u8, scrambled(i), 10, false), i as VisitorId);
+        }
+        let mut b = Sessions::new(1800);
+        for i in 0..2 * n {
+            b.add(0u8, i, 20, false);
+        }
+        let ids = a.merge(b, |s| s);
+        let expected: Vec<VisitorId> = (0..2 * n)
+            .map(|v| match v < n {
+                true => (0..n).position(|i| scrambled(i) == v).unwrap_or(0) as VisitorId,
+                false => v as VisitorId,
+            })
+            .collect();
+        assert_eq!(ids, expected);
+        assert_eq!(a.len(), 2 * n as usize);
     }
 
     proptest::proptest! {

@@ -131,6 +131,28 @@ impl Labels {
     /// The id of `text`, adding it if new. Only the privacy stage may add
     /// text, so this is not public.
     pub(in crate::privacy) fn intern(&mut self, text: &str) -> LabelId {
+        let (all, ends, hasher) = (&self.text, &self.ends, &self.hasher);
+        // Rebuilt from the text in label order when full: with a million
+        // distinct paths, a rehash in slot order missed the cache on each.
+        super::cache::make_room(
+            &mut self.index,
+            1,
+            || {
+                let starts = std::iter::once(0).chain(ends.iter().copied());
+                (0..=u32::MAX)
+                    .zip(starts.zip(ends))
+                    .map(|(id, (start, &end))| {
+                        let text = all.get(start..end).unwrap_or("");
+                        let slot = Slot {
+                            id: LabelId(id),
+                            start,
+                            len: end - start,
+                        };
+                        (hasher.hash_one(text), slot)
+                    })
+            },
+            |slot| hasher.hash_one(slot.text(all).unwrap_or("")),
+        );
         let hash = self.hasher.hash_one(text);
         let (all, hasher) = (&self.text, &self.hasher);
         let found = self.index.entry(
@@ -232,6 +254,20 @@ impl Labels {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_survive_the_index_growing_many_times() {
+        let mut l = Labels::default();
+        let text = |i: u32| format!("/p/{}", i.wrapping_mul(2_654_435_761));
+        let ids: Vec<LabelId> = (0..5000).map(|i| l.intern(&text(i))).collect();
+        assert_eq!(ids, (0..5000).map(LabelId).collect::<Vec<_>>());
+        for i in (0..5000).rev() {
+            assert_eq!(l.intern(&text(i)), LabelId(i));
+            assert_eq!(l.get(LabelId(i)), text(i));
+        }
+        assert_eq!(l.intern(""), LabelId(5000));
+        assert_eq!(l.intern(""), LabelId(5000));
+    }
 
     #[test]
     fn ids_are_dense_stable_and_remappable() {

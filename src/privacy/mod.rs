@@ -24,7 +24,7 @@
 //! is a [`Pseudonym`]. Aggregators accept nothing else.
 
 pub mod agent;
-mod cache;
+pub(crate) mod cache;
 pub use cache::MemoStats;
 pub mod disclosure;
 pub mod ip;

@@ -101,11 +101,24 @@ impl RequestClasses {
         if path.starts_with('(') {
             return RequestClass::Other;
         }
-        let lower = path.to_ascii_lowercase();
-        let last = lower.rsplit('/').next().unwrap_or("");
-        let ext = last.rsplit_once('.').map(|(_, e)| e);
-        let has = |list: &[String]| ext.is_some_and(|e| list.iter().any(|x| x == e));
-        let under = |list: &[String]| list.iter().any(|p| lower.starts_with(p.as_str()));
+        // The rules are lowercase, so comparing without case matches what
+        // a lowercased copy of the path would, without making one (this
+        // runs on every distinct target).
+        let path = path.as_bytes();
+        let last = path.rsplit(|&c| c == b'/').next().unwrap_or_default();
+        let ext = last
+            .iter()
+            .rposition(|&c| c == b'.')
+            .map(|i| &last[i + 1..]);
+        let has = |list: &[String]| {
+            ext.is_some_and(|e| list.iter().any(|x| x.as_bytes().eq_ignore_ascii_case(e)))
+        };
+        let under = |list: &[String]| {
+            list.iter().any(|p| {
+                path.get(..p.len())
+                    .is_some_and(|head| head.eq_ignore_ascii_case(p.as_bytes()))
+            })
+        };
         if under(&self.api_prefixes) || has(&self.api_extensions) {
             RequestClass::Api
         } else if under(&self.feed_prefixes) || has(&self.feed_extensions) {
@@ -165,5 +178,12 @@ mod tests {
         assert_eq!(rules.of("/data.json"), RequestClass::Page);
         assert_eq!(rules.of("/cal/term.ics"), RequestClass::Download);
         assert_eq!(rules.of("/files/report.pdf"), RequestClass::Page);
+        // Prefixes and extensions match whatever the case of the path,
+        // including one shorter than a prefix and non-ASCII text.
+        assert_eq!(rules.of("/ASSETS/Logo"), RequestClass::Static);
+        assert_eq!(rules.of("/Cal/Term.IcS"), RequestClass::Download);
+        assert_eq!(rules.of("/Asset"), RequestClass::Page);
+        assert_eq!(rules.of("/Ässets/x.ics"), RequestClass::Download);
+        assert_eq!(rules.of("/x.ICS/"), RequestClass::Page);
     }
 }

@@ -77,7 +77,11 @@ impl SearchRules {
         })?;
         let decoded = percent_decode(raw, true);
         let text = String::from_utf8_lossy(&decoded);
-        let normalised: String = text.nfkc().collect::<String>().to_lowercase();
+        // NFKC leaves ASCII as it is, and most terms are ASCII.
+        let normalised: String = match text.is_ascii() {
+            true => text.to_ascii_lowercase(),
+            false => text.nfkc().collect::<String>().to_lowercase(),
+        };
         let term = normalised.split_whitespace().collect::<Vec<_>>().join(" ");
         if term.is_empty() {
             return None;
@@ -94,6 +98,14 @@ impl SearchRules {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The ASCII shortcut of `term` normalises as NFKC would.
+        #[test]
+        fn ascii_needs_no_nfkc(s in "[\\x00-\\x7f]{0,40}") {
+            proptest::prop_assert_eq!(s.nfkc().collect::<String>().to_lowercase(), s.to_ascii_lowercase());
+        }
+    }
 
     fn rules() -> SearchRules {
         SearchRules {

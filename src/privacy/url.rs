@@ -27,6 +27,50 @@ pub const INVALID_REQUEST: &str = "(invalid request)";
 /// Longest path kept, in bytes; longer ones are cut and marked.
 pub const MAX_PATH: usize = 512;
 
+// Alphabets a byte can belong to, for `is_id_like`. `DIGIT` must be 1
+// (it is added up).
+const DIGIT: u8 = 1;
+// Hex digits, dots and colons: what an address is spelled with.
+const ADDRESS: u8 = 2;
+// Hex digits and dashes: UUIDs, object ids, hashes.
+const HEX_ID: u8 = 4;
+// Letters, digits and `-_=+`: long mixed tokens.
+const TOKEN: u8 = 8;
+// `@` and `%`, which may start an e-mail address.
+const MAIL: u8 = 16;
+// Dots and colons, without which no address is written.
+const SEPARATOR: u8 = 32;
+
+const BYTE_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        let mut k = 0;
+        if b.is_ascii_digit() {
+            k |= DIGIT;
+        }
+        if b.is_ascii_hexdigit() || b == b'.' || b == b':' {
+            k |= ADDRESS;
+        }
+        if b.is_ascii_hexdigit() || b == b'-' {
+            k |= HEX_ID;
+        }
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'=' | b'+') {
+            k |= TOKEN;
+        }
+        if b == b'@' || b == b'%' {
+            k |= MAIL;
+        }
+        if b == b'.' || b == b':' {
+            k |= SEPARATOR;
+        }
+        t[c] = k;
+        c += 1;
+    }
+    t
+};
+
 /// Whether a path segment looks like an identifier rather than a page name.
 ///
 /// One pass over the bytes gathers what every rule needs: this runs on
@@ -36,22 +80,22 @@ pub fn is_id_like(seg: &[u8]) -> bool {
     if seg.is_empty() {
         return false;
     }
-    // Whether every byte so far could spell an address (hex digits, dots,
-    // colons), a hex id (hex digits, dashes), or a long mixed token.
-    let (mut digits, mut address, mut hex, mut token) = (0usize, true, true, true);
+    // Which alphabets every byte so far belongs to, and which any byte
+    // does (see `BYTE_CLASS`), through one table lookup per byte.
+    let (mut digits, mut all, mut any) = (0usize, u8::MAX, 0u8);
     for (i, &c) in seg.iter().enumerate() {
+        let class = BYTE_CLASS[usize::from(c)];
         // An e-mail address, raw or percent-encoded.
-        if c == b'@' || (c == b'%' && seg.get(i + 1..i + 3) == Some(b"40")) {
+        if class & MAIL != 0 && (c == b'@' || seg.get(i + 1..i + 3) == Some(b"40")) {
             return true;
         }
-        let hex_digit = c.is_ascii_hexdigit();
-        digits += usize::from(c.is_ascii_digit());
-        address &= hex_digit || c == b'.' || c == b':';
-        hex &= hex_digit || c == b'-';
-        token &= c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'=' | b'+');
+        digits += usize::from(class & DIGIT);
+        all &= class;
+        any |= class;
     }
+    let (hex, token) = (all & HEX_ID != 0, all & TOKEN != 0);
     // The full parse only for what could be an address.
-    if address && super::ip::parse_ip(seg).is_some() {
+    if all & ADDRESS != 0 && any & SEPARATOR != 0 && super::ip::parse_ip(seg).is_some() {
         return true;
     }
     if digits == seg.len() {
