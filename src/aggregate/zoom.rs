@@ -17,6 +17,8 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use rayon::prelude::*;
+
 use crate::output::schema;
 use crate::output::table::{Table, Values};
 use crate::privacy::disclosure::Rows;
@@ -260,15 +262,28 @@ impl ZoomAggregate {
         let parts: Vec<&Row> = segments.iter().flatten().collect();
         signins.sort_by_key(|s| (s.time, s.user));
         let people = PersonIds::new(&parts);
-        let (meetings, published) = meetings(&parts, policy, &people)?;
-        let counted: Vec<&Row> = parts
-            .iter()
-            .copied()
-            .filter(|p| !p.sensitive() && published.contains(&p.meeting.value()))
-            .collect();
-        let a = attendance(&parts, &self.labels, policy, &people)?;
-        let c = concurrency(&counted, policy, &people)?;
-        Ok(vec![meetings, a, c, signin_table(&signins, policy)?])
+        // Attendance and sign-ins need nothing of the meetings table:
+        // built beside it and the concurrency that waits on it.
+        let (first, second) = rayon::join(
+            || -> Result<_, String> {
+                let (meetings, published) = meetings(&parts, policy, &people)?;
+                let counted: Vec<&Row> = parts
+                    .iter()
+                    .copied()
+                    .filter(|p| !p.sensitive() && published.contains(&p.meeting.value()))
+                    .collect();
+                drop(published);
+                Ok((meetings, concurrency(&counted, policy, &people)?))
+            },
+            || -> Result<_, String> {
+                Ok((
+                    attendance(&parts, &self.labels, policy, &people)?,
+                    signin_table(&signins, policy)?,
+                ))
+            },
+        );
+        let ((meetings, c), (a, s)) = (first?, second?);
+        Ok(vec![meetings, a, c, s])
     }
 }
 
@@ -364,21 +379,38 @@ impl Counters for Meeting {
     }
 }
 
+/// The runs of rows of one meeting in `parts`, sorted by meeting and,
+/// within one, in input order: the rows of each meeting in input order,
+/// as a stable sort of the references gives, where a meeting's rows come
+/// together. Held as a run each, not a reference a row, as they come in
+/// runs.
+fn meeting_runs<'p, 'r>(parts: &'p [&'r Row]) -> Vec<(u64, &'p [&'r Row])> {
+    let mut runs: Vec<(u64, &[&Row])> = parts
+        .chunk_by(|a, b| a.meeting == b.meeting)
+        .filter_map(|r| Some((r.first()?.meeting.value(), r)))
+        .collect();
+    runs.sort_by_key(|r| r.0);
+    runs
+}
+
 /// The meetings table, and the meetings published on their own.
 fn meetings(
     parts: &[&Row],
     policy: &Policy,
     ids: &PersonIds,
 ) -> Result<(Table, HashSet<u64>), String> {
-    let mut by_meeting: BTreeMap<u64, Vec<&Row>> = BTreeMap::new();
-    for &p in parts {
-        by_meeting.entry(p.meeting.value()).or_default().push(p);
-    }
     let mut sensitive = HashSet::new();
-    let mut sets = Vec::with_capacity(by_meeting.len());
-    for (meeting, rows_of) in by_meeting {
+    let mut sets = Vec::new();
+    let mut rows_of: Vec<&Row> = Vec::new();
+    for runs in meeting_runs(parts).chunk_by(|a, b| a.0 == b.0) {
+        let Some(&(meeting, _)) = runs.first() else {
+            continue;
+        };
+        rows_of.clear();
+        rows_of.extend(runs.iter().flat_map(|(_, r)| r.iter().copied()));
+        let rows_of = &rows_of;
         let mut people: BTreeMap<u64, Vec<&Row>> = BTreeMap::new();
-        for p in &rows_of {
+        for &p in rows_of {
             people.entry(p.person.value()).or_default().push(p);
         }
         if rows_of.iter().any(|p| p.sensitive()) {
@@ -512,7 +544,7 @@ fn attendance(
     let label = |i: u32| by_label.get(i as usize).copied().unwrap_or(other);
     let key = |p: &Row| -> Key { (meeting_day(p), label(p.affiliation), label(p.device)) };
     let mut sorted_parts: Vec<&Row> = parts.to_vec();
-    sorted_parts.sort_by_key(|p| (key(p), p.meeting.value(), p.person));
+    sorted_parts.par_sort_by_key(|p| (key(p), p.meeting.value(), p.person));
     let mut sets: Vec<(Key, Attendance, Vec<u32>)> = Vec::new();
     let mut rows: Vec<&Row> = Vec::new();
     for (at, &p) in sorted_parts.iter().enumerate() {
@@ -602,8 +634,11 @@ fn concurrency(parts: &[&Row], policy: &Policy, ids: &PersonIds) -> Result<Table
             hours.entry(time::hour_of(l)).or_default().0.leaves += 1;
         }
     }
-    presence.sort_unstable_by_key(|p| (p.meeting.value(), p.person, session(p)));
-    let mut events: Vec<i64> = Vec::new();
+    // Rows of equal keys add the same sessions: their order is immaterial.
+    presence.par_sort_unstable_by_key(|p| (p.meeting.value(), p.person, session(p)));
+    // Two events a merged session, at most two a row: reserved, as grown
+    // by doubling it could hold twice that at the run's peak.
+    let mut events: Vec<i64> = Vec::with_capacity(presence.len().saturating_mul(2));
     let mut merged: Vec<(i64, i64)> = Vec::new();
     for (at, &p) in presence.iter().enumerate() {
         let (meeting, person) = (p.meeting.value(), p.person);
@@ -740,5 +775,59 @@ mod tests {
         assert_eq!(union_seconds(vec![]), 0);
         assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(&mut [4.0, 1.0, 2.0, 3.0]), 2.5);
+    }
+
+    #[test]
+    fn meeting_runs_give_each_meetings_rows_in_input_order() {
+        let mut pseudonyms = crate::privacy::pseudonym::Pseudonymizer::new(
+            std::sync::Arc::new(
+                crate::privacy::key::Key::generate(crate::privacy::key::KeyMode::Ephemeral)
+                    .unwrap(),
+            ),
+            crate::privacy::pseudonym::Domain::WEB_CLIENT,
+            crate::privacy::pseudonym::Epoch::Never,
+        );
+        let meetings: Vec<Pseudonym> = (0..4u8).map(|m| pseudonyms.pseudonym(0, &[m])).collect();
+        // Meetings interleaved and repeated, each row told apart by its join.
+        let order = [2, 2, 0, 1, 1, 2, 0, 3, 2, 2, 1];
+        let rows: Vec<Row> = order
+            .iter()
+            .enumerate()
+            .map(|(i, &m)| {
+                let mut r = Row::new(
+                    &VeiledParticipation {
+                        meeting: meetings[m],
+                        sensitive: false,
+                        host_unknown: false,
+                        meeting_start: None,
+                        meeting_end: None,
+                        person: meetings[0],
+                        email_id: None,
+                        name_id: None,
+                        affiliation: String::new(),
+                        guest: false,
+                        join: Some(i as i64),
+                        leave: None,
+                        minutes: None,
+                        device: String::new(),
+                    },
+                    0,
+                    0,
+                );
+                r.join = i as i64;
+                r
+            })
+            .collect();
+        let parts: Vec<&Row> = rows.iter().collect();
+        let mut stable = parts.clone();
+        stable.sort_by_key(|p| p.meeting.value());
+        let runs: Vec<&Row> = meeting_runs(&parts)
+            .into_iter()
+            .flat_map(|(m, r)| {
+                assert!(r.iter().all(|p| p.meeting.value() == m));
+                r.iter().copied()
+            })
+            .collect();
+        assert_eq!(runs, stable);
     }
 }

@@ -23,6 +23,8 @@
 
 use std::collections::BTreeMap;
 
+use rayon::prelude::*;
+
 use super::zoom::Row;
 use crate::privacy::pseudonym::Pseudonym;
 use crate::privacy::zoom::VeiledSignIn;
@@ -48,7 +50,8 @@ pub(super) struct PseudonymIndex {
 impl PseudonymIndex {
     /// The index of `ids`, sorted and deduplicated here.
     pub(super) fn new(mut ids: Vec<Pseudonym>) -> Self {
-        ids.sort_unstable();
+        // Millions of ids: sorted on the run's threads.
+        ids.par_sort_unstable();
         ids.dedup();
         ids.shrink_to_fit();
         // About four ids a bucket, at most 2^22 buckets (16 MiB).
@@ -99,17 +102,16 @@ struct Components {
 
 impl Components {
     fn over(segments: &[Vec<Row>]) -> Self {
-        let ids = PseudonymIndex::new(
-            segments
-                .iter()
-                .flatten()
-                .flat_map(|p| {
-                    let own = (p.email_id().is_none() && p.name_id().is_none()).then_some(p.person);
-                    [p.email_id(), p.name_id(), own]
-                })
-                .flatten()
-                .collect(),
-        );
+        let of = |p: &Row| {
+            let own = (p.email_id().is_none() && p.name_id().is_none()).then_some(p.person);
+            [p.email_id(), p.name_id(), own].into_iter().flatten()
+        };
+        // Counted first: collected blind, the vector would grow by doubling
+        // to up to twice the millions of ids it holds, at the run's peak.
+        let n = segments.iter().flatten().map(|p| of(p).count()).sum();
+        let mut ids = Vec::with_capacity(n);
+        ids.extend(segments.iter().flatten().flat_map(of));
+        let ids = PseudonymIndex::new(ids);
         let parent = (0..u32::try_from(ids.len()).unwrap_or(u32::MAX)).collect();
         Components { ids, parent }
     }
@@ -138,11 +140,24 @@ impl Components {
         }
     }
 
-    /// The component's name for `p`, or `p` itself when it was never linked.
-    fn person(&mut self, p: Pseudonym) -> Pseudonym {
+    /// Points every slot at its root, so that [`Components::person`] reads
+    /// without writing and rows can be named on any thread. One forward
+    /// pass is enough: a parent always has a lower slot than its child (a
+    /// union keeps the lower root, path halving moves to a grandparent),
+    /// so a slot's parent is already a root when the slot is reached.
+    fn flatten(&mut self) {
+        for i in 0..self.parent.len() {
+            let p = self.parent[i] as usize;
+            self.parent[i] = self.parent[p];
+        }
+    }
+
+    /// The component's name for `p`, or `p` itself when it was never
+    /// linked; the sets must be flattened.
+    fn person(&self, p: Pseudonym) -> Pseudonym {
         match self.slot(p) {
             Some(i) => {
-                let r = self.root(i);
+                let r = self.parent[i as usize];
                 self.ids.ids[r as usize]
             }
             None => p,
@@ -164,23 +179,51 @@ pub fn unify_people(segments: &mut [Vec<Row>], signins: &mut [VeiledSignIn]) {
             }
         }
     }
-    for p in segments.iter_mut().flatten() {
-        p.person = sets.person(p.person);
-    }
-    for s in signins.iter_mut() {
-        s.user = sets.person(s.user);
-    }
+    sets.flatten();
+    let sets = &sets;
+    // Each lookup misses the cache a few times: spread over the threads.
+    segments.par_iter_mut().for_each(|rows| {
+        for p in rows {
+            p.person = sets.person(p.person);
+        }
+    });
+    signins
+        .par_iter_mut()
+        .for_each(|s| s.user = sets.person(s.user));
 }
 
 /// Makes a meeting sensitive with a known host in every row when any row
 /// names a sensitive host, so excluding it leaves no part behind.
 pub fn settle_sensitivity(segments: &mut [Vec<Row>]) {
+    // A meeting's rows come together: each run of them costs one map
+    // lookup, not one a row.
     let mut known_sensitive: BTreeMap<Pseudonym, bool> = BTreeMap::new();
+    let mut run: Option<(Pseudonym, bool)> = None;
     for p in segments.iter().flatten() {
-        *known_sensitive.entry(p.meeting).or_default() |= p.sensitive() && !p.host_unknown();
+        let known = p.sensitive() && !p.host_unknown();
+        match &mut run {
+            Some((m, k)) if *m == p.meeting => *k |= known,
+            _ => {
+                if let Some((m, k)) = run.replace((p.meeting, known)) {
+                    *known_sensitive.entry(m).or_default() |= k;
+                }
+            }
+        }
     }
+    if let Some((m, k)) = run {
+        *known_sensitive.entry(m).or_default() |= k;
+    }
+    let mut last: Option<(Pseudonym, bool)> = None;
     for p in segments.iter_mut().flatten() {
-        if known_sensitive.get(&p.meeting).copied().unwrap_or(false) {
+        let sensitive = match last {
+            Some((m, k)) if m == p.meeting => k,
+            _ => {
+                let k = known_sensitive.get(&p.meeting).copied().unwrap_or(false);
+                last = Some((p.meeting, k));
+                k
+            }
+        };
+        if sensitive {
             p.set_sensitivity(true, false);
         }
     }
@@ -270,6 +313,26 @@ mod tests {
     }
 
     #[test]
+    fn long_chains_of_identities_are_one_person() {
+        // Each row links a new name to the last one's e-mail: unions in an
+        // order that leaves deep trees for flattening to resolve.
+        let v = veil(&[]);
+        let rows: Vec<Row> = (0..200)
+            .map(|i| {
+                row(
+                    &v,
+                    "1",
+                    Some(&format!("p{}@example.edu", i / 2)),
+                    Some(&format!("N {}", (i + 1) / 2)),
+                )
+            })
+            .collect();
+        let mut parts = vec![rows[..70].to_vec(), rows[70..].to_vec()];
+        unify_people(&mut parts, &mut []);
+        assert_eq!(people(&parts.concat()), 1);
+    }
+
+    #[test]
     fn the_person_does_not_depend_on_row_order() {
         let v = veil(&[]);
         let rows = vec![
@@ -312,6 +375,16 @@ mod tests {
         let kept = resolve(vec![vec![known, unknown, other]], &mut [], false).concat();
         assert_eq!(kept.len(), 3);
         assert!(kept.iter().all(|p| p.sensitive()));
+        // The meeting's rows apart, its sensitive host named in a later
+        // run of them than the first, and in another segment.
+        let kept = resolve(
+            vec![vec![unknown, other], vec![unknown, known]],
+            &mut [],
+            true,
+        )
+        .concat();
+        assert_eq!(kept.len(), 1, "{kept:?}");
+        assert_eq!(kept[0].meeting, other.meeting);
     }
 
     #[test]

@@ -284,6 +284,9 @@ impl ZoomReader for ZoomCsv {
 pub struct CsvState {
     section: Section,
     times: TimeMemo,
+    // For [`CsvState::survey`]: the raw meeting id and start of the last
+    // history row passed on whole, when it had a start and a host.
+    settled: Option<(String, String)>,
 }
 
 impl Default for CsvState {
@@ -291,11 +294,76 @@ impl Default for CsvState {
         CsvState {
             section: Section::Unknown,
             times: TimeMemo::default(),
+            settled: None,
         }
     }
 }
 
+/// A sink that passes records on and notes whether the last one was a
+/// participation with a meeting start and a host e-mail.
+struct Settles<'s, S> {
+    out: &'s mut S,
+    settled: bool,
+}
+
+impl<S: ZoomSink> ZoomSink for Settles<'_, S> {
+    fn lines(&mut self, n: u64) {
+        self.out.lines(n);
+    }
+    fn record(&mut self, line: u64, record: ZoomRecord) {
+        self.settled = matches!(&record, ZoomRecord::Participation(p)
+            if p.meeting_start.is_some() && p.host_email.is_some());
+        self.out.record(line, record);
+    }
+    fn reject(&mut self, line: u64, why: Reject) {
+        self.out.reject(line, why);
+    }
+    fn skipped(&mut self, why: Skip, n: u64) {
+        self.out.skipped(why, n);
+    }
+}
+
 impl CsvState {
+    /// [`CsvState::feed`] for a sink that keeps only what the first
+    /// accepted row of each meeting occurrence says of its start and host
+    /// (the first pass's survey). A history row whose meeting id and start
+    /// read exactly as the last row passed on, which had a start and a
+    /// host, can add nothing to it, valid or not: it is passed over
+    /// without being parsed, and neither counted nor rejected. Most rows of
+    /// a history export are such repeats, and the first pass is the one
+    /// that runs on a single thread.
+    pub fn survey(&mut self, record: &Record<'_>, options: &ZoomOptions, out: &mut impl ZoomSink) {
+        // A header changes the section: never passed over.
+        let first = record.fields.first().map_or("", |f| f.as_ref());
+        if !may_be_header(first)
+            && let (Section::History(cols, _), Some((id, start))) = (&self.section, &self.settled)
+            && let (Some(i), Some(t)) = (cols.id, cols.start)
+            && record.get(i) == id
+            && record.get(t) == start
+        {
+            return;
+        }
+        if may_be_header(first) && header(record).is_some() {
+            // What settled the last section says nothing of the next.
+            self.settled = None;
+            self.feed(record, options, out);
+            return;
+        }
+        let mut tap = Settles {
+            out,
+            settled: false,
+        };
+        self.feed(record, options, &mut tap);
+        // A row that was not passed on, or had no start or host, leaves
+        // the last settled meeting as settled as it was.
+        if tap.settled
+            && let Section::History(cols, _) = &self.section
+            && let (Some(i), Some(t)) = (cols.id, cols.start)
+        {
+            self.settled = Some((record.get(i).to_string(), record.get(t).to_string()));
+        }
+    }
+
     /// Reads one record into `out`, moving to the section it opens.
     pub fn feed(&mut self, record: &Record<'_>, options: &ZoomOptions, out: &mut impl ZoomSink) {
         out.lines(record.lines);

@@ -480,6 +480,57 @@ mod tests {
         }
     }
 
+    /// A history export whose rows of one meeting disagree: the first
+    /// without a host, then a rejected row with one, then two hosts, a new
+    /// occurrence, a host named only by `(Host)`, and a header again.
+    fn disagreeing_history() -> String {
+        let head = documents().swap_remove(0);
+        let header = &head[..head.find('\n').unwrap() + 1];
+        let row = |id: &str, host: &str, start: &str, name: &str, join: &str| {
+            format!(
+                "T,Meeting,{id},H,{host},01/26/2026 {start} PM,01/26/2026 04:00:00 PM,6,60,-,-,-,-,-,-,-,{name},{name}@example.edu,01/26/2026 {join} PM,01/26/2026 03:40:00 PM,10,No,-,No\r\n"
+            )
+        };
+        let mut d = header.to_string();
+        d += &row("1", "-", "03:00:00", "a", "03:05:00");
+        d += &row("1", "h1@example.edu", "03:00:00", "b", "13:99:00");
+        d += &row("1", "h2@example.edu", "03:00:00", "c", "03:06:00");
+        d += &row("1", "h3@example.edu", "03:00:00", "d", "03:01:00");
+        d += &row("1", "h1@example.edu", "03:30:00", "e", "03:31:00");
+        d += &row("2", "-", "03:00:00", "f", "03:05:00");
+        d += &row("2", "-", "03:00:00", "g (Host)", "03:05:00");
+        d += &row("3", "h4@example.edu", "03:00:00", "i", "03:05:00");
+        d += header;
+        d += &row("3", "h4@example.edu", "03:00:00", "j", "03:05:00");
+        d += &row("3", "h5@example.edu", "02:00:00", "k", "03:05:00");
+        d
+    }
+
+    #[test]
+    fn the_first_pass_passing_over_repeats_surveys_as_reading_every_row() {
+        let options = ZoomOptions {
+            time: ZoomTime::default(),
+        };
+        let mut docs = documents();
+        docs.push(disagreeing_history());
+        for doc in docs {
+            let mut full = Survey::default();
+            let mut state = crate::formats::zoom::csv_export::CsvState::default();
+            let body = doc.strip_prefix('\u{feff}').unwrap_or(&doc);
+            let mut records = crate::formats::zoom::csv::records_from(body.as_bytes(), 1);
+            let mut record = crate::formats::zoom::csv::Record::default();
+            while records.next_into(&mut record) {
+                state.feed(&record, &options, &mut full);
+            }
+            assert!(!full.anchors.is_empty());
+            for block in [5, 1 << 20] {
+                let (lean, _, _) = plan(Bytes::Mem(doc.as_bytes()), &options, 64, block).unwrap();
+                assert_eq!(lean.anchors, full.anchors);
+                assert_eq!(lean.hosts, full.hosts);
+            }
+        }
+    }
+
     #[test]
     fn parts_start_after_quoted_newlines_never_inside_them() {
         let doc = documents().swap_remove(0);

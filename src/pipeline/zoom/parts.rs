@@ -131,7 +131,7 @@ pub(super) fn plan(
                 line = before;
                 break;
             }
-            state.feed(&record, options, &mut survey);
+            state.survey(&record, options, &mut survey);
             done = recs.offset();
             line = recs.line();
             let at = buf_start + (skip + done) as u64;
