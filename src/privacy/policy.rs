@@ -417,8 +417,11 @@ pub struct DpPolicy {
     pub epsilon: f64,
     /// δ per release day, split like ε.
     pub delta: f64,
-    /// Share of a table's ε spent on people counts (and the choice of
-    /// published rows); the rest goes to requests.
+    /// Share of a table's budget spent on people counts (and the choice
+    /// of published rows); the rest goes to requests. Under Laplace noise
+    /// the share is of ε; under Gaussian noise both measurements are in
+    /// zero-concentrated DP, the share is of ρ, and their sum is converted
+    /// to (ε, δ) once.
     pub people_share: f64,
     /// The noise: Laplace, or Gaussian (less noise when a visitor
     /// counts in many rows of a table).
@@ -814,7 +817,8 @@ enabled = false
 # daily releases adds up to 30 * epsilon for someone seen every day.
 epsilon = 1.0
 delta = 1e-5
-# Share of each table's epsilon for visitor counts (the rest: requests).
+# Share of each table's epsilon for visitor counts (the rest: requests);
+# under gaussian noise, the share of its rho (zero-concentrated DP).
 people_share = 0.9
 # The noise: "laplace", or "gaussian" (its noise grows with the square
 # root of max_rows instead of max_rows, so tables where a visitor counts
