@@ -11,10 +11,12 @@
 //! reach disclosure control in one order, whatever order the lines came
 //! in. Days are merged and published in parallel, a batch of as many days
 //! as threads at a time, in order (each day's tables are again built in
-//! parallel); memory holds about one day's aggregate per thread. Under
+//! parallel); memory holds about two days' aggregates per thread. Under
 //! differential privacy the batch's days are merged in parallel and then
 //! released one after another, in day order, so that each day's release
-//! can prefer the rows the days before it published.
+//! can prefer the rows the days before it published. A batch finishes
+//! (its periods fed, its days released) beside the merge of the next, so
+//! that sequential part does not leave the other threads idle.
 //!
 //! The store of the days is a [`DayStore`]: the private state, or the
 //! shards of a publish (`partials.rs`), whose stored partial of a day is
@@ -229,43 +231,63 @@ pub(super) fn merge_and_publish<R: Send>(
         .flatten();
     let mut all = all.into_iter().peekable();
     let batch = rayon::current_num_threads().max(1);
-    while all.peek().is_some() {
+    // Each batch of days is merged (and published under k, readied under
+    // differential privacy) in parallel while the batch before it
+    // finishes beside it: its periods fed and, under differential
+    // privacy, its days released one after another, which would
+    // otherwise leave all threads but one idle.
+    let mut pending: Vec<Merged<R>> = Vec::new();
+    while all.peek().is_some() || !pending.is_empty() {
         let work: Vec<_> = all.by_ref().take(batch).collect();
-        let done = work
-            .into_par_iter()
-            .map(|(day, parts)| match parts {
-                // A day of a touched period, not re-published itself.
-                None => Ok((day, state.read_day(day)?, None)),
-                Some(parts) if held == Some(day) => {
-                    Ok((day, Some(merge_day(state, day, parts, shape)?), None))
+        let finishing = std::mem::take(&mut pending);
+        let (finished, merged) = rayon::join(
+            || -> Result<(), Error> {
+                for (day, merged, publication) in finishing {
+                    if let Some(merged) = merged {
+                        periods.feed(&merged, &emit, &mut out.tables);
+                    }
+                    let tables = match publication {
+                        None => continue,
+                        Some(Publication::Tables(tables)) => tables,
+                        // In day order, after the days before it: a day's
+                        // release may prefer rows those days published.
+                        Some(Publication::Dp(ready)) => {
+                            dp_day(state, day, ready, policy, |t| emit(day, t))?
+                        }
+                    };
+                    out.published.insert(day);
+                    out.tables.extend(tables);
                 }
-                Some(parts) => {
-                    let emit = |t| emit(day, t);
-                    let (merged, tables) = publish_day(state, day, parts, shape, policy, emit)?;
-                    Ok((day, Some(merged), Some(tables)))
-                }
-            })
-            .collect::<Result<Vec<_>, Error>>()?;
-        for (day, merged, tables) in done {
-            if let Some(merged) = merged {
-                periods.feed(&merged, &emit, &mut out.tables);
-            }
-            let tables = match tables {
-                None => continue,
-                Some(Publication::Tables(tables)) => tables,
-                // In day order, after the batch's earlier days: a day's
-                // release may prefer rows the days before it published.
-                Some(Publication::Dp(ready)) => {
-                    dp_day(state, day, ready, policy, |t| emit(day, t))?
-                }
-            };
-            out.published.insert(day);
-            out.tables.extend(tables);
-        }
+                Ok(())
+            },
+            || {
+                work.into_par_iter()
+                    .map(|(day, parts)| match parts {
+                        // A day of a touched period, not re-published itself.
+                        None => Ok((day, state.read_day(day)?, None)),
+                        Some(parts) if held == Some(day) => {
+                            Ok((day, Some(merge_day(state, day, parts, shape)?), None))
+                        }
+                        Some(parts) => {
+                            let emit = |t| emit(day, t);
+                            let (merged, tables) =
+                                publish_day(state, day, parts, shape, policy, emit)?;
+                            Ok((day, Some(merged), Some(tables)))
+                        }
+                    })
+                    .collect::<Result<Vec<_>, Error>>()
+            },
+        );
+        finished?;
+        pending = merged?;
     }
     out.periods = periods.finish(epoch, &emit, &mut out.tables);
     Ok(out)
 }
+
+/// A day merged in a batch: its merged partial (for its periods) and its
+/// publication, when it is published.
+type Merged<R> = (i32, Option<DayPartial>, Option<Publication<R>>);
 
 /// Merges a day's new partials into its stored one and writes the result
 /// to the state (nothing is written when nothing is new).

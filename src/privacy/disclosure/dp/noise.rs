@@ -80,7 +80,9 @@
 //! `rand::thread_rng`, a CSPRNG seeded from the operating system. There is no seed to fix:
 //! repeating a release must be done by storing its output, and the tests are statistical.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+
+use rayon::prelude::*;
 
 use opendp::combinators::{
     CompositionMeasure, ConcentratedMeasure, FixDeltaMeasure, make_approximate, make_fix_delta,
@@ -262,20 +264,35 @@ impl ThresholdCounts {
     /// possible row would publish pure-noise rows at rate ≈ δ each). Counts must already be
     /// bounded (per row <= `per_row`, per person <= `max_rows` rows) by the caller; this function
     /// cannot check that. A row index given twice is refused.
+    ///
+    /// Exact samplers cost microseconds a row, and a day of pages has thousands of candidates,
+    /// so the rows are released in chunks on rayon's threads. That is the same mechanism: each
+    /// row's noise is drawn independently and compared with the threshold on its own, so the
+    /// chunks' outputs together have exactly the distribution of one invocation over all rows.
     pub fn release(&self, counts: &[(u32, u64)]) -> Result<Vec<(u32, u64)>, DpError> {
-        let mut input = HashMap::with_capacity(counts.len());
+        const CHUNK: usize = 512;
+        let mut seen = HashSet::with_capacity(counts.len());
         for &(row, count) in counts {
-            if count != 0 && input.insert(row, count).is_some() {
+            if count != 0 && !seen.insert(row) {
                 return Err(DpError::DuplicateRow(row));
             }
         }
-        let released = match self.mechanism {
-            Mechanism::Laplace => count_measurement(self.scale, self.threshold)?.invoke(&input)?,
-            Mechanism::Gaussian => {
-                gauss_count_measurement(self.scale, self.threshold)?.invoke(&input)?
-            }
-        };
-        let mut out: Vec<(u32, u64)> = released.into_iter().collect();
+        let released = counts
+            .par_chunks(CHUNK)
+            .map(|chunk| {
+                let input: HashMap<u32, u64> =
+                    chunk.iter().copied().filter(|&(_, c)| c != 0).collect();
+                Ok(match self.mechanism {
+                    Mechanism::Laplace => {
+                        count_measurement(self.scale, self.threshold)?.invoke(&input)?
+                    }
+                    Mechanism::Gaussian => {
+                        gauss_count_measurement(self.scale, self.threshold)?.invoke(&input)?
+                    }
+                })
+            })
+            .collect::<Result<Vec<_>, DpError>>()?;
+        let mut out: Vec<(u32, u64)> = released.into_iter().flatten().collect();
         out.sort_unstable_by_key(|&(row, _)| row);
         Ok(out)
     }
