@@ -32,7 +32,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rayon::prelude::*;
 
 use crate::aggregate::web::WebAggregate;
-use crate::aggregate::web::dp::{DpInput, dp_table, release_inputs};
+use crate::aggregate::web::dp::{DpInput, calibrate, dp_table, release_inputs};
 use crate::aggregate::web::partial::DayPartial;
 use crate::error::Error;
 use crate::output::manifest::PeriodsReport;
@@ -169,7 +169,13 @@ pub(super) fn merge_and_publish<R: Send>(
     policy: &Policy,
     emit: impl Fn(i32, Result<Table, String>) -> R + Sync,
 ) -> Result<Days<R>, Error> {
-    let mut new = export_days(aggregates);
+    // Exporting runs on one thread: the differential-privacy mode's
+    // noise is calibrated beside it (an error surfaces again, with its
+    // table, at the first release).
+    let (mut new, _) = rayon::join(
+        || export_days(aggregates),
+        || policy.dp.enabled.then(|| calibrate(&policy.dp)),
+    );
     let mut out = Days {
         published: BTreeSet::new(),
         tables: Vec::new(),

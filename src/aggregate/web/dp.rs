@@ -22,13 +22,15 @@
 use std::collections::BTreeMap;
 use std::hash::Hash;
 
+use rayon::prelude::*;
+
 use crate::output::schema::{self, ColumnType, TableSpec};
 use crate::output::table::{Table, Values};
 use crate::privacy::disclosure::dp::noise::DpError;
 use crate::privacy::disclosure::dp::{
     self, Bounds, Contributions, DpNote, DpRow, Published, TableMechanism,
 };
-use crate::privacy::policy::{DpPolicy, Policy};
+use crate::privacy::policy::{DpPolicy, DpTablePolicy, Policy};
 use crate::privacy::request_class::RequestClasses;
 use crate::privacy::{Labels, Renumbering};
 
@@ -286,17 +288,7 @@ impl Plan<'_> {
             return None;
         }
         Some((|| {
-            let bounds = Bounds {
-                max_rows: t.max_rows,
-                max_requests: t.max_requests,
-            };
-            let mechanism = TableMechanism::cached(
-                bounds,
-                self.dp.epsilon * t.share,
-                self.dp.delta * t.share,
-                self.dp.people_share,
-                t.mechanism.unwrap_or(self.dp.mechanism),
-            )?;
+            let mechanism = table_mechanism(self.dp, t)?;
             let rows = group().into_contributions(Some(self.person)).map_keys(|k| {
                 let (time, site, key) = row(k);
                 TextKey {
@@ -313,6 +305,31 @@ impl Plan<'_> {
             })
         })())
     }
+}
+
+/// The calibrated measurements of the table `t` configures
+/// ([`TableMechanism::cached`]: once per process).
+fn table_mechanism(dp: &DpPolicy, t: &DpTablePolicy) -> Result<TableMechanism, DpError> {
+    let bounds = Bounds {
+        max_rows: t.max_rows,
+        max_requests: t.max_requests,
+    };
+    TableMechanism::cached(
+        bounds,
+        dp.epsilon * t.share,
+        dp.delta * t.share,
+        dp.people_share,
+        t.mechanism.unwrap_or(dp.mechanism),
+    )
+}
+
+/// Calibrates the measurements of every table the policy lists, in
+/// parallel, so that the days' releases find them ready: a run can do
+/// this while it does something else that leaves threads idle.
+pub fn calibrate(dp: &DpPolicy) -> Result<(), DpError> {
+    dp.tables
+        .par_iter()
+        .try_for_each(|(_, t)| table_mechanism(dp, t).map(drop))
 }
 
 /// Sorts rows into a table's order: time, site, then the other keys.

@@ -627,9 +627,13 @@ impl JointGaussian {
         })
     }
 
-    /// (σ_c, σ_s) at scale factor `t`.
+    /// (σ_c, σ_s) at scale factor `t`, each rounded up to 24 significant bits
+    /// ([`short_sigma`]).
     fn sigmas(&self, t: f64) -> (f64, f64) {
-        (t * self.counts_unit, t * self.sums_unit)
+        (
+            short_sigma(t * self.counts_unit),
+            short_sigma(t * self.sums_unit),
+        )
     }
 
     /// The composition at `t` with the counts released at `threshold`, as approximate zCDP
@@ -767,6 +771,22 @@ fn gauss_sum_measurement(sigma: f64) -> Result<GaussSumMeasurement, DpError> {
         sigma,
         None,
     )?)
+}
+
+/// `sigma` rounded up to 24 significant bits. OpenDP's exact discrete Gaussian sampler computes
+/// in rationals with σ as given: a float's full 53-bit mantissa makes σ² a two-word fraction, and
+/// every sample about a fifth slower (measured: 4.2 against 3.5 µs at σ ≈ 21), while a 24-bit σ
+/// keeps σ² within one word. The change is below one part in ten million, always more noise
+/// (so never more spent than calibrated), rounding is monotone (so calibration still finds the
+/// smallest fitting σ on this grid), and every figure is read from OpenDP's maps at this σ.
+fn short_sigma(sigma: f64) -> f64 {
+    if !(sigma.is_normal() && sigma > 0.0) {
+        return sigma;
+    }
+    // A power of two: division and multiplication by it are exact.
+    let unit = 2f64.powi(sigma.log2().floor() as i32 - 23);
+    let rounded = (sigma / unit).ceil() * unit;
+    if rounded.is_finite() { rounded } else { sigma }
 }
 
 /// Refuses bounds of zero rows or zero per row.

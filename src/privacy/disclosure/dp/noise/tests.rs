@@ -1022,3 +1022,26 @@ fn a_laplace_table_adds_its_parts() {
         }
     }
 }
+
+#[test]
+fn short_sigma_rounds_up_to_24_significant_bits_and_keeps_order() {
+    let mut last = 0.0;
+    for i in 1..20_000u32 {
+        let sigma = f64::from(i) * 0.013_579_246_8 + 1e-3 * f64::from(i % 7);
+        let short = short_sigma(sigma);
+        assert!(
+            short >= sigma && short - sigma <= sigma * 1.2e-7,
+            "{sigma} -> {short}"
+        );
+        // m · 2^e with m below 2^25: the exact value has few bits.
+        let unit = 2f64.powi(short.log2().floor() as i32 - 24);
+        assert_eq!((short / unit).fract(), 0.0, "{sigma} -> {short}");
+        if sigma > last {
+            assert!(short >= short_sigma(last), "{last} {sigma}");
+        }
+        last = sigma;
+    }
+    for odd in [0.0, -1.0, f64::NAN, f64::INFINITY, f64::MIN_POSITIVE / 2.0] {
+        assert_eq!(short_sigma(odd).to_bits(), odd.to_bits());
+    }
+}
