@@ -148,6 +148,8 @@ pub struct Group<K, C> {
     recent: Box<[u64]>,
     // Requests per pair, when the group counts them (see `counting`).
     tally: Option<Tally>,
+    // Whether visits are recorded at all (see `without_visitors`).
+    tracks: bool,
 }
 
 /// Requests per pair, for the differential-privacy mode, which bounds how
@@ -184,6 +186,7 @@ impl<K, C> Default for Group<K, C> {
             last: None,
             recent: vec![EMPTY; RECENT].into_boxed_slice(),
             tally: None,
+            tracks: true,
         }
     }
 }
@@ -211,6 +214,17 @@ impl<K, C> Group<K, C> {
                 counts: Vec::new(),
                 held: vec![0; RECENT].into_boxed_slice(),
             }),
+            ..Group::default()
+        }
+    }
+
+    /// An empty group that keeps its rows' counters but no visitors:
+    /// visits are ignored, and every row counts nobody. For the groups of
+    /// tables a release never publishes, whose pairs would cost work and
+    /// memory for nothing.
+    pub fn without_visitors() -> Self {
+        Group {
+            tracks: false,
             ..Group::default()
         }
     }
@@ -247,11 +261,16 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
     /// pair, imported): the pair is pushed whole, past the repeat filter.
     /// A group that does not count keeps only the pair.
     pub fn visit_n(&mut self, row: u32, visitor: VisitorId, n: u32) {
-        self.push(pack(row, visitor), n);
+        if self.tracks {
+            self.push(pack(row, visitor), n);
+        }
     }
 
     /// Records that `visitor` contributed to row `row`.
     pub fn visit(&mut self, row: u32, visitor: VisitorId) {
+        if !self.tracks {
+            return;
+        }
         // One visitor's requests repeat rows (same hour, page, referrer),
         // so most pairs are caught here and never stored or sorted.
         let pair = pack(row, visitor);
@@ -456,6 +475,9 @@ impl<K: Copy + Hash + Eq, C: Counters> Group<K, C> {
             let (id, c) = self.row(f(key));
             c.merge(&counters);
             remap.push(id);
+        }
+        if !self.tracks {
+            return;
         }
         // Not compacted here: merging happens once per worker at the end
         // of a run, and the table counts its pairs once, when it is built.

@@ -28,6 +28,7 @@ use crate::aggregate::zoom::ZoomAggregate;
 use crate::formats::detect::{self, Attempt, Pending, Watch};
 use crate::formats::{LogFormat, ParseContext, RawRecord, Reject, Skip};
 use crate::input::read;
+use crate::privacy::policy::DpPolicy;
 use crate::privacy::{Labels, Renumbering, Veil, VeilMemoStats, VeilWorker};
 use crate::time::Calendar;
 use crate::time::LocalZone;
@@ -198,12 +199,14 @@ impl<'v> Lanes<'v> {
     }
 
     /// These (unused) lanes, their web aggregates counting requests per
-    /// visitor and row, as the differential-privacy mode needs.
-    pub fn counting(self) -> Self {
+    /// visitor and row in the groups of the tables `dp` releases, as the
+    /// differential-privacy mode needs
+    /// ([`WebAggregate::counting_released`]).
+    pub fn counting(self, dp: &DpPolicy) -> Self {
         for lane in &self.lanes {
             let mut lane = lane.lock().unwrap_or_else(PoisonError::into_inner);
             let web = std::mem::take(&mut lane.web);
-            lane.web = web.counting();
+            lane.web = web.counting_released(dp);
         }
         self
     }

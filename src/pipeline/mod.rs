@@ -295,7 +295,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunReport, Error> {
         cfg.progress.as_deref(),
     );
     let lanes = match cfg.veil.policy.dp.enabled {
-        true => lanes.counting(),
+        true => lanes.counting(&cfg.veil.policy.dp),
         false => lanes,
     };
     let slots: Vec<Mutex<InputReport>> = sources

@@ -34,7 +34,7 @@ use crate::privacy::policy::{DpPolicy, DpTablePolicy, Policy};
 use crate::privacy::request_class::RequestClasses;
 use crate::privacy::{Labels, Renumbering};
 
-use super::super::group::Counters;
+use super::super::group::{Counters, Group};
 use super::partitions::people;
 use super::{Day, Str, WebAggregate, gather};
 
@@ -51,6 +51,35 @@ pub struct DpRelease {
 }
 
 impl WebAggregate {
+    /// This (empty) aggregate as a differential-privacy run reads lines
+    /// into it: the groups of the tables `dp` releases count each
+    /// visitor's requests per row ([`WebAggregate::counting`]); the
+    /// others keep their rows' counters but no visitors
+    /// ([`Group::without_visitors`]). Nothing is published from those,
+    /// and their pairs were a tenth of the run's work. Their partials
+    /// then hold no visitors, so a table added to the policy later counts
+    /// people only from the data read after it was added.
+    pub fn counting_released(self, dp: &DpPolicy) -> Self {
+        let listed = |spec: &TableSpec| dp.tables.contains_key(spec.name);
+        fn pick<K, C>(listed: bool) -> Group<K, C> {
+            match listed {
+                true => Group::counting(),
+                false => Group::without_visitors(),
+            }
+        }
+        WebAggregate {
+            traffic: pick(listed(&schema::DP_TRAFFIC)),
+            campus_visitors: Group::without_visitors(),
+            pages: pick(listed(&schema::DP_PAGES)),
+            status: pick(listed(&schema::DP_STATUS)),
+            referrers: pick(listed(&schema::DP_REFERRERS)),
+            clients: pick(listed(&schema::DP_CLIENTS)),
+            search: pick(listed(&schema::DP_SEARCH_TERMS)),
+            versions: pick(listed(&schema::DP_BROWSER_VERSIONS)),
+            ..self
+        }
+    }
+
     /// Merges the other workers' aggregates into this one (as
     /// [`WebAggregate::into_tables`] does) and releases the tables the
     /// policy's `[dp]` lists, each day under its share of the day's

@@ -419,3 +419,49 @@ fn a_counted_partial_into_a_plain_aggregate_counts_distinct_visitors_only() {
         plain_days
     );
 }
+
+#[test]
+fn a_released_only_aggregate_keeps_visitors_just_in_the_released_tables() {
+    let veil = veil();
+    let reqs = repeated();
+    let dp = crate::privacy::policy::DpPolicy::default();
+    let released = [
+        PartialTable::Pages,
+        PartialTable::Referrers,
+        PartialTable::Clients,
+    ];
+    let export = |agg: WebAggregate| {
+        let (agg, labels) = aggregate_into(agg, &veil, &reqs);
+        canonical(agg.export(&labels, &Renumbering::default()))
+    };
+    let full = export(WebAggregate::new(1800).counting());
+    let lean = export(WebAggregate::new(1800).counting_released(&dp));
+    assert_eq!(
+        full.keys().collect::<Vec<_>>(),
+        lean.keys().collect::<Vec<_>>()
+    );
+    let (mut kept, mut emptied) = (0, 0);
+    for (day, f) in &full {
+        let l = &lean[day];
+        assert_eq!(f.sessions, l.sessions);
+        assert_eq!(f.rows.len(), l.rows.len());
+        for (f, l) in f.rows.iter().zip(&l.rows) {
+            assert_eq!(
+                (f.table, &f.label, f.time, &f.measures),
+                (l.table, &l.label, l.time, &l.measures)
+            );
+            if released.contains(&f.table) {
+                assert_eq!((&f.visitors, &f.requests), (&l.visitors, &l.requests));
+                kept += 1;
+            } else {
+                assert!(
+                    l.visitors.is_empty() && l.requests.is_empty(),
+                    "{:?}",
+                    l.table
+                );
+                emptied += usize::from(!f.visitors.is_empty());
+            }
+        }
+    }
+    assert!(kept > 10 && emptied > 5, "{kept} {emptied}");
+}
