@@ -338,7 +338,7 @@ fn gaussian_counts(
         // one evaluation where its ε is a bisection over δ, so this is what σ is searched on.
         let sigma = calibrate_sigma(l2, epsilon, to_noise, |sigma| {
             let m = make_zCDP_to_approxDP(gauss_count_measurement(sigma, per_row)?)?;
-            Ok(m.map(&d_in)?.0.delta(epsilon)? <= to_noise)
+            Ok(m.map(&d_in)?.0.delta(epsilon)?)
         });
         let sigma = match sigma {
             Ok(sigma) => sigma,
@@ -491,7 +491,7 @@ impl NoisySums {
         };
         // As for the threshold: search on the profile's δ at ε, one evaluation each.
         let sigma = calibrate_sigma(l2, epsilon, delta, |sigma| {
-            Ok(profile(sigma)?.delta(epsilon)? <= delta)
+            Ok(profile(sigma)?.delta(epsilon)?)
         })?;
         let (spent_epsilon, spent_delta) = make_fix_delta(
             &make_zCDP_to_approxDP(gauss_sum_measurement(sigma)?)?,
@@ -676,7 +676,7 @@ impl JointGaussian {
             let to_threshold = delta * f64::from(twentieths) / 20.0;
             let to_noise = delta - to_threshold;
             let t = calibrate_sigma(1.0, epsilon, to_noise, |t| {
-                Ok(self.profile(t, lowest)?.0.delta(epsilon)? <= to_noise)
+                Ok(self.profile(t, lowest)?.0.delta(epsilon)?)
             });
             let found = t.and_then(|t| {
                 let sigma_c = self.sigmas(t).0;
@@ -702,7 +702,7 @@ impl JointGaussian {
         // threshold until the whole δ is used. Below `floor` (all of δ to the conversion) nothing
         // fits; between, bisect, keeping `t` a fitting value.
         let floor = calibrate_sigma(1.0, epsilon, delta, |t| {
-            Ok(self.profile(t, lowest)?.0.delta(epsilon)? <= delta)
+            Ok(self.profile(t, lowest)?.0.delta(epsilon)?)
         })?;
         let mut lo = floor;
         if self.fits(lo, threshold, epsilon, delta)? {
@@ -937,15 +937,21 @@ fn calibrate_scale(
     )))
 }
 
-/// The smallest σ (to a relative 1e-9) whose Gaussian noise `fits`: spends at most `epsilon`
-/// at `delta` by OpenDP's maps (`fits` is false below some σ and true above). Starts from the
-/// textbook conversion ρ ≈ (√(ln(1/δ) + ε) - √ln(1/δ))², σ ≈ `l2` / √(2ρ), then brackets by
-/// doubling or halving and bisects.
+/// The smallest σ (to a relative 2e-9) whose Gaussian noise spends at most `epsilon` at `delta` by
+/// OpenDP's maps: `delta_at(σ)` is the δ it spends at `epsilon`, which falls as σ grows. Starts
+/// from the textbook conversion ρ ≈ (√(ln(1/δ) + ε) - √ln(1/δ))², σ ≈ `l2` / √(2ρ), brackets by
+/// doubling or halving, then narrows the bracket.
+///
+/// Narrowing interpolates ln δ, which is smooth in σ, between the bracket's ends (regula falsi,
+/// with the Illinois rule so both ends move): a handful of evaluations where bisection took
+/// thirty, and a calibration evaluates this for every split of δ. A step that fails to halve the
+/// bracket is followed by a bisection, so it never takes more than twice bisection's steps. The
+/// answer is of the same kind either way: a σ that fits, within 2e-9 of one that does not.
 fn calibrate_sigma(
     l2: f64,
     epsilon: f64,
     delta: f64,
-    fits: impl Fn(f64) -> Result<bool, DpError>,
+    delta_at: impl Fn(f64) -> Result<f64, DpError>,
 ) -> Result<f64, DpError> {
     let log = -delta.ln();
     let rho = ((log + epsilon).sqrt() - log.sqrt()).powi(2);
@@ -958,18 +964,23 @@ fn calibrate_sigma(
     if !(guess.is_finite() && guess > 0.0) {
         return Err(fails_to());
     }
+    // ln δ(σ) - ln δ: positive where σ does not fit.
+    let gap = |sigma: f64| Ok::<_, DpError>(delta_at(sigma)?.ln() - delta.ln());
     let (mut lo, mut hi) = (guess, guess);
+    let mut g_hi = gap(hi)?;
     let mut bracketed = false;
     for _ in 0..64 {
-        if fits(hi)? {
+        if g_hi <= 0.0 {
             bracketed = true;
             break;
         }
         (lo, hi) = (hi, hi * 2.0);
+        g_hi = gap(hi)?;
     }
     if !bracketed {
         return Err(fails_to());
     }
+    let mut g_lo: f64;
     if lo == hi {
         // The guess fits: halve until something does not.
         loop {
@@ -977,19 +988,43 @@ fn calibrate_sigma(
             if lo < hi * 1e-6 {
                 return Err(fails_to());
             }
-            if !fits(lo)? {
+            g_lo = gap(lo)?;
+            if g_lo > 0.0 {
                 break;
             }
-            hi = lo;
+            (hi, g_hi) = (lo, g_lo);
         }
+    } else {
+        g_lo = gap(lo)?;
     }
+    // Which end the last step moved (Illinois: an end left twice has its value halved), and
+    // whether the next step must bisect.
+    let (mut moved_hi, mut moved_lo, mut bisect) = (0u32, 0u32, false);
     while hi / lo > 1.0 + 1e-9 {
-        let mid = lo + (hi - lo) / 2.0;
-        if fits(mid)? {
-            hi = mid;
+        let width = hi - lo;
+        let interpolated = hi - g_hi * width / (g_hi - g_lo);
+        let mid = match bisect || !(interpolated > lo && interpolated < hi) {
+            true => lo + width / 2.0,
+            false => interpolated,
+        };
+        let g = gap(mid)?;
+        if g <= 0.0 {
+            (hi, g_hi) = (mid, g);
+            (moved_hi, moved_lo) = (moved_hi + 1, 0);
+            if moved_hi >= 2 {
+                g_lo /= 2.0;
+            }
         } else {
-            lo = mid;
+            (lo, g_lo) = (mid, g);
+            (moved_hi, moved_lo) = (0, moved_lo + 1);
+            if moved_lo >= 2 {
+                g_hi /= 2.0;
+            }
         }
+        bisect = hi - lo > width / 2.0;
     }
-    Ok(hi)
+    // Interpolation can land on the boundary to the last bit, where OpenDP's two readings of a
+    // profile (δ at ε, searched here, and ε at δ, which the callers check) may disagree by an
+    // ulp: the tolerance is kept as a margin.
+    Ok(hi * (1.0 + 1e-9))
 }
