@@ -25,7 +25,7 @@
 //! `make_zCDP_to_approxDP` turns ρ into a privacy profile (ε as a function of δ) and
 //! `make_fix_delta` reads ε off it at the δ the threshold leaves over. The table's δ is split
 //! between the threshold and that conversion: each of nine splits (10% .. 90% to the threshold) is
-//! calibrated (σ by bisection so the profile's ε at the conversion's share is within the asked ε,
+//! calibrated (σ searched so the profile's ε at the conversion's share is within the asked ε,
 //! then the smallest threshold within the threshold's share) and the one with the lowest
 //! threshold is kept (ties: smaller σ). Whatever δ the threshold leaves unused goes to the
 //! conversion, so the final ε, read from `make_fix_delta` at the whole δ, is at most the asked.
@@ -48,7 +48,7 @@
 //! OpenDP's rule for approximate zCDP allows (`Composability::Sequential` for every adaptivity).
 //! `people_share` then splits ρ, not ε: σ_c and σ_s are set so that ρ_c = share · ρ and
 //! ρ_s = (1 - share) · ρ. The search is the one above over nineteen splits of δ (5% .. 95% to the
-//! threshold), one common scale for both σ's, then a bisection that lowers σ_c (and σ_s with it)
+//! threshold), one common scale for both σ's, then a search that lowers σ_c (and σ_s with it)
 //! at the best threshold as far as the whole δ allows.
 //!
 //! OpenDP's threshold maps take (l0, lp, l∞) = (rows one person changes, L1 or L2 change, change
@@ -190,8 +190,8 @@ type GaussSumMeasurement =
 /// `make_gaussian_threshold` (discrete Gaussian, `L02InfDistance<AbsoluteDistance<u64>>`,
 /// `Approximate<ZeroConcentratedDivergence>`, accounted in (ε, δ) through
 /// `make_zCDP_to_approxDP` and `make_fix_delta`) over a map of integer counts. Built once per
-/// table and release (calibration evaluates the maps some 40 times for Laplace, about 1 ms; some
-/// 600 for the Gaussian's nine splits, about 0.3 s in a debug build), reused for every partition.
+/// table and release (calibration evaluates the maps some 40 times for Laplace, about 1 ms, and
+/// some dozens for each of the Gaussian's splits of δ), reused for every partition.
 ///
 /// It keeps the calibrated parameters, not OpenDP's `Measurement`: that holds `Arc<dyn Fn>`
 /// without `Send`/`Sync`, so rebuilding it in each [`release`](Self::release) (about 0.7 µs)
@@ -469,7 +469,7 @@ impl NoisySums {
     /// Sums a person changes in at most `max_rows` entries, each by at most `per_row`: L1
     /// sensitivity `max_rows · per_row` for Laplace, L2 sensitivity `√max_rows · per_row` for
     /// the Gaussian. Laplace spends `epsilon` and no δ (`delta` is ignored); the Gaussian's σ is
-    /// calibrated by bisection so that OpenDP's ε at `delta` is at most `epsilon`. Refuses
+    /// calibrated ([`calibrate_sigma`]) so that OpenDP's ε at `delta` is at most `epsilon`. Refuses
     /// max_rows == 0, per_row == 0, epsilon <= 0 or non-finite, and for the Gaussian delta
     /// outside (0, 1).
     pub fn with(
@@ -650,13 +650,17 @@ impl JointGaussian {
         )?)
     }
 
-    /// Whether the composition at `t`, the counts released at `threshold`, spends at most
-    /// `epsilon` at `delta`: the profile's δ at ε within what the threshold leaves. One
-    /// evaluation of the profile, where reading its ε is a bisection.
-    fn fits(&self, t: f64, threshold: u64, epsilon: f64, delta: f64) -> Result<bool, DpError> {
+    /// How far the composition at `t`, the counts released at `threshold`, is from spending at
+    /// most `epsilon` at `delta`, for [`narrow`]: ln of the profile's δ at ε over what the
+    /// threshold leaves of δ (> 0: it does not fit; infinite when the threshold takes all of δ).
+    /// One evaluation of the profile, where reading its ε is a bisection.
+    fn gap(&self, t: f64, threshold: u64, epsilon: f64, delta: f64) -> Result<f64, DpError> {
         let (profile, threshold_delta) = self.profile(t, threshold)?;
         let left = delta.neg_inf_sub(&threshold_delta)?;
-        Ok(left > 0.0 && profile.delta(epsilon)? <= left)
+        if left <= 0.0 {
+            return Ok(f64::INFINITY);
+        }
+        Ok(profile.delta(epsilon)?.ln() - left.ln())
     }
 
     /// (ε, δ) spent at `t` with the counts released at `threshold`, read at the whole `delta`.
@@ -695,27 +699,21 @@ impl JointGaussian {
                 Err(e) => last_error = Some(e),
             }
         }
-        let Some((threshold, mut t)) = best else {
+        let Some((threshold, fitting)) = best else {
             return Err(last_error.unwrap_or(DpError::DeltaTooSmall(delta)));
         };
         // The split left part of δ unused (the threshold is an integer): lower t at this
         // threshold until the whole δ is used. Below `floor` (all of δ to the conversion) nothing
-        // fits; between, bisect, keeping `t` a fitting value.
+        // fits; between, narrow down, `t` being a fitting value.
         let floor = calibrate_sigma(1.0, epsilon, delta, |t| {
             Ok(self.profile(t, lowest)?.0.delta(epsilon)?)
         })?;
-        let mut lo = floor;
-        if self.fits(lo, threshold, epsilon, delta)? {
-            t = lo;
-        }
-        while t / lo > 1.0 + 1e-9 {
-            let mid = lo + (t - lo) / 2.0;
-            if self.fits(mid, threshold, epsilon, delta)? {
-                t = mid;
-            } else {
-                lo = mid;
-            }
-        }
+        let gap = |t| self.gap(t, threshold, epsilon, delta);
+        let g_floor = gap(floor)?;
+        let t = match g_floor <= 0.0 {
+            true => floor,
+            false => narrow((floor, g_floor), (fitting, gap(fitting)?), gap)?,
+        };
         let (spent_epsilon, spent_delta) = self.spent(t, threshold, delta)?;
         if !(spent_epsilon <= epsilon && spent_delta <= delta) {
             return Err(DpError::OpenDp(format!(
@@ -940,13 +938,8 @@ fn calibrate_scale(
 /// The smallest σ (to a relative 2e-9) whose Gaussian noise spends at most `epsilon` at `delta` by
 /// OpenDP's maps: `delta_at(σ)` is the δ it spends at `epsilon`, which falls as σ grows. Starts
 /// from the textbook conversion ρ ≈ (√(ln(1/δ) + ε) - √ln(1/δ))², σ ≈ `l2` / √(2ρ), brackets by
-/// doubling or halving, then narrows the bracket.
-///
-/// Narrowing interpolates ln δ, which is smooth in σ, between the bracket's ends (regula falsi,
-/// with the Illinois rule so both ends move): a handful of evaluations where bisection took
-/// thirty, and a calibration evaluates this for every split of δ. A step that fails to halve the
-/// bracket is followed by a bisection, so it never takes more than twice bisection's steps. The
-/// answer is of the same kind either way: a σ that fits, within 2e-9 of one that does not.
+/// doubling or halving, then narrows the bracket on ln δ ([`narrow`]), which is smooth in σ: a
+/// calibration runs this for every split of δ.
 fn calibrate_sigma(
     l2: f64,
     epsilon: f64,
@@ -997,6 +990,23 @@ fn calibrate_sigma(
     } else {
         g_lo = gap(lo)?;
     }
+    narrow((lo, g_lo), (hi, g_hi), gap)
+}
+
+/// The smallest fitting point between `lo`, which does not fit, and `hi`, which does, to a
+/// relative 1e-9 (plus that much as a margin): `gap(x)` is > 0 where `x` does not fit, <= 0
+/// where it does, and falls smoothly with `x` (a log of δ against the δ allowed); `g_lo` and
+/// `g_hi` are its values at the ends.
+///
+/// Interpolates `gap` between the ends (regula falsi, with the Illinois rule so both ends move):
+/// a handful of evaluations where bisection takes thirty. A step that fails to halve the
+/// bracket is followed by a bisection, so it never takes more than twice bisection's steps, and
+/// a value interpolation cannot use (infinite, NaN) falls back to bisection too.
+fn narrow(
+    (mut lo, mut g_lo): (f64, f64),
+    (mut hi, mut g_hi): (f64, f64),
+    gap: impl Fn(f64) -> Result<f64, DpError>,
+) -> Result<f64, DpError> {
     // Which end the last step moved (Illinois: an end left twice has its value halved), and
     // whether the next step must bisect.
     let (mut moved_hi, mut moved_lo, mut bisect) = (0u32, 0u32, false);
