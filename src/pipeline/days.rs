@@ -346,7 +346,9 @@ fn publish_day<R: Send>(
     let mut aggregate = WebAggregate::with_calendar(gap, calendar);
     let mut labels = Labels::default();
     if policy.dp.enabled {
-        aggregate = aggregate.counting();
+        // Only the released tables' visitors are needed: the others'
+        // (in partials stored before a table left the policy) are skipped.
+        aggregate = aggregate.counting_released(&policy.dp);
         aggregate.import(&mut labels, &merged);
         let ready = dp_ready(state, day, aggregate, &labels, policy)?;
         return Ok((merged, Publication::Dp(ready)));

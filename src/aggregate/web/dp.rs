@@ -52,7 +52,7 @@ pub struct DpRelease {
 
 impl WebAggregate {
     /// This (empty) aggregate as a differential-privacy run reads lines
-    /// into it: the groups of the tables `dp` releases count each
+    /// or a day's partial into it: the groups of the tables `dp` releases count each
     /// visitor's requests per row ([`WebAggregate::counting`]); the
     /// others keep their rows' counters but no visitors
     /// ([`Group::without_visitors`]). Nothing is published from those,

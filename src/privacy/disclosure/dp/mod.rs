@@ -15,12 +15,12 @@
 //!    and counts at most `max_requests` requests in each. The rows kept
 //!    are, first, those an earlier release published ([`Published`]),
 //!    fewest published visitors first, then those the person made the
-//!    most requests to, ties broken at random. The choice reads only the person's own rows and what is
-//!    public already, so one person still changes at most `max_rows`
-//!    rows by at most the bounds (what keeps the bound a bound); what it
-//!    drops is counted for the manifest. Requests without a client
-//!    address ([`super::NOBODY`]) cannot be bounded by person and are
-//!    dropped.
+//!    most requests to, ties broken at random. The choice reads only the
+//!    person's own rows and what is public already, so one person still
+//!    changes at most `max_rows` rows by at most the bounds (what keeps
+//!    the bound a bound); what it drops is counted for the manifest.
+//!    Requests without a client address ([`super::NOBODY`]) cannot be
+//!    bounded by person and are dropped.
 //! 2. **Select and count.** The bounded people count of every row with
 //!    anyone in it goes through OpenDP's threshold measurement: noise is
 //!    added and only rows whose noisy count reaches the threshold are
@@ -448,13 +448,9 @@ impl Published {
     /// visitor more changes a small row's figure most), then every row
     /// never published.
     pub fn rank(&self, site: &str, key: &[String]) -> u64 {
-        match self.rows.is_empty() {
-            true => u64::MAX,
-            false => self
-                .rows
-                .get(&Published::hash(site, key))
-                .map_or(u64::MAX, |&v| v.min(u64::MAX - 1)),
-        }
+        self.rows
+            .get(&Published::hash(site, key))
+            .map_or(u64::MAX, |&v| v.min(u64::MAX - 1))
     }
 
     /// Whether nothing was published.
