@@ -37,6 +37,7 @@ use std::hash::{BuildHasher, Hash};
 use foldhash::fast::RandomState;
 use hashbrown::HashTable;
 use hashbrown::hash_table::Entry;
+use rayon::prelude::*;
 
 use super::group::VisitorId;
 use crate::privacy::cache;
@@ -245,12 +246,15 @@ impl<S: Copy + Hash + Eq> Sessions<S> {
     }
 
     /// Makes room in the index for `additional` more visitors (see
-    /// [`cache::make_room`]: the entries are read in id order).
+    /// [`cache::make_room`]: the entries are read in id order), and
+    /// rebuilds it if a merge left it empty.
     fn make_room(&mut self, additional: usize) {
+        // The index holds every entry or, after a merge, none.
+        let missing = self.entries.len() - self.index.len();
         let (entries, hasher) = (&self.entries, &self.hasher);
         cache::make_room(
             &mut self.index,
-            additional,
+            additional + missing,
             || {
                 // Ids past `VisitorId::MAX` were never handed out (see `put`).
                 (0..=VisitorId::MAX)
@@ -314,17 +318,74 @@ impl<S: Copy + Hash + Eq> Sessions<S> {
     }
 
     /// Merges `other`, mapping its site keys with `f`. Returns the new id
-    /// of each of `other`'s visitors, indexed by its old id.
-    pub fn merge<S2>(&mut self, other: Sessions<S2>, f: impl Fn(S2) -> S) -> Vec<VisitorId> {
-        // Most of another worker's visitors are new here (workers read
-        // different stretches of time): make room once.
-        self.entries.reserve(other.entries.len());
-        self.make_room(other.entries.len());
-        other
+    /// of each of `other`'s visitors, indexed by its old id; visitors new
+    /// here get the next ids, in `other`'s order.
+    ///
+    /// A merge is a run's last step, when every worker's share of a
+    /// million visitors meets one thread: so `other`'s visitors are looked
+    /// up on all threads at once, and the new ones are appended without
+    /// entering the index, which is left empty and rebuilt in id order by
+    /// the next [`Sessions::put`] or merge if any comes (see
+    /// [`Sessions::make_room`]). Growing and filling it here took most of
+    /// the merge on logs with many visitors, for lookups that mostly never
+    /// follow.
+    pub fn merge<S2: Copy + Send + Sync>(
+        &mut self,
+        other: Sessions<S2>,
+        f: impl Fn(S2) -> S + Sync,
+    ) -> Vec<VisitorId>
+    where
+        S: Send + Sync,
+    {
+        self.make_room(0);
+        let found: Vec<Option<VisitorId>> = {
+            let this = &*self;
+            other
+                .entries
+                .par_iter()
+                .with_min_len(1 << 12)
+                .map(|&((site, visitor), _)| this.find(&(f(site), visitor)))
+                .collect()
+        };
+        self.entries
+            .reserve(found.iter().filter(|f| f.is_none()).count());
+        let ids = other
             .entries
             .into_iter()
-            .map(|((site, visitor), list)| self.put((f(site), visitor), list))
-            .collect()
+            .zip(found)
+            .map(|(((site, visitor), list), found)| match found {
+                Some(id) => {
+                    self.extend(id, list);
+                    id
+                }
+                // Past 2³² visitors ids would wrap: the last one absorbs
+                // the rest, as in `put`.
+                None => match VisitorId::try_from(self.entries.len()) {
+                    Ok(id) => {
+                        self.entries.push(((f(site), visitor), list));
+                        id
+                    }
+                    Err(_) => {
+                        self.extend(VisitorId::MAX, list);
+                        VisitorId::MAX
+                    }
+                },
+            })
+            .collect();
+        self.index = HashTable::new();
+        self.last = None;
+        ids
+    }
+
+    /// The id of `key`, if it is in the index.
+    fn find(&self, key: &(S, u64)) -> Option<VisitorId> {
+        let hash = self.hasher.hash_one(key);
+        let entries = &self.entries;
+        self.index
+            .find(hash, |&id| {
+                entries.get(id as usize).is_some_and(|(k, _)| k == key)
+            })
+            .copied()
     }
 }
 
@@ -390,6 +451,17 @@ mod tests {
         assert_eq!(a.merge(b, |s| s), vec![1, 3]);
         let got: Vec<_> = a.visitors().map(|(s, v, l)| (s, v, l.len())).collect();
         assert_eq!(got, vec![(0, 70, 1), (0, 71, 2), (1, 70, 1), (0, 72, 1)]);
+        // A merge leaves the index empty: what comes after it rebuilds it.
+        assert_eq!(a.add(0u8, 72, 50, false), 3);
+        assert_eq!(a.add(0u8, 73, 60, false), 4);
+        let mut c = Sessions::new(1800);
+        c.add(0u8, 74, 0, false);
+        c.add(0u8, 71, 9000, false);
+        assert_eq!(a.merge(c, |s| s), vec![5, 1]);
+        let mut d = Sessions::new(1800);
+        d.add(0u8, 74, 9000, false);
+        assert_eq!(a.merge(d, |s| s), vec![5]);
+        assert_eq!(a.len(), 6);
     }
 
     #[test]
