@@ -188,7 +188,9 @@ pub struct ZoomAggregate {
     segments: Vec<(u64, Vec<Row>)>,
     // Affiliation and device labels, indexed by the rows.
     labels: Vec<String>,
-    label_index: HashMap<String, u32>,
+    // Looked up twice a row: foldhash, not SipHash (labels are few and
+    // short, the policy's or at most 24 bytes, and the seed is random).
+    label_index: HashMap<String, u32, foldhash::fast::RandomState>,
     signins: Vec<VeiledSignIn>,
 }
 
