@@ -282,13 +282,8 @@ impl ZoomAggregate {
         let (first, second) = rayon::join(
             || -> Result<_, String> {
                 let (meetings, published) = meetings(&parts, policy)?;
-                let counted: Vec<&Row> = parts
-                    .iter()
-                    .copied()
-                    .filter(|p| !p.sensitive() && published.contains(&p.meeting.value()))
-                    .collect();
-                drop(published);
-                Ok((meetings, concurrency(&counted, policy)?))
+                let counts = |p: &Row| !p.sensitive() && published.contains(&p.meeting.value());
+                Ok((meetings, concurrency(&parts, counts, policy)?))
             },
             || -> Result<_, String> {
                 Ok((
@@ -343,16 +338,22 @@ fn union_seconds(mut intervals: Vec<(i64, i64)>) -> i64 {
 /// Minutes of one person from their rows: the union of timed sessions plus
 /// any untimed minutes ("unique users" exports).
 fn person_minutes(rows: &[&Row]) -> f64 {
-    let timed: Vec<(i64, i64)> = rows
-        .iter()
-        .filter_map(|p| Some((p.join()?, p.leave()?)))
-        .collect();
+    let seconds = match rows {
+        // Most people join a meeting once: their one session, without a
+        // vector of one allocated for each person and meeting.
+        [p] => p.join().zip(p.leave()).map_or(0, |(j, l)| l - j),
+        _ => union_seconds(
+            rows.iter()
+                .filter_map(|p| Some((p.join()?, p.leave()?)))
+                .collect(),
+        ),
+    };
     let untimed: f64 = rows
         .iter()
         .filter(|p| p.join().is_none())
         .filter_map(|p| p.minutes())
         .sum();
-    union_seconds(timed) as f64 / 60.0 + untimed
+    seconds as f64 / 60.0 + untimed
 }
 
 fn median(values: &mut [f64]) -> f64 {
