@@ -19,4 +19,5 @@ pub mod quantiles;
 pub mod sessions;
 pub mod web;
 pub mod zoom;
+mod zoom_concurrency;
 pub mod zoom_people;

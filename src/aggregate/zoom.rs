@@ -15,7 +15,7 @@
 //! segments in any order, and the tables read them sorted by place, so
 //! the result does not depend on which thread read what.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use rayon::prelude::*;
 
@@ -26,11 +26,13 @@ use crate::privacy::labels::OTHER;
 use crate::privacy::policy::{Policy, SensitiveAction};
 use crate::privacy::pseudonym::Pseudonym;
 use crate::privacy::zoom::{VeiledParticipation, VeiledSignIn};
-use crate::time::{self, HOUR};
+use crate::time;
 
 use super::columns::{days, float64, int64, sorted, utf8};
 use super::group::{Counters, DenseIds, Group, VisitorId};
 use super::intern::Interner;
+pub use super::zoom_concurrency::MAX_SESSION_SECONDS;
+use super::zoom_concurrency::concurrency;
 use super::zoom_people::PseudonymIndex;
 
 /// Presence and flag bits of a [`Row`].
@@ -64,8 +66,14 @@ pub struct Row {
     minutes: f64,
     affiliation: u32,
     device: u32,
+    // The person's dense id (their rank among the run's people), set once
+    // people are unified; it fits in what was padding.
+    pid: u32,
     flags: u16,
 }
+
+// Rows are held by the million: a field added must not grow them.
+const _: () = assert!(std::mem::size_of::<Row>() == 88);
 
 fn opt<T>(flags: u16, bit: u16, v: T) -> Option<T> {
     (flags & bit != 0).then_some(v)
@@ -102,6 +110,7 @@ impl Row {
             minutes: p.minutes.unwrap_or(0.0),
             affiliation,
             device,
+            pid: 0,
             flags,
         }
     }
@@ -163,6 +172,10 @@ impl Row {
     pub fn minutes(&self) -> Option<f64> {
         opt(self.flags, bit::MINUTES, self.minutes)
     }
+    /// The person's dense id, once set by the tables.
+    pub(super) fn person_id(&self) -> u32 {
+        self.pid
+    }
 }
 
 /// Rows in a block of a segment (88 KiB).
@@ -175,7 +188,9 @@ pub struct ZoomAggregate {
     segments: Vec<(u64, Vec<Row>)>,
     // Affiliation and device labels, indexed by the rows.
     labels: Vec<String>,
-    label_index: HashMap<String, u32>,
+    // Looked up twice a row: foldhash, not SipHash (labels are few and
+    // short, the policy's or at most 24 bytes, and the seed is random).
+    label_index: HashMap<String, u32, foldhash::fast::RandomState>,
     signins: Vec<VeiledSignIn>,
 }
 
@@ -258,26 +273,21 @@ impl ZoomAggregate {
         // single vector of rows would hold them twice while it is filled.
         let segments: Vec<Vec<Row>> = segments.into_iter().map(|(_, r)| r).collect();
         let mut signins = self.signins;
-        let segments = super::zoom_people::resolve(segments, &mut signins, exclude);
+        let mut segments = super::zoom_people::resolve(segments, &mut signins, exclude);
+        set_person_ids(&mut segments);
         let parts: Vec<&Row> = segments.iter().flatten().collect();
         signins.sort_by_key(|s| (s.time, s.user));
-        let people = PersonIds::new(&parts);
         // Attendance and sign-ins need nothing of the meetings table:
         // built beside it and the concurrency that waits on it.
         let (first, second) = rayon::join(
             || -> Result<_, String> {
-                let (meetings, published) = meetings(&parts, policy, &people)?;
-                let counted: Vec<&Row> = parts
-                    .iter()
-                    .copied()
-                    .filter(|p| !p.sensitive() && published.contains(&p.meeting.value()))
-                    .collect();
-                drop(published);
-                Ok((meetings, concurrency(&counted, policy, &people)?))
+                let (meetings, published) = meetings(&parts, policy)?;
+                let counts = |p: &Row| !p.sensitive() && published.contains(&p.meeting.value());
+                Ok((meetings, concurrency(&parts, counts, policy)?))
             },
             || -> Result<_, String> {
                 Ok((
-                    attendance(&parts, &self.labels, policy, &people)?,
+                    attendance(&parts, &self.labels, policy)?,
                     signin_table(&signins, policy)?,
                 ))
             },
@@ -287,23 +297,19 @@ impl ZoomAggregate {
     }
 }
 
-/// Dense ids of the people of a run's rows, for counting distinct people:
-/// their rank among the sorted pseudonyms, 8 bytes a person where a map
-/// from pseudonym to id costs three times that with its growth.
-struct PersonIds(PseudonymIndex);
-
-impl PersonIds {
-    fn new(parts: &[&Row]) -> Self {
-        PersonIds(PseudonymIndex::new(
-            parts.iter().map(|p| p.person).collect(),
-        ))
-    }
-
-    fn id(&self, p: Pseudonym) -> VisitorId {
-        // Every row's person is in the list.
-        let rank = self.0.position(p).unwrap_or_else(|i| i);
-        VisitorId::try_from(rank).unwrap_or(VisitorId::MAX)
-    }
+/// Sets every row's dense person id, for counting distinct people: the
+/// person's rank among the run's sorted person pseudonyms. Looked up once
+/// a row here, where each table looked it up again per row, and the index
+/// is freed before the tables are built.
+fn set_person_ids(segments: &mut [Vec<Row>]) {
+    let people = PseudonymIndex::new(segments.iter().flatten().map(|p| p.person).collect());
+    segments.par_iter_mut().for_each(|rows| {
+        for p in rows {
+            // Every row's person is in the list.
+            let rank = people.position(p.person).unwrap_or_else(|i| i);
+            p.pid = VisitorId::try_from(rank).unwrap_or(VisitorId::MAX);
+        }
+    });
 }
 
 /// The day a participation counts on: its meeting's start, else its join.
@@ -332,16 +338,22 @@ fn union_seconds(mut intervals: Vec<(i64, i64)>) -> i64 {
 /// Minutes of one person from their rows: the union of timed sessions plus
 /// any untimed minutes ("unique users" exports).
 fn person_minutes(rows: &[&Row]) -> f64 {
-    let timed: Vec<(i64, i64)> = rows
-        .iter()
-        .filter_map(|p| Some((p.join()?, p.leave()?)))
-        .collect();
+    let seconds = match rows {
+        // Most people join a meeting once: their one session, without a
+        // vector of one allocated for each person and meeting.
+        [p] => p.join().zip(p.leave()).map_or(0, |(j, l)| l - j),
+        _ => union_seconds(
+            rows.iter()
+                .filter_map(|p| Some((p.join()?, p.leave()?)))
+                .collect(),
+        ),
+    };
     let untimed: f64 = rows
         .iter()
         .filter(|p| p.join().is_none())
         .filter_map(|p| p.minutes())
         .sum();
-    union_seconds(timed) as f64 / 60.0 + untimed
+    seconds as f64 / 60.0 + untimed
 }
 
 fn median(values: &mut [f64]) -> f64 {
@@ -384,7 +396,7 @@ impl Counters for Meeting {
 /// as a stable sort of the references gives, where a meeting's rows come
 /// together. Held as a run each, not a reference a row, as they come in
 /// runs.
-fn meeting_runs<'p, 'r>(parts: &'p [&'r Row]) -> Vec<(u64, &'p [&'r Row])> {
+pub(super) fn meeting_runs<'p, 'r>(parts: &'p [&'r Row]) -> Vec<(u64, &'p [&'r Row])> {
     let mut runs: Vec<(u64, &[&Row])> = parts
         .chunk_by(|a, b| a.meeting == b.meeting)
         .filter_map(|r| Some((r.first()?.meeting.value(), r)))
@@ -393,26 +405,37 @@ fn meeting_runs<'p, 'r>(parts: &'p [&'r Row]) -> Vec<(u64, &'p [&'r Row])> {
     runs
 }
 
+/// The distinct meeting pseudonyms' values of `parts`, sorted.
+fn meeting_values(parts: &[&Row]) -> Vec<u64> {
+    // A meeting's rows come together: one value a run, not a row.
+    let mut values: Vec<u64> = parts
+        .chunk_by(|a, b| a.meeting == b.meeting)
+        .filter_map(|r| Some(r.first()?.meeting.value()))
+        .collect();
+    values.sort_unstable();
+    values.dedup();
+    values
+}
+
 /// The meetings table, and the meetings published on their own.
-fn meetings(
-    parts: &[&Row],
-    policy: &Policy,
-    ids: &PersonIds,
-) -> Result<(Table, HashSet<u64>), String> {
+fn meetings(parts: &[&Row], policy: &Policy) -> Result<(Table, HashSet<u64>), String> {
     let mut sensitive = HashSet::new();
     let mut sets = Vec::new();
     let mut rows_of: Vec<&Row> = Vec::new();
+    let mut by_person: Vec<&Row> = Vec::new();
     for runs in meeting_runs(parts).chunk_by(|a, b| a.0 == b.0) {
         let Some(&(meeting, _)) = runs.first() else {
             continue;
         };
         rows_of.clear();
         rows_of.extend(runs.iter().flat_map(|(_, r)| r.iter().copied()));
+        // Each person's rows, people in pseudonym order and each one's
+        // rows in input order, as a stable sort gives them: a map of
+        // vectors cost an allocation per person and meeting.
+        by_person.clear();
+        by_person.extend_from_slice(&rows_of);
+        by_person.sort_by_key(|p| p.person.value());
         let rows_of = &rows_of;
-        let mut people: BTreeMap<u64, Vec<&Row>> = BTreeMap::new();
-        for &p in rows_of {
-            people.entry(p.person.value()).or_default().push(p);
-        }
         if rows_of.iter().any(|p| p.sensitive()) {
             sensitive.insert(meeting);
         }
@@ -428,17 +451,20 @@ fn meetings(
             .max()
             .or_else(|| rows_of.iter().filter_map(|p| p.leave()).max())
             .unwrap_or(start);
-        let person_ids: Vec<u32> = rows_of.iter().map(|p| ids.id(p.person)).collect();
+        let person_ids: Vec<u32> = rows_of.iter().map(|p| p.pid).collect();
         let guests = rows_of
             .iter()
             .filter(|p| p.guest())
-            .map(|p| ids.id(p.person))
+            .map(|p| p.pid)
             .collect();
         let c = Meeting {
             sessions: rows_of.len() as u64,
             start: Some(start),
             end: Some(end),
-            minutes: people.values().map(|r| person_minutes(r)).collect(),
+            minutes: by_person
+                .chunk_by(|a, b| a.person == b.person)
+                .map(person_minutes)
+                .collect(),
             guests,
         };
         let day = rows_of.first().map_or(0, |p| meeting_day(p));
@@ -513,12 +539,7 @@ impl Counters for Attendance {
     }
 }
 
-fn attendance(
-    parts: &[&Row],
-    labels: &[String],
-    policy: &Policy,
-    ids: &PersonIds,
-) -> Result<Table, String> {
+fn attendance(parts: &[&Row], labels: &[String], policy: &Policy) -> Result<Table, String> {
     let mut strings = Interner::default();
     let other = strings.intern(OTHER.into());
     // Interned in the order rows first name them, as each row's labels
@@ -530,9 +551,8 @@ fn attendance(
     };
     // (day, affiliation, device) → (meeting, person) → their rows: minutes
     // are per meeting and person, as in `zoom_meetings`, so a day adds up
-    // to the same minutes in both tables. Grouped by a stable sort of the
-    // row references (each person's rows keep their order), not by maps of
-    // vectors, which cost ten times the memory per row.
+    // to the same minutes in both tables. Grouped by sorting, not by maps
+    // of vectors, which cost ten times the memory per row.
     type Key = (i32, u32, u32);
     let by_label: Vec<u32> = {
         for p in parts {
@@ -543,31 +563,64 @@ fn attendance(
     };
     let label = |i: u32| by_label.get(i as usize).copied().unwrap_or(other);
     let key = |p: &Row| -> Key { (meeting_day(p), label(p.affiliation), label(p.device)) };
-    let mut sorted_parts: Vec<&Row> = parts.to_vec();
-    sorted_parts.par_sort_by_key(|p| (key(p), p.meeting.value(), p.person));
+    // Each row as one integer: the ranks of its key, meeting and person
+    // (each in the order of what it ranks) in the high 96 bits and its
+    // place in the input in the low 32, so equal groups keep their rows in
+    // input order. Sorted without reading the rows, where comparing row
+    // references read two rows and computed two days a comparison. (Places
+    // past 2^32, some 350 GiB of rows, would only share a place.)
+    let mut distinct: Vec<Key> = {
+        let mut seen: HashSet<Key> = HashSet::new();
+        seen.extend(parts.iter().map(|p| key(p)));
+        seen.into_iter().collect()
+    };
+    distinct.sort_unstable();
+    let key_rank: HashMap<Key, u32> = distinct.iter().copied().zip(0u32..).collect();
+    let meetings = meeting_values(parts);
+    let mut order: Vec<u128> = parts
+        .par_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let k = key_rank.get(&key(p)).copied().unwrap_or(0);
+            let m = meetings
+                .binary_search(&p.meeting.value())
+                .unwrap_or_else(|i| i);
+            let m = u32::try_from(m).unwrap_or(u32::MAX);
+            let i = u32::try_from(i).unwrap_or(u32::MAX);
+            (u128::from(k) << 96)
+                | (u128::from(m) << 64)
+                | (u128::from(p.pid) << 32)
+                | u128::from(i)
+        })
+        .collect();
+    drop(key_rank);
+    drop(meetings);
+    order.par_sort_unstable();
     let mut sets: Vec<(Key, Attendance, Vec<u32>)> = Vec::new();
     let mut rows: Vec<&Row> = Vec::new();
-    for (at, &p) in sorted_parts.iter().enumerate() {
+    for (at, &o) in order.iter().enumerate() {
+        let Some(&p) = parts.get(o as u32 as usize) else {
+            continue;
+        };
         rows.push(p);
-        let group = |q: &Row| (key(q), q.meeting.value(), q.person);
-        if sorted_parts
-            .get(at + 1)
-            .is_some_and(|&n| group(n) == group(p))
-        {
+        if order.get(at + 1).is_some_and(|&n| n >> 32 == o >> 32) {
             continue;
         }
-        let k = key(p);
+        let k = distinct
+            .get((o >> 96) as usize)
+            .copied()
+            .unwrap_or_default();
         if sets.last().is_none_or(|s| s.0 != k) {
             sets.push((k, Attendance::default(), Vec::new()));
         }
         if let Some((_, c, who)) = sets.last_mut() {
             c.sessions += rows.len() as u64;
             c.seconds += person_minutes(&rows) * 60.0;
-            who.push(ids.id(p.person));
+            who.push(p.pid);
         }
         rows.clear();
     }
-    drop(sorted_parts);
+    drop(order);
     let k = policy.suppression.k_for(schema::ZOOM_ATTENDANCE.name);
     let order = |k: &(i32, u32, u32)| (k.0, strings.get(k.1), strings.get(k.2));
     let (rows, stats) =
@@ -582,119 +635,6 @@ fn attendance(
             int64(&rows, |r| r.1.sessions),
             int64(&rows, |r| r.2),
             float64(&rows, |r| r.1.seconds / 60.0),
-        ],
-    )?
-    .with_suppression(stats))
-}
-
-/// Counters of a concurrency row: the peak does not add up, the joins and
-/// leaves do.
-#[derive(Debug, Default, Clone, Copy)]
-struct Presence {
-    peak: i64,
-    joins: u64,
-    leaves: u64,
-}
-
-impl Counters for Presence {
-    fn merge(&mut self, o: &Self) {
-        self.peak = self.peak.max(o.peak);
-        self.joins += o.joins;
-        self.leaves += o.leaves;
-    }
-}
-
-/// The longest session taken as attendance: Zoom ends a meeting after 30
-/// hours; two days leave room for time-zone slips in exports. A longer one
-/// is a mistyped date (a join in 0226 for 2026): a run rejects it as
-/// `bad_timestamp` (`pipeline/zoom.rs`), and the hourly table never walks
-/// it, whoever calls it.
-pub const MAX_SESSION_SECONDS: i64 = 48 * 3600;
-
-/// Concurrency of the meetings in `parts` (those published on their own
-/// and not sensitive), per hour with someone present, in buckets of at
-/// least k people per day.
-fn concurrency(parts: &[&Row], policy: &Policy, ids: &PersonIds) -> Result<Table, String> {
-    // A person's overlapping sessions in one meeting are one presence.
-    // Grouped by sorting the row references by (meeting, person, join,
-    // leave), as in `attendance`.
-    let mut hours: BTreeMap<i64, (Presence, Vec<u32>)> = BTreeMap::new();
-    let session = |p: &Row| match (p.join(), p.leave()) {
-        (Some(j), Some(l)) if l.saturating_sub(j) <= MAX_SESSION_SECONDS => Some((j, l.max(j))),
-        _ => None,
-    };
-    let mut presence: Vec<&Row> = parts
-        .iter()
-        .copied()
-        .filter(|p| session(p).is_some())
-        .collect();
-    for p in &presence {
-        if let Some((j, l)) = session(p) {
-            hours.entry(time::hour_of(j)).or_default().0.joins += 1;
-            hours.entry(time::hour_of(l)).or_default().0.leaves += 1;
-        }
-    }
-    // Rows of equal keys add the same sessions: their order is immaterial.
-    presence.par_sort_unstable_by_key(|p| (p.meeting.value(), p.person, session(p)));
-    // Two events a merged session, at most two a row: reserved, as grown
-    // by doubling it could hold twice that at the run's peak.
-    let mut events: Vec<i64> = Vec::with_capacity(presence.len().saturating_mul(2));
-    let mut merged: Vec<(i64, i64)> = Vec::new();
-    for (at, &p) in presence.iter().enumerate() {
-        let (meeting, person) = (p.meeting.value(), p.person);
-        let Some((s, e)) = session(p) else { continue };
-        match merged.last_mut() {
-            Some(last) if s <= last.1 => last.1 = last.1.max(e),
-            _ => merged.push((s, e)),
-        }
-        if presence
-            .get(at + 1)
-            .is_some_and(|n| (n.meeting.value(), n.person) == (meeting, person))
-        {
-            continue;
-        }
-        let who = ids.id(person);
-        for &(s, e) in &merged {
-            // A join at 2t+1, a leave at 2t: leaves sort before joins at
-            // the same second, in 8 bytes an event.
-            events.push(s.saturating_mul(2).saturating_add(1));
-            events.push(e.saturating_mul(2));
-            let mut h = time::hour_of(s);
-            while h <= e {
-                hours.entry(h).or_default().1.push(who);
-                h += HOUR;
-            }
-        }
-        merged.clear();
-    }
-    drop(presence);
-    // Leaves before joins at the same second: a hand-over is not an overlap.
-    events.sort_unstable();
-    let (mut current, mut next) = (0i64, 0);
-    for (&hour, (p, _)) in hours.iter_mut() {
-        let mut peak = current;
-        while next < events.len() && events[next] >> 1 < hour + HOUR {
-            current += if events[next] & 1 == 1 { 1 } else { -1 };
-            peak = peak.max(current);
-            next += 1;
-        }
-        p.peak = peak;
-    }
-    let k = policy.suppression.k_for(schema::ZOOM_CONCURRENCY.name);
-    let sets = hours.into_iter().map(|(h, (p, who))| (h, p, who));
-    let (rows, _, stats) = Rows::from_sets(sets).buckets(k, |&h| time::date32(h), |&h| h);
-    let mut rows = rows;
-    rows.sort_by_key(|r| r.0);
-    let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
-    Ok(Table::new(
-        &schema::ZOOM_CONCURRENCY,
-        vec![
-            Values::Timestamp(rows.iter().map(|r| r.0.saturating_mul(1_000_000)).collect()),
-            Values::Int32(rows.iter().map(|r| r.3.clamp(0, 24) as i32).collect()),
-            Values::Int64(rows.iter().map(|r| r.1.peak).collect()),
-            Values::Int64(rows.iter().map(|r| n(r.1.joins)).collect()),
-            Values::Int64(rows.iter().map(|r| n(r.1.leaves)).collect()),
-            Values::Int64(rows.iter().map(|r| n(r.2)).collect()),
         ],
     )?
     .with_suppression(stats))

@@ -129,10 +129,7 @@ impl Components {
         i
     }
 
-    fn union(&mut self, a: Pseudonym, b: Pseudonym) {
-        let (Some(a), Some(b)) = (self.slot(a), self.slot(b)) else {
-            return;
-        };
+    fn union(&mut self, a: u32, b: u32) {
         let (ra, rb) = (self.root(a), self.root(b));
         if ra != rb {
             let (low, high) = (ra.min(rb), ra.max(rb));
@@ -170,14 +167,29 @@ impl Components {
 /// on a row, named by its smallest pseudonym.
 pub fn unify_people(segments: &mut [Vec<Row>], signins: &mut [VeiledSignIn]) {
     let mut sets = Components::over(segments);
-    for p in segments.iter().flatten() {
-        // A row's provisional person is its e-mail's or name's pseudonym:
-        // joining it to itself would only cost two lookups.
-        for id in [p.email_id(), p.name_id()].into_iter().flatten() {
-            if id != p.person {
-                sets.union(p.person, id);
-            }
-        }
+    // The slots to join, looked up on the run's threads (each lookup
+    // misses the cache): a set's root is its lowest slot whatever order
+    // the unions come in, so only the unions themselves run on one.
+    let links: Vec<(u32, u32)> = {
+        let sets = &sets;
+        segments
+            .par_iter()
+            .flat_map_iter(|rows| {
+                rows.iter().flat_map(move |p| {
+                    // A row's provisional person is its e-mail's or name's
+                    // pseudonym: joining it to itself would only cost two
+                    // lookups.
+                    [p.email_id(), p.name_id()]
+                        .into_iter()
+                        .flatten()
+                        .filter(move |&id| id != p.person)
+                        .filter_map(move |id| Some((sets.slot(p.person)?, sets.slot(id)?)))
+                })
+            })
+            .collect()
+    };
+    for (a, b) in links {
+        sets.union(a, b);
     }
     sets.flatten();
     let sets = &sets;

@@ -122,7 +122,30 @@ pub struct ZoomKeys {
     names: NameMemo,
     // The canonical form of the row's name, when it is ASCII.
     name: String,
-    meeting: Option<(i64, String, Pseudonym)>,
+    meeting: Option<LastMeeting>,
+}
+
+/// The last meeting pseudonym a worker computed and what it was computed
+/// from, compared field by field: its text (`occurrence_key`, or the
+/// source) is then formatted only when the meeting changes.
+#[derive(Debug)]
+struct LastMeeting {
+    anchor: i64,
+    occurrence: Option<String>,
+    id: Option<String>,
+    start: Option<i64>,
+    source: String,
+    pseudonym: Pseudonym,
+}
+
+impl LastMeeting {
+    fn is_of(&self, p: &Participation, anchor: i64, source: &str) -> bool {
+        self.anchor == anchor
+            && self.start == p.meeting_start
+            && self.id == p.meeting_id
+            && self.occurrence == p.occurrence
+            && self.source == source
+    }
 }
 
 /// Raw display names and their canonical forms.
@@ -252,6 +275,9 @@ fn strip_pronouns(name: &str) -> Option<&str> {
 /// `name` without one trailing device suffix: `'s <device>…`, `s' <device>…`
 /// or ` - <device>…`.
 fn strip_device(name: &str) -> Option<&str> {
+    // Most names hold neither an apostrophe nor a dash: one byte scan
+    // spares building three substring searchers.
+    memchr::memchr2(b'\'', b'-', name.as_bytes())?;
     if let Some(at) = name.rfind("'s ")
         && names_device(&name[at + 3..])
     {
@@ -438,9 +464,6 @@ impl ZoomVeil {
                 self.pseudonym(keys, IdKind::UserId, anchor, id.as_bytes())
             }
         };
-        let meeting_bytes = p
-            .occurrence_key()
-            .unwrap_or_else(|| format!("source:{source_key}"));
         let host = host.map(str::trim).filter(|h| !h.is_empty());
         let host_unknown = host.is_none() && !self.sensitive_hosts.is_empty();
         let sensitive = host_unknown
@@ -450,11 +473,20 @@ impl ZoomVeil {
                     .any(|s| s.eq_ignore_ascii_case(h))
             });
         let meeting = match &keys.meeting {
-            Some((a, m, pseudonym)) if *a == anchor && *m == meeting_bytes => *pseudonym,
+            Some(last) if last.is_of(p, anchor, source_key) => last.pseudonym,
             _ => {
-                let pseudonym =
-                    self.pseudonym(keys, IdKind::Meeting, anchor, meeting_bytes.as_bytes());
-                keys.meeting = Some((anchor, meeting_bytes, pseudonym));
+                let text = p
+                    .occurrence_key()
+                    .unwrap_or_else(|| format!("source:{source_key}"));
+                let pseudonym = self.pseudonym(keys, IdKind::Meeting, anchor, text.as_bytes());
+                keys.meeting = Some(LastMeeting {
+                    anchor,
+                    occurrence: p.occurrence.clone(),
+                    id: p.meeting_id.clone(),
+                    start: p.meeting_start,
+                    source: source_key.to_string(),
+                    pseudonym,
+                });
                 pseudonym
             }
         };

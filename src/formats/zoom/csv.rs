@@ -41,6 +41,47 @@ fn text(bytes: &[u8]) -> Cow<'_, str> {
     }
 }
 
+/// The length of the line `rest` starts with, up to its `\r` or `\n` (or
+/// the end), if no quote comes before that: such a line is one record
+/// whose fields are exactly the pieces between its commas, as the general
+/// loop would read them (a quote anywhere sends the record there, since
+/// one opening a field changes what ends it).
+fn unquoted_line(rest: &[u8]) -> Option<usize> {
+    match memchr::memchr3(b'\n', b'\r', b'"', rest) {
+        Some(at) if rest.get(at) == Some(&b'"') => None,
+        Some(at) => Some(at),
+        None => Some(rest.len()),
+    }
+}
+
+/// Calls `f` with the offset of every comma in `bytes`, in order, eight
+/// bytes at a time: fields are short, so a search call per field (as
+/// `memchr_iter` makes) costs more than the search itself.
+fn commas(bytes: &[u8], mut f: impl FnMut(usize)) {
+    const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const COMMAS: u64 = 0x2c2c_2c2c_2c2c_2c2c;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut base = 0;
+    for chunk in &mut chunks {
+        let y = <[u8; 8]>::try_from(chunk).map_or(0, u64::from_le_bytes) ^ COMMAS;
+        // The top bit of each byte of `y` that is zero, exactly: a byte's
+        // low seven bits plus 0x7f stay within the byte, so nothing
+        // carries into the next, and a byte is zero only if that sum,
+        // its own top bit and the mask's bits leave its top bit clear.
+        let mut hits = !(((y & LOW) + LOW) | y | LOW);
+        while hits != 0 {
+            f(base + (hits.trailing_zeros() / 8) as usize);
+            hits &= hits - 1;
+        }
+        base += 8;
+    }
+    for (i, &c) in chunks.remainder().iter().enumerate() {
+        if c == b',' {
+            f(base + i);
+        }
+    }
+}
+
 /// Splits `data` (BOM already stripped) into records, lazily.
 pub fn records(data: &[u8]) -> Records<'_> {
     records_from(data, 1)
@@ -97,6 +138,35 @@ impl<'a> Records<'a> {
         let start_line = self.line;
         let fields = &mut record.fields;
         fields.clear();
+        if let Some(end) = unquoted_line(&data[self.pos..]) {
+            // Most records hold no quote: split at every comma, the line
+            // checked as UTF-8 once rather than each short field on its
+            // own, which cost more than finding the separators.
+            let line = &data[self.pos..self.pos + end];
+            match std::str::from_utf8(line) {
+                Ok(s) => {
+                    // Cut at the byte offsets of commas; a comma is ASCII,
+                    // so every cut is on a character boundary.
+                    let mut from = 0;
+                    commas(line, |at| {
+                        fields.push(Cow::Borrowed(s.get(from..at).unwrap_or_default()));
+                        from = at + 1;
+                    });
+                    fields.push(Cow::Borrowed(s.get(from..).unwrap_or_default()));
+                }
+                Err(_) => fields.extend(line.split(|&c| c == b',').map(text)),
+            }
+            self.pos += end;
+            self.pos += match (data.get(self.pos), data.get(self.pos + 1)) {
+                (Some(b'\r'), Some(b'\n')) => 2,
+                (Some(b'\r' | b'\n'), _) => 1,
+                _ => 0,
+            };
+            record.line = start_line;
+            record.lines = 1;
+            self.line += 1;
+            return true;
+        }
         loop {
             // One field.
             if data.get(self.pos) == Some(&b'"') {
@@ -175,6 +245,36 @@ mod tests {
         assert_eq!((r[4].line, f(4)), (6, vec!["last"]));
         let total: u64 = r.iter().map(|x| x.lines).sum();
         assert_eq!(total, 6);
+    }
+
+    #[test]
+    fn lines_without_quotes_split_as_the_general_reader_does() {
+        let data = b"a,,b\rc\r\n\xffx,y\n\n,\nq,\"r\"\nend,";
+        let r: Vec<_> = records(data).collect();
+        let f = |i: usize| r[i].fields.iter().map(|c| c.as_ref()).collect::<Vec<_>>();
+        assert_eq!(f(0), vec!["a", "", "b"]);
+        assert_eq!(f(1), vec!["c"]);
+        assert_eq!(f(2), vec!["\u{fffd}x", "y"]);
+        assert_eq!(f(3), vec![""]);
+        assert_eq!(f(4), vec!["", ""]);
+        assert_eq!(f(5), vec!["q", "r"]);
+        assert_eq!(f(6), vec!["end", ""]);
+        let lines: Vec<u64> = r.iter().map(|x| x.line).collect();
+        assert_eq!(lines, vec![1, 2, 3, 4, 5, 6, 7]);
+    }
+
+    #[test]
+    fn commas_are_found_in_words_and_in_the_tail() {
+        let mut line: Vec<u8> = (0u8..=255).filter(|&c| c != b',').collect();
+        for at in [0, 7, 8, 9, 63, 64, 100, 250, 253] {
+            line.insert(at, b',');
+        }
+        for end in 0..line.len() {
+            let mut found = Vec::new();
+            commas(&line[..end], |at| found.push(at));
+            let want: Vec<usize> = memchr::memchr_iter(b',', &line[..end]).collect();
+            assert_eq!(found, want, "{end}");
+        }
     }
 
     #[test]

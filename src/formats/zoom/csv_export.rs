@@ -180,7 +180,7 @@ fn when<'r>(record: &'r Record<'_>, i: Option<usize>) -> Option<&'r str> {
 }
 
 fn yes(record: &Record<'_>, i: Option<usize>) -> Option<bool> {
-    text(record, i).map(|v| v.eq_ignore_ascii_case("yes") || v.eq_ignore_ascii_case("true"))
+    when(record, i).map(|v| v.eq_ignore_ascii_case("yes") || v.eq_ignore_ascii_case("true"))
 }
 
 fn meeting_of(
@@ -195,6 +195,39 @@ fn meeting_of(
         host_email: text(record, cols.host_email),
         start: when(record, cols.start).and_then(|t| memo.parse(&options.time, t)),
         end: when(record, cols.end).and_then(|t| memo.parse(&options.time, t)),
+    }
+}
+
+/// The meeting of the last history row, and the texts of its meeting
+/// columns: a history export repeats its meeting's columns on every row,
+/// so a row whose texts are the last row's has the last row's meeting,
+/// without its id and host copied again or its times looked up.
+#[derive(Debug, Clone, Default)]
+struct LastMeeting {
+    texts: [Option<String>; 4],
+    meeting: Meeting,
+}
+
+impl LastMeeting {
+    /// [`meeting_of`] the row, remembered.
+    fn of(
+        &mut self,
+        record: &Record<'_>,
+        cols: &MeetingCols,
+        options: &ZoomOptions,
+        memo: &mut TimeMemo,
+    ) -> &Meeting {
+        // What `meeting_of` reads: nothing else of the row.
+        let at = [cols.id, cols.host_email, cols.start, cols.end];
+        let same =
+            (self.texts.iter().zip(at)).all(|(t, i)| t.as_deref() == i.map(|i| record.get(i)));
+        if !same {
+            self.meeting = meeting_of(record, cols, options, memo);
+            for (t, i) in self.texts.iter_mut().zip(at) {
+                *t = i.map(|i| record.get(i).to_string());
+            }
+        }
+        &self.meeting
     }
 }
 
@@ -239,7 +272,7 @@ fn person(
         user_id: None,
         join,
         leave,
-        minutes: text(record, cols.minutes).and_then(|m| m.parse().ok()),
+        minutes: when(record, cols.minutes).and_then(|m| m.parse().ok()),
         guest: yes(record, cols.guest),
         device: None,
     };
@@ -284,6 +317,7 @@ impl ZoomReader for ZoomCsv {
 pub struct CsvState {
     section: Section,
     times: TimeMemo,
+    meeting: LastMeeting,
     // For [`CsvState::survey`]: the raw meeting id and start of the last
     // history row passed on whole, when it had a start and a host.
     settled: Option<(String, String)>,
@@ -294,6 +328,7 @@ impl Default for CsvState {
         CsvState {
             section: Section::Unknown,
             times: TimeMemo::default(),
+            meeting: LastMeeting::default(),
             settled: None,
         }
     }
@@ -398,8 +433,8 @@ impl CsvState {
                     .map(|p| p.map(ZoomRecord::Participation))
             }
             Section::History(mcols, pcols) => {
-                let meeting = meeting_of(record, mcols, options, &mut self.times);
-                person(record, pcols, &meeting, options, &mut self.times)
+                let meeting = self.meeting.of(record, mcols, options, &mut self.times);
+                person(record, pcols, meeting, options, &mut self.times)
                     .map(|p| p.map(ZoomRecord::Participation))
             }
             Section::SignIns {

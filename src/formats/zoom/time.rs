@@ -37,6 +37,9 @@ impl ZoomTime {
 
     /// Unix seconds of a Zoom time, or `None` if it is not one.
     pub fn parse(&self, text: &str) -> Option<i64> {
+        if let Some(n) = Numbers::fixed(text.as_bytes()) {
+            return self.at(n);
+        }
         let t = text.trim().trim_matches('"').trim();
         if t.is_empty() || t == "-" {
             return None;
@@ -60,8 +63,6 @@ impl ZoomTime {
         if parts.next().is_some() {
             return None;
         }
-        let (month, day) = if self.day_first { (b, a) } else { (a, b) };
-        let date = NaiveDate::from_ymd_opt(year, month, day)?;
         let rest = rest.trim();
         let (clock, meridiem) = match rest.rsplit_once(' ') {
             Some((c, m)) if m.eq_ignore_ascii_case("AM") || m.eq_ignore_ascii_case("PM") => {
@@ -70,18 +71,42 @@ impl ZoomTime {
             _ => (rest, None),
         };
         let mut hms = clock.split(':');
-        let mut hour: u32 = hms.next()?.parse().ok()?;
+        let hour: u32 = hms.next()?.parse().ok()?;
         let minute: u32 = hms.next()?.parse().ok()?;
         let second: u32 = match hms.next() {
             Some(s) => s.parse().ok()?,
             None => 0,
         };
-        if let Some(m) = meridiem {
+        self.at(Numbers {
+            a,
+            b,
+            year,
+            hour,
+            minute,
+            second,
+            pm: meridiem.map(|m| m.eq_ignore_ascii_case("PM")),
+        })
+    }
+
+    /// The time the numbers of a text name, if they name one.
+    fn at(&self, n: Numbers) -> Option<i64> {
+        let Numbers {
+            a,
+            b,
+            year,
+            mut hour,
+            minute,
+            second,
+            pm,
+        } = n;
+        let (month, day) = if self.day_first { (b, a) } else { (a, b) };
+        let date = NaiveDate::from_ymd_opt(year, month, day)?;
+        if let Some(pm) = pm {
             if hour == 0 || hour > 12 {
                 return None;
             }
             hour %= 12;
-            if m.eq_ignore_ascii_case("PM") {
+            if pm {
                 hour += 12;
             }
         }
@@ -91,6 +116,73 @@ impl ZoomTime {
 
     fn localize(&self, naive: NaiveDateTime) -> Option<i64> {
         crate::time::localize(self.zone, naive)
+    }
+}
+
+/// The numbers of a zone-less time: the date's (`a/b/year`, in the
+/// configured order) and the clock's (12-hour when `pm` is given).
+struct Numbers {
+    a: u32,
+    b: u32,
+    year: i32,
+    hour: u32,
+    minute: u32,
+    second: u32,
+    pm: Option<bool>,
+}
+
+impl Numbers {
+    /// The numbers of a time in the layout most exports write,
+    /// `MM/DD/YYYY HH:MM:SS AM` (or `PM`), read by position: those the
+    /// general reading finds in such a text (it starts with a digit and
+    /// ends with `M`, so there is nothing to trim), without splitting it.
+    fn fixed(t: &[u8]) -> Option<Numbers> {
+        let [
+            a0,
+            a1,
+            b'/',
+            b0,
+            b1,
+            b'/',
+            y0,
+            y1,
+            y2,
+            y3,
+            b' ',
+            h0,
+            h1,
+            b':',
+            m0,
+            m1,
+            b':',
+            s0,
+            s1,
+            b' ',
+            half,
+            b'M' | b'm',
+        ] = *t
+        else {
+            return None;
+        };
+        let pm = match half.to_ascii_uppercase() {
+            b'P' => true,
+            b'A' => false,
+            _ => return None,
+        };
+        let n = |digits: &[u8]| {
+            digits.iter().try_fold(0u32, |n, &c| {
+                c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+            })
+        };
+        Some(Numbers {
+            a: n(&[a0, a1])?,
+            b: n(&[b0, b1])?,
+            year: i32::try_from(n(&[y0, y1, y2, y3])?).ok()?,
+            hour: n(&[h0, h1])?,
+            minute: n(&[m0, m1])?,
+            second: n(&[s0, s1])?,
+            pm: Some(pm),
+        })
     }
 }
 
@@ -163,6 +255,38 @@ mod tests {
         ZoomTime {
             zone: ZoomTime::zone_from_name("America/New_York").unwrap(),
             day_first: false,
+        }
+    }
+
+    #[test]
+    fn the_fixed_layout_reads_as_the_general_reading_does() {
+        let uk = ZoomTime {
+            day_first: true,
+            ..ny()
+        };
+        for text in [
+            "01/26/2023 03:43:42 PM",
+            "01/26/2023 03:43:42 am",
+            "01/26/2023 12:00:00 AM",
+            "01/26/2023 12:30:00 PM",
+            "01/26/2023 00:30:00 PM",
+            "01/26/2023 13:30:00 PM",
+            "13/26/2023 03:43:42 PM",
+            "02/30/2023 03:43:42 PM",
+            "03/12/2023 02:30:00 AM",
+            "11/05/2023 01:30:00 AM",
+            "01/26/0226 03:43:42 PM",
+            "01/26/2023 03:60:00 PM",
+            "01/2x/2023 03:43:42 PM",
+            "01/26/2023 03:43:42 XM",
+        ] {
+            assert!(text.len() == 22, "{text}");
+            // Padded, the text takes the general reading.
+            let padded = format!(" {text} ");
+            assert_eq!(Numbers::fixed(padded.as_bytes()).map(|_| ()), None);
+            for zone in [ny(), uk, ZoomTime::default()] {
+                assert_eq!(zone.parse(text), zone.parse(&padded), "{text}");
+            }
         }
     }
 

@@ -1,0 +1,177 @@
+//! The Zoom concurrency table: per hour with someone present, the peak of
+//! people present at once, joins and leaves, in buckets of at least k
+//! people a day. Split from `zoom.rs`, whose other tables share its rows.
+
+use std::collections::HashMap;
+
+use crate::output::schema;
+use crate::output::table::{Table, Values};
+use crate::privacy::disclosure::Rows;
+use crate::privacy::policy::Policy;
+use crate::time::{self, HOUR};
+
+use super::group::Counters;
+use super::zoom::{Row, meeting_runs};
+
+/// Counters of a concurrency row: the peak does not add up, the joins and
+/// leaves do.
+#[derive(Debug, Default, Clone, Copy)]
+struct Presence {
+    peak: i64,
+    joins: u64,
+    leaves: u64,
+}
+
+impl Counters for Presence {
+    fn merge(&mut self, o: &Self) {
+        self.peak = self.peak.max(o.peak);
+        self.joins += o.joins;
+        self.leaves += o.leaves;
+    }
+}
+
+/// Each hour's counters and people, in the order hours are first met,
+/// found through a hash index and the hour met last (a meeting's rows
+/// touch the same few hours): a B-tree lookup for each of the millions of
+/// touches cost most of this table. Sorted by hour once, at the end.
+#[derive(Default)]
+struct Hours {
+    index: HashMap<i64, usize, foldhash::fast::RandomState>,
+    slots: Vec<(i64, Presence, Vec<u32>)>,
+    last: Option<(i64, usize)>,
+}
+
+impl Hours {
+    /// The counters and people of hour `h`, empty when first met.
+    fn at(&mut self, h: i64) -> (&mut Presence, &mut Vec<u32>) {
+        let i = match self.last {
+            Some((last, i)) if last == h => i,
+            _ => {
+                let next = self.slots.len();
+                let i = *self.index.entry(h).or_insert(next);
+                if i == next {
+                    self.slots.push((h, Presence::default(), Vec::new()));
+                }
+                self.last = Some((h, i));
+                i
+            }
+        };
+        // `i` indexes a slot: every index entry was pushed with its slot.
+        let (_, p, who) = &mut self.slots[i];
+        (p, who)
+    }
+
+    /// Every hour met, in time order.
+    fn into_sorted(self) -> Vec<(i64, Presence, Vec<u32>)> {
+        let mut slots = self.slots;
+        slots.sort_unstable_by_key(|s| s.0);
+        slots
+    }
+}
+
+/// The longest session taken as attendance: Zoom ends a meeting after 30
+/// hours; two days leave room for time-zone slips in exports. A longer one
+/// is a mistyped date (a join in 0226 for 2026): a run rejects it as
+/// `bad_timestamp` (`pipeline/zoom.rs`), and the hourly table never walks
+/// it, whoever calls it.
+pub const MAX_SESSION_SECONDS: i64 = 48 * 3600;
+
+/// Concurrency of the rows of `parts` that `counts` (those of meetings
+/// published on their own and not sensitive), per hour with someone
+/// present, in buckets of at least k people per day. The rows are
+/// filtered here, not gathered first: a vector of the counted rows would
+/// add 8 bytes a row at the run's peak.
+pub(super) fn concurrency(
+    parts: &[&Row],
+    counts: impl Fn(&Row) -> bool,
+    policy: &Policy,
+) -> Result<Table, String> {
+    // A person's overlapping sessions in one meeting are one presence.
+    // Grouped a meeting at a time (its rows come in runs), each meeting's
+    // sessions sorted by (person, join, leave): a few rows sorted in cache
+    // where one sort of every row's reference read rows all over memory.
+    // What a meeting adds does not depend on the order meetings come in:
+    // events are sorted below and each hour's people are a set.
+    let mut hours = Hours::default();
+    let session = |p: &Row| match (p.join(), p.leave()) {
+        (Some(j), Some(l)) if counts(p) && l.saturating_sub(j) <= MAX_SESSION_SECONDS => {
+            Some((j, l.max(j)))
+        }
+        _ => None,
+    };
+    let mut timed = 0usize;
+    for p in parts {
+        if let Some((j, l)) = session(p) {
+            timed += 1;
+            hours.at(time::hour_of(j)).0.joins += 1;
+            hours.at(time::hour_of(l)).0.leaves += 1;
+        }
+    }
+    // Two events a merged session, at most two a row: reserved, as grown
+    // by doubling it could hold twice that at the run's peak.
+    let mut events: Vec<i64> = Vec::with_capacity(timed.saturating_mul(2));
+    let mut sessions: Vec<(u32, i64, i64)> = Vec::new();
+    let mut merged: Vec<(i64, i64)> = Vec::new();
+    for runs in meeting_runs(parts).chunk_by(|a, b| a.0 == b.0) {
+        sessions.clear();
+        sessions.extend(
+            runs.iter()
+                .flat_map(|(_, r)| r.iter())
+                .filter_map(|p| session(p).map(|(s, e)| (p.person_id(), s, e))),
+        );
+        sessions.sort_unstable();
+        for (at, &(who, s, e)) in sessions.iter().enumerate() {
+            match merged.last_mut() {
+                Some(last) if s <= last.1 => last.1 = last.1.max(e),
+                _ => merged.push((s, e)),
+            }
+            if sessions.get(at + 1).is_some_and(|n| n.0 == who) {
+                continue;
+            }
+            for &(s, e) in &merged {
+                // A join at 2t+1, a leave at 2t: leaves sort before joins
+                // at the same second, in 8 bytes an event.
+                events.push(s.saturating_mul(2).saturating_add(1));
+                events.push(e.saturating_mul(2));
+                let mut h = time::hour_of(s);
+                while h <= e {
+                    hours.at(h).1.push(who);
+                    h += HOUR;
+                }
+            }
+            merged.clear();
+        }
+    }
+    // Leaves before joins at the same second: a hand-over is not an overlap.
+    events.sort_unstable();
+    let (mut current, mut next) = (0i64, 0);
+    let mut hours = hours.into_sorted();
+    for (hour, p, _) in hours.iter_mut() {
+        let hour = *hour;
+        let mut peak = current;
+        while next < events.len() && events[next] >> 1 < hour + HOUR {
+            current += if events[next] & 1 == 1 { 1 } else { -1 };
+            peak = peak.max(current);
+            next += 1;
+        }
+        p.peak = peak;
+    }
+    let k = policy.suppression.k_for(schema::ZOOM_CONCURRENCY.name);
+    let sets = hours;
+    let (rows, _, stats) = Rows::from_sets(sets).buckets(k, |&h| time::date32(h), |&h| h);
+    let mut rows = rows;
+    rows.sort_by_key(|r| r.0);
+    let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    Ok(Table::new(
+        &schema::ZOOM_CONCURRENCY,
+        vec![
+            Values::Timestamp(rows.iter().map(|r| r.0.saturating_mul(1_000_000)).collect()),
+            Values::Int32(rows.iter().map(|r| r.3.clamp(0, 24) as i32).collect()),
+            Values::Int64(rows.iter().map(|r| r.1.peak).collect()),
+            Values::Int64(rows.iter().map(|r| n(r.1.joins)).collect()),
+            Values::Int64(rows.iter().map(|r| n(r.1.leaves)).collect()),
+            Values::Int64(rows.iter().map(|r| n(r.2)).collect()),
+        ],
+    )?
+    .with_suppression(stats))
+}
