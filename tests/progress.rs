@@ -153,7 +153,7 @@ fn two_inputs(dir: &Path, lines: u64) -> (PathBuf, Vec<PathBuf>) {
 
 fn run_logged(key: &Path, inputs: &[PathBuf], out: &Path, extra: &[&str]) -> String {
     let r = logveil()
-        .env("LOGVEIL_PROGRESS_INTERVAL_MS", "100")
+        .env("LOGVEIL_PROGRESS_INTERVAL_MS", "10")
         .arg("run")
         .args(inputs)
         .arg("--out")
