@@ -54,6 +54,16 @@ fn unquoted_line(rest: &[u8]) -> Option<usize> {
     }
 }
 
+/// The length of the line ending `rest` starts with: `\r\n`, a lone `\r`
+/// or `\n`, or none at the end of the data.
+fn line_ending(rest: &[u8]) -> usize {
+    match rest {
+        [b'\r', b'\n', ..] => 2,
+        [b'\r' | b'\n', ..] => 1,
+        _ => 0,
+    }
+}
+
 /// Calls `f` with the offset of every comma in `bytes`, in order, eight
 /// bytes at a time: fields are short, so a search call per field (as
 /// `memchr_iter` makes) costs more than the search itself.
@@ -127,7 +137,56 @@ impl<'a> Iterator for Records<'a> {
     }
 }
 
+/// A record that is one line without a quote, as [`Records::plain_line`]
+/// finds it: its bytes without the line ending, and where the record after
+/// it starts.
+#[derive(Debug, Clone, Copy)]
+pub struct PlainLine<'a> {
+    /// The line, without its ending.
+    pub bytes: &'a [u8],
+    /// Where the next record starts, in bytes from the start of the data.
+    pub next: usize,
+}
+
+impl<'a> PlainLine<'a> {
+    /// Field `i` as [`Record::get`] gives it once the line is split, or
+    /// `None` when that field is not valid UTF-8 (the splitter would
+    /// decode it lossily). Finds only the commas up to field `i`.
+    pub fn get(&self, i: usize) -> Option<&'a str> {
+        let mut rest = self.bytes;
+        for _ in 0..i {
+            match memchr::memchr(b',', rest) {
+                Some(at) => rest = &rest[at + 1..],
+                None => return Some(""),
+            }
+        }
+        let end = memchr::memchr(b',', rest).unwrap_or(rest.len());
+        std::str::from_utf8(&rest[..end]).ok().map(str::trim)
+    }
+}
+
 impl<'a> Records<'a> {
+    /// The next record, if it is one line without a quote, left unread:
+    /// a caller that needs only a few of its fields reads them from the
+    /// bytes and moves on with [`Records::pass`], where splitting every
+    /// field and checking the whole line cost most of reading it.
+    pub fn plain_line(&self) -> Option<PlainLine<'a>> {
+        let data = self.data;
+        let rest = data.get(self.pos..).filter(|r| !r.is_empty())?;
+        let end = unquoted_line(rest)?;
+        Some(PlainLine {
+            bytes: &rest[..end],
+            next: self.pos + end + line_ending(&rest[end..]),
+        })
+    }
+
+    /// Moves past a record [`Records::plain_line`] gave, as reading it
+    /// would.
+    pub fn pass(&mut self, line: PlainLine<'_>) {
+        self.pos = line.next;
+        self.line += 1;
+    }
+
     /// Reads the next record into `record`, reusing its field vector (one
     /// allocation a document instead of one a row); false at the end.
     pub fn next_into(&mut self, record: &mut Record<'a>) -> bool {
@@ -138,70 +197,19 @@ impl<'a> Records<'a> {
         let start_line = self.line;
         let fields = &mut record.fields;
         fields.clear();
-        if let Some(end) = unquoted_line(&data[self.pos..]) {
-            // Most records hold no quote: split at every comma, the line
-            // checked as UTF-8 once rather than each short field on its
-            // own, which cost more than finding the separators.
-            let line = &data[self.pos..self.pos + end];
-            match std::str::from_utf8(line) {
-                Ok(s) => {
-                    // Cut at the byte offsets of commas; a comma is ASCII,
-                    // so every cut is on a character boundary.
-                    let mut from = 0;
-                    commas(line, |at| {
-                        fields.push(Cow::Borrowed(s.get(from..at).unwrap_or_default()));
-                        from = at + 1;
-                    });
-                    fields.push(Cow::Borrowed(s.get(from..).unwrap_or_default()));
-                }
-                Err(_) => fields.extend(line.split(|&c| c == b',').map(text)),
-            }
-            self.pos += end;
-            self.pos += match (data.get(self.pos), data.get(self.pos + 1)) {
-                (Some(b'\r'), Some(b'\n')) => 2,
-                (Some(b'\r' | b'\n'), _) => 1,
-                _ => 0,
-            };
-            record.line = start_line;
-            record.lines = 1;
-            self.line += 1;
-            return true;
-        }
         loop {
-            // One field.
+            if let Some(end) = unquoted_line(&data[self.pos..]) {
+                // The rest of the record holds no quote (most records hold
+                // none at all): split at every comma.
+                split_plain(&data[self.pos..self.pos + end], fields);
+                self.pos += end;
+                self.pos += line_ending(&data[self.pos..]);
+                break;
+            }
+            // One field, before a quote that comes later in the line, or
+            // quoted.
             if data.get(self.pos) == Some(&b'"') {
-                let mut value = Vec::new();
-                self.pos += 1;
-                while self.pos < data.len() {
-                    match data[self.pos] {
-                        b'"' if data.get(self.pos + 1) == Some(&b'"') => {
-                            value.push(b'"');
-                            self.pos += 2;
-                        }
-                        b'"' => {
-                            self.pos += 1;
-                            break;
-                        }
-                        b'\n' => {
-                            self.line += 1;
-                            value.push(b'\n');
-                            self.pos += 1;
-                        }
-                        c => {
-                            value.push(c);
-                            self.pos += 1;
-                        }
-                    }
-                }
-                // Anything between the closing quote and the separator.
-                let end = memchr::memchr3(b',', b'\n', b'\r', &data[self.pos..])
-                    .map_or(data.len(), |p| self.pos + p);
-                value.extend_from_slice(&data[self.pos..end]);
-                self.pos = end;
-                fields.push(Cow::Owned(match String::from_utf8(value) {
-                    Ok(v) => v,
-                    Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-                }));
+                fields.push(self.quoted());
             } else {
                 let end = memchr::memchr3(b',', b'\n', b'\r', &data[self.pos..])
                     .map_or(data.len(), |p| self.pos + p);
@@ -210,21 +218,80 @@ impl<'a> Records<'a> {
             }
             match data.get(self.pos) {
                 Some(b',') => self.pos += 1,
-                Some(b'\r') if data.get(self.pos + 1) == Some(&b'\n') => {
-                    self.pos += 2;
+                _ => {
+                    self.pos += line_ending(&data[self.pos..]);
                     break;
                 }
-                Some(b'\r' | b'\n') => {
-                    self.pos += 1;
-                    break;
-                }
-                _ => break,
             }
         }
         record.line = start_line;
         record.lines = self.line - start_line + 1;
         self.line += 1;
         true
+    }
+
+    /// The quoted field at the reading position, unquoted, with anything
+    /// between its closing quote and the separator; the position moves to
+    /// that separator. Borrowed when it holds no `""` escape and nothing
+    /// follows the closing quote (a quoted topic, typically), where copying
+    /// it byte by byte cost most of reading such a record.
+    fn quoted(&mut self) -> Cow<'a, str> {
+        let data = self.data;
+        let mut value: Vec<u8> = Vec::new();
+        // The start of the run of bytes not yet copied into `value`.
+        let mut from = self.pos + 1;
+        let mut at = from;
+        let close = loop {
+            match memchr::memchr2(b'"', b'\n', &data[at..]) {
+                // A quote never closed runs to the end of the data.
+                None => break data.len(),
+                Some(p) if data[at + p] == b'\n' => {
+                    self.line += 1;
+                    at += p + 1;
+                }
+                Some(p) if data.get(at + p + 1) == Some(&b'"') => {
+                    // An escaped quote: the run up to and with one quote.
+                    value.extend_from_slice(&data[from..=at + p]);
+                    at += p + 2;
+                    from = at;
+                }
+                Some(p) => break at + p,
+            }
+        };
+        self.pos = (close + 1).min(data.len());
+        // Anything between the closing quote and the separator.
+        let end = memchr::memchr3(b',', b'\n', b'\r', &data[self.pos..])
+            .map_or(data.len(), |p| self.pos + p);
+        let tail = &data[self.pos..end];
+        self.pos = end;
+        if value.is_empty() && tail.is_empty() {
+            return text(&data[from..close]);
+        }
+        value.extend_from_slice(&data[from..close]);
+        value.extend_from_slice(tail);
+        match String::from_utf8(value) {
+            Ok(v) => Cow::Owned(v),
+            Err(e) => Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        }
+    }
+}
+
+/// Splits a line that holds no quote at every comma into `fields`, the
+/// line checked as UTF-8 once rather than each short field on its own,
+/// which cost more than finding the separators.
+fn split_plain<'a>(line: &'a [u8], fields: &mut Vec<Cow<'a, str>>) {
+    match std::str::from_utf8(line) {
+        Ok(s) => {
+            // Cut at the byte offsets of commas; a comma is ASCII, so every
+            // cut is on a character boundary.
+            let mut from = 0;
+            commas(line, |at| {
+                fields.push(Cow::Borrowed(s.get(from..at).unwrap_or_default()));
+                from = at + 1;
+            });
+            fields.push(Cow::Borrowed(s.get(from..).unwrap_or_default()));
+        }
+        Err(_) => fields.extend(line.split(|&c| c == b',').map(text)),
     }
 }
 
@@ -261,6 +328,128 @@ mod tests {
         assert_eq!(f(6), vec!["end", ""]);
         let lines: Vec<u64> = r.iter().map(|x| x.line).collect();
         assert_eq!(lines, vec![1, 2, 3, 4, 5, 6, 7]);
+    }
+
+    #[test]
+    fn plain_lines_read_and_pass_as_records_do() {
+        let data = b"a, b ,,c\r\n\xff,\xe2\x80\x83x\xe2\x80\x83,\xff\ry,\"q\"\n\nlast,";
+        let mut plain = records(data);
+        let mut whole = records(data);
+        let mut record = Record::default();
+        let mut seen = 0;
+        while whole.next_into(&mut record) {
+            match plain.plain_line() {
+                Some(line) => {
+                    for i in 0..6 {
+                        // Fields that decode cleanly read as the record's.
+                        if let Some(f) = line.get(i) {
+                            assert_eq!(f, record.get(i), "line {} field {i}", record.line);
+                        }
+                    }
+                    plain.pass(line);
+                    seen += 1;
+                }
+                None => assert!(plain.next_into(&mut Record::default())),
+            }
+            assert_eq!(
+                (plain.offset(), plain.line()),
+                (whole.offset(), whole.line())
+            );
+        }
+        assert!(plain.plain_line().is_none());
+        assert_eq!(seen, 4, "the line with a quote is not plain");
+        let second = records(data).skip(1).next().unwrap();
+        let line = {
+            let mut r = records(data);
+            r.next();
+            r.plain_line().unwrap()
+        };
+        assert_eq!(line.get(0), None, "invalid UTF-8 is left to the reader");
+        assert_eq!((line.get(1), second.get(1)), (Some("x"), "x"));
+    }
+
+    /// The splitter as first written, a byte at a time: records as
+    /// (line, lines, fields).
+    fn byte_at_a_time(data: &[u8]) -> Vec<(u64, u64, Vec<String>)> {
+        let (mut pos, mut line, mut out) = (0, 1u64, Vec::new());
+        while pos < data.len() {
+            let start = line;
+            let mut fields = Vec::new();
+            loop {
+                let mut value = Vec::new();
+                if data.get(pos) == Some(&b'"') {
+                    pos += 1;
+                    while pos < data.len() {
+                        match data[pos] {
+                            b'"' if data.get(pos + 1) == Some(&b'"') => {
+                                value.push(b'"');
+                                pos += 2;
+                            }
+                            b'"' => {
+                                pos += 1;
+                                break;
+                            }
+                            c => {
+                                line += u64::from(c == b'\n');
+                                value.push(c);
+                                pos += 1;
+                            }
+                        }
+                    }
+                }
+                while pos < data.len() && !b",\r\n".contains(&data[pos]) {
+                    value.push(data[pos]);
+                    pos += 1;
+                }
+                fields.push(String::from_utf8_lossy(&value).into_owned());
+                match data.get(pos) {
+                    Some(b',') => pos += 1,
+                    Some(b'\r') if data.get(pos + 1) == Some(&b'\n') => {
+                        pos += 2;
+                        break;
+                    }
+                    Some(b'\r' | b'\n') => {
+                        pos += 1;
+                        break;
+                    }
+                    _ => break,
+                }
+            }
+            out.push((start, line - start + 1, fields));
+            line += 1;
+        }
+        out
+    }
+
+    #[test]
+    fn every_short_text_splits_as_a_byte_at_a_time() {
+        // Every string of up to six of these bytes, and longer mixes.
+        let alphabet: &[u8] = b"a,\"\n\r\xff";
+        let mut texts: Vec<Vec<u8>> = vec![Vec::new()];
+        for _ in 0..6 {
+            let longer: Vec<Vec<u8>> = texts
+                .iter()
+                .filter(|t| t.len() == texts.last().map_or(0, Vec::len))
+                .flat_map(|t| {
+                    alphabet.iter().map(move |&c| {
+                        let mut t = t.clone();
+                        t.push(c);
+                        t
+                    })
+                })
+                .collect();
+            texts.extend(longer);
+        }
+        texts.push(b"x,\"a \"\"b\"\" c\"tail,\"multi\nline\r\n\",\"\"\r\nz,\"\"\"\"\n".to_vec());
+        for t in &texts {
+            let got: Vec<_> = records(t)
+                .map(|r| {
+                    let f = r.fields.iter().map(|f| f.to_string()).collect();
+                    (r.line, r.lines, f)
+                })
+                .collect();
+            assert_eq!(got, byte_at_a_time(t), "{:?}", String::from_utf8_lossy(t));
+        }
     }
 
     #[test]

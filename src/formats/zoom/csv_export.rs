@@ -12,7 +12,7 @@
 //! Columns are found by name, so reordered or extra columns do no harm. Topics
 //! and other free text are never read into records.
 
-use super::csv::{Record, records};
+use super::csv::{PlainLine, Record, records};
 use super::time::TimeMemo;
 use super::{
     Participation, SignIn, ZoomOptions, ZoomRead, ZoomReader, ZoomRecord, ZoomSink, strip_bom,
@@ -368,14 +368,8 @@ impl CsvState {
     /// a history export are such repeats, and the first pass is the one
     /// that runs on a single thread.
     pub fn survey(&mut self, record: &Record<'_>, options: &ZoomOptions, out: &mut impl ZoomSink) {
-        // A header changes the section: never passed over.
         let first = record.fields.first().map_or("", |f| f.as_ref());
-        if !may_be_header(first)
-            && let (Section::History(cols, _), Some((id, start))) = (&self.section, &self.settled)
-            && let (Some(i), Some(t)) = (cols.id, cols.start)
-            && record.get(i) == id
-            && record.get(t) == start
-        {
+        if self.repeats(first, |i| Some(record.get(i))) {
             return;
         }
         if may_be_header(first) && header(record).is_some() {
@@ -397,6 +391,33 @@ impl CsvState {
         {
             self.settled = Some((record.get(i).to_string(), record.get(t).to_string()));
         }
+    }
+
+    /// Whether [`CsvState::survey`] would pass over the record that `line`
+    /// is, read from its bytes: only the few fields the test reads are
+    /// found, where reading the record split and checked all of them.
+    pub fn passes_over(&self, line: &PlainLine<'_>) -> bool {
+        // The first field as the record holds it, untrimmed: a field that
+        // is not valid UTF-8 leaves the record to be read.
+        let first = line.bytes.split(|&c| c == b',').next().unwrap_or_default();
+        std::str::from_utf8(first).is_ok_and(|first| self.repeats(first, |i| line.get(i)))
+    }
+
+    /// Whether a record whose first field is `first` and whose trimmed
+    /// fields `field` gives (`None`: unknown) is a history row repeating the
+    /// last settled meeting's id and start.
+    fn repeats<'r>(&self, first: &str, field: impl Fn(usize) -> Option<&'r str>) -> bool {
+        // A header changes the section: never passed over.
+        if may_be_header(first) {
+            return false;
+        }
+        let (Section::History(cols, _), Some((id, start))) = (&self.section, &self.settled) else {
+            return false;
+        };
+        let (Some(i), Some(t)) = (cols.id, cols.start) else {
+            return false;
+        };
+        field(i) == Some(id.as_str()) && field(t) == Some(start.as_str())
     }
 
     /// Reads one record into `out`, moving to the section it opens.

@@ -122,16 +122,23 @@ pub(super) fn plan(
         let mut record = Record::default();
         loop {
             let before = recs.line();
-            if !recs.next_into(&mut record) {
-                break;
-            }
+            // A repeat the survey would pass over is passed over unsplit.
+            let repeat = recs.plain_line().filter(|l| state.passes_over(l));
+            let next = match repeat {
+                Some(l) => l.next,
+                None if recs.next_into(&mut record) => recs.offset(),
+                None => break,
+            };
             // A record that reaches the end of the data may go on in the
             // next block (a `\r` there may be half a `\r\n`).
-            if recs.offset() >= data.len() && !eof {
+            if next >= data.len() && !eof {
                 line = before;
                 break;
             }
-            state.survey(&record, options, &mut survey);
+            match repeat {
+                Some(l) => recs.pass(l),
+                None => state.survey(&record, options, &mut survey),
+            }
             done = recs.offset();
             line = recs.line();
             let at = buf_start + (skip + done) as u64;
