@@ -358,7 +358,7 @@ mod tests {
         }
         assert!(plain.plain_line().is_none());
         assert_eq!(seen, 4, "the line with a quote is not plain");
-        let second = records(data).skip(1).next().unwrap();
+        let second = records(data).nth(1).unwrap();
         let line = {
             let mut r = records(data);
             r.next();
