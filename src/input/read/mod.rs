@@ -58,7 +58,7 @@ mod tests;
 mod wrappings;
 
 pub use plain::{
-    Piece, chunk_ranges, plan_chunks, plan_chunks_from, read_document, read_head, read_range,
+    Piece, append_span, chunk_ranges, plan_chunks, plan_chunks_from, read_document, read_head, read_range,
     read_span, whole_lines_end,
 };
 pub use stream::{OwnedChunk, StreamChunks};

@@ -78,10 +78,20 @@ pub fn read_head(file: &File, max: usize) -> io::Result<Vec<u8>> {
 /// `len` bytes of a file from `offset` (fewer if it ends first, as a file
 /// truncated meanwhile does), by positioned reads.
 pub fn read_span(file: &File, offset: u64, len: usize) -> io::Result<Vec<u8>> {
-    let mut buf = vec![0; len];
-    let n = fill_at(file, &mut buf, offset)?;
-    buf.truncate(n);
+    let mut buf = Vec::new();
+    append_span(file, offset, len, &mut buf)?;
     Ok(buf)
+}
+
+/// [`read_span`] appended to `buf`, whose room is reused: a reader going
+/// through a file span by span then allocates (and the kernel maps and
+/// zeroes) its buffer once, not once a span. Returns the bytes appended.
+pub fn append_span(file: &File, offset: u64, len: usize, buf: &mut Vec<u8>) -> io::Result<usize> {
+    let old = buf.len();
+    buf.resize(old + len, 0);
+    let n = fill_at(file, &mut buf[old..], offset);
+    buf.truncate(old + *n.as_ref().unwrap_or(&0));
+    n
 }
 
 /// A piece of a plain file's reading plan.

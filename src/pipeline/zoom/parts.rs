@@ -9,7 +9,7 @@
 //! not), so a single large export spends that pass on one thread; a folder
 //! of exports reads several documents at once and keeps both busy.
 
-use std::borrow::Cow;
+use std::cell::RefCell;
 use std::fs::File;
 use std::io;
 
@@ -42,20 +42,44 @@ impl Bytes<'_> {
         }
     }
 
-    /// Bytes `start..end`, or fewer if the file ends first.
-    fn range(&self, start: u64, end: u64) -> io::Result<Cow<'_, [u8]>> {
+    /// Appends bytes `start..end` to `buf` (fewer if the file ends first)
+    /// and returns how many.
+    fn append(&self, start: u64, end: u64, buf: &mut Vec<u8>) -> io::Result<usize> {
+        let want = usize::try_from(end.saturating_sub(start))
+            .map_err(|_| io::Error::other("range too large"))?;
         match self {
             Bytes::Mem(d) => {
                 let s = usize::try_from(start).unwrap_or(usize::MAX).min(d.len());
-                let e = usize::try_from(end).unwrap_or(usize::MAX).min(d.len());
-                Ok(Cow::Borrowed(&d[s..e.max(s)]))
+                let piece = &d[s..s.saturating_add(want).min(d.len())];
+                buf.extend_from_slice(piece);
+                Ok(piece.len())
             }
-            Bytes::File(f, _) => {
-                let want = usize::try_from(end.saturating_sub(start))
-                    .map_err(|_| io::Error::other("range too large"))?;
-                read::read_span(f, start, want).map(Cow::Owned)
-            }
+            Bytes::File(f, _) => read::append_span(f, start, want, buf),
         }
+    }
+
+    /// Calls `f` with bytes `start..end` (fewer if the file ends first):
+    /// a slice of the bytes in memory, or read from the file into this
+    /// thread's part buffer, which is reused from part to part.
+    fn with_range<R>(&self, start: u64, end: u64, f: impl FnOnce(&[u8]) -> R) -> io::Result<R> {
+        if let Bytes::Mem(d) = self {
+            let s = usize::try_from(start).unwrap_or(usize::MAX).min(d.len());
+            let e = usize::try_from(end).unwrap_or(usize::MAX).min(d.len());
+            return Ok(f(&d[s..e.max(s)]));
+        }
+        thread_local! {
+            static PART: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+        }
+        PART.with(|cell| {
+            // A part read while another is held on this thread (it never
+            // is: a fold does not wait on other work) gets its own buffer.
+            let mut own = Vec::new();
+            let mut held = cell.try_borrow_mut();
+            let buf = held.as_deref_mut().unwrap_or(&mut own);
+            buf.clear();
+            self.append(start, end, buf)?;
+            Ok(f(buf))
+        })
     }
 }
 
@@ -106,11 +130,9 @@ pub(super) fn plan(
         // A record longer than a block grows the read, so it is re-read
         // a bounded number of times.
         let want = block_bytes.max(buf.len() as u64).max(1);
-        let block = bytes.range(read_to, read_to.saturating_add(want).min(len))?;
-        let eof = (block.len() as u64) < want || read_to + block.len() as u64 >= len;
-        read_to += block.len() as u64;
-        buf.extend_from_slice(&block);
-        drop(block);
+        let got = bytes.append(read_to, read_to.saturating_add(want).min(len), &mut buf)? as u64;
+        let eof = got < want || read_to + got >= len;
+        read_to += got;
         let skip = if buf_start == 0 && buf.starts_with(BOM) {
             BOM.len()
         } else {
@@ -167,25 +189,26 @@ pub(super) fn plan(
 
 /// The second pass over one part.
 fn read_part(cx: &Context<'_>, bytes: Bytes<'_>, part: Part, place: u64) -> io::Result<PartOut> {
-    let data = bytes.range(part.start, part.end)?;
-    if (data.len() as u64) < part.end - part.start {
-        return Err(io::Error::other(
-            "the document changed between its two reads",
-        ));
-    }
-    let skip = if part.start == 0 && data.starts_with(BOM) {
-        BOM.len()
-    } else {
-        0
-    };
-    let mut fold = Fold::new(cx, place);
-    let mut state = part.state;
-    let mut records = records_from(&data[skip..], part.line);
-    let mut record = Record::default();
-    while records.next_into(&mut record) {
-        state.feed(&record, cx.options, &mut fold);
-    }
-    Ok(PartOut::of(fold, &data, part.start, part.line))
+    bytes.with_range(part.start, part.end, |data| {
+        if (data.len() as u64) < part.end - part.start {
+            return Err(io::Error::other(
+                "the document changed between its two reads",
+            ));
+        }
+        let skip = if part.start == 0 && data.starts_with(BOM) {
+            BOM.len()
+        } else {
+            0
+        };
+        let mut fold = Fold::new(cx, place);
+        let mut state = part.state;
+        let mut records = records_from(&data[skip..], part.line);
+        let mut record = Record::default();
+        while records.next_into(&mut record) {
+            state.feed(&record, cx.options, &mut fold);
+        }
+        Ok(PartOut::of(fold, data, part.start, part.line))
+    })?
 }
 
 /// Reads, veils and folds one CSV document in parts on the run's threads,
