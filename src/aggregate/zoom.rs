@@ -81,7 +81,7 @@ fn opt<T>(flags: u16, bit: u16, v: T) -> Option<T> {
 
 impl Row {
     /// `p` with its labels given as indices into the aggregate's list.
-    fn new(p: &VeiledParticipation, affiliation: u32, device: u32) -> Row {
+    fn new(p: &VeiledParticipation<'_>, affiliation: u32, device: u32) -> Row {
         let mut flags = 0;
         let mut set = |on: bool, b: u16| {
             if on {
@@ -118,7 +118,7 @@ impl Row {
     /// A row whose labels are both index 0, for tests of the modules that
     /// only read pseudonyms and flags.
     #[cfg(test)]
-    pub(crate) fn of(p: &VeiledParticipation) -> Row {
+    pub(crate) fn of(p: &VeiledParticipation<'_>) -> Row {
         Row::new(p, 0, 0)
     }
 
@@ -216,8 +216,8 @@ impl ZoomAggregate {
     }
 
     /// Adds a participation, after those added before.
-    pub fn add_participation(&mut self, p: VeiledParticipation) {
-        let row = Row::new(&p, self.label(&p.affiliation), self.label(&p.device));
+    pub fn add_participation(&mut self, p: VeiledParticipation<'_>) {
+        let row = Row::new(&p, self.label(p.affiliation), self.label(&p.device));
         // Rows go into blocks of fixed size that are never reallocated: a
         // vector grown by doubling would hold up to twice its rows, and
         // the room it frees when shrunk stays resident.
@@ -744,12 +744,12 @@ mod tests {
                         person: meetings[0],
                         email_id: None,
                         name_id: None,
-                        affiliation: String::new(),
+                        affiliation: "",
                         guest: false,
                         join: Some(i as i64),
                         leave: None,
                         minutes: None,
-                        device: String::new(),
+                        device: "".into(),
                     },
                     0,
                     0,

@@ -22,6 +22,7 @@
 //! derived from the e-mail domain *before* hashing, through the policy's
 //! domain map. Sign-in addresses are hashed under their own subkey.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -40,7 +41,7 @@ pub const EXTERNAL: &str = "external";
 
 /// A participant session after the privacy stage.
 #[derive(Debug, Clone, PartialEq)]
-pub struct VeiledParticipation {
+pub struct VeiledParticipation<'v> {
     /// Meeting pseudonym.
     pub meeting: Pseudonym,
     /// Whether the meeting is held to `sensitive_k` (or excluded): its host
@@ -61,8 +62,9 @@ pub struct VeiledParticipation {
     pub email_id: Option<Pseudonym>,
     /// Pseudonym of the row's normalised display name, if it has one.
     pub name_id: Option<Pseudonym>,
-    /// Affiliation label from the policy's domain map.
-    pub affiliation: String,
+    /// Affiliation label from the policy's domain map (borrowed from the
+    /// veil: a row costs no allocation for it).
+    pub affiliation: &'v str,
     /// Guest flag (false when unknown).
     pub guest: bool,
     /// Join time.
@@ -72,7 +74,7 @@ pub struct VeiledParticipation {
     /// Minutes, when the data has no join/leave times.
     pub minutes: Option<f64>,
     /// Device class, or `unknown`.
-    pub device: String,
+    pub device: Cow<'static, str>,
 }
 
 /// A sign-in event after the privacy stage.
@@ -329,9 +331,9 @@ pub fn canonical_name(name: &str) -> String {
 }
 
 /// Short client label: the part a person would recognise, bounded in length.
-fn label(raw: Option<&str>) -> String {
+fn label(raw: Option<&str>) -> Cow<'static, str> {
     match raw.map(str::trim).filter(|s| !s.is_empty() && *s != "-") {
-        None => UNKNOWN.to_string(),
+        None => Cow::Borrowed(UNKNOWN),
         // Free text never goes out: a label is letters, digits and a few
         // separators, at most 24 characters.
         Some(s)
@@ -339,9 +341,22 @@ fn label(raw: Option<&str>) -> String {
                 && s.chars()
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.')) =>
         {
-            s.to_string()
+            Cow::Owned(s.to_string())
         }
-        Some(_) => "(other)".to_string(),
+        Some(_) => Cow::Borrowed("(other)"),
+    }
+}
+
+/// `text` lowercased, borrowed when it already is: ASCII without capitals
+/// (what e-mail addresses nearly always are) lowercases to itself.
+fn lowercase(text: &str) -> Cow<'_, str> {
+    if text
+        .bytes()
+        .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+    {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(text.to_lowercase())
     }
 }
 
@@ -394,12 +409,12 @@ impl ZoomVeil {
     }
 
     /// The affiliation of an e-mail address.
-    pub fn affiliation(&self, email: Option<&str>) -> String {
+    pub fn affiliation(&self, email: Option<&str>) -> &str {
         let Some(domain) = email
             .and_then(|e| e.rsplit_once('@'))
-            .map(|(_, d)| d.trim().to_lowercase())
+            .map(|(_, d)| lowercase(d.trim()))
         else {
-            return UNKNOWN.to_string();
+            return UNKNOWN;
         };
         self.affiliations
             .iter()
@@ -408,7 +423,7 @@ impl ZoomVeil {
                     .strip_suffix(d.as_str())
                     .is_some_and(|head| head.is_empty() || head.ends_with('.'))
             })
-            .map_or_else(|| EXTERNAL.to_string(), |(_, l)| l.clone())
+            .map_or(EXTERNAL, |(_, l)| l.as_str())
     }
 
     /// Veils one participation. `anchor` is the time that selects the key
@@ -426,7 +441,7 @@ impl ZoomVeil {
         anchor: i64,
         host: Option<&str>,
         source_key: &str,
-    ) -> Option<VeiledParticipation> {
+    ) -> Option<VeiledParticipation<'_>> {
         self.participation_in(&mut self.shared_keys(), p, anchor, host, source_key)
     }
 
@@ -438,11 +453,11 @@ impl ZoomVeil {
         anchor: i64,
         host: Option<&str>,
         source_key: &str,
-    ) -> Option<VeiledParticipation> {
+    ) -> Option<VeiledParticipation<'_>> {
         let email = p
             .email
             .as_deref()
-            .map(|e| e.trim().to_lowercase())
+            .map(|e| lowercase(e.trim()))
             .filter(|e| e.contains('@'));
         let email_id = email
             .as_deref()
@@ -545,7 +560,7 @@ impl ZoomVeil {
         VeiledSignIn {
             time: s.time,
             kind,
-            client_type: label(s.client_type.as_deref()),
+            client_type: label(s.client_type.as_deref()).into_owned(),
             version_major,
             user: self.pseudonym(keys, IdKind::Email, s.time, email.as_bytes()),
             network,
@@ -686,6 +701,25 @@ mod tests {
     }
 
     #[test]
+    fn lowercase_borrows_only_what_lowercases_to_itself() {
+        for t in [
+            "lee@example.edu",
+            "Lee@Example.EDU",
+            "ǅ@x",
+            "ΣΑΣ@x",
+            "é@x",
+            "",
+            "a b",
+        ] {
+            assert_eq!(lowercase(t), t.to_lowercase(), "{t}");
+            assert_eq!(
+                matches!(lowercase(t), Cow::Borrowed(_)),
+                t.is_ascii() && t == t.to_lowercase()
+            );
+        }
+    }
+
+    #[test]
     fn affiliations_match_subdomains_longest_first() {
         let mut p = ZoomPolicy::default();
         p.affiliations
@@ -698,6 +732,7 @@ mod tests {
         assert_eq!(v.affiliation(Some("a@med.example.edu")), "Example");
         assert_eq!(v.affiliation(Some("a@notexample.edu")), EXTERNAL);
         assert_eq!(v.affiliation(None), UNKNOWN);
+        assert_eq!(v.affiliation(Some("a@Dept.HMS.Example.edu ")), "HMS");
     }
 
     #[test]

@@ -58,8 +58,8 @@ mod tests;
 mod wrappings;
 
 pub use plain::{
-    Piece, append_span, chunk_ranges, plan_chunks, plan_chunks_from, read_document, read_head, read_range,
-    read_span, whole_lines_end,
+    Piece, append_span, chunk_ranges, plan_chunks, plan_chunks_from, read_document, read_head,
+    read_range, read_span, whole_lines_end,
 };
 pub use stream::{OwnedChunk, StreamChunks};
 pub use wrappings::{DockerLog, LINE_END_PROBE, LineEnds, docker_head, lone_cr};
