@@ -23,7 +23,6 @@
 //! domain map. Sign-in addresses are hashed under their own subkey.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use unicode_normalization::UnicodeNormalization;
@@ -38,6 +37,22 @@ use crate::formats::zoom::{Participation, SignIn};
 pub const UNKNOWN: &str = "unknown";
 /// Affiliation of an e-mail outside the domain map.
 pub const EXTERNAL: &str = "external";
+
+/// How many kinds of identifier there are: [`slot`]'s range.
+const KINDS: usize = 6;
+
+/// The slot of a kind of identifier among [`ZoomKeys`]' pseudonymizers
+/// (a match, so that a new kind cannot go without one).
+fn slot(kind: IdKind) -> usize {
+    match kind {
+        IdKind::Client => 0,
+        IdKind::Email => 1,
+        IdKind::Name => 2,
+        IdKind::UserId => 3,
+        IdKind::Meeting => 4,
+        IdKind::Network => 5,
+    }
+}
 
 /// A participant session after the privacy stage.
 #[derive(Debug, Clone, PartialEq)]
@@ -120,7 +135,10 @@ pub struct ZoomVeil {
 /// full, as a miss only costs recomputation.
 #[derive(Debug, Default)]
 pub struct ZoomKeys {
-    pseudonymizers: HashMap<IdKind, Pseudonymizer>,
+    // One slot per identifier kind ([`slot`]): looked up two or
+    // three times a row, where a SipHash map lookup cost more than the
+    // slot's use.
+    pseudonymizers: [Option<Pseudonymizer>; KINDS],
     names: NameMemo,
     // The canonical form of the row's name, when it is ASCII.
     name: String,
@@ -389,14 +407,13 @@ impl ZoomVeil {
 
     fn pseudonym_in(
         &self,
-        pseudonymizers: &mut HashMap<IdKind, Pseudonymizer>,
+        pseudonymizers: &mut [Option<Pseudonymizer>; KINDS],
         kind: IdKind,
         time: i64,
         bytes: &[u8],
     ) -> Pseudonym {
-        pseudonymizers
-            .entry(kind)
-            .or_insert_with(|| Pseudonymizer::new(self.key.clone(), domain(kind), self.epoch))
+        pseudonymizers[slot(kind)]
+            .get_or_insert_with(|| Pseudonymizer::new(self.key.clone(), domain(kind), self.epoch))
             .pseudonym(time, bytes)
     }
 

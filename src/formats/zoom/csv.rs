@@ -27,7 +27,19 @@ impl Record<'_> {
 
     /// Field `i`, trimmed, or `""`.
     pub fn get(&self, i: usize) -> &str {
-        self.fields.get(i).map_or("", |f| f.trim())
+        self.fields.get(i).map_or("", |f| trim(f))
+    }
+}
+
+/// `field` without white space around it, as `str::trim` gives it: a
+/// field that starts and ends with a visible ASCII character (nearly every
+/// field) is returned at once, where the Unicode trim cost a few percent of
+/// reading an export.
+pub fn trim(field: &str) -> &str {
+    match field.as_bytes() {
+        [first, .., last] if first.is_ascii_graphic() && last.is_ascii_graphic() => field,
+        [only] if only.is_ascii_graphic() => field,
+        _ => field.trim(),
     }
 }
 
@@ -161,7 +173,7 @@ impl<'a> PlainLine<'a> {
             }
         }
         let end = memchr::memchr(b',', rest).unwrap_or(rest.len());
-        std::str::from_utf8(&rest[..end]).ok().map(str::trim)
+        std::str::from_utf8(&rest[..end]).ok().map(trim)
     }
 }
 
@@ -449,6 +461,25 @@ mod tests {
                 })
                 .collect();
             assert_eq!(got, byte_at_a_time(t), "{:?}", String::from_utf8_lossy(t));
+        }
+    }
+
+    #[test]
+    fn trim_trims_as_str_trim_does() {
+        for t in [
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "\u{2003}a",
+            "a\u{2003}",
+            "\u{85}",
+            "é",
+            "a b",
+            "\t-\r",
+        ] {
+            assert_eq!(trim(t), t.trim(), "{t:?}");
         }
     }
 
