@@ -504,6 +504,7 @@ fn zoom_job<'a>(shared: &'a Shared<'_, '_>, index: usize) -> zoom::Job<'a> {
         max_locations: shared.cfg.max_reject_locations,
         place: (index as u64) << 32,
         part_bytes: shared.cfg.chunk_bytes,
+        one_pass_bytes: zoom::ONE_PASS_BYTES,
     }
 }
 

@@ -425,6 +425,12 @@ impl ZoomVeil {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// Whether a meeting's host changes what its rows become: only when
+    /// the policy lists sensitive hosts.
+    pub fn reads_hosts(&self) -> bool {
+        !self.sensitive_hosts.is_empty()
+    }
+
     /// The affiliation of an e-mail address.
     pub fn affiliation(&self, email: Option<&str>) -> &str {
         let Some(domain) = email

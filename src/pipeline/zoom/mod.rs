@@ -37,6 +37,15 @@ use crate::formats::{Reject, Skip};
 use crate::output::manifest::InputReport;
 use crate::privacy::zoom::{ZoomKeys, ZoomVeil};
 
+/// CSV documents up to this size are first read in one pass, without the
+/// survey, which most exports do not need (a history export names each
+/// row's meeting, start and host): the parallelism lost within one such
+/// document comes back from the others of a folder of exports, and the
+/// first pass's reading is saved. A row that needs the survey makes the
+/// reading start again in two passes. A larger document, often read
+/// alone, is read in parts on every thread from the start.
+pub(super) const ONE_PASS_BYTES: u64 = 64 << 20;
+
 /// The UTF-8 byte-order mark exports start with.
 const BOM: &[u8] = b"\xef\xbb\xbf";
 
@@ -121,7 +130,9 @@ impl ZoomSink for Survey {
 struct Context<'a> {
     options: &'a ZoomOptions,
     veil: &'a ZoomVeil,
-    survey: &'a Survey,
+    // `None` in a one-pass reading, which takes each row's anchor and host
+    // from the row itself and stops at the first row that lacks them.
+    survey: Option<&'a Survey>,
     // The input's keyed id, not its path: stable however the path was
     // spelled, and no identifier from it reaches the pseudonym material.
     source_key: &'a str,
@@ -140,6 +151,9 @@ struct Fold<'a> {
     // report lists them in the order a whole-document read gave.
     read_rejects: Vec<(u64, Reject)>,
     fold_rejects: Vec<(u64, Reject)>,
+    // Set, in a one-pass reading, by a row whose anchor or host only the
+    // survey knows: the reading is then given up and made in two passes.
+    needs_survey: bool,
 }
 
 impl<'a> Fold<'a> {
@@ -152,7 +166,50 @@ impl<'a> Fold<'a> {
             stats: LineStats::default(),
             read_rejects: Vec::new(),
             fold_rejects: Vec::new(),
+            needs_survey: false,
         }
+    }
+
+    /// The anchor and the host of `p`: from the survey, or in a one-pass
+    /// reading from the row itself, `None` when it does not hold them.
+    fn anchor_and_host<'p>(&mut self, p: &'p Participation) -> Option<(i64, Option<&'p str>)>
+    where
+        'a: 'p,
+    {
+        let cx = self.cx;
+        let Some(survey) = cx.survey else {
+            // A row that names its occurrence by meeting id and start is
+            // its own anchor: every row of the occurrence has that start,
+            // the earliest the survey would find. (An id holding `@` could
+            // read as another occurrence's key, so it is left to the
+            // survey.) Its host is its own, or matters to no policy that
+            // lists no sensitive host.
+            let own = p.occurrence.is_none()
+                && p.meeting_id.as_deref().is_some_and(|id| !id.contains('@'));
+            return match (own, p.meeting_start) {
+                (true, Some(start)) if p.host_email.is_some() || !cx.veil.reads_hosts() => {
+                    Some((start, p.host_email.as_deref()))
+                }
+                _ => None,
+            };
+        };
+        let anchor = match &self.anchor {
+            Some((o, a)) if o.is_of(p) => *a,
+            _ => {
+                let a = survey
+                    .anchors
+                    .get(&p.occurrence_key())
+                    .copied()
+                    .unwrap_or(0);
+                self.anchor = Some((Occurrence::of(p), a));
+                a
+            }
+        };
+        let host = p
+            .host_email
+            .as_deref()
+            .or_else(|| survey.hosts.get(&p.meeting_id).map(String::as_str));
+        Some((anchor, host))
     }
 }
 
@@ -174,23 +231,10 @@ impl ZoomSink for Fold<'_> {
                     self.fold_rejects.push((line, Reject::BadTimestamp));
                     return;
                 }
-                let anchor = match &self.anchor {
-                    Some((o, a)) if o.is_of(p) => *a,
-                    _ => {
-                        let a = cx
-                            .survey
-                            .anchors
-                            .get(&p.occurrence_key())
-                            .copied()
-                            .unwrap_or(0);
-                        self.anchor = Some((Occurrence::of(p), a));
-                        a
-                    }
+                let Some((anchor, host)) = self.anchor_and_host(p) else {
+                    self.needs_survey = true;
+                    return;
                 };
-                let host = p
-                    .host_email
-                    .as_deref()
-                    .or_else(|| cx.survey.hosts.get(&p.meeting_id).map(String::as_str));
                 match cx
                     .veil
                     .participation_in(&mut self.keys, p, anchor, host, cx.source_key)
@@ -313,6 +357,8 @@ pub(super) struct Job<'a> {
     pub(super) place: u64,
     /// About how many bytes a part of a CSV document has.
     pub(super) part_bytes: usize,
+    /// CSV documents up to this size are first tried in one pass.
+    pub(super) one_pass_bytes: u64,
 }
 
 /// Reads, veils and folds one Zoom document held whole, filling the counts
@@ -349,7 +395,7 @@ pub(super) fn read_document(
     let cx = Context {
         options,
         veil,
-        survey: &survey,
+        survey: Some(&survey),
         source_key: &source_key,
     };
     let mut fold = Fold::new(&cx, place);
@@ -419,12 +465,32 @@ mod tests {
         vec![h, block.to_string()]
     }
 
-    /// The tables and the report's counts and reject locations of a read
-    /// in parts of about `part_bytes`.
-    fn read(doc: &[u8], part_bytes: usize, file: bool, key: &Arc<Key>) -> (String, String) {
+    /// How a test reads a document.
+    #[derive(Debug, Clone, Copy)]
+    struct How {
+        /// About how many bytes a part has.
+        part_bytes: usize,
+        /// From a file, not from memory.
+        file: bool,
+        /// First tried in one pass.
+        one_pass: bool,
+        /// Under a policy that lists a sensitive host.
+        hosts: bool,
+    }
+
+    /// The tables and the report's counts and reject locations of a read.
+    fn read(doc: &[u8], how: How, key: &Arc<Key>) -> (String, String) {
+        let How {
+            part_bytes,
+            file,
+            one_pass,
+            hosts,
+        } = how;
         let key = key.clone();
         let mut policy = Policy::default();
-        policy.zoom.sensitive_hosts = vec!["host@example.edu".into()];
+        if hosts {
+            policy.zoom.sensitive_hosts = vec!["host@example.edu".into()];
+        }
         let veil = ZoomVeil::new(key, Epoch::Day, Generalize::default(), &policy.zoom);
         let options = ZoomOptions {
             time: ZoomTime::default(),
@@ -435,6 +501,7 @@ mod tests {
             max_locations: 100,
             place: 0,
             part_bytes,
+            one_pass_bytes: if one_pass { u64::MAX } else { 0 },
         };
         let mut report = InputReport::default();
         let agg = if file {
@@ -462,22 +529,75 @@ mod tests {
     #[test]
     fn a_document_read_in_parts_gives_what_it_gives_whole() {
         let key = Arc::new(Key::generate(KeyMode::Ephemeral).unwrap());
-        for doc in documents() {
-            let whole = read(doc.as_bytes(), usize::MAX, false, &key);
-            assert!(whole.0.contains("Utf8"), "{}", whole.0);
-            // One record a part, parts of a few records, and from a file
-            // read 7 bytes at a time in the first pass: records (quoted
-            // newlines, CRLFs) cut by a block's end are read again whole.
-            for part in [1, 40, 300, 100_000] {
-                assert_eq!(
-                    read(doc.as_bytes(), part, false, &key),
-                    whole,
-                    "part {part}"
-                );
-                let from_file = read(doc.as_bytes(), part, true, &key);
-                assert_eq!(from_file, whole, "file, part {part}");
+        let mut docs = documents();
+        docs.push(disagreeing_history());
+        for doc in docs {
+            for hosts in [true, false] {
+                let how = How {
+                    part_bytes: usize::MAX,
+                    file: false,
+                    one_pass: false,
+                    hosts,
+                };
+                let whole = read(doc.as_bytes(), how, &key);
+                assert!(whole.0.contains("Utf8"), "{}", whole.0);
+                // One record a part, parts of a few records, and from a
+                // file read 7 bytes at a time: records (quoted newlines,
+                // CRLFs) cut by a block's end are read again whole. In one
+                // pass too, whether it holds to the end or starts again in
+                // two once a row needs the survey.
+                for part_bytes in [1, 40, 300, 100_000] {
+                    for (file, one_pass) in [(false, false), (true, false), (true, true)] {
+                        let how = How {
+                            part_bytes,
+                            file,
+                            one_pass,
+                            hosts,
+                        };
+                        assert_eq!(read(doc.as_bytes(), how, &key), whole, "{how:?}");
+                    }
+                }
             }
         }
+    }
+
+    #[test]
+    fn one_pass_holds_to_the_end_only_when_no_row_needs_the_survey() {
+        let key = Arc::new(Key::generate(KeyMode::Ephemeral).unwrap());
+        let veil = |hosts: &[&str]| {
+            let mut policy = Policy::default();
+            policy.zoom.sensitive_hosts = hosts.iter().map(|h| h.to_string()).collect();
+            ZoomVeil::new(key.clone(), Epoch::Day, Generalize::default(), &policy.zoom)
+        };
+        let options = ZoomOptions {
+            time: ZoomTime::default(),
+        };
+        let history = documents().swap_remove(0);
+        // Its third meeting has no host: a policy with sensitive hosts
+        // needs the survey there, one without needs it nowhere.
+        for (hosts, holds) in [(&["host@example.edu"][..], false), (&[][..], true)] {
+            let veil = veil(hosts);
+            let cx = Context {
+                options: &options,
+                veil: &veil,
+                survey: None,
+                source_key: "f",
+            };
+            let (out, _) = parts::one_pass(&cx, Bytes::Mem(history.as_bytes()), 0).unwrap();
+            assert_eq!(out.is_some(), holds, "{hosts:?}");
+        }
+        // A participants export takes its meeting from a block ahead of it,
+        // and its rows name no host.
+        let block = documents().swap_remove(1);
+        let veil = veil(&[]);
+        let cx = Context {
+            options: &options,
+            veil: &veil,
+            survey: None,
+            source_key: "f",
+        };
+        let (out, _) = parts::one_pass(&cx, Bytes::Mem(block.as_bytes()), 0).unwrap();
+        assert!(out.is_some());
     }
 
     /// A history export whose rows of one meeting disagree: the first

@@ -17,8 +17,9 @@ use rayon::prelude::*;
 
 use super::{BOM, Context, Fold, Job, PartOut, Survey, finish};
 use crate::aggregate::zoom::ZoomAggregate;
+use crate::formats::Reject;
 use crate::formats::zoom::ZoomOptions;
-use crate::formats::zoom::csv::{Record, records_from};
+use crate::formats::zoom::csv::{PlainLine, Record, records_from};
 use crate::formats::zoom::csv_export::CsvState;
 use crate::input::read;
 use crate::output::manifest::InputReport;
@@ -100,32 +101,30 @@ const BLOCK_BYTES: u64 = 8 << 20;
 #[cfg(test)]
 const BLOCK_BYTES: u64 = 7;
 
-/// The first pass over a CSV document: the survey, and the parts (of about
-/// `part_bytes` each, cut at record boundaries) to read in the second.
-/// Streams `bytes` a block at a time; a record cut by a block's end is read
-/// again with the next block. Returns the bytes read, fewer than the
-/// length when a file shrank meanwhile.
-pub(super) fn plan(
-    bytes: Bytes<'_>,
-    options: &ZoomOptions,
-    part_bytes: u64,
-    block_bytes: u64,
-) -> io::Result<(Survey, Vec<Part>, u64)> {
+/// What a streamed reading of a CSV document does with its records.
+trait Consume {
+    /// Whether a record that is one line without a quote can be passed
+    /// over without being split.
+    fn passes_over(&self, line: &PlainLine<'_>) -> bool;
+    /// A record, which starts at byte `start` of the document; false stops
+    /// the reading.
+    fn record(&mut self, record: &Record<'_>, start: u64) -> bool;
+    /// After each record, read or passed over: the next one starts at byte
+    /// `at` of the document, on line `line`; `last` when none follows.
+    fn after(&mut self, at: u64, line: u64, last: bool);
+}
+
+/// Streams the records of a CSV document into `consume`, `block_bytes` at
+/// a time; a record cut by a block's end is read again with the next
+/// block. Returns the bytes read: fewer than the length when a file shrank
+/// meanwhile or `consume` stopped the reading.
+fn stream(bytes: Bytes<'_>, block_bytes: u64, consume: &mut impl Consume) -> io::Result<u64> {
     let len = bytes.len();
-    let mut survey = Survey::default();
-    let mut parts = Vec::new();
-    let mut state = CsvState::default();
     // The unread tail of the last block, and its place in the document.
     let mut buf: Vec<u8> = Vec::new();
     let mut buf_start = 0u64;
     let mut read_to = 0u64;
     let mut line = 1u64;
-    let mut part = Part {
-        start: 0,
-        end: 0,
-        line: 1,
-        state: state.clone(),
-    };
     loop {
         // A record longer than a block grows the read, so it is re-read
         // a bounded number of times.
@@ -143,10 +142,9 @@ pub(super) fn plan(
         let mut done = 0usize;
         let mut record = Record::default();
         loop {
-            let before = recs.line();
-            // A repeat the survey would pass over is passed over unsplit.
-            let repeat = recs.plain_line().filter(|l| state.passes_over(l));
-            let next = match repeat {
+            let (before, from) = (recs.line(), recs.offset());
+            let plain = recs.plain_line().filter(|l| consume.passes_over(l));
+            let next = match plain {
                 Some(l) => l.next,
                 None if recs.next_into(&mut record) => recs.offset(),
                 None => break,
@@ -157,34 +155,167 @@ pub(super) fn plan(
                 line = before;
                 break;
             }
-            match repeat {
+            match plain {
                 Some(l) => recs.pass(l),
-                None => state.survey(&record, options, &mut survey),
+                None => {
+                    // The first line starts with the byte-order mark.
+                    let start = match buf_start + from as u64 {
+                        0 => 0,
+                        at => at + skip as u64,
+                    };
+                    if !consume.record(&record, start) {
+                        return Ok(read_to);
+                    }
+                }
             }
             done = recs.offset();
             line = recs.line();
             let at = buf_start + (skip + done) as u64;
-            if at - part.start >= part_bytes && !(eof && done >= data.len()) {
-                let next = Part {
-                    start: at,
-                    end: at,
-                    line,
-                    state: state.clone(),
-                };
-                let mut full = std::mem::replace(&mut part, next);
-                full.end = at;
-                parts.push(full);
-            }
+            consume.after(at, line, eof && done >= data.len());
         }
         if eof {
-            part.end = read_to;
-            parts.push(part);
-            return Ok((survey, parts, read_to));
+            return Ok(read_to);
         }
         let consumed = skip + done;
         buf.drain(..consumed);
         buf_start += consumed as u64;
     }
+}
+
+/// The first pass: the survey, and the parts cut at record boundaries.
+struct Planner<'o> {
+    options: &'o ZoomOptions,
+    state: CsvState,
+    survey: Survey,
+    parts: Vec<Part>,
+    part: Part,
+    part_bytes: u64,
+}
+
+impl Consume for Planner<'_> {
+    fn passes_over(&self, line: &PlainLine<'_>) -> bool {
+        // A repeat the survey would pass over is passed over unsplit.
+        self.state.passes_over(line)
+    }
+
+    fn record(&mut self, record: &Record<'_>, _: u64) -> bool {
+        self.state.survey(record, self.options, &mut self.survey);
+        true
+    }
+
+    fn after(&mut self, at: u64, line: u64, last: bool) {
+        if at - self.part.start >= self.part_bytes && !last {
+            let next = Part {
+                start: at,
+                end: at,
+                line,
+                state: self.state.clone(),
+            };
+            let mut full = std::mem::replace(&mut self.part, next);
+            full.end = at;
+            self.parts.push(full);
+        }
+    }
+}
+
+/// The first pass over a CSV document: the survey, and the parts (of about
+/// `part_bytes` each, cut at record boundaries) to read in the second.
+/// Returns the bytes read, fewer than the length when a file shrank
+/// meanwhile.
+pub(super) fn plan(
+    bytes: Bytes<'_>,
+    options: &ZoomOptions,
+    part_bytes: u64,
+    block_bytes: u64,
+) -> io::Result<(Survey, Vec<Part>, u64)> {
+    let state = CsvState::default();
+    let mut planner = Planner {
+        options,
+        part: Part {
+            start: 0,
+            end: 0,
+            line: 1,
+            state: state.clone(),
+        },
+        state,
+        survey: Survey::default(),
+        parts: Vec::new(),
+        part_bytes,
+    };
+    let end = stream(bytes, block_bytes, &mut planner)?;
+    let mut part = planner.part;
+    part.end = end;
+    planner.parts.push(part);
+    Ok((planner.survey, planner.parts, end))
+}
+
+/// A one-pass reading: each record veiled and folded as it comes, and the
+/// offset of each rejected record's start noted then (the bytes are not
+/// held to find it later).
+struct OnePass<'a> {
+    options: &'a ZoomOptions,
+    state: CsvState,
+    fold: Fold<'a>,
+    read_at: Vec<u64>,
+    fold_at: Vec<u64>,
+}
+
+impl Consume for OnePass<'_> {
+    fn passes_over(&self, _: &PlainLine<'_>) -> bool {
+        false
+    }
+
+    fn record(&mut self, record: &Record<'_>, start: u64) -> bool {
+        self.state.feed(record, self.options, &mut self.fold);
+        // Every reject a record gives is on its first line.
+        let (read, folded) = (self.fold.read_rejects.len(), self.fold.fold_rejects.len());
+        self.read_at.resize(read, start);
+        self.fold_at.resize(folded, start);
+        !self.fold.needs_survey
+    }
+
+    fn after(&mut self, _: u64, _: u64, _: bool) {}
+}
+
+/// Reads a CSV document in one streamed pass, without a survey: the
+/// result, or `None` once a row needs what only a survey of the whole
+/// document tells (its meeting's earliest start or its host).
+pub(super) fn one_pass(
+    cx: &Context<'_>,
+    bytes: Bytes<'_>,
+    place: u64,
+) -> io::Result<(Option<PartOut>, u64)> {
+    let mut reading = OnePass {
+        options: cx.options,
+        state: CsvState::default(),
+        fold: Fold::new(cx, place),
+        read_at: Vec::new(),
+        fold_at: Vec::new(),
+    };
+    let end = stream(bytes, BLOCK_BYTES, &mut reading)?;
+    let OnePass {
+        fold,
+        read_at,
+        fold_at,
+        ..
+    } = reading;
+    if fold.needs_survey {
+        return Ok((None, end));
+    }
+    let at = |rejects: Vec<(u64, Reject)>, offsets: Vec<u64>| -> Vec<(u64, Reject, u64)> {
+        rejects
+            .into_iter()
+            .zip(offsets)
+            .map(|((line, why), offset)| (line, why, offset))
+            .collect()
+    };
+    let out = PartOut {
+        agg: fold.agg,
+        stats: fold.stats,
+        read_rejects: at(fold.read_rejects, read_at),
+        fold_rejects: at(fold.fold_rejects, fold_at),
+    };
+    Ok((Some(out), end))
 }
 
 /// The second pass over one part.
@@ -226,8 +357,23 @@ pub(in crate::pipeline) fn read_parts(
         max_locations,
         place,
         part_bytes,
+        one_pass_bytes,
     } = job;
     let source_key = report.id.clone();
+    if bytes.len() <= one_pass_bytes {
+        let cx = Context {
+            options,
+            veil,
+            survey: None,
+            source_key: &source_key,
+        };
+        match one_pass(&cx, bytes, place) {
+            Ok((Some(out), end)) => return (finish(vec![out], report, max_locations), end, None),
+            // A row needed the survey: read again, in two passes.
+            Ok((None, _)) => {}
+            Err(e) => return (ZoomAggregate::default(), 0, Some(e)),
+        }
+    }
     let (survey, parts, end) = match plan(bytes, options, part_bytes.max(1) as u64, BLOCK_BYTES) {
         Ok(p) => p,
         Err(e) => return (ZoomAggregate::default(), 0, Some(e)),
@@ -235,7 +381,7 @@ pub(in crate::pipeline) fn read_parts(
     let cx = Context {
         options,
         veil,
-        survey: &survey,
+        survey: Some(&survey),
         source_key: &source_key,
     };
     // One job per part, so both threads stay busy to the end.
