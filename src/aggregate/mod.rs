@@ -19,5 +19,8 @@ pub mod quantiles;
 pub mod sessions;
 pub mod web;
 pub mod zoom;
+mod zoom_attendance;
 mod zoom_concurrency;
+mod zoom_meetings;
 pub mod zoom_people;
+mod zoom_signins;
