@@ -19,20 +19,16 @@
 
 use std::collections::HashMap;
 
-use rayon::prelude::*;
-
 use crate::output::table::Table;
 use crate::privacy::policy::{Policy, SensitiveAction};
 use crate::privacy::pseudonym::Pseudonym;
 use crate::privacy::zoom::{VeiledParticipation, VeiledSignIn};
 use crate::time;
 
-use super::group::VisitorId;
 use super::zoom_attendance::attendance;
 pub use super::zoom_concurrency::MAX_SESSION_SECONDS;
 use super::zoom_concurrency::concurrency;
 use super::zoom_meetings::meetings;
-use super::zoom_people::PseudonymIndex;
 use super::zoom_signins::signin_table;
 
 /// Presence and flag bits of a [`Row`].
@@ -172,9 +168,13 @@ impl Row {
     pub fn minutes(&self) -> Option<f64> {
         opt(self.flags, bit::MINUTES, self.minutes)
     }
-    /// The person's dense id, once set by the tables.
+    /// The person's dense id, once set by `zoom_people`.
     pub(super) fn person_id(&self) -> u32 {
         self.pid
+    }
+    /// Sets the person's dense id.
+    pub(super) fn set_person_id(&mut self, id: u32) {
+        self.pid = id;
     }
     /// Index of the affiliation label in the aggregate's list.
     pub(super) fn affiliation(&self) -> u32 {
@@ -281,8 +281,7 @@ impl ZoomAggregate {
         // single vector of rows would hold them twice while it is filled.
         let segments: Vec<Vec<Row>> = segments.into_iter().map(|(_, r)| r).collect();
         let mut signins = self.signins;
-        let mut segments = super::zoom_people::resolve(segments, &mut signins, exclude);
-        set_person_ids(&mut segments);
+        let segments = super::zoom_people::resolve(segments, &mut signins, exclude);
         let parts: Vec<&Row> = segments.iter().flatten().collect();
         signins.sort_by_key(|s| (s.time, s.user));
         // Attendance and sign-ins need nothing of the meetings table:
@@ -291,33 +290,17 @@ impl ZoomAggregate {
             || -> Result<_, String> {
                 let (meetings, published) = meetings(&parts, policy)?;
                 let counts = |p: &Row| !p.sensitive() && published.contains(&p.meeting.value());
-                Ok((meetings, concurrency(&parts, counts, policy)?))
+                let c = concurrency(&parts, counts, policy)?;
+                Ok((meetings, c))
             },
             || -> Result<_, String> {
-                Ok((
-                    attendance(&parts, &self.labels, policy)?,
-                    signin_table(&signins, policy)?,
-                ))
+                let a = attendance(&parts, &self.labels, policy)?;
+                Ok((a, signin_table(&signins, policy)?))
             },
         );
         let ((meetings, c), (a, s)) = (first?, second?);
         Ok(vec![meetings, a, c, s])
     }
-}
-
-/// Sets every row's dense person id, for counting distinct people: the
-/// person's rank among the run's sorted person pseudonyms. Looked up once
-/// a row here, where each table looked it up again per row, and the index
-/// is freed before the tables are built.
-fn set_person_ids(segments: &mut [Vec<Row>]) {
-    let people = PseudonymIndex::new(segments.iter().flatten().map(|p| p.person).collect());
-    segments.par_iter_mut().for_each(|rows| {
-        for p in rows {
-            // Every row's person is in the list.
-            let rank = people.position(p.person).unwrap_or_else(|i| i);
-            p.pid = VisitorId::try_from(rank).unwrap_or(VisitorId::MAX);
-        }
-    });
 }
 
 /// The day a participation counts on: its meeting's start, else its join.
