@@ -285,12 +285,16 @@ impl ZoomAggregate {
         let parts: Vec<&Row> = segments.iter().flatten().collect();
         signins.sort_by_key(|s| (s.time, s.user));
         // Attendance and sign-ins need nothing of the meetings table:
-        // built beside it and the concurrency that waits on it.
+        // built beside it and the concurrency that waits on it. Each table
+        // also splits its own work over the threads, so that neither
+        // thread idles while the other finishes a serial part.
         let (first, second) = rayon::join(
             || -> Result<_, String> {
-                let (meetings, published) = meetings(&parts, policy)?;
+                let runs = meeting_runs(&parts);
+                let by_meeting: Vec<Runs> = runs.chunk_by(|a, b| a.0 == b.0).collect();
+                let (meetings, published) = meetings(&by_meeting, policy)?;
                 let counts = |p: &Row| !p.sensitive() && published.contains(&p.meeting.value());
-                let c = concurrency(&parts, counts, policy)?;
+                let c = concurrency(&by_meeting, counts, policy)?;
                 Ok((meetings, c))
             },
             || -> Result<_, String> {
@@ -307,6 +311,10 @@ impl ZoomAggregate {
 pub(super) fn meeting_day(p: &Row) -> i32 {
     time::date32(p.meeting_start().or(p.join()).unwrap_or(0))
 }
+
+/// One meeting's runs of rows, each run with the meeting's pseudonym
+/// value, as [`meeting_runs`] gives them, grouped by meeting.
+pub(super) type Runs<'p, 'r> = &'p [(u64, &'p [&'r Row])];
 
 /// The runs of rows of one meeting in `parts`, sorted by meeting and,
 /// within one, in input order: the rows of each meeting in input order,

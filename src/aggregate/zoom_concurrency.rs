@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use rayon::prelude::*;
+
 use crate::output::schema;
 use crate::output::table::{Table, Values};
 use crate::privacy::disclosure::Rows;
@@ -11,7 +13,7 @@ use crate::privacy::policy::Policy;
 use crate::time::{self, HOUR};
 
 use super::group::Counters;
-use super::zoom::{Row, meeting_runs};
+use super::zoom::{Row, Runs};
 
 /// Counters of a concurrency row: the peak does not add up, the joins and
 /// leaves do.
@@ -61,6 +63,20 @@ impl Hours {
         (p, who)
     }
 
+    /// Adds `other`'s counters and people to this one's.
+    fn absorb(&mut self, other: Hours) {
+        for (h, p, mut who) in other.slots {
+            let (mine, people) = self.at(h);
+            mine.joins += p.joins;
+            mine.leaves += p.leaves;
+            if people.is_empty() {
+                *people = who;
+            } else {
+                people.append(&mut who);
+            }
+        }
+    }
+
     /// Every hour met, in time order.
     fn into_sorted(self) -> Vec<(i64, Presence, Vec<u32>)> {
         let mut slots = self.slots;
@@ -76,49 +92,38 @@ impl Hours {
 /// it, whoever calls it.
 pub const MAX_SESSION_SECONDS: i64 = 48 * 3600;
 
-/// Concurrency of the rows of `parts` that `counts` (those of meetings
-/// published on their own and not sensitive), per hour with someone
-/// present, in buckets of at least k people per day. The rows are
-/// filtered here, not gathered first: a vector of the counted rows would
-/// add 8 bytes a row at the run's peak.
-pub(super) fn concurrency(
-    parts: &[&Row],
-    counts: impl Fn(&Row) -> bool,
-    policy: &Policy,
-) -> Result<Table, String> {
-    // A person's overlapping sessions in one meeting are one presence.
-    // Grouped a meeting at a time (its rows come in runs), each meeting's
-    // sessions sorted by (person, join, leave): a few rows sorted in cache
-    // where one sort of every row's reference read rows all over memory.
-    // What a meeting adds does not depend on the order meetings come in:
-    // events are sorted below and each hour's people are a set.
+/// What one share of the meetings adds: hours' counters and people, and
+/// the join and leave events of their merged sessions (written into a
+/// slice of the run's events; `events` is how many).
+struct Share {
+    hours: Hours,
+    events: usize,
+}
+
+/// Walks the counted sessions of `meetings` into `share`'s hours and into
+/// `out`, which has room for two events a counted row.
+fn walk(meetings: &[Runs], session: impl Fn(&Row) -> Option<(i64, i64)>, out: &mut [i64]) -> Share {
     let mut hours = Hours::default();
-    let session = |p: &Row| match (p.join(), p.leave()) {
-        (Some(j), Some(l)) if counts(p) && l.saturating_sub(j) <= MAX_SESSION_SECONDS => {
-            Some((j, l.max(j)))
+    let mut n = 0usize;
+    let mut push = |e: i64| {
+        if let Some(slot) = out.get_mut(n) {
+            *slot = e;
+            n += 1;
         }
-        _ => None,
     };
-    let mut timed = 0usize;
-    for p in parts {
-        if let Some((j, l)) = session(p) {
-            timed += 1;
-            hours.at(time::hour_of(j)).0.joins += 1;
-            hours.at(time::hour_of(l)).0.leaves += 1;
-        }
-    }
-    // Two events a merged session, at most two a row: reserved, as grown
-    // by doubling it could hold twice that at the run's peak.
-    let mut events: Vec<i64> = Vec::with_capacity(timed.saturating_mul(2));
     let mut sessions: Vec<(u32, i64, i64)> = Vec::new();
     let mut merged: Vec<(i64, i64)> = Vec::new();
-    for runs in meeting_runs(parts).chunk_by(|a, b| a.0 == b.0) {
+    for runs in meetings {
         sessions.clear();
         sessions.extend(
             runs.iter()
                 .flat_map(|(_, r)| r.iter())
                 .filter_map(|p| session(p).map(|(s, e)| (p.person_id(), s, e))),
         );
+        for &(_, j, l) in &sessions {
+            hours.at(time::hour_of(j)).0.joins += 1;
+            hours.at(time::hour_of(l)).0.leaves += 1;
+        }
         sessions.sort_unstable();
         for (at, &(who, s, e)) in sessions.iter().enumerate() {
             match merged.last_mut() {
@@ -131,8 +136,8 @@ pub(super) fn concurrency(
             for &(s, e) in &merged {
                 // A join at 2t+1, a leave at 2t: leaves sort before joins
                 // at the same second, in 8 bytes an event.
-                events.push(s.saturating_mul(2).saturating_add(1));
-                events.push(e.saturating_mul(2));
+                push(s.saturating_mul(2).saturating_add(1));
+                push(e.saturating_mul(2));
                 let mut h = time::hour_of(s);
                 while h <= e {
                     hours.at(h).1.push(who);
@@ -142,8 +147,81 @@ pub(super) fn concurrency(
             merged.clear();
         }
     }
+    Share { hours, events: n }
+}
+
+/// Concurrency of the rows of `meetings` (each meeting's runs of rows, as
+/// `zoom::meeting_runs` gives them) that `counts` (those of meetings
+/// published on their own and not sensitive), per hour with someone
+/// present, in buckets of at least k people per day. The rows are
+/// filtered here, not gathered first: a vector of the counted rows would
+/// add 8 bytes a row at the run's peak.
+pub(super) fn concurrency(
+    meetings: &[Runs],
+    counts: impl Fn(&Row) -> bool + Sync,
+    policy: &Policy,
+) -> Result<Table, String> {
+    // A person's overlapping sessions in one meeting are one presence.
+    // Grouped a meeting at a time, each meeting's sessions sorted by
+    // (person, join, leave): a few rows sorted in cache where one sort of
+    // every row's reference read rows all over memory. What a meeting adds
+    // does not depend on the order meetings come in (events are sorted
+    // below, each hour's people are a set, its joins and leaves add up),
+    // so shares of the meetings are walked on the run's threads and
+    // gathered after.
+    let session = |p: &Row| match (p.join(), p.leave()) {
+        (Some(j), Some(l)) if counts(p) && l.saturating_sub(j) <= MAX_SESSION_SECONDS => {
+            Some((j, l.max(j)))
+        }
+        _ => None,
+    };
+    // Some shares a thread, so that a share of long meetings does not hold
+    // one thread while the other idles.
+    let size = meetings
+        .len()
+        .div_ceil(rayon::current_num_threads().saturating_mul(8).max(1))
+        .max(1);
+    let shares: Vec<&[Runs]> = meetings.chunks(size).collect();
+    // Two events a merged session, at most two a counted row: each share
+    // writes into its own slice of one vector reserved for them all, as
+    // vectors grown by doubling could hold twice that at the run's peak.
+    let room: Vec<usize> = shares
+        .par_iter()
+        .map(|share| {
+            let rows = share
+                .iter()
+                .flat_map(|m| m.iter())
+                .flat_map(|(_, r)| r.iter());
+            rows.filter(|p| session(p).is_some())
+                .count()
+                .saturating_mul(2)
+        })
+        .collect();
+    let mut events = vec![0i64; room.iter().sum()];
+    let mut outs = Vec::with_capacity(shares.len());
+    let mut rest = events.as_mut_slice();
+    for &n in &room {
+        let n = n.min(rest.len());
+        let (out, tail) = std::mem::take(&mut rest).split_at_mut(n);
+        outs.push(out);
+        rest = tail;
+    }
+    let walked: Vec<Share> = shares
+        .par_iter()
+        .zip(outs)
+        .map(|(share, out)| walk(share, session, out))
+        .collect();
+    // Each share's events moved down to follow the last's.
+    let (mut hours, mut end, mut start) = (Hours::default(), 0usize, 0usize);
+    for (share, room) in walked.into_iter().zip(&room) {
+        events.copy_within(start..start + share.events, end);
+        end += share.events;
+        start += room;
+        hours.absorb(share.hours);
+    }
+    events.truncate(end);
     // Leaves before joins at the same second: a hand-over is not an overlap.
-    events.sort_unstable();
+    events.par_sort_unstable();
     let (mut current, mut next) = (0i64, 0);
     let mut hours = hours.into_sorted();
     for (hour, p, _) in hours.iter_mut() {

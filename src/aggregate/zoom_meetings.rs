@@ -6,6 +6,8 @@
 
 use std::collections::HashSet;
 
+use rayon::prelude::*;
+
 use crate::output::schema;
 use crate::output::table::{Table, Values};
 use crate::privacy::disclosure::Rows;
@@ -14,7 +16,7 @@ use crate::privacy::policy::Policy;
 use crate::time;
 
 use super::group::Counters;
-use super::zoom::{Row, meeting_day, meeting_runs};
+use super::zoom::{Row, Runs, meeting_day};
 
 /// Seconds covered by the union of intervals.
 fn union_seconds(mut intervals: Vec<(i64, i64)>) -> i64 {
@@ -90,58 +92,90 @@ impl Counters for Meeting {
     }
 }
 
-/// The meetings table, and the meetings published on their own.
-pub(super) fn meetings(parts: &[&Row], policy: &Policy) -> Result<(Table, HashSet<u64>), String> {
+/// A meeting's row before disclosure control: its key, counters and
+/// people, and whether any of its rows is sensitive.
+type Built = ((i32, Option<u64>), Meeting, Vec<u32>, bool);
+
+/// The row of one meeting from its runs of rows, with `rows_of` and
+/// `by_person` as room to gather them in.
+fn meeting<'r>(
+    runs: &[(u64, &[&'r Row])],
+    rows_of: &mut Vec<&'r Row>,
+    by_person: &mut Vec<&'r Row>,
+) -> Option<Built> {
+    let &(meeting, _) = runs.first()?;
+    rows_of.clear();
+    rows_of.extend(runs.iter().flat_map(|(_, r)| r.iter().copied()));
+    // Each person's rows, people in pseudonym order and each one's rows in
+    // input order, as a stable sort gives them: a map of vectors cost an
+    // allocation per person and meeting.
+    by_person.clear();
+    by_person.extend_from_slice(rows_of);
+    by_person.sort_by_key(|p| p.person.value());
+    let rows_of = &*rows_of;
+    let start = rows_of
+        .iter()
+        .filter_map(|p| p.meeting_start())
+        .min()
+        .or_else(|| rows_of.iter().filter_map(|p| p.join()).min())
+        .unwrap_or(0);
+    let end = rows_of
+        .iter()
+        .filter_map(|p| p.meeting_end())
+        .max()
+        .or_else(|| rows_of.iter().filter_map(|p| p.leave()).max())
+        .unwrap_or(start);
+    // People and guests are sets: sorted and deduplicated here, on the
+    // run's threads, they cost little where `Rows` and the table sort them
+    // again on one.
+    let mut person_ids: Vec<u32> = rows_of.iter().map(|p| p.person_id()).collect();
+    person_ids.sort_unstable();
+    person_ids.dedup();
+    let mut guests: Vec<u32> = rows_of
+        .iter()
+        .filter(|p| p.guest())
+        .map(|p| p.person_id())
+        .collect();
+    guests.sort_unstable();
+    guests.dedup();
+    let c = Meeting {
+        sessions: rows_of.len() as u64,
+        start: Some(start),
+        end: Some(end),
+        minutes: by_person
+            .chunk_by(|a, b| a.person == b.person)
+            .map(person_minutes)
+            .collect(),
+        guests,
+    };
+    let day = rows_of.first().map_or(0, |p| meeting_day(p));
+    let sensitive = rows_of.iter().any(|p| p.sensitive());
+    Some(((day, Some(meeting)), c, person_ids, sensitive))
+}
+
+/// The meetings table, and the meetings published on their own, from each
+/// meeting's runs of rows in meeting order (`zoom::meeting_runs`).
+pub(super) fn meetings(
+    meetings: &[Runs],
+    policy: &Policy,
+) -> Result<(Table, HashSet<u64>), String> {
+    // Meetings are independent: built on the run's threads, collected in
+    // meeting order, each meeting's minutes in the order they were.
+    let built: Vec<Built> = meetings
+        .par_iter()
+        .map_init(
+            || (Vec::new(), Vec::new()),
+            |(rows_of, by_person), runs| meeting(runs, rows_of, by_person),
+        )
+        .flatten_iter()
+        .collect();
     let mut sensitive = HashSet::new();
-    let mut sets = Vec::new();
-    let mut rows_of: Vec<&Row> = Vec::new();
-    let mut by_person: Vec<&Row> = Vec::new();
-    for runs in meeting_runs(parts).chunk_by(|a, b| a.0 == b.0) {
-        let Some(&(meeting, _)) = runs.first() else {
-            continue;
-        };
-        rows_of.clear();
-        rows_of.extend(runs.iter().flat_map(|(_, r)| r.iter().copied()));
-        // Each person's rows, people in pseudonym order and each one's
-        // rows in input order, as a stable sort gives them: a map of
-        // vectors cost an allocation per person and meeting.
-        by_person.clear();
-        by_person.extend_from_slice(&rows_of);
-        by_person.sort_by_key(|p| p.person.value());
-        let rows_of = &rows_of;
-        if rows_of.iter().any(|p| p.sensitive()) {
-            sensitive.insert(meeting);
+    let mut sets = Vec::with_capacity(built.len());
+    for (key, c, people, s) in built {
+        if s && let Some(m) = key.1 {
+            sensitive.insert(m);
         }
-        let start = rows_of
-            .iter()
-            .filter_map(|p| p.meeting_start())
-            .min()
-            .or_else(|| rows_of.iter().filter_map(|p| p.join()).min())
-            .unwrap_or(0);
-        let end = rows_of
-            .iter()
-            .filter_map(|p| p.meeting_end())
-            .max()
-            .or_else(|| rows_of.iter().filter_map(|p| p.leave()).max())
-            .unwrap_or(start);
-        let person_ids: Vec<u32> = rows_of.iter().map(|p| p.person_id()).collect();
-        let guests = rows_of
-            .iter()
-            .filter(|p| p.guest())
-            .map(|p| p.person_id())
-            .collect();
-        let c = Meeting {
-            sessions: rows_of.len() as u64,
-            start: Some(start),
-            end: Some(end),
-            minutes: by_person
-                .chunk_by(|a, b| a.person == b.person)
-                .map(person_minutes)
-                .collect(),
-            guests,
-        };
-        let day = rows_of.first().map_or(0, |p| meeting_day(p));
-        sets.push(((day, Some(meeting)), c, person_ids));
+        sets.push((key, c, people));
     }
     let k = policy.suppression.k_for(schema::ZOOM_MEETINGS.name);
     let sensitive_k = policy.zoom.sensitive_k.max(k);
@@ -153,8 +187,9 @@ pub(super) fn meetings(parts: &[&Row], policy: &Policy) -> Result<(Table, HashSe
     let (rows, stats) =
         Rows::from_sets(sets).fold(k, |key| key.0, |key| (key.0, None), need, |key| *key);
     let published: HashSet<u64> = rows.iter().filter_map(|r| r.0.1).collect();
+    // Sorting each row's minutes for its median is most of the rest.
     let mut rows: Vec<_> = rows
-        .into_iter()
+        .into_par_iter()
         .map(|((day, meeting), mut c, people)| {
             let label = meeting.map_or_else(|| OTHER.to_string(), |m| format!("{m:016x}"));
             // An (other) row holds several meetings: no one start or length.
