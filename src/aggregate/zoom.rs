@@ -293,8 +293,7 @@ impl ZoomAggregate {
                 let runs = meeting_runs(&parts);
                 let by_meeting: Vec<Runs> = runs.chunk_by(|a, b| a.0 == b.0).collect();
                 let (meetings, published) = meetings(&by_meeting, policy)?;
-                let counts = |p: &Row| !p.sensitive() && published.contains(&p.meeting.value());
-                let c = concurrency(&by_meeting, counts, policy)?;
+                let c = concurrency(&by_meeting, |m| published.contains(&m), policy)?;
                 Ok((meetings, c))
             },
             || -> Result<_, String> {

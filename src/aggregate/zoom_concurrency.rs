@@ -151,14 +151,14 @@ fn walk(meetings: &[Runs], session: impl Fn(&Row) -> Option<(i64, i64)>, out: &m
 }
 
 /// Concurrency of the rows of `meetings` (each meeting's runs of rows, as
-/// `zoom::meeting_runs` gives them) that `counts` (those of meetings
-/// published on their own and not sensitive), per hour with someone
+/// `zoom::meeting_runs` gives them) that count: those of meetings
+/// `published` on their own, and not sensitive. Per hour with someone
 /// present, in buckets of at least k people per day. The rows are
 /// filtered here, not gathered first: a vector of the counted rows would
 /// add 8 bytes a row at the run's peak.
 pub(super) fn concurrency(
     meetings: &[Runs],
-    counts: impl Fn(&Row) -> bool + Sync,
+    published: impl Fn(u64) -> bool,
     policy: &Policy,
 ) -> Result<Table, String> {
     // A person's overlapping sessions in one meeting are one presence.
@@ -168,9 +168,15 @@ pub(super) fn concurrency(
     // does not depend on the order meetings come in (events are sorted
     // below, each hour's people are a set, its joins and leaves add up),
     // so shares of the meetings are walked on the run's threads and
-    // gathered after.
+    // gathered after. Whether a meeting was published is asked once a
+    // meeting, not once a row.
+    let meetings: Vec<Runs> = meetings
+        .iter()
+        .filter(|runs| runs.first().is_some_and(|&(m, _)| published(m)))
+        .copied()
+        .collect();
     let session = |p: &Row| match (p.join(), p.leave()) {
-        (Some(j), Some(l)) if counts(p) && l.saturating_sub(j) <= MAX_SESSION_SECONDS => {
+        (Some(j), Some(l)) if !p.sensitive() && l.saturating_sub(j) <= MAX_SESSION_SECONDS => {
             Some((j, l.max(j)))
         }
         _ => None,
