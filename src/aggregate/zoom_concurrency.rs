@@ -33,20 +33,24 @@ impl Counters for Presence {
 }
 
 /// Each hour's counters and people, in the order hours are first met,
-/// found through a hash index and the hour met last (a meeting's rows
-/// touch the same few hours): a B-tree lookup for each of the millions of
-/// touches cost most of this table. Sorted by hour once, at the end.
+/// found through a hash index and the last hours met, one for each hour
+/// of four in a row (a meeting's rows touch the same few hours, and its
+/// joins and leaves alternate between two): a B-tree lookup for each of
+/// the millions of touches cost most of this table. Sorted by hour once,
+/// at the end.
 #[derive(Default)]
 struct Hours {
     index: HashMap<i64, usize, foldhash::fast::RandomState>,
     slots: Vec<(i64, Presence, Vec<u32>)>,
-    last: Option<(i64, usize)>,
+    // Hour h's slot, if met last of its hours, at (h / HOUR) mod 4.
+    recent: [Option<(i64, usize)>; 4],
 }
 
 impl Hours {
     /// The counters and people of hour `h`, empty when first met.
     fn at(&mut self, h: i64) -> (&mut Presence, &mut Vec<u32>) {
-        let i = match self.last {
+        let way = (h.div_euclid(HOUR) & 3) as usize;
+        let i = match self.recent[way] {
             Some((last, i)) if last == h => i,
             _ => {
                 let next = self.slots.len();
@@ -54,7 +58,7 @@ impl Hours {
                 if i == next {
                     self.slots.push((h, Presence::default(), Vec::new()));
                 }
-                self.last = Some((h, i));
+                self.recent[way] = Some((h, i));
                 i
             }
         };
@@ -189,18 +193,19 @@ pub(super) fn concurrency(
         .max(1);
     let shares: Vec<&[Runs]> = meetings.chunks(size).collect();
     // Two events a merged session, at most two a counted row: each share
-    // writes into its own slice of one vector reserved for them all, as
+    // writes into its own slice of one vector with room for two a row, as
     // vectors grown by doubling could hold twice that at the run's peak.
+    // (Room no row writes to is zeroed pages never touched: it costs no
+    // memory.)
     let room: Vec<usize> = shares
-        .par_iter()
+        .iter()
         .map(|share| {
-            let rows = share
+            let rows: usize = share
                 .iter()
                 .flat_map(|m| m.iter())
-                .flat_map(|(_, r)| r.iter());
-            rows.filter(|p| session(p).is_some())
-                .count()
-                .saturating_mul(2)
+                .map(|(_, r)| r.len())
+                .sum();
+            rows.saturating_mul(2)
         })
         .collect();
     let mut events = vec![0i64; room.iter().sum()];
@@ -240,6 +245,12 @@ pub(super) fn concurrency(
         }
         p.peak = peak;
     }
+    // Each hour's people are a set: made one here, on the run's threads,
+    // they cost `Rows` only a check that they are.
+    hours.par_iter_mut().for_each(|(_, _, who)| {
+        who.sort_unstable();
+        who.dedup();
+    });
     let k = policy.suppression.k_for(schema::ZOOM_CONCURRENCY.name);
     let sets = hours;
     let (rows, _, stats) = Rows::from_sets(sets).buckets(k, |&h| time::date32(h), |&h| h);
