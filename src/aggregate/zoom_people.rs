@@ -26,6 +26,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use rayon::prelude::*;
 
 use super::zoom::Row;
+use super::zoom_index::PseudonymIndex;
 use crate::privacy::pseudonym::Pseudonym;
 use crate::privacy::zoom::VeiledSignIn;
 
@@ -34,66 +35,6 @@ use crate::privacy::zoom::VeiledSignIn;
 /// a union always keeps the lower root: the root names the set. A sorted
 /// vector and a parent index each cost 12 bytes a pseudonym, where a hash
 /// map, its parents and smallest members cost some 40 with its growth.
-/// A sorted list of distinct pseudonyms with the rank of each found in
-/// about one memory read: pseudonyms are keyed hashes, uniform over 64
-/// bits, so an index of where each value of their top bits starts leaves a
-/// handful to search, where a binary search over the whole list misses the
-/// cache at nearly every step. The index costs about one `u32` per four
-/// pseudonyms.
-#[derive(Debug, Default)]
-pub(super) struct PseudonymIndex {
-    ids: Vec<Pseudonym>,
-    starts: Vec<u32>,
-    shift: u32,
-}
-
-impl PseudonymIndex {
-    /// The index of `ids`, sorted and deduplicated here.
-    pub(super) fn new(mut ids: Vec<Pseudonym>) -> Self {
-        // Millions of ids: sorted on the run's threads.
-        ids.par_sort_unstable();
-        ids.dedup();
-        ids.shrink_to_fit();
-        // About four ids a bucket, at most 2^22 buckets (16 MiB).
-        let bits = (usize::BITS - (ids.len() / 4).leading_zeros()).min(22);
-        let shift = 64 - bits;
-        let mut starts = vec![0u32; (1usize << bits) + 1];
-        for id in &ids {
-            starts[bucket(id.value(), shift) + 1] += 1;
-        }
-        for b in 1..starts.len() {
-            starts[b] += starts[b - 1];
-        }
-        PseudonymIndex { ids, starts, shift }
-    }
-
-    /// The rank of `p` among the pseudonyms, if it is one of them.
-    pub(super) fn rank(&self, p: Pseudonym) -> Option<usize> {
-        self.position(p).ok()
-    }
-
-    /// What `binary_search` over the sorted pseudonyms gives: buckets are
-    /// contiguous and in order, so a place within `p`'s is its place in all.
-    pub(super) fn position(&self, p: Pseudonym) -> Result<usize, usize> {
-        let b = bucket(p.value(), self.shift);
-        let (lo, hi) = (self.starts[b] as usize, self.starts[b + 1] as usize);
-        self.ids[lo..hi]
-            .binary_search(&p)
-            .map(|i| lo + i)
-            .map_err(|i| lo + i)
-    }
-
-    /// How many pseudonyms there are.
-    pub(super) fn len(&self) -> usize {
-        self.ids.len()
-    }
-}
-
-/// The bucket of a pseudonym's value: its top `64 - shift` bits.
-fn bucket(value: u64, shift: u32) -> usize {
-    value.checked_shr(shift).unwrap_or(0) as usize
-}
-
 #[derive(Debug, Default)]
 struct Components {
     ids: PseudonymIndex,
@@ -197,7 +138,7 @@ impl Components {
     /// slot; the sets must be flattened.
     fn named(&self, i: u32) -> Option<(Pseudonym, u32)> {
         let r = *self.parent.get(i as usize)? as usize;
-        Some((*self.ids.ids.get(r)?, *self.rank.get(r)?))
+        Some((self.ids.get(r)?, *self.rank.get(r)?))
     }
 }
 
@@ -547,26 +488,5 @@ mod tests {
         ];
         assert_eq!(unify_people(std::slice::from_mut(&mut parts), &mut []), 2);
         assert_ranked(&parts);
-    }
-
-    #[test]
-    fn the_index_places_every_pseudonym_as_a_binary_search_does() {
-        let v = veil(&[]);
-        for n in [0usize, 1, 3, 50, 5000] {
-            let ids: Vec<Pseudonym> = (0..n)
-                .map(|i| row(&v, &i.to_string(), None, Some(&format!("P{i}"))).person)
-                .collect();
-            let index = PseudonymIndex::new(ids.clone());
-            let mut sorted = ids.clone();
-            sorted.sort_unstable();
-            sorted.dedup();
-            let probes = ids
-                .iter()
-                .copied()
-                .chain((0..100).map(|i| row(&v, "x", None, Some(&format!("Q{i}"))).person));
-            for p in probes {
-                assert_eq!(index.position(p), sorted.binary_search(&p), "n={n}");
-            }
-        }
     }
 }
