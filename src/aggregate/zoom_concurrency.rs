@@ -32,23 +32,32 @@ impl Counters for Presence {
     }
 }
 
-/// Each hour's counters and people, in the order hours are first met,
-/// found through a hash index and the last hours met, one for each hour
-/// of four in a row (a meeting's rows touch the same few hours, and its
-/// joins and leaves alternate between two): a B-tree lookup for each of
-/// the millions of touches cost most of this table. Sorted by hour once,
-/// at the end.
+/// What an hour holds: its counters, the people present in it, and the
+/// join and leave events that fall in it.
+#[derive(Default)]
+struct Hour {
+    presence: Presence,
+    who: Vec<u32>,
+    events: Vec<i64>,
+}
+
+/// Each hour's counters, people and events, in the order hours are first
+/// met, found through a hash index and the last hours met, one for each
+/// hour of four in a row (a meeting's rows touch the same few hours, and
+/// its joins and leaves alternate between two): a B-tree lookup for each
+/// of the millions of touches cost most of this table. Sorted by hour
+/// once, at the end.
 #[derive(Default)]
 struct Hours {
     index: HashMap<i64, usize, foldhash::fast::RandomState>,
-    slots: Vec<(i64, Presence, Vec<u32>)>,
+    slots: Vec<(i64, Hour)>,
     // Hour h's slot, if met last of its hours, at (h / HOUR) mod 4.
     recent: [Option<(i64, usize)>; 4],
 }
 
 impl Hours {
-    /// The counters and people of hour `h`, empty when first met.
-    fn at(&mut self, h: i64) -> (&mut Presence, &mut Vec<u32>) {
+    /// What hour `h` holds, empty when first met.
+    fn at(&mut self, h: i64) -> &mut Hour {
         let way = (h.div_euclid(HOUR) & 3) as usize;
         let i = match self.recent[way] {
             Some((last, i)) if last == h => i,
@@ -56,33 +65,34 @@ impl Hours {
                 let next = self.slots.len();
                 let i = *self.index.entry(h).or_insert(next);
                 if i == next {
-                    self.slots.push((h, Presence::default(), Vec::new()));
+                    self.slots.push((h, Hour::default()));
                 }
                 self.recent[way] = Some((h, i));
                 i
             }
         };
         // `i` indexes a slot: every index entry was pushed with its slot.
-        let (_, p, who) = &mut self.slots[i];
-        (p, who)
+        &mut self.slots[i].1
     }
 
-    /// Adds `other`'s counters and people to this one's.
+    /// Adds what `other`'s hours hold to this one's.
     fn absorb(&mut self, other: Hours) {
-        for (h, p, mut who) in other.slots {
-            let (mine, people) = self.at(h);
-            mine.joins += p.joins;
-            mine.leaves += p.leaves;
-            if people.is_empty() {
-                *people = who;
+        for (h, mut theirs) in other.slots {
+            let mine = self.at(h);
+            mine.presence.joins += theirs.presence.joins;
+            mine.presence.leaves += theirs.presence.leaves;
+            if mine.who.is_empty() && mine.events.is_empty() {
+                mine.who = theirs.who;
+                mine.events = theirs.events;
             } else {
-                people.append(&mut who);
+                mine.who.append(&mut theirs.who);
+                mine.events.append(&mut theirs.events);
             }
         }
     }
 
     /// Every hour met, in time order.
-    fn into_sorted(self) -> Vec<(i64, Presence, Vec<u32>)> {
+    fn into_sorted(self) -> Vec<(i64, Hour)> {
         let mut slots = self.slots;
         slots.sort_unstable_by_key(|s| s.0);
         slots
@@ -96,25 +106,11 @@ impl Hours {
 /// it, whoever calls it.
 pub const MAX_SESSION_SECONDS: i64 = 48 * 3600;
 
-/// What one share of the meetings adds: hours' counters and people, and
-/// the join and leave events of their merged sessions (written into a
-/// slice of the run's events; `events` is how many).
-struct Share {
-    hours: Hours,
-    events: usize,
-}
-
-/// Walks the counted sessions of `meetings` into `share`'s hours and into
-/// `out`, which has room for two events a counted row.
-fn walk(meetings: &[Runs], session: impl Fn(&Row) -> Option<(i64, i64)>, out: &mut [i64]) -> Share {
+/// Walks the counted sessions of `meetings` into hours: joins and leaves
+/// counted, the people present in each hour, and each merged session's
+/// join and leave events in the hours they fall in.
+fn walk(meetings: &[Runs], session: impl Fn(&Row) -> Option<(i64, i64)>) -> Hours {
     let mut hours = Hours::default();
-    let mut n = 0usize;
-    let mut push = |e: i64| {
-        if let Some(slot) = out.get_mut(n) {
-            *slot = e;
-            n += 1;
-        }
-    };
     let mut sessions: Vec<(u32, i64, i64)> = Vec::new();
     let mut merged: Vec<(i64, i64)> = Vec::new();
     for runs in meetings {
@@ -125,8 +121,8 @@ fn walk(meetings: &[Runs], session: impl Fn(&Row) -> Option<(i64, i64)>, out: &m
                 .filter_map(|p| session(p).map(|(s, e)| (p.person_id(), s, e))),
         );
         for &(_, j, l) in &sessions {
-            hours.at(time::hour_of(j)).0.joins += 1;
-            hours.at(time::hour_of(l)).0.leaves += 1;
+            hours.at(time::hour_of(j)).presence.joins += 1;
+            hours.at(time::hour_of(l)).presence.leaves += 1;
         }
         sessions.sort_unstable();
         for (at, &(who, s, e)) in sessions.iter().enumerate() {
@@ -139,19 +135,27 @@ fn walk(meetings: &[Runs], session: impl Fn(&Row) -> Option<(i64, i64)>, out: &m
             }
             for &(s, e) in &merged {
                 // A join at 2t+1, a leave at 2t: leaves sort before joins
-                // at the same second, in 8 bytes an event.
-                push(s.saturating_mul(2).saturating_add(1));
-                push(e.saturating_mul(2));
+                // at the same second, in 8 bytes an event. The join falls
+                // in the first hour walked, the leave in the last (hours
+                // start on the hour): filed there, where the hour is at
+                // hand, so that events are sorted an hour at a time.
                 let mut h = time::hour_of(s);
                 while h <= e {
-                    hours.at(h).1.push(who);
+                    let hour = hours.at(h);
+                    hour.who.push(who);
+                    if h <= s {
+                        hour.events.push(s.saturating_mul(2).saturating_add(1));
+                    }
+                    if e.saturating_sub(h) < HOUR {
+                        hour.events.push(e.saturating_mul(2));
+                    }
                     h += HOUR;
                 }
             }
             merged.clear();
         }
     }
-    Share { hours, events: n }
+    hours
 }
 
 /// Concurrency of the rows of `meetings` (each meeting's runs of rows, as
@@ -169,8 +173,8 @@ pub(super) fn concurrency(
     // Grouped a meeting at a time, each meeting's sessions sorted by
     // (person, join, leave): a few rows sorted in cache where one sort of
     // every row's reference read rows all over memory. What a meeting adds
-    // does not depend on the order meetings come in (events are sorted
-    // below, each hour's people are a set, its joins and leaves add up),
+    // does not depend on the order meetings come in (each hour's events
+    // are sorted below, its people are a set, its joins and leaves add up),
     // so shares of the meetings are walked on the run's threads and
     // gathered after. Whether a meeting was published is asked once a
     // meeting, not once a row.
@@ -191,68 +195,38 @@ pub(super) fn concurrency(
         .len()
         .div_ceil(rayon::current_num_threads().saturating_mul(8).max(1))
         .max(1);
-    let shares: Vec<&[Runs]> = meetings.chunks(size).collect();
-    // Two events a merged session, at most two a counted row: each share
-    // writes into its own slice of one vector with room for two a row, as
-    // vectors grown by doubling could hold twice that at the run's peak.
-    // (Room no row writes to is zeroed pages never touched: it costs no
-    // memory.)
-    let room: Vec<usize> = shares
-        .iter()
-        .map(|share| {
-            let rows: usize = share
-                .iter()
-                .flat_map(|m| m.iter())
-                .map(|(_, r)| r.len())
-                .sum();
-            rows.saturating_mul(2)
-        })
+    let walked: Vec<Hours> = meetings
+        .par_chunks(size)
+        .map(|share| walk(share, session))
         .collect();
-    let mut events = vec![0i64; room.iter().sum()];
-    let mut outs = Vec::with_capacity(shares.len());
-    let mut rest = events.as_mut_slice();
-    for &n in &room {
-        let n = n.min(rest.len());
-        let (out, tail) = std::mem::take(&mut rest).split_at_mut(n);
-        outs.push(out);
-        rest = tail;
+    let mut hours = Hours::default();
+    for share in walked {
+        hours.absorb(share);
     }
-    let walked: Vec<Share> = shares
-        .par_iter()
-        .zip(outs)
-        .map(|(share, out)| walk(share, session, out))
-        .collect();
-    // Each share's events moved down to follow the last's.
-    let (mut hours, mut end, mut start) = (Hours::default(), 0usize, 0usize);
-    for (share, room) in walked.into_iter().zip(&room) {
-        events.copy_within(start..start + share.events, end);
-        end += share.events;
-        start += room;
-        hours.absorb(share.hours);
-    }
-    events.truncate(end);
-    // Leaves before joins at the same second: a hand-over is not an overlap.
-    events.par_sort_unstable();
-    let (mut current, mut next) = (0i64, 0);
     let mut hours = hours.into_sorted();
-    for (hour, p, _) in hours.iter_mut() {
-        let hour = *hour;
-        let mut peak = current;
-        while next < events.len() && events[next] >> 1 < hour + HOUR {
-            current += if events[next] & 1 == 1 { 1 } else { -1 };
-            peak = peak.max(current);
-            next += 1;
-        }
-        p.peak = peak;
-    }
-    // Each hour's people are a set: made one here, on the run's threads,
-    // they cost `Rows` only a check that they are.
-    hours.par_iter_mut().for_each(|(_, _, who)| {
-        who.sort_unstable();
-        who.dedup();
+    // Each hour's events sorted and its people made a set, on the run's
+    // threads: hours in order, each one's events in order, are all the
+    // events in order, where one sort of them all ran mostly on one.
+    hours.par_iter_mut().for_each(|(_, hour)| {
+        hour.events.sort_unstable();
+        hour.who.sort_unstable();
+        hour.who.dedup();
     });
+    // Leaves before joins at the same second: a hand-over is not an overlap.
+    let mut current = 0i64;
+    for (_, hour) in hours.iter_mut() {
+        let mut peak = current;
+        for &e in &hour.events {
+            current += if e & 1 == 1 { 1 } else { -1 };
+            peak = peak.max(current);
+        }
+        hour.presence.peak = peak;
+    }
     let k = policy.suppression.k_for(schema::ZOOM_CONCURRENCY.name);
-    let sets = hours;
+    // Each hour's events freed as it is taken.
+    let sets = hours
+        .into_iter()
+        .map(|(h, hour)| (h, hour.presence, hour.who));
     let (rows, _, stats) = Rows::from_sets(sets).buckets(k, |&h| time::date32(h), |&h| h);
     let mut rows = rows;
     rows.sort_by_key(|r| r.0);
