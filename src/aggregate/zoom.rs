@@ -297,8 +297,10 @@ impl ZoomAggregate {
                 Ok((meetings, c))
             },
             || -> Result<_, String> {
-                let a = attendance(&parts, &self.labels, policy)?;
-                Ok((a, signin_table(&signins, policy)?))
+                Ok((
+                    attendance(&parts, &self.labels, policy)?,
+                    signin_table(&signins, policy)?,
+                ))
             },
         );
         let ((meetings, c), (a, s)) = (first?, second?);
