@@ -21,11 +21,12 @@
 //! `exclude` drops all of it), whatever other documents of the same
 //! occurrence said.
 
-use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 
 use super::zoom::Row;
+use super::zoom_index::PseudonymIndex;
 use crate::privacy::pseudonym::Pseudonym;
 use crate::privacy::zoom::VeiledSignIn;
 
@@ -34,86 +35,53 @@ use crate::privacy::zoom::VeiledSignIn;
 /// a union always keeps the lower root: the root names the set. A sorted
 /// vector and a parent index each cost 12 bytes a pseudonym, where a hash
 /// map, its parents and smallest members cost some 40 with its growth.
-/// A sorted list of distinct pseudonyms with the rank of each found in
-/// about one memory read: pseudonyms are keyed hashes, uniform over 64
-/// bits, so an index of where each value of their top bits starts leaves a
-/// handful to search, where a binary search over the whole list misses the
-/// cache at nearly every step. The index costs about one `u32` per four
-/// pseudonyms.
-#[derive(Debug, Default)]
-pub(super) struct PseudonymIndex {
-    ids: Vec<Pseudonym>,
-    starts: Vec<u32>,
-    shift: u32,
-}
-
-impl PseudonymIndex {
-    /// The index of `ids`, sorted and deduplicated here.
-    pub(super) fn new(mut ids: Vec<Pseudonym>) -> Self {
-        // Millions of ids: sorted on the run's threads.
-        ids.par_sort_unstable();
-        ids.dedup();
-        ids.shrink_to_fit();
-        // About four ids a bucket, at most 2^22 buckets (16 MiB).
-        let bits = (usize::BITS - (ids.len() / 4).leading_zeros()).min(22);
-        let shift = 64 - bits;
-        let mut starts = vec![0u32; (1usize << bits) + 1];
-        for id in &ids {
-            starts[bucket(id.value(), shift) + 1] += 1;
-        }
-        for b in 1..starts.len() {
-            starts[b] += starts[b - 1];
-        }
-        PseudonymIndex { ids, starts, shift }
-    }
-
-    /// The rank of `p` among the pseudonyms, if it is one of them.
-    pub(super) fn rank(&self, p: Pseudonym) -> Option<usize> {
-        self.position(p).ok()
-    }
-
-    /// What `binary_search` over the sorted pseudonyms gives: buckets are
-    /// contiguous and in order, so a place within `p`'s is its place in all.
-    pub(super) fn position(&self, p: Pseudonym) -> Result<usize, usize> {
-        let b = bucket(p.value(), self.shift);
-        let (lo, hi) = (self.starts[b] as usize, self.starts[b + 1] as usize);
-        self.ids[lo..hi]
-            .binary_search(&p)
-            .map(|i| lo + i)
-            .map_err(|i| lo + i)
-    }
-
-    /// How many pseudonyms there are.
-    pub(super) fn len(&self) -> usize {
-        self.ids.len()
-    }
-}
-
-/// The bucket of a pseudonym's value: its top `64 - shift` bits.
-fn bucket(value: u64, shift: u32) -> usize {
-    value.checked_shr(shift).unwrap_or(0) as usize
-}
-
 #[derive(Debug, Default)]
 struct Components {
     ids: PseudonymIndex,
     parent: Vec<u32>,
+    // Each root's rank among the roots, once flattened: the dense id of
+    // the person it names.
+    rank: Vec<u32>,
 }
 
 impl Components {
     fn over(segments: &[Vec<Row>]) -> Self {
+        // A row's person is its e-mail's or name's pseudonym when it has
+        // either: taken apart only when it is neither, so that every row's
+        // person has a slot.
         let of = |p: &Row| {
-            let own = (p.email_id().is_none() && p.name_id().is_none()).then_some(p.person);
-            [p.email_id(), p.name_id(), own].into_iter().flatten()
+            let (email, name) = (p.email_id(), p.name_id());
+            let own = (email != Some(p.person) && name != Some(p.person)).then_some(p.person);
+            [email, name, own].into_iter().flatten()
         };
-        // Counted first: collected blind, the vector would grow by doubling
-        // to up to twice the millions of ids it holds, at the run's peak.
-        let n = segments.iter().flatten().map(|p| of(p).count()).sum();
-        let mut ids = Vec::with_capacity(n);
-        ids.extend(segments.iter().flatten().flat_map(of));
+        // Counted first, then filled in place on the run's threads:
+        // collected blind, the vector would grow by doubling to up to twice
+        // the millions of ids it holds, at the run's peak.
+        let counts: Vec<usize> = segments
+            .par_iter()
+            .map(|rows| rows.iter().map(|p| of(p).count()).sum())
+            .collect();
+        let mut ids = vec![Pseudonym::UNKNOWN; counts.iter().sum()];
+        let mut outs = Vec::with_capacity(segments.len());
+        let mut rest = ids.as_mut_slice();
+        for &n in &counts {
+            let n = n.min(rest.len());
+            let (out, tail) = std::mem::take(&mut rest).split_at_mut(n);
+            outs.push(out);
+            rest = tail;
+        }
+        segments.par_iter().zip(outs).for_each(|(rows, out)| {
+            for (slot, id) in out.iter_mut().zip(rows.iter().flat_map(of)) {
+                *slot = id;
+            }
+        });
         let ids = PseudonymIndex::new(ids);
         let parent = (0..u32::try_from(ids.len()).unwrap_or(u32::MAX)).collect();
-        Components { ids, parent }
+        Components {
+            ids,
+            parent,
+            rank: Vec::new(),
+        }
     }
 
     fn slot(&self, p: Pseudonym) -> Option<u32> {
@@ -138,52 +106,72 @@ impl Components {
     }
 
     /// Points every slot at its root, so that [`Components::person`] reads
-    /// without writing and rows can be named on any thread. One forward
-    /// pass is enough: a parent always has a lower slot than its child (a
-    /// union keeps the lower root, path halving moves to a grandparent),
-    /// so a slot's parent is already a root when the slot is reached.
-    fn flatten(&mut self) {
+    /// without writing and rows can be named on any thread, and ranks the
+    /// roots. One forward pass is enough: a parent always has a lower slot
+    /// than its child (a union keeps the lower root, path halving moves to
+    /// a grandparent), so a slot's parent is already a root when the slot
+    /// is reached. Returns how many roots (people) there are.
+    fn flatten(&mut self) -> usize {
+        self.rank = Vec::with_capacity(self.parent.len());
+        let mut roots = 0u32;
         for i in 0..self.parent.len() {
             let p = self.parent[i] as usize;
             self.parent[i] = self.parent[p];
+            self.rank.push(roots);
+            if p == i {
+                roots += 1;
+            }
         }
+        roots as usize
     }
 
     /// The component's name for `p`, or `p` itself when it was never
     /// linked; the sets must be flattened.
     fn person(&self, p: Pseudonym) -> Pseudonym {
         match self.slot(p) {
-            Some(i) => {
-                let r = self.parent[i as usize];
-                self.ids.ids[r as usize]
-            }
+            Some(i) => self.named(i).map_or(p, |(person, _)| person),
             None => p,
         }
+    }
+
+    /// The name and dense id of the component of slot `i`, if `i` is a
+    /// slot; the sets must be flattened.
+    fn named(&self, i: u32) -> Option<(Pseudonym, u32)> {
+        let r = *self.parent.get(i as usize)? as usize;
+        Some((self.ids.get(r)?, *self.rank.get(r)?))
     }
 }
 
 /// Sets every row's `person`, and every sign-in's `user`, to the person
 /// their identities belong to: the component of identities seen together
-/// on a row, named by its smallest pseudonym.
-pub fn unify_people(segments: &mut [Vec<Row>], signins: &mut [VeiledSignIn]) {
+/// on a row, named by its smallest pseudonym. Sets every row's dense person
+/// id to the person's rank among the run's people (every component holds
+/// some row's person: a row's identities are joined to it), so that no
+/// second index of people is built, and returns how many people there are.
+pub fn unify_people(segments: &mut [Vec<Row>], signins: &mut [VeiledSignIn]) -> usize {
     let mut sets = Components::over(segments);
     // The slots to join, looked up on the run's threads (each lookup
     // misses the cache): a set's root is its lowest slot whatever order
-    // the unions come in, so only the unions themselves run on one.
+    // the unions come in, so only the unions themselves run on one. Each
+    // row keeps its person's slot in its person id meanwhile, so that
+    // naming it below needs no second lookup.
     let links: Vec<(u32, u32)> = {
         let sets = &sets;
         segments
-            .par_iter()
+            .par_iter_mut()
             .flat_map_iter(|rows| {
-                rows.iter().flat_map(move |p| {
+                rows.iter_mut().flat_map(move |p| {
+                    let own = sets.slot(p.person);
+                    p.set_person_id(own.unwrap_or(u32::MAX));
+                    let person = p.person;
                     // A row's provisional person is its e-mail's or name's
                     // pseudonym: joining it to itself would only cost two
                     // lookups.
                     [p.email_id(), p.name_id()]
                         .into_iter()
                         .flatten()
-                        .filter(move |&id| id != p.person)
-                        .filter_map(move |id| Some((sets.slot(p.person)?, sets.slot(id)?)))
+                        .filter(move |&id| id != person)
+                        .filter_map(move |id| Some((own?, sets.slot(id)?)))
                 })
             })
             .collect()
@@ -191,69 +179,116 @@ pub fn unify_people(segments: &mut [Vec<Row>], signins: &mut [VeiledSignIn]) {
     for (a, b) in links {
         sets.union(a, b);
     }
-    sets.flatten();
+    let people = sets.flatten();
     let sets = &sets;
-    // Each lookup misses the cache a few times: spread over the threads.
     segments.par_iter_mut().for_each(|rows| {
         for p in rows {
-            p.person = sets.person(p.person);
+            // Every row's person has a slot (`Components::over`).
+            let (person, id) = sets.named(p.person_id()).unwrap_or((p.person, u32::MAX));
+            p.person = person;
+            p.set_person_id(id);
         }
     });
+    // Each lookup misses the cache a few times: spread over the threads.
     signins
         .par_iter_mut()
         .for_each(|s| s.user = sets.person(s.user));
+    people
+}
+
+/// Renumbers the rows' dense person ids, of `people` people, to their
+/// ranks among the people left in the rows (their order is kept), once
+/// rows were dropped.
+fn renumber_people(segments: &mut [Vec<Row>], people: usize) {
+    let kept: Vec<AtomicBool> = (0..people).map(|_| AtomicBool::new(false)).collect();
+    segments.par_iter().for_each(|rows| {
+        for p in rows {
+            // Loaded first: most people have many rows, and stores from
+            // both threads to one cache line would contend.
+            if let Some(k) = kept.get(p.person_id() as usize)
+                && !k.load(Ordering::Relaxed)
+            {
+                k.store(true, Ordering::Relaxed);
+            }
+        }
+    });
+    let mut next = 0u32;
+    let rank: Vec<u32> = kept
+        .into_iter()
+        .map(|k| {
+            let r = next;
+            next += u32::from(k.into_inner());
+            r
+        })
+        .collect();
+    segments.par_iter_mut().for_each(|rows| {
+        for p in rows {
+            let id = rank
+                .get(p.person_id() as usize)
+                .copied()
+                .unwrap_or(u32::MAX);
+            p.set_person_id(id);
+        }
+    });
 }
 
 /// Makes a meeting sensitive with a known host in every row when any row
 /// names a sensitive host, so excluding it leaves no part behind.
 pub fn settle_sensitivity(segments: &mut [Vec<Row>]) {
-    // A meeting's rows come together: each run of them costs one map
-    // lookup, not one a row.
-    let mut known_sensitive: BTreeMap<Pseudonym, bool> = BTreeMap::new();
-    let mut run: Option<(Pseudonym, bool)> = None;
-    for p in segments.iter().flatten() {
-        let known = p.sensitive() && !p.host_unknown();
-        match &mut run {
-            Some((m, k)) if *m == p.meeting => *k |= known,
-            _ => {
-                if let Some((m, k)) = run.replace((p.meeting, known)) {
-                    *known_sensitive.entry(m).or_default() |= k;
+    // A meeting's rows come in runs: one check a run, on the run's
+    // threads. Most runs list no sensitive host, so nothing is written.
+    let mut known: Vec<Pseudonym> = segments
+        .par_iter()
+        .flat_map_iter(|rows| {
+            rows.chunk_by(|a, b| a.meeting == b.meeting)
+                .filter(|r| r.iter().any(|p| p.sensitive() && !p.host_unknown()))
+                .filter_map(|r| Some(r.first()?.meeting))
+        })
+        .collect();
+    if known.is_empty() {
+        return;
+    }
+    known.sort_unstable();
+    known.dedup();
+    segments.par_iter_mut().for_each(|rows| {
+        for run in rows.chunk_by_mut(|a, b| a.meeting == b.meeting) {
+            let sensitive = run
+                .first()
+                .is_some_and(|p| known.binary_search(&p.meeting).is_ok());
+            if sensitive {
+                for p in run {
+                    p.set_sensitivity(true, false);
                 }
             }
         }
-    }
-    if let Some((m, k)) = run {
-        *known_sensitive.entry(m).or_default() |= k;
-    }
-    let mut last: Option<(Pseudonym, bool)> = None;
-    for p in segments.iter_mut().flatten() {
-        let sensitive = match last {
-            Some((m, k)) if m == p.meeting => k,
-            _ => {
-                let k = known_sensitive.get(&p.meeting).copied().unwrap_or(false);
-                last = Some((p.meeting, k));
-                k
-            }
-        };
-        if sensitive {
-            p.set_sensitivity(true, false);
-        }
-    }
+    });
 }
 
 /// The participations every Zoom table is built from, in their segments:
-/// people unified, sensitivity settled, and, when `exclude` is set,
-/// meetings of sensitive hosts dropped. Meetings whose host is unknown are
-/// kept: the tables hold them to `sensitive_k`.
+/// people unified and given dense ids, sensitivity settled, and, when
+/// `exclude` is set, meetings of sensitive hosts dropped. Meetings whose
+/// host is unknown are kept: the tables hold them to `sensitive_k`.
 pub fn resolve(
     mut segments: Vec<Vec<Row>>,
     signins: &mut [VeiledSignIn],
     exclude: bool,
 ) -> Vec<Vec<Row>> {
-    unify_people(&mut segments, signins);
+    let people = unify_people(&mut segments, signins);
     settle_sensitivity(&mut segments);
-    for parts in &mut segments {
-        parts.retain(|p| !(exclude && p.sensitive() && !p.host_unknown()));
+    if exclude {
+        let dropped: usize = segments
+            .par_iter_mut()
+            .map(|parts| {
+                let n = parts.len();
+                parts.retain(|p| !p.sensitive() || p.host_unknown());
+                n - parts.len()
+            })
+            .sum();
+        // The ids must stay dense, as `Rows` sizes its counters by them:
+        // ranked again among the people left.
+        if dropped > 0 {
+            renumber_people(&mut segments, people);
+        }
     }
     segments
 }
@@ -399,24 +434,59 @@ mod tests {
         assert_eq!(kept[0].meeting, other.meeting);
     }
 
-    #[test]
-    fn the_index_places_every_pseudonym_as_a_binary_search_does() {
-        let v = veil(&[]);
-        for n in [0usize, 1, 3, 50, 5000] {
-            let ids: Vec<Pseudonym> = (0..n)
-                .map(|i| row(&v, &i.to_string(), None, Some(&format!("P{i}"))).person)
-                .collect();
-            let index = PseudonymIndex::new(ids.clone());
-            let mut sorted = ids.clone();
-            sorted.sort_unstable();
-            sorted.dedup();
-            let probes = ids
-                .iter()
-                .copied()
-                .chain((0..100).map(|i| row(&v, "x", None, Some(&format!("Q{i}"))).person));
-            for p in probes {
-                assert_eq!(index.position(p), sorted.binary_search(&p), "n={n}");
-            }
+    /// Each row's person id must be its person's rank among the sorted
+    /// people of the rows, as a second index over them would give.
+    fn assert_ranked(parts: &[Row]) {
+        let mut people: Vec<_> = parts.iter().map(|p| p.person).collect();
+        people.sort_unstable();
+        people.dedup();
+        for p in parts {
+            let rank = people.binary_search(&p.person).unwrap() as u32;
+            assert_eq!(p.person_id(), rank, "{p:?}");
         }
+    }
+
+    #[test]
+    fn person_ids_are_ranks_among_the_people_kept() {
+        let v = veil(&["care@example.edu"]);
+        let hosted = |meeting: &str, email: &str, host: Option<&str>| {
+            let p = Participation {
+                meeting_id: Some(meeting.into()),
+                email: Some(email.into()),
+                ..Participation::default()
+            };
+            Row::of(&v.participation(&p, 0, host, "f").unwrap())
+        };
+        // Meeting 0 is sensitive (its host named on one row), and holds
+        // people seen nowhere else.
+        let mut rows: Vec<Row> = (0..40)
+            .map(|i| {
+                let host = (i == 10).then_some("care@example.edu");
+                hosted(
+                    &(i % 5).to_string(),
+                    &format!("p{}@example.edu", i % 17),
+                    host,
+                )
+            })
+            .collect();
+        rows.extend((0..3).map(|i| hosted("0", &format!("only{i}@example.edu"), None)));
+        for (exclude, n) in [(false, 20), (true, 17)] {
+            let kept = resolve(
+                vec![rows[..25].to_vec(), rows[25..].to_vec()],
+                &mut [],
+                exclude,
+            );
+            let kept = kept.concat();
+            assert_eq!(people(&kept), n);
+            assert_ranked(&kept);
+        }
+        let mut parts = vec![
+            row(&v, "1", Some("lee@example.edu"), Some("Lee Kim")),
+            row(&v, "1", None, Some("Lee Kim's iPhone")),
+            row(&v, "2", Some("ana@example.edu"), Some("Lee Kim")),
+            row(&v, "2", None, Some("Bo")),
+        ];
+        assert_eq!(unify_people(std::slice::from_mut(&mut parts), &mut []), 2);
+        assert_ranked(&parts);
     }
 }
