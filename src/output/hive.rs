@@ -55,7 +55,7 @@ type Partition = (&'static str, i32);
 
 /// The partition directory name `<key>=<day>` of a table's directory, if
 /// `dir` is one: the key must be the table's (see
-/// [`partition_key`](super::schema::partition_key)).
+/// `schema::partition_key`).
 pub fn partition_dir(table: &str, dir: &str) -> Option<Partition> {
     let key = partition_key(table)?;
     let day = dir

@@ -7,7 +7,7 @@
 //! writes a new header when the configuration changes or the service
 //! restarts). A [`W3cFields`] is compiled per header; the pipeline reads a
 //! file in order, and [`Layout`] cuts each chunk where a directive changes
-//! the columns (see [`directives`]); [`values`] splits a line into its
+//! the columns (see `directives`); `values` splits a line into its
 //! values.
 //!
 //! Two dialects share the scheme:

@@ -1,4 +1,4 @@
-//! The Zoom path of a run: a document read in two passes, veiled and
+//! The Zoom path of a run: a document read in one pass or two, veiled and
 //! folded record by record.
 //!
 //! A record's pseudonyms depend on facts that may come later in its
@@ -8,7 +8,10 @@
 //! only mark on a `(Host)` row. So a first pass reads the whole document
 //! and keeps only those facts (a few strings per meeting), and a second
 //! pass reads it again and veils each record as it comes; no raw record
-//! is held beyond its own turn.
+//! is held beyond its own turn. Most rows carry both facts themselves (a
+//! row's meeting id and start name its occurrence, and all its rows share
+//! that start), so a CSV export is first read in one pass that stops at
+//! the first row that does not ([`ONE_PASS_BYTES`]).
 //!
 //! CSV exports are read by [`read_parts`] (in [`parts`]): the first pass, sequential and
 //! streaming, also notes every few megabytes a record boundary with the

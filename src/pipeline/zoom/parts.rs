@@ -1,13 +1,16 @@
-//! The two passes over a CSV document, streamed from a file or a slice:
-//! [`plan`] reads it once sequentially a block at a time, keeping only the
-//! survey and, every few megabytes, a record boundary with the reader's
-//! state there; [`read_parts`] reads those parts again on whichever threads
+//! The readings of a CSV document, streamed from a file or a slice, a
+//! block at a time ([`stream`]): [`one_pass`] veils and folds each record
+//! as it comes, for documents whose rows carry their own anchor and host;
+//! otherwise [`plan`] reads it once sequentially, keeping only the survey
+//! and, every few megabytes, a record boundary with the reader's state
+//! there, and [`read_parts`] reads those parts again on whichever threads
 //! are free and merges their folds in document order.
 //!
-//! Trade-off: the first pass is sequential (a boundary found by the reader
-//! itself is exact, even inside quoted newlines, where a guessed one is
-//! not), so a single large export spends that pass on one thread; a folder
-//! of exports reads several documents at once and keeps both busy.
+//! Trade-offs: one pass keeps a document on one thread, which a folder of
+//! exports makes up for, so only documents up to [`super::ONE_PASS_BYTES`]
+//! try it. The first of two passes is sequential (a boundary found by the
+//! reader itself is exact, even inside quoted newlines, where a guessed one
+//! is not), so a single large export spends that pass on one thread.
 
 use std::cell::RefCell;
 use std::fs::File;

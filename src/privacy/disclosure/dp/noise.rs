@@ -469,7 +469,7 @@ impl NoisySums {
     /// Sums a person changes in at most `max_rows` entries, each by at most `per_row`: L1
     /// sensitivity `max_rows · per_row` for Laplace, L2 sensitivity `√max_rows · per_row` for
     /// the Gaussian. Laplace spends `epsilon` and no δ (`delta` is ignored); the Gaussian's σ is
-    /// calibrated ([`calibrate_sigma`]) so that OpenDP's ε at `delta` is at most `epsilon`. Refuses
+    /// calibrated (`calibrate_sigma`) so that OpenDP's ε at `delta` is at most `epsilon`. Refuses
     /// max_rows == 0, per_row == 0, epsilon <= 0 or non-finite, and for the Gaussian delta
     /// outside (0, 1).
     pub fn with(
