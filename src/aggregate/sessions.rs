@@ -325,10 +325,9 @@ impl<S: Copy + Hash + Eq> Sessions<S> {
     /// million visitors meets one thread: so `other`'s visitors are looked
     /// up on all threads at once, and the new ones are appended without
     /// entering the index, which is left empty and rebuilt in id order by
-    /// the next `put` or merge if any comes (see
-    /// `make_room`). Growing and filling it here took most of
-    /// the merge on logs with many visitors, for lookups that mostly never
-    /// follow.
+    /// the next `put` or merge if any comes (see `make_room`). Growing and
+    /// filling it here took most of the merge on logs with many visitors,
+    /// for lookups that mostly never follow.
     pub fn merge<S2: Copy + Send + Sync>(
         &mut self,
         other: Sessions<S2>,

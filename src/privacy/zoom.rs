@@ -556,7 +556,7 @@ impl ZoomVeil {
         let email = s
             .email
             .as_deref()
-            .map(|e| e.trim().to_lowercase())
+            .map(|e| lowercase(e.trim()))
             .unwrap_or_default();
         let kind = match s.kind.trim().to_lowercase().as_str() {
             "sign in" | "signin" | "sign_in" => "sign in",

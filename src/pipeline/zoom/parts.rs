@@ -53,8 +53,7 @@ impl Bytes<'_> {
             .map_err(|_| io::Error::other("range too large"))?;
         match self {
             Bytes::Mem(d) => {
-                let s = usize::try_from(start).unwrap_or(usize::MAX).min(d.len());
-                let piece = &d[s..s.saturating_add(want).min(d.len())];
+                let piece = slice(d, start, end);
                 buf.extend_from_slice(piece);
                 Ok(piece.len())
             }
@@ -67,9 +66,7 @@ impl Bytes<'_> {
     /// thread's part buffer, which is reused from part to part.
     fn with_range<R>(&self, start: u64, end: u64, f: impl FnOnce(&[u8]) -> R) -> io::Result<R> {
         if let Bytes::Mem(d) = self {
-            let s = usize::try_from(start).unwrap_or(usize::MAX).min(d.len());
-            let e = usize::try_from(end).unwrap_or(usize::MAX).min(d.len());
-            return Ok(f(&d[s..e.max(s)]));
+            return Ok(f(slice(d, start, end)));
         }
         thread_local! {
             static PART: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
@@ -85,6 +82,17 @@ impl Bytes<'_> {
             Ok(f(buf))
         })
     }
+}
+
+/// Bytes `start..end` of `data`, or fewer if it ends first.
+fn slice(data: &[u8], start: u64, end: u64) -> &[u8] {
+    let at = |offset: u64| {
+        usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(data.len())
+    };
+    let s = at(start);
+    &data[s..at(end).max(s)]
 }
 
 /// A part of a CSV document for the second pass: bytes `start..end`,
