@@ -152,7 +152,7 @@ pub struct ZoomKeys {
 struct LastMeeting {
     anchor: i64,
     occurrence: Option<String>,
-    id: Option<String>,
+    id: Option<Arc<str>>,
     start: Option<i64>,
     source: String,
     pseudonym: Pseudonym,

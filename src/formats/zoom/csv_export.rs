@@ -12,6 +12,8 @@
 //! Columns are found by name, so reordered or extra columns do no harm. Topics
 //! and other free text are never read into records.
 
+use std::sync::Arc;
+
 use super::csv::{PlainLine, Record, records};
 use super::time::TimeMemo;
 use super::{
@@ -81,8 +83,8 @@ struct MeetingCols {
 /// The meeting a participant table belongs to.
 #[derive(Debug, Clone, Default)]
 struct Meeting {
-    id: Option<String>,
-    host_email: Option<String>,
+    id: Option<Arc<str>>,
+    host_email: Option<Arc<str>>,
     start: Option<i64>,
     end: Option<i64>,
 }
@@ -191,8 +193,11 @@ fn meeting_of(
 ) -> Meeting {
     Meeting {
         // Ids are written with spaces in newer exports (`932 5001 3841`).
-        id: text(record, cols.id).map(|id| id.chars().filter(|c| !c.is_whitespace()).collect()),
-        host_email: text(record, cols.host_email),
+        id: text(record, cols.id).map(|id| {
+            let id: String = id.chars().filter(|c| !c.is_whitespace()).collect();
+            Arc::from(id)
+        }),
+        host_email: text(record, cols.host_email).map(Arc::from),
         start: when(record, cols.start).and_then(|t| memo.parse(&options.time, t)),
         end: when(record, cols.end).and_then(|t| memo.parse(&options.time, t)),
     }

@@ -23,6 +23,7 @@
 //! they would in a document), so every record has its own line.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -64,8 +65,7 @@ fn participant(v: &Value, options: &ZoomOptions) -> Result<Option<Participation>
     let email = field(v, &["email", "user_email"]);
     // The Dashboard marks the host by role; its e-mail is then the
     // meeting's host e-mail, which sensitive hosts are recognised by.
-    let host_email = email
-        .clone()
+    let host_email = (email.as_deref().map(Arc::from))
         .filter(|_| field(v, &["role"]).is_some_and(|r| r.eq_ignore_ascii_case("host")));
     let p = Participation {
         host_email,
@@ -278,7 +278,7 @@ fn webhook(v: &Value, options: &ZoomOptions) -> Result<Hook, Reject> {
     let mut p = participant(who, options)?.ok_or(Reject::Malformed)?;
     p.join = None;
     p.leave = None;
-    p.meeting_id = field(object, &["id"]);
+    p.meeting_id = field(object, &["id"]).map(Arc::from);
     p.meeting_start = field(object, &["start_time"]).and_then(|t| options.time.parse(&t));
     p.occurrence = field(object, &["uuid"]);
     // The key pairing a leave with its join: the most specific id present.
@@ -288,7 +288,7 @@ fn webhook(v: &Value, options: &ZoomOptions) -> Result<Hook, Reject> {
         .unwrap_or_default();
     // Pairing is by occurrence uuid or meeting id only: a leave event may
     // lack the start time its join carried.
-    let meeting = p.occurrence.clone().or_else(|| p.meeting_id.clone());
+    let meeting = (p.occurrence.clone()).or_else(|| p.meeting_id.as_deref().map(String::from));
     Ok(Hook::Attendance(Event {
         line: 0,
         joined,

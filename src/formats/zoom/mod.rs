@@ -1,10 +1,11 @@
 //! Zoom exports and API data: the readers and the records they yield.
 //!
-//! Zoom data comes as small, header-driven documents (CSV exports with a
-//! meeting block, JSON pages, NDJSON webhooks), not as streams of
-//! independent lines, so a Zoom file is read whole by one reader and yields
-//! owned records. Volumes are small (thousands of rows), so owning strings
-//! costs nothing that matters, and it keeps quoted CSV fields simple.
+//! Zoom data comes as header-driven documents (CSV exports with a meeting
+//! block, JSON pages, NDJSON webhooks), not as streams of independent
+//! lines, so a reader carries state from record to record (the header, the
+//! meeting) and yields owned records to a [`ZoomSink`]. A record owns its
+//! row's text (e-mail, name), which keeps quoted CSV fields simple; the
+//! meeting's text, repeated on every row of a history export, is shared.
 //!
 //! Like [`crate::formats::RawRecord`], the records here hold raw identifiers
 //! (e-mails, names, ids, addresses) and exist only between reading and the
@@ -18,6 +19,8 @@ pub mod csv_export;
 pub mod json;
 pub mod time;
 
+use std::sync::Arc;
+
 use super::{Reject, Skip};
 pub use time::ZoomTime;
 
@@ -26,12 +29,15 @@ pub use time::ZoomTime;
 #[non_exhaustive]
 pub struct Participation {
     /// Meeting id as exported (spaces removed), if the data carries one.
-    pub meeting_id: Option<String>,
+    /// Shared, as the host below: a history export repeats its meeting's
+    /// columns on every row, and a shared text is cloned without the two
+    /// allocations a row that owned copies cost.
+    pub meeting_id: Option<Arc<str>>,
     /// Zoom's id of this occurrence of the meeting (a webhook's `uuid`),
     /// which unlike the meeting id differs between weekly occurrences.
     pub occurrence: Option<String>,
     /// Host e-mail, if known (to recognise sensitive hosts).
-    pub host_email: Option<String>,
+    pub host_email: Option<Arc<str>>,
     /// Scheduled or actual meeting start, Unix seconds.
     pub meeting_start: Option<i64>,
     /// Meeting end, Unix seconds.

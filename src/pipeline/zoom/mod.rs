@@ -24,6 +24,7 @@
 //! are read whole ([`read_document`]), as they are small.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 mod parts;
 
@@ -58,7 +59,7 @@ const BOM: &[u8] = b"\xef\xbb\xbf";
 #[derive(Debug, Default)]
 struct Survey {
     anchors: HashMap<Option<String>, i64>,
-    hosts: HashMap<Option<String>, String>,
+    hosts: HashMap<Option<Arc<str>>, String>,
     // The last row's occurrence and its anchor so far: a meeting's rows
     // come together, and comparing two fields is cheaper than formatting
     // and hashing its key on every row.
@@ -70,7 +71,7 @@ struct Survey {
 #[derive(Debug, PartialEq)]
 struct Occurrence {
     occurrence: Option<String>,
-    meeting_id: Option<String>,
+    meeting_id: Option<Arc<str>>,
     meeting_start: Option<i64>,
 }
 
