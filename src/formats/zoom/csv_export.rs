@@ -113,6 +113,15 @@ enum Section {
 /// Whether a first cell can start a header row at all: checked before
 /// normalising every cell, which data rows would otherwise pay for.
 fn may_be_header(first: &str) -> bool {
+    // A data row's first cell is mostly a meeting id or a name: one byte
+    // rules out the digits and most names before any trimming.
+    if first
+        .as_bytes()
+        .first()
+        .is_some_and(|b| b.is_ascii_alphanumeric() && !b"nNtTmMeE".contains(b))
+    {
+        return false;
+    }
     let f = first.trim_start_matches('\u{feff}').trim();
     ["name", "topic", "meeting id", "email", "time", "type"]
         .iter()
@@ -498,6 +507,30 @@ impl CsvState {
 mod tests {
     use super::*;
     use crate::formats::zoom::test_support::{people, utc};
+
+    #[test]
+    fn a_first_cell_may_open_a_header_only_with_a_header_word() {
+        for cell in [
+            "Name (original name)",
+            "  topic",
+            "\u{feff}Meeting ID",
+            "EMAIL",
+            "Time",
+            "Type",
+        ] {
+            assert!(may_be_header(cell), "{cell:?}");
+        }
+        for cell in [
+            "93250013841",
+            "Alex Kim",
+            "zoe@example.edu",
+            "",
+            "  9",
+            "Émile",
+        ] {
+            assert!(!may_be_header(cell), "{cell:?}");
+        }
+    }
 
     #[test]
     fn meeting_block_then_participants() {
