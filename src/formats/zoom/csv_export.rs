@@ -245,15 +245,20 @@ impl LastMeeting {
     }
 }
 
-fn person(
+/// Reads the record's participation into `p`, whose e-mail and name
+/// buffers it reuses (a row of an export allocated both, and the row is
+/// veiled and dropped at once); `false` for a row of the waiting room,
+/// which is no participation. On an error `p` is left as it was.
+fn person_into(
     record: &Record<'_>,
     cols: &PersonCols,
     meeting: &Meeting,
     options: &ZoomOptions,
     memo: &mut TimeMemo,
-) -> Result<Option<Participation>, Reject> {
+    p: &mut Participation,
+) -> Result<bool, Reject> {
     if yes(record, cols.waiting) == Some(true) {
-        return Ok(None);
+        return Ok(false);
     }
     let mut time = |i: Option<usize>| -> Result<Option<i64>, Reject> {
         match when(record, i) {
@@ -274,15 +279,20 @@ fn person(
     {
         return Err(Reject::Malformed);
     }
-    let p = Participation {
+    let (email, name) = (when(record, cols.email), when(record, cols.name));
+    if email.is_none() && name.is_none() {
+        return Err(Reject::Malformed);
+    }
+    // Every field named, so that nothing of the last row stays behind.
+    *p = Participation {
         meeting_id: meeting.id.clone(),
         // CSV exports name an occurrence by meeting id and start time.
         occurrence: None,
         host_email: meeting.host_email.clone(),
         meeting_start: meeting.start,
         meeting_end: meeting.end,
-        email: text(record, cols.email),
-        name: text(record, cols.name),
+        email: refill(p.email.take(), email),
+        name: refill(p.name.take(), name),
         user_id: None,
         join,
         leave,
@@ -290,10 +300,16 @@ fn person(
         guest: yes(record, cols.guest),
         device: None,
     };
-    if p.email.is_none() && p.name.is_none() {
-        return Err(Reject::Malformed);
-    }
-    Ok(Some(p))
+    Ok(true)
+}
+
+/// `value` in `buffer`'s allocation when there is one.
+fn refill(buffer: Option<String>, value: Option<&str>) -> Option<String> {
+    let value = value?;
+    let mut s = buffer.unwrap_or_default();
+    s.clear();
+    s.push_str(value);
+    Some(s)
 }
 
 impl ZoomReader for ZoomCsv {
@@ -335,6 +351,16 @@ pub struct CsvState {
     // For [`CsvState::survey`]: the raw meeting id and start of the last
     // history row passed on whole, when it had a start and a host.
     settled: Option<(String, String)>,
+    // The participation read last, lent to the sink; its buffers are
+    // reused for the next.
+    row: Participation,
+}
+
+/// What a record gave: the participation now in [`CsvState`]'s `row`, or
+/// a sign-in.
+enum Read {
+    Participation,
+    SignIn(SignIn),
 }
 
 impl Default for CsvState {
@@ -344,6 +370,7 @@ impl Default for CsvState {
             times: TimeMemo::default(),
             meeting: LastMeeting::default(),
             settled: None,
+            row: Participation::default(),
         }
     }
 }
@@ -360,9 +387,17 @@ impl<S: ZoomSink> ZoomSink for Settles<'_, S> {
         self.out.lines(n);
     }
     fn record(&mut self, line: u64, record: ZoomRecord) {
-        self.settled = matches!(&record, ZoomRecord::Participation(p)
-            if p.meeting_start.is_some() && p.host_email.is_some());
-        self.out.record(line, record);
+        match record {
+            ZoomRecord::Participation(p) => self.participation(line, &p),
+            other => {
+                self.settled = false;
+                self.out.record(line, other);
+            }
+        }
+    }
+    fn participation(&mut self, line: u64, p: &Participation) {
+        self.settled = p.meeting_start.is_some() && p.host_email.is_some();
+        self.out.participation(line, p);
     }
     fn reject(&mut self, line: u64, why: Reject) {
         self.out.reject(line, why);
@@ -463,14 +498,26 @@ impl CsvState {
                 out.skipped(Skip::Header, 1 + extra);
                 return;
             }
-            Section::Participants(cols, meeting) => {
-                person(record, cols, meeting, options, &mut self.times)
-                    .map(|p| p.map(ZoomRecord::Participation))
-            }
+            Section::Participants(cols, meeting) => person_into(
+                record,
+                cols,
+                meeting,
+                options,
+                &mut self.times,
+                &mut self.row,
+            )
+            .map(|kept| kept.then_some(Read::Participation)),
             Section::History(mcols, pcols) => {
                 let meeting = self.meeting.of(record, mcols, options, &mut self.times);
-                person(record, pcols, meeting, options, &mut self.times)
-                    .map(|p| p.map(ZoomRecord::Participation))
+                person_into(
+                    record,
+                    pcols,
+                    meeting,
+                    options,
+                    &mut self.times,
+                    &mut self.row,
+                )
+                .map(|kept| kept.then_some(Read::Participation))
             }
             Section::SignIns {
                 email,
@@ -483,7 +530,7 @@ impl CsvState {
                 let at = record.get(*time);
                 match options.time.parse(at) {
                     None => Err(Reject::BadTimestamp),
-                    Some(t) => Ok(Some(ZoomRecord::SignIn(SignIn {
+                    Some(t) => Ok(Some(Read::SignIn(SignIn {
                         email: text(record, Some(*email)),
                         time: t,
                         kind: record.get(*kind).to_string(),
@@ -495,7 +542,8 @@ impl CsvState {
             }
         };
         match result {
-            Ok(Some(r)) => out.record(record.line, r),
+            Ok(Some(Read::Participation)) => out.participation(record.line, &self.row),
+            Ok(Some(Read::SignIn(s))) => out.record(record.line, ZoomRecord::SignIn(s)),
             Ok(None) => out.skipped(Skip::WaitingRoom, 1),
             Err(reason) => out.reject(record.line, reason),
         }

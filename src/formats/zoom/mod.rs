@@ -144,6 +144,13 @@ pub trait ZoomSink {
     fn lines(&mut self, n: u64);
     /// A record, from the line `line`.
     fn record(&mut self, line: u64, record: ZoomRecord);
+    /// A participation from the line `line`, lent: a reader that reuses
+    /// one record's buffers from row to row hands it over this way, so a
+    /// sink that only reads it (veiling it at once) copies nothing. A sink
+    /// that keeps it gets a copy through [`ZoomSink::record`].
+    fn participation(&mut self, line: u64, p: &Participation) {
+        self.record(line, ZoomRecord::Participation(p.clone()));
+    }
     /// A rejected line and why.
     fn reject(&mut self, line: u64, why: Reject);
     /// `n` skipped lines, and why.

@@ -92,10 +92,7 @@ impl Occurrence {
 }
 
 impl Survey {
-    fn see(&mut self, r: &ZoomRecord) {
-        let ZoomRecord::Participation(p) = r else {
-            return;
-        };
+    fn see(&mut self, p: &Participation) {
         if let Some(t) = p.meeting_start.or(p.join) {
             match &mut self.last {
                 Some((o, a)) if o.is_of(p) && *a <= t => {}
@@ -124,7 +121,12 @@ impl Survey {
 impl ZoomSink for Survey {
     fn lines(&mut self, _: u64) {}
     fn record(&mut self, _: u64, record: ZoomRecord) {
-        self.see(&record);
+        if let ZoomRecord::Participation(p) = &record {
+            self.see(p);
+        }
+    }
+    fn participation(&mut self, _: u64, p: &Participation) {
+        self.see(p);
     }
     fn reject(&mut self, _: u64, _: Reject) {}
     fn skipped(&mut self, _: Skip, _: u64) {}
@@ -223,45 +225,37 @@ impl ZoomSink for Fold<'_> {
     }
 
     fn record(&mut self, line: u64, record: ZoomRecord) {
-        let cx = self.cx;
-        let times: [Option<i64>; 3] = match &record {
-            ZoomRecord::Participation(p) => {
-                // A session longer than any Zoom meeting can last is a
-                // mistyped date (a join in 0226 for 2026), not attendance:
-                // counted, it would span centuries of hours.
-                if let (Some(j), Some(l)) = (p.join, p.leave)
-                    && l.saturating_sub(j) > MAX_SESSION_SECONDS
-                {
-                    self.fold_rejects.push((line, Reject::BadTimestamp));
-                    return;
-                }
-                let Some((anchor, host)) = self.anchor_and_host(p) else {
-                    self.needs_survey = true;
-                    return;
-                };
-                match cx
-                    .veil
-                    .participation_in(&mut self.keys, p, anchor, host, cx.source_key)
-                {
-                    Some(v) => {
-                        self.agg.add_participation(v);
-                        [p.join, p.leave, p.meeting_start]
-                    }
-                    None => {
-                        self.fold_rejects.push((line, Reject::Malformed));
-                        return;
-                    }
-                }
-            }
+        match record {
+            ZoomRecord::Participation(p) => self.participation(line, &p),
             ZoomRecord::SignIn(s) => {
-                self.agg.add_signin(cx.veil.signin_in(&mut self.keys, s));
-                [Some(s.time), None, None]
+                let cx = self.cx;
+                self.agg.add_signin(cx.veil.signin_in(&mut self.keys, &s));
+                self.parsed([Some(s.time), None, None]);
             }
+        }
+    }
+
+    fn participation(&mut self, line: u64, p: &Participation) {
+        let cx = self.cx;
+        // A session longer than any Zoom meeting can last is a mistyped
+        // date (a join in 0226 for 2026), not attendance: counted, it
+        // would span centuries of hours.
+        if let (Some(j), Some(l)) = (p.join, p.leave)
+            && l.saturating_sub(j) > MAX_SESSION_SECONDS
+        {
+            self.fold_rejects.push((line, Reject::BadTimestamp));
+            return;
+        }
+        let Some((anchor, host)) = self.anchor_and_host(p) else {
+            self.needs_survey = true;
+            return;
         };
-        self.stats.parsed += 1;
-        for t in times.into_iter().flatten() {
-            self.stats.min_time = self.stats.min_time.min(t);
-            self.stats.max_time = self.stats.max_time.max(t);
+        match (cx.veil).participation_in(&mut self.keys, p, anchor, host, cx.source_key) {
+            Some(v) => {
+                self.agg.add_participation(v);
+                self.parsed([p.join, p.leave, p.meeting_start]);
+            }
+            None => self.fold_rejects.push((line, Reject::Malformed)),
         }
     }
 
@@ -271,6 +265,17 @@ impl ZoomSink for Fold<'_> {
 
     fn skipped(&mut self, why: Skip, n: u64) {
         self.stats.skipped[why.index()] += n;
+    }
+}
+
+impl Fold<'_> {
+    /// Counts a record folded, with the times it carries.
+    fn parsed(&mut self, times: [Option<i64>; 3]) {
+        self.stats.parsed += 1;
+        for t in times.into_iter().flatten() {
+            self.stats.min_time = self.stats.min_time.min(t);
+            self.stats.max_time = self.stats.max_time.max(t);
+        }
     }
 }
 
@@ -394,7 +399,9 @@ pub(super) fn read_document(
     } = reader.read(data, options, &source_key);
     let mut survey = Survey::default();
     for (_, r) in &records {
-        survey.see(r);
+        if let ZoomRecord::Participation(p) = r {
+            survey.see(p);
+        }
     }
     let cx = Context {
         options,
