@@ -113,16 +113,15 @@ enum Section {
 /// Whether a first cell can start a header row at all: checked before
 /// normalising every cell, which data rows would otherwise pay for.
 fn may_be_header(first: &str) -> bool {
-    // A data row's first cell is mostly a meeting id or a name: one byte
-    // rules out the digits and most names before any trimming.
-    if first
-        .as_bytes()
-        .first()
-        .is_some_and(|b| b.is_ascii_alphanumeric() && !b"nNtTmMeE".contains(b))
-    {
-        return false;
-    }
-    let f = first.trim_start_matches('\u{feff}').trim();
+    // A data row's first cell is mostly a meeting id, a name or a topic:
+    // one byte rules out the digits and most words, and a cell that starts
+    // with a letter has nothing to trim (only a prefix is compared, so
+    // white space after it changes nothing either).
+    let f = match first.as_bytes().first() {
+        Some(b) if b.is_ascii_alphanumeric() && !b"nNtTmMeE".contains(b) => return false,
+        Some(b) if b.is_ascii_alphanumeric() => first,
+        _ => first.trim_start_matches('\u{feff}').trim_start(),
+    };
     ["name", "topic", "meeting id", "email", "time", "type"]
         .iter()
         .any(|h| f.get(..h.len()).is_some_and(|p| p.eq_ignore_ascii_case(h)))
