@@ -203,17 +203,23 @@ fn ascii_space(c: u8) -> bool {
 fn canonical_ascii(name: &str, out: &mut String) {
     out.clear();
     for word in name
-        .as_bytes()
-        .split(|&c| ascii_space(c))
+        .split(|c: char| c.is_ascii() && ascii_space(c as u8))
         .filter(|w| !w.is_empty())
     {
         if !out.is_empty() {
             out.push(' ');
         }
-        out.extend(word.iter().map(|&c| match c {
-            b'`' => '\'',
-            c => char::from(c.to_ascii_lowercase()),
-        }));
+        // Copied and lowercased as a whole: pushed a char at a time, each
+        // byte was encoded as UTF-8 on its own.
+        let start = out.len();
+        out.push_str(word);
+        if let Some(w) = out.get_mut(start..) {
+            w.make_ascii_lowercase();
+        }
+        if word.contains('`') {
+            let fixed = out.split_off(start).replace('`', "'");
+            out.push_str(&fixed);
+        }
     }
     let mut n = out.as_str();
     while let Some(shorter) = strip_once(n) {
