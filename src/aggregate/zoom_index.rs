@@ -1,8 +1,7 @@
 //! A sorted list of distinct pseudonyms that finds a pseudonym's rank in
-//! about one memory read, for `zoom_people`, which ranks a run's millions
-//! of identities and looks each row's up.
-
-use rayon::prelude::*;
+//! about one memory read, for `zoom_identities`, which ranks each key
+//! epoch's identities (all of a run's millions, in a run of one epoch) and
+//! looks each row's up.
 
 use crate::privacy::pseudonym::Pseudonym;
 
@@ -21,21 +20,11 @@ pub(super) struct PseudonymIndex {
 
 impl PseudonymIndex {
     /// The index of `ids`, sorted and deduplicated here.
-    pub(super) fn new(mut ids: Vec<Pseudonym>) -> Self {
-        // Millions of ids: sorted on the run's threads.
-        ids.par_sort_unstable();
+    pub(super) fn new(ids: Vec<Pseudonym>) -> Self {
+        let mut ids = bucket_sort(ids, |p| p.value());
         ids.dedup();
         ids.shrink_to_fit();
-        // About four ids a bucket, at most 2^22 buckets (16 MiB).
-        let bits = (usize::BITS - (ids.len() / 4).leading_zeros()).min(22);
-        let shift = 64 - bits;
-        let mut starts = vec![0u32; (1usize << bits) + 1];
-        for id in &ids {
-            starts[bucket(id.value(), shift) + 1] += 1;
-        }
-        for b in 1..starts.len() {
-            starts[b] += starts[b - 1];
-        }
+        let (starts, shift) = bucket_starts(&ids, |p| p.value());
         PseudonymIndex { ids, starts, shift }
     }
 
@@ -71,6 +60,45 @@ fn bucket(value: u64, shift: u32) -> usize {
     value.checked_shr(shift).unwrap_or(0) as usize
 }
 
+/// Where each bucket of `items` starts once they are sorted by key, the
+/// buckets of their keys' top bits, about four items a bucket (at most
+/// 2^22 buckets, 16 MiB), and the shift that finds a key's bucket.
+fn bucket_starts<T>(items: &[T], key: impl Fn(&T) -> u64) -> (Vec<u32>, u32) {
+    let bits = (usize::BITS - (items.len() / 4).leading_zeros()).min(22);
+    let shift = 64 - bits;
+    let mut starts = vec![0u32; (1usize << bits) + 1];
+    for item in items {
+        starts[bucket(key(item), shift) + 1] += 1;
+    }
+    for b in 1..starts.len() {
+        starts[b] += starts[b - 1];
+    }
+    (starts, shift)
+}
+
+/// `items` sorted, where `key` is uniform over 64 bits (a pseudonym's
+/// value) and orders items as they do: each placed in the bucket of its
+/// key's top bits, then each bucket sorted. A bucket holds a handful,
+/// where sorting the whole list compared each item some twenty times,
+/// missing the cache at most of them once it outgrows it.
+pub(super) fn bucket_sort<T: Copy + Ord>(items: Vec<T>, key: impl Fn(&T) -> u64) -> Vec<T> {
+    let Some(&first) = items.first() else {
+        return items;
+    };
+    let (starts, shift) = bucket_starts(&items, &key);
+    let mut placed = vec![first; items.len()];
+    let mut next = starts.clone();
+    for item in items {
+        let at = &mut next[bucket(key(&item), shift)];
+        placed[*at as usize] = item;
+        *at += 1;
+    }
+    for run in starts.windows(2) {
+        placed[run[0] as usize..run[1] as usize].sort_unstable();
+    }
+    placed
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -86,7 +114,9 @@ mod tests {
         let mut of = |s: String| pseudonyms.pseudonym(0, s.as_bytes());
         for n in [0usize, 1, 3, 50, 5000] {
             let ids: Vec<Pseudonym> = (0..n).map(|i| of(format!("P{i}"))).collect();
-            let index = PseudonymIndex::new(ids.clone());
+            // Each id twice, the second ones in reverse: duplicates go.
+            let twice: Vec<Pseudonym> = ids.iter().chain(ids.iter().rev()).copied().collect();
+            let index = PseudonymIndex::new(twice);
             let mut sorted = ids.clone();
             sorted.sort_unstable();
             sorted.dedup();
