@@ -15,15 +15,15 @@
 //!
 //! What the tables see is kept exactly: a person is named by its smallest
 //! pseudonym, and its dense id is its rank among all the run's people, as
-//! one union-find over all epochs gives; one sort of the epochs' people
-//! ranks them. (Two identifiers of different epochs whose 64-bit
-//! pseudonyms collide, a chance of some 10^-8 in a million, were one
-//! person to a single union-find and are two here, as was meant.)
+//! one union-find over all epochs gives; one index of all the epochs'
+//! people ranks them. (Where two identifiers of different epochs collide,
+//! a chance of some 10^-8 among a million 64-bit pseudonyms, one
+//! union-find over all joined their people; this may not.)
 
 use rayon::prelude::*;
 
 use super::zoom::Row;
-use super::zoom_index::{PseudonymIndex, bucket_sort};
+use super::zoom_index::PseudonymIndex;
 use crate::privacy::pseudonym::Pseudonym;
 use crate::privacy::zoom::VeiledSignIn;
 
@@ -39,8 +39,6 @@ struct Components {
     parent: Vec<u32>,
     // Each root's rank among the epoch's roots, once flattened.
     rank: Vec<u32>,
-    // How many roots (people) there are, once flattened.
-    roots: usize,
 }
 
 /// The identities of a row: its e-mail's and name's pseudonyms, and its
@@ -125,7 +123,6 @@ impl Components {
                 roots += 1;
             }
         }
-        self.roots = roots as usize;
     }
 
     /// The roots' pseudonyms, in their order (that of their ranks).
@@ -152,9 +149,6 @@ struct Epoch<'r> {
     runs: Vec<&'r mut [Row]>,
     sets: Components,
     slots: Vec<u32>,
-    // Where the epoch's people start in the run's, one epoch's after
-    // another's: its roots' ranks are offsets from here.
-    first: usize,
 }
 
 /// The rows of `segments` in runs of one epoch tag, grouped by tag (in
@@ -178,26 +172,6 @@ fn by_epoch(segments: &mut [Vec<Row>]) -> Vec<(u16, Vec<&mut [Row]>)> {
     epochs
 }
 
-/// Each person's rank among the run's people, the epochs' people one
-/// epoch's after another's (each epoch's in its order), as the order of
-/// their pseudonyms gives: the ranks one union-find over all the run's
-/// identities would give its roots.
-fn global_ranks(epochs: &[Epoch<'_>]) -> Vec<u32> {
-    let people: Vec<(Pseudonym, u32)> = epochs
-        .iter()
-        .flat_map(|e| e.sets.roots())
-        .zip(0u32..)
-        .collect();
-    let order = bucket_sort(people, |p| p.0.value());
-    let mut ranks = vec![u32::MAX; order.len()];
-    for ((_, at), rank) in order.into_iter().zip(0u32..) {
-        if let Some(r) = ranks.get_mut(at as usize) {
-            *r = rank;
-        }
-    }
-    ranks
-}
-
 /// Sets every row's `person`, and every sign-in's `user`, to the person
 /// their identities belong to: the component of identities seen together
 /// on a row, named by its smallest pseudonym. Sets every row's dense person
@@ -214,23 +188,25 @@ pub fn unify_people(segments: &mut [Vec<Row>], signins: &mut [VeiledSignIn]) -> 
                 runs,
                 sets,
                 slots,
-                first: 0,
             }
         })
         .collect();
-    let mut people = 0;
-    for e in &mut epochs {
-        e.first = people;
-        people += e.sets.roots;
-    }
-    let ranks = global_ranks(&epochs);
+    // The run's people, for their ranks: an epoch's people are those of
+    // no other (a person spans no two epochs).
+    let people = PseudonymIndex::new(epochs.iter().flat_map(|e| e.sets.roots()).collect());
     epochs.par_iter_mut().for_each(|e| {
-        let (sets, first) = (&e.sets, e.first);
+        let sets = &e.sets;
+        // Each of the epoch's people's rank among the run's, by their rank
+        // among the epoch's: one lookup a person, not one a row.
+        let ranks: Vec<u32> = sets
+            .roots()
+            .map(|r| people.rank(r).map_or(u32::MAX, |i| i as u32))
+            .collect();
         let rows = e.runs.iter_mut().flat_map(|run| run.iter_mut());
         for (p, &slot) in rows.zip(&e.slots) {
             // Every row's person has a slot (`identities`).
             let (person, id) = match sets.named(slot) {
-                Some((person, rank)) => (person, ranks.get(first + rank as usize).copied()),
+                Some((person, rank)) => (person, ranks.get(rank as usize).copied()),
                 None => (p.person, None),
             };
             p.person = person;
@@ -249,7 +225,7 @@ pub fn unify_people(segments: &mut [Vec<Row>], signins: &mut [VeiledSignIn]) -> 
             s.user = person;
         }
     });
-    people
+    people.len()
 }
 
 #[cfg(test)]

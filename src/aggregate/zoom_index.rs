@@ -21,10 +21,10 @@ pub(super) struct PseudonymIndex {
 impl PseudonymIndex {
     /// The index of `ids`, sorted and deduplicated here.
     pub(super) fn new(ids: Vec<Pseudonym>) -> Self {
-        let mut ids = bucket_sort(ids, |p| p.value());
+        let mut ids = bucket_sort(ids);
         ids.dedup();
         ids.shrink_to_fit();
-        let (starts, shift) = bucket_starts(&ids, |p| p.value());
+        let (starts, shift) = bucket_starts(&ids);
         PseudonymIndex { ids, starts, shift }
     }
 
@@ -60,15 +60,15 @@ fn bucket(value: u64, shift: u32) -> usize {
     value.checked_shr(shift).unwrap_or(0) as usize
 }
 
-/// Where each bucket of `items` starts once they are sorted by key, the
-/// buckets of their keys' top bits, about four items a bucket (at most
-/// 2^22 buckets, 16 MiB), and the shift that finds a key's bucket.
-fn bucket_starts<T>(items: &[T], key: impl Fn(&T) -> u64) -> (Vec<u32>, u32) {
-    let bits = (usize::BITS - (items.len() / 4).leading_zeros()).min(22);
+/// Where each bucket of `ids` starts once they are sorted, the buckets of
+/// their values' top bits, about four ids a bucket (at most 2^22 buckets,
+/// 16 MiB), and the shift that finds a value's bucket.
+fn bucket_starts(ids: &[Pseudonym]) -> (Vec<u32>, u32) {
+    let bits = (usize::BITS - (ids.len() / 4).leading_zeros()).min(22);
     let shift = 64 - bits;
     let mut starts = vec![0u32; (1usize << bits) + 1];
-    for item in items {
-        starts[bucket(key(item), shift) + 1] += 1;
+    for id in ids {
+        starts[bucket(id.value(), shift) + 1] += 1;
     }
     for b in 1..starts.len() {
         starts[b] += starts[b - 1];
@@ -76,21 +76,17 @@ fn bucket_starts<T>(items: &[T], key: impl Fn(&T) -> u64) -> (Vec<u32>, u32) {
     (starts, shift)
 }
 
-/// `items` sorted, where `key` is uniform over 64 bits (a pseudonym's
-/// value) and orders items as they do: each placed in the bucket of its
-/// key's top bits, then each bucket sorted. A bucket holds a handful,
-/// where sorting the whole list compared each item some twenty times,
-/// missing the cache at most of them once it outgrows it.
-pub(super) fn bucket_sort<T: Copy + Ord>(items: Vec<T>, key: impl Fn(&T) -> u64) -> Vec<T> {
-    let Some(&first) = items.first() else {
-        return items;
-    };
-    let (starts, shift) = bucket_starts(&items, &key);
-    let mut placed = vec![first; items.len()];
+/// `ids` sorted: each placed in the bucket of its value's top bits, then
+/// each bucket sorted. Pseudonyms are uniform, so a bucket holds a
+/// handful, where sorting the whole list compared each id some twenty
+/// times, missing the cache at most of them once it outgrows it.
+fn bucket_sort(ids: Vec<Pseudonym>) -> Vec<Pseudonym> {
+    let (starts, shift) = bucket_starts(&ids);
+    let mut placed = vec![Pseudonym::UNKNOWN; ids.len()];
     let mut next = starts.clone();
-    for item in items {
-        let at = &mut next[bucket(key(&item), shift)];
-        placed[*at as usize] = item;
+    for id in ids {
+        let at = &mut next[bucket(id.value(), shift)];
+        placed[*at as usize] = id;
         *at += 1;
     }
     for run in starts.windows(2) {
