@@ -8,10 +8,10 @@
 //! identities splits into one per epoch: each small enough to be built and
 //! searched in cache, where one over all of them missed it at nearly every
 //! step, and the epochs spread over the run's threads, where the unions of
-//! one ran on a single thread. Within an epoch the work is serial: a run
-//! of one epoch (`epoch = "never"`) is one union-find on one thread, which
-//! still measured faster than the old one on both (its ids sorted by
-//! buckets, unions made as rows are read, no vector of links between).
+//! one ran on a single thread. Within an epoch the work is serial, but
+//! for an epoch of hundreds of thousands of rows (a run of one epoch,
+//! `epoch = "never"`), whose lookups miss the cache as the single
+//! union-find's did: its slots are looked up on the run's threads.
 //!
 //! What the tables see is kept exactly: a person is named by its smallest
 //! pseudonym, and its dense id is its rank among all the run's people, as
@@ -49,40 +49,99 @@ fn identities(p: &Row) -> impl Iterator<Item = Pseudonym> {
     [email, name, own].into_iter().flatten()
 }
 
+/// Rows of an epoch from which its slots are looked up on the run's
+/// threads: a few hundred thousand rows' identities outgrow the cache.
+const PARALLEL_ROWS: usize = 1 << 18;
+
 impl Components {
     /// The sets over the identities of `runs`' rows, each row's joined,
     /// and each row's person's slot, the rows in order. The rows are read
     /// twice, an epoch's mostly still cached the second time.
     fn of(runs: &[&mut [Row]]) -> (Self, Vec<u32>) {
-        let rows = || runs.iter().flat_map(|run| run.iter());
+        let (mut sets, n) = Components::unjoined(runs);
+        let slots = if n < PARALLEL_ROWS {
+            sets.join_in_turn(runs)
+        } else {
+            sets.join_on_threads(runs, n)
+        };
+        sets.flatten();
+        (sets, slots)
+    }
+
+    /// The sets of the identities of `runs`' rows, none joined yet, and
+    /// how many rows there are.
+    fn unjoined(runs: &[&mut [Row]]) -> (Self, usize) {
         let n: usize = runs.iter().map(|run| run.len()).sum();
         // Most rows hold two identities: room for as many, grown only by
         // rows of three.
         let mut ids = Vec::with_capacity(n.saturating_mul(2));
-        ids.extend(rows().flat_map(identities));
+        ids.extend(runs.iter().flat_map(|run| run.iter()).flat_map(identities));
         let ids = PseudonymIndex::new(ids);
-        let mut sets = Components {
+        let sets = Components {
             parent: (0..u32::try_from(ids.len()).unwrap_or(u32::MAX)).collect(),
             ids,
             ..Components::default()
         };
-        let slots = rows()
+        (sets, n)
+    }
+
+    /// The slots of `runs`' rows' persons after joining each row's
+    /// identities, row by row.
+    fn join_in_turn(&mut self, runs: &[&mut [Row]]) -> Vec<u32> {
+        runs.iter()
+            .flat_map(|run| run.iter())
             .map(|p| {
-                let own = sets.slot(p.person);
-                // A row's provisional person is its e-mail's or name's
-                // pseudonym: joining it to itself would only cost two
-                // lookups.
-                let others = [p.email_id(), p.name_id()].into_iter().flatten();
-                for id in others.filter(|&id| id != p.person) {
-                    if let (Some(a), Some(b)) = (own, sets.slot(id)) {
-                        sets.union(a, b);
-                    }
+                let (own, links) = self.links(p);
+                for (a, b) in links.into_iter().flatten() {
+                    self.union(a, b);
                 }
                 own.unwrap_or(u32::MAX)
             })
-            .collect();
-        sets.flatten();
-        (sets, slots)
+            .collect()
+    }
+
+    /// The slots of `runs`' rows' persons, `n` rows, after joining each
+    /// row's identities, for an epoch too large to stay in cache (a run of
+    /// one epoch): the slots are looked up on the run's threads, as each
+    /// lookup misses the cache, and only the unions run on one (a set's
+    /// root is its lowest slot whatever order they come in).
+    fn join_on_threads(&mut self, runs: &[&mut [Row]], n: usize) -> Vec<u32> {
+        let mut slots = vec![u32::MAX; n];
+        let mut outs = Vec::with_capacity(runs.len());
+        let mut rest = slots.as_mut_slice();
+        for run in runs {
+            let k = run.len().min(rest.len());
+            let (out, tail) = std::mem::take(&mut rest).split_at_mut(k);
+            outs.push(out);
+            rest = tail;
+        }
+        let links: Vec<(u32, u32)> = {
+            let sets = &*self;
+            runs.par_iter()
+                .zip(outs)
+                .flat_map_iter(|(run, out)| {
+                    run.iter().zip(out).flat_map(|(p, slot)| {
+                        let (own, links) = sets.links(p);
+                        *slot = own.unwrap_or(u32::MAX);
+                        links.into_iter().flatten()
+                    })
+                })
+                .collect()
+        };
+        for (a, b) in links {
+            self.union(a, b);
+        }
+        slots
+    }
+
+    /// The slot of `p`'s person, and the pairs of slots its row joins: its
+    /// person's to its e-mail's and its name's. (A row's provisional person
+    /// is its e-mail's or name's pseudonym: joining it to itself would only
+    /// cost two lookups.)
+    fn links(&self, p: &Row) -> (Option<u32>, [Option<(u32, u32)>; 2]) {
+        let own = self.slot(p.person);
+        let link = |id: Option<Pseudonym>| Some((own?, self.slot(id.filter(|&i| i != p.person)?)?));
+        (own, [link(p.email_id()), link(p.name_id())])
     }
 
     fn slot(&self, p: Pseudonym) -> Option<u32> {
@@ -272,6 +331,40 @@ mod tests {
                 (r, people.binary_search(&r).unwrap() as u32)
             })
             .collect()
+    }
+
+    #[test]
+    fn slots_joined_on_threads_are_those_joined_in_turn() {
+        let key = Arc::new(Key::generate(KeyMode::Ephemeral).unwrap());
+        let v = ZoomVeil::new(
+            key,
+            KeyEpoch::Never,
+            Generalize::default(),
+            &ZoomPolicy::default(),
+        );
+        let mut rows: Vec<Row> = (0..500u32)
+            .map(|i| {
+                let p = Participation {
+                    meeting_id: Some(format!("m{}", i % 7)),
+                    email: (i % 3 != 0).then(|| format!("p{}@example.edu", i % 41)),
+                    name: (i % 4 != 1).then(|| format!("N {}", (i + 1) % 37)),
+                    user_id: Some(format!("u{i}")),
+                    ..Participation::default()
+                };
+                Row::of(&v.participation(&p, 0, None, "f").unwrap())
+            })
+            .collect();
+        let runs: Vec<&mut [Row]> = rows.chunks_mut(33).collect();
+        let (mut in_turn, n) = Components::unjoined(&runs);
+        let (mut on_threads, _) = Components::unjoined(&runs);
+        let a = in_turn.join_in_turn(&runs);
+        let b = on_threads.join_on_threads(&runs, n);
+        assert_eq!(a, b);
+        assert!(a.iter().all(|&s| s != u32::MAX));
+        in_turn.flatten();
+        on_threads.flatten();
+        assert_eq!(in_turn.parent, on_threads.parent);
+        assert_eq!(in_turn.rank, on_threads.rank);
     }
 
     #[test]
