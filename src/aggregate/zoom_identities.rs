@@ -49,8 +49,23 @@ fn identities(p: &Row) -> impl Iterator<Item = Pseudonym> {
     [email, name, own].into_iter().flatten()
 }
 
-/// Rows of an epoch from which its slots are looked up on the run's
-/// threads: a few hundred thousand rows' identities outgrow the cache.
+/// `buf` cut into consecutive pieces of `lens` (the last ones short if it
+/// runs out), for the run's threads to fill.
+fn split<T>(buf: &mut [T], lens: impl IntoIterator<Item = usize>) -> Vec<&mut [T]> {
+    let mut rest = buf;
+    lens.into_iter()
+        .map(|len| {
+            let k = len.min(rest.len());
+            let (piece, tail) = std::mem::take(&mut rest).split_at_mut(k);
+            rest = tail;
+            piece
+        })
+        .collect()
+}
+
+/// Rows of an epoch from which its identities are gathered and its slots
+/// looked up on the run's threads: a few hundred thousand rows'
+/// identities outgrow the cache.
 const PARALLEL_ROWS: usize = 1 << 18;
 
 impl Components {
@@ -72,10 +87,29 @@ impl Components {
     /// how many rows there are.
     fn unjoined(runs: &[&mut [Row]]) -> (Self, usize) {
         let n: usize = runs.iter().map(|run| run.len()).sum();
-        // Most rows hold two identities: room for as many, grown only by
-        // rows of three.
-        let mut ids = Vec::with_capacity(n.saturating_mul(2));
-        ids.extend(runs.iter().flat_map(|run| run.iter()).flat_map(identities));
+        let ids = if n < PARALLEL_ROWS {
+            // Most rows hold two identities: room for as many, grown only
+            // by rows of three.
+            let mut ids = Vec::with_capacity(n.saturating_mul(2));
+            ids.extend(runs.iter().flat_map(|run| run.iter()).flat_map(identities));
+            ids
+        } else {
+            // Counted first, then filled in place on the run's threads:
+            // collected blind, the vector would grow by doubling to up to
+            // twice the millions of ids it holds, at the run's peak.
+            let counts: Vec<usize> = runs
+                .par_iter()
+                .map(|run| run.iter().map(|p| identities(p).count()).sum())
+                .collect();
+            let mut ids = vec![Pseudonym::UNKNOWN; counts.iter().sum()];
+            let outs = split(&mut ids, counts);
+            runs.par_iter().zip(outs).for_each(|(run, out)| {
+                for (slot, id) in out.iter_mut().zip(run.iter().flat_map(identities)) {
+                    *slot = id;
+                }
+            });
+            ids
+        };
         let ids = PseudonymIndex::new(ids);
         let sets = Components {
             parent: (0..u32::try_from(ids.len()).unwrap_or(u32::MAX)).collect(),
@@ -107,14 +141,7 @@ impl Components {
     /// root is its lowest slot whatever order they come in).
     fn join_on_threads(&mut self, runs: &[&mut [Row]], n: usize) -> Vec<u32> {
         let mut slots = vec![u32::MAX; n];
-        let mut outs = Vec::with_capacity(runs.len());
-        let mut rest = slots.as_mut_slice();
-        for run in runs {
-            let k = run.len().min(rest.len());
-            let (out, tail) = std::mem::take(&mut rest).split_at_mut(k);
-            outs.push(out);
-            rest = tail;
-        }
+        let outs = split(&mut slots, runs.iter().map(|run| run.len()));
         let links: Vec<(u32, u32)> = {
             let sets = &*self;
             runs.par_iter()

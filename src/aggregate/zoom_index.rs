@@ -3,6 +3,8 @@
 //! epoch's identities (all of a run's millions, in a run of one epoch) and
 //! looks each row's up.
 
+use rayon::prelude::*;
+
 use crate::privacy::pseudonym::Pseudonym;
 
 /// A sorted list of distinct pseudonyms with the rank of each found in
@@ -21,7 +23,16 @@ pub(super) struct PseudonymIndex {
 impl PseudonymIndex {
     /// The index of `ids`, sorted and deduplicated here.
     pub(super) fn new(ids: Vec<Pseudonym>) -> Self {
-        let mut ids = bucket_sort(ids);
+        // Millions of ids (a run of one key epoch) are sorted on the run's
+        // threads instead: bucketing them is serial, and misses the cache
+        // as a sort does.
+        let mut ids = if ids.len() < 1 << 20 {
+            bucket_sort(ids)
+        } else {
+            let mut ids = ids;
+            ids.par_sort_unstable();
+            ids
+        };
         ids.dedup();
         ids.shrink_to_fit();
         let (starts, shift) = bucket_starts(&ids);
