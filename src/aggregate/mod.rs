@@ -21,6 +21,7 @@ pub mod web;
 pub mod zoom;
 mod zoom_attendance;
 mod zoom_concurrency;
+mod zoom_identities;
 mod zoom_index;
 mod zoom_meetings;
 pub mod zoom_people;

@@ -66,6 +66,9 @@ pub struct Row {
     // people are unified; it fits in what was padding.
     pid: u32,
     flags: u16,
+    // The tag of the key epoch of the row's pseudonyms, in the last of
+    // what was padding.
+    epoch: u16,
 }
 
 // Rows are held by the million: a field added must not grow them.
@@ -108,6 +111,7 @@ impl Row {
             device,
             pid: 0,
             flags,
+            epoch: p.epoch,
         }
     }
 
@@ -175,6 +179,10 @@ impl Row {
     /// Sets the person's dense id.
     pub(super) fn set_person_id(&mut self, id: u32) {
         self.pid = id;
+    }
+    /// The tag of the key epoch the row's pseudonyms are made in.
+    pub(super) fn epoch(&self) -> u16 {
+        self.epoch
     }
     /// Index of the affiliation label in the aggregate's list.
     pub(super) fn affiliation(&self) -> u32 {
@@ -374,6 +382,7 @@ mod tests {
                         person: meetings[0],
                         email_id: None,
                         name_id: None,
+                        epoch: 0,
                         affiliation: "",
                         guest: false,
                         join: Some(i as i64),

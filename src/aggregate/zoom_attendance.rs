@@ -16,7 +16,7 @@ use super::columns::{days, float64, int64, sorted, utf8};
 use super::group::Counters;
 use super::intern::Interner;
 use super::zoom::{Row, meeting_day, meeting_values};
-use super::zoom_meetings::person_minutes;
+use super::zoom_meetings::{Session, person_minutes};
 
 /// Counters of an attendance row.
 #[derive(Debug, Default, Clone, Copy)]
@@ -124,14 +124,22 @@ pub(super) fn attendance(
     let meetings = meeting_values(parts);
     // Filled in place, a chunk of places a task: a row's key and meeting
     // are most often the last row's, so each is looked up once a run.
+    // Each row's session is taken along, in input order: gathered by
+    // group below, sessions are read from an array a third of the rows'
+    // size, where rows were read all over memory.
     let mut order = vec![0u128; parts.len()];
+    let mut sessions = vec![Session::Nothing; parts.len()];
     order
         .par_chunks_mut(CHUNK)
+        .zip(sessions.par_chunks_mut(CHUNK))
         .zip(parts.par_chunks(CHUNK))
         .enumerate()
-        .for_each(|(c, (out, rows))| {
+        .for_each(|(c, ((out, took), rows))| {
             let mut last_key: Option<(Key, u32)> = None;
             let mut last_meeting: Option<(u64, u32)> = None;
+            for (s, p) in took.iter_mut().zip(rows) {
+                *s = Session::of(p);
+            }
             for (j, (o, p)) in out.iter_mut().zip(rows).enumerate() {
                 let raw = raw_key(p);
                 let k = match last_key {
@@ -179,12 +187,19 @@ pub(super) fn attendance(
     bounds.push(order.len());
     let sets: Vec<(Key, Attendance, Vec<u32>)> = bounds
         .par_windows(2)
-        .map(|w| group(order.get(w[0]..w[1]).unwrap_or_default(), parts, &distinct))
+        .map(|w| {
+            group(
+                order.get(w[0]..w[1]).unwrap_or_default(),
+                &sessions,
+                &distinct,
+            )
+        })
         .collect::<Vec<_>>()
         .into_iter()
         .flatten()
         .collect();
     drop(order);
+    drop(sessions);
     let k = policy.suppression.k_for(schema::ZOOM_ATTENDANCE.name);
     let order = |k: &(i32, u32, u32)| (k.0, strings.get(k.1), strings.get(k.2));
     let (rows, stats) =
@@ -206,15 +221,20 @@ pub(super) fn attendance(
 
 /// The attendance rows of a share of the sorted `order` that holds whole
 /// keys: a row a key, its people, and its sessions and minutes added up a
-/// (meeting, person) at a time in order.
-fn group(order: &[u128], parts: &[&Row], distinct: &[Key]) -> Vec<(Key, Attendance, Vec<u32>)> {
+/// (meeting, person) at a time in order. The person is the one in each
+/// entry of `order`, the session that of its place in `sessions`.
+fn group(
+    order: &[u128],
+    sessions: &[Session],
+    distinct: &[Key],
+) -> Vec<(Key, Attendance, Vec<u32>)> {
     let mut sets: Vec<(Key, Attendance, Vec<u32>)> = Vec::new();
-    let mut rows: Vec<&Row> = Vec::new();
+    let mut of_person: Vec<Session> = Vec::new();
     for (at, &o) in order.iter().enumerate() {
-        let Some(&p) = parts.get(o as u32 as usize) else {
+        let Some(&s) = sessions.get(o as u32 as usize) else {
             continue;
         };
-        rows.push(p);
+        of_person.push(s);
         if order.get(at + 1).is_some_and(|&n| n >> 32 == o >> 32) {
             continue;
         }
@@ -226,11 +246,11 @@ fn group(order: &[u128], parts: &[&Row], distinct: &[Key]) -> Vec<(Key, Attendan
             sets.push((k, Attendance::default(), Vec::new()));
         }
         if let Some((_, c, who)) = sets.last_mut() {
-            c.sessions += rows.len() as u64;
-            c.seconds += person_minutes(&rows) * 60.0;
-            who.push(p.person_id());
+            c.sessions += of_person.len() as u64;
+            c.seconds += person_minutes(of_person.iter().copied()) * 60.0;
+            who.push((o >> 32) as u32);
         }
-        rows.clear();
+        of_person.clear();
     }
     sets
 }

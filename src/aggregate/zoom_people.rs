@@ -6,8 +6,9 @@
 //! identities would let five people pass a k = 10 test. So identities that
 //! appear together on one row (an e-mail pseudonym and a normalised-name
 //! pseudonym) are joined, transitively, over every participation of the run
-//! (union-find); a person is a connected component, named by its smallest
-//! pseudonym so the result does not depend on input order or threading.
+//! (union-find, key epoch by key epoch: `zoom_identities`); a person is a
+//! connected component, named by its smallest pseudonym so the result does
+//! not depend on input order or threading.
 //! Name-only rows join the component of their name. Sign-ins, keyed by the
 //! e-mail pseudonym, take the same component's name.
 //!
@@ -26,175 +27,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use rayon::prelude::*;
 
 use super::zoom::Row;
-use super::zoom_index::PseudonymIndex;
+pub use super::zoom_identities::unify_people;
 use crate::privacy::pseudonym::Pseudonym;
 use crate::privacy::zoom::VeiledSignIn;
-
-/// Disjoint sets over the pseudonyms of a run's rows. The pseudonyms are
-/// held sorted, so a set's smallest member is the one of lowest index, and
-/// a union always keeps the lower root: the root names the set. A sorted
-/// vector and a parent index each cost 12 bytes a pseudonym, where a hash
-/// map, its parents and smallest members cost some 40 with its growth.
-#[derive(Debug, Default)]
-struct Components {
-    ids: PseudonymIndex,
-    parent: Vec<u32>,
-    // Each root's rank among the roots, once flattened: the dense id of
-    // the person it names.
-    rank: Vec<u32>,
-}
-
-impl Components {
-    fn over(segments: &[Vec<Row>]) -> Self {
-        // A row's person is its e-mail's or name's pseudonym when it has
-        // either: taken apart only when it is neither, so that every row's
-        // person has a slot.
-        let of = |p: &Row| {
-            let (email, name) = (p.email_id(), p.name_id());
-            let own = (email != Some(p.person) && name != Some(p.person)).then_some(p.person);
-            [email, name, own].into_iter().flatten()
-        };
-        // Counted first, then filled in place on the run's threads:
-        // collected blind, the vector would grow by doubling to up to twice
-        // the millions of ids it holds, at the run's peak.
-        let counts: Vec<usize> = segments
-            .par_iter()
-            .map(|rows| rows.iter().map(|p| of(p).count()).sum())
-            .collect();
-        let mut ids = vec![Pseudonym::UNKNOWN; counts.iter().sum()];
-        let mut outs = Vec::with_capacity(segments.len());
-        let mut rest = ids.as_mut_slice();
-        for &n in &counts {
-            let n = n.min(rest.len());
-            let (out, tail) = std::mem::take(&mut rest).split_at_mut(n);
-            outs.push(out);
-            rest = tail;
-        }
-        segments.par_iter().zip(outs).for_each(|(rows, out)| {
-            for (slot, id) in out.iter_mut().zip(rows.iter().flat_map(of)) {
-                *slot = id;
-            }
-        });
-        let ids = PseudonymIndex::new(ids);
-        let parent = (0..u32::try_from(ids.len()).unwrap_or(u32::MAX)).collect();
-        Components {
-            ids,
-            parent,
-            rank: Vec::new(),
-        }
-    }
-
-    fn slot(&self, p: Pseudonym) -> Option<u32> {
-        self.ids.rank(p).map(|i| i as u32)
-    }
-
-    fn root(&mut self, mut i: u32) -> u32 {
-        // Path halving keeps trees flat without recursion.
-        while self.parent[i as usize] != i {
-            self.parent[i as usize] = self.parent[self.parent[i as usize] as usize];
-            i = self.parent[i as usize];
-        }
-        i
-    }
-
-    fn union(&mut self, a: u32, b: u32) {
-        let (ra, rb) = (self.root(a), self.root(b));
-        if ra != rb {
-            let (low, high) = (ra.min(rb), ra.max(rb));
-            self.parent[high as usize] = low;
-        }
-    }
-
-    /// Points every slot at its root, so that [`Components::person`] reads
-    /// without writing and rows can be named on any thread, and ranks the
-    /// roots. One forward pass is enough: a parent always has a lower slot
-    /// than its child (a union keeps the lower root, path halving moves to
-    /// a grandparent), so a slot's parent is already a root when the slot
-    /// is reached. Returns how many roots (people) there are.
-    fn flatten(&mut self) -> usize {
-        self.rank = Vec::with_capacity(self.parent.len());
-        let mut roots = 0u32;
-        for i in 0..self.parent.len() {
-            let p = self.parent[i] as usize;
-            self.parent[i] = self.parent[p];
-            self.rank.push(roots);
-            if p == i {
-                roots += 1;
-            }
-        }
-        roots as usize
-    }
-
-    /// The component's name for `p`, or `p` itself when it was never
-    /// linked; the sets must be flattened.
-    fn person(&self, p: Pseudonym) -> Pseudonym {
-        match self.slot(p) {
-            Some(i) => self.named(i).map_or(p, |(person, _)| person),
-            None => p,
-        }
-    }
-
-    /// The name and dense id of the component of slot `i`, if `i` is a
-    /// slot; the sets must be flattened.
-    fn named(&self, i: u32) -> Option<(Pseudonym, u32)> {
-        let r = *self.parent.get(i as usize)? as usize;
-        Some((self.ids.get(r)?, *self.rank.get(r)?))
-    }
-}
-
-/// Sets every row's `person`, and every sign-in's `user`, to the person
-/// their identities belong to: the component of identities seen together
-/// on a row, named by its smallest pseudonym. Sets every row's dense person
-/// id to the person's rank among the run's people (every component holds
-/// some row's person: a row's identities are joined to it), so that no
-/// second index of people is built, and returns how many people there are.
-pub fn unify_people(segments: &mut [Vec<Row>], signins: &mut [VeiledSignIn]) -> usize {
-    let mut sets = Components::over(segments);
-    // The slots to join, looked up on the run's threads (each lookup
-    // misses the cache): a set's root is its lowest slot whatever order
-    // the unions come in, so only the unions themselves run on one. Each
-    // row keeps its person's slot in its person id meanwhile, so that
-    // naming it below needs no second lookup.
-    let links: Vec<(u32, u32)> = {
-        let sets = &sets;
-        segments
-            .par_iter_mut()
-            .flat_map_iter(|rows| {
-                rows.iter_mut().flat_map(move |p| {
-                    let own = sets.slot(p.person);
-                    p.set_person_id(own.unwrap_or(u32::MAX));
-                    let person = p.person;
-                    // A row's provisional person is its e-mail's or name's
-                    // pseudonym: joining it to itself would only cost two
-                    // lookups.
-                    [p.email_id(), p.name_id()]
-                        .into_iter()
-                        .flatten()
-                        .filter(move |&id| id != person)
-                        .filter_map(move |id| Some((own?, sets.slot(id)?)))
-                })
-            })
-            .collect()
-    };
-    for (a, b) in links {
-        sets.union(a, b);
-    }
-    let people = sets.flatten();
-    let sets = &sets;
-    segments.par_iter_mut().for_each(|rows| {
-        for p in rows {
-            // Every row's person has a slot (`Components::over`).
-            let (person, id) = sets.named(p.person_id()).unwrap_or((p.person, u32::MAX));
-            p.person = person;
-            p.set_person_id(id);
-        }
-    });
-    // Each lookup misses the cache a few times: spread over the threads.
-    signins
-        .par_iter_mut()
-        .for_each(|s| s.user = sets.person(s.user));
-    people
-}
 
 /// Renumbers the rows' dense person ids, of `people` people, to their
 /// ranks among the people left in the rows (their order is kept), once

@@ -202,6 +202,16 @@ impl Pseudonymizer {
         self.epoch.index(self.calendar.wall(unix))
     }
 
+    /// A 16-bit tag of the key epoch of an event at Unix time `unix`: two
+    /// pseudonyms made at times of different tags are under different
+    /// subkeys, so they never stand for one identifier. (Equal tags need
+    /// not be one epoch: the tag wraps every 65,536 epochs.)
+    pub fn epoch_tag(&self, unix: i64) -> u16 {
+        // Truncated on purpose: a tag only has to differ where epochs do
+        // nearby, and one pseudonymizer's epochs are all of one kind.
+        self.epoch_of(unix).1 as u16
+    }
+
     fn subkey(&mut self, unix: i64) -> [u8; 32] {
         let index = self.epoch_of(unix);
         match self.current {

@@ -77,6 +77,10 @@ pub struct VeiledParticipation<'v> {
     pub email_id: Option<Pseudonym>,
     /// Pseudonym of the row's normalised display name, if it has one.
     pub name_id: Option<Pseudonym>,
+    /// Tag of the key epoch all of the row's pseudonyms are made in (its
+    /// meeting's anchor's): identities of different tags are never one
+    /// identifier, so `aggregate::zoom_people` joins them epoch by epoch.
+    pub epoch: u16,
     /// Affiliation label from the policy's domain map (borrowed from the
     /// veil: a row costs no allocation for it).
     pub affiliation: &'v str,
@@ -105,6 +109,8 @@ pub struct VeiledSignIn {
     pub version_major: String,
     /// Account pseudonym.
     pub user: Pseudonym,
+    /// Tag of the key epoch `user` is made in (the event's).
+    pub epoch: u16,
     /// Pseudonym of the network address, when it was a valid address.
     pub network: Option<Pseudonym>,
 }
@@ -418,9 +424,30 @@ impl ZoomVeil {
         time: i64,
         bytes: &[u8],
     ) -> Pseudonym {
+        Self::pseudonymizer(&self.key, self.epoch, pseudonymizers, kind).pseudonym(time, bytes)
+    }
+
+    /// The pseudonymizer of `kind`, made on first use.
+    fn pseudonymizer<'k>(
+        key: &Arc<Key>,
+        epoch: Epoch,
+        pseudonymizers: &'k mut [Option<Pseudonymizer>; KINDS],
+        kind: IdKind,
+    ) -> &'k mut Pseudonymizer {
         pseudonymizers[slot(kind)]
-            .get_or_insert_with(|| Pseudonymizer::new(self.key.clone(), domain(kind), self.epoch))
-            .pseudonym(time, bytes)
+            .get_or_insert_with(|| Pseudonymizer::new(key.clone(), domain(kind), epoch))
+    }
+
+    /// The tag of the key epoch of pseudonyms made at `time`: the same for
+    /// every kind, as the veil's pseudonymizers all rotate together.
+    fn epoch_tag(&self, keys: &mut ZoomKeys, time: i64) -> u16 {
+        Self::pseudonymizer(
+            &self.key,
+            self.epoch,
+            &mut keys.pseudonymizers,
+            IdKind::Email,
+        )
+        .epoch_tag(time)
     }
 
     fn shared_keys(&self) -> std::sync::MutexGuard<'_, ZoomKeys> {
@@ -543,6 +570,7 @@ impl ZoomVeil {
             person,
             email_id,
             name_id,
+            epoch: self.epoch_tag(keys, anchor),
             affiliation: self.affiliation(email.as_deref()),
             guest: p.guest.unwrap_or(false),
             join: p.join,
@@ -592,6 +620,7 @@ impl ZoomVeil {
             client_type: label(s.client_type.as_deref()).into_owned(),
             version_major,
             user: self.pseudonym(keys, IdKind::Email, s.time, email.as_bytes()),
+            epoch: self.epoch_tag(keys, s.time),
             network,
         }
     }
