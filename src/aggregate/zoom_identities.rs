@@ -372,7 +372,7 @@ mod tests {
         let mut rows: Vec<Row> = (0..500u32)
             .map(|i| {
                 let p = Participation {
-                    meeting_id: Some(format!("m{}", i % 7)),
+                    meeting_id: Some(format!("m{}", i % 7).into()),
                     email: (i % 3 != 0).then(|| format!("p{}@example.edu", i % 41)),
                     name: (i % 4 != 1).then(|| format!("N {}", (i + 1) % 37)),
                     user_id: Some(format!("u{i}")),
@@ -410,7 +410,7 @@ mod tests {
         for i in 0..300u32 {
             let day = i64::from(i % 5);
             let p = Participation {
-                meeting_id: Some(format!("m{}", i % 7)),
+                meeting_id: Some(format!("m{}", i % 7).into()),
                 email: (i % 3 != 0).then(|| format!("p{}@example.edu", i % 23)),
                 name: (i % 4 != 1).then(|| format!("N {}", (i + 1) % 19)),
                 user_id: Some(format!("u{i}")),

@@ -38,8 +38,7 @@ fn union_seconds(mut intervals: Vec<(i64, i64)>) -> i64 {
 
 /// What a row adds to its person's minutes in a meeting: a timed session,
 /// untimed minutes ("unique users" exports), or nothing (a join without a
-/// leave). A third of a row's size: the attendance table gathers them in
-/// an order that would read rows all over memory.
+/// leave).
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) enum Session {
     /// Join and leave.
