@@ -360,15 +360,15 @@ mod tests {
             .collect()
     }
 
+    /// A veil under a fresh key with `epoch`.
+    fn veil(epoch: KeyEpoch) -> ZoomVeil {
+        let key = Arc::new(Key::generate(KeyMode::Ephemeral).unwrap());
+        ZoomVeil::new(key, epoch, Generalize::default(), &ZoomPolicy::default())
+    }
+
     #[test]
     fn slots_joined_on_threads_are_those_joined_in_turn() {
-        let key = Arc::new(Key::generate(KeyMode::Ephemeral).unwrap());
-        let v = ZoomVeil::new(
-            key,
-            KeyEpoch::Never,
-            Generalize::default(),
-            &ZoomPolicy::default(),
-        );
+        let v = veil(KeyEpoch::Never);
         let mut rows: Vec<Row> = (0..500u32)
             .map(|i| {
                 let p = Participation {
@@ -396,13 +396,7 @@ mod tests {
 
     #[test]
     fn epoch_by_epoch_names_and_ranks_people_as_one_merge_does() {
-        let key = Arc::new(Key::generate(KeyMode::Ephemeral).unwrap());
-        let v = ZoomVeil::new(
-            key,
-            KeyEpoch::Day,
-            Generalize::default(),
-            &ZoomPolicy::default(),
-        );
+        let v = veil(KeyEpoch::Day);
         // Five days, each holding chains of e-mails and names and the same
         // people as the others (unlinkable across days), in meetings whose
         // rows interleave days within segments.
