@@ -366,18 +366,24 @@ mod tests {
         ZoomVeil::new(key, epoch, Generalize::default(), &ZoomPolicy::default())
     }
 
+    /// Row `i` of a test: one of `emails` e-mails on two rows in three, one
+    /// of `names` names on three in four, a user id on every row.
+    fn participant(i: u32, emails: u32, names: u32) -> Participation {
+        Participation {
+            meeting_id: Some(format!("m{}", i % 7).into()),
+            email: (!i.is_multiple_of(3)).then(|| format!("p{}@example.edu", i % emails)),
+            name: (i % 4 != 1).then(|| format!("N {}", (i + 1) % names)),
+            user_id: Some(format!("u{i}")),
+            ..Participation::default()
+        }
+    }
+
     #[test]
     fn slots_joined_on_threads_are_those_joined_in_turn() {
         let v = veil(KeyEpoch::Never);
         let mut rows: Vec<Row> = (0..500u32)
             .map(|i| {
-                let p = Participation {
-                    meeting_id: Some(format!("m{}", i % 7).into()),
-                    email: (i % 3 != 0).then(|| format!("p{}@example.edu", i % 41)),
-                    name: (i % 4 != 1).then(|| format!("N {}", (i + 1) % 37)),
-                    user_id: Some(format!("u{i}")),
-                    ..Participation::default()
-                };
+                let p = participant(i, 41, 37);
                 Row::of(&v.participation(&p, 0, None, "f").unwrap())
             })
             .collect();
@@ -403,13 +409,7 @@ mod tests {
         let mut rows = Vec::new();
         for i in 0..300u32 {
             let day = i64::from(i % 5);
-            let p = Participation {
-                meeting_id: Some(format!("m{}", i % 7).into()),
-                email: (i % 3 != 0).then(|| format!("p{}@example.edu", i % 23)),
-                name: (i % 4 != 1).then(|| format!("N {}", (i + 1) % 19)),
-                user_id: Some(format!("u{i}")),
-                ..Participation::default()
-            };
+            let p = participant(i, 23, 19);
             let row = v.participation(&p, day * DAY + 60, None, "f");
             rows.push(Row::of(&row.unwrap()));
         }
