@@ -43,6 +43,8 @@ FORMAT = 3
 KEYS = ["table", "time", "site", "label", "status", "browser", "os", "device", "is_bot"]
 SKETCH = ("latency_buckets", "latency_counts")
 VISITORS = "visitors"
+# Only in partials of the differential-privacy mode, which this job refuses.
+COUNTED = "visitor_requests"
 PARTIALS_JSON = "_partials.json"
 
 
@@ -149,6 +151,12 @@ def merge_rows(spark, files):
 
     rows = spark.read.parquet(*files).withColumn(
         "day", F.regexp_extract(F.col("_metadata.file_path"), r"day=(\d{4}-\d{2}-\d{2})", 1))
+    if COUNTED in rows.columns:
+        # A list column would be summed as a counter below, and publish
+        # could not release such days anyway: it keeps no budget ledger.
+        sys.exit("the shards count each visitor's requests (the differential-privacy mode): "
+                 "this job merges k-mode partials only, and a differential-privacy release "
+                 "needs the budget ledger of a state; run `logveil run --state` instead")
     columns = rows.columns[:-1]
     measures = [c for c in columns if c not in KEYS and c not in SKETCH and c != VISITORS]
     # The sketch: counts per bucket index, summed over the group's rows.

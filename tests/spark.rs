@@ -4,7 +4,9 @@
 //! tasks, a Spark SQL merge per day and one `logveil publish`, on
 //! `local[2]`; the published tables are byte-identical to one `run
 //! --state` over all the lines, and to `logveil publish` of the shards
-//! without Spark. Skipped without PySpark or Java, except under CI.
+//! without Spark. Shards of the differential-privacy mode are refused at
+//! the merge, with the reason. Skipped without PySpark or Java, except
+//! under CI.
 
 mod common;
 
@@ -176,4 +178,46 @@ fn three_overlapping_shards_through_spark_publish_the_bytes_of_one_run() {
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "{name}");
     }
+}
+
+#[test]
+fn differential_privacy_shards_are_refused_with_the_reason() {
+    if !common::python_has("pyspark") || !java_runs() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let key = tmp.path().join("logveil.key");
+    keygen(&key);
+    let (_, hosts) = shards(tmp.path());
+    let policy = tmp.path().join("dp.toml");
+    std::fs::write(&policy, "[dp]\nenabled = true\nhold_newest_day = false\n").unwrap();
+    let (work, out) = (tmp.path().join("work"), tmp.path().join("published"));
+    let r = Command::new("python3")
+        .arg(root().join("scale-out/logveil_spark.py"))
+        .args(&hosts)
+        .arg("--key-file")
+        .arg(&key)
+        .arg("--policy")
+        .arg(&policy)
+        .arg("--work")
+        .arg(&work)
+        .arg("--out")
+        .arg(&out)
+        .arg("--logveil")
+        .arg(env!("CARGO_BIN_EXE_logveil"))
+        .args(["--master", "local[2]", "--day-partitions", "4"])
+        .env_remove("LOGVEIL_KEY_FILE")
+        .env_remove("SPARK_HOME")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert!(!r.status.success(), "the job merged counted shards");
+    // Refused by the merge itself, before Spark sums a list column or
+    // publish is asked for a release it cannot record.
+    assert!(
+        stderr.contains("the shards count each visitor's requests"),
+        "{stderr}"
+    );
+    assert!(!work.join("merged/_partials.json").exists());
+    assert!(!out.exists());
 }
