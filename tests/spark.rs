@@ -10,6 +10,7 @@
 
 mod common;
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -76,6 +77,33 @@ fn shards(tmp: &Path) -> (PathBuf, Vec<PathBuf>) {
     (all, hosts)
 }
 
+/// The Spark job over `hosts` on `local[2]`, with `more` options.
+fn spark_job(
+    hosts: &[PathBuf],
+    key: &Path,
+    work: &Path,
+    out: &Path,
+    more: &[&OsStr],
+) -> std::process::Output {
+    Command::new("python3")
+        .arg(root().join("scale-out/logveil_spark.py"))
+        .args(hosts)
+        .arg("--key-file")
+        .arg(key)
+        .args(more)
+        .arg("--work")
+        .arg(work)
+        .arg("--out")
+        .arg(out)
+        .arg("--logveil")
+        .arg(env!("CARGO_BIN_EXE_logveil"))
+        .args(["--master", "local[2]", "--day-partitions", "4"])
+        .env_remove("LOGVEIL_KEY_FILE")
+        .env_remove("SPARK_HOME")
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn three_overlapping_shards_through_spark_publish_the_bytes_of_one_run() {
     if !common::python_has("pyspark") || !java_runs() {
@@ -87,22 +115,7 @@ fn three_overlapping_shards_through_spark_publish_the_bytes_of_one_run() {
     let (all, hosts) = shards(tmp.path());
     let (work, out) = (tmp.path().join("work"), tmp.path().join("published"));
     let started = Instant::now();
-    let r = Command::new("python3")
-        .arg(root().join("scale-out/logveil_spark.py"))
-        .args(&hosts)
-        .arg("--key-file")
-        .arg(&key)
-        .arg("--work")
-        .arg(&work)
-        .arg("--out")
-        .arg(&out)
-        .arg("--logveil")
-        .arg(env!("CARGO_BIN_EXE_logveil"))
-        .args(["--master", "local[2]", "--day-partitions", "4"])
-        .env_remove("LOGVEIL_KEY_FILE")
-        .env_remove("SPARK_HOME")
-        .output()
-        .unwrap();
+    let r = spark_job(&hosts, &key, &work, &out, &[]);
     assert!(
         r.status.success(),
         "the Spark job failed:\n{}",
@@ -192,24 +205,13 @@ fn differential_privacy_shards_are_refused_with_the_reason() {
     let policy = tmp.path().join("dp.toml");
     std::fs::write(&policy, "[dp]\nenabled = true\nhold_newest_day = false\n").unwrap();
     let (work, out) = (tmp.path().join("work"), tmp.path().join("published"));
-    let r = Command::new("python3")
-        .arg(root().join("scale-out/logveil_spark.py"))
-        .args(&hosts)
-        .arg("--key-file")
-        .arg(&key)
-        .arg("--policy")
-        .arg(&policy)
-        .arg("--work")
-        .arg(&work)
-        .arg("--out")
-        .arg(&out)
-        .arg("--logveil")
-        .arg(env!("CARGO_BIN_EXE_logveil"))
-        .args(["--master", "local[2]", "--day-partitions", "4"])
-        .env_remove("LOGVEIL_KEY_FILE")
-        .env_remove("SPARK_HOME")
-        .output()
-        .unwrap();
+    let r = spark_job(
+        &hosts,
+        &key,
+        &work,
+        &out,
+        &["--policy".as_ref(), policy.as_ref()],
+    );
     let stderr = String::from_utf8_lossy(&r.stderr);
     assert!(!r.status.success(), "the job merged counted shards");
     // Refused by the merge itself, before Spark sums a list column or
