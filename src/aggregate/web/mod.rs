@@ -269,6 +269,13 @@ impl WebAggregate {
         }
     }
 
+    /// Readies what adding `r` will touch first, for an
+    /// [`WebAggregate::add`] of it after the record before it: its
+    /// visitor's slot in the session table (see [`Sessions::prefetch`]).
+    pub fn prefetch(&self, r: &VeiledRecord) {
+        self.sessions.prefetch(r.site, r.visitor.value());
+    }
+
     /// Number of rows across the tables (for diagnostics).
     pub fn rows(&self) -> usize {
         self.traffic.len()

@@ -21,12 +21,14 @@
 //! Memory per visitor is the point of the layout, since a week of a busy
 //! site has millions of them: the key (16 bytes) beside its sessions, one
 //! interval held inline (most visitors have one session a day, so no
-//! allocation), in one entry, and a 4-byte slot in a hash table that finds
-//! the entry through the id instead of storing the key twice: about 60
-//! bytes, a third of a map of keys to vectors. Key and sessions share a
-//! cache line because every request reads both: on logs with more visitors
-//! than the cache holds, that is one memory stall per request less than
-//! keeping them in two vectors.
+//! allocation), in one entry (56 bytes), and an 8-byte slot in an index
+//! (`index`, at most 3/4 full) that finds the entry through the id instead
+//! of storing the key twice: about 70 bytes, under half a map of keys to
+//! vectors. Key and sessions share a cache line because every request
+//! reads both: on logs with more visitors than the cache holds, that is one
+//! memory stall per request less than keeping them in two vectors, and the
+//! index slot's stall is hidden by prefetching it a line ahead
+//! ([`Sessions::prefetch`]).
 //! Every visitor gets a dense `u32` id in arrival order; the groups store
 //! `(row, id)` pairs of 8 bytes instead of `(row, pseudonym)` pairs of 16.
 //! Since every grouped row has a site in its key, a visitor per
@@ -35,13 +37,14 @@
 use std::hash::{BuildHasher, Hash};
 
 use foldhash::fast::RandomState;
-use hashbrown::HashTable;
-use hashbrown::hash_table::Entry;
 use rayon::prelude::*;
 
 use super::group::VisitorId;
-use crate::privacy::cache;
 use crate::time::Calendar;
+
+mod index;
+
+use index::Index;
 
 /// Whether two times fall on one day of the calendar.
 fn same_day(cal: Calendar, a: i64, b: i64) -> bool {
@@ -154,7 +157,7 @@ pub struct Sessions<S> {
     calendar: Calendar,
     hasher: RandomState,
     // Ids, found by hashing the key of the entry they point to.
-    index: HashTable<VisitorId>,
+    index: Index,
     // By id: each visitor's key and sessions.
     entries: Vec<((S, u64), List)>,
     // The previous request's (site, visitor) and id: consecutive lines
@@ -176,7 +179,7 @@ impl<S: Copy + Hash + Eq> Sessions<S> {
             gap: gap_seconds,
             calendar,
             hasher: RandomState::default(),
-            index: HashTable::new(),
+            index: Index::default(),
             entries: Vec::new(),
             last: None,
         }
@@ -213,30 +216,26 @@ impl<S: Copy + Hash + Eq> Sessions<S> {
         }
         self.make_room(1);
         let hash = self.hasher.hash_one(key);
-        let (entries, hasher) = (&self.entries, &self.hasher);
-        let found = self.index.entry(
-            hash,
-            |&id| entries.get(id as usize).is_some_and(|(k, _)| *k == key),
-            |&id| {
-                entries
-                    .get(id as usize)
-                    .map_or(0, |(k, _)| hasher.hash_one(k))
-            },
-        );
+        let entries = &self.entries;
+        let found = self.index.find(hash, |id| {
+            entries.get(id as usize).is_some_and(|(k, _)| *k == key)
+        });
         let id = match found {
-            Entry::Occupied(e) => {
-                let id = *e.get();
+            Ok(id) => {
                 self.extend(id, list);
                 id
             }
-            Entry::Vacant(e) => {
-                // Past 2³² visitors in one worker, ids would wrap: the last
-                // one absorbs the rest rather than panicking.
-                let Ok(id) = VisitorId::try_from(self.entries.len()) else {
+            Err(at) => {
+                // Past 2³² - 1 visitors in one worker, ids would wrap: the
+                // last one absorbs the rest rather than panicking.
+                let Some(id) = VisitorId::try_from(self.entries.len())
+                    .ok()
+                    .filter(|&id| id < VisitorId::MAX)
+                else {
                     self.extend(VisitorId::MAX, list);
                     return VisitorId::MAX;
                 };
-                e.insert(id);
+                self.index.insert_at(at, hash, id);
                 self.entries.push((key, list));
                 id
             }
@@ -245,28 +244,34 @@ impl<S: Copy + Hash + Eq> Sessions<S> {
         id
     }
 
-    /// Makes room in the index for `additional` more visitors (see
-    /// [`cache::make_room`]: the entries are read in id order), and
-    /// rebuilds it if a merge left it empty.
+    /// Asks for the index slot of `(site, visitor)` to be brought into the
+    /// cache, for an [`Sessions::add`] of it a little later: on logs with
+    /// more visitors than the cache holds, that lookup then finds its slot
+    /// there instead of waiting on memory.
+    /// A table that fits in the cache is not worth the hashing.
+    pub fn prefetch(&self, site: S, visitor: u64) {
+        if self.index.is_large() {
+            self.index.prefetch(self.hasher.hash_one((site, visitor)));
+        }
+    }
+
+    /// Makes room in the index for `additional` more visitors, and
+    /// rebuilds it (from the entries, in id order) if a merge left it
+    /// empty.
     fn make_room(&mut self, additional: usize) {
         // The index holds every entry or, after a merge, none.
-        let missing = self.entries.len() - self.index.len();
-        let (entries, hasher) = (&self.entries, &self.hasher);
-        cache::make_room(
-            &mut self.index,
-            additional + missing,
-            || {
-                // Ids past `VisitorId::MAX` were never handed out (see `put`).
-                (0..=VisitorId::MAX)
-                    .zip(entries)
-                    .map(|(id, (key, _))| (hasher.hash_one(key), id))
-            },
-            |&id| {
-                entries
-                    .get(id as usize)
-                    .map_or(0, |(k, _)| hasher.hash_one(k))
-            },
-        );
+        if self.index.len() == self.entries.len() {
+            return self.index.reserve(additional);
+        }
+        let hasher = &self.hasher;
+        // Ids past `VisitorId::MAX - 1` were never handed out (see `put`).
+        let hashes: Vec<u64> = self
+            .entries
+            .iter()
+            .take(VisitorId::MAX as usize)
+            .map(|(key, _)| hasher.hash_one(key))
+            .collect();
+        self.index.rebuild(&hashes, additional);
     }
 
     fn extend(&mut self, id: VisitorId, list: List) {
@@ -357,21 +362,21 @@ impl<S: Copy + Hash + Eq> Sessions<S> {
                     self.extend(id, list);
                     id
                 }
-                // Past 2³² visitors ids would wrap: the last one absorbs
-                // the rest, as in `put`.
+                // Past 2³² - 1 visitors ids would wrap: the last one
+                // absorbs the rest, as in `put`.
                 None => match VisitorId::try_from(self.entries.len()) {
-                    Ok(id) => {
+                    Ok(id) if id < VisitorId::MAX => {
                         self.entries.push(((f(site), visitor), list));
                         id
                     }
-                    Err(_) => {
+                    _ => {
                         self.extend(VisitorId::MAX, list);
                         VisitorId::MAX
                     }
                 },
             })
             .collect();
-        self.index = HashTable::new();
+        self.index.clear();
         self.last = None;
         ids
     }
@@ -381,10 +386,10 @@ impl<S: Copy + Hash + Eq> Sessions<S> {
         let hash = self.hasher.hash_one(key);
         let entries = &self.entries;
         self.index
-            .find(hash, |&id| {
+            .find(hash, |id| {
                 entries.get(id as usize).is_some_and(|(k, _)| k == key)
             })
-            .copied()
+            .ok()
     }
 }
 
