@@ -363,12 +363,12 @@ impl Lane<'_> {
     }
 
     /// Veils a parsed record and folds it into the aggregates.
-    #[inline]
     ///
     /// Each record is added one record late: its visitor's session slot is
     /// prefetched now and read while the next line is parsed and veiled,
     /// which hides a memory stall per line on logs with more visitors than
     /// the cache holds. [`Lane::flush`] adds the last one.
+    #[inline]
     fn fold(&mut self, raw: &RawRecord<'_>, stats: &mut LineStats) {
         stats.parsed += 1;
         stats.min_time = stats.min_time.min(raw.time);

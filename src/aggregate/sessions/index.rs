@@ -17,12 +17,14 @@
 //! empty (ids stop below `u32::MAX`). Empty is not zero on purpose: a
 //! zeroed table comes from the kernel's shared zero page, so each page
 //! faulted twice, on the first read and again on the first write, and the
-//! second fault stalled the other threads to flush their TLBs. Probing compares the stored bits before asking the caller to
-//! compare keys, so a key is read only for a likely match. The table keeps
-//! at most 3/4 of its slots full (an unsuccessful probe then reads a few
-//! slots, within one or two cache lines), and has at most 2³² slots, so
-//! the home is always a prefix of the stored bits. There are no removals:
-//! the table only grows, or is emptied whole.
+//! second fault stalled the other threads to flush their TLBs.
+//!
+//! Probing compares the stored bits before asking the caller to compare
+//! keys, so a key is read only for a likely match. The table keeps at most
+//! 3/4 of its slots full (an unsuccessful probe then reads a few slots,
+//! within one or two cache lines), and has at most 2³² slots, so the home
+//! is always a prefix of the stored bits. There are no removals: the table
+//! only grows, or is emptied whole.
 
 /// Marks an empty slot (a full one's low half is an id, below `u32::MAX`).
 const EMPTY: u64 = u64::MAX;
@@ -77,8 +79,9 @@ impl Index {
     }
 
     /// Asks the processor to bring the slot where a lookup of `hash`
-    /// starts into the cache: issued a line ahead, the lookup finds it
-    /// there instead of waiting on memory.
+    /// starts into the cache: issued while the caller does other work (a
+    /// log line ahead), the lookup finds it there instead of waiting on
+    /// memory.
     pub(super) fn prefetch(&self, hash: u64) {
         if let Some(slot) = self.slots.get(self.home(tag(hash))) {
             prefetch(slot);

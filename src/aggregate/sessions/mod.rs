@@ -247,8 +247,8 @@ impl<S: Copy + Hash + Eq> Sessions<S> {
     /// Asks for the index slot of `(site, visitor)` to be brought into the
     /// cache, for an [`Sessions::add`] of it a little later: on logs with
     /// more visitors than the cache holds, that lookup then finds its slot
-    /// there instead of waiting on memory.
-    /// A table that fits in the cache is not worth the hashing.
+    /// there instead of waiting on memory. A table that fits in the cache
+    /// is not worth the hashing, and is left alone.
     pub fn prefetch(&self, site: S, visitor: u64) {
         if self.index.is_large() {
             self.index.prefetch(self.hasher.hash_one((site, visitor)));
