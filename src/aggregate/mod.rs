@@ -7,7 +7,8 @@
 //!
 //! Distinct counts are exact: every table keeps a vector of
 //! `(row, visitor id)` pairs, sorted and deduplicated whenever it has grown
-//! by half since the last time; the ids are dense per worker, handed out by
+//! by half since the last time (unless a sample says the sort would remove
+//! little: see `group::Group`); the ids are dense per worker, handed out by
 //! its session table. Memory grows with distinct (row, visitor) pairs, not
 //! with input size. Sketches (HyperLogLog) would be smaller but are never
 //! published: they leak membership.
