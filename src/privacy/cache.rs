@@ -23,11 +23,13 @@ use hashbrown::HashTable;
 /// it is rebuilt from `in_order` (every entry with its hash, in the order
 /// their keys are stored) into a table twice as large.
 ///
-/// For tables whose entries only point at keys stored elsewhere (visitors,
-/// label text). hashbrown's own growth rehashes slot by slot, that is in
-/// random order of the keys, so once the keys outgrow the cache each
-/// entry costs a cache miss to rehash; read in storage order, the keys
-/// stream from memory instead (4% of a run with a million visitors).
+/// For tables whose entries only point at keys stored elsewhere (label
+/// text; the session table's visitors now have an index of their own,
+/// `aggregate/sessions/index.rs`). hashbrown's own growth rehashes slot by
+/// slot, that is in random order of the keys, so once the keys outgrow the
+/// cache each entry costs a cache miss to rehash; read in storage order,
+/// the keys stream from memory instead (4% of a run with a million
+/// visitors, when they used it).
 /// `rehash` is handed to the table's inserts but not called, since the new
 /// table is made large enough.
 pub(crate) fn make_room<T, I>(

@@ -50,6 +50,11 @@ fn tag(hash: u64) -> u32 {
     (hash >> 32) as u32
 }
 
+/// The slot of `id` under `hash`.
+fn full(hash: u64, id: u32) -> u64 {
+    u64::from(tag(hash)) << 32 | u64::from(id)
+}
+
 impl Index {
     /// Number of ids held.
     pub(super) fn len(&self) -> usize {
@@ -92,7 +97,14 @@ impl Index {
     /// empty slot where it would go (for [`Index::insert_at`], valid until
     /// the table changes). Needs a table with room (see [`Index::reserve`]).
     pub(super) fn find(&self, hash: u64, is_key: impl Fn(u32) -> bool) -> Result<u32, usize> {
-        let (tag, mask) = (tag(hash), self.mask());
+        self.probe(tag(hash), is_key)
+    }
+
+    /// Walks the slots from the home of `tag` to the first that holds an
+    /// id with these bits that `is_key` accepts (`Ok`), or to the first
+    /// empty one (`Err`, its position).
+    fn probe(&self, tag: u32, is_key: impl Fn(u32) -> bool) -> Result<u32, usize> {
+        let mask = self.mask();
         let mut at = self.home(tag);
         // An empty slot ends every probe: the table is never full (the
         // bound only guards a table that reached 2³² slots and filled).
@@ -120,7 +132,7 @@ impl Index {
             && *slot == EMPTY
             && id < u32::MAX
         {
-            *slot = u64::from(tag(hash)) << 32 | u64::from(id);
+            *slot = full(hash, id);
             self.len += 1;
         }
     }
@@ -154,7 +166,7 @@ impl Index {
             if let Some(&next) = hashes.get(id as usize + AHEAD) {
                 self.prefetch(next);
             }
-            self.put_slot(u64::from(tag(hash)) << 32 | u64::from(id));
+            self.put_slot(full(hash, id));
         }
     }
 
@@ -168,18 +180,11 @@ impl Index {
 
     /// Puts a full slot in the first empty one from its home.
     fn put_slot(&mut self, slot: u64) {
-        let mask = self.mask();
-        let mut at = self.home((slot >> 32) as u32);
-        for _ in 0..self.slots.len() {
-            let Some(s) = self.slots.get_mut(at) else {
-                return;
-            };
-            if *s == EMPTY {
-                *s = slot;
-                self.len += 1;
-                return;
-            }
-            at = (at + 1) & mask;
+        if let Err(at) = self.probe((slot >> 32) as u32, |_| false)
+            && let Some(s) = self.slots.get_mut(at)
+        {
+            *s = slot;
+            self.len += 1;
         }
     }
 }
