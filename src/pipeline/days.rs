@@ -64,13 +64,12 @@ pub(super) trait DayStore: Sync {
     fn dp_released(&self, day: i32) -> bool;
     /// The budget ledger's releases of `day`, by table.
     fn dp_stored(&self, day: i32) -> Result<BTreeMap<String, StoredRelease>, Error>;
-    /// Records a fresh release in the budget ledger, refused past the
-    /// ceiling of ε per day.
+    /// Records a day's fresh releases in the budget ledger, by table,
+    /// refused past the ceiling of ε per day.
     fn dp_record(
         &self,
         day: i32,
-        table: &str,
-        release: &StoredRelease,
+        releases: Vec<(String, StoredRelease)>,
         ceiling: f64,
     ) -> Result<(), Error>;
 }
@@ -97,11 +96,10 @@ impl DayStore for StateDir {
     fn dp_record(
         &self,
         day: i32,
-        table: &str,
-        release: &StoredRelease,
+        releases: Vec<(String, StoredRelease)>,
         ceiling: f64,
     ) -> Result<(), Error> {
-        StateDir::dp_record(self, day, table, release.clone(), ceiling)
+        StateDir::dp_record_day(self, day, releases, ceiling)
     }
 }
 
@@ -395,16 +393,22 @@ fn dp_day<R: Send>(
 ) -> Result<Vec<R>, Error> {
     let published = published_before(state, day, policy)?;
     let fresh = release_inputs(fresh, &published).map_err(dp_err)?;
-    let mut out = Vec::with_capacity(fresh.len() + stored.len());
+    // The tables are built before the ledger takes the rows, so they
+    // are not copied; a refused record publishes none of them.
+    let mut tables = Vec::with_capacity(fresh.len());
+    let mut releases = Vec::with_capacity(fresh.len());
     for fresh in fresh {
+        tables
+            .push(dp_table(fresh.spec, &fresh.rows).map(|t| t.with_dp(fresh.note.clone(), false)));
         let release = StoredRelease {
             note: fresh.note,
             rows: fresh.rows,
         };
-        state.dp_record(day, fresh.spec.name, &release, policy.dp.ceiling())?;
-        let table = dp_table(fresh.spec, &release.rows);
-        out.push(emit(table.map(|t| t.with_dp(release.note, false))));
+        releases.push((fresh.spec.name.to_string(), release));
     }
+    state.dp_record(day, releases, policy.dp.ceiling())?;
+    let mut out = Vec::with_capacity(tables.len() + stored.len());
+    out.extend(tables.into_iter().map(&emit));
     for (name, release) in stored {
         let table = dp_spec(&name)
             .ok_or_else(|| format!("{name}: no table releases under differential privacy"))

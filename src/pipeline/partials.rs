@@ -443,8 +443,7 @@ impl DayStore for Shards {
     fn dp_record(
         &self,
         _day: i32,
-        _table: &str,
-        _release: &StoredRelease,
+        _releases: Vec<(String, StoredRelease)>,
         _ceiling: f64,
     ) -> Result<(), Error> {
         // A publish keeps no state, so it has no ledger to record a

@@ -7,7 +7,8 @@
 //! ```
 //!
 //! A fresh release of a table for a day is recorded with
-//! [`StateDir::dp_record`]: its (ε, δ) is added to the day's spends, and
+//! [`StateDir::dp_record`] (a day's tables at once with
+//! [`StateDir::dp_record_day`]): its (ε, δ) is added to the day's spends, and
 //! refused when the day's ε would pass the ceiling; its rows are kept so
 //! that publishing the day again can publish them unchanged
 //! ([`StateDir::dp_stored`]) instead of fresh noise an analyst could
@@ -21,7 +22,8 @@
 //! such a republication reads. Both are small beside the partials: a
 //! day's released rows are those above the noise threshold. A recorded
 //! day's file is rewritten in the staging directory at each record (read
-//! back, the table put in, written out) rather than kept in memory until
+//! back, the tables put in, written out and synced; a run records each
+//! day's tables in one call, so once per day) rather than kept in memory until
 //! the commit, so that a run over a year of logs holds one day's rows at
 //! a time; untouched days are hard-linked into the next state. The ceiling
 //! is checked with a relative slack of 1e-9, so that shares written as
@@ -404,6 +406,22 @@ impl StateDir {
         release: StoredRelease,
         ceiling: f64,
     ) -> Result<(), Error> {
+        self.dp_record_day(day, vec![(table.to_string(), release)], ceiling)
+    }
+
+    /// Records fresh releases of several tables for `day` at once, as
+    /// [`StateDir::dp_record`] does one: the day's file is written once,
+    /// not once per table (each write is synced). Errors when any table
+    /// would pass the ceiling, and nothing of this call is recorded then.
+    pub fn dp_record_day(
+        &self,
+        day: i32,
+        releases: Vec<(String, StoredRelease)>,
+        ceiling: f64,
+    ) -> Result<(), Error> {
+        if releases.is_empty() {
+            return Ok(());
+        }
         let state = self.dir.path();
         let name = day_name(day).ok_or_else(|| {
             state_err(
@@ -411,63 +429,75 @@ impl StateDir {
                 format!("day {day} (days since 1970-01-01) is outside the years 0001 to 9999"),
             )
         })?;
-        let (epsilon, delta) = (release.note.epsilon, release.note.delta);
         let slot = {
             let mut run = lock(&self.budget.run);
-            let (spent, _) = self.budget.spent_in(&run, day);
-            let again = self.budget.released_before(&run, day, table);
-            let total = spent + epsilon;
-            // Written so that NaN anywhere refuses.
-            let within = epsilon >= 0.0 && delta >= 0.0 && total <= ceiling * (1.0 + SLACK);
-            if !within {
-                return Err(state_err(
-                    state,
-                    format!(
-                        "day {name} has spent ε = {} of its ceiling {}; releasing {table}{} \
-                         (ε = {}) would exceed it: publish the stored release (republish = \
-                         \"reuse\") or raise dp.max_epsilon_per_day",
-                        show(spent),
-                        show(ceiling),
-                        if again { " again" } else { "" },
-                        show(epsilon),
-                    ),
-                ));
+            for (reserved, (table, release)) in releases.iter().enumerate() {
+                let (epsilon, delta) = (release.note.epsilon, release.note.delta);
+                let (spent, _) = self.budget.spent_in(&run, day);
+                let again = self.budget.released_before(&run, day, table);
+                let total = spent + epsilon;
+                // Written so that NaN anywhere refuses.
+                let within = epsilon >= 0.0 && delta >= 0.0 && total <= ceiling * (1.0 + SLACK);
+                if !within {
+                    if let Some(spends) = run.spends.get_mut(&day) {
+                        spends.truncate(spends.len() - reserved);
+                    }
+                    return Err(state_err(
+                        state,
+                        format!(
+                            "day {name} has spent ε = {} of its ceiling {}; releasing {table}{} \
+                             (ε = {}) would exceed it: publish the stored release (republish = \
+                             \"reuse\") or raise dp.max_epsilon_per_day",
+                            show(spent),
+                            show(ceiling),
+                            if again { " again" } else { "" },
+                            show(epsilon),
+                        ),
+                    ));
+                }
+                run.spends.entry(day).or_default().push(Spend {
+                    table: table.clone(),
+                    epsilon,
+                    delta,
+                    generation: String::new(),
+                    at: time::rfc3339(now()),
+                    replaced: again,
+                });
             }
-            run.spends.entry(day).or_default().push(Spend {
-                table: table.to_string(),
-                epsilon,
-                delta,
-                generation: String::new(),
-                at: time::rfc3339(now()),
-                replaced: again,
-            });
             Arc::clone(run.files.entry(day).or_default())
         };
-        let written = self.write_release(&slot, day, &name, table, release);
+        let spent: Vec<(String, u64)> = releases
+            .iter()
+            .map(|(table, release)| (table.clone(), release.note.epsilon.to_bits()))
+            .collect();
+        let written = self.write_releases(&slot, day, &name, releases);
         if written.is_err() {
-            // Nothing recorded: take the reservation back.
+            // Nothing recorded: take the reservations back (other threads
+            // may have recorded the day's other tables since).
             let mut run = lock(&self.budget.run);
-            if let Some(spends) = run.spends.get_mut(&day)
-                && let Some(i) = spends
-                    .iter()
-                    .rposition(|s| s.table == table && s.epsilon.to_bits() == epsilon.to_bits())
-            {
-                spends.remove(i);
+            if let Some(spends) = run.spends.get_mut(&day) {
+                for (table, epsilon) in &spent {
+                    if let Some(i) = spends
+                        .iter()
+                        .rposition(|s| &s.table == table && s.epsilon.to_bits() == *epsilon)
+                    {
+                        spends.remove(i);
+                    }
+                }
             }
         }
         written
     }
 
-    /// Puts `table`'s release into the day's file in the staging
+    /// Puts the tables' releases into the day's file in the staging
     /// directory, beside the day's other tables (from this run's file, or
     /// the state's).
-    fn write_release(
+    fn write_releases(
         &self,
         slot: &Mutex<bool>,
         day: i32,
         name: &str,
-        table: &str,
-        release: StoredRelease,
+        releases: Vec<(String, StoredRelease)>,
     ) -> Result<(), Error> {
         let mut written = lock(slot);
         let rel = Path::new(DP_DIR)
@@ -481,7 +511,7 @@ impl StateDir {
         } else {
             BTreeMap::new()
         };
-        tables.insert(table.to_string(), release);
+        tables.extend(releases);
         if let Some(dir) = staged.parent() {
             fs::create_dir_all(dir).map_err(io_err(dir))?;
         }

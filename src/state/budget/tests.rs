@@ -227,6 +227,58 @@ fn the_ceiling_refuses_and_records_nothing() {
 }
 
 #[test]
+fn a_days_tables_recorded_at_once_pass_or_fail_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let s = open(&state);
+    let batch = |tables: &[(&str, f64, u64)]| -> Vec<(String, StoredRelease)> {
+        tables
+            .iter()
+            .map(|&(t, e, v)| (t.to_string(), release(DAY, e, v)))
+            .collect()
+    };
+    s.dp_record(DAY, "web_hours", release(DAY, 0.5, 5), 2.0)
+        .unwrap();
+    s.dp_record_day(
+        DAY,
+        batch(&[("web_pages", 0.5, 10), ("web_traffic", 0.5, 20)]),
+        2.0,
+    )
+    .unwrap();
+    // The third table would pass the ceiling: the whole call is refused,
+    // and its first two tables are not recorded either.
+    let e = s
+        .dp_record_day(
+            DAY,
+            batch(&[
+                ("web_clients", 0.25, 30),
+                ("web_refs", 0.2, 40),
+                ("web_search", 0.1, 50),
+            ]),
+            2.0,
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("releasing web_search (ε = 0.1)"), "{e}");
+    assert_eq!(s.dp_spent(DAY).0, 1.5);
+    assert_eq!(
+        s.dp_summary()[0].fresh,
+        vec!["web_hours", "web_pages", "web_traffic"]
+    );
+    assert_eq!(s.dp_stored(DAY, "web_clients").unwrap(), None);
+    s.dp_record_day(DAY, Vec::new(), 0.0).unwrap();
+    s.commit().unwrap();
+
+    let s = open(&state);
+    let stored = s.dp_stored_day(DAY).unwrap();
+    assert_eq!(
+        stored.keys().collect::<Vec<_>>(),
+        ["web_hours", "web_pages", "web_traffic"]
+    );
+    assert_eq!(stored["web_traffic"], release(DAY, 0.5, 20));
+}
+
+#[test]
 fn threads_recording_one_day_share_its_ceiling() {
     let dir = tempfile::tempdir().unwrap();
     let s = open(&dir.path().join("state"));
