@@ -40,6 +40,9 @@ pub struct Rows<K, C> {
     // needs besides its people (0: no network threshold).
     networks: Option<Arc<[u32]>>,
     k_networks: u64,
+    // Whether every row's people are in increasing order, which proves
+    // them distinct: a row alone then has as many people as ids.
+    increasing: bool,
 }
 
 /// Counts distinct people over sets of rows, reusing one array.
@@ -188,6 +191,11 @@ impl<K: Copy + Hash + Eq, C: Counters> Rows<K, C> {
         for s in &mut starts {
             *s = (*s).min(people.len());
         }
+        let increasing = starts.windows(2).all(|w| {
+            people
+                .get(w[0]..w[1])
+                .is_none_or(|row| row.windows(2).all(|p| p[0] < p[1]))
+        });
         Rows {
             keys,
             counters,
@@ -196,6 +204,7 @@ impl<K: Copy + Hash + Eq, C: Counters> Rows<K, C> {
             persons,
             networks: None,
             k_networks: 0,
+            increasing,
         }
     }
 
@@ -212,6 +221,15 @@ impl<K: Copy + Hash + Eq, C: Counters> Rows<K, C> {
     /// Whether `members` together have `need` people and the networks the
     /// rows need.
     pub(super) fn enough(&self, union: &mut Union, members: &[u32], need: u64) -> bool {
+        // Most checks are of one row, and most rows have no network
+        // threshold: their people are counted without touching the union's
+        // array, person by person all over memory.
+        if let [r] = members
+            && self.increasing
+            && self.k_networks == 0
+        {
+            return self.distinct(*r) >= need;
+        }
         let (people, nets) = union.count_both(self, members);
         people >= need && nets >= self.k_networks
     }
@@ -313,6 +331,8 @@ impl<K: Copy + Hash + Eq, C: Counters> Rows<K, C> {
             persons: self.persons,
             networks: self.networks.clone(),
             k_networks: self.k_networks,
+            // Distinct, but in the order the union met them.
+            increasing: false,
         };
         (rows, dropped)
     }

@@ -258,6 +258,39 @@ proptest::proptest! {
 }
 
 #[test]
+fn a_row_alone_counts_its_people_once_whatever_order_they_come_in() {
+    let union_of = |rows: &Rows<(u8, u8), Hits>| rows.union();
+    // From sets: people sorted and distinct, so a row alone is counted by
+    // its length.
+    let sets = rows_of(&[(0, 1, vec![5, 3, 3, 9]), (0, 2, vec![1, 2])]);
+    let mut union = union_of(&sets);
+    assert!(sets.enough(&mut union, &[0], 3) && !sets.enough(&mut union, &[0], 4));
+    assert!(sets.enough(&mut union, &[0, 1], 5) && !sets.enough(&mut union, &[0, 1], 6));
+    // A row whose people repeat (against `Rows::new`'s contract) or come
+    // out of order is still counted by its distinct people.
+    let parts = |people: Vec<u32>| {
+        Rows::new(
+            vec![(0u8, 1u8)],
+            vec![Hits(1)],
+            vec![0, people.len()],
+            people,
+        )
+    };
+    for people in [vec![3, 3, 5], vec![5, 3, 3], vec![7, 7, 7]] {
+        let distinct = {
+            let mut p = people.clone();
+            p.sort_unstable();
+            p.dedup();
+            p.len() as u64
+        };
+        let rows = parts(people.clone());
+        let mut union = union_of(&rows);
+        assert!(rows.enough(&mut union, &[0], distinct), "{people:?}");
+        assert!(!rows.enough(&mut union, &[0], distinct + 1), "{people:?}");
+    }
+}
+
+#[test]
 fn a_row_needs_its_networks_too() {
     // People 0..20 sit in networks 0..20; people 100..112 all in network
     // 50. With k_networks = 3 the one-network row folds.
