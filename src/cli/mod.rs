@@ -1,5 +1,9 @@
 //! Command-line definitions (clap derive). Kept apart from `main.rs` so the
-//! argument surface can be read in one place.
+//! argument surface can be read in one place; beside them, what the binary
+//! shows while a run goes ([`progress`]) and when it ends ([`summary`]).
+
+pub mod progress;
+pub mod summary;
 
 use std::path::PathBuf;
 
