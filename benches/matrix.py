@@ -18,8 +18,9 @@ benches/matrix-results.md), the raw timings (matrix-results.json) and a chart
 of throughput against cardinality (benches/matrix.png).
 
 Environment: LINES (1000000), REPS (best of; 1), CELLS (names, default all),
-WORK (directory for logs and outputs; default a temp dir, removed unless
-KEEP=1), THREADS (logveil/peer threads for the ratio, 2), BIN (logveil
+LOGS (NAME=PATH pairs: Combined logs of your own, read as they are, and
+alone unless CELLS names generated cells too), WORK (directory for logs
+and outputs; default a temp dir, removed unless KEEP=1), THREADS (logveil/peer threads for the ratio, 2), BIN (logveil
 binary; default target/release/logveil, built by matrix.sh), GOACCESS
 (path, or none), CHDB (1 or 0), OUT_PREFIX (benches/matrix).
 """
@@ -329,9 +330,13 @@ def main():
     root = os.path.dirname(HERE)
     binary = os.environ.get("BIN") or os.path.join(root, "target", "release", "logveil")
     want = os.environ.get("CELLS", "").split()
-    cells = [c for c in CELLS if not want or c[0] in want]
+    # Logs of your own (NAME=PATH ...), read as they are: with LOGS and
+    # no CELLS, only they are run.
+    given = dict(spec.split("=", 1) for spec in os.environ.get("LOGS", "").split() if "=" in spec)
+    cells = [c for c in CELLS if (not want and not given) or c[0] in want]
     if want and len(cells) != len(want):
         sys.exit(f"matrix: unknown cell in CELLS; known: {' '.join(c[0] for c in CELLS)}")
+    cells += [(name, None, None, None) for name in given]
     prefix = os.environ.get("OUT_PREFIX", os.path.join(HERE, "matrix"))
     keep = os.environ.get("KEEP") == "1"
     work = os.environ.get("WORK") or tempfile.mkdtemp(prefix="logveil-matrix.")
@@ -373,13 +378,20 @@ def main():
 
     results = []
     for name, flags, dim, card in cells:
-        print(f"\n== {name}: logveil gen --lines {lines} --seed 1 {' '.join(flags)}", file=sys.stderr)
-        log = os.path.join(work, name + ".log")
-        subprocess.run(
-            [binary, "gen", "--lines", str(lines), "--seed", "1", "--out", log, "--force"] + flags,
-            check=True,
-            capture_output=True,
-        )
+        if name in given:
+            log = os.path.abspath(given[name])
+            with open(log, "rb") as f:
+                cell_lines = sum(1 for _ in f)
+            print(f"\n== {name}: {log} ({cell_lines:,} lines)", file=sys.stderr)
+        else:
+            cell_lines = lines
+            print(f"\n== {name}: logveil gen --lines {lines} --seed 1 {' '.join(flags)}", file=sys.stderr)
+            log = os.path.join(work, name + ".log")
+            subprocess.run(
+                [binary, "gen", "--lines", str(lines), "--seed", "1", "--out", log, "--force"] + flags,
+                check=True,
+                capture_output=True,
+            )
         out = os.path.join(work, name)
         os.makedirs(out, exist_ok=True)
         plain_sql = os.path.join(out, "plain.sql")
@@ -454,9 +466,9 @@ def main():
             verdict = ("agrees" + (f" (explained: {why})" if why else "")) if not bad else "MISMATCH: " + "; ".join(bad)
             print(f"   check {label:<14} {verdict}", file=sys.stderr)
         print(f"   shape {shape}", file=sys.stderr)
-        results.append({"cell": name, "flags": flags, "dim": dim, "card": card, "lines": lines,
+        results.append({"cell": name, "flags": flags, "dim": dim, "card": card, "lines": cell_lines,
                         "timing": timing, "checks": checks, "notes": notes, "shape": shape})
-        if not keep:
+        if not keep and name not in given:
             os.remove(log)
             shutil.rmtree(out, ignore_errors=True)
 
@@ -488,7 +500,7 @@ def table(meta, results):
     plain = "duckdb-lean" if "duckdb-lean" in peers else "duckdb"
     v = meta["versions"]
     head = [
-        f"Matrix: {meta['lines']:,} lines per cell, best of {meta['reps']} "
+        f"Matrix: {meta['lines']:,} lines per generated cell, best of {meta['reps']} "
         f"({meta['cpus']} CPUs, {meta['date']}, {v['logveil']} at {v['commit']}, "
         f"DuckDB {v['duckdb']}, chDB {v['chdb']}, {v['goaccess'] or 'no GoAccess'}"
         f"{'' if v['goaccess_jobs'] else ' without --jobs (1 thread)'}).",

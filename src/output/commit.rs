@@ -350,6 +350,31 @@ fn flock(file: &File, op: libc::c_int) -> io::Result<()> {
     }
 }
 
+/// How long a lock found held is tried again before the run is refused.
+///
+/// A lock is an `flock` on an open file, and a process that another thread
+/// spawns holds a copy of every descriptor until it execs (a `CLOEXEC`
+/// descriptor included). A lock released just before may then stay held
+/// for a moment by a child that has nothing to do with logveil: an
+/// embedding service that spawns processes, or a test harness (seen once
+/// in CI, between two commits of one test). A real concurrent run holds it
+/// far longer than this.
+const LOCK_RETRY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Takes the lock of `file` without waiting, trying again for
+/// [`LOCK_RETRY`] while it is held; `Ok(false)` if it still is.
+fn try_lock(file: &File) -> io::Result<bool> {
+    let start = std::time::Instant::now();
+    loop {
+        match flock(file, libc::LOCK_EX | libc::LOCK_NB) {
+            Ok(()) => return Ok(true),
+            Err(e) if e.kind() != io::ErrorKind::WouldBlock => return Err(e),
+            Err(_) if start.elapsed() >= LOCK_RETRY => return Ok(false),
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(5)),
+        }
+    }
+}
+
 /// Takes the run lock, refusing or waiting when another run holds it, and
 /// writes this run's pid into it for the next one to name.
 fn take_lock(path: &Path, out: &Path, wait: bool) -> Result<File, Error> {
@@ -361,10 +386,7 @@ fn take_lock(path: &Path, out: &Path, wait: bool) -> Result<File, Error> {
         .mode(0o644)
         .open(path)
         .map_err(output_err(path))?;
-    if let Err(e) = flock(&file, libc::LOCK_EX | libc::LOCK_NB) {
-        if e.kind() != io::ErrorKind::WouldBlock {
-            return Err(output_err(path)(e));
-        }
+    if !try_lock(&file).map_err(output_err(path))? {
         if !wait {
             let mut text = String::new();
             let _ = file.read_to_string(&mut text);
@@ -815,6 +837,24 @@ mod tests {
         assert_eq!(fs::read_to_string(out.join(MANIFEST_FILE)).unwrap(), "new");
         // Only the output and the lock file remain.
         assert_eq!(fs::read_dir(&base).unwrap().count(), 2);
+        fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[test]
+    fn a_lock_held_for_a_moment_by_a_copied_descriptor_is_taken_after_it() {
+        let base = std::env::temp_dir().join(format!("logveil-commit-{}", random_suffix()));
+        let out = base.join("out");
+        let first = OutputDir::prepare(&out, PublishOptions::default()).unwrap();
+        // What a process spawned meanwhile holds until it execs: a copy of
+        // the lock's descriptor, sharing its lock.
+        let copy = first._lock.try_clone().unwrap();
+        drop(first);
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            drop(copy);
+        });
+        OutputDir::prepare(&out, PublishOptions::default()).unwrap();
+        release.join().unwrap();
         fs::remove_dir_all(&base).unwrap();
     }
 

@@ -440,7 +440,7 @@ impl StateDir {
                 let within = epsilon >= 0.0 && delta >= 0.0 && total <= ceiling * (1.0 + SLACK);
                 if !within {
                     if let Some(spends) = run.spends.get_mut(&day) {
-                        spends.truncate(spends.len() - reserved);
+                        spends.truncate(spends.len().saturating_sub(reserved));
                     }
                     return Err(state_err(
                         state,
