@@ -48,10 +48,13 @@ def read_lines(log):
     # well-formed line, no quoting, no type sniffing. strict_mode = false
     # keeps a garbage line that contains \x01 (a TLS handshake) as its first
     # part instead of failing the read; such lines never match the regex.
+    # ignore_errors = true skips lines that are not UTF-8 (binary garbage
+    # in a real log), which otherwise fail the whole read: DuckDB's own
+    # error message suggests it.
     return (
         f"read_csv({sql_str(log)}, columns = {{'line': 'VARCHAR'}}, header = false,\n"
         "                  auto_detect = false, delim = E'\\x01', quote = '', escape = '',\n"
-        "                  new_line = '\\n', strict_mode = false)"
+        "                  new_line = '\\n', strict_mode = false, ignore_errors = true)"
     )
 
 
