@@ -20,9 +20,10 @@ of throughput against cardinality (benches/matrix.png).
 Environment: LINES (1000000), REPS (best of; 1), CELLS (names, default all),
 LOGS (NAME=PATH pairs: Combined logs of your own, read as they are, and
 alone unless CELLS names generated cells too), WORK (directory for logs
-and outputs; default a temp dir, removed unless KEEP=1), THREADS (logveil/peer threads for the ratio, 2), BIN (logveil
-binary; default target/release/logveil, built by matrix.sh), GOACCESS
-(path, or none), CHDB (1 or 0), OUT_PREFIX (benches/matrix).
+and outputs; default a temp dir, removed unless KEEP=1), THREADS
+(logveil/peer threads for the ratio, 2), BIN (logveil binary; default
+target/release/logveil, built by matrix.sh), GOACCESS (path, or none),
+CHDB (1 or 0), OUT_PREFIX (benches/matrix).
 """
 
 import json
