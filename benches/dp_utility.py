@@ -16,7 +16,8 @@ Writes `<out>-results.md`, `<out>-results.json` and `<out>.png` (relative
 error against the true daily visitors, log scale; needs matplotlib), and
 prints the median relative errors for pages with >= 1,000 and >= 100 daily
 visitors, the bounds' drops, and the run times of both modes (one run
-each; use farm-bench or alternate runs for a robust cost figure).
+each; for a robust cost figure, alternate many runs of the two modes under
+`/usr/bin/time` and take the median of the pair ratios).
 """
 
 import argparse
