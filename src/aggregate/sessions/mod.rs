@@ -215,23 +215,14 @@ impl<S: Copy + Hash + Eq> Sessions<S> {
             return id;
         }
         self.make_room(1);
-        let hash = self.hasher.hash_one(key);
-        let entries = &self.entries;
-        let found = self.index.find(hash, |id| {
-            entries.get(id as usize).is_some_and(|(k, _)| *k == key)
-        });
+        let (hash, found) = self.lookup(&key);
         let id = match found {
             Ok(id) => {
                 self.extend(id, list);
                 id
             }
             Err(at) => {
-                // Past 2³² - 1 visitors in one worker, ids would wrap: the
-                // last one absorbs the rest rather than panicking.
-                let Some(id) = VisitorId::try_from(self.entries.len())
-                    .ok()
-                    .filter(|&id| id < VisitorId::MAX)
-                else {
+                let Some(id) = self.next_id() else {
                     self.extend(VisitorId::MAX, list);
                     return VisitorId::MAX;
                 };
@@ -362,14 +353,12 @@ impl<S: Copy + Hash + Eq> Sessions<S> {
                     self.extend(id, list);
                     id
                 }
-                // Past 2³² - 1 visitors ids would wrap: the last one
-                // absorbs the rest, as in `put`.
-                None => match VisitorId::try_from(self.entries.len()) {
-                    Ok(id) if id < VisitorId::MAX => {
+                None => match self.next_id() {
+                    Some(id) => {
                         self.entries.push(((f(site), visitor), list));
                         id
                     }
-                    _ => {
+                    None => {
                         self.extend(VisitorId::MAX, list);
                         VisitorId::MAX
                     }
@@ -383,13 +372,27 @@ impl<S: Copy + Hash + Eq> Sessions<S> {
 
     /// The id of `key`, if it is in the index.
     fn find(&self, key: &(S, u64)) -> Option<VisitorId> {
+        self.lookup(key).1.ok()
+    }
+
+    /// The hash of `key`, and its id in the index or else the empty slot
+    /// where it would go (see [`Index::find`]).
+    fn lookup(&self, key: &(S, u64)) -> (u64, Result<VisitorId, usize>) {
         let hash = self.hasher.hash_one(key);
         let entries = &self.entries;
-        self.index
-            .find(hash, |id| {
-                entries.get(id as usize).is_some_and(|(k, _)| k == key)
-            })
+        let found = self.index.find(hash, |id| {
+            entries.get(id as usize).is_some_and(|(k, _)| k == key)
+        });
+        (hash, found)
+    }
+
+    /// The id a new visitor gets, or `None` past 2³² - 1 visitors in one
+    /// worker, where ids would wrap: the last one then absorbs the rest
+    /// rather than panicking.
+    fn next_id(&self) -> Option<VisitorId> {
+        VisitorId::try_from(self.entries.len())
             .ok()
+            .filter(|&id| id < VisitorId::MAX)
     }
 }
 
